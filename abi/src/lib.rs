@@ -1,0 +1,67 @@
+//! Wire-level ABI shared by the oxtee monitor, secure OS and normal-world
+//! harness: SMC function ids, OP-TEE message layouts, RPC numbers, GP result
+//! codes and TA image headers. Numbers only; no behaviour lives here.
+
+#![no_std]
+#![forbid(unsafe_code)]
+
+#[cfg(test)]
+extern crate std;
+
+/// Declares a fieldless enum mirroring a set of raw wire numbers, with
+/// `ALL`, lossless conversion to the raw type and a checked conversion from it
+/// (the error hands back the unrecognised raw value so callers can report it).
+macro_rules! wire_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident : $repr:ty {
+            $( $(#[$vmeta:meta])* $variant:ident = $value:expr ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+        #[repr($repr)]
+        $vis enum $name {
+            $( $(#[$vmeta])* $variant = $value ),+
+        }
+
+        impl $name {
+            /// Every variant, in declaration order.
+            pub const ALL: [Self; [$(stringify!($variant)),+].len()] =
+                [$(Self::$variant),+];
+
+            /// The raw wire value.
+            pub const fn raw(self) -> $repr {
+                self as $repr
+            }
+        }
+
+        impl TryFrom<$repr> for $name {
+            type Error = $repr;
+
+            fn try_from(raw: $repr) -> Result<Self, $repr> {
+                match raw {
+                    $( v if v == $value => Ok(Self::$variant), )+
+                    other => Err(other),
+                }
+            }
+        }
+
+        impl From<$name> for $repr {
+            fn from(v: $name) -> $repr {
+                v as $repr
+            }
+        }
+    };
+}
+
+pub mod msg;
+pub mod optee_smc;
+pub mod opteed;
+pub mod rpc;
+pub mod smc;
+pub mod ta;
+pub mod tee;
+pub mod uuid;
+
+pub use uuid::Uuid;

@@ -1,0 +1,70 @@
+//! Bare-metal normal-world harness: drives the monitor and the trusted OS
+//! through the SMC ABI directly, from every CPU at once, and reports
+//! `N passed, N failed`. In benchmark mode it times calls under `-icount`.
+#![no_std]
+#![no_main]
+
+mod arch;
+mod bench;
+mod checks;
+mod fastcalls;
+mod power;
+
+use core::fmt::Write;
+use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use spin::mutex::SpinMutex;
+
+static UART: SpinMutex<Option<arm_pl011_uart::Uart<'static>>> = SpinMutex::new(None);
+
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::print(format_args!($($arg)*))
+    };
+}
+pub(crate) use say;
+
+pub fn print(args: core::fmt::Arguments) {
+    if let Some(u) = UART.lock().as_mut() {
+        let _ = u.write_fmt(args);
+        let _ = u.write_str("\n");
+    }
+}
+
+/// How many CPUs the machine has (from the device tree).
+pub static NUM_CPUS: AtomicUsize = AtomicUsize::new(1);
+/// Secondaries that finished their work for the current round.
+pub static FINISHED: AtomicU32 = AtomicU32::new(0);
+
+const MODE_BENCH: u32 = 0xbe4c_0001;
+
+extern "C" fn primary_main(dtb: u64, boot_ticks: u64) -> ! {
+    *UART.lock() = Some(arch::uart());
+    let cpus = arch::device_tree(dtb)
+        .map(|f| f.cpus().count())
+        .unwrap_or(1)
+        .clamp(1, oxtee_platform::MAX_CPUS);
+    NUM_CPUS.store(cpus, Ordering::Relaxed);
+    say!("oxtee harness: normal world up, {cpus} CPU(s), device tree at {dtb:#x}");
+
+    if arch::read_phys_u32(oxtee_platform::map::HARNESS_MODE_ADDR) == MODE_BENCH {
+        bench::run(boot_ticks);
+    } else {
+        power::run_all(cpus);
+        let (p, f) = checks::totals();
+        say!("harness: {p} passed, {f} failed");
+    }
+    power::system_off()
+}
+
+/// Entered on each secondary CPU through PSCI CPU_ON; `round` is the
+/// context id the primary passed.
+extern "C" fn secondary_main(round: u64) -> ! {
+    power::secondary(round)
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    say!("harness panic on CPU {}: {info}", arch::cpu_index());
+    checks::fail_count_bump();
+    power::system_off()
+}

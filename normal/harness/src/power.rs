@@ -1,0 +1,187 @@
+//! CPU bring-up and PSCI cases: the primary starts every other CPU with
+//! CPU_ON, all of them run the fast-call battery at once, the secondaries
+//! leave with CPU_OFF, and one is started again to prove a CPU can come
+//! back. PSCI error answers are checked along the way.
+
+use crate::arch;
+use crate::checks::{check, eq};
+use crate::fastcalls;
+use crate::{FINISHED, say};
+use core::sync::atomic::Ordering;
+use oxtee_abi::smc::psci::{self, error as perr};
+use oxtee_platform::cpu_mpidr;
+
+/// Battery repetitions per CPU: enough for the CPUs to overlap heavily.
+const ROUNDS: usize = 25;
+const AFF_ON: u64 = 0;
+const AFF_OFF: u64 = 1;
+
+fn psci_call(fid: u32, a1: u64, a2: u64, a3: u64) -> i64 {
+    arch::smc([fid as u64, a1, a2, a3, 0, 0, 0, 0])[0] as i64
+}
+
+fn cpu_on(target: usize, round: u64) -> i64 {
+    psci_call(
+        psci::PSCI_CPU_ON_64,
+        cpu_mpidr(target),
+        arch::secondary_entry_addr(),
+        round,
+    )
+}
+
+fn affinity(target: usize) -> u64 {
+    psci_call(psci::PSCI_AFFINITY_INFO_64, cpu_mpidr(target), 0, 0) as u64
+}
+
+/// Waits until `n` secondaries reported and then turned themselves off.
+fn wait_for(n: u32, targets: core::ops::Range<usize>) {
+    let mut spins = 0u64;
+    while FINISHED.load(Ordering::Acquire) < n {
+        spins += 1;
+        if spins > 200_000_000 {
+            check(
+                false,
+                0,
+                "secondaries finish",
+                format_args!("only {} of {n}", FINISHED.load(Ordering::Acquire)),
+            );
+            return;
+        }
+        core::hint::spin_loop();
+    }
+    for t in targets {
+        let mut tries = 0;
+        while affinity(t) != AFF_OFF && tries < 1_000_000 {
+            tries += 1;
+        }
+        eq(0, "AFFINITY_INFO after CPU_OFF", affinity(t), AFF_OFF);
+    }
+}
+
+pub fn run_all(cpus: usize) {
+    let me = arch::cpu_index();
+    psci_errors(me, cpus);
+
+    // Round 1: every CPU runs the battery concurrently.
+    FINISHED.store(0, Ordering::Release);
+    for t in 1..cpus {
+        eq(me, "CPU_ON", cpu_on(t, 1), 0);
+    }
+    for _ in 0..ROUNDS {
+        fastcalls::battery(me, cpus);
+    }
+    wait_for(cpus as u32 - 1, 1..cpus);
+
+    // Round 2: a CPU that was switched off comes back.
+    if cpus > 1 {
+        FINISHED.store(0, Ordering::Release);
+        eq(me, "CPU_ON again after CPU_OFF", cpu_on(1, 2), 0);
+        wait_for(1, 1..2);
+    }
+    eq(me, "AFFINITY_INFO self", affinity(me), AFF_ON);
+    say!("harness: {cpus} CPU(s) x {ROUNDS} rounds of the fast-call battery done");
+}
+
+fn psci_errors(me: usize, cpus: usize) {
+    eq(
+        me,
+        "PSCI_VERSION",
+        psci_call(psci::PSCI_VERSION, 0, 0, 0),
+        0x1_0001,
+    );
+    for fid in [
+        psci::PSCI_CPU_ON_64,
+        psci::PSCI_CPU_OFF,
+        psci::PSCI_AFFINITY_INFO_64,
+        psci::PSCI_SYSTEM_OFF,
+    ] {
+        eq(
+            me,
+            "PSCI_FEATURES supported",
+            psci_call(psci::PSCI_FEATURES, fid as u64, 0, 0),
+            0,
+        );
+    }
+    let r = psci_call(psci::PSCI_FEATURES, psci::PSCI_CPU_FREEZE as u64, 0, 0);
+    eq(
+        me,
+        "PSCI_FEATURES unsupported",
+        r,
+        perr::NOT_SUPPORTED as i64,
+    );
+    eq(
+        me,
+        "unknown PSCI id",
+        psci_call(0x8400_001f, 0, 0, 0),
+        perr::NOT_SUPPORTED as i64,
+    );
+    eq(me, "CPU_ON self", cpu_on(me, 9), perr::ALREADY_ON as i64);
+    let r = psci_call(
+        psci::PSCI_CPU_ON_64,
+        cpu_mpidr(cpus),
+        arch::secondary_entry_addr(),
+        0,
+    );
+    eq(me, "CPU_ON absent CPU", r, perr::INVALID_PARAMETERS as i64);
+    let r = psci_call(
+        psci::PSCI_CPU_ON_64,
+        0xff_0000_0000,
+        arch::secondary_entry_addr(),
+        0,
+    );
+    eq(me, "CPU_ON bad MPIDR", r, perr::INVALID_PARAMETERS as i64);
+    if cpus > 1 {
+        let r = psci_call(
+            psci::PSCI_CPU_ON_64,
+            cpu_mpidr(1),
+            oxtee_platform::map::OS_BASE,
+            0,
+        );
+        eq(
+            me,
+            "CPU_ON into secure memory",
+            r,
+            perr::INVALID_ADDRESS as i64,
+        );
+        eq(me, "AFFINITY_INFO parked CPU", affinity(1), AFF_OFF);
+    }
+    let r = psci_call(psci::PSCI_AFFINITY_INFO_64, cpu_mpidr(me), 1, 0);
+    eq(
+        me,
+        "AFFINITY_INFO level 1",
+        r,
+        perr::INVALID_PARAMETERS as i64,
+    );
+    eq(
+        me,
+        "MIGRATE_INFO_TYPE",
+        psci_call(psci::PSCI_MIGRATE_INFO_TYPE, 0, 0, 0),
+        2,
+    );
+}
+
+/// A secondary's life: run its work, report, switch itself off.
+pub fn secondary(round: u64) -> ! {
+    let me = arch::cpu_index();
+    let cpus = crate::NUM_CPUS.load(Ordering::Relaxed);
+    let rounds = if round == 1 { ROUNDS } else { 1 };
+    for _ in 0..rounds {
+        fastcalls::battery(me, cpus);
+    }
+    eq(me, "secondary context id", round == 1 || round == 2, true);
+    FINISHED.fetch_add(1, Ordering::AcqRel);
+    arch::sev();
+    let r = psci_call(psci::PSCI_CPU_OFF, 0, 0, 0);
+    say!("FAIL cpu{me}: CPU_OFF returned {r}");
+    loop {
+        arch::wfe();
+    }
+}
+
+pub fn system_off() -> ! {
+    psci_call(psci::PSCI_SYSTEM_OFF, 0, 0, 0);
+    say!("harness: SYSTEM_OFF returned");
+    loop {
+        arch::wfe();
+    }
+}

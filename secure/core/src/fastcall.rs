@@ -1,0 +1,249 @@
+//! Fast calls of the OP-TEE SMC ABI: answered in registers, on the calling
+//! CPU, without a trusted thread. Typed dispatch: each call is a variant of
+//! `FastCall`; any other id gets `UNKNOWN_FUNCTION`.
+
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use oxtee_abi::optee_smc::{self as smc, SecCaps};
+
+/// What the platform tells the OS about itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OsConfig {
+    /// Build identifier reported by GET_OS_REVISION (a git commit).
+    pub build_id: u64,
+    /// Size of the trusted-thread pool.
+    pub thread_count: u32,
+    /// Reserved non-secure shared memory (base, size), if the platform has it.
+    pub static_shm: Option<(u64, u64)>,
+}
+
+/// Every fast call this OS implements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FastCall {
+    CallsCount,
+    CallsUid,
+    CallsRevision,
+    GetOsUuid,
+    GetOsRevision,
+    GetShmConfig,
+    ExchangeCapabilities,
+    DisableShmCache,
+    EnableShmCache,
+    GetThreadCount,
+}
+
+impl FastCall {
+    pub const ALL: [FastCall; 10] = [
+        FastCall::CallsCount,
+        FastCall::CallsUid,
+        FastCall::CallsRevision,
+        FastCall::GetOsUuid,
+        FastCall::GetOsRevision,
+        FastCall::GetShmConfig,
+        FastCall::ExchangeCapabilities,
+        FastCall::DisableShmCache,
+        FastCall::EnableShmCache,
+        FastCall::GetThreadCount,
+    ];
+
+    pub const fn id(self) -> u32 {
+        match self {
+            FastCall::CallsCount => smc::CALLS_COUNT,
+            FastCall::CallsUid => smc::CALLS_UID,
+            FastCall::CallsRevision => smc::CALLS_REVISION,
+            FastCall::GetOsUuid => smc::GET_OS_UUID,
+            FastCall::GetOsRevision => smc::GET_OS_REVISION,
+            FastCall::GetShmConfig => smc::GET_SHM_CONFIG,
+            FastCall::ExchangeCapabilities => smc::EXCHANGE_CAPABILITIES,
+            FastCall::DisableShmCache => smc::DISABLE_SHM_CACHE,
+            FastCall::EnableShmCache => smc::ENABLE_SHM_CACHE,
+            FastCall::GetThreadCount => smc::GET_THREAD_COUNT,
+        }
+    }
+
+    /// The call for SMC function id `a0` (only the low 32 bits name it).
+    pub fn from_id(a0: u64) -> Option<FastCall> {
+        let id = a0 as u32;
+        Self::ALL.into_iter().find(|c| c.id() == id)
+    }
+}
+
+/// The pre-allocated RPC argument cache that the normal world can switch
+/// on and off (ENABLE/DISABLE_SHM_CACHE). Both answer `EBUSY` while any
+/// trusted thread is running, as OP-TEE does.
+#[derive(Default)]
+pub struct RpcShmCache {
+    enabled: AtomicBool,
+    busy_threads: AtomicUsize,
+    cached: spin::Mutex<heapless_cookies::Cookies>,
+}
+
+/// A tiny fixed list of cached shared-memory cookies; threads fill it once
+/// RPC exists. Kept allocation-free so fast calls never allocate.
+mod heapless_cookies {
+    #[derive(Default)]
+    pub struct Cookies {
+        items: [u64; 8],
+        len: usize,
+    }
+
+    impl Cookies {
+        pub fn push(&mut self, c: u64) -> bool {
+            if self.len == self.items.len() {
+                return false;
+            }
+            self.items[self.len] = c;
+            self.len += 1;
+            true
+        }
+
+        pub fn pop(&mut self) -> Option<u64> {
+            if self.len == 0 {
+                return None;
+            }
+            self.len -= 1;
+            Some(self.items[self.len])
+        }
+    }
+}
+
+pub enum CacheAnswer {
+    Busy,
+    /// A cookie the normal world must free; ask again for the next.
+    Release(u64),
+    Empty,
+}
+
+impl RpcShmCache {
+    pub fn enable(&self) -> bool {
+        if self.busy_threads.load(Ordering::Acquire) != 0 {
+            return false;
+        }
+        self.enabled.store(true, Ordering::Release);
+        true
+    }
+
+    pub fn disable_step(&self) -> CacheAnswer {
+        if self.busy_threads.load(Ordering::Acquire) != 0 {
+            return CacheAnswer::Busy;
+        }
+        if let Some(c) = self.cached.lock().pop() {
+            return CacheAnswer::Release(c);
+        }
+        self.enabled.store(false, Ordering::Release);
+        CacheAnswer::Empty
+    }
+
+    pub fn is_enabled(&self) -> bool {
+        self.enabled.load(Ordering::Acquire)
+    }
+
+    /// A thread keeps its RPC buffer (cookie) for reuse, if caching is on.
+    pub fn keep(&self, cookie: u64) -> bool {
+        self.is_enabled() && self.cached.lock().push(cookie)
+    }
+
+    pub fn thread_started(&self) {
+        self.busy_threads.fetch_add(1, Ordering::AcqRel);
+    }
+
+    pub fn thread_finished(&self) {
+        self.busy_threads.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+pub struct FastCalls {
+    config: OsConfig,
+    caps: SecCaps,
+    pub shm_cache: RpcShmCache,
+}
+
+impl FastCalls {
+    pub fn new(config: OsConfig) -> Self {
+        // Advertise only what is implemented.
+        let mut caps = SecCaps(0);
+        if config.static_shm.is_some() {
+            caps = caps.union(SecCaps::HAVE_RESERVED_SHM);
+        }
+        FastCalls {
+            config,
+            caps,
+            shm_cache: RpcShmCache::default(),
+        }
+    }
+
+    pub fn capabilities(&self) -> SecCaps {
+        self.caps
+    }
+
+    /// Answers the fast call in `a` (x0-x7 on entry), writing results into
+    /// a[0..4]. Registers the call does not define are left as they were.
+    pub fn handle(&self, a: &mut [u64; 8]) {
+        let Some(call) = FastCall::from_id(a[0]) else {
+            a[0] = smc::RETURN_UNKNOWN_FUNCTION as u64;
+            return;
+        };
+        match call {
+            FastCall::CallsCount => a[0] = FastCall::ALL.len() as u64,
+            FastCall::CallsUid => set4(a, smc::API_UID),
+            FastCall::CallsRevision => {
+                a[0] = smc::API_REVISION_MAJOR as u64;
+                a[1] = smc::API_REVISION_MINOR as u64;
+            }
+            FastCall::GetOsUuid => set4(a, smc::OS_OPTEE_UUID),
+            FastCall::GetOsRevision => {
+                a[0] = smc::OS_REVISION_MAJOR as u64;
+                a[1] = smc::OS_REVISION_MINOR as u64;
+                a[2] = self.config.build_id;
+            }
+            FastCall::GetShmConfig => match self.config.static_shm {
+                Some((base, size)) => {
+                    a[0] = smc::RETURN_OK as u64;
+                    a[1] = base;
+                    a[2] = size;
+                    a[3] = smc::SHM_CACHED as u64;
+                }
+                None => a[0] = smc::RETURN_ENOTAVAIL as u64,
+            },
+            FastCall::ExchangeCapabilities => {
+                // Unknown normal-world capabilities are refused, as OP-TEE does.
+                if a[1] & !smc::NSEC_CAP_UNIPROCESSOR != 0 {
+                    a[0] = smc::RETURN_ENOTAVAIL as u64;
+                    return;
+                }
+                a[0] = smc::RETURN_OK as u64;
+                a[1] = self.caps.0;
+                a[2] = 0;
+                a[3] = 0;
+            }
+            FastCall::DisableShmCache => match self.shm_cache.disable_step() {
+                CacheAnswer::Busy => a[0] = smc::RETURN_EBUSY as u64,
+                CacheAnswer::Empty => a[0] = smc::RETURN_ENOTAVAIL as u64,
+                CacheAnswer::Release(cookie) => {
+                    a[0] = smc::RETURN_OK as u64;
+                    a[1] = cookie >> 32;
+                    a[2] = cookie & 0xffff_ffff;
+                }
+            },
+            FastCall::EnableShmCache => {
+                a[0] = if self.shm_cache.enable() {
+                    smc::RETURN_OK
+                } else {
+                    smc::RETURN_EBUSY
+                } as u64;
+            }
+            FastCall::GetThreadCount => {
+                a[0] = smc::RETURN_OK as u64;
+                a[1] = self.config.thread_count as u64;
+            }
+        }
+    }
+}
+
+fn set4(a: &mut [u64; 8], w: [u32; 4]) {
+    for (r, v) in a.iter_mut().zip(w) {
+        *r = v as u64;
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,156 @@
+//! Cold and warm boot: find the trusted OS in the firmware package, copy it
+//! into secure RAM, and prepare each CPU's first entry into the OS.
+
+use crate::arch;
+use crate::arch::mem as platform_mem;
+use crate::context::{CpuContext, El1Regs, Pending, World, WorldContext, this_cpu_context};
+use crate::psci;
+use log::{error, info};
+use oxtee_abi::opteed::Vector;
+
+use spin::Once;
+
+/// SCR_EL3 bits.
+const SCR_NS: u64 = 1 << 0;
+const SCR_FIQ: u64 = 1 << 2;
+const SCR_RES1: u64 = 0b11 << 4;
+const SCR_HCE: u64 = 1 << 8;
+const SCR_RW: u64 = 1 << 10;
+const SCR_ST: u64 = 1 << 11;
+
+/// SPSR: AArch64, all of DAIF masked, in EL1h or EL2h.
+const SPSR_EL1H_MASKED: u64 = 0x3c5;
+const SPSR_EL2H_MASKED: u64 = 0x3c9;
+
+/// Secure world: lower ELs AArch64, S-EL1 may use the secure timer, and
+/// its interrupts stay at S-EL1.
+pub const SCR_SECURE: u64 = SCR_RES1 | SCR_RW | SCR_ST;
+
+pub fn scr_nonsecure() -> u64 {
+    // Secure (group 0/1S) interrupts that arrive while the normal world runs
+    // come to EL3 as FIQ and are passed to the OS's fiq vector.
+    let hce = if arch::has_el2() { SCR_HCE } else { 0 };
+    SCR_RES1 | SCR_RW | SCR_ST | SCR_NS | SCR_FIQ | hce
+}
+
+pub struct BootInfo {
+    pub ns_entry: u64,
+    pub ns_dtb: u64,
+}
+
+pub static BOOT: Once<BootInfo> = Once::new();
+
+/// Builds a fresh secure context that enters the OS at `pc`.
+fn os_context(cpu: &mut CpuContext, pc: u64, args: [u64; 4]) {
+    let runtime_sp = cpu.world[0].runtime_sp;
+    let ctx = cpu.ctx(World::Secure);
+    *ctx = WorldContext {
+        runtime_sp,
+        ..Default::default()
+    };
+    ctx.x[..4].copy_from_slice(&args);
+    ctx.elr_el3 = pc;
+    ctx.spsr_el3 = SPSR_EL1H_MASKED;
+    ctx.scr_el3 = SCR_SECURE;
+}
+
+/// Enters the OS through one of its opteed vectors for a synchronous event.
+pub fn os_vector_context(cpu: &mut CpuContext, v: Vector, x0: u64) {
+    let base = crate::dispatch::os_vectors().unwrap_or(0);
+    let ctx = cpu.ctx(World::Secure);
+    ctx.elr_el3 = base + v.offset() as u64;
+    ctx.spsr_el3 = SPSR_EL1H_MASKED;
+    ctx.scr_el3 = SCR_SECURE;
+    ctx.x[0] = x0;
+}
+
+/// Prepares the normal world's first entry on this CPU.
+pub fn ns_context(cpu: &mut CpuContext, pc: u64, x0: u64) {
+    let runtime_sp = cpu.world[1].runtime_sp;
+    let ctx = cpu.ctx(World::NonSecure);
+    *ctx = WorldContext {
+        runtime_sp,
+        ..Default::default()
+    };
+    ctx.x[0] = x0;
+    ctx.elr_el3 = pc;
+    ctx.spsr_el3 = if arch::has_el2() {
+        SPSR_EL2H_MASKED
+    } else {
+        SPSR_EL1H_MASKED
+    };
+    ctx.scr_el3 = scr_nonsecure();
+    cpu.el1[World::NonSecure as usize] = El1Regs::reset();
+    cpu.fp[World::NonSecure as usize] = Default::default();
+}
+
+fn init_cpu(cpu_index: usize) -> &'static mut CpuContext {
+    arch::init_el3();
+    let cpu = this_cpu_context();
+    let sp = crate::context::stack_top(cpu_index);
+    cpu.world[0].runtime_sp = sp;
+    cpu.world[1].runtime_sp = sp;
+    cpu
+}
+
+/// Primary CPU, first Rust code after reset. Returns the context to enter.
+pub extern "C" fn cold_boot() -> *mut WorldContext {
+    crate::init_logging();
+    info!("oxtee monitor {} starting (EL3)", env!("CARGO_PKG_VERSION"));
+    let cpu = init_cpu(0);
+
+    let header = match platform_mem::read_package_header() {
+        Ok(h) => h,
+        Err(e) => crate::fatal(format_args!("firmware package: {e:?}")),
+    };
+    let topo = platform_mem::read_topology(header.ns_dtb);
+    psci::init(topo.cpus, topo.dram);
+    info!(
+        "OS image {:#x} bytes -> {:#x}, entry {:#x}; normal world entry {:#x}; {} CPU(s)",
+        header.os_size, header.os_load_addr, header.os_entry, header.ns_entry, topo.cpus
+    );
+    platform_mem::copy_os_image(&header);
+    BOOT.call_once(|| BootInfo {
+        ns_entry: header.ns_entry,
+        ns_dtb: header.ns_dtb,
+    });
+
+    // opteed's cold-boot registers: x0 pageable part, x1 memory limit (both
+    // unused here), x2 device tree.
+    os_context(cpu, header.os_entry, [0, 0, header.ns_dtb, 0]);
+    cpu.el1[World::Secure as usize] = El1Regs::reset();
+    cpu.pending = Pending::ColdBoot;
+    cpu.load(World::Secure);
+    cpu.ctx(World::Secure)
+}
+
+/// A secondary CPU released by CPU_ON. Returns the context to enter.
+pub extern "C" fn warm_boot() -> *mut WorldContext {
+    let index = arch::this_cpu();
+    let cpu = init_cpu(index);
+    let Some(req) = psci::take_on_request(index) else {
+        error!("woke without a CPU_ON request; parking");
+        arch::park(index);
+    };
+    ns_context(cpu, req.entry, req.context_id);
+    match crate::dispatch::os_vectors() {
+        Some(_) => {
+            // TF-A re-initialises the secure context for cpu_on.
+            let runtime_sp = cpu.world[0].runtime_sp;
+            *cpu.ctx(World::Secure) = WorldContext {
+                runtime_sp,
+                ..Default::default()
+            };
+            cpu.el1[World::Secure as usize] = El1Regs::reset();
+            os_vector_context(cpu, Vector::CpuOn, 0);
+            cpu.pending = Pending::CpuOn;
+            cpu.load(World::Secure);
+            cpu.ctx(World::Secure)
+        }
+        None => {
+            psci::mark_on(index);
+            cpu.load(World::NonSecure);
+            cpu.ctx(World::NonSecure)
+        }
+    }
+}

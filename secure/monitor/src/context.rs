@@ -1,0 +1,223 @@
+//! Saved state of each world on each CPU, as the world switch sees it.
+
+use core::cell::UnsafeCell;
+use oxtee_platform::MAX_CPUS;
+
+/// General-purpose and EL3 return state of one world. The entry assembly
+/// reads and writes it by offset: x0..x30 first, then the fields below in
+/// this order (pairs are loaded with ldp).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct WorldContext {
+    pub x: [u64; 31],
+    pub scr_el3: u64,
+    pub sp_el0: u64,
+    pub elr_el3: u64,
+    pub spsr_el3: u64,
+    /// Top of this CPU's EL3 stack, loaded on every exception entry.
+    pub runtime_sp: u64,
+}
+
+/// EL1 system registers, in the order of `el1_save`/`el1_restore`.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct El1Regs {
+    pub sctlr: u64,
+    pub actlr: u64,
+    pub cpacr: u64,
+    pub csselr: u64,
+    pub sp_el1: u64,
+    pub esr: u64,
+    pub ttbr0: u64,
+    pub ttbr1: u64,
+    pub mair: u64,
+    pub amair: u64,
+    pub tcr: u64,
+    pub tpidr_el1: u64,
+    pub tpidr_el0: u64,
+    pub tpidrro_el0: u64,
+    pub par: u64,
+    pub far: u64,
+    pub afsr0: u64,
+    pub afsr1: u64,
+    pub contextidr: u64,
+    pub vbar: u64,
+    pub spsr: u64,
+    pub elr: u64,
+    pub cntkctl: u64,
+    pub mdscr: u64,
+}
+
+impl El1Regs {
+    /// Architectural reset-like state: MMU and caches off, RES1 bits set.
+    pub fn reset() -> Self {
+        Self {
+            sctlr: 0x30d0_0800,
+            ..Default::default()
+        }
+    }
+}
+
+/// FP/SIMD registers q0..q31, then FPSR and FPCR.
+#[repr(C, align(16))]
+#[derive(Clone, Copy)]
+pub struct FpRegs {
+    pub q: [u128; 32],
+    pub fpsr: u64,
+    pub fpcr: u64,
+}
+
+impl Default for FpRegs {
+    fn default() -> Self {
+        Self {
+            q: [0; 32],
+            fpsr: 0,
+            fpcr: 0,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum World {
+    #[default]
+    Secure = 0,
+    NonSecure = 1,
+}
+
+/// Why the monitor entered the OS synchronously; checked against the OS's
+/// `*_DONE` answer so a confused OS cannot steer the monitor.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum Pending {
+    #[default]
+    None,
+    ColdBoot,
+    CpuOn,
+    CpuOff,
+    SystemOff,
+    SystemReset,
+    /// A normal-world SMC forwarded to the OS.
+    Call,
+    /// A secure interrupt taken while the normal world ran.
+    Fiq,
+}
+
+#[repr(C)]
+#[derive(Default)]
+pub struct CpuContext {
+    pub world: [WorldContext; 2],
+    pub el1: [El1Regs; 2],
+    pub fp: [FpRegs; 2],
+    /// World whose EL1/FP state is live in the registers.
+    pub live: World,
+    pub pending: Pending,
+}
+
+impl CpuContext {
+    pub fn ctx(&mut self, w: World) -> &mut WorldContext {
+        &mut self.world[w as usize]
+    }
+
+    pub fn world_of(&self, ctx: *const WorldContext) -> Option<World> {
+        if core::ptr::eq(ctx, &self.world[0]) {
+            Some(World::Secure)
+        } else if core::ptr::eq(ctx, &self.world[1]) {
+            Some(World::NonSecure)
+        } else {
+            None
+        }
+    }
+
+    /// Makes `to`'s EL1 and FP state live, saving the other world's.
+    pub fn switch_to(&mut self, to: World) {
+        if self.live == to {
+            return;
+        }
+        let from = self.live as usize;
+        crate::arch::save_lower_state(&mut self.el1[from], &mut self.fp[from]);
+        crate::arch::restore_lower_state(&self.el1[to as usize], &self.fp[to as usize]);
+        self.live = to;
+    }
+
+    /// Loads `w`'s EL1/FP state without saving what is live (first entry).
+    pub fn load(&mut self, w: World) {
+        crate::arch::restore_lower_state(&self.el1[w as usize], &self.fp[w as usize]);
+        self.live = w;
+    }
+}
+
+struct CpuSlot(UnsafeCell<CpuContext>);
+
+// SAFETY: slot i is only ever accessed by CPU i (see `this_cpu_context`).
+unsafe impl Sync for CpuSlot {}
+
+static CPUS: [CpuSlot; MAX_CPUS] =
+    [const { CpuSlot(UnsafeCell::new(CpuContext::new_const())) }; MAX_CPUS];
+
+impl CpuContext {
+    const fn new_const() -> Self {
+        const W: WorldContext = WorldContext {
+            x: [0; 31],
+            scr_el3: 0,
+            sp_el0: 0,
+            elr_el3: 0,
+            spsr_el3: 0,
+            runtime_sp: 0,
+        };
+        const E: El1Regs = El1Regs {
+            sctlr: 0,
+            actlr: 0,
+            cpacr: 0,
+            csselr: 0,
+            sp_el1: 0,
+            esr: 0,
+            ttbr0: 0,
+            ttbr1: 0,
+            mair: 0,
+            amair: 0,
+            tcr: 0,
+            tpidr_el1: 0,
+            tpidr_el0: 0,
+            tpidrro_el0: 0,
+            par: 0,
+            far: 0,
+            afsr0: 0,
+            afsr1: 0,
+            contextidr: 0,
+            vbar: 0,
+            spsr: 0,
+            elr: 0,
+            cntkctl: 0,
+            mdscr: 0,
+        };
+        const F: FpRegs = FpRegs {
+            q: [0; 32],
+            fpsr: 0,
+            fpcr: 0,
+        };
+        CpuContext {
+            world: [W; 2],
+            el1: [E; 2],
+            fp: [F; 2],
+            live: World::Secure,
+            pending: Pending::None,
+        }
+    }
+}
+
+/// This CPU's context. Each CPU only ever takes its own slot, and the
+/// monitor runs with interrupts masked, so the borrow is never shared.
+pub fn this_cpu_context() -> &'static mut CpuContext {
+    let cpu = crate::arch::this_cpu();
+    // SAFETY: slot `cpu` belongs to the executing CPU alone (see above), and
+    // callers do not hold two of these borrows at once.
+    unsafe { &mut *CPUS[cpu].0.get() }
+}
+
+/// Top of CPU `cpu`'s EL3 stack (as set by the entry assembly).
+pub fn stack_top(cpu: usize) -> u64 {
+    unsafe extern "C" {
+        static __stacks_end: u8;
+    }
+    let end = &raw const __stacks_end as u64;
+    end - (cpu as u64) * oxtee_platform::MONITOR_STACK_SIZE as u64
+}

@@ -1,0 +1,139 @@
+//! The OS's hardware layer: entry assembly, system registers, MMU and heap
+//! bring-up, and the secure UART. Portable logic lives in `oxtee-core`.
+
+use core::arch::{asm, global_asm};
+use oxtee_abi::{optee_smc, opteed};
+
+global_asm!(
+    include_str!("entry.S"),
+    cold_boot = sym crate::entry::cold_boot,
+    fast_smc = sym crate::entry::fast_smc,
+    yield_smc = sym crate::entry::yield_smc,
+    cpu_on = sym crate::entry::cpu_on,
+    cpu_off = sym crate::entry::cpu_off,
+    cpu_resume = sym crate::entry::cpu_resume,
+    cpu_suspend = sym crate::entry::cpu_suspend,
+    system_off = sym crate::entry::system_off,
+    system_reset = sym crate::entry::system_reset,
+    fiq = sym crate::entry::fiq,
+    exception = sym crate::entry::exception,
+    entry_done = const opteed::RETURN_ENTRY_DONE,
+    call_done = const opteed::RETURN_CALL_DONE,
+    on_done = const opteed::RETURN_ON_DONE,
+    off_done = const opteed::RETURN_OFF_DONE,
+    resume_done = const opteed::RETURN_RESUME_DONE,
+    suspend_done = const opteed::RETURN_SUSPEND_DONE,
+    system_off_done = const opteed::RETURN_SYSTEM_OFF_DONE,
+    system_reset_done = const opteed::RETURN_SYSTEM_RESET_DONE,
+    fiq_done = const opteed::RETURN_FIQ_DONE,
+);
+
+unsafe extern "C" {
+    static os_vector_table: u8;
+    static os_exception_vectors: u8;
+    static __text_start: u8;
+    static __text_end: u8;
+    static __rodata_start: u8;
+    static __rodata_end: u8;
+    static __data_start: u8;
+    static __data_end: u8;
+    static __heap_start: u8;
+    static __os_ram_end: u8;
+    fn abort_call(code: u64) -> !;
+}
+
+/// Address ranges of the image, from the linker script.
+pub struct Layout {
+    pub text: (usize, usize),
+    pub rodata: (usize, usize),
+    /// .data, .bss and the entry stacks.
+    pub data: (usize, usize),
+    pub heap: (usize, usize),
+}
+
+pub fn layout() -> Layout {
+    let a = |p: *const u8| p as usize;
+    Layout {
+        text: (a(&raw const __text_start), a(&raw const __text_end)),
+        rodata: (a(&raw const __rodata_start), a(&raw const __rodata_end)),
+        data: (a(&raw const __data_start), a(&raw const __data_end)),
+        heap: (a(&raw const __heap_start), a(&raw const __os_ram_end)),
+    }
+}
+
+pub fn vector_table_addr() -> u64 {
+    &raw const os_vector_table as u64
+}
+
+/// Gives up on the current call: the caller gets `code` in a0.
+pub fn abort_current_call(code: u32) -> ! {
+    // SAFETY: abort_call resets this CPU's entry stack and returns to the
+    // monitor; nothing on the abandoned stack is referenced afterwards.
+    unsafe { abort_call(code as u64) }
+}
+
+pub fn cpu_index() -> usize {
+    let mpidr: u64;
+    // SAFETY: reading MPIDR_EL1 has no side effects.
+    unsafe { asm!("mrs {}, mpidr_el1", out(reg) mpidr, options(nomem, nostack)) };
+    oxtee_platform::cpu_index(mpidr).unwrap_or(0)
+}
+
+/// MAIR: index 0 device nGnRE, index 1 normal write-back.
+pub const MAIR: u64 = 0x04 | (0xff << 8);
+/// TCR_EL1: 4 KiB granule, 39-bit VA in TTBR0 (T0SZ=25, walks start at level 1), inner-shareable
+/// write-back walks, 40-bit PA, TTBR1 walks disabled (EPD1).
+const TCR: u64 = 25 | (0b01 << 8) | (0b01 << 10) | (0b11 << 12) | (1 << 23) | (0b010 << 32);
+/// SCTLR_EL1: MMU, alignment checks off, D and I caches, SP alignment,
+/// WXN, plus the RES1 bits.
+const SCTLR: u64 = 0x30d0_0800 | (1 << 0) | (1 << 2) | (1 << 3) | (1 << 12) | (1 << 19);
+
+/// Turns on the MMU with the tables at `ttbr0` and installs the vectors.
+/// The tables identity-map everything this CPU is executing from.
+pub fn enable_mmu(ttbr0: u64) {
+    let vbar = &raw const os_exception_vectors as u64;
+    // SAFETY: the tables identity-map the image, stacks and heap with the
+    // attributes this code expects, so execution continues unchanged once
+    // translation is on; the TLB is invalidated before use.
+    unsafe {
+        asm!(
+            "msr vbar_el1, {vbar}",
+            "msr mair_el1, {mair}",
+            "msr tcr_el1, {tcr}",
+            "msr ttbr0_el1, {ttbr0}",
+            "isb",
+            "tlbi vmalle1",
+            "dsb nsh",
+            "isb",
+            "msr sctlr_el1, {sctlr}",
+            "isb",
+            vbar = in(reg) vbar,
+            mair = in(reg) MAIR,
+            tcr = in(reg) TCR,
+            ttbr0 = in(reg) ttbr0,
+            sctlr = in(reg) SCTLR,
+            options(nostack),
+        )
+    };
+}
+
+/// The secure UART; the monitor already configured it.
+pub fn secure_uart() -> arm_pl011_uart::Uart<'static> {
+    use arm_pl011_uart::{PL011Registers, Uart, UniqueMmioPointer};
+    let regs =
+        core::ptr::NonNull::new(oxtee_platform::map::SECURE_UART_BASE as *mut PL011Registers)
+            .unwrap();
+    // SAFETY: the PL011 is at this address and mapped as device memory; the
+    // OS makes this pointer once, at cold boot.
+    Uart::new(unsafe { UniqueMmioPointer::new(regs) })
+}
+
+/// Hands the heap range to the global allocator.
+pub fn init_heap(range: (usize, usize)) {
+    // SAFETY: the range is the part of the OS's secure RAM after the image
+    // and stacks (linker script), used by nothing else; called once.
+    unsafe { crate::HEAP.lock().init(range.0, range.1 - range.0) };
+}
+
+/// Error code a caller gets when its call hit a fault in the OS.
+pub const ABORT_CODE: u32 = optee_smc::RETURN_ENOTAVAIL;

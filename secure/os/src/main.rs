@@ -1,0 +1,27 @@
+//! oxtee's trusted OS (S-EL1) for QEMU `virt`. Entered by the monitor
+//! through the TF-A `opteed` protocol; serves the OP-TEE SMC ABI.
+#![no_std]
+#![no_main]
+
+mod arch;
+mod entry;
+mod mm;
+
+use buddy_system_allocator::LockedHeap;
+use log::LevelFilter;
+use oxtee_seclog::UartLogger;
+
+#[global_allocator]
+static HEAP: LockedHeap<32> = LockedHeap::empty();
+
+static LOGGER: UartLogger = UartLogger::new("os", arch::cpu_index);
+
+fn init_logging() {
+    LOGGER.init(arch::secure_uart(), LevelFilter::Info);
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    LOGGER.emergency(format_args!("{info}"));
+    arch::abort_current_call(arch::ABORT_CODE)
+}

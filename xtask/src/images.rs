@@ -1,0 +1,218 @@
+//! Builds the three images and packs the secure flash: monitor at 0, the
+//! firmware package header at `fwpkg::OFFSET`, the trusted OS after it.
+
+use crate::{Result, cargo, root, run_cmd};
+use object::{Object, ObjectSegment};
+use oxtee_platform::{fwpkg, map};
+use std::path::{Path, PathBuf};
+use zerocopy::IntoBytes;
+
+pub const SECURE_TARGET: &str = "aarch64-unknown-none-softfloat";
+pub const NS_TARGET: &str = "aarch64-unknown-none";
+
+#[derive(Clone, Debug)]
+pub struct Images {
+    pub flash: PathBuf,
+    pub harness: PathBuf,
+}
+
+pub fn out_dir() -> PathBuf {
+    root().join("target/oxtee")
+}
+
+fn build_id() -> String {
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "--short=16", "HEAD"])
+        .current_dir(root())
+        .output();
+    match out {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
+        // Outside a git checkout: still a non-zero id, so it is visibly "ours".
+        _ => "1".into(),
+    }
+}
+
+/// Flattens an ELF's loadable segments into the raw image a loader expects,
+/// placed by physical (load) address. Returns the image and its base.
+pub fn elf_to_bin(elf: &[u8]) -> Result<(Vec<u8>, u64)> {
+    let file = object::File::parse(elf).map_err(|e| format!("not an ELF: {e}"))?;
+    let mut parts = Vec::new();
+    for seg in file.segments() {
+        let data = seg.data().map_err(|e| e.to_string())?;
+        if data.is_empty() {
+            continue;
+        }
+        let paddr = match &file {
+            object::File::Elf64(f) => {
+                use object::read::elf::ProgramHeader;
+                let hdr = f.elf_program_headers().iter().find(|h| {
+                    h.p_vaddr(f.endian()) == seg.address()
+                        && h.p_filesz(f.endian()) == data.len() as u64
+                });
+                hdr.map(|h| h.p_paddr(f.endian())).unwrap_or(seg.address())
+            }
+            _ => seg.address(),
+        };
+        parts.push((paddr, data.to_vec()));
+    }
+    let base = parts
+        .iter()
+        .map(|p| p.0)
+        .min()
+        .ok_or("ELF has no loadable data")?;
+    let end = parts.iter().map(|p| p.0 + p.1.len() as u64).max().unwrap();
+    let mut img = vec![0u8; (end - base) as usize];
+    for (addr, data) in parts {
+        let off = (addr - base) as usize;
+        img[off..off + data.len()].copy_from_slice(&data);
+    }
+    Ok((img, base))
+}
+
+fn flatten(elf: &Path, bin: &Path) -> Result<u64> {
+    let data = std::fs::read(elf).map_err(|e| format!("{}: {e}", elf.display()))?;
+    let (img, base) = elf_to_bin(&data)?;
+    std::fs::write(bin, img).map_err(|e| e.to_string())?;
+    Ok(base)
+}
+
+/// Reads an OS image given by the user: ELF (flattened) or raw binary.
+pub fn load_os(path: &Path) -> Result<Vec<u8>> {
+    let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if data.starts_with(b"\x7fELF") {
+        let (img, base) = elf_to_bin(&data)?;
+        if base != map::OS_BASE {
+            return Err(format!(
+                "{}: loads at {base:#x}, not the OS base {:#x}",
+                path.display(),
+                map::OS_BASE
+            ));
+        }
+        Ok(img)
+    } else {
+        Ok(data)
+    }
+}
+
+/// Secure flash contents: monitor, package header, OS.
+pub fn pack_flash(monitor: &[u8], os: &[u8]) -> Result<Vec<u8>> {
+    if monitor.len() as u64 > fwpkg::OFFSET {
+        return Err(format!(
+            "monitor is {} bytes, over the {:#x} slot",
+            monitor.len(),
+            fwpkg::OFFSET
+        ));
+    }
+    let os_offset = fwpkg::OFFSET + 0x1000;
+    let header = fwpkg::Header {
+        magic: fwpkg::MAGIC,
+        version: fwpkg::VERSION,
+        os_offset,
+        os_size: os.len() as u64,
+        os_load_addr: map::OS_BASE,
+        os_entry: map::OS_BASE,
+        ns_entry: map::NS_PAYLOAD_ADDR,
+        ns_dtb: map::NS_DTB_ADDR,
+    };
+    let mut flash = monitor.to_vec();
+    flash.resize(fwpkg::OFFSET as usize, 0);
+    flash.extend_from_slice(header.as_bytes());
+    flash.resize(os_offset as usize, 0);
+    flash.extend_from_slice(os);
+    if flash.len() as u64 > map::SECURE_FLASH_SIZE {
+        return Err("flash image larger than secure flash".into());
+    }
+    // The parser the monitor uses must accept what we wrote.
+    fwpkg::Header::parse(
+        &flash[fwpkg::OFFSET as usize..],
+        map::SECURE_FLASH_SIZE,
+        (map::OS_BASE, map::OS_SIZE),
+    )
+    .map_err(|e| format!("packed header rejected: {e:?}"))?;
+    Ok(flash)
+}
+
+/// Builds everything (release) and packs our own flash image.
+pub fn build() -> Result<Images> {
+    build_with_os(None)
+}
+
+pub fn build_with_os(os_override: Option<&Path>) -> Result<Images> {
+    let id = build_id();
+    run_cmd(cargo().env("OXTEE_BUILD_ID", &id).args([
+        "build",
+        "--quiet",
+        "--release",
+        "-p",
+        "oxtee-monitor",
+        "-p",
+        "oxtee-os",
+        "--target",
+        SECURE_TARGET,
+    ]))?;
+    run_cmd(cargo().args([
+        "build",
+        "--quiet",
+        "--release",
+        "-p",
+        "oxtee-harness",
+        "--target",
+        NS_TARGET,
+    ]))?;
+    let out = out_dir();
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    let sec = root().join("target").join(SECURE_TARGET).join("release");
+    let ns = root().join("target").join(NS_TARGET).join("release");
+    let monitor_bin = out.join("monitor.bin");
+    let os_bin = out.join("os.bin");
+    let harness = out.join("harness.bin");
+    flatten(&sec.join("oxtee-monitor"), &monitor_bin)?;
+    let os_base = flatten(&sec.join("oxtee-os"), &os_bin)?;
+    if os_base != map::OS_BASE {
+        return Err(format!(
+            "OS linked at {os_base:#x}, expected {:#x}",
+            map::OS_BASE
+        ));
+    }
+    let ns_base = flatten(&ns.join("oxtee-harness"), &harness)?;
+    if ns_base != map::NS_PAYLOAD_ADDR {
+        return Err(format!(
+            "harness linked at {ns_base:#x}, expected {:#x}",
+            map::NS_PAYLOAD_ADDR
+        ));
+    }
+    let os = match os_override {
+        Some(p) => load_os(p)?,
+        None => std::fs::read(&os_bin).map_err(|e| e.to_string())?,
+    };
+    let monitor = std::fs::read(&monitor_bin).map_err(|e| e.to_string())?;
+    let flash = out.join(if os_override.is_some() {
+        "flash-custom-os.bin"
+    } else {
+        "flash.bin"
+    });
+    std::fs::write(&flash, pack_flash(&monitor, &os)?).map_err(|e| e.to_string())?;
+    Ok(Images { flash, harness })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_flash_has_monitor_header_and_os_where_the_monitor_looks() {
+        let flash = pack_flash(&[0xaa; 100], &[0x55; 300]).unwrap();
+        assert_eq!(&flash[..100], &[0xaa; 100]);
+        let h = fwpkg::Header::parse(
+            &flash[fwpkg::OFFSET as usize..],
+            map::SECURE_FLASH_SIZE,
+            (map::OS_BASE, map::OS_SIZE),
+        )
+        .unwrap();
+        let os = &flash[h.os_offset as usize..(h.os_offset + h.os_size) as usize];
+        assert_eq!(os, &[0x55; 300]);
+        assert_eq!(h.os_entry, map::OS_BASE);
+        assert!(pack_flash(&vec![0; fwpkg::OFFSET as usize + 1], &[1]).is_err());
+        assert!(pack_flash(&[0], &vec![0; map::OS_SIZE as usize + 1]).is_err());
+    }
+}

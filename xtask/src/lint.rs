@@ -1,0 +1,212 @@
+//! `cargo xtask lint`: formatting, clippy with the safety lints at deny
+//! (from `[workspace.lints]`), and the unsafe policy: every crate is
+//! classified; portable crates forbid `unsafe`; the rest confine it to the
+//! modules named for the reason, each use with a `// SAFETY:` comment.
+
+use crate::images::{NS_TARGET, SECURE_TARGET};
+use crate::{Result, cargo, root, run_cmd};
+use std::path::Path;
+
+enum Policy {
+    /// `#![forbid(unsafe_code)]` at the crate root.
+    Forbid,
+    /// `unsafe` only under these paths (relative to the crate).
+    Confined(&'static [&'static str]),
+}
+
+/// Every workspace member, classified. A new crate must be added here.
+const CRATES: &[(&str, Policy)] = &[
+    ("abi", Policy::Forbid),
+    ("platform/qemu-virt", Policy::Forbid),
+    ("secure/core", Policy::Forbid),
+    ("secure/log", Policy::Forbid),
+    ("secure/monitor", Policy::Confined(&["src/arch"])),
+    ("secure/os", Policy::Confined(&["src/arch"])),
+    ("normal/harness", Policy::Confined(&["src/arch.rs"])),
+    ("xtask", Policy::Forbid),
+];
+
+const HOST_CRATES: &[&str] = &[
+    "oxtee-abi",
+    "oxtee-platform",
+    "oxtee-core",
+    "oxtee-seclog",
+    "xtask",
+];
+
+pub fn run() -> Result {
+    run_cmd(cargo().args(["fmt", "--all", "--", "--check"]))
+        .map_err(|_| "rustfmt: run `cargo fmt --all`".to_string())?;
+    let mut host = vec!["clippy", "--quiet", "--all-targets"];
+    for c in HOST_CRATES {
+        host.extend(["-p", c]);
+    }
+    host.extend(["--", "-D", "warnings"]);
+    run_cmd(cargo().args(&host))?;
+    run_cmd(cargo().args([
+        "clippy",
+        "--quiet",
+        "--release",
+        "-p",
+        "oxtee-monitor",
+        "-p",
+        "oxtee-os",
+        "--target",
+        SECURE_TARGET,
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run_cmd(cargo().args([
+        "clippy",
+        "--quiet",
+        "--release",
+        "-p",
+        "oxtee-harness",
+        "--target",
+        NS_TARGET,
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    unsafe_policy()?;
+    println!("lint: fmt, clippy and unsafe policy clean");
+    Ok(())
+}
+
+fn members() -> Vec<String> {
+    let text = std::fs::read_to_string(root().join("Cargo.toml")).unwrap_or_default();
+    let Some(start) = text.find("members = [") else {
+        return vec![];
+    };
+    let rest = &text[start + "members = [".len()..];
+    let end = rest.find(']').unwrap_or(0);
+    rest[..end]
+        .split(',')
+        .map(|s| s.trim().trim_matches('"').to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn rs_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            rs_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// Lines using `unsafe` as a keyword (not in comments).
+fn unsafe_lines(src: &str) -> Vec<(usize, &str)> {
+    src.lines()
+        .enumerate()
+        .filter(|(_, l)| {
+            let code = l.split("//").next().unwrap_or("");
+            code.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .any(|w| w == "unsafe")
+        })
+        .map(|(i, l)| (i + 1, l))
+        .collect()
+}
+
+pub fn unsafe_policy() -> Result {
+    let mut problems = Vec::new();
+    for m in members() {
+        if !CRATES.iter().any(|(c, _)| *c == m) {
+            problems.push(format!(
+                "{m}: crate not classified in xtask/src/lint.rs (Forbid or Confined)"
+            ));
+        }
+    }
+    for (krate, policy) in CRATES {
+        let dir = root().join(krate);
+        let mut files = Vec::new();
+        rs_files(&dir.join("src"), &mut files);
+        match policy {
+            Policy::Forbid => {
+                let root_file = ["src/lib.rs", "src/main.rs"]
+                    .iter()
+                    .map(|f| dir.join(f))
+                    .find(|p| p.exists());
+                let ok = root_file
+                    .and_then(|p| std::fs::read_to_string(p).ok())
+                    .is_some_and(|s| s.contains("#![forbid(unsafe_code)]"));
+                if !ok {
+                    problems.push(format!(
+                        "{krate}: must have #![forbid(unsafe_code)] at the crate root"
+                    ));
+                }
+            }
+            Policy::Confined(allowed) => {
+                for f in &files {
+                    let rel = f.strip_prefix(&dir).unwrap().to_string_lossy().to_string();
+                    let src = std::fs::read_to_string(f).unwrap_or_default();
+                    let uses = unsafe_lines(&src);
+                    if uses.is_empty() {
+                        continue;
+                    }
+                    if !allowed.iter().any(|a| rel.starts_with(a)) {
+                        for (n, _) in &uses {
+                            problems.push(format!("{krate}/{rel}:{n}: unsafe outside {allowed:?}"));
+                        }
+                        continue;
+                    }
+                    let lines: Vec<&str> = src.lines().collect();
+                    for (n, l) in uses {
+                        let t = l.trim_start();
+                        // Declarations of unsafe things document themselves
+                        // (`# Safety`); uses need a SAFETY comment above.
+                        if t.starts_with("unsafe extern")
+                            || t.starts_with("pub unsafe fn")
+                            || t.starts_with("unsafe fn")
+                        {
+                            continue;
+                        }
+                        let documented = lines[..n - 1]
+                            .iter()
+                            .rev()
+                            .take(6)
+                            .any(|p| p.contains("SAFETY:"));
+                        if !documented {
+                            problems.push(format!(
+                                "{krate}/{rel}:{n}: unsafe without a // SAFETY: comment above"
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("unsafe policy:\n  {}", problems.join("\n  ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_unsafe_keyword_but_not_in_comments_or_identifiers() {
+        let src = "let a = 1; // unsafe here is a comment\nunsafe { x() }\nlet unsafe_thing = 2;\n";
+        let found: Vec<usize> = unsafe_lines(src).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(found, vec![2]);
+    }
+
+    #[test]
+    fn every_member_is_classified() {
+        let m = members();
+        assert!(m.len() >= 7, "{m:?}");
+        for c in m {
+            assert!(CRATES.iter().any(|(k, _)| *k == c), "{c}");
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! `cargo xtask`: builds the oxtee images, boots them under QEMU, runs the
+//! tests and benchmarks, and checks code health. Host-only tool.
+#![forbid(unsafe_code)]
+
+mod bench;
+mod images;
+mod lint;
+mod qemu;
+mod setup;
+
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+
+pub type Result<T = ()> = std::result::Result<T, String>;
+
+const USAGE: &str = "usage: cargo xtask <command> [options]
+
+commands:
+  build                 build monitor, OS and harness; pack the flash image
+  run [opts]            build and boot under QEMU, showing both consoles
+  test                  host tests, lint, and the QEMU harness matrix
+  bench                 instruction counts under QEMU -icount
+  lint                  rustfmt, clippy (safety lints at deny), unsafe policy
+  setup                 install what the tools need (apt packages, targets)
+
+run options:
+  --smp N               CPUs (default 1)
+  --gic 2|3             GIC version (default 3)
+  --os FILE             trusted OS image to pack instead of ours (raw or ELF)
+  --bios FILE           secure firmware to boot instead of our monitor+OS
+  --ns FILE             normal-world payload instead of the harness
+  --timeout SECS        kill QEMU after this long (default 60)";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(cmd) = args.first() else {
+        eprintln!("{USAGE}");
+        return ExitCode::FAILURE;
+    };
+    let rest = &args[1..];
+    let result = match cmd.as_str() {
+        "build" => images::build().map(|_| ()),
+        "run" => qemu::run_cli(rest),
+        "test" => test(),
+        "bench" => bench::run(),
+        "lint" => lint::run(),
+        "setup" => setup::ensure(true),
+        "help" | "-h" | "--help" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown command {other:?}\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// Runs a command in the workspace root, failing on a non-zero exit.
+pub fn run_cmd(cmd: &mut Command) -> Result {
+    let status = cmd
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("{cmd:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{cmd:?} failed: {status}"))
+    }
+}
+
+pub fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn test() -> Result {
+    setup::ensure(false)?;
+    println!("== host tests");
+    run_cmd(cargo().args(["test", "--quiet"]))?;
+    println!("== lint");
+    lint::run()?;
+    println!("== QEMU harness");
+    let imgs = images::build()?;
+    let mut passed = 0u64;
+    let mut failed = 0u64;
+    for (smp, gic) in [(1, 2), (4, 3)] {
+        let cfg = qemu::Config {
+            smp,
+            gic,
+            timeout_secs: 120,
+            ..qemu::Config::default()
+        };
+        let out = qemu::boot(&imgs, &cfg, qemu::Show::OnFailure)?;
+        match qemu::harness_tally(&out.ns_log) {
+            Some((p, f)) => {
+                println!(
+                    "  {smp} CPU(s), GICv{gic}: {p} passed, {f} failed ({:.1} s)",
+                    out.secs
+                );
+                if f > 0 {
+                    qemu::print_tails(&out);
+                }
+                passed += p;
+                failed += f;
+            }
+            None => {
+                qemu::print_tails(&out);
+                return Err(format!(
+                    "{smp} CPU(s), GICv{gic}: the harness printed no tally"
+                ));
+            }
+        }
+        if !out.clean_exit {
+            qemu::print_tails(&out);
+            return Err(format!(
+                "{smp} CPU(s), GICv{gic}: QEMU did not power off cleanly"
+            ));
+        }
+    }
+    println!("qemu: {passed} passed, {failed} failed");
+    if failed > 0 {
+        Err(format!("{failed} harness checks failed"))
+    } else {
+        Ok(())
+    }
+}

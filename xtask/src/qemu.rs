@@ -1,0 +1,308 @@
+//! Boots images under QEMU `virt` (secure=on, Cortex-A57) with both UARTs
+//! captured to files, a hard timeout, and optional live display.
+
+use crate::images::{self, Images};
+use crate::{Result, root};
+use oxtee_platform::map;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub smp: u32,
+    pub gic: u32,
+    pub timeout_secs: u64,
+    /// Replace our monitor+OS flash with this firmware image.
+    pub bios: Option<PathBuf>,
+    /// Normal-world payload (default: the harness).
+    pub ns: Option<PathBuf>,
+    /// `-icount shift=0` and the harness in benchmark mode.
+    pub bench: bool,
+    pub name: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            smp: 1,
+            gic: 3,
+            timeout_secs: 60,
+            bios: None,
+            ns: None,
+            bench: false,
+            name: String::new(),
+        }
+    }
+}
+
+#[derive(PartialEq, Eq)]
+pub enum Show {
+    /// Stream both consoles as they run.
+    Live,
+    /// Quiet; the caller prints tails if something went wrong.
+    OnFailure,
+}
+
+pub struct Outcome {
+    pub ns_log: String,
+    pub secure_log: String,
+    pub clean_exit: bool,
+    pub timed_out: bool,
+    pub secs: f64,
+}
+
+fn log_dir(cfg: &Config) -> PathBuf {
+    let tag = if cfg.name.is_empty() {
+        format!("smp{}-gic{}", cfg.smp, cfg.gic)
+    } else {
+        cfg.name.clone()
+    };
+    root().join("target/qemu").join(tag)
+}
+
+pub fn command(imgs: &Images, cfg: &Config, ns_log: &Path, sec_log: &Path) -> Command {
+    let mut c = Command::new("qemu-system-aarch64");
+    let bios = cfg.bios.clone().unwrap_or_else(|| imgs.flash.clone());
+    let ns = cfg.ns.clone().unwrap_or_else(|| imgs.harness.clone());
+    c.arg("-M")
+        .arg(format!(
+            "virt,secure=on,virtualization=off,gic-version={}",
+            cfg.gic
+        ))
+        .args([
+            "-cpu",
+            "cortex-a57",
+            "-m",
+            "1024",
+            "-smp",
+            &cfg.smp.to_string(),
+        ])
+        .args(["-nographic", "-monitor", "none", "-no-reboot"])
+        .arg("-bios")
+        .arg(bios)
+        .arg("-device")
+        .arg(format!(
+            "loader,file={},addr={:#x},force-raw=on",
+            ns.display(),
+            map::NS_PAYLOAD_ADDR
+        ))
+        .arg("-serial")
+        .arg(format!("file:{}", ns_log.display()))
+        .arg("-serial")
+        .arg(format!("file:{}", sec_log.display()));
+    if cfg.bios.is_some() {
+        // Upstream TF-A on QEMU loads its later stages through semihosting.
+        c.args(["-semihosting-config", "enable=on,target=native"]);
+    }
+    if cfg.bench {
+        c.args(["-icount", "shift=0"]);
+        c.arg("-device").arg(format!(
+            "loader,addr={:#x},data=0xbe4c0001,data-len=4",
+            map::HARNESS_MODE_ADDR
+        ));
+    }
+    c.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    c
+}
+
+/// Streams new bytes of a log file with a prefix on each line.
+struct Tail {
+    path: PathBuf,
+    pos: u64,
+    prefix: &'static str,
+    partial: String,
+}
+
+impl Tail {
+    fn pump(&mut self, out: &mut impl Write) {
+        let Ok(mut f) = std::fs::File::open(&self.path) else {
+            return;
+        };
+        if f.seek(SeekFrom::Start(self.pos)).is_err() {
+            return;
+        }
+        let mut buf = Vec::new();
+        if f.read_to_end(&mut buf).is_err() {
+            return;
+        }
+        self.pos += buf.len() as u64;
+        self.partial.push_str(&String::from_utf8_lossy(&buf));
+        while let Some(i) = self.partial.find('\n') {
+            let line: String = self.partial.drain(..=i).collect();
+            let _ = write!(out, "{}{}", self.prefix, line.trim_end_matches('\r'));
+            if !line.ends_with('\n') {
+                let _ = writeln!(out);
+            }
+        }
+    }
+}
+
+pub fn boot(imgs: &Images, cfg: &Config, show: Show) -> Result<Outcome> {
+    let dir = log_dir(cfg);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let ns_log = dir.join("normal.log");
+    let sec_log = dir.join("secure.log");
+    let _ = std::fs::remove_file(&ns_log);
+    let _ = std::fs::remove_file(&sec_log);
+    let mut cmd = command(imgs, cfg, &ns_log, &sec_log);
+    let start = Instant::now();
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("starting qemu-system-aarch64: {e} (run `cargo xtask setup`)"))?;
+    let mut tails = [
+        Tail {
+            path: ns_log.clone(),
+            pos: 0,
+            prefix: "[normal] ",
+            partial: String::new(),
+        },
+        Tail {
+            path: sec_log.clone(),
+            pos: 0,
+            prefix: "[secure] ",
+            partial: String::new(),
+        },
+    ];
+    let deadline = Duration::from_secs(cfg.timeout_secs);
+    let mut timed_out = false;
+    let status = loop {
+        if show == Show::Live {
+            let mut out = std::io::stdout().lock();
+            for t in &mut tails {
+                t.pump(&mut out);
+            }
+        }
+        if let Some(st) = child.try_wait().map_err(|e| e.to_string())? {
+            break Some(st);
+        }
+        if start.elapsed() > deadline {
+            timed_out = true;
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    if show == Show::Live {
+        let mut out = std::io::stdout().lock();
+        for t in &mut tails {
+            t.pump(&mut out);
+        }
+    }
+    let mut stderr = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut stderr);
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let clean_exit = status.is_some_and(|s| s.success());
+    if !stderr.trim().is_empty() && !clean_exit {
+        eprintln!("qemu stderr: {}", stderr.trim());
+    }
+    if timed_out {
+        eprintln!("qemu: killed after {} s (timeout)", cfg.timeout_secs);
+    }
+    Ok(Outcome {
+        ns_log: std::fs::read_to_string(&ns_log).unwrap_or_default(),
+        secure_log: std::fs::read_to_string(&sec_log).unwrap_or_default(),
+        clean_exit,
+        timed_out,
+        secs,
+    })
+}
+
+fn tail(s: &str, n: usize) -> Vec<&str> {
+    let lines: Vec<&str> = s.lines().collect();
+    lines[lines.len().saturating_sub(n)..].to_vec()
+}
+
+pub fn print_tails(out: &Outcome) {
+    eprintln!("---- normal-world console (last 30 lines) ----");
+    for l in tail(&out.ns_log, 30) {
+        eprintln!("  {l}");
+    }
+    eprintln!("---- secure console (last 30 lines) ----");
+    for l in tail(&out.secure_log, 30) {
+        eprintln!("  {l}");
+    }
+}
+
+/// The harness's closing `harness: N passed, M failed` line.
+pub fn harness_tally(log: &str) -> Option<(u64, u64)> {
+    log.lines().rev().find_map(|l| {
+        let rest = l.trim().strip_prefix("harness: ")?;
+        let (p, rest) = rest.split_once(" passed, ")?;
+        let f = rest.strip_suffix(" failed")?;
+        Some((p.parse().ok()?, f.parse().ok()?))
+    })
+}
+
+pub fn run_cli(args: &[String]) -> Result {
+    crate::setup::ensure(false)?;
+    let mut cfg = Config::default();
+    let mut os = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut val = || it.next().cloned().ok_or(format!("{a} needs a value"));
+        match a.as_str() {
+            "--smp" => cfg.smp = val()?.parse().map_err(|_| "bad --smp")?,
+            "--gic" => cfg.gic = val()?.parse().map_err(|_| "bad --gic")?,
+            "--timeout" => cfg.timeout_secs = val()?.parse().map_err(|_| "bad --timeout")?,
+            "--os" => os = Some(PathBuf::from(val()?)),
+            "--bios" => cfg.bios = Some(PathBuf::from(val()?)),
+            "--ns" => cfg.ns = Some(PathBuf::from(val()?)),
+            other => return Err(format!("unknown option {other}")),
+        }
+    }
+    if !(1..=oxtee_platform::MAX_CPUS as u32).contains(&cfg.smp) || !(2..=3).contains(&cfg.gic) {
+        return Err("--smp must be 1..=8 and --gic 2 or 3".into());
+    }
+    let imgs = images::build_with_os(os.as_deref())?;
+    cfg.name = "run".into();
+    println!(
+        "booting: QEMU virt secure=on, {} CPU(s), GICv{}; normal UART -> [normal], secure UART -> [secure]",
+        cfg.smp, cfg.gic
+    );
+    let out = boot(&imgs, &cfg, Show::Live)?;
+    println!(
+        "QEMU exited after {:.1} s ({})",
+        out.secs,
+        if out.clean_exit {
+            "powered off"
+        } else {
+            "did not power off"
+        }
+    );
+    if out.timed_out || !out.clean_exit {
+        print_tails(&out);
+        return Err("the system did not shut down cleanly".into());
+    }
+    if let Some((_, f)) = harness_tally(&out.ns_log)
+        && f > 0
+    {
+        return Err(format!("{f} harness checks failed"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tally_reads_the_last_harness_line() {
+        assert_eq!(
+            harness_tally("x\nharness: 12 passed, 0 failed\n"),
+            Some((12, 0))
+        );
+        assert_eq!(
+            harness_tally("harness: 1 passed, 2 failed\r\n"),
+            Some((1, 2))
+        );
+        assert_eq!(harness_tally("harness: lots passed, 0 failed"), None);
+        assert_eq!(harness_tally(""), None);
+    }
+}
