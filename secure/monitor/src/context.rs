@@ -1,8 +1,5 @@
 //! Saved state of each world on each CPU, as the world switch sees it.
 
-use core::cell::UnsafeCell;
-use oxtee_platform::MAX_CPUS;
-
 /// General-purpose and EL3 return state of one world. The entry assembly
 /// reads and writes it by offset: x0..x30 first, then the fields below in
 /// this order (pairs are loaded with ldp).
@@ -60,21 +57,11 @@ impl El1Regs {
 
 /// FP/SIMD registers q0..q31, then FPSR and FPCR.
 #[repr(C, align(16))]
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 pub struct FpRegs {
     pub q: [u128; 32],
     pub fpsr: u64,
     pub fpcr: u64,
-}
-
-impl Default for FpRegs {
-    fn default() -> Self {
-        Self {
-            q: [0; 32],
-            fpsr: 0,
-            fpcr: 0,
-        }
-    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
@@ -145,16 +132,8 @@ impl CpuContext {
     }
 }
 
-struct CpuSlot(UnsafeCell<CpuContext>);
-
-// SAFETY: slot i is only ever accessed by CPU i (see `this_cpu_context`).
-unsafe impl Sync for CpuSlot {}
-
-static CPUS: [CpuSlot; MAX_CPUS] =
-    [const { CpuSlot(UnsafeCell::new(CpuContext::new_const())) }; MAX_CPUS];
-
 impl CpuContext {
-    const fn new_const() -> Self {
+    pub const fn new_const() -> Self {
         const W: WorldContext = WorldContext {
             x: [0; 31],
             scr_el3: 0,
@@ -204,20 +183,4 @@ impl CpuContext {
     }
 }
 
-/// This CPU's context. Each CPU only ever takes its own slot, and the
-/// monitor runs with interrupts masked, so the borrow is never shared.
-pub fn this_cpu_context() -> &'static mut CpuContext {
-    let cpu = crate::arch::this_cpu();
-    // SAFETY: slot `cpu` belongs to the executing CPU alone (see above), and
-    // callers do not hold two of these borrows at once.
-    unsafe { &mut *CPUS[cpu].0.get() }
-}
-
-/// Top of CPU `cpu`'s EL3 stack (as set by the entry assembly).
-pub fn stack_top(cpu: usize) -> u64 {
-    unsafe extern "C" {
-        static __stacks_end: u8;
-    }
-    let end = &raw const __stacks_end as u64;
-    end - (cpu as u64) * oxtee_platform::MONITOR_STACK_SIZE as u64
-}
+pub use crate::arch::percpu::{stack_top, this_cpu_context};

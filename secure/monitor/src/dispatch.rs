@@ -196,6 +196,6 @@ fn smc_from_os(cpu: &mut CpuContext) -> *mut WorldContext {
 fn valid_vector_table(addr: u64) -> bool {
     let end = map::OS_BASE + map::OS_SIZE;
     addr >= map::OS_BASE
-        && addr % 4 == 0
+        && addr.is_multiple_of(4)
         && addr.saturating_add(opteed::VECTOR_TABLE_SIZE as u64) <= end
 }

@@ -69,6 +69,7 @@ macro_rules! sysreg_read {
 }
 
 pub mod mem;
+pub mod percpu;
 pub mod power;
 
 sysreg_read!(mpidr, "mpidr_el1");
