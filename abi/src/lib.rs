@@ -62,6 +62,7 @@ pub mod rpc;
 pub mod smc;
 pub mod ta;
 pub mod tee;
+pub mod test_pta;
 pub mod uuid;
 
 pub use uuid::Uuid;

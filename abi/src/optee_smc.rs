@@ -248,34 +248,17 @@ mod tests {
         assert_eq!(CALL_WITH_ARG, 0x3200_0004);
         assert_eq!(CALL_WITH_RPC_ARG, 0x3200_0012);
         assert_eq!(CALL_WITH_REGD_ARG, 0x3200_0013);
-        assert_eq!(
-            (
-                OWNER_TRUSTED_OS,
-                OWNER_TRUSTED_OS_OPTEED,
-                OWNER_TRUSTED_OS_API
-            ),
-            (50, 62, 63)
-        );
+        assert_eq!((OWNER_TRUSTED_OS, OWNER_TRUSTED_OS_OPTEED, OWNER_TRUSTED_OS_API), (50, 62, 63));
     }
 
     #[test]
     fn ids_decode_consistently() {
-        let yielding = [
-            RETURN_FROM_RPC,
-            CALL_WITH_ARG,
-            CALL_WITH_RPC_ARG,
-            CALL_WITH_REGD_ARG,
-        ];
+        let yielding = [RETURN_FROM_RPC, CALL_WITH_ARG, CALL_WITH_RPC_ARG, CALL_WITH_REGD_ARG];
         for id in yielding.map(FunctionId) {
             assert!(!id.is_fast() && !id.is_smc64());
             assert_eq!(id.owner(), OWNER_TRUSTED_OS);
         }
-        let fast = [
-            GET_OS_UUID,
-            GET_SHM_CONFIG,
-            EXCHANGE_CAPABILITIES,
-            GET_PROTMEM_CONFIG,
-        ];
+        let fast = [GET_OS_UUID, GET_SHM_CONFIG, EXCHANGE_CAPABILITIES, GET_PROTMEM_CONFIG];
         for id in fast.map(FunctionId) {
             assert!(id.is_fast() && !id.is_smc64() && id.is_trusted_os());
             assert_eq!(id.owner(), OWNER_TRUSTED_OS);
@@ -301,15 +284,7 @@ mod tests {
             [0, 1, 2, 3, 4, 5, 6, 7]
         );
         assert_eq!(RETURN_UNKNOWN_FUNCTION, 0xFFFF_FFFF);
-        assert_eq!(
-            (
-                L2CC_MUTEX_GET_ADDR,
-                L2CC_MUTEX_SET_ADDR,
-                L2CC_MUTEX_ENABLE,
-                L2CC_MUTEX_DISABLE
-            ),
-            (0, 1, 2, 3)
-        );
+        assert_eq!((L2CC_MUTEX_GET_ADDR, L2CC_MUTEX_SET_ADDR, L2CC_MUTEX_ENABLE, L2CC_MUTEX_DISABLE), (0, 1, 2, 3));
         assert_eq!((ASYNC_NOTIF_VALID, ASYNC_NOTIF_PENDING), (1, 2));
         assert_eq!(ASYNC_NOTIF_VALUE_DO_BOTTOM_HALF, 0);
         assert_eq!(SHM_CACHED, 1);
@@ -318,25 +293,12 @@ mod tests {
     #[test]
     fn rpc_encoding() {
         assert_eq!(RPC_PREFIX, 0xFFFF_0000);
-        assert_eq!(
-            (
-                RPC_FUNC_ALLOC,
-                RPC_FUNC_FREE,
-                RPC_FUNC_FOREIGN_INTR,
-                RPC_FUNC_CMD
-            ),
-            (0, 2, 4, 5)
-        );
+        assert_eq!((RPC_FUNC_ALLOC, RPC_FUNC_FREE, RPC_FUNC_FOREIGN_INTR, RPC_FUNC_CMD), (0, 2, 4, 5));
         assert_eq!(RETURN_RPC_ALLOC, 0xFFFF_0000);
         assert_eq!(RETURN_RPC_FREE, 0xFFFF_0002);
         assert_eq!(RETURN_RPC_FOREIGN_INTR, 0xFFFF_0004);
         assert_eq!(RETURN_RPC_CMD, 0xFFFF_0005);
-        for rpc in [
-            RETURN_RPC_ALLOC,
-            RETURN_RPC_FREE,
-            RETURN_RPC_FOREIGN_INTR,
-            RETURN_RPC_CMD,
-        ] {
+        for rpc in [RETURN_RPC_ALLOC, RETURN_RPC_FREE, RETURN_RPC_FOREIGN_INTR, RETURN_RPC_CMD] {
             assert!(is_rpc_return(rpc));
             assert_eq!(rpc_return(rpc_func(rpc)), rpc);
         }
@@ -381,10 +343,7 @@ mod tests {
     fn identification() {
         assert_eq!(API_UID, [0x384fb3e0, 0xe7f811e3, 0xaf630002, 0xa5d5c51b]);
         assert_eq!((API_REVISION_MAJOR, API_REVISION_MINOR), (2, 0));
-        assert_eq!(
-            OS_OPTEE_UUID,
-            [0x486178e0, 0xe7f811e3, 0xbc5e0002, 0xa5d5c51b]
-        );
+        assert_eq!(OS_OPTEE_UUID, [0x486178e0, 0xe7f811e3, 0xbc5e0002, 0xa5d5c51b]);
         assert_eq!((OS_REVISION_MAJOR, OS_REVISION_MINOR), (0, 1));
     }
 }

@@ -250,24 +250,11 @@ mod tests {
         assert_eq!(FsCmd::try_from(11), Err(11));
 
         assert_eq!(
-            [
-                SOCKET_OPEN,
-                SOCKET_CLOSE,
-                SOCKET_CLOSE_ALL,
-                SOCKET_SEND,
-                SOCKET_RECV,
-                SOCKET_IOCTL
-            ],
+            [SOCKET_OPEN, SOCKET_CLOSE, SOCKET_CLOSE_ALL, SOCKET_SEND, SOCKET_RECV, SOCKET_IOCTL],
             [0, 1, 2, 3, 4, 5]
         );
-        assert_eq!(
-            (SOCKET_TIMEOUT_NONBLOCKING, SOCKET_TIMEOUT_BLOCKING),
-            (0, 0xFFFF_FFFF)
-        );
-        assert_eq!(
-            (I2C_TRANSFER_RD, I2C_TRANSFER_WR, I2C_FLAGS_TEN_BIT),
-            (0, 1, 1)
-        );
+        assert_eq!((SOCKET_TIMEOUT_NONBLOCKING, SOCKET_TIMEOUT_BLOCKING), (0, 0xFFFF_FFFF));
+        assert_eq!((I2C_TRANSFER_RD, I2C_TRANSFER_WR, I2C_FLAGS_TEN_BIT), (0, 1, 1));
         assert_eq!((RPMB_EMMC, SUPP_PLUGIN_INVOKE), (0, 0));
     }
 }

@@ -157,14 +157,8 @@ mod tests {
     #[test]
     fn compose_round_trips() {
         assert_eq!(FunctionId::new(true, false, 50, 0), FunctionId(0xB200_0000));
-        assert_eq!(
-            FunctionId::new(true, false, 63, 0xFF01),
-            FunctionId(0xBF00_FF01)
-        );
-        assert_eq!(
-            FunctionId::new(false, false, 50, 4),
-            FunctionId(0x3200_0004)
-        );
+        assert_eq!(FunctionId::new(true, false, 63, 0xFF01), FunctionId(0xBF00_FF01));
+        assert_eq!(FunctionId::new(false, false, 50, 4), FunctionId(0x3200_0004));
         assert_eq!(FunctionId::new(true, true, 4, 3), FunctionId(0xC400_0003));
         // Owner wider than 6 bits must not leak into the type/convention bits.
         assert_eq!(FunctionId::new(false, false, 0xFF, 0).0, 0x3F00_0000);
@@ -211,18 +205,9 @@ mod tests {
         assert_eq!(SMCCC_VERSION, smccc::arch::SMCCC_VERSION);
         assert_eq!(SMCCC_ARCH_FEATURES, smccc::arch::SMCCC_ARCH_FEATURES);
         assert_eq!(SMCCC_ARCH_SOC_ID, smccc::arch::SMCCC_ARCH_SOC_ID);
-        assert_eq!(
-            SMCCC_ARCH_WORKAROUND_1,
-            smccc::arch::SMCCC_ARCH_WORKAROUND_1
-        );
-        assert_eq!(
-            SMCCC_ARCH_WORKAROUND_2,
-            smccc::arch::SMCCC_ARCH_WORKAROUND_2
-        );
-        assert_eq!(
-            SMCCC_ARCH_WORKAROUND_3,
-            smccc::arch::SMCCC_ARCH_WORKAROUND_3
-        );
+        assert_eq!(SMCCC_ARCH_WORKAROUND_1, smccc::arch::SMCCC_ARCH_WORKAROUND_1);
+        assert_eq!(SMCCC_ARCH_WORKAROUND_2, smccc::arch::SMCCC_ARCH_WORKAROUND_2);
+        assert_eq!(SMCCC_ARCH_WORKAROUND_3, smccc::arch::SMCCC_ARCH_WORKAROUND_3);
     }
 
     /// Pins the PSCI numbers (DEN0022) we take from `smccc`, so an upgrade
@@ -254,11 +239,7 @@ mod tests {
         assert_eq!(psci::error::DISABLED, -8);
         assert_eq!(psci::error::INVALID_ADDRESS, -9);
 
-        for id in [
-            psci::PSCI_VERSION,
-            psci::PSCI_CPU_ON_64,
-            psci::PSCI_SYSTEM_OFF,
-        ] {
+        for id in [psci::PSCI_VERSION, psci::PSCI_CPU_ON_64, psci::PSCI_SYSTEM_OFF] {
             assert_eq!(FunctionId(id).owner(), OWNER_STANDARD);
             assert!(FunctionId(id).is_fast());
         }

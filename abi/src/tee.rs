@@ -175,138 +175,38 @@ mod tests {
     fn result_values_and_names() {
         let expected = [
             (TeeResult::SUCCESS, 0x0000_0000, "TEE_SUCCESS"),
-            (
-                TeeResult::ERROR_CORRUPT_OBJECT,
-                0xF010_0001,
-                "TEE_ERROR_CORRUPT_OBJECT",
-            ),
-            (
-                TeeResult::ERROR_CORRUPT_OBJECT_2,
-                0xF010_0002,
-                "TEE_ERROR_CORRUPT_OBJECT_2",
-            ),
-            (
-                TeeResult::ERROR_STORAGE_NOT_AVAILABLE,
-                0xF010_0003,
-                "TEE_ERROR_STORAGE_NOT_AVAILABLE",
-            ),
-            (
-                TeeResult::ERROR_STORAGE_NOT_AVAILABLE_2,
-                0xF010_0004,
-                "TEE_ERROR_STORAGE_NOT_AVAILABLE_2",
-            ),
-            (
-                TeeResult::ERROR_UNSUPPORTED_VERSION,
-                0xF010_0005,
-                "TEE_ERROR_UNSUPPORTED_VERSION",
-            ),
-            (
-                TeeResult::ERROR_CIPHERTEXT_INVALID,
-                0xF010_0006,
-                "TEE_ERROR_CIPHERTEXT_INVALID",
-            ),
+            (TeeResult::ERROR_CORRUPT_OBJECT, 0xF010_0001, "TEE_ERROR_CORRUPT_OBJECT"),
+            (TeeResult::ERROR_CORRUPT_OBJECT_2, 0xF010_0002, "TEE_ERROR_CORRUPT_OBJECT_2"),
+            (TeeResult::ERROR_STORAGE_NOT_AVAILABLE, 0xF010_0003, "TEE_ERROR_STORAGE_NOT_AVAILABLE"),
+            (TeeResult::ERROR_STORAGE_NOT_AVAILABLE_2, 0xF010_0004, "TEE_ERROR_STORAGE_NOT_AVAILABLE_2"),
+            (TeeResult::ERROR_UNSUPPORTED_VERSION, 0xF010_0005, "TEE_ERROR_UNSUPPORTED_VERSION"),
+            (TeeResult::ERROR_CIPHERTEXT_INVALID, 0xF010_0006, "TEE_ERROR_CIPHERTEXT_INVALID"),
             (TeeResult::ERROR_GENERIC, 0xFFFF_0000, "TEE_ERROR_GENERIC"),
-            (
-                TeeResult::ERROR_ACCESS_DENIED,
-                0xFFFF_0001,
-                "TEE_ERROR_ACCESS_DENIED",
-            ),
+            (TeeResult::ERROR_ACCESS_DENIED, 0xFFFF_0001, "TEE_ERROR_ACCESS_DENIED"),
             (TeeResult::ERROR_CANCEL, 0xFFFF_0002, "TEE_ERROR_CANCEL"),
-            (
-                TeeResult::ERROR_ACCESS_CONFLICT,
-                0xFFFF_0003,
-                "TEE_ERROR_ACCESS_CONFLICT",
-            ),
-            (
-                TeeResult::ERROR_EXCESS_DATA,
-                0xFFFF_0004,
-                "TEE_ERROR_EXCESS_DATA",
-            ),
-            (
-                TeeResult::ERROR_BAD_FORMAT,
-                0xFFFF_0005,
-                "TEE_ERROR_BAD_FORMAT",
-            ),
-            (
-                TeeResult::ERROR_BAD_PARAMETERS,
-                0xFFFF_0006,
-                "TEE_ERROR_BAD_PARAMETERS",
-            ),
-            (
-                TeeResult::ERROR_BAD_STATE,
-                0xFFFF_0007,
-                "TEE_ERROR_BAD_STATE",
-            ),
-            (
-                TeeResult::ERROR_ITEM_NOT_FOUND,
-                0xFFFF_0008,
-                "TEE_ERROR_ITEM_NOT_FOUND",
-            ),
-            (
-                TeeResult::ERROR_NOT_IMPLEMENTED,
-                0xFFFF_0009,
-                "TEE_ERROR_NOT_IMPLEMENTED",
-            ),
-            (
-                TeeResult::ERROR_NOT_SUPPORTED,
-                0xFFFF_000A,
-                "TEE_ERROR_NOT_SUPPORTED",
-            ),
+            (TeeResult::ERROR_ACCESS_CONFLICT, 0xFFFF_0003, "TEE_ERROR_ACCESS_CONFLICT"),
+            (TeeResult::ERROR_EXCESS_DATA, 0xFFFF_0004, "TEE_ERROR_EXCESS_DATA"),
+            (TeeResult::ERROR_BAD_FORMAT, 0xFFFF_0005, "TEE_ERROR_BAD_FORMAT"),
+            (TeeResult::ERROR_BAD_PARAMETERS, 0xFFFF_0006, "TEE_ERROR_BAD_PARAMETERS"),
+            (TeeResult::ERROR_BAD_STATE, 0xFFFF_0007, "TEE_ERROR_BAD_STATE"),
+            (TeeResult::ERROR_ITEM_NOT_FOUND, 0xFFFF_0008, "TEE_ERROR_ITEM_NOT_FOUND"),
+            (TeeResult::ERROR_NOT_IMPLEMENTED, 0xFFFF_0009, "TEE_ERROR_NOT_IMPLEMENTED"),
+            (TeeResult::ERROR_NOT_SUPPORTED, 0xFFFF_000A, "TEE_ERROR_NOT_SUPPORTED"),
             (TeeResult::ERROR_NO_DATA, 0xFFFF_000B, "TEE_ERROR_NO_DATA"),
-            (
-                TeeResult::ERROR_OUT_OF_MEMORY,
-                0xFFFF_000C,
-                "TEE_ERROR_OUT_OF_MEMORY",
-            ),
+            (TeeResult::ERROR_OUT_OF_MEMORY, 0xFFFF_000C, "TEE_ERROR_OUT_OF_MEMORY"),
             (TeeResult::ERROR_BUSY, 0xFFFF_000D, "TEE_ERROR_BUSY"),
-            (
-                TeeResult::ERROR_COMMUNICATION,
-                0xFFFF_000E,
-                "TEE_ERROR_COMMUNICATION",
-            ),
+            (TeeResult::ERROR_COMMUNICATION, 0xFFFF_000E, "TEE_ERROR_COMMUNICATION"),
             (TeeResult::ERROR_SECURITY, 0xFFFF_000F, "TEE_ERROR_SECURITY"),
-            (
-                TeeResult::ERROR_SHORT_BUFFER,
-                0xFFFF_0010,
-                "TEE_ERROR_SHORT_BUFFER",
-            ),
-            (
-                TeeResult::ERROR_EXTERNAL_CANCEL,
-                0xFFFF_0011,
-                "TEE_ERROR_EXTERNAL_CANCEL",
-            ),
+            (TeeResult::ERROR_SHORT_BUFFER, 0xFFFF_0010, "TEE_ERROR_SHORT_BUFFER"),
+            (TeeResult::ERROR_EXTERNAL_CANCEL, 0xFFFF_0011, "TEE_ERROR_EXTERNAL_CANCEL"),
             (TeeResult::ERROR_TIMEOUT, 0xFFFF_3001, "TEE_ERROR_TIMEOUT"),
             (TeeResult::ERROR_OVERFLOW, 0xFFFF_300F, "TEE_ERROR_OVERFLOW"),
-            (
-                TeeResult::ERROR_TARGET_DEAD,
-                0xFFFF_3024,
-                "TEE_ERROR_TARGET_DEAD",
-            ),
-            (
-                TeeResult::ERROR_STORAGE_NO_SPACE,
-                0xFFFF_3041,
-                "TEE_ERROR_STORAGE_NO_SPACE",
-            ),
-            (
-                TeeResult::ERROR_MAC_INVALID,
-                0xFFFF_3071,
-                "TEE_ERROR_MAC_INVALID",
-            ),
-            (
-                TeeResult::ERROR_SIGNATURE_INVALID,
-                0xFFFF_3072,
-                "TEE_ERROR_SIGNATURE_INVALID",
-            ),
-            (
-                TeeResult::ERROR_TIME_NOT_SET,
-                0xFFFF_5000,
-                "TEE_ERROR_TIME_NOT_SET",
-            ),
-            (
-                TeeResult::ERROR_TIME_NEEDS_RESET,
-                0xFFFF_5001,
-                "TEE_ERROR_TIME_NEEDS_RESET",
-            ),
+            (TeeResult::ERROR_TARGET_DEAD, 0xFFFF_3024, "TEE_ERROR_TARGET_DEAD"),
+            (TeeResult::ERROR_STORAGE_NO_SPACE, 0xFFFF_3041, "TEE_ERROR_STORAGE_NO_SPACE"),
+            (TeeResult::ERROR_MAC_INVALID, 0xFFFF_3071, "TEE_ERROR_MAC_INVALID"),
+            (TeeResult::ERROR_SIGNATURE_INVALID, 0xFFFF_3072, "TEE_ERROR_SIGNATURE_INVALID"),
+            (TeeResult::ERROR_TIME_NOT_SET, 0xFFFF_5000, "TEE_ERROR_TIME_NOT_SET"),
+            (TeeResult::ERROR_TIME_NEEDS_RESET, 0xFFFF_5001, "TEE_ERROR_TIME_NEEDS_RESET"),
         ];
         assert_eq!(TeeResult::KNOWN.len(), expected.len());
         for (i, (r, v, name)) in expected.into_iter().enumerate() {
@@ -332,10 +232,7 @@ mod tests {
 
     #[test]
     fn logins() {
-        assert_eq!(
-            Login::ALL.map(Login::raw),
-            [0, 1, 2, 4, 5, 6, 0x8000_0000, 0xF000_0000]
-        );
+        assert_eq!(Login::ALL.map(Login::raw), [0, 1, 2, 4, 5, 6, 0x8000_0000, 0xF000_0000]);
         assert_eq!(Login::try_from(3), Err(3));
         assert_eq!(Login::try_from(0x8000_0000), Ok(Login::ReeKernel));
         assert_eq!(TIMEOUT_INFINITE, u32::MAX);

@@ -17,46 +17,22 @@ pub struct Uuid {
 }
 
 /// UID of the OP-TEE SMC API (CALLS_UID).
-pub const API_UID_UUID: Uuid = Uuid::new(
-    0x384f_b3e0,
-    0xe7f8,
-    0x11e3,
-    [0xaf, 0x63, 0x00, 0x02, 0xa5, 0xd5, 0xc5, 0x1b],
-);
+pub const API_UID_UUID: Uuid = Uuid::new(0x384f_b3e0, 0xe7f8, 0x11e3, [0xaf, 0x63, 0x00, 0x02, 0xa5, 0xd5, 0xc5, 0x1b]);
 
 /// UUID identifying OP-TEE as the trusted OS (GET_OS_UUID).
-pub const OS_UUID: Uuid = Uuid::new(
-    0x4861_78e0,
-    0xe7f8,
-    0x11e3,
-    [0xbc, 0x5e, 0x00, 0x02, 0xa5, 0xd5, 0xc5, 0x1b],
-);
+pub const OS_UUID: Uuid = Uuid::new(0x4861_78e0, 0xe7f8, 0x11e3, [0xbc, 0x5e, 0x00, 0x02, 0xa5, 0xd5, 0xc5, 0x1b]);
 
 /// Device-enumeration pseudo-TA, queried by the Linux driver at probe time.
-pub const PTA_DEVICE_ENUM: Uuid = Uuid::new(
-    0x7011_a688,
-    0xddde,
-    0x4053,
-    [0xa5, 0xa9, 0x7b, 0x3c, 0x4d, 0xdf, 0x13, 0xb8],
-);
+pub const PTA_DEVICE_ENUM: Uuid =
+    Uuid::new(0x7011_a688, 0xddde, 0x4053, [0xa5, 0xa9, 0x7b, 0x3c, 0x4d, 0xdf, 0x13, 0xb8]);
 
 impl Uuid {
     /// The all-zero UUID, e.g. the client identity of a public login.
     pub const NIL: Self = Self::new(0, 0, 0, [0; 8]);
 
     /// Builds a UUID from its fields.
-    pub const fn new(
-        time_low: u32,
-        time_mid: u16,
-        time_hi_and_version: u16,
-        clock_seq_and_node: [u8; 8],
-    ) -> Self {
-        Self {
-            time_low,
-            time_mid,
-            time_hi_and_version,
-            clock_seq_and_node,
-        }
+    pub const fn new(time_low: u32, time_mid: u16, time_hi_and_version: u16, clock_seq_and_node: [u8; 8]) -> Self {
+        Self { time_low, time_mid, time_hi_and_version, clock_seq_and_node }
     }
 
     /// RFC 4122 byte order: every field big-endian, in textual order.
@@ -65,10 +41,7 @@ impl Uuid {
         let tm = self.time_mid.to_be_bytes();
         let th = self.time_hi_and_version.to_be_bytes();
         let n = self.clock_seq_and_node;
-        [
-            tl[0], tl[1], tl[2], tl[3], tm[0], tm[1], th[0], th[1], n[0], n[1], n[2], n[3], n[4],
-            n[5], n[6], n[7],
-        ]
+        [tl[0], tl[1], tl[2], tl[3], tm[0], tm[1], th[0], th[1], n[0], n[1], n[2], n[3], n[4], n[5], n[6], n[7]]
     }
 
     /// Inverse of [`Uuid::to_octets`].
@@ -95,15 +68,9 @@ impl Uuid {
 
     /// Inverse of [`Uuid::to_smc_words`].
     pub const fn from_smc_words(w: [u32; 4]) -> Self {
-        let (a, b, c, d) = (
-            w[0].to_be_bytes(),
-            w[1].to_be_bytes(),
-            w[2].to_be_bytes(),
-            w[3].to_be_bytes(),
-        );
+        let (a, b, c, d) = (w[0].to_be_bytes(), w[1].to_be_bytes(), w[2].to_be_bytes(), w[3].to_be_bytes());
         Self::from_octets([
-            a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3], c[0], c[1], c[2], c[3], d[0], d[1],
-            d[2], d[3],
+            a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3], c[0], c[1], c[2], c[3], d[0], d[1], d[2], d[3],
         ])
     }
 
@@ -122,8 +89,7 @@ impl Uuid {
     pub const fn from_msg_value(a: u64, b: u64) -> Self {
         let (x, y) = (a.to_le_bytes(), b.to_le_bytes());
         Self::from_octets([
-            x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], y[0], y[1], y[2], y[3], y[4], y[5],
-            y[6], y[7],
+            x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], y[0], y[1], y[2], y[3], y[4], y[5], y[6], y[7],
         ])
     }
 
@@ -182,12 +148,7 @@ mod tests {
     use crate::optee_smc;
     use std::string::ToString;
 
-    const SAMPLE: Uuid = Uuid::new(
-        0x0123_4567,
-        0x89ab,
-        0xcdef,
-        [0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef],
-    );
+    const SAMPLE: Uuid = Uuid::new(0x0123_4567, 0x89ab, 0xcdef, [0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef]);
 
     #[test]
     fn well_known_smc_words() {
@@ -199,26 +160,14 @@ mod tests {
 
     #[test]
     fn text_forms() {
-        assert_eq!(
-            API_UID_UUID.to_string(),
-            "384fb3e0-e7f8-11e3-af63-0002a5d5c51b"
-        );
+        assert_eq!(API_UID_UUID.to_string(), "384fb3e0-e7f8-11e3-af63-0002a5d5c51b");
         assert_eq!(OS_UUID.to_string(), "486178e0-e7f8-11e3-bc5e-0002a5d5c51b");
-        assert_eq!(
-            PTA_DEVICE_ENUM.to_string(),
-            "7011a688-ddde-4053-a5a9-7b3c4ddf13b8"
-        );
-        assert_eq!(
-            Uuid::NIL.to_string(),
-            "00000000-0000-0000-0000-000000000000"
-        );
+        assert_eq!(PTA_DEVICE_ENUM.to_string(), "7011a688-ddde-4053-a5a9-7b3c4ddf13b8");
+        assert_eq!(Uuid::NIL.to_string(), "00000000-0000-0000-0000-000000000000");
         for u in [API_UID_UUID, OS_UUID, PTA_DEVICE_ENUM, SAMPLE, Uuid::NIL] {
             assert_eq!(Uuid::parse(&u.to_string()), Some(u));
         }
-        assert_eq!(
-            Uuid::parse("7011A688-DDDE-4053-A5A9-7B3C4DDF13B8"),
-            Some(PTA_DEVICE_ENUM)
-        );
+        assert_eq!(Uuid::parse("7011A688-DDDE-4053-A5A9-7B3C4DDF13B8"), Some(PTA_DEVICE_ENUM));
     }
 
     #[test]
@@ -243,10 +192,7 @@ mod tests {
     fn octets_are_big_endian() {
         assert_eq!(
             SAMPLE.to_octets(),
-            [
-                0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab,
-                0xcd, 0xef
-            ]
+            [0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef]
         );
         assert_eq!(Uuid::from_octets(SAMPLE.to_octets()), SAMPLE);
     }

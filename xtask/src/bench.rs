@@ -7,75 +7,43 @@ use crate::{Result, images, root};
 
 /// Upstream OP-TEE 4.10 + TF-A 2.14 on the same QEMU, for reference.
 const REFERENCE: &[(&str, &str, f64)] = &[
-    (
-        "fastcall_calls_uid_insns",
-        "CALLS_UID round trip (NS -> EL3 -> S-EL1 -> NS)",
-        1450.0,
-    ),
-    (
-        "boot_insns",
-        "reset to first normal-world instruction",
-        18_800_000.0,
-    ),
+    ("fastcall_calls_uid_insns", "CALLS_UID round trip (NS -> EL3 -> S-EL1 -> NS)", 1450.0),
+    ("boot_insns", "reset to first normal-world instruction", 18_800_000.0),
 ];
 
 pub fn run() -> Result {
     crate::setup::ensure(false)?;
     let imgs = images::build()?;
-    let cfg = Config {
-        smp: 1,
-        gic: 3,
-        bench: true,
-        timeout_secs: 300,
-        name: "bench".into(),
-        ..Config::default()
-    };
+    let cfg = Config { smp: 1, gic: 3, bench: true, timeout_secs: 300, name: "bench".into(), ..Config::default() };
     let out = qemu::boot(&imgs, &cfg, Show::OnFailure)?;
     let figures: Vec<(String, String)> = out
         .ns_log
         .lines()
         .filter_map(|l| l.trim().strip_prefix("BENCH "))
         .flat_map(|l| l.split_whitespace())
-        .filter_map(|kv| {
-            kv.split_once('=')
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-        })
+        .filter_map(|kv| kv.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
         .collect();
     if figures.is_empty() || !out.clean_exit {
         qemu::print_tails(&out);
         return Err("benchmark run produced no figures".into());
     }
-    let get = |k: &str| {
-        figures
-            .iter()
-            .find(|(n, _)| n == k)
-            .and_then(|(_, v)| v.parse::<f64>().ok())
-    };
+    let get = |k: &str| figures.iter().find(|(n, _)| n == k).and_then(|(_, v)| v.parse::<f64>().ok());
     println!(
         "{:<58} {:>14} {:>14} {:>8}",
         "guest instructions (QEMU -icount shift=0, 1 vCPU)", "oxtee", "OP-TEE+TF-A", "ratio"
     );
     for (key, what, reference) in REFERENCE {
         if let Some(v) = get(key) {
-            println!(
-                "{what:<58} {v:>14.1} {reference:>14.0} {:>7.2}x",
-                v / reference
-            );
+            println!("{what:<58} {v:>14.1} {reference:>14.0} {:>7.2}x", v / reference);
         }
     }
     if let Some(v) = get("monitor_only_call_insns") {
-        println!(
-            "{:<58} {v:>14.1} {:>14} {:>8}",
-            "SMCCC_VERSION round trip (EL3 only)", "-", "-"
-        );
+        println!("{:<58} {v:>14.1} {:>14} {:>8}", "SMCCC_VERSION round trip (EL3 only)", "-", "-");
     }
     let mut json = String::from(
         "{\n  \"unit\": \"guest instructions\",\n  \"qemu\": \"virt,secure=on cortex-a57 -icount shift=0 -smp 1\",\n",
     );
-    let body: Vec<String> = figures
-        .iter()
-        .map(|(k, v)| format!("  \"{k}\": {v}"))
-        .collect();
+    let body: Vec<String> = figures.iter().map(|(k, v)| format!("  \"{k}\": {v}")).collect();
     json.push_str(&body.join(",\n"));
     json.push_str("\n}\n");
     let dir = root().join("target/bench");

@@ -21,10 +21,7 @@ pub fn out_dir() -> PathBuf {
 }
 
 fn build_id() -> String {
-    let out = std::process::Command::new("git")
-        .args(["rev-parse", "--short=16", "HEAD"])
-        .current_dir(root())
-        .output();
+    let out = std::process::Command::new("git").args(["rev-parse", "--short=16", "HEAD"]).current_dir(root()).output();
     match out {
         Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
         // Outside a git checkout: still a non-zero id, so it is visibly "ours".
@@ -45,21 +42,17 @@ pub fn elf_to_bin(elf: &[u8]) -> Result<(Vec<u8>, u64)> {
         let paddr = match &file {
             object::File::Elf64(f) => {
                 use object::read::elf::ProgramHeader;
-                let hdr = f.elf_program_headers().iter().find(|h| {
-                    h.p_vaddr(f.endian()) == seg.address()
-                        && h.p_filesz(f.endian()) == data.len() as u64
-                });
+                let hdr = f
+                    .elf_program_headers()
+                    .iter()
+                    .find(|h| h.p_vaddr(f.endian()) == seg.address() && h.p_filesz(f.endian()) == data.len() as u64);
                 hdr.map(|h| h.p_paddr(f.endian())).unwrap_or(seg.address())
             }
             _ => seg.address(),
         };
         parts.push((paddr, data.to_vec()));
     }
-    let base = parts
-        .iter()
-        .map(|p| p.0)
-        .min()
-        .ok_or("ELF has no loadable data")?;
+    let base = parts.iter().map(|p| p.0).min().ok_or("ELF has no loadable data")?;
     let end = parts.iter().map(|p| p.0 + p.1.len() as u64).max().unwrap();
     let mut img = vec![0u8; (end - base) as usize];
     for (addr, data) in parts {
@@ -82,11 +75,7 @@ pub fn load_os(path: &Path) -> Result<Vec<u8>> {
     if data.starts_with(b"\x7fELF") {
         let (img, base) = elf_to_bin(&data)?;
         if base != map::OS_BASE {
-            return Err(format!(
-                "{}: loads at {base:#x}, not the OS base {:#x}",
-                path.display(),
-                map::OS_BASE
-            ));
+            return Err(format!("{}: loads at {base:#x}, not the OS base {:#x}", path.display(), map::OS_BASE));
         }
         Ok(img)
     } else {
@@ -97,11 +86,7 @@ pub fn load_os(path: &Path) -> Result<Vec<u8>> {
 /// Secure flash contents: monitor, package header, OS.
 pub fn pack_flash(monitor: &[u8], os: &[u8]) -> Result<Vec<u8>> {
     if monitor.len() as u64 > fwpkg::OFFSET {
-        return Err(format!(
-            "monitor is {} bytes, over the {:#x} slot",
-            monitor.len(),
-            fwpkg::OFFSET
-        ));
+        return Err(format!("monitor is {} bytes, over the {:#x} slot", monitor.len(), fwpkg::OFFSET));
     }
     let os_offset = fwpkg::OFFSET + 0x1000;
     let header = fwpkg::Header {
@@ -123,12 +108,8 @@ pub fn pack_flash(monitor: &[u8], os: &[u8]) -> Result<Vec<u8>> {
         return Err("flash image larger than secure flash".into());
     }
     // The parser the monitor uses must accept what we wrote.
-    fwpkg::Header::parse(
-        &flash[fwpkg::OFFSET as usize..],
-        map::SECURE_FLASH_SIZE,
-        (map::OS_BASE, map::OS_SIZE),
-    )
-    .map_err(|e| format!("packed header rejected: {e:?}"))?;
+    fwpkg::Header::parse(&flash[fwpkg::OFFSET as usize..], map::SECURE_FLASH_SIZE, (map::OS_BASE, map::OS_SIZE))
+        .map_err(|e| format!("packed header rejected: {e:?}"))?;
     Ok(flash)
 }
 
@@ -150,15 +131,7 @@ pub fn build_with_os(os_override: Option<&Path>) -> Result<Images> {
         "--target",
         SECURE_TARGET,
     ]))?;
-    run_cmd(cargo().args([
-        "build",
-        "--quiet",
-        "--release",
-        "-p",
-        "oxtee-harness",
-        "--target",
-        NS_TARGET,
-    ]))?;
+    run_cmd(cargo().args(["build", "--quiet", "--release", "-p", "oxtee-harness", "--target", NS_TARGET]))?;
     let out = out_dir();
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     let sec = root().join("target").join(SECURE_TARGET).join("release");
@@ -169,28 +142,18 @@ pub fn build_with_os(os_override: Option<&Path>) -> Result<Images> {
     flatten(&sec.join("oxtee-monitor"), &monitor_bin)?;
     let os_base = flatten(&sec.join("oxtee-os"), &os_bin)?;
     if os_base != map::OS_BASE {
-        return Err(format!(
-            "OS linked at {os_base:#x}, expected {:#x}",
-            map::OS_BASE
-        ));
+        return Err(format!("OS linked at {os_base:#x}, expected {:#x}", map::OS_BASE));
     }
     let ns_base = flatten(&ns.join("oxtee-harness"), &harness)?;
     if ns_base != map::NS_PAYLOAD_ADDR {
-        return Err(format!(
-            "harness linked at {ns_base:#x}, expected {:#x}",
-            map::NS_PAYLOAD_ADDR
-        ));
+        return Err(format!("harness linked at {ns_base:#x}, expected {:#x}", map::NS_PAYLOAD_ADDR));
     }
     let os = match os_override {
         Some(p) => load_os(p)?,
         None => std::fs::read(&os_bin).map_err(|e| e.to_string())?,
     };
     let monitor = std::fs::read(&monitor_bin).map_err(|e| e.to_string())?;
-    let flash = out.join(if os_override.is_some() {
-        "flash-custom-os.bin"
-    } else {
-        "flash.bin"
-    });
+    let flash = out.join(if os_override.is_some() { "flash-custom-os.bin" } else { "flash.bin" });
     std::fs::write(&flash, pack_flash(&monitor, &os)?).map_err(|e| e.to_string())?;
     Ok(Images { flash, harness })
 }

@@ -26,13 +26,7 @@ const CRATES: &[(&str, Policy)] = &[
     ("xtask", Policy::Forbid),
 ];
 
-const HOST_CRATES: &[&str] = &[
-    "oxtee-abi",
-    "oxtee-platform",
-    "oxtee-core",
-    "oxtee-seclog",
-    "xtask",
-];
+const HOST_CRATES: &[&str] = &["oxtee-abi", "oxtee-platform", "oxtee-core", "oxtee-seclog", "xtask"];
 
 pub fn run() -> Result {
     run_cmd(cargo().args(["fmt", "--all", "--", "--check"]))
@@ -81,11 +75,7 @@ fn members() -> Vec<String> {
     };
     let rest = &text[start + "members = [".len()..];
     let end = rest.find(']').unwrap_or(0);
-    rest[..end]
-        .split(',')
-        .map(|s| s.trim().trim_matches('"').to_string())
-        .filter(|s| !s.is_empty())
-        .collect()
+    rest[..end].split(',').map(|s| s.trim().trim_matches('"').to_string()).filter(|s| !s.is_empty()).collect()
 }
 
 fn rs_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
@@ -108,8 +98,7 @@ fn unsafe_lines(src: &str) -> Vec<(usize, &str)> {
         .enumerate()
         .filter(|(_, l)| {
             let code = l.split("//").next().unwrap_or("");
-            code.split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                .any(|w| w == "unsafe")
+            code.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|w| w == "unsafe")
         })
         .map(|(i, l)| (i + 1, l))
         .collect()
@@ -119,9 +108,7 @@ pub fn unsafe_policy() -> Result {
     let mut problems = Vec::new();
     for m in members() {
         if !CRATES.iter().any(|(c, _)| *c == m) {
-            problems.push(format!(
-                "{m}: crate not classified in xtask/src/lint.rs (Forbid or Confined)"
-            ));
+            problems.push(format!("{m}: crate not classified in xtask/src/lint.rs (Forbid or Confined)"));
         }
     }
     for (krate, policy) in CRATES {
@@ -130,17 +117,12 @@ pub fn unsafe_policy() -> Result {
         rs_files(&dir.join("src"), &mut files);
         match policy {
             Policy::Forbid => {
-                let root_file = ["src/lib.rs", "src/main.rs"]
-                    .iter()
-                    .map(|f| dir.join(f))
-                    .find(|p| p.exists());
+                let root_file = ["src/lib.rs", "src/main.rs"].iter().map(|f| dir.join(f)).find(|p| p.exists());
                 let ok = root_file
                     .and_then(|p| std::fs::read_to_string(p).ok())
                     .is_some_and(|s| s.contains("#![forbid(unsafe_code)]"));
                 if !ok {
-                    problems.push(format!(
-                        "{krate}: must have #![forbid(unsafe_code)] at the crate root"
-                    ));
+                    problems.push(format!("{krate}: must have #![forbid(unsafe_code)] at the crate root"));
                 }
             }
             Policy::Confined(allowed) => {
@@ -168,26 +150,16 @@ pub fn unsafe_policy() -> Result {
                         {
                             continue;
                         }
-                        let documented = lines[..n - 1]
-                            .iter()
-                            .rev()
-                            .take(6)
-                            .any(|p| p.contains("SAFETY:"));
+                        let documented = lines[..n - 1].iter().rev().take(6).any(|p| p.contains("SAFETY:"));
                         if !documented {
-                            problems.push(format!(
-                                "{krate}/{rel}:{n}: unsafe without a // SAFETY: comment above"
-                            ));
+                            problems.push(format!("{krate}/{rel}:{n}: unsafe without a // SAFETY: comment above"));
                         }
                     }
                 }
             }
         }
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("unsafe policy:\n  {}", problems.join("\n  ")))
-    }
+    if problems.is_empty() { Ok(()) } else { Err(format!("unsafe policy:\n  {}", problems.join("\n  "))) }
 }
 
 #[cfg(test)]

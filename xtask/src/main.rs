@@ -62,23 +62,13 @@ fn main() -> ExitCode {
 
 /// The workspace root.
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
 /// Runs a command in the workspace root, failing on a non-zero exit.
 pub fn run_cmd(cmd: &mut Command) -> Result {
-    let status = cmd
-        .current_dir(root())
-        .status()
-        .map_err(|e| format!("{cmd:?}: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{cmd:?} failed: {status}"))
-    }
+    let status = cmd.current_dir(root()).status().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("{cmd:?} failed: {status}")) }
 }
 
 pub fn cargo() -> Command {
@@ -96,19 +86,11 @@ fn test() -> Result {
     let mut passed = 0u64;
     let mut failed = 0u64;
     for (smp, gic) in [(1, 2), (4, 3)] {
-        let cfg = qemu::Config {
-            smp,
-            gic,
-            timeout_secs: 120,
-            ..qemu::Config::default()
-        };
+        let cfg = qemu::Config { smp, gic, timeout_secs: 120, ..qemu::Config::default() };
         let out = qemu::boot(&imgs, &cfg, qemu::Show::OnFailure)?;
         match qemu::harness_tally(&out.ns_log) {
             Some((p, f)) => {
-                println!(
-                    "  {smp} CPU(s), GICv{gic}: {p} passed, {f} failed ({:.1} s)",
-                    out.secs
-                );
+                println!("  {smp} CPU(s), GICv{gic}: {p} passed, {f} failed ({:.1} s)", out.secs);
                 if f > 0 {
                     qemu::print_tails(&out);
                 }
@@ -117,22 +99,14 @@ fn test() -> Result {
             }
             None => {
                 qemu::print_tails(&out);
-                return Err(format!(
-                    "{smp} CPU(s), GICv{gic}: the harness printed no tally"
-                ));
+                return Err(format!("{smp} CPU(s), GICv{gic}: the harness printed no tally"));
             }
         }
         if !out.clean_exit {
             qemu::print_tails(&out);
-            return Err(format!(
-                "{smp} CPU(s), GICv{gic}: QEMU did not power off cleanly"
-            ));
+            return Err(format!("{smp} CPU(s), GICv{gic}: QEMU did not power off cleanly"));
         }
     }
     println!("qemu: {passed} passed, {failed} failed");
-    if failed > 0 {
-        Err(format!("{failed} harness checks failed"))
-    } else {
-        Ok(())
-    }
+    if failed > 0 { Err(format!("{failed} harness checks failed")) } else { Ok(()) }
 }

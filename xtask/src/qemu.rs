@@ -25,15 +25,7 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config {
-            smp: 1,
-            gic: 3,
-            timeout_secs: 60,
-            bios: None,
-            ns: None,
-            bench: false,
-            name: String::new(),
-        }
+        Config { smp: 1, gic: 3, timeout_secs: 60, bios: None, ns: None, bench: false, name: String::new() }
     }
 }
 
@@ -54,11 +46,7 @@ pub struct Outcome {
 }
 
 fn log_dir(cfg: &Config) -> PathBuf {
-    let tag = if cfg.name.is_empty() {
-        format!("smp{}-gic{}", cfg.smp, cfg.gic)
-    } else {
-        cfg.name.clone()
-    };
+    let tag = if cfg.name.is_empty() { format!("smp{}-gic{}", cfg.smp, cfg.gic) } else { cfg.name.clone() };
     root().join("target/qemu").join(tag)
 }
 
@@ -67,27 +55,13 @@ pub fn command(imgs: &Images, cfg: &Config, ns_log: &Path, sec_log: &Path) -> Co
     let bios = cfg.bios.clone().unwrap_or_else(|| imgs.flash.clone());
     let ns = cfg.ns.clone().unwrap_or_else(|| imgs.harness.clone());
     c.arg("-M")
-        .arg(format!(
-            "virt,secure=on,virtualization=off,gic-version={}",
-            cfg.gic
-        ))
-        .args([
-            "-cpu",
-            "cortex-a57",
-            "-m",
-            "1024",
-            "-smp",
-            &cfg.smp.to_string(),
-        ])
+        .arg(format!("virt,secure=on,virtualization=off,gic-version={}", cfg.gic))
+        .args(["-cpu", "cortex-a57", "-m", "1024", "-smp", &cfg.smp.to_string()])
         .args(["-nographic", "-monitor", "none", "-no-reboot"])
         .arg("-bios")
         .arg(bios)
         .arg("-device")
-        .arg(format!(
-            "loader,file={},addr={:#x},force-raw=on",
-            ns.display(),
-            map::NS_PAYLOAD_ADDR
-        ))
+        .arg(format!("loader,file={},addr={:#x},force-raw=on", ns.display(), map::NS_PAYLOAD_ADDR))
         .arg("-serial")
         .arg(format!("file:{}", ns_log.display()))
         .arg("-serial")
@@ -98,14 +72,9 @@ pub fn command(imgs: &Images, cfg: &Config, ns_log: &Path, sec_log: &Path) -> Co
     }
     if cfg.bench {
         c.args(["-icount", "shift=0"]);
-        c.arg("-device").arg(format!(
-            "loader,addr={:#x},data=0xbe4c0001,data-len=4",
-            map::HARNESS_MODE_ADDR
-        ));
+        c.arg("-device").arg(format!("loader,addr={:#x},data=0xbe4c0001,data-len=4", map::HARNESS_MODE_ADDR));
     }
-    c.stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+    c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
     c
 }
 
@@ -150,22 +119,10 @@ pub fn boot(imgs: &Images, cfg: &Config, show: Show) -> Result<Outcome> {
     let _ = std::fs::remove_file(&sec_log);
     let mut cmd = command(imgs, cfg, &ns_log, &sec_log);
     let start = Instant::now();
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("starting qemu-system-aarch64: {e} (run `cargo xtask setup`)"))?;
+    let mut child = cmd.spawn().map_err(|e| format!("starting qemu-system-aarch64: {e} (run `cargo xtask setup`)"))?;
     let mut tails = [
-        Tail {
-            path: ns_log.clone(),
-            pos: 0,
-            prefix: "[normal] ",
-            partial: String::new(),
-        },
-        Tail {
-            path: sec_log.clone(),
-            pos: 0,
-            prefix: "[secure] ",
-            partial: String::new(),
-        },
+        Tail { path: ns_log.clone(), pos: 0, prefix: "[normal] ", partial: String::new() },
+        Tail { path: sec_log.clone(), pos: 0, prefix: "[secure] ", partial: String::new() },
     ];
     let deadline = Duration::from_secs(cfg.timeout_secs);
     let mut timed_out = false;
@@ -270,11 +227,7 @@ pub fn run_cli(args: &[String]) -> Result {
     println!(
         "QEMU exited after {:.1} s ({})",
         out.secs,
-        if out.clean_exit {
-            "powered off"
-        } else {
-            "did not power off"
-        }
+        if out.clean_exit { "powered off" } else { "did not power off" }
     );
     if out.timed_out || !out.clean_exit {
         print_tails(&out);
@@ -294,14 +247,8 @@ mod tests {
 
     #[test]
     fn tally_reads_the_last_harness_line() {
-        assert_eq!(
-            harness_tally("x\nharness: 12 passed, 0 failed\n"),
-            Some((12, 0))
-        );
-        assert_eq!(
-            harness_tally("harness: 1 passed, 2 failed\r\n"),
-            Some((1, 2))
-        );
+        assert_eq!(harness_tally("x\nharness: 12 passed, 0 failed\n"), Some((12, 0)));
+        assert_eq!(harness_tally("harness: 1 passed, 2 failed\r\n"), Some((1, 2)));
         assert_eq!(harness_tally("harness: lots passed, 0 failed"), None);
         assert_eq!(harness_tally(""), None);
     }

@@ -7,47 +7,27 @@ use std::process::Command;
 const PACKAGES: &[(&str, &str)] = &[("qemu-system-aarch64", "qemu-system-arm")];
 
 fn have(bin: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {bin}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
+    Command::new("sh").args(["-c", &format!("command -v {bin}")]).output().is_ok_and(|o| o.status.success())
 }
 
 fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0"))
+    Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0"))
 }
 
 pub fn ensure(verbose: bool) -> Result {
-    let missing: Vec<&str> = PACKAGES
-        .iter()
-        .filter(|(bin, _)| !have(bin))
-        .map(|(_, pkg)| *pkg)
-        .collect();
+    let missing: Vec<&str> = PACKAGES.iter().filter(|(bin, _)| !have(bin)).map(|(_, pkg)| *pkg).collect();
     if !missing.is_empty() {
-        let cmd = format!(
-            "apt-get update && apt-get install -y --no-install-recommends {}",
-            missing.join(" ")
-        );
+        let cmd = format!("apt-get update && apt-get install -y --no-install-recommends {}", missing.join(" "));
         if !is_root() {
             return Err(format!("missing packages; run: sudo sh -c '{cmd}'"));
         }
         println!("installing {}", missing.join(" "));
-        crate::run_cmd(
-            Command::new("sh").args(["-c", &format!("DEBIAN_FRONTEND=noninteractive {cmd}")]),
-        )?;
+        crate::run_cmd(Command::new("sh").args(["-c", &format!("DEBIAN_FRONTEND=noninteractive {cmd}")]))?;
     }
     // rust-toolchain.toml names the targets; rustup installs them on first use,
     // but an older rustup may not, so ask for them explicitly.
     let _ = Command::new("rustup")
-        .args([
-            "target",
-            "add",
-            "aarch64-unknown-none",
-            "aarch64-unknown-none-softfloat",
-        ])
+        .args(["target", "add", "aarch64-unknown-none", "aarch64-unknown-none-softfloat"])
         .current_dir(crate::root())
         .output();
     if verbose {

@@ -81,10 +81,7 @@ impl AttrType {
 
     /// Value parameter.
     pub const fn is_value(self) -> bool {
-        matches!(
-            self,
-            Self::ValueInput | Self::ValueOutput | Self::ValueInout
-        )
+        matches!(self, Self::ValueInput | Self::ValueOutput | Self::ValueInout)
     }
 
     /// Registered / FF-A memory reference.
@@ -101,12 +98,7 @@ impl AttrType {
     pub const fn is_input(self) -> bool {
         matches!(
             self,
-            Self::ValueInput
-                | Self::ValueInout
-                | Self::RmemInput
-                | Self::RmemInout
-                | Self::TmemInput
-                | Self::TmemInout
+            Self::ValueInput | Self::ValueInout | Self::RmemInput | Self::RmemInout | Self::TmemInput | Self::TmemInout
         )
     }
 

@@ -13,9 +13,7 @@ use zerocopy::{FromBytes, FromZeros, Immutable, IntoBytes, KnownLayout};
 /// Fixed head of `optee_msg_arg`; `num_params` [`MsgParam`]s follow it.
 /// Only 4-aligned itself, but a whole argument must sit at an
 /// [`ARG_ALIGN`] boundary so the parameters after it are 8-aligned.
-#[derive(
-    Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
-)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
 #[repr(C)]
 pub struct MsgArgHeader {
     /// `CMD_*` (or an `rpc::CMD_*` in an RPC message).
@@ -99,8 +97,7 @@ pub const LOGIN_REE_KERNEL: u32 = 0x8000_0000;
 pub const NONCONTIG_PAGE_SIZE: usize = 4096;
 
 /// Largest `num_params` whose argument still fits one 4 KiB page.
-pub const MAX_NUM_PARAMS: u32 =
-    ((NONCONTIG_PAGE_SIZE - size_of::<MsgArgHeader>()) / size_of::<MsgParam>()) as u32;
+pub const MAX_NUM_PARAMS: u32 = ((NONCONTIG_PAGE_SIZE - size_of::<MsgArgHeader>()) / size_of::<MsgParam>()) as u32;
 
 /// Bytes of an `optee_msg_arg` carrying `num_params` parameters, or `None`
 /// if a hostile count would overflow the computation.
@@ -171,10 +168,7 @@ mod tests {
         page[4088..].copy_from_slice(&0x4000_1000u64.to_ne_bytes());
         let list = PageList::read_from_bytes(&page).unwrap();
         assert_eq!(list.next, 0x4000_1000);
-        assert_eq!(
-            PageList::default(),
-            PageList::read_from_bytes(&[0u8; 4096]).unwrap()
-        );
+        assert_eq!(PageList::default(), PageList::read_from_bytes(&[0u8; 4096]).unwrap());
     }
 
     #[test]
@@ -197,12 +191,7 @@ mod tests {
             [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
         );
         assert_eq!(
-            [
-                PROTMEM_RESERVED,
-                PROTMEM_SECURE_VIDEO_PLAY,
-                PROTMEM_TRUSTED_UI,
-                PROTMEM_SECURE_VIDEO_RECORD
-            ],
+            [PROTMEM_RESERVED, PROTMEM_SECURE_VIDEO_PLAY, PROTMEM_TRUSTED_UI, PROTMEM_SECURE_VIDEO_RECORD],
             [0, 1, 2, 3]
         );
         assert_eq!((REVISION_MAJOR, REVISION_MINOR), (2, 0));

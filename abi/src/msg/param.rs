@@ -6,9 +6,7 @@ use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 use super::attr::{ATTR_META, ATTR_NONCONTIG, ATTR_TYPE_NONE, AttrType, attr_cache};
 
 /// One message parameter as it sits in shared memory (32 bytes).
-#[derive(
-    Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
-)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
 #[repr(C)]
 pub struct MsgParam {
     /// `ATTR_TYPE_*` plus flag and cache bits.
@@ -81,12 +79,7 @@ pub struct Value {
 
 impl MsgParam {
     /// An unused slot.
-    pub const NONE: Self = Self {
-        attr: ATTR_TYPE_NONE,
-        a: 0,
-        b: 0,
-        c: 0,
-    };
+    pub const NONE: Self = Self { attr: ATTR_TYPE_NONE, a: 0, b: 0, c: 0 };
 
     /// Decoded type, `None` for unassigned type numbers.
     pub fn attr_type(&self) -> Option<AttrType> {
@@ -110,20 +103,12 @@ impl MsgParam {
 
     /// Union read as a temporary memref.
     pub const fn tmem(&self) -> Tmem {
-        Tmem {
-            buf_ptr: self.a,
-            size: self.b,
-            shm_ref: self.c,
-        }
+        Tmem { buf_ptr: self.a, size: self.b, shm_ref: self.c }
     }
 
     /// Union read as a registered memref.
     pub const fn rmem(&self) -> Rmem {
-        Rmem {
-            offs: self.a,
-            size: self.b,
-            shm_ref: self.c,
-        }
+        Rmem { offs: self.a, size: self.b, shm_ref: self.c }
     }
 
     /// Union read as an FF-A memref. The first word packs offs_low,
@@ -141,31 +126,17 @@ impl MsgParam {
 
     /// Union read as a value.
     pub const fn value(&self) -> Value {
-        Value {
-            a: self.a,
-            b: self.b,
-            c: self.c,
-        }
+        Value { a: self.a, b: self.b, c: self.c }
     }
 
     /// Builds a temporary-memref parameter with the given full `attr`.
     pub const fn from_tmem(attr: u64, m: Tmem) -> Self {
-        Self {
-            attr,
-            a: m.buf_ptr,
-            b: m.size,
-            c: m.shm_ref,
-        }
+        Self { attr, a: m.buf_ptr, b: m.size, c: m.shm_ref }
     }
 
     /// Builds a registered-memref parameter with the given full `attr`.
     pub const fn from_rmem(attr: u64, m: Rmem) -> Self {
-        Self {
-            attr,
-            a: m.offs,
-            b: m.size,
-            c: m.shm_ref,
-        }
+        Self { attr, a: m.offs, b: m.size, c: m.shm_ref }
     }
 
     /// Builds an FF-A memref parameter with the given full `attr`.
@@ -180,12 +151,7 @@ impl MsgParam {
 
     /// Builds a value parameter with the given full `attr`.
     pub const fn from_value(attr: u64, v: Value) -> Self {
-        Self {
-            attr,
-            a: v.a,
-            b: v.b,
-            c: v.c,
-        }
+        Self { attr, a: v.a, b: v.b, c: v.c }
     }
 }
 
@@ -208,28 +174,9 @@ mod tests {
 
     #[test]
     fn views_share_the_union_words() {
-        let p = MsgParam {
-            attr: ATTR_TYPE_TMEM_INOUT,
-            a: 1,
-            b: 2,
-            c: 3,
-        };
-        assert_eq!(
-            p.tmem(),
-            Tmem {
-                buf_ptr: 1,
-                size: 2,
-                shm_ref: 3
-            }
-        );
-        assert_eq!(
-            p.rmem(),
-            Rmem {
-                offs: 1,
-                size: 2,
-                shm_ref: 3
-            }
-        );
+        let p = MsgParam { attr: ATTR_TYPE_TMEM_INOUT, a: 1, b: 2, c: 3 };
+        assert_eq!(p.tmem(), Tmem { buf_ptr: 1, size: 2, shm_ref: 3 });
+        assert_eq!(p.rmem(), Rmem { offs: 1, size: 2, shm_ref: 3 });
         assert_eq!(p.value(), Value { a: 1, b: 2, c: 3 });
         assert_eq!(MsgParam::from_tmem(p.attr, p.tmem()), p);
         assert_eq!(MsgParam::from_rmem(p.attr, p.rmem()), p);
@@ -240,13 +187,8 @@ mod tests {
 
     #[test]
     fn fmem_packing_matches_memory_order() {
-        let f = Fmem {
-            offs_low: 0x1122_3344,
-            offs_high: 0x5566,
-            internal_offs: 0x0ABC,
-            size: 0x1000,
-            global_id: 0xDEAD,
-        };
+        let f =
+            Fmem { offs_low: 0x1122_3344, offs_high: 0x5566, internal_offs: 0x0ABC, size: 0x1000, global_id: 0xDEAD };
         let p = MsgParam::from_fmem(ATTR_TYPE_FMEM_INPUT, f);
         // Byte image of the first union word must be offs_low, offs_high,
         // internal_offs, each little-endian, as the C struct lays them out.
@@ -260,26 +202,13 @@ mod tests {
 
     #[test]
     fn flags() {
-        let p = MsgParam {
-            attr: ATTR_TYPE_VALUE_INPUT | ATTR_META,
-            ..MsgParam::NONE
-        };
+        let p = MsgParam { attr: ATTR_TYPE_VALUE_INPUT | ATTR_META, ..MsgParam::NONE };
         assert!(p.is_meta() && !p.is_noncontig());
         assert_eq!(p.attr_type(), Some(AttrType::ValueInput));
-        let q = MsgParam {
-            attr: ATTR_TYPE_TMEM_INPUT | ATTR_NONCONTIG | 1 << ATTR_CACHE_SHIFT,
-            ..MsgParam::NONE
-        };
+        let q = MsgParam { attr: ATTR_TYPE_TMEM_INPUT | ATTR_NONCONTIG | 1 << ATTR_CACHE_SHIFT, ..MsgParam::NONE };
         assert!(!q.is_meta() && q.is_noncontig());
         assert_eq!(q.cache(), 1);
-        assert_eq!(
-            MsgParam {
-                attr: 4,
-                ..MsgParam::NONE
-            }
-            .attr_type(),
-            None
-        );
+        assert_eq!(MsgParam { attr: 4, ..MsgParam::NONE }.attr_type(), None);
     }
 
     #[test]

@@ -36,9 +36,7 @@ pub const ALG_RSASSA_PKCS1_PSS_MGF1_SHA256: u32 = 0x7041_4930;
 
 /// Fixed part of the signed header; `hash_size` bytes of hash, then
 /// `sig_size` bytes of signature over that hash, follow it.
-#[derive(
-    Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
-)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
 #[repr(C)]
 pub struct Shdr {
     /// Must be [`SHDR_MAGIC`].
@@ -69,9 +67,7 @@ impl Shdr {
 }
 
 /// Follows the signed header of bootstrap and encrypted TAs.
-#[derive(
-    Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
-)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
 #[repr(C)]
 pub struct ShdrBootstrapTa {
     /// TA UUID in RFC 4122 octet order (see `Uuid::from_octets`).
@@ -82,9 +78,7 @@ pub struct ShdrBootstrapTa {
 
 /// Follows [`ShdrBootstrapTa`] in encrypted TAs; `iv_size` bytes of IV and
 /// `tag_size` bytes of tag follow it.
-#[derive(
-    Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
-)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
 #[repr(C)]
 pub struct ShdrEncryptedTa {
     /// GP `TEE_ALG_*` of the authenticated cipher.
@@ -106,9 +100,7 @@ pub const ENC_KEY_CLASS_WIDE: u32 = 1;
 
 /// Follows the signed header of a subkey image; `attr_count`
 /// [`ShdrSubkeyAttr`]s follow it, then `name_size` bytes of name.
-#[derive(
-    Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
-)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
 #[repr(C)]
 pub struct ShdrSubkey {
     /// Namespace UUID the next TA or subkey must live in, octet order.
@@ -126,9 +118,7 @@ pub struct ShdrSubkey {
 }
 
 /// One public-key attribute of a subkey.
-#[derive(
-    Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
-)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
 #[repr(C)]
 pub struct ShdrSubkeyAttr {
     /// GP `TEE_ATTR_*` id.
@@ -179,18 +169,12 @@ mod tests {
     fn constants() {
         assert_eq!(SHDR_MAGIC, 0x4f545348);
         assert_eq!(&SHDR_MAGIC.to_le_bytes(), b"HSTO");
-        assert_eq!(
-            (SHDR_TA, SHDR_BOOTSTRAP_TA, SHDR_ENCRYPTED_TA, SHDR_SUBKEY),
-            (0, 1, 2, 3)
-        );
+        assert_eq!((SHDR_TA, SHDR_BOOTSTRAP_TA, SHDR_ENCRYPTED_TA, SHDR_SUBKEY), (0, 1, 2, 3));
         assert_eq!(ImgType::ALL.map(ImgType::raw), [0, 1, 2, 3]);
         assert_eq!(ImgType::try_from(4), Err(4));
         assert_eq!(ALG_RSASSA_PKCS1_V1_5_SHA256, 0x70004830);
         assert_eq!(ALG_RSASSA_PKCS1_PSS_MGF1_SHA256, 0x70414930);
-        assert_eq!(
-            (ENC_KEY_TYPE_MASK, ENC_KEY_DEV_SPECIFIC, ENC_KEY_CLASS_WIDE),
-            (1, 0, 1)
-        );
+        assert_eq!((ENC_KEY_TYPE_MASK, ENC_KEY_DEV_SPECIFIC, ENC_KEY_CLASS_WIDE), (1, 0, 1));
     }
 
     #[test]
@@ -207,11 +191,7 @@ mod tests {
         assert_eq!(h.img_type(), Some(ImgType::BootstrapTa));
         assert_eq!(h.img_size, 0x1234);
         assert_eq!(h.total_size(), 20 + 32 + 256);
-        let max = Shdr {
-            hash_size: u16::MAX,
-            sig_size: u16::MAX,
-            ..h
-        };
+        let max = Shdr { hash_size: u16::MAX, sig_size: u16::MAX, ..h };
         assert_eq!(max.total_size(), 20 + 2 * 65535);
         assert_eq!(h.as_bytes(), &raw);
     }

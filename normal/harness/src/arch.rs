@@ -91,8 +91,7 @@ pub fn device_tree(addr: u64) -> Option<fdt::Fdt<'static>> {
 
 pub fn uart() -> arm_pl011_uart::Uart<'static> {
     use arm_pl011_uart::{PL011Registers, Uart, UniqueMmioPointer};
-    let regs =
-        core::ptr::NonNull::new(oxtee_platform::map::NS_UART_BASE as *mut PL011Registers).unwrap();
+    let regs = core::ptr::NonNull::new(oxtee_platform::map::NS_UART_BASE as *mut PL011Registers).unwrap();
     // SAFETY: the NS PL011 is at this address; the harness creates it once.
     Uart::new(unsafe { UniqueMmioPointer::new(regs) })
 }

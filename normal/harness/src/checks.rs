@@ -27,8 +27,5 @@ pub fn fail_count_bump() {
 }
 
 pub fn totals() -> (u32, u32) {
-    (
-        PASSED.load(Ordering::Relaxed),
-        FAILED.load(Ordering::Relaxed),
-    )
+    (PASSED.load(Ordering::Relaxed), FAILED.load(Ordering::Relaxed))
 }

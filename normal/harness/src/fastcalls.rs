@@ -33,112 +33,35 @@ const IMPLEMENTED: [u32; 10] = [
 ];
 
 pub fn battery(cpu: usize, cpus: usize) {
-    eq(
-        cpu,
-        "CALLS_UID",
-        words(call(smc::CALLS_UID, 0)),
-        smc::API_UID,
-    );
+    eq(cpu, "CALLS_UID", words(call(smc::CALLS_UID, 0)), smc::API_UID);
     let r = call(smc::CALLS_REVISION, 0);
-    eq(
-        cpu,
-        "CALLS_REVISION",
-        (r[0], r[1]),
-        (
-            smc::API_REVISION_MAJOR as u64,
-            smc::API_REVISION_MINOR as u64,
-        ),
-    );
-    eq(
-        cpu,
-        "CALLS_COUNT",
-        call(smc::CALLS_COUNT, 0)[0],
-        IMPLEMENTED.len() as u64,
-    );
-    eq(
-        cpu,
-        "GET_OS_UUID",
-        words(call(smc::GET_OS_UUID, 0)),
-        smc::OS_OPTEE_UUID,
-    );
+    eq(cpu, "CALLS_REVISION", (r[0], r[1]), (smc::API_REVISION_MAJOR as u64, smc::API_REVISION_MINOR as u64));
+    eq(cpu, "CALLS_COUNT", call(smc::CALLS_COUNT, 0)[0], IMPLEMENTED.len() as u64);
+    eq(cpu, "GET_OS_UUID", words(call(smc::GET_OS_UUID, 0)), smc::OS_OPTEE_UUID);
     let r = call(smc::GET_OS_REVISION, 0);
-    eq(
-        cpu,
-        "GET_OS_REVISION",
-        (r[0], r[1]),
-        (smc::OS_REVISION_MAJOR as u64, smc::OS_REVISION_MINOR as u64),
-    );
-    check(
-        r[2] != 0,
-        cpu,
-        "GET_OS_REVISION build id",
-        format_args!("build id is 0"),
-    );
+    eq(cpu, "GET_OS_REVISION", (r[0], r[1]), (smc::OS_REVISION_MAJOR as u64, smc::OS_REVISION_MINOR as u64));
+    check(r[2] != 0, cpu, "GET_OS_REVISION build id", format_args!("build id is 0"));
     eq(
         cpu,
         "GET_SHM_CONFIG",
         call(smc::GET_SHM_CONFIG, 0),
-        [
-            smc::RETURN_OK as u64,
-            map::STATIC_SHM_BASE,
-            map::STATIC_SHM_SIZE,
-            smc::SHM_CACHED as u64,
-        ],
+        [smc::RETURN_OK as u64, map::STATIC_SHM_BASE, map::STATIC_SHM_SIZE, smc::SHM_CACHED as u64],
     );
     let r = call(smc::EXCHANGE_CAPABILITIES, 0);
-    eq(
-        cpu,
-        "EXCHANGE_CAPABILITIES",
-        (r[0], r[1]),
-        (smc::RETURN_OK as u64, SecCaps::HAVE_RESERVED_SHM.0),
-    );
+    eq(cpu, "EXCHANGE_CAPABILITIES", (r[0], r[1]), (smc::RETURN_OK as u64, SecCaps::HAVE_RESERVED_SHM.0));
     let r = call(smc::EXCHANGE_CAPABILITIES, smc::NSEC_CAP_UNIPROCESSOR);
-    eq(
-        cpu,
-        "EXCHANGE_CAPABILITIES uniprocessor",
-        r[0],
-        smc::RETURN_OK as u64,
-    );
+    eq(cpu, "EXCHANGE_CAPABILITIES uniprocessor", r[0], smc::RETURN_OK as u64);
     let r = call(smc::EXCHANGE_CAPABILITIES, 1 << 7);
-    eq(
-        cpu,
-        "EXCHANGE_CAPABILITIES unknown cap",
-        r[0],
-        smc::RETURN_ENOTAVAIL as u64,
-    );
+    eq(cpu, "EXCHANGE_CAPABILITIES unknown cap", r[0], smc::RETURN_ENOTAVAIL as u64);
     let r = call(smc::GET_THREAD_COUNT, 0);
     eq(cpu, "GET_THREAD_COUNT status", r[0], smc::RETURN_OK as u64);
-    check(
-        r[1] >= 2 * cpus as u64,
-        cpu,
-        "GET_THREAD_COUNT >= 2/CPU",
-        format_args!("{} threads", r[1]),
-    );
-    eq(
-        cpu,
-        "ENABLE_SHM_CACHE",
-        call(smc::ENABLE_SHM_CACHE, 0)[0],
-        smc::RETURN_OK as u64,
-    );
+    check(r[1] >= 2 * cpus as u64, cpu, "GET_THREAD_COUNT >= 2/CPU", format_args!("{} threads", r[1]));
+    eq(cpu, "ENABLE_SHM_CACHE", call(smc::ENABLE_SHM_CACHE, 0)[0], smc::RETURN_OK as u64);
     // Nothing is cached yet, so the first disable step already reports empty.
-    eq(
-        cpu,
-        "DISABLE_SHM_CACHE",
-        call(smc::DISABLE_SHM_CACHE, 0)[0],
-        smc::RETURN_ENOTAVAIL as u64,
-    );
+    eq(cpu, "DISABLE_SHM_CACHE", call(smc::DISABLE_SHM_CACHE, 0)[0], smc::RETURN_ENOTAVAIL as u64);
 
     // Only w0 names an SMC32 function: junk in the upper half is ignored.
-    let r = arch::smc([
-        0xdead_beef_0000_0000 | smc::CALLS_REVISION as u64,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-    ]);
+    let r = arch::smc([0xdead_beef_0000_0000 | smc::CALLS_REVISION as u64, 0, 0, 0, 0, 0, 0, 0]);
     eq(cpu, "upper bits of x0 ignored", (r[0], r[1]), (2, 0));
     // Arguments a call does not use do not change its answer.
     let r = arch::smc([smc::CALLS_UID as u64, !0, !0, !0, !0, !0, !0, !0]);
@@ -155,10 +78,7 @@ fn bad_ids(cpu: usize) {
         (0xb200_00ff, "OS fast id 0xff"),
         (0xbf00_ff02, "unused API id"),
         (smc::ENABLE_ASYNC_NOTIF, "ASYNC_NOTIF (not advertised)"),
-        (
-            smc::GET_ASYNC_NOTIF_VALUE,
-            "ASYNC_NOTIF value (not advertised)",
-        ),
+        (smc::GET_ASYNC_NOTIF_VALUE, "ASYNC_NOTIF value (not advertised)"),
         (smc::L2CC_MUTEX, "L2CC mutex (AArch32 only)"),
         (0xf200_0000, "SMC64 OS id"),
         (0xb201_0000, "reserved bits 23:16 set"),
@@ -176,45 +96,18 @@ fn bad_ids(cpu: usize) {
 }
 
 fn smccc_arch(cpu: usize) {
-    eq(
-        cpu,
-        "SMCCC_VERSION",
-        call(smccc::SMCCC_VERSION, 0)[0],
-        0x1_0001,
-    );
-    eq(
-        cpu,
-        "ARCH_FEATURES(ARCH_FEATURES)",
-        call(
-            smccc::SMCCC_ARCH_FEATURES,
-            smccc::SMCCC_ARCH_FEATURES as u64,
-        )[0],
-        0,
-    );
-    let r = call(
-        smccc::SMCCC_ARCH_FEATURES,
-        smccc::SMCCC_ARCH_WORKAROUND_1 as u64,
-    )[0];
-    eq(
-        cpu,
-        "ARCH_FEATURES(WORKAROUND_1)",
-        r as i64,
-        smccc::SMCCC_NOT_SUPPORTED as i64,
-    );
+    eq(cpu, "SMCCC_VERSION", call(smccc::SMCCC_VERSION, 0)[0], 0x1_0001);
+    eq(cpu, "ARCH_FEATURES(ARCH_FEATURES)", call(smccc::SMCCC_ARCH_FEATURES, smccc::SMCCC_ARCH_FEATURES as u64)[0], 0);
+    let r = call(smccc::SMCCC_ARCH_FEATURES, smccc::SMCCC_ARCH_WORKAROUND_1 as u64)[0];
+    eq(cpu, "ARCH_FEATURES(WORKAROUND_1)", r as i64, smccc::SMCCC_NOT_SUPPORTED as i64);
 }
 
 /// SMCCC: x4-x17 are preserved unless they carry results, and so are
 /// x18-x28 and the FP/SIMD registers. Checked across a call the monitor
 /// answers itself and one that goes through the trusted OS.
 fn preservation(cpu: usize) {
-    for (id, name) in [
-        (smccc::SMCCC_VERSION, "monitor-only call"),
-        (smc::CALLS_UID, "OS fast call"),
-    ] {
-        let mut p = Probe {
-            x: [0; 29],
-            q: [0; 8],
-        };
+    for (id, name) in [(smccc::SMCCC_VERSION, "monitor-only call"), (smc::CALLS_UID, "OS fast call")] {
+        let mut p = Probe { x: [0; 29], q: [0; 8] };
         for (i, r) in p.x.iter_mut().enumerate() {
             *r = 0x5eed_0000_0000_0000 | ((cpu as u64) << 32) | i as u64;
         }
@@ -225,12 +118,7 @@ fn preservation(cpu: usize) {
         let seed = (p.x, p.q);
         arch::probe(&mut p);
         let x_ok = p.x[4..] == seed.0[4..];
-        check(
-            x_ok,
-            cpu,
-            name,
-            format_args!("x4-x28 changed: {:x?}", &p.x[4..]),
-        );
+        check(x_ok, cpu, name, format_args!("x4-x28 changed: {:x?}", &p.x[4..]));
         check(p.q == seed.1, cpu, name, format_args!("q0-q7 changed"));
     }
 }

@@ -39,10 +39,7 @@ const MODE_BENCH: u32 = 0xbe4c_0001;
 
 extern "C" fn primary_main(dtb: u64, boot_ticks: u64) -> ! {
     *UART.lock() = Some(arch::uart());
-    let cpus = arch::device_tree(dtb)
-        .map(|f| f.cpus().count())
-        .unwrap_or(1)
-        .clamp(1, oxtee_platform::MAX_CPUS);
+    let cpus = arch::device_tree(dtb).map(|f| f.cpus().count()).unwrap_or(1).clamp(1, oxtee_platform::MAX_CPUS);
     NUM_CPUS.store(cpus, Ordering::Relaxed);
     say!("oxtee harness: normal world up, {cpus} CPU(s), device tree at {dtb:#x}");
 

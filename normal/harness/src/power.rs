@@ -21,12 +21,7 @@ fn psci_call(fid: u32, a1: u64, a2: u64, a3: u64) -> i64 {
 }
 
 fn cpu_on(target: usize, round: u64) -> i64 {
-    psci_call(
-        psci::PSCI_CPU_ON_64,
-        cpu_mpidr(target),
-        arch::secondary_entry_addr(),
-        round,
-    )
+    psci_call(psci::PSCI_CPU_ON_64, cpu_mpidr(target), arch::secondary_entry_addr(), round)
 }
 
 fn affinity(target: usize) -> u64 {
@@ -39,12 +34,7 @@ fn wait_for(n: u32, targets: core::ops::Range<usize>) {
     while FINISHED.load(Ordering::Acquire) < n {
         spins += 1;
         if spins > 200_000_000 {
-            check(
-                false,
-                0,
-                "secondaries finish",
-                format_args!("only {} of {n}", FINISHED.load(Ordering::Acquire)),
-            );
+            check(false, 0, "secondaries finish", format_args!("only {} of {n}", FINISHED.load(Ordering::Acquire)));
             return;
         }
         core::hint::spin_loop();
@@ -83,81 +73,26 @@ pub fn run_all(cpus: usize) {
 }
 
 fn psci_errors(me: usize, cpus: usize) {
-    eq(
-        me,
-        "PSCI_VERSION",
-        psci_call(psci::PSCI_VERSION, 0, 0, 0),
-        0x1_0001,
-    );
-    for fid in [
-        psci::PSCI_CPU_ON_64,
-        psci::PSCI_CPU_OFF,
-        psci::PSCI_AFFINITY_INFO_64,
-        psci::PSCI_SYSTEM_OFF,
-    ] {
-        eq(
-            me,
-            "PSCI_FEATURES supported",
-            psci_call(psci::PSCI_FEATURES, fid as u64, 0, 0),
-            0,
-        );
+    eq(me, "PSCI_VERSION", psci_call(psci::PSCI_VERSION, 0, 0, 0), 0x1_0001);
+    for fid in [psci::PSCI_CPU_ON_64, psci::PSCI_CPU_OFF, psci::PSCI_AFFINITY_INFO_64, psci::PSCI_SYSTEM_OFF] {
+        eq(me, "PSCI_FEATURES supported", psci_call(psci::PSCI_FEATURES, fid as u64, 0, 0), 0);
     }
     let r = psci_call(psci::PSCI_FEATURES, psci::PSCI_CPU_FREEZE as u64, 0, 0);
-    eq(
-        me,
-        "PSCI_FEATURES unsupported",
-        r,
-        perr::NOT_SUPPORTED as i64,
-    );
-    eq(
-        me,
-        "unknown PSCI id",
-        psci_call(0x8400_001f, 0, 0, 0),
-        perr::NOT_SUPPORTED as i64,
-    );
+    eq(me, "PSCI_FEATURES unsupported", r, perr::NOT_SUPPORTED as i64);
+    eq(me, "unknown PSCI id", psci_call(0x8400_001f, 0, 0, 0), perr::NOT_SUPPORTED as i64);
     eq(me, "CPU_ON self", cpu_on(me, 9), perr::ALREADY_ON as i64);
-    let r = psci_call(
-        psci::PSCI_CPU_ON_64,
-        cpu_mpidr(cpus),
-        arch::secondary_entry_addr(),
-        0,
-    );
+    let r = psci_call(psci::PSCI_CPU_ON_64, cpu_mpidr(cpus), arch::secondary_entry_addr(), 0);
     eq(me, "CPU_ON absent CPU", r, perr::INVALID_PARAMETERS as i64);
-    let r = psci_call(
-        psci::PSCI_CPU_ON_64,
-        0xff_0000_0000,
-        arch::secondary_entry_addr(),
-        0,
-    );
+    let r = psci_call(psci::PSCI_CPU_ON_64, 0xff_0000_0000, arch::secondary_entry_addr(), 0);
     eq(me, "CPU_ON bad MPIDR", r, perr::INVALID_PARAMETERS as i64);
     if cpus > 1 {
-        let r = psci_call(
-            psci::PSCI_CPU_ON_64,
-            cpu_mpidr(1),
-            oxtee_platform::map::OS_BASE,
-            0,
-        );
-        eq(
-            me,
-            "CPU_ON into secure memory",
-            r,
-            perr::INVALID_ADDRESS as i64,
-        );
+        let r = psci_call(psci::PSCI_CPU_ON_64, cpu_mpidr(1), oxtee_platform::map::OS_BASE, 0);
+        eq(me, "CPU_ON into secure memory", r, perr::INVALID_ADDRESS as i64);
         eq(me, "AFFINITY_INFO parked CPU", affinity(1), AFF_OFF);
     }
     let r = psci_call(psci::PSCI_AFFINITY_INFO_64, cpu_mpidr(me), 1, 0);
-    eq(
-        me,
-        "AFFINITY_INFO level 1",
-        r,
-        perr::INVALID_PARAMETERS as i64,
-    );
-    eq(
-        me,
-        "MIGRATE_INFO_TYPE",
-        psci_call(psci::PSCI_MIGRATE_INFO_TYPE, 0, 0, 0),
-        2,
-    );
+    eq(me, "AFFINITY_INFO level 1", r, perr::INVALID_PARAMETERS as i64);
+    eq(me, "MIGRATE_INFO_TYPE", psci_call(psci::PSCI_MIGRATE_INFO_TYPE, 0, 0, 0), 2);
 }
 
 /// A secondary's life: run its work, report, switch itself off.

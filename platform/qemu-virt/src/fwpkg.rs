@@ -12,9 +12,7 @@ pub const MAGIC: u32 = 0x5746_584f;
 pub const VERSION: u32 = 1;
 
 #[repr(C)]
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
 pub struct Header {
     pub magic: u32,
     pub version: u32,
@@ -52,10 +50,7 @@ impl Header {
         if h.version != VERSION {
             return Err(Error::BadVersion);
         }
-        let end = h
-            .os_offset
-            .checked_add(h.os_size)
-            .ok_or(Error::OsOutsideFlash)?;
+        let end = h.os_offset.checked_add(h.os_size).ok_or(Error::OsOutsideFlash)?;
         if h.os_offset < OFFSET + Self::SIZE as u64 || end > flash_size {
             return Err(Error::OsOutsideFlash);
         }
@@ -101,33 +96,18 @@ mod tests {
     fn parse_accepts_good_and_rejects_bad_headers() {
         let h = good();
         assert_eq!(Header::parse(h.as_bytes(), 0x200_0000, REGION), Ok(h));
-        assert_eq!(
-            Header::parse(&h.as_bytes()[..10], 0x200_0000, REGION),
-            Err(Error::Truncated)
-        );
+        assert_eq!(Header::parse(&h.as_bytes()[..10], 0x200_0000, REGION), Err(Error::Truncated));
         let mut b = h;
         b.magic = 0;
-        assert_eq!(
-            Header::parse(b.as_bytes(), 0x200_0000, REGION),
-            Err(Error::BadMagic)
-        );
+        assert_eq!(Header::parse(b.as_bytes(), 0x200_0000, REGION), Err(Error::BadMagic));
         let mut b = h;
         b.os_size = u64::MAX;
-        assert_eq!(
-            Header::parse(b.as_bytes(), 0x200_0000, REGION),
-            Err(Error::OsOutsideFlash)
-        );
+        assert_eq!(Header::parse(b.as_bytes(), 0x200_0000, REGION), Err(Error::OsOutsideFlash));
         let mut b = h;
         b.os_size = 0x100_0000;
-        assert_eq!(
-            Header::parse(b.as_bytes(), 0x200_0000, REGION),
-            Err(Error::OsTooLarge)
-        );
+        assert_eq!(Header::parse(b.as_bytes(), 0x200_0000, REGION), Err(Error::OsTooLarge));
         let mut b = h;
         b.os_entry = 0x0e00_0000;
-        assert_eq!(
-            Header::parse(b.as_bytes(), 0x200_0000, REGION),
-            Err(Error::EntryOutsideImage)
-        );
+        assert_eq!(Header::parse(b.as_bytes(), 0x200_0000, REGION), Err(Error::EntryOutsideImage));
     }
 }

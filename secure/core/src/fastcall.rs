@@ -2,7 +2,9 @@
 //! CPU, without a trusted thread. Typed dispatch: each call is a variant of
 //! `FastCall`; any other id gets `UNKNOWN_FUNCTION`.
 
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use crate::rpc::RpcArg;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
 use oxtee_abi::optee_smc::{self as smc, SecCaps};
 
 /// What the platform tells the OS about itself.
@@ -14,6 +16,8 @@ pub struct OsConfig {
     pub thread_count: u32,
     /// Reserved non-secure shared memory (base, size), if the platform has it.
     pub static_shm: Option<(u64, u64)>,
+    /// Yielding calls are served (advertises DYNAMIC_SHM, MEMREF_NULL, RPC_ARG).
+    pub yielding_calls: bool,
 }
 
 /// Every fast call this OS implements.
@@ -68,42 +72,13 @@ impl FastCall {
 }
 
 /// The pre-allocated RPC argument cache that the normal world can switch
-/// on and off (ENABLE/DISABLE_SHM_CACHE). Both answer `EBUSY` while any
-/// trusted thread is running, as OP-TEE does.
+/// on and off (ENABLE/DISABLE_SHM_CACHE): threads keep their RPC_ALLOC'd
+/// argument buffers here between calls while it is on. Both calls answer
+/// `EBUSY` while any trusted thread is busy, as OP-TEE does.
 #[derive(Default)]
 pub struct RpcShmCache {
     enabled: AtomicBool,
-    busy_threads: AtomicUsize,
-    cached: spin::Mutex<heapless_cookies::Cookies>,
-}
-
-/// A tiny fixed list of cached shared-memory cookies; threads fill it once
-/// RPC exists. Kept allocation-free so fast calls never allocate.
-mod heapless_cookies {
-    #[derive(Default)]
-    pub struct Cookies {
-        items: [u64; 8],
-        len: usize,
-    }
-
-    impl Cookies {
-        pub fn push(&mut self, c: u64) -> bool {
-            if self.len == self.items.len() {
-                return false;
-            }
-            self.items[self.len] = c;
-            self.len += 1;
-            true
-        }
-
-        pub fn pop(&mut self) -> Option<u64> {
-            if self.len == 0 {
-                return None;
-            }
-            self.len -= 1;
-            Some(self.items[self.len])
-        }
-    }
+    cached: spin::Mutex<Vec<RpcArg>>,
 }
 
 pub enum CacheAnswer {
@@ -114,20 +89,20 @@ pub enum CacheAnswer {
 }
 
 impl RpcShmCache {
-    pub fn enable(&self) -> bool {
-        if self.busy_threads.load(Ordering::Acquire) != 0 {
+    pub fn enable(&self, busy_threads: usize) -> bool {
+        if busy_threads != 0 {
             return false;
         }
         self.enabled.store(true, Ordering::Release);
         true
     }
 
-    pub fn disable_step(&self) -> CacheAnswer {
-        if self.busy_threads.load(Ordering::Acquire) != 0 {
+    pub fn disable_step(&self, busy_threads: usize) -> CacheAnswer {
+        if busy_threads != 0 {
             return CacheAnswer::Busy;
         }
-        if let Some(c) = self.cached.lock().pop() {
-            return CacheAnswer::Release(c);
+        if let Some(a) = self.cached.lock().pop() {
+            return CacheAnswer::Release(a.cookie);
         }
         self.enabled.store(false, Ordering::Release);
         CacheAnswer::Empty
@@ -137,17 +112,26 @@ impl RpcShmCache {
         self.enabled.load(Ordering::Acquire)
     }
 
-    /// A thread keeps its RPC buffer (cookie) for reuse, if caching is on.
-    pub fn keep(&self, cookie: u64) -> bool {
-        self.is_enabled() && self.cached.lock().push(cookie)
+    /// Keeps a thread's buffer for reuse; gives it back if caching is off.
+    pub fn keep(&self, arg: RpcArg) -> Result<(), RpcArg> {
+        if self.is_enabled() {
+            self.cached.lock().push(arg);
+            Ok(())
+        } else {
+            Err(arg)
+        }
     }
 
-    pub fn thread_started(&self) {
-        self.busy_threads.fetch_add(1, Ordering::AcqRel);
+    pub fn take(&self) -> Option<RpcArg> {
+        self.cached.lock().pop()
     }
 
-    pub fn thread_finished(&self) {
-        self.busy_threads.fetch_sub(1, Ordering::AcqRel);
+    pub fn len(&self) -> usize {
+        self.cached.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -164,11 +148,10 @@ impl FastCalls {
         if config.static_shm.is_some() {
             caps = caps.union(SecCaps::HAVE_RESERVED_SHM);
         }
-        FastCalls {
-            config,
-            caps,
-            shm_cache: RpcShmCache::default(),
+        if config.yielding_calls {
+            caps = caps.union(SecCaps::DYNAMIC_SHM).union(SecCaps::MEMREF_NULL).union(SecCaps::RPC_ARG);
         }
+        FastCalls { config, caps, shm_cache: RpcShmCache::default() }
     }
 
     pub fn capabilities(&self) -> SecCaps {
@@ -177,7 +160,7 @@ impl FastCalls {
 
     /// Answers the fast call in `a` (x0-x7 on entry), writing results into
     /// a[0..4]. Registers the call does not define are left as they were.
-    pub fn handle(&self, a: &mut [u64; 8]) {
+    pub fn handle(&self, a: &mut [u64; 8], busy_threads: usize) {
         let Some(call) = FastCall::from_id(a[0]) else {
             a[0] = smc::RETURN_UNKNOWN_FUNCTION as u64;
             return;
@@ -213,9 +196,9 @@ impl FastCalls {
                 a[0] = smc::RETURN_OK as u64;
                 a[1] = self.caps.0;
                 a[2] = 0;
-                a[3] = 0;
+                a[3] = if self.caps.contains(SecCaps::RPC_ARG) { crate::rpc::RPC_MAX_PARAMS as u64 } else { 0 };
             }
-            FastCall::DisableShmCache => match self.shm_cache.disable_step() {
+            FastCall::DisableShmCache => match self.shm_cache.disable_step(busy_threads) {
                 CacheAnswer::Busy => a[0] = smc::RETURN_EBUSY as u64,
                 CacheAnswer::Empty => a[0] = smc::RETURN_ENOTAVAIL as u64,
                 CacheAnswer::Release(cookie) => {
@@ -225,11 +208,7 @@ impl FastCalls {
                 }
             },
             FastCall::EnableShmCache => {
-                a[0] = if self.shm_cache.enable() {
-                    smc::RETURN_OK
-                } else {
-                    smc::RETURN_EBUSY
-                } as u64;
+                a[0] = if self.shm_cache.enable(busy_threads) { smc::RETURN_OK } else { smc::RETURN_EBUSY } as u64;
             }
             FastCall::GetThreadCount => {
                 a[0] = smc::RETURN_OK as u64;

@@ -1,11 +1,65 @@
 //! Portable logic of the oxtee trusted OS. Everything here is safe Rust that
 //! builds for the secure world and is tested on the host; the OS crate
-//! adapts hardware to it. It must never touch hardware or raw memory.
+//! adapts hardware to it (`env::ThreadEnv`, `nsmem::NsMemory`). It must
+//! never touch hardware or raw memory.
 #![no_std]
 #![forbid(unsafe_code)]
 
+extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
+pub mod env;
 pub mod fastcall;
-pub mod yielding;
+pub mod msg;
+pub mod nsmem;
+pub mod pta;
+pub mod rpc;
+pub mod session;
+pub mod shm;
+pub mod std_call;
+pub mod sync;
+pub mod threads;
+
+use alloc::vec::Vec;
+use fastcall::{FastCalls, OsConfig};
+use nsmem::NsMemory;
+use pta::Pta;
+use session::Sessions;
+use shm::{ShmConfig, ShmRegistry};
+use sync::NotifKeys;
+use threads::ThreadTable;
+
+/// The trusted OS's shared state: everything a call on any CPU or thread
+/// may touch.
+pub struct Os {
+    pub fast: FastCalls,
+    pub shm: ShmRegistry,
+    pub threads: ThreadTable,
+    pub sessions: Sessions,
+    pub notif: NotifKeys,
+    pub mem: &'static dyn NsMemory,
+    ptas: Vec<&'static dyn Pta>,
+}
+
+impl Os {
+    pub fn new(config: OsConfig, shm: ShmConfig, mem: &'static dyn NsMemory, ptas: Vec<&'static dyn Pta>) -> Os {
+        Os {
+            fast: FastCalls::new(config),
+            shm: ShmRegistry::new(shm),
+            threads: ThreadTable::new(config.thread_count as usize),
+            sessions: Sessions::default(),
+            notif: NotifKeys::new(),
+            mem,
+            ptas,
+        }
+    }
+
+    /// A fast call, answered in place in a0..a3.
+    pub fn fast_call(&self, a: &mut [u64; 8]) {
+        self.fast.handle(a, self.threads.busy());
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -17,11 +17,7 @@ pub struct UartLogger {
 
 impl UartLogger {
     pub const fn new(tag: &'static str, cpu: fn() -> usize) -> Self {
-        Self {
-            tag,
-            cpu,
-            uart: SpinMutex::new(None),
-        }
+        Self { tag, cpu, uart: SpinMutex::new(None) }
     }
 
     /// Installs `uart` and makes this the `log` backend.
@@ -69,14 +65,7 @@ impl Log for UartLogger {
             log::Level::Trace => 'T',
         };
         if let Some(uart) = self.uart.lock().as_mut() {
-            let _ = writeln!(
-                uart,
-                "[{} c{} {}] {}",
-                self.tag,
-                (self.cpu)(),
-                level,
-                record.args()
-            );
+            let _ = writeln!(uart, "[{} c{} {}] {}", self.tag, (self.cpu)(), level, record.args());
         }
     }
 

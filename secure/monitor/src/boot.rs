@@ -44,10 +44,7 @@ pub static BOOT: Once<BootInfo> = Once::new();
 fn os_context(cpu: &mut CpuContext, pc: u64, args: [u64; 4]) {
     let runtime_sp = cpu.world[0].runtime_sp;
     let ctx = cpu.ctx(World::Secure);
-    *ctx = WorldContext {
-        runtime_sp,
-        ..Default::default()
-    };
+    *ctx = WorldContext { runtime_sp, ..Default::default() };
     ctx.x[..4].copy_from_slice(&args);
     ctx.elr_el3 = pc;
     ctx.spsr_el3 = SPSR_EL1H_MASKED;
@@ -68,17 +65,10 @@ pub fn os_vector_context(cpu: &mut CpuContext, v: Vector, x0: u64) {
 pub fn ns_context(cpu: &mut CpuContext, pc: u64, x0: u64) {
     let runtime_sp = cpu.world[1].runtime_sp;
     let ctx = cpu.ctx(World::NonSecure);
-    *ctx = WorldContext {
-        runtime_sp,
-        ..Default::default()
-    };
+    *ctx = WorldContext { runtime_sp, ..Default::default() };
     ctx.x[0] = x0;
     ctx.elr_el3 = pc;
-    ctx.spsr_el3 = if arch::has_el2() {
-        SPSR_EL2H_MASKED
-    } else {
-        SPSR_EL1H_MASKED
-    };
+    ctx.spsr_el3 = if arch::has_el2() { SPSR_EL2H_MASKED } else { SPSR_EL1H_MASKED };
     ctx.scr_el3 = scr_nonsecure();
     cpu.el1[World::NonSecure as usize] = El1Regs::reset();
     cpu.fp[World::NonSecure as usize] = Default::default();
@@ -110,10 +100,7 @@ pub extern "C" fn cold_boot() -> *mut WorldContext {
         header.os_size, header.os_load_addr, header.os_entry, header.ns_entry, topo.cpus
     );
     platform_mem::copy_os_image(&header);
-    BOOT.call_once(|| BootInfo {
-        ns_entry: header.ns_entry,
-        ns_dtb: header.ns_dtb,
-    });
+    BOOT.call_once(|| BootInfo { ns_entry: header.ns_entry, ns_dtb: header.ns_dtb });
 
     // opteed's cold-boot registers: x0 pageable part, x1 memory limit (both
     // unused here), x2 device tree.
@@ -137,10 +124,7 @@ pub extern "C" fn warm_boot() -> *mut WorldContext {
         Some(_) => {
             // TF-A re-initialises the secure context for cpu_on.
             let runtime_sp = cpu.world[0].runtime_sp;
-            *cpu.ctx(World::Secure) = WorldContext {
-                runtime_sp,
-                ..Default::default()
-            };
+            *cpu.ctx(World::Secure) = WorldContext { runtime_sp, ..Default::default() };
             cpu.el1[World::Secure as usize] = El1Regs::reset();
             os_vector_context(cpu, Vector::CpuOn, 0);
             cpu.pending = Pending::CpuOn;

@@ -48,10 +48,7 @@ pub struct El1Regs {
 impl El1Regs {
     /// Architectural reset-like state: MMU and caches off, RES1 bits set.
     pub fn reset() -> Self {
-        Self {
-            sctlr: 0x30d0_0800,
-            ..Default::default()
-        }
+        Self { sctlr: 0x30d0_0800, ..Default::default() }
     }
 }
 
@@ -134,14 +131,8 @@ impl CpuContext {
 
 impl CpuContext {
     pub const fn new_const() -> Self {
-        const W: WorldContext = WorldContext {
-            x: [0; 31],
-            scr_el3: 0,
-            sp_el0: 0,
-            elr_el3: 0,
-            spsr_el3: 0,
-            runtime_sp: 0,
-        };
+        const W: WorldContext =
+            WorldContext { x: [0; 31], scr_el3: 0, sp_el0: 0, elr_el3: 0, spsr_el3: 0, runtime_sp: 0 };
         const E: El1Regs = El1Regs {
             sctlr: 0,
             actlr: 0,
@@ -168,18 +159,8 @@ impl CpuContext {
             cntkctl: 0,
             mdscr: 0,
         };
-        const F: FpRegs = FpRegs {
-            q: [0; 32],
-            fpsr: 0,
-            fpcr: 0,
-        };
-        CpuContext {
-            world: [W; 2],
-            el1: [E; 2],
-            fp: [F; 2],
-            live: World::Secure,
-            pending: Pending::None,
-        }
+        const F: FpRegs = FpRegs { q: [0; 32], fpsr: 0, fpcr: 0 };
+        CpuContext { world: [W; 2], el1: [E; 2], fp: [F; 2], live: World::Secure, pending: Pending::None }
     }
 }
 

@@ -124,11 +124,7 @@ fn forward_to_os(cpu: &mut CpuContext, f: FunctionId) -> *mut WorldContext {
     args.copy_from_slice(&cpu.ctx(World::NonSecure).x[..8]);
     args[0] = f.0 as u64;
     cpu.switch_to(World::Secure);
-    let v = if f.is_fast() {
-        Vector::FastSmc
-    } else {
-        Vector::YieldSmc
-    };
+    let v = if f.is_fast() { Vector::FastSmc } else { Vector::YieldSmc };
     os_vector_context(cpu, v, 0);
     cpu.pending = Pending::Call;
     let s = cpu.ctx(World::Secure);
@@ -195,7 +191,5 @@ fn smc_from_os(cpu: &mut CpuContext) -> *mut WorldContext {
 /// The table must be inside the OS's region, aligned, and whole.
 fn valid_vector_table(addr: u64) -> bool {
     let end = map::OS_BASE + map::OS_SIZE;
-    addr >= map::OS_BASE
-        && addr.is_multiple_of(4)
-        && addr.saturating_add(opteed::VECTOR_TABLE_SIZE as u64) <= end
+    addr >= map::OS_BASE && addr.is_multiple_of(4) && addr.saturating_add(opteed::VECTOR_TABLE_SIZE as u64) <= end
 }

@@ -28,9 +28,7 @@ fn fatal(args: core::fmt::Arguments) -> ! {
 
 /// An exception taken at EL3 itself (a monitor bug).
 extern "C" fn el3_fault(kind: u64, esr: u64, elr: u64, far: u64) -> ! {
-    fatal(format_args!(
-        "EL3 exception kind {kind}: ESR {esr:#x} ELR {elr:#x} FAR {far:#x}"
-    ))
+    fatal(format_args!("EL3 exception kind {kind}: ESR {esr:#x} ELR {elr:#x} FAR {far:#x}"))
 }
 
 #[panic_handler]

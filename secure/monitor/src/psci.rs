@@ -7,9 +7,7 @@ use crate::arch;
 use core::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use log::{debug, info};
 use oxtee_abi::opteed::Vector;
-use oxtee_abi::smc::psci::error::{
-    ALREADY_ON, INVALID_ADDRESS, INVALID_PARAMETERS, NOT_SUPPORTED, ON_PENDING,
-};
+use oxtee_abi::smc::psci::error::{ALREADY_ON, INVALID_ADDRESS, INVALID_PARAMETERS, NOT_SUPPORTED, ON_PENDING};
 use oxtee_abi::smc::psci::*;
 use oxtee_platform::{MAX_CPUS, cpu_index};
 
@@ -102,21 +100,13 @@ fn is_supported(fid: u32) -> bool {
 pub fn handle(me: usize, fid: u32, x1: u64, x2: u64, x3: u64, os_present: bool) -> Outcome {
     // SMC32 variants take their arguments in w registers.
     let narrow = |v: u64| {
-        if fid & (1 << 30) == 0 {
-            v & 0xffff_ffff
-        } else {
-            v
-        }
+        if fid & (1 << 30) == 0 { v & 0xffff_ffff } else { v }
     };
     match fid {
         PSCI_VERSION => Outcome::Return(VERSION),
         PSCI_FEATURES => {
             let q = x1 as u32;
-            if is_supported(q) || q == oxtee_abi::smc::SMCCC_VERSION {
-                Outcome::Return(0)
-            } else {
-                err(NOT_SUPPORTED)
-            }
+            if is_supported(q) || q == oxtee_abi::smc::SMCCC_VERSION { Outcome::Return(0) } else { err(NOT_SUPPORTED) }
         }
         PSCI_CPU_ON_32 | PSCI_CPU_ON_64 => cpu_on(narrow(x1), narrow(x2), narrow(x3)),
         PSCI_AFFINITY_INFO_32 | PSCI_AFFINITY_INFO_64 => {
@@ -134,11 +124,7 @@ pub fn handle(me: usize, fid: u32, x1: u64, x2: u64, x3: u64, os_present: bool) 
         }
         PSCI_CPU_OFF => {
             info!("CPU {me}: CPU_OFF");
-            if os_present {
-                Outcome::EnterOs(Vector::CpuOff)
-            } else {
-                Outcome::Park
-            }
+            if os_present { Outcome::EnterOs(Vector::CpuOff) } else { Outcome::Park }
         }
         PSCI_MIGRATE_INFO_TYPE => Outcome::Return(TOS_NOT_PRESENT_MP),
         PSCI_SYSTEM_OFF | PSCI_SYSTEM_RESET => {
@@ -159,10 +145,7 @@ fn cpu_on(mpidr: u64, entry: u64, context_id: u64) -> Outcome {
     let Some(t) = target(mpidr) else {
         return err(INVALID_PARAMETERS);
     };
-    let (base, end) = (
-        DRAM_BASE.load(Ordering::Relaxed),
-        DRAM_END.load(Ordering::Relaxed),
-    );
+    let (base, end) = (DRAM_BASE.load(Ordering::Relaxed), DRAM_END.load(Ordering::Relaxed));
     if entry < base || entry >= end || entry & 3 != 0 {
         return err(INVALID_ADDRESS);
     }

@@ -56,8 +56,7 @@ pub extern "C" fn cold_boot(_dtb: u64) -> u64 {
 }
 
 fn fast() -> &'static FastCalls {
-    FAST.get()
-        .expect("OS initialised before the monitor routes calls")
+    FAST.get().expect("OS initialised before the monitor routes calls")
 }
 
 pub extern "C" fn fast_smc(args: &mut [u64; 8]) {
@@ -100,8 +99,6 @@ pub extern "C" fn fiq() {
 
 /// An exception in the OS: report it and fail the call that caused it.
 pub extern "C" fn exception(kind: u64, esr: u64, elr: u64, far: u64) -> u64 {
-    error!(
-        "unexpected exception {kind} in the OS: ESR {esr:#x} ELR {elr:#x} FAR {far:#x}; aborting the call"
-    );
+    error!("unexpected exception {kind} in the OS: ESR {esr:#x} ELR {elr:#x} FAR {far:#x}; aborting the call");
     arch::ABORT_CODE as u64
 }

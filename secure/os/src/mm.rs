@@ -48,9 +48,7 @@ impl AddressSpace {
 
 /// Builds the kernel map and returns the root table address for TTBR0.
 pub fn init(layout: &crate::arch::Layout) -> u64 {
-    let mut space = AddressSpace {
-        map: IdMap::with_asid(0, 1, El1And0),
-    };
+    let mut space = AddressSpace { map: IdMap::with_asid(0, 1, El1And0) };
     space.map(layout.text.0, layout.text.1, Kind::Code);
     space.map(layout.rodata.0, layout.rodata.1, Kind::ReadOnly);
     space.map(layout.data.0, layout.data.1, Kind::ReadWrite);

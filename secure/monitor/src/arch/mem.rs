@@ -23,8 +23,7 @@ pub fn copy_os_image(h: &fwpkg::Header) {
     let src = phys_slice(map::SECURE_FLASH_BASE + h.os_offset, h.os_size as usize);
     // SAFETY: the destination lies inside the OS's secure RAM region
     // (checked by Header::parse), which no one else uses before the OS runs.
-    let dst =
-        unsafe { core::slice::from_raw_parts_mut(h.os_load_addr as *mut u8, h.os_size as usize) };
+    let dst = unsafe { core::slice::from_raw_parts_mut(h.os_load_addr as *mut u8, h.os_size as usize) };
     dst.copy_from_slice(src);
     // Make the new code visible to instruction fetch.
     // SAFETY: cache maintenance only.
@@ -40,10 +39,7 @@ pub struct Topology {
 /// CPU count and DRAM range from the device tree QEMU generated. Read at
 /// cold boot, before the normal world has run, so it is still QEMU's.
 pub fn read_topology(dtb: u64) -> Topology {
-    let fallback = Topology {
-        cpus: 1,
-        dram: (map::DRAM_BASE, 0x0800_0000),
-    };
+    let fallback = Topology { cpus: 1, dram: (map::DRAM_BASE, 0x0800_0000) };
     let head = phys_slice(dtb, 8);
     if head[..4] != [0xd0, 0x0d, 0xfe, 0xed] {
         log::warn!("no device tree at {dtb:#x}; assuming one CPU");

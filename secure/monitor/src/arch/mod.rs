@@ -98,9 +98,7 @@ pub fn init_el3() {
     if has_gicv3_sysregs() {
         // SAFETY: ICC_SRE_EL3: SRE | DFB | DIB | Enable, so lower ELs may use
         // the GIC system registers. Only GICv3 CPUs have it (checked above).
-        unsafe {
-            asm!("mov {t}, #0xf", "msr S3_6_C12_C12_5, {t}", "isb", t = out(reg) _, options(nostack))
-        };
+        unsafe { asm!("mov {t}, #0xf", "msr S3_6_C12_C12_5, {t}", "isb", t = out(reg) _, options(nostack)) };
     }
 }
 

@@ -10,8 +10,7 @@ struct CpuSlot(UnsafeCell<CpuContext>);
 // SAFETY: slot i is only ever accessed by CPU i (see `this_cpu_context`).
 unsafe impl Sync for CpuSlot {}
 
-static CPUS: [CpuSlot; MAX_CPUS] =
-    [const { CpuSlot(UnsafeCell::new(CpuContext::new_const())) }; MAX_CPUS];
+static CPUS: [CpuSlot; MAX_CPUS] = [const { CpuSlot(UnsafeCell::new(CpuContext::new_const())) }; MAX_CPUS];
 
 /// This CPU's context. Each CPU only ever takes its own slot, and the
 /// monitor runs with interrupts masked, so the borrow is never shared.

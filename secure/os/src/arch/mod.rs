@@ -120,9 +120,7 @@ pub fn enable_mmu(ttbr0: u64) {
 /// The secure UART; the monitor already configured it.
 pub fn secure_uart() -> arm_pl011_uart::Uart<'static> {
     use arm_pl011_uart::{PL011Registers, Uart, UniqueMmioPointer};
-    let regs =
-        core::ptr::NonNull::new(oxtee_platform::map::SECURE_UART_BASE as *mut PL011Registers)
-            .unwrap();
+    let regs = core::ptr::NonNull::new(oxtee_platform::map::SECURE_UART_BASE as *mut PL011Registers).unwrap();
     // SAFETY: the PL011 is at this address and mapped as device memory; the
     // OS makes this pointer once, at cold boot.
     Uart::new(unsafe { UniqueMmioPointer::new(regs) })

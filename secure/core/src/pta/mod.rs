@@ -1,0 +1,105 @@
+//! Pseudo-TAs: services built into the OS, opened and invoked through the
+//! same session protocol as TAs.
+
+pub mod device_enum;
+pub mod test;
+
+use crate::Os;
+use crate::env::ThreadEnv;
+use crate::msg::Dir;
+use crate::nsmem::NsMemory;
+use crate::rpc::Rpc;
+use crate::shm::Pages;
+use core::sync::atomic::{AtomicBool, Ordering};
+use oxtee_abi::tee::TeeResult;
+use oxtee_abi::uuid::Uuid;
+
+/// A parameter as a (pseudo-)TA sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PtaParam {
+    None,
+    Value {
+        dir: Dir,
+        a: u64,
+        b: u64,
+        c: u64,
+    },
+    /// `buf` is None for a null memref. `size` is the declared size on
+    /// entry; an output memref sets it to the size it produced or needs.
+    Memref {
+        dir: Dir,
+        buf: Option<Pages>,
+        size: u64,
+    },
+}
+
+/// GP parameter type nibbles (TEE_PARAM_TYPE_*), for checking a command's
+/// expected signature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    None,
+    ValueIn,
+    ValueOut,
+    ValueInOut,
+    MemrefIn,
+    MemrefOut,
+    MemrefInOut,
+}
+
+impl PtaParam {
+    pub fn kind(&self) -> Kind {
+        match self {
+            PtaParam::None => Kind::None,
+            PtaParam::Value { dir: Dir::In, .. } => Kind::ValueIn,
+            PtaParam::Value { dir: Dir::Out, .. } => Kind::ValueOut,
+            PtaParam::Value { dir: Dir::InOut, .. } => Kind::ValueInOut,
+            PtaParam::Memref { dir: Dir::In, .. } => Kind::MemrefIn,
+            PtaParam::Memref { dir: Dir::Out, .. } => Kind::MemrefOut,
+            PtaParam::Memref { dir: Dir::InOut, .. } => Kind::MemrefInOut,
+        }
+    }
+}
+
+/// Checks that `params` match `want` (missing trailing params count as None).
+pub fn expect(params: &[PtaParam], want: &[Kind]) -> Result<(), TeeResult> {
+    let n = params.len().max(want.len());
+    for i in 0..n {
+        let have = params.get(i).map(PtaParam::kind).unwrap_or(Kind::None);
+        if have != *want.get(i).unwrap_or(&Kind::None) {
+            return Err(TeeResult::ERROR_BAD_PARAMETERS);
+        }
+    }
+    Ok(())
+}
+
+/// Everything a PTA may use while serving one request.
+pub struct Ctx<'a> {
+    pub os: &'a Os,
+    pub rpc: Rpc<'a>,
+    pub cancel: &'a AtomicBool,
+    pub session: u32,
+}
+
+impl Ctx<'_> {
+    pub fn env(&mut self) -> &mut dyn ThreadEnv {
+        self.rpc.env
+    }
+
+    pub fn mem(&self) -> &dyn NsMemory {
+        self.rpc.mem
+    }
+
+    pub fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Acquire)
+    }
+}
+
+pub trait Pta: Sync {
+    fn uuid(&self) -> Uuid;
+    fn name(&self) -> &'static str;
+    fn open_session(&self, _ctx: &mut Ctx, _params: &mut [PtaParam]) -> Result<(), TeeResult> {
+        Ok(())
+    }
+    fn invoke(&self, ctx: &mut Ctx, cmd: u32, params: &mut [PtaParam]) -> TeeResult;
+    fn close_session(&self, _session: u32) {}
+}

@@ -1,0 +1,241 @@
+//! The test PTA: exercises parameters, memrefs, RPC, the secure timer,
+//! foreign interrupts, cancellation and the sleeping mutex for the test
+//! suites. Command numbers and semantics: `oxtee_abi::test_pta`.
+
+use super::{Ctx, Kind, Pta, PtaParam, expect};
+use crate::msg::Dir;
+use crate::sync::SleepMutex;
+use alloc::vec;
+use core::sync::atomic::{AtomicU32, Ordering};
+use oxtee_abi::rpc;
+use oxtee_abi::tee::TeeResult;
+use oxtee_abi::test_pta as t;
+use oxtee_abi::uuid::Uuid;
+
+pub struct TestPta {
+    mutex: SleepMutex,
+    inside: AtomicU32,
+}
+
+impl Default for TestPta {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TestPta {
+    pub const fn new() -> Self {
+        TestPta { mutex: SleepMutex::new(), inside: AtomicU32::new(0) }
+    }
+}
+
+fn pattern(i: u64) -> u8 {
+    (i as u8).wrapping_mul(7).wrapping_add(3)
+}
+
+fn set_value(p: &mut PtaParam, v: (u64, u64, u64)) {
+    if let PtaParam::Value { a, b, c, .. } = p {
+        (*a, *b, *c) = v;
+    }
+}
+
+fn value_in(p: &PtaParam) -> u64 {
+    match p {
+        PtaParam::Value { a, .. } => *a,
+        _ => 0,
+    }
+}
+
+const CHUNK: usize = 512;
+
+impl TestPta {
+    fn memref(&self, ctx: &mut Ctx, params: &mut [PtaParam]) -> TeeResult {
+        let dir = match params.first() {
+            Some(PtaParam::Memref { dir, .. }) => *dir,
+            _ => return TeeResult::ERROR_BAD_PARAMETERS,
+        };
+        if expect(&params[1..], &[Kind::ValueOut]).is_err() {
+            return TeeResult::ERROR_BAD_PARAMETERS;
+        }
+        let PtaParam::Memref { buf, size, .. } = &params[0] else { unreachable!() };
+        let (size, mut sum) = (*size, 0u64);
+        if let Some(b) = buf {
+            let mut chunk = [0u8; CHUNK];
+            let mut off = 0;
+            while off < size {
+                let n = (size - off).min(CHUNK as u64) as usize;
+                if dir.is_input() && b.read(ctx.mem(), off, &mut chunk[..n]).is_err() {
+                    return TeeResult::ERROR_BAD_PARAMETERS;
+                }
+                for (i, byte) in chunk[..n].iter_mut().enumerate() {
+                    sum += *byte as u64;
+                    *byte = match dir {
+                        Dir::InOut => *byte ^ 0x5a,
+                        _ => pattern(off + i as u64),
+                    };
+                }
+                if dir.is_output() && b.write(ctx.mem(), off, &chunk[..n]).is_err() {
+                    return TeeResult::ERROR_BAD_PARAMETERS;
+                }
+                off += n as u64;
+            }
+        }
+        if !dir.is_input() {
+            sum = 0;
+        }
+        set_value(&mut params[1], (sum, size, 0));
+        TeeResult::SUCCESS
+    }
+
+    fn short_buffer(&self, ctx: &mut Ctx, params: &mut [PtaParam]) -> TeeResult {
+        if expect(params, &[Kind::MemrefOut, Kind::ValueIn]).is_err() {
+            return TeeResult::ERROR_BAD_PARAMETERS;
+        }
+        let need = value_in(&params[1]);
+        let PtaParam::Memref { buf, size, .. } = &mut params[0] else { unreachable!() };
+        let have = *size;
+        *size = need;
+        let Some(b) = buf.as_ref().filter(|_| have >= need) else {
+            return TeeResult::ERROR_SHORT_BUFFER;
+        };
+        let data: alloc::vec::Vec<u8> = (0..need.min(1 << 20)).map(pattern).collect();
+        if b.write(ctx.mem(), 0, &data).is_err() {
+            return TeeResult::ERROR_BAD_PARAMETERS;
+        }
+        TeeResult::SUCCESS
+    }
+
+    fn rpc(&self, ctx: &mut Ctx, params: &mut [PtaParam]) -> TeeResult {
+        if expect(params, &[Kind::ValueOut]).is_err() {
+            return TeeResult::ERROR_BAD_PARAMETERS;
+        }
+        let (s, ns) = match ctx.rpc.get_time() {
+            Ok(t) => t,
+            Err(e) => return e,
+        };
+        // A kernel shared-memory buffer: write through it and read it back.
+        let shm_ok = match ctx.rpc.shm_alloc(rpc::SHM_TYPE_KERNEL, 4096) {
+            Ok((pages, cookie)) => {
+                let data = vec![0xa5u8; 4096];
+                let mut back = vec![0u8; 4096];
+                let ok = pages.write(ctx.mem(), 0, &data).is_ok()
+                    && pages.read(ctx.mem(), 0, &mut back).is_ok()
+                    && back == data;
+                ok && ctx.rpc.shm_free(rpc::SHM_TYPE_KERNEL, cookie).is_ok()
+            }
+            Err(_) => false,
+        };
+        set_value(&mut params[0], (s, ns, shm_ok as u64));
+        TeeResult::SUCCESS
+    }
+
+    fn wait(&self, ctx: &mut Ctx, params: &mut [PtaParam], sleep: bool) -> TeeResult {
+        let want: &[Kind] = if sleep { &[Kind::ValueIn] } else { &[Kind::ValueIn, Kind::ValueOut] };
+        if expect(params, want).is_err() {
+            return TeeResult::ERROR_BAD_PARAMETERS;
+        }
+        let ms = value_in(&params[0]).min(60_000);
+        let cpu0 = ctx.env().cpu();
+        let intr0 = ctx.env().foreign_interrupts();
+        let deadline = ctx.env().now_ns() + ms * 1_000_000;
+        let cancel = ctx.cancel;
+        let stop = || cancel.load(Ordering::Acquire);
+        let finished = ctx.rpc.env.wait_until(deadline, sleep, &stop);
+        if !sleep {
+            let intr = ctx.env().foreign_interrupts() - intr0;
+            let cpu1 = ctx.env().cpu();
+            set_value(&mut params[1], (intr, cpu0 as u64, cpu1 as u64));
+        }
+        if finished { TeeResult::SUCCESS } else { TeeResult::ERROR_CANCEL }
+    }
+
+    fn stats(&self, ctx: &mut Ctx, params: &mut [PtaParam]) -> TeeResult {
+        if expect(params, &[Kind::ValueOut, Kind::ValueOut]).is_err() {
+            return TeeResult::ERROR_BAD_PARAMETERS;
+        }
+        let heap = ctx.env().heap_used() as u64;
+        let (regs, users) = ctx.os.shm.stats();
+        set_value(&mut params[0], (heap, regs as u64, users as u64));
+        let busy = ctx.os.threads.busy() as u64;
+        set_value(&mut params[1], (busy, ctx.os.sessions.count() as u64, 0));
+        TeeResult::SUCCESS
+    }
+
+    fn mutex(&self, ctx: &mut Ctx, params: &mut [PtaParam]) -> TeeResult {
+        if expect(params, &[Kind::ValueIn, Kind::ValueOut]).is_err() {
+            return TeeResult::ERROR_BAD_PARAMETERS;
+        }
+        let ms = value_in(&params[0]).min(10_000);
+        let waits = match self.mutex.lock(&mut ctx.rpc, &ctx.os.notif) {
+            Ok(w) => w,
+            Err(e) => return e,
+        };
+        let violations = (self.inside.fetch_add(1, Ordering::AcqRel) != 0) as u64;
+        let deadline = ctx.env().now_ns() + ms * 1_000_000;
+        ctx.rpc.env.wait_until(deadline, false, &|| false);
+        self.inside.fetch_sub(1, Ordering::AcqRel);
+        if let Err(e) = self.mutex.unlock(&mut ctx.rpc) {
+            return e;
+        }
+        set_value(&mut params[1], (violations, waits as u64, 0));
+        TeeResult::SUCCESS
+    }
+
+    fn resume_cpu(&self, ctx: &mut Ctx, params: &mut [PtaParam]) -> TeeResult {
+        if expect(params, &[Kind::ValueOut]).is_err() {
+            return TeeResult::ERROR_BAD_PARAMETERS;
+        }
+        let before = ctx.env().cpu() as u64;
+        if let Err(e) = ctx.rpc.get_time() {
+            return e;
+        }
+        let after = ctx.env().cpu() as u64;
+        set_value(&mut params[0], (before, after, 0));
+        TeeResult::SUCCESS
+    }
+}
+
+impl Pta for TestPta {
+    fn uuid(&self) -> Uuid {
+        t::UUID
+    }
+
+    fn name(&self) -> &'static str {
+        "oxtee-test.pta"
+    }
+
+    fn open_session(&self, _ctx: &mut Ctx, params: &mut [PtaParam]) -> Result<(), TeeResult> {
+        // An optional value inout proves open-session parameters travel.
+        if let Some(PtaParam::Value { dir: Dir::InOut, a, .. }) = params.first_mut() {
+            *a += 1;
+        }
+        Ok(())
+    }
+
+    fn invoke(&self, ctx: &mut Ctx, cmd: u32, params: &mut [PtaParam]) -> TeeResult {
+        match cmd {
+            t::CMD_NOOP => TeeResult::SUCCESS,
+            t::CMD_VALUES => {
+                if expect(params, &[Kind::ValueInOut, Kind::ValueOut]).is_err() {
+                    return TeeResult::ERROR_BAD_PARAMETERS;
+                }
+                let (a, b) = match params[0] {
+                    PtaParam::Value { a, b, .. } => (a, b),
+                    _ => unreachable!(),
+                };
+                set_value(&mut params[0], (a.wrapping_add(1), b.wrapping_mul(2), 0));
+                set_value(&mut params[1], (a ^ b, 0xc0ffee, a.wrapping_add(b)));
+                TeeResult::SUCCESS
+            }
+            t::CMD_MEMREF => self.memref(ctx, params),
+            t::CMD_SHORT_BUFFER => self.short_buffer(ctx, params),
+            t::CMD_RPC => self.rpc(ctx, params),
+            t::CMD_SLEEP => self.wait(ctx, params, true),
+            t::CMD_SPIN => self.wait(ctx, params, false),
+            t::CMD_STATS => self.stats(ctx, params),
+            t::CMD_MUTEX => self.mutex(ctx, params),
+            t::CMD_RESUME_CPU => self.resume_cpu(ctx, params),
+            _ => TeeResult::ERROR_NOT_SUPPORTED,
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! Open sessions and the calls running on them (for CANCEL).
+
+use crate::pta::Pta;
+use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use oxtee_abi::uuid::Uuid;
+
+#[derive(Clone, Copy)]
+pub struct Session {
+    pub pta: &'static dyn Pta,
+    pub client: Uuid,
+    pub login: u32,
+}
+
+struct Running {
+    session: u32,
+    flag: Arc<AtomicBool>,
+}
+
+#[derive(Default)]
+pub struct Sessions {
+    next: AtomicU32,
+    map: spin::Mutex<BTreeMap<u32, Session>>,
+    running: spin::Mutex<Vec<Running>>,
+}
+
+impl Sessions {
+    pub fn insert(&self, s: Session) -> u32 {
+        let mut map = self.map.lock();
+        loop {
+            // Ids are never 0 and not reused while open.
+            let id = self.next.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+            if id != 0 && !map.contains_key(&id) {
+                map.insert(id, s);
+                return id;
+            }
+        }
+    }
+
+    pub fn get(&self, id: u32) -> Option<Session> {
+        self.map.lock().get(&id).copied()
+    }
+
+    pub fn remove(&self, id: u32) -> Option<Session> {
+        self.map.lock().remove(&id)
+    }
+
+    pub fn count(&self) -> usize {
+        self.map.lock().len()
+    }
+
+    /// Registers a call in flight so a CANCEL on its session can reach it.
+    /// Returns its cancel flag.
+    pub fn start_call(&self, session: u32) -> Arc<AtomicBool> {
+        let flag = Arc::new(AtomicBool::new(false));
+        self.running.lock().push(Running { session, flag: flag.clone() });
+        flag
+    }
+
+    pub fn end_call(&self, flag: &Arc<AtomicBool>) {
+        self.running.lock().retain(|r| !Arc::ptr_eq(&r.flag, flag));
+    }
+
+    /// Flags every running call on `session`.
+    pub fn cancel(&self, session: u32) -> usize {
+        let running = self.running.lock();
+        let mut n = 0;
+        for r in running.iter().filter(|r| r.session == session) {
+            r.flag.store(true, Ordering::Release);
+            n += 1;
+        }
+        n
+    }
+}

@@ -1,0 +1,417 @@
+//! End-to-end tests of yielding calls against a fake platform: fake
+//! normal-world RAM and a fake normal world that answers RPCs the way the
+//! Linux driver does.
+
+use crate::Os;
+use crate::env::{RpcReturn, ThreadEnv};
+use crate::fastcall::OsConfig;
+use crate::msg::{self, Dir, Message, Param};
+use crate::nsmem::NsMemory;
+use crate::nsmem::fake::FakeRam;
+use crate::pta::device_enum::DeviceEnum;
+use crate::pta::test::TestPta;
+use crate::shm::ShmConfig;
+use alloc::boxed::Box;
+use alloc::vec;
+use alloc::vec::Vec;
+use oxtee_abi::msg as m;
+use oxtee_abi::optee_smc as smc;
+use oxtee_abi::rpc;
+use oxtee_abi::tee::{Origin, TeeResult};
+use oxtee_abi::test_pta as t;
+use oxtee_abi::uuid::{self, Uuid};
+
+const RAM: u64 = 0x4000_0000;
+const RAM_SIZE: usize = 0x40_0000;
+const POOL: (u64, u64) = (0x4020_0000, 0x10_0000);
+/// Where the fake normal world puts call arguments (in the static pool).
+const ARG: u64 = POOL.0;
+/// Fake normal-world allocations for RPC buffers (outside the pool).
+const RPC_AREA: u64 = 0x4030_0000;
+
+struct World {
+    os: &'static Os,
+    ram: &'static FakeRam,
+}
+
+fn world() -> World {
+    let ram: &'static FakeRam = Box::leak(Box::new(FakeRam::new(RAM, RAM_SIZE)));
+    let test: &'static TestPta = Box::leak(Box::new(TestPta::new()));
+    let dev: &'static DeviceEnum = Box::leak(Box::new(DeviceEnum { devices: &[], devices_supp: &[] }));
+    let os = Os::new(
+        OsConfig { build_id: 1, thread_count: 4, static_shm: Some(POOL), yielding_calls: true },
+        ShmConfig { static_pool: Some(POOL), ns_ram: (RAM, RAM_SIZE as u64) },
+        ram,
+        vec![dev, test],
+    );
+    World { os: Box::leak(Box::new(os)), ram }
+}
+
+/// A single-threaded fake normal world answering RPCs like Linux.
+struct FakeEnv {
+    ram: &'static FakeRam,
+    next_alloc: u64,
+    allocs: Vec<(u64, u64)>,
+    rpcs: Vec<u32>,
+    pending_notif: Vec<u64>,
+}
+
+impl FakeEnv {
+    fn new(ram: &'static FakeRam) -> Self {
+        FakeEnv { ram, next_alloc: RPC_AREA, allocs: Vec::new(), rpcs: Vec::new(), pending_notif: Vec::new() }
+    }
+
+    fn alloc(&mut self, size: u64) -> u64 {
+        let pa = self.next_alloc;
+        self.next_alloc += size.div_ceil(4096) * 4096;
+        self.allocs.push((pa, pa));
+        pa
+    }
+
+    fn serve_cmd(&mut self, pa: u64) {
+        let mut b = vec![0u8; msg::size_for(4)];
+        self.ram.read(pa, &mut b).unwrap();
+        let mut req = msg::parse(&b, 4).unwrap();
+        req.hdr.ret = 0;
+        match req.hdr.cmd {
+            rpc::CMD_GET_TIME => req.params[0] = Param::Value { dir: Dir::Out, a: 1234, b: 5678, c: 0 },
+            rpc::CMD_SHM_ALLOC => {
+                let Param::Value { b: size, .. } = req.params[0] else { panic!() };
+                let buf = self.alloc(size);
+                req.params[0] = Param::Tmem { dir: Dir::Out, buf, size, shm_ref: buf, noncontig: false };
+            }
+            rpc::CMD_SHM_FREE => {
+                let Param::Value { b: cookie, .. } = req.params[0] else { panic!() };
+                let before = self.allocs.len();
+                self.allocs.retain(|a| a.1 != cookie);
+                assert_eq!(self.allocs.len() + 1, before, "freed an unknown cookie");
+            }
+            rpc::CMD_NOTIFICATION => {
+                let Param::Value { a, b, .. } = req.params[0] else { panic!() };
+                if a == rpc::NOTIFICATION_SEND as u64 {
+                    self.pending_notif.push(b);
+                } else {
+                    // Single-threaded: a WAIT must already have its SEND.
+                    let i = self.pending_notif.iter().position(|k| *k == b).expect("WAIT would block forever");
+                    self.pending_notif.remove(i);
+                }
+            }
+            _ => req.hdr.ret = TeeResult::ERROR_NOT_IMPLEMENTED.0,
+        }
+        self.ram.write(pa, &req.encode()).unwrap();
+    }
+}
+
+impl ThreadEnv for FakeEnv {
+    fn thread_id(&self) -> usize {
+        0
+    }
+
+    fn rpc(&mut self, a: [u64; 4]) -> RpcReturn {
+        self.rpcs.push(a[0] as u32);
+        match a[0] as u32 {
+            smc::RETURN_RPC_ALLOC => {
+                let pa = self.alloc(a[1]);
+                [0, pa >> 32, pa & 0xffff_ffff, 0, pa >> 32, pa & 0xffff_ffff, 0, 0]
+            }
+            smc::RETURN_RPC_FREE => {
+                let cookie = (a[1] << 32) | a[2];
+                self.allocs.retain(|x| x.1 != cookie);
+                [0; 8]
+            }
+            smc::RETURN_RPC_CMD => {
+                let cookie = (a[1] << 32) | a[2];
+                // Cookie 0: the caller-provided RPC argument after the arg.
+                let pa = if cookie == 0 { ARG + msg::size_for(6) as u64 } else { cookie };
+                self.serve_cmd(pa);
+                [0; 8]
+            }
+            other => panic!("unexpected RPC {other:#x}"),
+        }
+    }
+
+    fn now_ns(&self) -> u64 {
+        0
+    }
+
+    fn wait_until(&mut self, _deadline: u64, _sleep: bool, stop: &dyn Fn() -> bool) -> bool {
+        !stop()
+    }
+
+    fn cpu(&self) -> usize {
+        0
+    }
+
+    fn foreign_interrupts(&self) -> u64 {
+        0
+    }
+
+    fn heap_used(&self) -> usize {
+        0
+    }
+}
+
+impl World {
+    /// Writes `msg` at ARG and makes a yielding call of `fid` on it.
+    fn call_at(&self, env: &mut FakeEnv, fid: u32, at: u64, msg: &Message) -> (u64, Message) {
+        self.ram.write(at, &msg.encode()).unwrap();
+        let r = self.os.serve(env, [fid as u64, at >> 32, at & 0xffff_ffff, 0, 0, 0, 0, 0]);
+        let mut back = vec![0u8; msg::size_for(msg.params.len())];
+        self.ram.read(at, &mut back).unwrap();
+        (r[0], msg::parse(&back, msg.params.len()).unwrap())
+    }
+
+    fn call(&self, env: &mut FakeEnv, msg: &Message) -> Message {
+        let (a0, out) = self.call_at(env, smc::CALL_WITH_ARG, ARG, msg);
+        assert_eq!(a0, smc::RETURN_OK as u64);
+        out
+    }
+
+    fn open(&self, env: &mut FakeEnv, ta: Uuid) -> Message {
+        let (a, b) = ta.to_msg_value();
+        let mut msg = Message::new(
+            m::CMD_OPEN_SESSION,
+            vec![
+                Param::Value { dir: Dir::In, a, b, c: 0 },
+                Param::Value { dir: Dir::In, a: 0, b: 0, c: m::LOGIN_PUBLIC as u64 },
+            ],
+        );
+        msg.meta = vec![true, true];
+        self.call(env, &msg)
+    }
+
+    fn invoke(&self, env: &mut FakeEnv, session: u32, func: u32, params: Vec<Param>) -> Message {
+        let mut msg = Message::new(m::CMD_INVOKE_COMMAND, params);
+        msg.hdr.session = session;
+        msg.hdr.func = func;
+        self.call(env, &msg)
+    }
+}
+
+fn value(dir: Dir, a: u64, b: u64) -> Param {
+    Param::Value { dir, a, b, c: 0 }
+}
+
+#[test]
+fn open_invoke_close_the_test_pta() {
+    let w = world();
+    let mut env = FakeEnv::new(w.ram);
+    let open = w.open(&mut env, t::UUID);
+    assert_eq!((open.hdr.ret, open.hdr.ret_origin), (0, Origin::TrustedApp as u32));
+    let s = open.hdr.session;
+    assert_ne!(s, 0);
+    let r = w.invoke(&mut env, s, t::CMD_VALUES, vec![value(Dir::InOut, 5, 6), value(Dir::Out, 0, 0)]);
+    assert_eq!((r.hdr.ret, r.hdr.ret_origin), (0, Origin::TrustedApp as u32));
+    assert_eq!(r.params[0], Param::Value { dir: Dir::InOut, a: 6, b: 12, c: 0 });
+    assert_eq!(r.params[1], Param::Value { dir: Dir::Out, a: 5 ^ 6, b: 0xc0ffee, c: 0 });
+    let mut close = Message::new(m::CMD_CLOSE_SESSION, vec![]);
+    close.hdr.session = s;
+    assert_eq!(w.call(&mut env, &close).hdr.ret, 0);
+    assert_eq!(w.call(&mut env, &close).hdr.ret, TeeResult::ERROR_ITEM_NOT_FOUND.0);
+    let r = w.invoke(&mut env, s, t::CMD_NOOP, vec![]);
+    assert_eq!((r.hdr.ret, r.hdr.ret_origin), (TeeResult::ERROR_BAD_PARAMETERS.0, Origin::Tee as u32));
+    assert_eq!(w.os.sessions.count(), 0);
+}
+
+#[test]
+fn unknown_ta_bad_meta_and_bad_params_get_gp_errors() {
+    let w = world();
+    let mut env = FakeEnv::new(w.ram);
+    let r = w.open(&mut env, Uuid::NIL);
+    assert_eq!((r.hdr.ret, r.hdr.ret_origin), (TeeResult::ERROR_ITEM_NOT_FOUND.0, Origin::Tee as u32));
+    let mut no_meta = Message::new(m::CMD_OPEN_SESSION, vec![value(Dir::In, 0, 0), value(Dir::In, 0, 0)]);
+    no_meta.meta = vec![true, false];
+    assert_eq!(w.call(&mut env, &no_meta).hdr.ret, TeeResult::ERROR_BAD_PARAMETERS.0);
+    let s = w.open(&mut env, t::UUID).hdr.session;
+    let r = w.invoke(&mut env, s, t::CMD_VALUES, vec![value(Dir::In, 1, 2)]);
+    assert_eq!((r.hdr.ret, r.hdr.ret_origin), (TeeResult::ERROR_BAD_PARAMETERS.0, Origin::TrustedApp as u32));
+    let r = w.invoke(&mut env, s, 999, vec![]);
+    assert_eq!(r.hdr.ret, TeeResult::ERROR_NOT_SUPPORTED.0);
+    let five = vec![value(Dir::In, 0, 0); 5];
+    let r = w.invoke(&mut env, s, t::CMD_NOOP, five);
+    assert_eq!((r.hdr.ret, r.hdr.ret_origin), (TeeResult::ERROR_BAD_PARAMETERS.0, Origin::Tee as u32));
+    // Unknown message command: EBADCMD in a0.
+    let (a0, _) = w.call_at(&mut env, smc::CALL_WITH_ARG, ARG, &Message::new(77, vec![]));
+    assert_eq!(a0, smc::RETURN_EBADCMD as u64);
+}
+
+#[test]
+fn memrefs_in_the_static_pool_registered_and_noncontig() {
+    let w = world();
+    let mut env = FakeEnv::new(w.ram);
+    let s = w.open(&mut env, t::UUID).hdr.session;
+    // Contiguous TMEM in the static pool, inout: bytes come back ^ 0x5a.
+    let buf = POOL.0 + 0x8000;
+    w.ram.write(buf, &[1, 2, 3, 4]).unwrap();
+    let tm = Param::Tmem { dir: Dir::InOut, buf, size: 4, shm_ref: 9, noncontig: false };
+    let r = w.invoke(&mut env, s, t::CMD_MEMREF, vec![tm, value(Dir::Out, 0, 0)]);
+    assert_eq!(r.hdr.ret, 0);
+    assert_eq!(r.params[1], Param::Value { dir: Dir::Out, a: 10, b: 4, c: 0 });
+    let mut got = [0u8; 4];
+    w.ram.read(buf, &mut got).unwrap();
+    assert_eq!(got, [1 ^ 0x5a, 2 ^ 0x5a, 3 ^ 0x5a, 4 ^ 0x5a]);
+    // TMEM outside the pool is refused.
+    let bad = Param::Tmem { dir: Dir::In, buf: RAM, size: 4, shm_ref: 0, noncontig: false };
+    let r = w.invoke(&mut env, s, t::CMD_MEMREF, vec![bad, value(Dir::Out, 0, 0)]);
+    assert_eq!((r.hdr.ret, r.hdr.ret_origin), (TeeResult::ERROR_BAD_PARAMETERS.0, Origin::Tee as u32));
+    // Register two scattered pages and use them as RMEM.
+    let list = RAM + 0x1000;
+    w.ram.write(list, &(RAM + 0x5000u64).to_le_bytes()).unwrap();
+    w.ram.write(list + 8, &(RAM + 0x3000u64).to_le_bytes()).unwrap();
+    let reg = Param::Tmem { dir: Dir::Out, buf: list | 0x10, size: 5000, shm_ref: 0xabc, noncontig: true };
+    assert_eq!(w.call(&mut env, &Message::new(m::CMD_REGISTER_SHM, vec![reg])).hdr.ret, 0);
+    let rm = Param::Rmem { dir: Dir::Out, offs: 4000, size: 200, shm_ref: 0xabc };
+    let r = w.invoke(&mut env, s, t::CMD_MEMREF, vec![rm, value(Dir::Out, 0, 0)]);
+    assert_eq!(r.hdr.ret, 0);
+    let mut tail = [0u8; 2];
+    w.ram.read(RAM + 0x5000 + 0x10 + 4000, &mut tail).unwrap();
+    assert_eq!(tail, [3, 10]);
+    w.ram.read(RAM + 0x3000 + (4000 + 0x10 + 200 - 4096) - 2, &mut tail).unwrap();
+    assert_eq!(tail, [(198u8).wrapping_mul(7).wrapping_add(3), (199u8).wrapping_mul(7).wrapping_add(3)]);
+    // Past the end: TEE_ERROR_SECURITY; unknown cookie: BAD_PARAMETERS.
+    let rm = Param::Rmem { dir: Dir::In, offs: 4990, size: 11, shm_ref: 0xabc };
+    let r = w.invoke(&mut env, s, t::CMD_MEMREF, vec![rm, value(Dir::Out, 0, 0)]);
+    assert_eq!(r.hdr.ret, TeeResult::ERROR_SECURITY.0);
+    let rm = Param::Rmem { dir: Dir::In, offs: 0, size: 1, shm_ref: 0xabd };
+    assert_eq!(
+        w.invoke(&mut env, s, t::CMD_MEMREF, vec![rm, value(Dir::Out, 0, 0)]).hdr.ret,
+        TeeResult::ERROR_BAD_PARAMETERS.0
+    );
+    // NONCONTIG TMEM with the same page list.
+    let nc = Param::Tmem { dir: Dir::In, buf: list | 0x10, size: 5000, shm_ref: 0, noncontig: true };
+    assert_eq!(w.invoke(&mut env, s, t::CMD_MEMREF, vec![nc, value(Dir::Out, 0, 0)]).hdr.ret, 0);
+    // Null memref: seen with size 0.
+    let null = Param::Tmem { dir: Dir::Out, buf: 0, size: 64, shm_ref: 0, noncontig: false };
+    let r = w.invoke(&mut env, s, t::CMD_SHORT_BUFFER, vec![null, value(Dir::In, 32, 0)]);
+    assert_eq!(r.hdr.ret, TeeResult::ERROR_SHORT_BUFFER.0);
+    assert!(matches!(r.params[0], Param::Tmem { size: 32, .. }));
+    // Unregister: fine once nothing uses it; then gone.
+    assert_eq!(w.os.shm.stats(), (1, 0));
+    let unreg =
+        Message::new(m::CMD_UNREGISTER_SHM, vec![Param::Rmem { dir: Dir::In, offs: 0, size: 0, shm_ref: 0xabc }]);
+    assert_eq!(w.call(&mut env, &unreg).hdr.ret, 0);
+    assert_eq!(w.call(&mut env, &unreg).hdr.ret, TeeResult::ERROR_BAD_PARAMETERS.0);
+    assert_eq!(w.os.shm.stats(), (0, 0));
+}
+
+#[test]
+fn rpc_round_trip_allocates_and_frees_its_buffers() {
+    let w = world();
+    let mut env = FakeEnv::new(w.ram);
+    let s = w.open(&mut env, t::UUID).hdr.session;
+    let r = w.invoke(&mut env, s, t::CMD_RPC, vec![value(Dir::Out, 0, 0)]);
+    assert_eq!(r.hdr.ret, 0);
+    assert_eq!(r.params[0], Param::Value { dir: Dir::Out, a: 1234, b: 5678, c: 0 });
+    assert_eq!(env.rpcs.first(), Some(&smc::RETURN_RPC_ALLOC));
+    assert_eq!(env.rpcs.last(), Some(&smc::RETURN_RPC_FREE));
+    assert!(env.allocs.is_empty(), "every normal-world buffer was given back");
+    // With the cache on, the RPC buffer stays for the next call, and
+    // DISABLE_SHM_CACHE hands its cookie back.
+    let mut a = [smc::ENABLE_SHM_CACHE as u64, 0, 0, 0, 0, 0, 0, 0];
+    w.os.fast_call(&mut a);
+    assert_eq!(a[0], 0);
+    w.invoke(&mut env, s, t::CMD_RPC, vec![value(Dir::Out, 0, 0)]);
+    assert_eq!(env.allocs.len(), 1);
+    let mut a = [smc::DISABLE_SHM_CACHE as u64, 0, 0, 0, 0, 0, 0, 0];
+    w.os.fast_call(&mut a);
+    assert_eq!((a[0], (a[1] << 32) | a[2]), (0, env.allocs[0].1));
+}
+
+#[test]
+fn caller_provided_rpc_arg_and_registered_args() {
+    let w = world();
+    let mut env = FakeEnv::new(w.ram);
+    let s = w.open(&mut env, t::UUID).hdr.session;
+    let mut msg = Message::new(m::CMD_INVOKE_COMMAND, vec![value(Dir::Out, 0, 0); 6]);
+    msg.params.truncate(1);
+    msg.hdr.session = s;
+    msg.hdr.func = t::CMD_RPC;
+    // With CALL_WITH_RPC_ARG the RPC message goes after a 6-param arg in
+    // the fake world; make the arg itself 6 params long to match.
+    msg.params = vec![value(Dir::Out, 0, 0), Param::None, Param::None, Param::None, Param::None, Param::None];
+    let (a0, out) = w.call_at(&mut env, smc::CALL_WITH_RPC_ARG, ARG, &msg);
+    assert_eq!((a0, out.hdr.ret), (0, TeeResult::ERROR_BAD_PARAMETERS.0), "more than 4 TA params");
+    msg.params.truncate(4);
+    msg.params.extend([Param::None, Param::None]);
+    let mut msg4 = msg.clone();
+    msg4.params.truncate(4);
+    // Put the RPC arg where the fake world looks: after a 6-param arg.
+    let (a0, out) = {
+        let at = ARG + msg::size_for(6) as u64 - msg::size_for(4) as u64;
+        w.call_at(&mut env, smc::CALL_WITH_RPC_ARG, at, &msg4)
+    };
+    assert_eq!((a0, out.hdr.ret), (0, 0));
+    assert!(!env.rpcs.contains(&smc::RETURN_RPC_ALLOC), "no allocation with a provided RPC arg");
+    // CALL_WITH_REGD_ARG: the arg inside a registered buffer, by cookie+offset.
+    let list = RAM + 0x1000;
+    w.ram.write(list, &(RAM + 0x6000u64).to_le_bytes()).unwrap();
+    let reg = Param::Tmem { dir: Dir::Out, buf: list, size: 4096, shm_ref: 0x77, noncontig: true };
+    assert_eq!(w.call(&mut env, &Message::new(m::CMD_REGISTER_SHM, vec![reg])).hdr.ret, 0);
+    let mut noop = Message::new(m::CMD_INVOKE_COMMAND, vec![]);
+    noop.hdr.session = s;
+    w.ram.write(RAM + 0x6000 + 384, &noop.encode()).unwrap();
+    let r = w.os.serve(&mut env, [smc::CALL_WITH_REGD_ARG as u64, 0, 0x77, 384, 0, 0, 0, 0]);
+    assert_eq!(r[0], 0);
+    let r = w.os.serve(&mut env, [smc::CALL_WITH_REGD_ARG as u64, 0, 0x78, 384, 0, 0, 0, 0]);
+    assert_eq!(r[0], smc::RETURN_EBADADDR as u64);
+    let r = w.os.serve(&mut env, [smc::CALL_WITH_REGD_ARG as u64, 0, 0x77, 4090, 0, 0, 0, 0]);
+    assert_eq!(r[0], smc::RETURN_EBADADDR as u64);
+    assert_eq!(w.os.shm.stats(), (1, 0), "the registered arg buffer is released after each call");
+}
+
+#[test]
+fn hostile_arguments_are_answered_and_leave_no_state() {
+    let w = world();
+    let mut env = FakeEnv::new(w.ram);
+    // Misaligned, secure, outside RAM, page-crossing outside the pool.
+    for pa in [ARG + 4, 0x0e10_0000, 0x1_0000_0000, RAM + 0x0ff8, u64::MAX - 7] {
+        let r = w.os.serve(&mut env, [smc::CALL_WITH_ARG as u64, pa >> 32, pa & 0xffff_ffff, 0, 0, 0, 0, 0]);
+        assert_eq!(r[0], smc::RETURN_EBADADDR as u64, "{pa:#x}");
+    }
+    // num_params beyond what fits.
+    let mut hdr = Message::new(m::CMD_INVOKE_COMMAND, vec![]).encode();
+    hdr[28..32].copy_from_slice(&200u32.to_le_bytes());
+    w.ram.write(ARG, &hdr).unwrap();
+    let r = w.os.serve(&mut env, [smc::CALL_WITH_ARG as u64, 0, ARG, 0, 0, 0, 0, 0]);
+    assert_eq!(r[0], smc::RETURN_EBADADDR as u64);
+    // Bad attribute: answered in ret with origin COMMS.
+    let mut bad = Message::new(m::CMD_INVOKE_COMMAND, vec![value(Dir::In, 0, 0)]).encode();
+    bad[32] = 0x0f;
+    w.ram.write(ARG, &bad).unwrap();
+    let r = w.os.serve(&mut env, [smc::CALL_WITH_ARG as u64, 0, ARG, 0, 0, 0, 0, 0]);
+    assert_eq!(r[0], 0);
+    let mut back = [0u8; 32];
+    w.ram.read(ARG, &mut back).unwrap();
+    assert_eq!(u32::from_le_bytes(back[20..24].try_into().unwrap()), TeeResult::ERROR_BAD_PARAMETERS.0);
+    assert_eq!(u32::from_le_bytes(back[24..28].try_into().unwrap()), Origin::Comms as u32);
+    assert_eq!(w.os.shm.stats(), (0, 0));
+    assert_eq!(w.os.sessions.count(), 0);
+}
+
+#[test]
+fn device_enum_reports_no_devices() {
+    let w = world();
+    let mut env = FakeEnv::new(w.ram);
+    let s = w.open(&mut env, uuid::PTA_DEVICE_ENUM).hdr.session;
+    let null = Param::Tmem { dir: Dir::Out, buf: 0, size: 0, shm_ref: 0, noncontig: false };
+    let r = w.invoke(&mut env, s, 0, vec![null, Param::None, Param::None, Param::None]);
+    assert_eq!(r.hdr.ret, 0);
+    assert!(matches!(r.params[0], Param::Tmem { size: 0, .. }));
+    assert_eq!(w.invoke(&mut env, s, 7, vec![null]).hdr.ret, TeeResult::ERROR_NOT_SUPPORTED.0);
+}
+
+#[test]
+fn mutex_uncontended_needs_no_rpc_and_cancel_needs_a_session() {
+    let w = world();
+    let mut env = FakeEnv::new(w.ram);
+    let s = w.open(&mut env, t::UUID).hdr.session;
+    let r = w.invoke(&mut env, s, t::CMD_MUTEX, vec![value(Dir::In, 0, 0), value(Dir::Out, 9, 9)]);
+    assert_eq!(r.hdr.ret, 0);
+    assert_eq!(r.params[1], Param::Value { dir: Dir::Out, a: 0, b: 0, c: 0 });
+    assert!(!env.rpcs.contains(&smc::RETURN_RPC_CMD));
+    let mut cancel = Message::new(m::CMD_CANCEL, vec![]);
+    cancel.hdr.session = s;
+    assert_eq!(w.call(&mut env, &cancel).hdr.ret, 0);
+    cancel.hdr.session = s + 100;
+    assert_eq!(w.call(&mut env, &cancel).hdr.ret, TeeResult::ERROR_BAD_PARAMETERS.0);
+}
