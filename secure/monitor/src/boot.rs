@@ -76,6 +76,7 @@ pub fn ns_context(cpu: &mut CpuContext, pc: u64, x0: u64) {
 
 fn init_cpu(cpu_index: usize) -> &'static mut CpuContext {
     arch::init_el3();
+    arch::gic::init_cpu(cpu_index, arch::has_gicv3_sysregs());
     let cpu = this_cpu_context();
     let sp = crate::context::stack_top(cpu_index);
     cpu.world[0].runtime_sp = sp;
@@ -87,6 +88,7 @@ fn init_cpu(cpu_index: usize) -> &'static mut CpuContext {
 pub extern "C" fn cold_boot() -> *mut WorldContext {
     crate::init_logging();
     info!("oxtee monitor {} starting (EL3)", env!("CARGO_PKG_VERSION"));
+    arch::gic::init_distributor(arch::has_gicv3_sysregs());
     let cpu = init_cpu(0);
 
     let header = match platform_mem::read_package_header() {

@@ -1,13 +1,17 @@
 //! Rust side of the OS's entry points: each is called from the assembly in
 //! `arch/entry.S` on this CPU's entry stack, with interrupts masked.
 
-use crate::{arch, mm};
+use crate::arch::{self, gic, interrupt, nsmem::NsRam, thread, timer};
+use crate::{mm, os};
+use alloc::vec;
 use log::{debug, error, info};
-use oxtee_core::fastcall::{FastCalls, OsConfig};
-use oxtee_platform::{MAX_CPUS, THREADS_PER_CPU, map};
-use spin::Once;
-
-static FAST: Once<FastCalls> = Once::new();
+use oxtee_abi::optee_smc as smc;
+use oxtee_core::Os;
+use oxtee_core::fastcall::OsConfig;
+use oxtee_core::pta::device_enum::DeviceEnum;
+use oxtee_core::pta::test::TestPta;
+use oxtee_core::shm::ShmConfig;
+use oxtee_platform::{MAX_CPUS, THREAD_STACK_SIZE, THREADS_PER_CPU, map};
 
 /// Build id from `cargo xtask` (git commit), reported by GET_OS_REVISION.
 const BUILD_ID: u64 = match option_env!("OXTEE_BUILD_ID") {
@@ -32,43 +36,78 @@ const fn parse_hex(s: &str) -> u64 {
     v
 }
 
-pub extern "C" fn cold_boot(_dtb: u64) -> u64 {
+static DEVICE_ENUM: DeviceEnum = DeviceEnum { devices: &[], devices_supp: &[] };
+static TEST_PTA: TestPta = TestPta::new();
+static NS_RAM: spin::Once<NsRam> = spin::Once::new();
+
+/// Normal-world RAM from the device tree the monitor passed (QEMU's, read
+/// before the normal world has run); 1 GiB at DRAM_BASE if there is none.
+fn ns_ram_from_dt(dtb: u64) -> (u64, u64) {
+    let fallback = (map::DRAM_BASE, 0x4000_0000);
+    if dtb != map::NS_DTB_ADDR {
+        return fallback;
+    }
+    arch::read_fdt(dtb)
+        .and_then(|f| f.memory().regions().next().map(|r| (r.starting_address as u64, r.size.unwrap_or(0) as u64)))
+        .filter(|r| r.0 >= map::DRAM_BASE && r.1 > 0)
+        .unwrap_or(fallback)
+}
+
+fn init_cpu_interrupts() {
+    gic::init_cpu();
+    gic::claim_private(arch::cpu_index(), timer::INTID);
+}
+
+pub extern "C" fn cold_boot(dtb: u64) -> u64 {
     crate::init_logging();
     let layout = arch::layout();
     arch::init_heap(layout.heap);
-    let root = mm::init(&layout);
+    let ns_ram = ns_ram_from_dt(dtb);
+    let root = mm::init(&layout, ns_ram);
     arch::enable_mmu(root);
+    init_cpu_interrupts();
+    let threads = THREADS_PER_CPU * MAX_CPUS;
+    thread::init(threads, THREAD_STACK_SIZE);
     let config = OsConfig {
         build_id: BUILD_ID,
-        thread_count: (THREADS_PER_CPU * MAX_CPUS) as u32,
+        thread_count: threads as u32,
         static_shm: Some((map::STATIC_SHM_BASE, map::STATIC_SHM_SIZE)),
+        yielding_calls: true,
     };
-    let fast = FAST.call_once(|| FastCalls::new(config));
+    let shm = ShmConfig { static_pool: config.static_shm, ns_ram };
+    let mem = NS_RAM.call_once(|| NsRam { base: ns_ram.0, size: ns_ram.1 });
+    let core = crate::OS.call_once(|| Os::new(config, shm, mem, vec![&DEVICE_ENUM, &TEST_PTA]));
     info!(
-        "oxtee OS {} (build {:016x}) ready: {} KiB heap, {} threads, caps {:#x}",
+        "oxtee OS {} (build {:016x}) ready: {} KiB heap, {} threads x {} KiB, caps {:#x}, GICv{}, normal RAM {:#x}+{:#x}",
         env!("CARGO_PKG_VERSION"),
         BUILD_ID,
         (layout.heap.1 - layout.heap.0) / 1024,
-        config.thread_count,
-        fast.capabilities().0
+        threads,
+        THREAD_STACK_SIZE / 1024,
+        core.fast.capabilities().0,
+        if gic::is_v3() { 3 } else { 2 },
+        ns_ram.0,
+        ns_ram.1
     );
     arch::vector_table_addr()
 }
 
-fn fast() -> &'static FastCalls {
-    FAST.get().expect("OS initialised before the monitor routes calls")
-}
-
 pub extern "C" fn fast_smc(args: &mut [u64; 8]) {
-    fast().handle(args);
+    os().fast_call(args);
 }
 
 pub extern "C" fn yield_smc(args: &mut [u64; 8]) {
-    oxtee_core::yielding::handle(args);
+    let out = match args[0] as u32 {
+        smc::CALL_WITH_ARG | smc::CALL_WITH_RPC_ARG | smc::CALL_WITH_REGD_ARG => thread::start(*args),
+        smc::RETURN_FROM_RPC => thread::resume(*args),
+        _ => [smc::RETURN_EBADCMD as u64, 0, 0, 0],
+    };
+    args[..4].copy_from_slice(&out);
 }
 
 pub extern "C" fn cpu_on() {
     arch::enable_mmu(mm::root());
+    init_cpu_interrupts();
     info!("CPU {} online", arch::cpu_index());
 }
 
@@ -92,13 +131,18 @@ pub extern "C" fn system_reset() {
     info!("system reset");
 }
 
+/// A secure interrupt arrived while the normal world ran.
 pub extern "C" fn fiq() {
-    // No secure interrupt sources are configured yet.
-    debug!("spurious FIQ on CPU {}", arch::cpu_index());
+    interrupt::handle_native();
 }
 
 /// An exception in the OS: report it and fail the call that caused it.
 pub extern "C" fn exception(kind: u64, esr: u64, elr: u64, far: u64) -> u64 {
-    error!("unexpected exception {kind} in the OS: ESR {esr:#x} ELR {elr:#x} FAR {far:#x}; aborting the call");
+    let thread = thread::current();
+    error!(
+        "unexpected exception {kind} in the OS{}: ESR {esr:#x} ELR {elr:#x} FAR {far:#x}; aborting the call",
+        if thread.is_some() { " (trusted thread)" } else { "" }
+    );
+    thread::abandon_current();
     arch::ABORT_CODE as u64
 }

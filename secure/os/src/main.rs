@@ -7,12 +7,22 @@ mod arch;
 mod entry;
 mod mm;
 
+extern crate alloc;
+
 use buddy_system_allocator::LockedHeap;
+use oxtee_core::Os;
 use log::LevelFilter;
 use oxtee_seclog::UartLogger;
 
 #[global_allocator]
 static HEAP: LockedHeap<32> = LockedHeap::empty();
+
+static OS: spin::Once<Os> = spin::Once::new();
+
+/// The OS's shared state (set up at cold boot, before any call is routed).
+fn os() -> &'static Os {
+    OS.get().expect("OS initialised before the monitor routes calls")
+}
 
 static LOGGER: UartLogger = UartLogger::new("os", arch::cpu_index);
 
@@ -23,5 +33,6 @@ fn init_logging() {
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
     LOGGER.emergency(format_args!("{info}"));
+    arch::thread::abandon_current();
     arch::abort_current_call(arch::ABORT_CODE)
 }

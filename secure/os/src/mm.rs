@@ -15,6 +15,8 @@ pub enum Kind {
     ReadOnly,
     ReadWrite,
     Device,
+    /// Normal-world RAM (shared memory is copied through it, never executed).
+    NonSecureRam,
 }
 
 impl Kind {
@@ -25,6 +27,7 @@ impl Kind {
             Kind::ReadOnly => normal | A::READ_ONLY | A::UXN | A::PXN,
             Kind::ReadWrite => normal | A::UXN | A::PXN,
             Kind::Device => A::VALID | A::ACCESSED | A::ATTRIBUTE_INDEX_0 | A::UXN | A::PXN,
+            Kind::NonSecureRam => normal | A::NS | A::UXN | A::PXN,
         }
     }
 }
@@ -47,7 +50,7 @@ impl AddressSpace {
 }
 
 /// Builds the kernel map and returns the root table address for TTBR0.
-pub fn init(layout: &crate::arch::Layout) -> u64 {
+pub fn init(layout: &crate::arch::Layout, ns_ram: (u64, u64)) -> u64 {
     let mut space = AddressSpace { map: IdMap::with_asid(0, 1, El1And0) };
     space.map(layout.text.0, layout.text.1, Kind::Code);
     space.map(layout.rodata.0, layout.rodata.1, Kind::ReadOnly);
@@ -55,6 +58,11 @@ pub fn init(layout: &crate::arch::Layout) -> u64 {
     space.map(layout.heap.0, layout.heap.1, Kind::ReadWrite);
     let uart = map::SECURE_UART_BASE as usize;
     space.map(uart, uart + 0x1000, Kind::Device);
+    let gicd = map::GICD_BASE as usize;
+    space.map(gicd, gicd + 0x2_0000, Kind::Device);
+    let gicr = map::GICR_BASE as usize;
+    space.map(gicr, gicr + oxtee_platform::MAX_CPUS * 0x2_0000, Kind::Device);
+    space.map(ns_ram.0 as usize, (ns_ram.0 + ns_ram.1) as usize, Kind::NonSecureRam);
     let root = space.map.root_address().0 as u64;
     space.map.mark_active();
     info!(

@@ -68,6 +68,7 @@ macro_rules! sysreg_read {
     };
 }
 
+pub mod gic;
 pub mod mem;
 pub mod percpu;
 pub mod power;

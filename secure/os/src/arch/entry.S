@@ -103,38 +103,120 @@ abort_call:
     smc     #0
     b       .
 
-// Exceptions taken in the OS itself. Report, then abort the current call.
+// Exceptions taken in the OS itself. Synchronous ones and SErrors are
+// reported and abort the current call; IRQ/FIQ go to the interrupt handler.
 .macro vec kind
     .balign 0x80
     mov     x0, #\kind
     b       exception_common
 .endm
 
+.macro vec_intr kind
+    .balign 0x80
+    sub     sp, sp, #288
+    stp     x0, x1, [sp, #0]
+    mov     x0, #\kind
+    b       intr_common
+.endm
+
 exception_common:
-    bl      set_stack
     mrs     x1, esr_el1
     mrs     x2, elr_el1
     mrs     x3, far_el1
     bl      {exception}                 // returns the code to give the caller
     b       abort_call
 
+// Saves the interrupted context on the current stack (a thread's, when the
+// interrupt hit one), runs the handler (which may suspend the thread and
+// resume it on another CPU), then restores and returns.
+intr_common:
+    stp     x2, x3, [sp, #16]
+    stp     x4, x5, [sp, #32]
+    stp     x6, x7, [sp, #48]
+    stp     x8, x9, [sp, #64]
+    stp     x10, x11, [sp, #80]
+    stp     x12, x13, [sp, #96]
+    stp     x14, x15, [sp, #112]
+    stp     x16, x17, [sp, #128]
+    stp     x18, x19, [sp, #144]
+    stp     x20, x21, [sp, #160]
+    stp     x22, x23, [sp, #176]
+    stp     x24, x25, [sp, #192]
+    stp     x26, x27, [sp, #208]
+    stp     x28, x29, [sp, #224]
+    str     x30, [sp, #240]
+    mrs     x1, elr_el1
+    mrs     x2, spsr_el1
+    stp     x1, x2, [sp, #248]
+    bl      {interrupt}
+    ldp     x1, x2, [sp, #248]
+    msr     elr_el1, x1
+    msr     spsr_el1, x2
+    ldp     x2, x3, [sp, #16]
+    ldp     x4, x5, [sp, #32]
+    ldp     x6, x7, [sp, #48]
+    ldp     x8, x9, [sp, #64]
+    ldp     x10, x11, [sp, #80]
+    ldp     x12, x13, [sp, #96]
+    ldp     x14, x15, [sp, #112]
+    ldp     x16, x17, [sp, #128]
+    ldp     x18, x19, [sp, #144]
+    ldp     x20, x21, [sp, #160]
+    ldp     x22, x23, [sp, #176]
+    ldp     x24, x25, [sp, #192]
+    ldp     x26, x27, [sp, #208]
+    ldp     x28, x29, [sp, #224]
+    ldr     x30, [sp, #240]
+    ldp     x0, x1, [sp, #0]
+    add     sp, sp, #288
+    eret
+
 .balign 0x800
 .global os_exception_vectors
 os_exception_vectors:
-    vec 0
+    vec 0               // current EL, SP_EL0
     vec 1
     vec 2
     vec 3
-    vec 4
-    vec 5
-    vec 6
-    vec 7
-    vec 8
+    vec 4               // current EL, SP_ELx: synchronous
+    vec_intr 5          // IRQ
+    vec_intr 6          // FIQ
+    vec 7               // SError
+    vec 8               // lower EL (S-EL0), AArch64
     vec 9
     vec 10
     vec 11
-    vec 12
+    vec 12              // lower EL, AArch32
     vec 13
     vec 14
     vec 15
+
+// switch_context(save: *mut KernelContext, load: *const KernelContext):
+// callee-saved registers and sp; returns into the loaded context.
+.global switch_context
+switch_context:
+    stp     x19, x20, [x0, #0]
+    stp     x21, x22, [x0, #16]
+    stp     x23, x24, [x0, #32]
+    stp     x25, x26, [x0, #48]
+    stp     x27, x28, [x0, #64]
+    stp     x29, x30, [x0, #80]
+    mov     x9, sp
+    str     x9, [x0, #96]
+    ldp     x19, x20, [x1, #0]
+    ldp     x21, x22, [x1, #16]
+    ldp     x23, x24, [x1, #32]
+    ldp     x25, x26, [x1, #48]
+    ldp     x27, x28, [x1, #64]
+    ldp     x29, x30, [x1, #80]
+    ldr     x9, [x1, #96]
+    mov     sp, x9
+    ret
+
+// First code of a new trusted thread: x19 = thread index.
+.global thread_trampoline
+thread_trampoline:
+    mov     x0, x19
+    bl      {thread_main}
+    b       .
 .ltorg

@@ -1,6 +1,12 @@
 //! The OS's hardware layer: entry assembly, system registers, MMU and heap
 //! bring-up, and the secure UART. Portable logic lives in `oxtee-core`.
 
+pub mod gic;
+pub mod interrupt;
+pub mod nsmem;
+pub mod thread;
+pub mod timer;
+
 use core::arch::{asm, global_asm};
 use oxtee_abi::{optee_smc, opteed};
 
@@ -17,6 +23,8 @@ global_asm!(
     system_reset = sym crate::entry::system_reset,
     fiq = sym crate::entry::fiq,
     exception = sym crate::entry::exception,
+    interrupt = sym crate::arch::interrupt::interrupt,
+    thread_main = sym crate::arch::thread::thread_main,
     entry_done = const opteed::RETURN_ENTRY_DONE,
     call_done = const opteed::RETURN_CALL_DONE,
     on_done = const opteed::RETURN_ON_DONE,
@@ -135,3 +143,12 @@ pub fn init_heap(range: (usize, usize)) {
 
 /// Error code a caller gets when its call hit a fault in the OS.
 pub const ABORT_CODE: u32 = optee_smc::RETURN_ENOTAVAIL;
+
+/// The device tree at `addr` (QEMU's, in normal-world RAM that is not yet
+/// mapped: read with the MMU off at cold boot).
+pub fn read_fdt(addr: u64) -> Option<fdt::Fdt<'static>> {
+    // SAFETY: called at cold boot before the MMU is on and before the normal
+    // world has run; `addr` is where QEMU placed a device tree, and fdt
+    // checks its header and bounds before reading further.
+    unsafe { fdt::Fdt::from_ptr(addr as *const u8).ok() }
+}

@@ -1,0 +1,105 @@
+//! The OS's side of the GIC: it claims its own interrupts as secure (the
+//! monitor set everything else up as non-secure), acknowledges and ends
+//! them. GICv2 (secure interrupts are group 0, signalled as FIQ) and GICv3
+//! (secure group 1, signalled as IRQ at S-EL1) are both handled.
+
+use core::arch::asm;
+use oxtee_platform::map;
+
+const GICD_IGROUPR: u64 = 0x080;
+const GICD_ISENABLER: u64 = 0x100;
+const GICD_IPRIORITYR: u64 = 0x400;
+const GICD_IGRPMODR: u64 = 0xd00;
+const GICC_IAR: u64 = 0x0c;
+const GICC_EOIR: u64 = 0x10;
+/// Redistributor stride (RD + SGI frames) and SGI frame offset.
+const GICR_STRIDE: u64 = 0x2_0000;
+const GICR_SGI: u64 = 0x1_0000;
+
+/// Priority of secure interrupts: above anything the normal world uses.
+const SECURE_PRIORITY: u8 = 0x10;
+
+pub const SPURIOUS: u32 = 1023;
+
+pub fn is_v3() -> bool {
+    let pfr0: u64;
+    // SAFETY: reading an ID register has no side effects.
+    unsafe { asm!("mrs {}, id_aa64pfr0_el1", out(reg) pfr0, options(nomem, nostack)) };
+    (pfr0 >> 24) & 0xf != 0
+}
+
+fn read32(addr: u64) -> u32 {
+    // SAFETY: addr is a GIC register, mapped as device memory by `mm`.
+    unsafe { core::ptr::read_volatile(addr as *const u32) }
+}
+
+fn write32(addr: u64, v: u32) {
+    // SAFETY: as in read32; GIC register writes have no memory-safety effect.
+    unsafe { core::ptr::write_volatile(addr as *mut u32, v) }
+}
+
+fn write8(addr: u64, v: u8) {
+    // SAFETY: priority registers are byte-accessible GIC registers.
+    unsafe { core::ptr::write_volatile(addr as *mut u8, v) }
+}
+
+/// Makes private interrupt `intid` a secure interrupt of this CPU and
+/// enables it. Called on every CPU (the registers are banked per CPU).
+pub fn claim_private(cpu: usize, intid: u32) {
+    let bit = 1u32 << intid;
+    if is_v3() {
+        let sgi = map::GICR_BASE + cpu as u64 * GICR_STRIDE + GICR_SGI;
+        write32(sgi + GICD_IGROUPR, read32(sgi + GICD_IGROUPR) & !bit);
+        write32(sgi + GICD_IGRPMODR, read32(sgi + GICD_IGRPMODR) | bit);
+        write8(sgi + GICD_IPRIORITYR + intid as u64, SECURE_PRIORITY);
+        write32(sgi + GICD_ISENABLER, bit);
+    } else {
+        let d = map::GICD_BASE;
+        write32(d + GICD_IGROUPR, read32(d + GICD_IGROUPR) & !bit);
+        write8(d + GICD_IPRIORITYR + intid as u64, SECURE_PRIORITY);
+        write32(d + GICD_ISENABLER, bit);
+    }
+}
+
+/// Per-CPU CPU-interface set-up for the secure side.
+pub fn init_cpu() {
+    if is_v3() {
+        // SAFETY: ICC_SRE_EL1.SRE (secure bank) enables the system-register
+        // interface, which EL3 allowed; IGRPEN1 (secure bank) enables
+        // secure group 1 delivery to this CPU.
+        unsafe {
+            asm!(
+                "mrs {t}, S3_0_C12_C12_5",
+                "orr {t}, {t}, #1",
+                "msr S3_0_C12_C12_5, {t}",
+                "isb",
+                "mov {t}, #1",
+                "msr S3_0_C12_C12_7, {t}",
+                "isb",
+                t = out(reg) _,
+                options(nostack),
+            )
+        };
+    }
+}
+
+/// Acknowledges the highest-priority pending secure interrupt.
+pub fn ack() -> u32 {
+    if is_v3() {
+        let iar: u64;
+        // SAFETY: ICC_IAR1_EL1 read acknowledges a secure group 1 interrupt.
+        unsafe { asm!("mrs {}, S3_0_C12_C12_0", out(reg) iar, options(nostack)) };
+        (iar & 0xff_ffff) as u32
+    } else {
+        read32(map::GICC_BASE + GICC_IAR) & 0x3ff
+    }
+}
+
+pub fn end(intid: u32) {
+    if is_v3() {
+        // SAFETY: ICC_EOIR1_EL1 ends the interrupt acknowledged above.
+        unsafe { asm!("msr S3_0_C12_C12_1, {}", "isb", in(reg) intid as u64, options(nostack)) };
+    } else {
+        write32(map::GICC_BASE + GICC_EOIR, intid);
+    }
+}

@@ -1,0 +1,240 @@
+//! Trusted threads: each yielding call runs on its own stack, and may leave
+//! for the normal world (RPC, foreign interrupt) and come back on any CPU.
+//! `oxtee_core::threads::ThreadTable` decides who may run; this module owns
+//! the stacks and the register switch.
+
+use super::{cpu_index, interrupt, timer};
+use crate::os;
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::cell::UnsafeCell;
+use oxtee_abi::optee_smc as smc;
+use oxtee_core::env::{RpcReturn, ThreadEnv};
+use oxtee_platform::MAX_CPUS;
+use spin::Once;
+
+/// Callee-saved registers and sp, in `switch_context` order.
+#[repr(C)]
+#[derive(Default, Clone, Copy)]
+pub struct KernelContext {
+    x19_x30: [u64; 12],
+    sp: u64,
+}
+
+unsafe extern "C" {
+    fn switch_context(save: *mut KernelContext, load: *const KernelContext);
+    fn thread_trampoline();
+}
+
+fn switch(save: &mut KernelContext, load: &KernelContext) {
+    // SAFETY: both contexts are valid; `load` was saved by switch_context
+    // or built by `Thread::start` with a live stack and the trampoline.
+    // Interrupts are masked, so nothing observes the half-switched state.
+    unsafe { switch_context(save, load) }
+}
+
+/// What a thread asks of the CPU that runs it when it gives the CPU back.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Exit {
+    /// RPC to the normal world with `out` in a0..a3.
+    Rpc,
+    /// The call is finished; `out` is its result.
+    Done,
+}
+
+struct Thread {
+    ctx: KernelContext,
+    stack: Box<[u128]>,
+    /// a0..a7 of the SMC that started or resumed the thread.
+    input: [u64; 8],
+    out: [u64; 4],
+    exit: Exit,
+    foreign_interrupts: u64,
+}
+
+struct ThreadSlot(UnsafeCell<Thread>);
+
+// SAFETY: a thread's slot is only touched by the CPU that currently runs
+// it; `ThreadTable` (under its lock) hands a thread to one CPU at a time.
+unsafe impl Sync for ThreadSlot {}
+
+struct CpuSlot(UnsafeCell<CpuState>);
+
+#[derive(Default)]
+struct CpuState {
+    entry: KernelContext,
+    current: Option<usize>,
+}
+
+// SAFETY: slot i is only accessed by CPU i.
+unsafe impl Sync for CpuSlot {}
+
+static THREADS: Once<Vec<ThreadSlot>> = Once::new();
+static CPUS: [CpuSlot; MAX_CPUS] = [const {
+    CpuSlot(UnsafeCell::new(CpuState { entry: KernelContext { x19_x30: [0; 12], sp: 0 }, current: None }))
+}; MAX_CPUS];
+
+pub fn init(count: usize, stack_size: usize) {
+    THREADS.call_once(|| {
+        (0..count)
+            .map(|_| {
+                ThreadSlot(UnsafeCell::new(Thread {
+                    ctx: KernelContext::default(),
+                    stack: alloc::vec![0u128; stack_size / 16].into_boxed_slice(),
+                    input: [0; 8],
+                    out: [0; 4],
+                    exit: Exit::Done,
+                    foreign_interrupts: 0,
+                }))
+            })
+            .collect()
+    });
+}
+
+fn cpu() -> &'static mut CpuState {
+    // SAFETY: each CPU only takes its own slot; callers run with interrupts
+    // masked and do not hold two borrows at once.
+    unsafe { &mut *CPUS[cpu_index()].0.get() }
+}
+
+fn thread(id: usize) -> &'static mut Thread {
+    let slots = THREADS.get().expect("threads initialised at boot");
+    // SAFETY: the caller is the CPU that owns thread `id` right now (it
+    // claimed or resumed it through ThreadTable, or is running on it).
+    unsafe { &mut *slots[id].0.get() }
+}
+
+/// The thread running on this CPU, if any.
+pub fn current() -> Option<usize> {
+    cpu().current
+}
+
+/// Runs thread `id` on this CPU until it gives the CPU back; returns the
+/// registers for the normal world.
+fn run(id: usize) -> [u64; 4] {
+    let state = cpu();
+    state.current = Some(id);
+    let t = thread(id);
+    switch(&mut state.entry, &t.ctx);
+    let state = cpu();
+    state.current = None;
+    let t = thread(id);
+    match t.exit {
+        Exit::Rpc => os().threads.suspend(id),
+        Exit::Done => os().threads.release(id),
+    }
+    t.out
+}
+
+/// A new yielding call. Returns a0..a3 for the normal world.
+pub fn start(args: [u64; 8]) -> [u64; 4] {
+    let Some(id) = os().threads.claim() else {
+        return [smc::RETURN_ETHREAD_LIMIT as u64, 0, 0, 0];
+    };
+    let t = thread(id);
+    let top = t.stack.as_ptr_range().end as u64;
+    t.ctx = KernelContext::default();
+    t.ctx.x19_x30[0] = id as u64;
+    t.ctx.x19_x30[11] = thread_trampoline as *const () as u64;
+    t.ctx.sp = top;
+    t.input = args;
+    t.foreign_interrupts = 0;
+    run(id)
+}
+
+/// RETURN_FROM_RPC: a3 names the thread (normal-world input: checked).
+pub fn resume(args: [u64; 8]) -> [u64; 4] {
+    let Some(id) = os().threads.resume(args[3]) else {
+        return [smc::RETURN_ERESUME as u64, 0, 0, 0];
+    };
+    thread(id).input = args;
+    run(id)
+}
+
+/// Gives the CPU back to the entry code with `exit`/`out`; returns when the
+/// thread is resumed (possibly on another CPU).
+fn leave(id: usize, exit: Exit, out: [u64; 4]) {
+    let t = thread(id);
+    t.exit = exit;
+    t.out = out;
+    let entry = &cpu().entry;
+    switch(&mut t.ctx, entry);
+}
+
+/// Body of every trusted thread.
+pub extern "C" fn thread_main(id: usize) -> ! {
+    let input = thread(id).input;
+    let mut env = Env { id };
+    let out = os().serve(&mut env, input);
+    leave(id, Exit::Done, out);
+    unreachable!("a finished thread is never resumed")
+}
+
+/// Suspends the current thread for a foreign interrupt (from the interrupt
+/// handler, on the thread's stack).
+pub fn foreign_interrupt_exit() {
+    if let Some(id) = current() {
+        thread(id).foreign_interrupts += 1;
+        leave(id, Exit::Rpc, [smc::RETURN_RPC_FOREIGN_INTR as u64, 0, 0, id as u64]);
+    }
+}
+
+/// A thread that faulted: give its slot back so the pool does not shrink.
+pub fn abandon_current() {
+    let state = cpu();
+    if let Some(id) = state.current.take() {
+        os().threads.release(id);
+    }
+}
+
+struct Env {
+    id: usize,
+}
+
+impl ThreadEnv for Env {
+    fn thread_id(&self) -> usize {
+        self.id
+    }
+
+    fn rpc(&mut self, a: [u64; 4]) -> RpcReturn {
+        leave(self.id, Exit::Rpc, [a[0], a[1], a[2], self.id as u64]);
+        thread(self.id).input
+    }
+
+    fn now_ns(&self) -> u64 {
+        timer::now_ns()
+    }
+
+    fn wait_until(&mut self, deadline_ns: u64, sleep: bool, stop: &dyn Fn() -> bool) -> bool {
+        loop {
+            if stop() {
+                timer::disarm();
+                return false;
+            }
+            if timer::now_ns() >= deadline_ns {
+                timer::disarm();
+                return true;
+            }
+            if sleep {
+                timer::arm(deadline_ns);
+                interrupt::wait_for_interrupt();
+            }
+            // Let pending interrupts in: native ones are handled here,
+            // foreign ones suspend this thread until the normal world has
+            // served them.
+            interrupt::open_window();
+        }
+    }
+
+    fn cpu(&self) -> usize {
+        cpu_index()
+    }
+
+    fn foreign_interrupts(&self) -> u64 {
+        thread(self.id).foreign_interrupts
+    }
+
+    fn heap_used(&self) -> usize {
+        crate::HEAP.lock().stats_alloc_actual()
+    }
+}
