@@ -25,6 +25,7 @@ pub const CMD_RPC: u32 = 4;
 pub const CMD_SLEEP: u32 = 5;
 /// p0 value in (a = milliseconds): spins with interrupts enabled;
 /// cancellable. p1 value out -> (foreign interrupts taken, CPU at start, CPU at end).
+/// An optional memref in p2 is held, untouched, for the whole spin.
 pub const CMD_SPIN: u32 = 6;
 /// p0 value out -> (secure heap bytes in use, registered shm buffers, shm
 /// uses held); p1 value out -> (busy threads, open sessions, 0).

@@ -7,6 +7,7 @@ global_asm!(
     include_str!("entry.S"),
     primary_main = sym crate::primary_main,
     secondary_main = sym crate::secondary_main,
+    exception = sym crate::irq::exception,
 );
 
 unsafe extern "C" {
@@ -104,4 +105,108 @@ pub fn wfe() {
 pub fn sev() {
     // SAFETY: signals an event; no memory is touched.
     unsafe { asm!("dsb sy", "sev", options(nostack)) };
+}
+
+/// Copies normal-world memory the harness owns into `buf`.
+pub fn read_mem(pa: u64, buf: &mut [u8]) {
+    // SAFETY: callers pass RAM the harness allocated (shared memory it
+    // handed to the secure world); the MMU is off, so pa is the address.
+    unsafe { core::ptr::copy_nonoverlapping(pa as *const u8, buf.as_mut_ptr(), buf.len()) }
+}
+
+pub fn write_mem(pa: u64, data: &[u8]) {
+    // SAFETY: as in read_mem.
+    unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), pa as *mut u8, data.len()) }
+}
+
+pub fn read32(addr: u64) -> u32 {
+    // SAFETY: a GIC register (device) of this platform.
+    unsafe { core::ptr::read_volatile(addr as *const u32) }
+}
+
+pub fn write32(addr: u64, v: u32) {
+    // SAFETY: a GIC register (device) of this platform.
+    unsafe { core::ptr::write_volatile(addr as *mut u32, v) }
+}
+
+pub fn gic_v3() -> bool {
+    let pfr0: u64;
+    // SAFETY: reading an ID register has no side effects.
+    unsafe { asm!("mrs {}, id_aa64pfr0_el1", out(reg) pfr0, options(nomem, nostack)) };
+    (pfr0 >> 24) & 0xf != 0
+}
+
+/// Normal-world GICv3 CPU interface on: system registers, group 1.
+pub fn gicv3_cpu_on() {
+    // SAFETY: ICC_SRE_EL1.SRE then ICC_IGRPEN1_EL1 = 1 (non-secure banks).
+    unsafe {
+        asm!(
+            "mrs {t}, S3_0_C12_C12_5", "orr {t}, {t}, #1", "msr S3_0_C12_C12_5, {t}", "isb",
+            "mov {t}, #1", "msr S3_0_C12_C12_7, {t}", "isb",
+            t = out(reg) _, options(nostack),
+        )
+    };
+}
+
+pub fn gicv3_ack() -> u32 {
+    let v: u64;
+    // SAFETY: acknowledging a group 1 interrupt.
+    unsafe { asm!("mrs {}, S3_0_C12_C12_0", out(reg) v, options(nostack)) };
+    v as u32 & 0xff_ffff
+}
+
+pub fn gicv3_eoi(intid: u32) {
+    // SAFETY: ends the interrupt acknowledged above.
+    unsafe { asm!("msr S3_0_C12_C12_1, {}", "isb", in(reg) intid as u64, options(nostack)) };
+}
+
+/// Arms the EL1 virtual timer `ticks` counter ticks from now.
+pub fn vtimer_arm(ticks: u64) {
+    // SAFETY: the virtual timer belongs to the normal world's EL1.
+    unsafe {
+        asm!("msr cntv_tval_el0, {}", "mov {t}, #1", "msr cntv_ctl_el0, {t}", "isb", in(reg) ticks, t = out(reg) _, options(nostack))
+    };
+}
+
+pub fn vtimer_off() {
+    // SAFETY: as above.
+    unsafe { asm!("msr cntv_ctl_el0, xzr", "isb", options(nostack)) };
+}
+
+pub fn counter() -> u64 {
+    let v: u64;
+    // SAFETY: reading the virtual counter has no side effects.
+    unsafe { asm!("isb", "mrs {}, cntvct_el0", out(reg) v, options(nomem, nostack)) };
+    v
+}
+
+pub fn irq_enable() {
+    // SAFETY: the vectors are installed; the IRQ handler preserves state.
+    unsafe { asm!("msr daifclr, #2", "isb", options(nostack)) };
+}
+
+pub fn irq_disable() {
+    // SAFETY: masks IRQs only.
+    unsafe { asm!("msr daifset, #2", "isb", options(nostack)) };
+}
+
+pub fn read_esr_far() -> (u64, u64) {
+    let (esr, far): (u64, u64);
+    // SAFETY: reading syndrome registers has no side effects.
+    unsafe { asm!("mrs {}, esr_el1", "mrs {}, far_el1", out(reg) esr, out(reg) far, options(nomem, nostack)) };
+    (esr, far)
+}
+
+const HEAP_SIZE: usize = 4 << 20;
+
+#[repr(align(4096))]
+struct Arena([u8; HEAP_SIZE]);
+
+static mut ARENA: Arena = Arena([0; HEAP_SIZE]);
+
+pub fn init_heap() {
+    let start = &raw mut ARENA as usize;
+    // SAFETY: ARENA is used by nothing but the allocator, handed over once
+    // at start-up before any allocation.
+    unsafe { crate::HEAP.lock().init(start, HEAP_SIZE) };
 }

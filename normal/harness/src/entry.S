@@ -27,11 +27,14 @@ secondary_entry:
     bl      {secondary_main}
     b       .
 
-// FP/SIMD on (the target uses it), stack at this CPU's slot. Clobbers x9-x10.
+// FP/SIMD on (the target uses it), vectors, stack at this CPU's slot.
+// Clobbers x9-x10.
 early_cpu:
     mrs     x9, cpacr_el1
     orr     x9, x9, #(3 << 20)
     msr     cpacr_el1, x9
+    ldr     x9, =harness_vectors
+    msr     vbar_el1, x9
     isb
     mrs     x9, mpidr_el1
     and     x10, x9, #0xff
@@ -127,4 +130,67 @@ time_smc_loop:
     mrs     x0, cntvct_el0
     sub     x0, x0, x12
     ret
+.ltorg
+
+// Exception vectors. IRQs (the normal-world timer) are counted by Rust;
+// anything else is a harness bug and is reported.
+.macro hvec kind
+    .balign 0x80
+    sub     sp, sp, #288
+    stp     x0, x1, [sp, #0]
+    mov     x0, #\kind
+    b       hvec_common
+.endm
+
+hvec_common:
+    stp     x2, x3, [sp, #16]
+    stp     x4, x5, [sp, #32]
+    stp     x6, x7, [sp, #48]
+    stp     x8, x9, [sp, #64]
+    stp     x10, x11, [sp, #80]
+    stp     x12, x13, [sp, #96]
+    stp     x14, x15, [sp, #112]
+    stp     x16, x17, [sp, #128]
+    stp     x18, x19, [sp, #144]
+    str     x30, [sp, #240]
+    mrs     x1, elr_el1
+    mrs     x2, spsr_el1
+    stp     x1, x2, [sp, #248]
+    bl      {exception}
+    ldp     x1, x2, [sp, #248]
+    msr     elr_el1, x1
+    msr     spsr_el1, x2
+    ldp     x2, x3, [sp, #16]
+    ldp     x4, x5, [sp, #32]
+    ldp     x6, x7, [sp, #48]
+    ldp     x8, x9, [sp, #64]
+    ldp     x10, x11, [sp, #80]
+    ldp     x12, x13, [sp, #96]
+    ldp     x14, x15, [sp, #112]
+    ldp     x16, x17, [sp, #128]
+    ldp     x18, x19, [sp, #144]
+    ldr     x30, [sp, #240]
+    ldp     x0, x1, [sp, #0]
+    add     sp, sp, #288
+    eret
+
+.balign 0x800
+.global harness_vectors
+harness_vectors:
+    hvec 0
+    hvec 1
+    hvec 2
+    hvec 3
+    hvec 4
+    hvec 5
+    hvec 6
+    hvec 7
+    hvec 8
+    hvec 9
+    hvec 10
+    hvec 11
+    hvec 12
+    hvec 13
+    hvec 14
+    hvec 15
 .ltorg

@@ -48,7 +48,8 @@ pub fn battery(cpu: usize, cpus: usize) {
         [smc::RETURN_OK as u64, map::STATIC_SHM_BASE, map::STATIC_SHM_SIZE, smc::SHM_CACHED as u64],
     );
     let r = call(smc::EXCHANGE_CAPABILITIES, 0);
-    let caps = SecCaps::HAVE_RESERVED_SHM.union(SecCaps::DYNAMIC_SHM).union(SecCaps::MEMREF_NULL).union(SecCaps::RPC_ARG);
+    let caps =
+        SecCaps::HAVE_RESERVED_SHM.union(SecCaps::DYNAMIC_SHM).union(SecCaps::MEMREF_NULL).union(SecCaps::RPC_ARG);
     eq(cpu, "EXCHANGE_CAPABILITIES", (r[0], r[1], r[3]), (smc::RETURN_OK as u64, caps.0, 4));
     let r = call(smc::EXCHANGE_CAPABILITIES, smc::NSEC_CAP_UNIPROCESSOR);
     eq(cpu, "EXCHANGE_CAPABILITIES uniprocessor", r[0], smc::RETURN_OK as u64);
@@ -57,10 +58,20 @@ pub fn battery(cpu: usize, cpus: usize) {
     let r = call(smc::GET_THREAD_COUNT, 0);
     eq(cpu, "GET_THREAD_COUNT status", r[0], smc::RETURN_OK as u64);
     check(r[1] >= 2 * cpus as u64, cpu, "GET_THREAD_COUNT >= 2/CPU", format_args!("{} threads", r[1]));
-    eq(cpu, "ENABLE_SHM_CACHE", call(smc::ENABLE_SHM_CACHE, 0)[0], smc::RETURN_OK as u64);
-    // Nothing is cached yet, so the first disable step already reports empty.
-    eq(cpu, "DISABLE_SHM_CACHE", call(smc::DISABLE_SHM_CACHE, 0)[0], smc::RETURN_ENOTAVAIL as u64);
+    // Other CPUs run yielding calls meanwhile, and both calls are refused
+    // with EBUSY while any trusted thread is busy (as OP-TEE does).
+    let r = call(smc::ENABLE_SHM_CACHE, 0)[0];
+    check(r == smc::RETURN_OK as u64 || r == smc::RETURN_EBUSY as u64, cpu, "ENABLE_SHM_CACHE", format_args!("{r:#x}"));
+    let r = call(smc::DISABLE_SHM_CACHE, 0);
+    let ok = [smc::RETURN_ENOTAVAIL, smc::RETURN_EBUSY].contains(&(r[0] as u32))
+        || (r[0] == smc::RETURN_OK as u64 && ((r[1] << 32) | r[2]) != 0);
+    check(ok, cpu, "DISABLE_SHM_CACHE", format_args!("{r:#x?}"));
+    if r[0] == smc::RETURN_OK as u64 {
+        crate::shm::pool_free((r[1] << 32) | r[2]);
+    }
 
+    // Bit 16 is the SMCCC 1.3 SVE hint: ignored, as TF-A does.
+    eq(cpu, "SVE hint bit ignored", words(call(smc::GET_OS_UUID | 1 << 16, 0)), smc::OS_OPTEE_UUID);
     // Only w0 names an SMC32 function: junk in the upper half is ignored.
     let r = arch::smc([0xdead_beef_0000_0000 | smc::CALLS_REVISION as u64, 0, 0, 0, 0, 0, 0, 0]);
     eq(cpu, "upper bits of x0 ignored", (r[0], r[1]), (2, 0));
@@ -82,7 +93,7 @@ fn bad_ids(cpu: usize) {
         (smc::GET_ASYNC_NOTIF_VALUE, "ASYNC_NOTIF value (not advertised)"),
         (smc::L2CC_MUTEX, "L2CC mutex (AArch32 only)"),
         (0xf200_0000, "SMC64 OS id"),
-        (0xb201_0000, "reserved bits 23:16 set"),
+        (0xb202_0000, "reserved bits 23:17 set"),
         (0xbf7f_ff01, "reserved bits on CALLS_UID"),
         (0x8100_0000, "CPU service owner"),
         (0x8200_0000, "SiP owner"),

@@ -4,15 +4,26 @@
 #![no_std]
 #![no_main]
 
+extern crate alloc;
+
 mod arch;
 mod bench;
 mod checks;
+mod client;
+mod driver;
 mod fastcalls;
+mod irq;
 mod power;
+mod shm;
+mod stress;
+mod yielding;
 
 use core::fmt::Write;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use spin::mutex::SpinMutex;
+
+#[global_allocator]
+static HEAP: buddy_system_allocator::LockedHeap<32> = buddy_system_allocator::LockedHeap::empty();
 
 static UART: SpinMutex<Option<arm_pl011_uart::Uart<'static>>> = SpinMutex::new(None);
 
@@ -39,6 +50,7 @@ const MODE_BENCH: u32 = 0xbe4c_0001;
 
 extern "C" fn primary_main(dtb: u64, boot_ticks: u64) -> ! {
     *UART.lock() = Some(arch::uart());
+    arch::init_heap();
     let cpus = arch::device_tree(dtb).map(|f| f.cpus().count()).unwrap_or(1).clamp(1, oxtee_platform::MAX_CPUS);
     NUM_CPUS.store(cpus, Ordering::Relaxed);
     say!("oxtee harness: normal world up, {cpus} CPU(s), device tree at {dtb:#x}");

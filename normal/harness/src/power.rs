@@ -6,13 +6,34 @@
 use crate::arch;
 use crate::checks::{check, eq};
 use crate::fastcalls;
-use crate::{FINISHED, say};
+use crate::{FINISHED, client, irq, say, stress, yielding};
 use core::sync::atomic::Ordering;
 use oxtee_abi::smc::psci::{self, error as perr};
 use oxtee_platform::cpu_mpidr;
 
 /// Battery repetitions per CPU: enough for the CPUs to overlap heavily.
 const ROUNDS: usize = 25;
+/// Yielding-call battery repetitions per CPU.
+const YIELD_ROUNDS: usize = 3;
+/// Normal-world tick period.
+const TICK_MS: u64 = 10;
+
+/// What every CPU runs concurrently in round 1.
+fn concurrent_work(me: usize, cpus: usize) {
+    for _ in 0..ROUNDS {
+        fastcalls::battery(me, cpus);
+    }
+    for _ in 0..YIELD_ROUNDS {
+        yielding::battery(me);
+    }
+    match client::open(oxtee_abi::test_pta::UUID) {
+        Ok(s) => {
+            stress::thread_limit(me, cpus, s);
+            client::close(s);
+        }
+        Err(e) => check(false, me, "open for thread limit", format_args!("{e:x?}")),
+    }
+}
 const AFF_ON: u64 = 0;
 const AFF_OFF: u64 = 1;
 
@@ -52,24 +73,47 @@ pub fn run_all(cpus: usize) {
     let me = arch::cpu_index();
     psci_errors(me, cpus);
 
-    // Round 1: every CPU runs the battery concurrently.
+    irq::start_tick(TICK_MS);
+
+    // Round 1: every CPU runs the batteries concurrently.
     FINISHED.store(0, Ordering::Release);
     for t in 1..cpus {
         eq(me, "CPU_ON", cpu_on(t, 1), 0);
     }
-    for _ in 0..ROUNDS {
-        fastcalls::battery(me, cpus);
-    }
+    concurrent_work(me, cpus);
     wait_for(cpus as u32 - 1, 1..cpus);
-
-    // Round 2: a CPU that was switched off comes back.
+    say!("harness: {cpus} CPU(s) x ({ROUNDS} fast-call + {YIELD_ROUNDS} yielding-call batteries) done");
+    let limit = stress::LIMIT_SEEN.load(Ordering::Relaxed);
+    check(limit > 0, me, "ETHREAD_LIMIT seen with more callers than threads", format_args!("never"));
+    let sleeps = yielding::MUTEX_SLEEPS.load(Ordering::Relaxed);
+    say!("harness: {limit} calls refused with ETHREAD_LIMIT and retried; {sleeps} sleeping mutex waits");
     if cpus > 1 {
-        FINISHED.store(0, Ordering::Release);
-        eq(me, "CPU_ON again after CPU_OFF", cpu_on(1, 2), 0);
-        wait_for(1, 1..2);
+        check(sleeps > 0, me, "contended mutex sleeps through NOTIFICATION RPC", format_args!("no waits"));
+    }
+
+    // Single-CPU scenarios on a quiet system.
+    match client::open(oxtee_abi::test_pta::UUID) {
+        Ok(s) => {
+            stress::shm_cache(s);
+            stress::accounting(s);
+            stress::timers(s);
+            stress::cancellation(s);
+            stress::unregister_busy(s);
+            stress::malformed(s);
+            // Round 2: a CPU that was switched off comes back, and resumes
+            // a call this CPU started.
+            if cpus > 1 {
+                FINISHED.store(0, Ordering::Release);
+                stress::resume_elsewhere_start(s);
+                eq(me, "CPU_ON again after CPU_OFF", cpu_on(1, 2), 0);
+                wait_for(1, 1..2);
+            }
+            client::close(s);
+        }
+        Err(e) => check(false, me, "open for single-CPU scenarios", format_args!("{e:x?}")),
     }
     eq(me, "AFFINITY_INFO self", affinity(me), AFF_ON);
-    say!("harness: {cpus} CPU(s) x {ROUNDS} rounds of the fast-call battery done");
+    irq::stop_tick();
 }
 
 fn psci_errors(me: usize, cpus: usize) {
@@ -99,11 +143,13 @@ fn psci_errors(me: usize, cpus: usize) {
 pub fn secondary(round: u64) -> ! {
     let me = arch::cpu_index();
     let cpus = crate::NUM_CPUS.load(Ordering::Relaxed);
-    let rounds = if round == 1 { ROUNDS } else { 1 };
-    for _ in 0..rounds {
-        fastcalls::battery(me, cpus);
+    irq::start_tick(TICK_MS);
+    match round {
+        1 => concurrent_work(me, cpus),
+        2 => stress::resume_elsewhere_finish(me),
+        _ => check(false, me, "secondary context id", format_args!("{round}")),
     }
-    eq(me, "secondary context id", round == 1 || round == 2, true);
+    irq::stop_tick();
     FINISHED.fetch_add(1, Ordering::AcqRel);
     arch::sev();
     let r = psci_call(psci::PSCI_CPU_OFF, 0, 0, 0);

@@ -331,6 +331,9 @@ impl Os {
 
     fn invoke(&self, rpc: &mut Rpc, message: &mut Message) -> (TeeResult, Origin) {
         let id = message.hdr.session;
+        if message.meta.iter().any(|m| *m) {
+            return (TeeResult::ERROR_BAD_PARAMETERS, Origin::Tee);
+        }
         let Some(s) = self.sessions.get(id) else {
             return (TeeResult::ERROR_BAD_PARAMETERS, Origin::Tee);
         };

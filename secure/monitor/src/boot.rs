@@ -56,7 +56,11 @@ pub fn os_vector_context(cpu: &mut CpuContext, v: Vector, x0: u64) {
     let base = crate::dispatch::os_vectors().unwrap_or(0);
     let ctx = cpu.ctx(World::Secure);
     ctx.elr_el3 = base + v.offset() as u64;
-    ctx.spsr_el3 = SPSR_EL1H_MASKED;
+    // As TF-A's opteed: keep the PSTATE the OS had at its last SMC (OP-TEE
+    // runs in EL1t and relies on it); only a fresh context gets EL1h.
+    if v == Vector::CpuOn || ctx.spsr_el3 == 0 {
+        ctx.spsr_el3 = SPSR_EL1H_MASKED;
+    }
     ctx.scr_el3 = SCR_SECURE;
     ctx.x[0] = x0;
 }

@@ -70,26 +70,33 @@ fn ret_ns(cpu: &mut CpuContext, x0: u64) -> *mut WorldContext {
     ns
 }
 
+/// SMCCC architecture calls (owner 0), answered for either world.
+fn smccc_arch(fid: u32, x1: u64) -> u64 {
+    match fid {
+        smc::SMCCC_VERSION => SMCCC_VERSION_1_1,
+        smc::SMCCC_ARCH_FEATURES => match x1 as u32 {
+            smc::SMCCC_VERSION | smc::SMCCC_ARCH_FEATURES => 0,
+            _ => smc::SMCCC_NOT_SUPPORTED as i64 as u64,
+        },
+        _ => UNKNOWN_FUNCTION_64,
+    }
+}
+
+/// The function id in w0, with the SMCCC 1.3 SVE hint (bit 16) cleared as
+/// TF-A does; `None` if reserved bits 23:17 of a fast call are set.
+fn function_id(x0: u64) -> Option<FunctionId> {
+    let f = FunctionId(x0 as u32 & !(1 << 16));
+    if f.is_fast() && f.reserved_bits() != 0 { None } else { Some(f) }
+}
+
 fn smc_from_ns(cpu: &mut CpuContext) -> *mut WorldContext {
     let ns = cpu.ctx(World::NonSecure);
-    let f = FunctionId(ns.x[0] as u32);
     let (x1, x2, x3) = (ns.x[1], ns.x[2], ns.x[3]);
-    // Bits 23:17 must be zero; bit 16 is the SMCCC 1.3 SVE hint.
-    if f.is_fast() && f.reserved_bits() & !1 != 0 {
+    let Some(f) = function_id(ns.x[0]) else {
         return ret_ns(cpu, UNKNOWN_FUNCTION_64);
-    }
+    };
     match f.owner() {
-        smc::OWNER_ARCH if f.is_fast() => {
-            let r = match f.0 {
-                smc::SMCCC_VERSION => SMCCC_VERSION_1_1,
-                smc::SMCCC_ARCH_FEATURES => match x1 as u32 {
-                    smc::SMCCC_VERSION | smc::SMCCC_ARCH_FEATURES => 0,
-                    _ => smc::SMCCC_NOT_SUPPORTED as i64 as u64,
-                },
-                _ => UNKNOWN_FUNCTION_64,
-            };
-            ret_ns(cpu, r)
-        }
+        smc::OWNER_ARCH if f.is_fast() => ret_ns(cpu, smccc_arch(f.0, x1)),
         smc::OWNER_STANDARD if f.is_fast() => {
             let me = arch::this_cpu();
             match psci::handle(me, f.0, x1, x2, x3, os_vectors().is_some()) {
@@ -179,6 +186,12 @@ fn smc_from_os(cpu: &mut CpuContext) -> *mut WorldContext {
         }
         (opteed::RETURN_SYSTEM_OFF_DONE, Pending::SystemOff) => power::system_off(),
         (opteed::RETURN_SYSTEM_RESET_DONE, Pending::SystemReset) => power::system_reset(),
+        (id, _) if FunctionId(id).owner() == smc::OWNER_ARCH && FunctionId(id).is_fast() => {
+            // OP-TEE asks for SMCCC_VERSION / workarounds at boot.
+            let s = cpu.ctx(World::Secure);
+            s.x[0] = smccc_arch(id, x1);
+            s
+        }
         (id, pending) => {
             warn!("unexpected SMC {id:#x} from the OS (pending {pending:?})");
             let s = cpu.ctx(World::Secure);

@@ -10,8 +10,8 @@ mod mm;
 extern crate alloc;
 
 use buddy_system_allocator::LockedHeap;
-use oxtee_core::Os;
 use log::LevelFilter;
+use oxtee_core::Os;
 use oxtee_seclog::UartLogger;
 
 #[global_allocator]

@@ -9,6 +9,10 @@ const GICD_CTLR: u64 = 0x000;
 const GICD_TYPER: u64 = 0x004;
 const GICD_IGROUPR: u64 = 0x080;
 const GICD_IGRPMODR: u64 = 0xd00;
+const GICD_IPRIORITYR: u64 = 0x400;
+/// Default priority of normal-world interrupts: the middle, so secure
+/// interrupts (the OS uses 0x10) always win.
+const NS_PRIORITY_X4: u32 = 0x8080_8080;
 const GICC_CTLR: u64 = 0x000;
 const GICC_PMR: u64 = 0x004;
 const GICR_WAKER: u64 = 0x014;
@@ -50,6 +54,9 @@ pub fn init_distributor(v3: bool) {
         if v3 {
             write32(d + GICD_IGRPMODR + 4 * i, 0);
         }
+        for j in 0..8 {
+            write32(d + GICD_IPRIORITYR + 32 * i + 4 * j, NS_PRIORITY_X4);
+        }
     }
     if v3 {
         // EnableGrp0 | EnableGrp1NS | EnableGrp1S, keeping ARE_S/ARE_NS.
@@ -70,11 +77,17 @@ pub fn init_cpu(cpu: usize, v3: bool) {
         }
         write32(rd + GICR_SGI + GICD_IGROUPR, 0xffff_ffff);
         write32(rd + GICR_SGI + GICD_IGRPMODR, 0);
+        for j in 0..8 {
+            write32(rd + GICR_SGI + GICD_IPRIORITYR + 4 * j, NS_PRIORITY_X4);
+        }
         // SAFETY: ICC_PMR_EL1 is shared by both worlds; start it open.
         unsafe { core::arch::asm!("mov {t}, #0xff", "msr S3_0_C4_C6_0, {t}", "isb", t = out(reg) _, options(nostack)) };
     } else {
         let d = map::GICD_BASE;
         write32(d + GICD_IGROUPR, 0xffff_ffff);
+        for j in 0..8 {
+            write32(d + GICD_IPRIORITYR + 4 * j, NS_PRIORITY_X4);
+        }
         let c = map::GICC_BASE;
         // Secure view: EnableGrp0 | EnableGrp1 | FIQEn (group 0 as FIQ).
         write32(c + GICC_CTLR, 0b1011);

@@ -70,9 +70,9 @@ struct CpuState {
 unsafe impl Sync for CpuSlot {}
 
 static THREADS: Once<Vec<ThreadSlot>> = Once::new();
-static CPUS: [CpuSlot; MAX_CPUS] = [const {
-    CpuSlot(UnsafeCell::new(CpuState { entry: KernelContext { x19_x30: [0; 12], sp: 0 }, current: None }))
-}; MAX_CPUS];
+static CPUS: [CpuSlot; MAX_CPUS] =
+    [const { CpuSlot(UnsafeCell::new(CpuState { entry: KernelContext { x19_x30: [0; 12], sp: 0 }, current: None })) };
+        MAX_CPUS];
 
 pub fn init(count: usize, stack_size: usize) {
     THREADS.call_once(|| {
