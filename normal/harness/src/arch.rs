@@ -199,12 +199,15 @@ pub fn read_esr_far() -> (u64, u64) {
 
 const HEAP_SIZE: usize = 4 << 20;
 
-#[repr(align(4096))]
-struct Arena([u8; HEAP_SIZE]);
+#[repr(C, align(4096))]
+struct Arena {
+    bytes: [u8; HEAP_SIZE],
+}
 
-static mut ARENA: Arena = Arena([0; HEAP_SIZE]);
+static mut ARENA: Arena = Arena { bytes: [0; HEAP_SIZE] };
 
 pub fn init_heap() {
+    // `bytes` is the only field of a repr(C) struct: it starts at the struct.
     let start = &raw mut ARENA as usize;
     // SAFETY: ARENA is used by nothing but the allocator, handed over once
     // at start-up before any allocation.

@@ -338,7 +338,7 @@ pub fn resume_elsewhere_finish(cpu: usize) {
 pub fn malformed(session: u32) {
     let alive = |what: &str| {
         let r = client::invoke(session, t::CMD_NOOP, vec![]);
-        eq(0, "still serving", (r.a0, r.ret(), what.len() > 0), (0, 0, true));
+        eq(0, "still serving", (r.a0, r.ret(), !what.is_empty()), (0, 0, true));
     };
     let raw_call = |fid: u32, a1: u64, a2: u64, a3: u64| arch::smc([fid as u64, a1, a2, a3, 0, 0, 0, 0])[0];
     // Argument addresses: misaligned, secure memory, beyond RAM, crossing

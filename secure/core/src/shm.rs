@@ -163,7 +163,7 @@ impl ShmRegistry {
             if pages.len() < count {
                 mem.read(list_pa + 8 * PAGE_LIST_ENTRIES as u64, &mut entry)?;
                 list_pa = u64::from_le_bytes(entry);
-                if list_pa % PAGE != 0 {
+                if !list_pa.is_multiple_of(PAGE) {
                     return Err(ShmError::BadAddress);
                 }
             }

@@ -65,7 +65,7 @@ impl Os {
             (head, Some((cookie, offs)))
         } else {
             let pa = join(a[1], a[2]);
-            if pa % m::ARG_ALIGN as u64 != 0 {
+            if !pa.is_multiple_of(m::ARG_ALIGN as u64) {
                 return Err(smc::RETURN_EBADADDR);
             }
             (self.shm.ns_contiguous(pa, hdr_size).map_err(|_| smc::RETURN_EBADADDR)?, None)
@@ -88,7 +88,7 @@ impl Os {
                 // Outside the static pool an argument must be one page-aligned
                 // page, as OP-TEE requires (only that page is shared).
                 let pa = join(a[1], a[2]);
-                if !in_pool(pa, total) && (pa % 4096 != 0 || total > 4096) {
+                if !in_pool(pa, total) && (!pa.is_multiple_of(4096) || total > 4096) {
                     return Err(smc::RETURN_EBADADDR);
                 }
                 (self.shm.ns_contiguous(pa, total).map_err(|_| smc::RETURN_EBADADDR)?, None)
@@ -145,12 +145,12 @@ impl Os {
             }
         };
         // Our own RPC buffer is cached (if the normal world allows) or freed.
-        if let Some(arg) = rpc_arg.take().filter(|a| a.owned) {
-            if let Err(arg) = self.fast.shm_cache.keep(arg) {
-                let mut own = Some(arg);
-                let mut rpc = Rpc { env, mem: self.mem, shm: &self.shm, arg: &mut own };
-                rpc.release_arg(false);
-            }
+        if let Some(arg) = rpc_arg.take().filter(|a| a.owned)
+            && let Err(arg) = self.fast.shm_cache.keep(arg)
+        {
+            let mut own = Some(arg);
+            let mut rpc = Rpc { env, mem: self.mem, shm: &self.shm, arg: &mut own };
+            rpc.release_arg(false);
         }
         if let Some(c) = loc.held {
             self.shm.release(c);
