@@ -37,8 +37,15 @@ pub fn run() -> Result {
             println!("{what:<58} {v:>14.1} {reference:>14.0} {:>7.2}x", v / reference);
         }
     }
-    if let Some(v) = get("monitor_only_call_insns") {
-        println!("{:<58} {v:>14.1} {:>14} {:>8}", "SMCCC_VERSION round trip (EL3 only)", "-", "-");
+    for (key, what) in [
+        ("monitor_only_call_insns", "SMCCC_VERSION round trip (EL3 only)"),
+        ("pta_noop_invoke_insns", "no-op invoke to a PTA (yielding call, harness driver)"),
+        ("rpc_round_trip_insns", "one RPC round trip inside a call (GET_TIME)"),
+        ("pta_open_close_insns", "open + close session to a PTA"),
+    ] {
+        if let Some(v) = get(key) {
+            println!("{what:<58} {v:>14.1} {:>14} {:>8}", "-", "-");
+        }
     }
     let mut json = String::from(
         "{\n  \"unit\": \"guest instructions\",\n  \"qemu\": \"virt,secure=on cortex-a57 -icount shift=0 -smp 1\",\n",

@@ -160,7 +160,7 @@ impl FastCalls {
 
     /// Answers the fast call in `a` (x0-x7 on entry), writing results into
     /// a[0..4]. Registers the call does not define are left as they were.
-    pub fn handle(&self, a: &mut [u64; 8], busy_threads: usize) {
+    pub fn handle(&self, a: &mut [u64; 8], busy_threads: &dyn Fn() -> usize) {
         let Some(call) = FastCall::from_id(a[0]) else {
             a[0] = smc::RETURN_UNKNOWN_FUNCTION as u64;
             return;
@@ -198,7 +198,7 @@ impl FastCalls {
                 a[2] = 0;
                 a[3] = if self.caps.contains(SecCaps::RPC_ARG) { crate::rpc::RPC_MAX_PARAMS as u64 } else { 0 };
             }
-            FastCall::DisableShmCache => match self.shm_cache.disable_step(busy_threads) {
+            FastCall::DisableShmCache => match self.shm_cache.disable_step(busy_threads()) {
                 CacheAnswer::Busy => a[0] = smc::RETURN_EBUSY as u64,
                 CacheAnswer::Empty => a[0] = smc::RETURN_ENOTAVAIL as u64,
                 CacheAnswer::Release(cookie) => {
@@ -208,7 +208,7 @@ impl FastCalls {
                 }
             },
             FastCall::EnableShmCache => {
-                a[0] = if self.shm_cache.enable(busy_threads) { smc::RETURN_OK } else { smc::RETURN_EBUSY } as u64;
+                a[0] = if self.shm_cache.enable(busy_threads()) { smc::RETURN_OK } else { smc::RETURN_EBUSY } as u64;
             }
             FastCall::GetThreadCount => {
                 a[0] = smc::RETURN_OK as u64;

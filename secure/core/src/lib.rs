@@ -57,7 +57,7 @@ impl Os {
 
     /// A fast call, answered in place in a0..a3.
     pub fn fast_call(&self, a: &mut [u64; 8]) {
-        self.fast.handle(a, self.threads.busy());
+        self.fast.handle(a, &|| self.threads.busy());
     }
 }
 

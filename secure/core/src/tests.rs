@@ -415,3 +415,71 @@ fn mutex_uncontended_needs_no_rpc_and_cancel_needs_a_session() {
     cancel.hdr.session = s + 100;
     assert_eq!(w.call(&mut env, &cancel).hdr.ret, TeeResult::ERROR_BAD_PARAMETERS.0);
 }
+
+#[test]
+fn fuzzed_arguments_never_panic_and_leave_no_state() {
+    let w = world();
+    let mut env = FakeEnv::new(w.ram);
+    let s = w.open(&mut env, t::UUID).hdr.session;
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let cmds = [
+        m::CMD_INVOKE_COMMAND,
+        m::CMD_OPEN_SESSION,
+        m::CMD_CLOSE_SESSION,
+        m::CMD_CANCEL,
+        m::CMD_REGISTER_SHM,
+        m::CMD_UNREGISTER_SHM,
+        9,
+    ];
+    let funcs = [t::CMD_NOOP, t::CMD_VALUES, t::CMD_MEMREF, t::CMD_SHORT_BUFFER, t::CMD_STATS, 77];
+    for i in 0..5_000 {
+        let n = (next() % 5) as usize;
+        let mut bytes = vec![0u8; msg::size_for(n)];
+        let cmd = cmds[(next() % cmds.len() as u64) as usize];
+        bytes[0..4].copy_from_slice(&cmd.to_le_bytes());
+        bytes[4..8].copy_from_slice(&funcs[(next() % funcs.len() as u64) as usize].to_le_bytes());
+        // Mostly our session, sometimes garbage; never close it.
+        let session = if cmd == m::CMD_CLOSE_SESSION || next() % 4 == 0 { next() as u32 | 0x8000_0000 } else { s };
+        bytes[8..12].copy_from_slice(&session.to_le_bytes());
+        bytes[28..32].copy_from_slice(&(n as u32).to_le_bytes());
+        for p in 0..n {
+            let o = 32 + 32 * p;
+            let attr = match next() % 3 {
+                0 => next() % 12,
+                1 => (next() % 12) | ((next() % 4) << 8),
+                _ => next(),
+            };
+            bytes[o..o + 8].copy_from_slice(&attr.to_le_bytes());
+            for k in 0..3 {
+                // Addresses near the pool, RAM, secure memory, or random.
+                let v = match next() % 5 {
+                    0 => POOL.0 + next() % 0x2000,
+                    1 => RAM + next() % (RAM_SIZE as u64 + 0x1000),
+                    2 => 0x0e10_0000,
+                    3 => next() % 0x3000,
+                    _ => next(),
+                };
+                bytes[o + 8 + 8 * k..o + 16 + 8 * k].copy_from_slice(&v.to_le_bytes());
+            }
+        }
+        w.ram.write(ARG, &bytes).unwrap();
+        let fid = [smc::CALL_WITH_ARG, smc::CALL_WITH_RPC_ARG][i % 2];
+        let r = w.os.serve(&mut env, [fid as u64, 0, ARG, 0, 0, 0, 0, 0]);
+        assert!(
+            [smc::RETURN_OK, smc::RETURN_EBADADDR, smc::RETURN_EBADCMD, smc::RETURN_EBUSY].contains(&(r[0] as u32)),
+            "{:#x}",
+            r[0]
+        );
+        // Whatever happened, no buffer is left in use by a finished call.
+        assert_eq!(w.os.shm.stats().1, 0);
+    }
+    // The session still works.
+    let r = w.invoke(&mut env, s, t::CMD_NOOP, vec![]);
+    assert_eq!(r.hdr.ret, 0);
+}

@@ -91,8 +91,10 @@ pub struct CpuContext {
     pub world: [WorldContext; 2],
     pub el1: [El1Regs; 2],
     pub fp: [FpRegs; 2],
-    /// World whose EL1/FP state is live in the registers.
+    /// World whose EL1 state is live in the registers.
     pub live: World,
+    /// World whose FP/SIMD state is live in the registers.
+    pub fp_live: World,
     pub pending: Pending,
 }
 
@@ -112,20 +114,39 @@ impl CpuContext {
     }
 
     /// Makes `to`'s EL1 and FP state live, saving the other world's.
+    /// Makes `to`'s EL1 state live, saving the other world's. FP/SIMD state
+    /// is switched lazily: if `to` does not own the FP registers, its first
+    /// FP instruction traps to EL3 (`take_fp`), so a world that never uses
+    /// FP (our OS) costs no FP save/restore at all.
     pub fn switch_to(&mut self, to: World) {
         if self.live == to {
             return;
         }
         let from = self.live as usize;
-        crate::arch::save_lower_state(&mut self.el1[from], &mut self.fp[from]);
-        crate::arch::restore_lower_state(&self.el1[to as usize], &self.fp[to as usize]);
+        crate::arch::save_el1(&mut self.el1[from]);
+        crate::arch::restore_el1(&self.el1[to as usize]);
         self.live = to;
+        crate::arch::trap_fp(self.fp_live != to);
+    }
+
+    /// Moves the FP/SIMD registers to the live world (after an FP trap).
+    pub fn take_fp(&mut self) {
+        crate::arch::trap_fp(false);
+        let (owner, want) = (self.fp_live as usize, self.live as usize);
+        if owner != want {
+            crate::arch::save_fp(&mut self.fp[owner]);
+            crate::arch::restore_fp(&self.fp[want]);
+            self.fp_live = self.live;
+        }
     }
 
     /// Loads `w`'s EL1/FP state without saving what is live (first entry).
     pub fn load(&mut self, w: World) {
-        crate::arch::restore_lower_state(&self.el1[w as usize], &self.fp[w as usize]);
+        crate::arch::trap_fp(false);
+        crate::arch::restore_el1(&self.el1[w as usize]);
+        crate::arch::restore_fp(&self.fp[w as usize]);
         self.live = w;
+        self.fp_live = w;
     }
 }
 
@@ -160,7 +181,14 @@ impl CpuContext {
             mdscr: 0,
         };
         const F: FpRegs = FpRegs { q: [0; 32], fpsr: 0, fpcr: 0 };
-        CpuContext { world: [W; 2], el1: [E; 2], fp: [F; 2], live: World::Secure, pending: Pending::None }
+        CpuContext {
+            world: [W; 2],
+            el1: [E; 2],
+            fp: [F; 2],
+            live: World::Secure,
+            fp_live: World::Secure,
+            pending: Pending::None,
+        }
     }
 }
 

@@ -24,6 +24,7 @@ pub fn os_vectors() -> Option<u64> {
 const EXC_SYNC: u64 = 0;
 const EXC_FIQ: u64 = 2;
 const EC_SMC64: u64 = 0x17;
+const EC_FP: u64 = 0x07;
 
 /// SMCCC version we implement (1.1).
 const SMCCC_VERSION_1_1: u64 = 0x1_0001;
@@ -36,6 +37,11 @@ pub extern "C" fn dispatch(ctx: *mut WorldContext, kind: u64) -> *mut WorldConte
     match kind {
         EXC_SYNC => {
             let esr = arch::esr_el3();
+            if esr >> 26 == EC_FP {
+                // Lazy FP switch: hand the registers over and retry.
+                cpu.take_fp();
+                return cpu.ctx(from);
+            }
             if esr >> 26 != EC_SMC64 {
                 // A trap we did not ask for: skip the instruction, fail it.
                 warn!("{from:?}: unexpected trap to EL3, ESR {esr:#x}");

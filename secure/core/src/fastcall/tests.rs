@@ -17,7 +17,7 @@ fn call(f: &FastCalls, id: u32, a1: u64) -> [u64; 8] {
 
 fn call_busy(f: &FastCalls, id: u32, a1: u64, busy: usize) -> [u64; 8] {
     let mut a = [id as u64, a1, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77];
-    f.handle(&mut a, busy);
+    f.handle(&mut a, &|| busy);
     a
 }
 
@@ -94,7 +94,7 @@ fn unknown_ids_get_unknown_function_and_leave_other_registers() {
 fn only_the_low_32_bits_name_the_call() {
     let f = os();
     let mut a = [0xdead_0000_0000_0000 | smc::CALLS_REVISION as u64, 0, 0, 0, 0, 0, 0, 0];
-    f.handle(&mut a, 0);
+    f.handle(&mut a, &|| 0);
     assert_eq!(a[..2], [2, 0]);
 }
 

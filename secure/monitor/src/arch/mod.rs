@@ -28,22 +28,33 @@ unsafe extern "C" {
     fn warm_entry();
 }
 
-/// Stores the live EL1 system registers and FP/SIMD state into `el1`/`fp`.
-pub fn save_lower_state(el1: &mut El1Regs, fp: &mut FpRegs) {
-    // SAFETY: both pointers come from exclusive references to buffers of the
-    // exact layout the assembly writes; only EL1/FP registers are read.
+pub fn save_el1(el1: &mut El1Regs) {
+    // SAFETY: the pointer comes from an exclusive reference to a buffer of
+    // the exact layout the assembly writes; only EL1 registers are read.
     unsafe { el1_save(el1) };
-    // SAFETY: as above, for the FP/SIMD block.
-    unsafe { fp_save(fp) };
 }
 
-/// Loads EL1 system registers and FP/SIMD state for the world about to run.
-pub fn restore_lower_state(el1: &El1Regs, fp: &FpRegs) {
+pub fn restore_el1(el1: &El1Regs) {
     // SAFETY: reads a fully initialised El1Regs; writing EL1 registers from
     // EL3 does not affect the monitor's own execution.
     unsafe { el1_restore(el1) };
-    // SAFETY: as above, for the FP/SIMD block.
+}
+
+pub fn save_fp(fp: &mut FpRegs) {
+    // SAFETY: as save_el1, for the FP/SIMD block; FP traps are off.
+    unsafe { fp_save(fp) };
+}
+
+pub fn restore_fp(fp: &FpRegs) {
+    // SAFETY: as restore_el1, for the FP/SIMD block; FP traps are off.
     unsafe { fp_restore(fp) };
+}
+
+/// CPTR_EL3.TFP: trap FP/SIMD use (at every EL) to EL3.
+pub fn trap_fp(on: bool) {
+    let v: u64 = if on { 1 << 10 } else { 0 };
+    // SAFETY: CPTR_EL3 belongs to the monitor; TFP only affects FP access.
+    unsafe { asm!("msr cptr_el3, {}", "isb", in(reg) v, options(nostack)) };
 }
 
 /// Returns this CPU to the holding pen until a new CPU_ON.
