@@ -171,7 +171,7 @@ pub fn accounting(session: u32) {
     let before = stats(session);
     let mut fails = 0;
     for (name, p, good) in &kinds {
-        for _ in 0..200 {
+        for _ in 0..1000 {
             let r = client::invoke(session, t::CMD_MEMREF, vec![*p, value(Dir::Out, 0, 0)]);
             if (r.ret() == 0) != *good {
                 fails += 1;
@@ -202,12 +202,12 @@ pub fn accounting(session: u32) {
     }
     check(fails == 0, 0, "every parameter kind answered right", format_args!("{fails} wrong"));
     let after = stats(session);
-    eq(0, "heap after every parameter kind x200", after.0, before.0);
+    eq(0, "heap after every parameter kind x1000", after.0, before.0);
     eq(0, "buffer uses after every kind", after.2, 0);
     eq(0, "unregister after every kind", client::unregister(ck).ret(), 0);
     say!(
         "harness: {} invokes over {} parameter kinds; secure heap {} -> {} bytes",
-        kinds.len() * 200,
+        kinds.len() * 1000,
         kinds.len(),
         before.0,
         after.0
