@@ -12,7 +12,9 @@ pub const NS_TARGET: &str = "aarch64-unknown-none";
 
 #[derive(Clone, Debug)]
 pub struct Images {
+    /// Flash that boots the harness, and one that boots Linux.
     pub flash: PathBuf,
+    pub flash_linux: PathBuf,
     pub harness: PathBuf,
 }
 
@@ -84,7 +86,17 @@ pub fn load_os(path: &Path) -> Result<Vec<u8>> {
 }
 
 /// Secure flash contents: monitor, package header, OS.
-pub fn pack_flash(monitor: &[u8], os: &[u8]) -> Result<Vec<u8>> {
+/// Where the monitor enters the normal world, and the device tree it passes.
+#[derive(Clone, Copy, Debug)]
+pub struct NsBoot {
+    pub entry: u64,
+    pub dtb: u64,
+}
+
+pub const HARNESS_BOOT: NsBoot = NsBoot { entry: map::NS_PAYLOAD_ADDR, dtb: map::NS_DTB_ADDR };
+pub const LINUX_BOOT: NsBoot = NsBoot { entry: map::LINUX_KERNEL_ADDR, dtb: map::LINUX_DTB_ADDR };
+
+pub fn pack_flash(monitor: &[u8], os: &[u8], ns: NsBoot) -> Result<Vec<u8>> {
     if monitor.len() as u64 > fwpkg::OFFSET {
         return Err(format!("monitor is {} bytes, over the {:#x} slot", monitor.len(), fwpkg::OFFSET));
     }
@@ -96,8 +108,8 @@ pub fn pack_flash(monitor: &[u8], os: &[u8]) -> Result<Vec<u8>> {
         os_size: os.len() as u64,
         os_load_addr: map::OS_BASE,
         os_entry: map::OS_BASE,
-        ns_entry: map::NS_PAYLOAD_ADDR,
-        ns_dtb: map::NS_DTB_ADDR,
+        ns_entry: ns.entry,
+        ns_dtb: ns.dtb,
     };
     let mut flash = monitor.to_vec();
     flash.resize(fwpkg::OFFSET as usize, 0);
@@ -153,9 +165,12 @@ pub fn build_with_os(os_override: Option<&Path>) -> Result<Images> {
         None => std::fs::read(&os_bin).map_err(|e| e.to_string())?,
     };
     let monitor = std::fs::read(&monitor_bin).map_err(|e| e.to_string())?;
-    let flash = out.join(if os_override.is_some() { "flash-custom-os.bin" } else { "flash.bin" });
-    std::fs::write(&flash, pack_flash(&monitor, &os)?).map_err(|e| e.to_string())?;
-    Ok(Images { flash, harness })
+    let tag = if os_override.is_some() { "-custom-os" } else { "" };
+    let flash = out.join(format!("flash{tag}.bin"));
+    std::fs::write(&flash, pack_flash(&monitor, &os, HARNESS_BOOT)?).map_err(|e| e.to_string())?;
+    let flash_linux = out.join(format!("flash-linux{tag}.bin"));
+    std::fs::write(&flash_linux, pack_flash(&monitor, &os, LINUX_BOOT)?).map_err(|e| e.to_string())?;
+    Ok(Images { flash, flash_linux, harness })
 }
 
 #[cfg(test)]
@@ -164,7 +179,7 @@ mod tests {
 
     #[test]
     fn packed_flash_has_monitor_header_and_os_where_the_monitor_looks() {
-        let flash = pack_flash(&[0xaa; 100], &[0x55; 300]).unwrap();
+        let flash = pack_flash(&[0xaa; 100], &[0x55; 300], HARNESS_BOOT).unwrap();
         assert_eq!(&flash[..100], &[0xaa; 100]);
         let h = fwpkg::Header::parse(
             &flash[fwpkg::OFFSET as usize..],
@@ -175,7 +190,7 @@ mod tests {
         let os = &flash[h.os_offset as usize..(h.os_offset + h.os_size) as usize];
         assert_eq!(os, &[0x55; 300]);
         assert_eq!(h.os_entry, map::OS_BASE);
-        assert!(pack_flash(&vec![0; fwpkg::OFFSET as usize + 1], &[1]).is_err());
-        assert!(pack_flash(&[0], &vec![0; map::OS_SIZE as usize + 1]).is_err());
+        assert!(pack_flash(&vec![0; fwpkg::OFFSET as usize + 1], &[1], HARNESS_BOOT).is_err());
+        assert!(pack_flash(&[0], &vec![0; map::OS_SIZE as usize + 1], LINUX_BOOT).is_err());
     }
 }

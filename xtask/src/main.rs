@@ -3,7 +3,10 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod debian;
 mod images;
+mod initramfs;
+mod linux;
 mod lint;
 mod qemu;
 mod setup;

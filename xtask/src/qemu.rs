@@ -21,11 +21,26 @@ pub struct Config {
     /// `-icount shift=0` and the harness in benchmark mode.
     pub bench: bool,
     pub name: String,
+    /// Extra QEMU arguments (e.g. loaders for a Linux guest); when given,
+    /// the harness is not loaded.
+    pub extra: Vec<String>,
+    /// Semihosting for foreign firmware (TF-A loads its stages with it).
+    pub semihosting: bool,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { smp: 1, gic: 3, timeout_secs: 60, bios: None, ns: None, bench: false, name: String::new() }
+        Config {
+            smp: 1,
+            gic: 3,
+            timeout_secs: 60,
+            bios: None,
+            ns: None,
+            bench: false,
+            name: String::new(),
+            extra: Vec::new(),
+            semihosting: false,
+        }
     }
 }
 
@@ -59,14 +74,16 @@ pub fn command(imgs: &Images, cfg: &Config, ns_log: &Path, sec_log: &Path) -> Co
         .args(["-cpu", "cortex-a57", "-m", "1024", "-smp", &cfg.smp.to_string()])
         .args(["-nographic", "-monitor", "none", "-no-reboot"])
         .arg("-bios")
-        .arg(bios)
-        .arg("-device")
-        .arg(format!("loader,file={},addr={:#x},force-raw=on", ns.display(), map::NS_PAYLOAD_ADDR))
+        .arg(bios);
+    if cfg.extra.is_empty() {
+        c.arg("-device").arg(format!("loader,file={},addr={:#x},force-raw=on", ns.display(), map::NS_PAYLOAD_ADDR));
+    }
+    c.args(&cfg.extra)
         .arg("-serial")
         .arg(format!("file:{}", ns_log.display()))
         .arg("-serial")
         .arg(format!("file:{}", sec_log.display()));
-    if cfg.bios.is_some() {
+    if cfg.semihosting {
         // Upstream TF-A on QEMU loads its later stages through semihosting.
         c.args(["-semihosting-config", "enable=on,target=native"]);
     }
@@ -201,6 +218,8 @@ pub fn run_cli(args: &[String]) -> Result {
     crate::setup::ensure(false)?;
     let mut cfg = Config::default();
     let mut os = None;
+    let mut harness = false;
+    let mut guest_cmd: Option<String> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut val = || it.next().cloned().ok_or(format!("{a} needs a value"));
@@ -209,8 +228,19 @@ pub fn run_cli(args: &[String]) -> Result {
             "--gic" => cfg.gic = val()?.parse().map_err(|_| "bad --gic")?,
             "--timeout" => cfg.timeout_secs = val()?.parse().map_err(|_| "bad --timeout")?,
             "--os" => os = Some(PathBuf::from(val()?)),
-            "--bios" => cfg.bios = Some(PathBuf::from(val()?)),
-            "--ns" => cfg.ns = Some(PathBuf::from(val()?)),
+            "--harness" => harness = true,
+            "--bios" => {
+                cfg.bios = Some(PathBuf::from(val()?));
+                cfg.semihosting = true;
+                harness = true;
+            }
+            "--ns" => {
+                cfg.ns = Some(PathBuf::from(val()?));
+                harness = true;
+            }
+            "--" => {
+                guest_cmd = Some(it.by_ref().cloned().collect::<Vec<_>>().join(" "));
+            }
             other => return Err(format!("unknown option {other}")),
         }
     }
@@ -218,17 +248,23 @@ pub fn run_cli(args: &[String]) -> Result {
         return Err("--smp must be 1..=8 and --gic 2 or 3".into());
     }
     let imgs = images::build_with_os(os.as_deref())?;
+    if !harness {
+        let extra = crate::linux::guest_binaries()?;
+        return match guest_cmd {
+            None => crate::linux::interactive(&imgs, cfg.smp, cfg.gic, &extra),
+            Some(cmd) => {
+                let out = crate::linux::boot_live(&imgs, cfg.smp, cfg.gic, &crate::linux::Mode::Command(cmd), &extra, cfg.timeout_secs.max(120))?;
+                if out.clean_exit { Ok(()) } else { Err("the guest did not power off cleanly".into()) }
+            }
+        };
+    }
     cfg.name = "run".into();
     println!(
         "booting: QEMU virt secure=on, {} CPU(s), GICv{}; normal UART -> [normal], secure UART -> [secure]",
         cfg.smp, cfg.gic
     );
     let out = boot(&imgs, &cfg, Show::Live)?;
-    println!(
-        "QEMU exited after {:.1} s ({})",
-        out.secs,
-        if out.clean_exit { "powered off" } else { "did not power off" }
-    );
+    println!("QEMU exited after {:.1} s ({})", out.secs, if out.clean_exit { "powered off" } else { "did not power off" });
     if out.timed_out || !out.clean_exit {
         print_tails(&out);
         return Err("the system did not shut down cleanly".into());
@@ -251,5 +287,15 @@ mod tests {
         assert_eq!(harness_tally("harness: 1 passed, 2 failed\r\n"), Some((1, 2)));
         assert_eq!(harness_tally("harness: lots passed, 0 failed"), None);
         assert_eq!(harness_tally(""), None);
+    }
+}
+
+/// Streams a growing log file to stderr with a prefix, forever (for a
+/// detached thread next to an interactive QEMU).
+pub fn follow(path: &Path, prefix: &'static str) {
+    let mut t = Tail { path: path.to_path_buf(), pos: 0, prefix, partial: String::new() };
+    loop {
+        t.pump(&mut std::io::stderr().lock());
+        std::thread::sleep(Duration::from_millis(50));
     }
 }

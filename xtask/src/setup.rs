@@ -4,7 +4,11 @@
 use crate::Result;
 use std::process::Command;
 
-const PACKAGES: &[(&str, &str)] = &[("qemu-system-aarch64", "qemu-system-arm")];
+const PACKAGES: &[(&str, &str)] = &[
+    ("qemu-system-aarch64", "qemu-system-arm"),
+    ("dtc", "device-tree-compiler"),
+    ("aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu"),
+];
 
 fn have(bin: &str) -> bool {
     Command::new("sh").args(["-c", &format!("command -v {bin}")]).output().is_ok_and(|o| o.status.success())

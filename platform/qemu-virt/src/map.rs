@@ -42,6 +42,12 @@ pub const NS_PAYLOAD_ADDR: u64 = 0x4020_0000;
 /// `cargo xtask` writes it with QEMU's generic loader.
 pub const HARNESS_MODE_ADDR: u64 = 0x41ff_f000;
 
+/// Where `cargo xtask` places Linux: the kernel Image (2 MiB aligned, above
+/// the static shared memory), its device tree, and the initramfs.
+pub const LINUX_KERNEL_ADDR: u64 = 0x4800_0000;
+pub const LINUX_DTB_ADDR: u64 = 0x47e0_0000;
+pub const LINUX_INITRD_ADDR: u64 = 0x5000_0000;
+
 /// Reserved static shared memory (`HAVE_RESERVED_SHM`, `GET_SHM_CONFIG`).
 pub const STATIC_SHM_BASE: u64 = 0x4200_0000;
 pub const STATIC_SHM_SIZE: u64 = 0x0020_0000;

@@ -44,7 +44,7 @@ static NS_RAM: spin::Once<NsRam> = spin::Once::new();
 /// before the normal world has run); 1 GiB at DRAM_BASE if there is none.
 fn ns_ram_from_dt(dtb: u64) -> (u64, u64) {
     let fallback = (map::DRAM_BASE, 0x4000_0000);
-    if dtb != map::NS_DTB_ADDR {
+    if !(map::DRAM_BASE..map::DRAM_BASE + 0x4000_0000).contains(&dtb) {
         return fallback;
     }
     arch::read_fdt(dtb)

@@ -1,0 +1,242 @@
+//! Linux in the normal world: Debian's kernel with the stock OP-TEE driver,
+//! an initramfs with busybox, Debian's OP-TEE client stack and ours, and a
+//! device tree derived from QEMU's (PSCI, the OP-TEE firmware node, the
+//! static shared memory reserved, the initramfs).
+
+use crate::debian::{self, Debian};
+use crate::images::Images;
+use crate::initramfs::Cpio;
+use crate::qemu::{self, Outcome};
+use crate::{Result, root};
+use oxtee_platform::map;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// What the guest does after boot.
+#[derive(Clone, Debug)]
+pub enum Mode {
+    /// Interactive shell with the supplicant running.
+    Shell,
+    /// Run a shell command, then power off.
+    Command(String),
+    /// The test suite with both client stacks, then power off.
+    Test,
+}
+
+pub struct Guest {
+    pub kernel: PathBuf,
+    pub dtb: PathBuf,
+    pub initrd: PathBuf,
+}
+
+fn run_tool(cmd: &mut Command) -> Result {
+    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if out.status.success() { Ok(()) } else { Err(format!("{cmd:?}: {}", String::from_utf8_lossy(&out.stderr).trim())) }
+}
+
+/// QEMU's own device tree for this machine shape, plus what Linux needs.
+fn device_tree(smp: u32, gic: u32, initrd_len: u64, dir: &Path) -> Result<PathBuf> {
+    let qemu_dtb = dir.join(format!("qemu-smp{smp}-gic{gic}.dtb"));
+    run_tool(Command::new("qemu-system-aarch64").args([
+        "-M",
+        &format!("virt,secure=on,virtualization=off,gic-version={gic},dumpdtb={}", qemu_dtb.display()),
+        "-cpu",
+        "cortex-a57",
+        "-m",
+        "1024",
+        "-smp",
+        &smp.to_string(),
+        "-nographic",
+    ]))?;
+    let base = dir.join(format!("qemu-smp{smp}-gic{gic}.dts"));
+    run_tool(Command::new("dtc").args(["-q", "-I", "dtb", "-O", "dts", "-o"]).arg(&base).arg(&qemu_dtb))?;
+    let start = map::LINUX_INITRD_ADDR;
+    let end = start + initrd_len;
+    let extra = format!(
+        r#"/include/ "{base}"
+/ {{
+    // QEMU rejects normal-world reads of this GPIO's ID registers when the
+    // machine has a secure side; Linux needs neither it nor its button.
+    /delete-node/ gpio-keys;
+    /delete-node/ pl061@9030000;
+    psci {{
+        compatible = "arm,psci-1.0", "arm,psci-0.2";
+        method = "smc";
+    }};
+    firmware {{
+        optee {{
+            compatible = "linaro,optee-tz";
+            method = "smc";
+        }};
+    }};
+    reserved-memory {{
+        #address-cells = <2>;
+        #size-cells = <2>;
+        ranges;
+        optee-shm@{shm:x} {{
+            reg = <0x0 {shm:#x} 0x0 {shm_size:#x}>;
+            no-map;
+        }};
+    }};
+    chosen {{
+        bootargs = "console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=/init panic=-1 loglevel=6";
+        linux,initrd-start = /bits/ 64 <{start:#x}>;
+        linux,initrd-end = /bits/ 64 <{end:#x}>;
+    }};
+}};
+"#,
+        base = base.display(),
+        shm = map::STATIC_SHM_BASE,
+        shm_size = map::STATIC_SHM_SIZE,
+    );
+    let dts = dir.join(format!("linux-smp{smp}-gic{gic}.dts"));
+    std::fs::write(&dts, extra).map_err(|e| e.to_string())?;
+    let dtb = dir.join(format!("linux-smp{smp}-gic{gic}.dtb"));
+    run_tool(Command::new("dtc").args(["-q", "-I", "dts", "-O", "dtb", "-o"]).arg(&dtb).arg(&dts))?;
+    Ok(dtb)
+}
+
+const INIT: &str = r#"#!/bin/busybox sh
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /tmp /run /var/lib/tee /var/lib/optee-client/data/tee
+mount -t tmpfs tmpfs /tmp
+insmod /lib/modules/tee.ko
+insmod /lib/modules/optee.ko
+i=0; while [ ! -e /dev/teepriv0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+echo "oxtee-init: $(ls /dev/tee* 2>/dev/null | tr '\n' ' ')"
+. /etc/oxtee/run
+echo "oxtee-init: powering off"
+poweroff -f
+"#;
+
+fn mode_script(mode: &Mode) -> String {
+    match mode {
+        Mode::Shell => "tee-supplicant -d\necho 'oxtee: tee-supplicant running; try: oxtee-xtest'\nsetsid cttyhack sh\n".into(),
+        Mode::Command(c) => format!("tee-supplicant -d\n{c}\necho \"oxtee-init: command exited $?\"\n"),
+        Mode::Test => include_str!("guest_test.sh").into(),
+    }
+}
+
+fn add_tree(c: &mut Cpio, host: &Path, guest: &str) -> Result {
+    let data = std::fs::read(host).map_err(|e| format!("{}: {e}", host.display()))?;
+    c.file(guest, 0o755, &data);
+    Ok(())
+}
+
+fn initramfs(deb: &Debian, mode: &Mode, extra: &[(PathBuf, &str)]) -> Result<Vec<u8>> {
+    let mut c = Cpio::default();
+    for d in [
+        "/bin", "/sbin", "/usr", "/usr/bin", "/usr/sbin", "/usr/lib", "/lib", "/lib/modules", "/lib/optee_armtz",
+        "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib/oxtee", "/etc", "/etc/oxtee", "/proc", "/sys",
+        "/dev", "/tmp", "/var", "/var/lib", "/root",
+    ] {
+        c.dir(d);
+    }
+    c.file("/init", 0o755, INIT.as_bytes());
+    c.file("/etc/oxtee/run", 0o644, mode_script(mode).as_bytes());
+    let r = &deb.root;
+    add_tree(&mut c, &r.join("bin/busybox"), "/bin/busybox")?;
+    let kmods = r.join(format!("lib/modules/{}/kernel/drivers/tee", deb.kver));
+    add_tree(&mut c, &kmods.join("tee.ko"), "/lib/modules/tee.ko")?;
+    add_tree(&mut c, &kmods.join("optee/optee.ko"), "/lib/modules/optee.ko")?;
+    add_tree(&mut c, &r.join("lib/ld-linux-aarch64.so.1"), "/lib/ld-linux-aarch64.so.1")?;
+    for lib in ["libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2"] {
+        add_tree(&mut c, &r.join("lib/aarch64-linux-gnu").join(lib), &format!("/lib/aarch64-linux-gnu/{lib}"))?;
+    }
+    add_tree(&mut c, &r.join("usr/lib/aarch64-linux-gnu/libteec.so.1.0.0"), "/usr/lib/aarch64-linux-gnu/libteec.so.1")?;
+    add_tree(&mut c, &r.join("usr/sbin/tee-supplicant"), "/usr/sbin/tee-supplicant")?;
+    for (host, guest) in extra {
+        add_tree(&mut c, host, guest)?;
+    }
+    Ok(c.finish())
+}
+
+/// Builds the kernel, device tree and initramfs for one machine shape.
+pub fn prepare(smp: u32, gic: u32, mode: &Mode, extra: &[(PathBuf, &str)]) -> Result<Guest> {
+    let deb = debian::fetch()?;
+    let dir = root().join("target/linux");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let cpio = initramfs(&deb, mode, extra)?;
+    let initrd = dir.join(format!("initramfs-smp{smp}-gic{gic}.cpio"));
+    std::fs::write(&initrd, &cpio).map_err(|e| e.to_string())?;
+    let dtb = device_tree(smp, gic, cpio.len() as u64, &dir)?;
+    Ok(Guest { kernel: deb.kernel.clone(), dtb, initrd })
+}
+
+/// The QEMU loader arguments that place the guest in RAM.
+pub fn loader_args(g: &Guest) -> Vec<String> {
+    let dev = |f: &Path, a: u64| vec!["-device".to_string(), format!("loader,file={},addr={a:#x},force-raw=on", f.display())];
+    let mut v = dev(&g.kernel, map::LINUX_KERNEL_ADDR);
+    v.extend(dev(&g.dtb, map::LINUX_DTB_ADDR));
+    v.extend(dev(&g.initrd, map::LINUX_INITRD_ADDR));
+    v
+}
+
+/// Our normal-world binaries for the guest (host path, guest path).
+pub fn guest_binaries() -> Result<Vec<(PathBuf, &'static str)>> {
+    Ok(Vec::new())
+}
+
+/// As `boot`, showing both consoles live.
+pub fn boot_live(imgs: &Images, smp: u32, gic: u32, mode: &Mode, extra: &[(PathBuf, &str)], timeout: u64) -> Result<Outcome> {
+    boot_show(imgs, smp, gic, mode, extra, timeout, qemu::Show::Live)
+}
+
+/// Boots Linux non-interactively and returns both consoles.
+pub fn boot(imgs: &Images, smp: u32, gic: u32, mode: &Mode, extra: &[(PathBuf, &str)], timeout: u64) -> Result<Outcome> {
+    boot_show(imgs, smp, gic, mode, extra, timeout, qemu::Show::OnFailure)
+}
+
+fn boot_show(
+    imgs: &Images,
+    smp: u32,
+    gic: u32,
+    mode: &Mode,
+    extra: &[(PathBuf, &str)],
+    timeout: u64,
+    show: qemu::Show,
+) -> Result<Outcome> {
+    let g = prepare(smp, gic, mode, extra)?;
+    let cfg = qemu::Config {
+        smp,
+        gic,
+        timeout_secs: timeout,
+        bios: Some(imgs.flash_linux.clone()),
+        extra: loader_args(&g),
+        name: format!("linux-smp{smp}-gic{gic}"),
+        ..qemu::Config::default()
+    };
+    qemu::boot(imgs, &cfg, show)
+}
+
+/// Interactive boot: the normal-world console is this terminal; the secure
+/// log is streamed to stderr.
+pub fn interactive(imgs: &Images, smp: u32, gic: u32, extra: &[(PathBuf, &str)]) -> Result {
+    let g = prepare(smp, gic, &Mode::Shell, extra)?;
+    let dir = root().join("target/qemu/interactive");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let sec = dir.join("secure.log");
+    let _ = std::fs::remove_file(&sec);
+    let mut c = Command::new("qemu-system-aarch64");
+    c.arg("-M")
+        .arg(format!("virt,secure=on,virtualization=off,gic-version={gic}"))
+        .args(["-cpu", "cortex-a57", "-m", "1024", "-smp", &smp.to_string(), "-nographic", "-no-reboot"])
+        .arg("-bios")
+        .arg(&imgs.flash_linux)
+        .args(loader_args(&g))
+        .args(["-serial", "mon:stdio", "-serial"])
+        .arg(format!("file:{}", sec.display()));
+    println!("secure-world log: {} (also shown on stderr); exit the guest with `poweroff`", sec.display());
+    let tail = std::thread::spawn({
+        let sec = sec.clone();
+        move || qemu::follow(&sec, "[secure] ")
+    });
+    let status = c.stdin(Stdio::inherit()).stdout(Stdio::inherit()).status().map_err(|e| e.to_string())?;
+    drop(tail);
+    if status.success() { Ok(()) } else { Err(format!("qemu exited with {status}")) }
+}
+
