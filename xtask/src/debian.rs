@@ -30,9 +30,8 @@ fn ensure_arm64_lists() -> Result {
         return Ok(());
     }
     println!("debian: adding the arm64 architecture and updating package lists");
-    sh("dpkg --add-architecture arm64 && apt-get update -qq").map_err(|e| {
-        format!("{e}\n(run as root: dpkg --add-architecture arm64 && apt-get update)")
-    })?;
+    sh("dpkg --add-architecture arm64 && apt-get update -qq")
+        .map_err(|e| format!("{e}\n(run as root: dpkg --add-architecture arm64 && apt-get update)"))?;
     Ok(())
 }
 
@@ -56,9 +55,9 @@ pub fn fetch() -> Result<Debian> {
     let mut wanted: Vec<String> = PACKAGES.iter().map(|p| p.to_string()).collect();
     wanted.push(kpkg.clone());
     let have = |p: &str| {
-        std::fs::read_dir(&debs).ok().is_some_and(|rd| {
-            rd.flatten().any(|e| e.file_name().to_string_lossy().starts_with(&format!("{p}_")))
-        })
+        std::fs::read_dir(&debs)
+            .ok()
+            .is_some_and(|rd| rd.flatten().any(|e| e.file_name().to_string_lossy().starts_with(&format!("{p}_"))))
     };
     let missing: Vec<String> = wanted.iter().filter(|p| !have(p)).map(|p| format!("{p}:arm64")).collect();
     if !missing.is_empty() {

@@ -115,7 +115,9 @@ poweroff -f
 
 fn mode_script(mode: &Mode) -> String {
     match mode {
-        Mode::Shell => "tee-supplicant -d\necho 'oxtee: tee-supplicant running; try: oxtee-xtest'\nsetsid cttyhack sh\n".into(),
+        Mode::Shell => {
+            "tee-supplicant -d\necho 'oxtee: tee-supplicant running; try: oxtee-xtest'\nsetsid cttyhack sh\n".into()
+        }
         Mode::Command(c) => format!("tee-supplicant -d\n{c}\necho \"oxtee-init: command exited $?\"\n"),
         Mode::Test => include_str!("guest_test.sh").into(),
     }
@@ -130,9 +132,27 @@ fn add_tree(c: &mut Cpio, host: &Path, guest: &str) -> Result {
 fn initramfs(deb: &Debian, mode: &Mode, extra: &[(PathBuf, &str)]) -> Result<Vec<u8>> {
     let mut c = Cpio::default();
     for d in [
-        "/bin", "/sbin", "/usr", "/usr/bin", "/usr/sbin", "/usr/lib", "/lib", "/lib/modules", "/lib/optee_armtz",
-        "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib/oxtee", "/etc", "/etc/oxtee", "/proc", "/sys",
-        "/dev", "/tmp", "/var", "/var/lib", "/root",
+        "/bin",
+        "/sbin",
+        "/usr",
+        "/usr/bin",
+        "/usr/sbin",
+        "/usr/lib",
+        "/lib",
+        "/lib/modules",
+        "/lib/optee_armtz",
+        "/lib/aarch64-linux-gnu",
+        "/usr/lib/aarch64-linux-gnu",
+        "/usr/lib/oxtee",
+        "/etc",
+        "/etc/oxtee",
+        "/proc",
+        "/sys",
+        "/dev",
+        "/tmp",
+        "/var",
+        "/var/lib",
+        "/root",
     ] {
         c.dir(d);
     }
@@ -169,25 +189,53 @@ pub fn prepare(smp: u32, gic: u32, mode: &Mode, extra: &[(PathBuf, &str)]) -> Re
 
 /// The QEMU loader arguments that place the guest in RAM.
 pub fn loader_args(g: &Guest) -> Vec<String> {
-    let dev = |f: &Path, a: u64| vec!["-device".to_string(), format!("loader,file={},addr={a:#x},force-raw=on", f.display())];
+    let dev =
+        |f: &Path, a: u64| vec!["-device".to_string(), format!("loader,file={},addr={a:#x},force-raw=on", f.display())];
     let mut v = dev(&g.kernel, map::LINUX_KERNEL_ADDR);
     v.extend(dev(&g.dtb, map::LINUX_DTB_ADDR));
     v.extend(dev(&g.initrd, map::LINUX_INITRD_ADDR));
     v
 }
 
-/// Our normal-world binaries for the guest (host path, guest path).
+pub const MUSL_TARGET: &str = "aarch64-unknown-linux-musl";
+
+/// Our normal-world binaries for the guest (host path, guest path): static
+/// musl executables linked with rust-lld.
 pub fn guest_binaries() -> Result<Vec<(PathBuf, &'static str)>> {
-    Ok(Vec::new())
+    crate::run_cmd(crate::cargo().env("CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER", "rust-lld").args([
+        "build",
+        "--quiet",
+        "--release",
+        "-p",
+        "oxtee-xtest",
+        "--target",
+        MUSL_TARGET,
+    ]))?;
+    let dir = root().join("target").join(MUSL_TARGET).join("release");
+    Ok(vec![(dir.join("oxtee-xtest"), "/usr/bin/oxtee-xtest")])
 }
 
 /// As `boot`, showing both consoles live.
-pub fn boot_live(imgs: &Images, smp: u32, gic: u32, mode: &Mode, extra: &[(PathBuf, &str)], timeout: u64) -> Result<Outcome> {
+pub fn boot_live(
+    imgs: &Images,
+    smp: u32,
+    gic: u32,
+    mode: &Mode,
+    extra: &[(PathBuf, &str)],
+    timeout: u64,
+) -> Result<Outcome> {
     boot_show(imgs, smp, gic, mode, extra, timeout, qemu::Show::Live)
 }
 
 /// Boots Linux non-interactively and returns both consoles.
-pub fn boot(imgs: &Images, smp: u32, gic: u32, mode: &Mode, extra: &[(PathBuf, &str)], timeout: u64) -> Result<Outcome> {
+pub fn boot(
+    imgs: &Images,
+    smp: u32,
+    gic: u32,
+    mode: &Mode,
+    extra: &[(PathBuf, &str)],
+    timeout: u64,
+) -> Result<Outcome> {
     boot_show(imgs, smp, gic, mode, extra, timeout, qemu::Show::OnFailure)
 }
 
@@ -239,4 +287,3 @@ pub fn interactive(imgs: &Images, smp: u32, gic: u32, extra: &[(PathBuf, &str)])
     drop(tail);
     if status.success() { Ok(()) } else { Err(format!("qemu exited with {status}")) }
 }
-

@@ -6,8 +6,8 @@ mod bench;
 mod debian;
 mod images;
 mod initramfs;
-mod linux;
 mod lint;
+mod linux;
 mod qemu;
 mod setup;
 

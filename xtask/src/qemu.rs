@@ -253,7 +253,14 @@ pub fn run_cli(args: &[String]) -> Result {
         return match guest_cmd {
             None => crate::linux::interactive(&imgs, cfg.smp, cfg.gic, &extra),
             Some(cmd) => {
-                let out = crate::linux::boot_live(&imgs, cfg.smp, cfg.gic, &crate::linux::Mode::Command(cmd), &extra, cfg.timeout_secs.max(120))?;
+                let out = crate::linux::boot_live(
+                    &imgs,
+                    cfg.smp,
+                    cfg.gic,
+                    &crate::linux::Mode::Command(cmd),
+                    &extra,
+                    cfg.timeout_secs.max(120),
+                )?;
                 if out.clean_exit { Ok(()) } else { Err("the guest did not power off cleanly".into()) }
             }
         };
@@ -264,7 +271,11 @@ pub fn run_cli(args: &[String]) -> Result {
         cfg.smp, cfg.gic
     );
     let out = boot(&imgs, &cfg, Show::Live)?;
-    println!("QEMU exited after {:.1} s ({})", out.secs, if out.clean_exit { "powered off" } else { "did not power off" });
+    println!(
+        "QEMU exited after {:.1} s ({})",
+        out.secs,
+        if out.clean_exit { "powered off" } else { "did not power off" }
+    );
     if out.timed_out || !out.clean_exit {
         print_tails(&out);
         return Err("the system did not shut down cleanly".into());

@@ -1,0 +1,410 @@
+//! The GlobalPlatform TEE Client API for Rust, over the Linux TEE subsystem
+//! (`/dev/tee0`). Shaped like the Teaclave TrustZone SDK's `optee-teec`
+//! (`Context`, `Session`, `Operation`, `ParamValue`, `ParamTmpRef`, `Uuid`)
+//! so client code ports with few changes. All kernel access is in `sys`.
+
+pub mod sys;
+
+use std::fs::{File, OpenOptions};
+use std::os::fd::AsRawFd;
+use sys::{IoctlParam, Mapping};
+
+pub use oxtee_abi::tee::Origin;
+pub use oxtee_abi::uuid::Uuid;
+
+/// A GP error: the code and where it came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Error {
+    pub code: u32,
+    pub origin: u32,
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+pub const TEEC_ERROR_GENERIC: u32 = 0xffff_0000;
+pub const TEEC_ERROR_BAD_PARAMETERS: u32 = 0xffff_0006;
+pub const TEEC_ERROR_ITEM_NOT_FOUND: u32 = 0xffff_0008;
+pub const TEEC_ERROR_NOT_SUPPORTED: u32 = 0xffff_000a;
+pub const TEEC_ERROR_OUT_OF_MEMORY: u32 = 0xffff_000c;
+pub const TEEC_ERROR_COMMUNICATION: u32 = 0xffff_000e;
+pub const TEEC_ERROR_SHORT_BUFFER: u32 = 0xffff_0010;
+
+impl Error {
+    pub fn api(code: u32) -> Error {
+        Error { code, origin: Origin::Api as u32 }
+    }
+
+    fn comms() -> Error {
+        Error { code: TEEC_ERROR_COMMUNICATION, origin: Origin::Comms as u32 }
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "{} ({:#010x}) from origin {}", oxtee_abi::tee::TeeResult(self.code), self.code, self.origin)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Login methods (TEEC_LOGIN_*).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum Login {
+    Public = 0,
+    User = 1,
+    Group = 2,
+    Application = 4,
+    UserApplication = 5,
+    GroupApplication = 6,
+}
+
+/// Direction of a memory or value parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dir {
+    In,
+    Out,
+    InOut,
+}
+
+impl Dir {
+    fn attr_offset(self) -> u64 {
+        match self {
+            Dir::In => 0,
+            Dir::Out => 1,
+            Dir::InOut => 2,
+        }
+    }
+    fn is_out(self) -> bool {
+        self != Dir::In
+    }
+    fn is_in(self) -> bool {
+        self != Dir::Out
+    }
+}
+
+/// Shared memory known to the TEE subsystem (allocated or registered).
+pub struct SharedMemory {
+    file: File,
+    id: i32,
+    map: Option<Mapping>,
+    size: usize,
+}
+
+impl SharedMemory {
+    pub fn id(&self) -> i32 {
+        self.id
+    }
+
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    pub fn buffer(&self) -> &[u8] {
+        self.map.as_ref().map(|m| &m.as_slice()[..self.size]).unwrap_or(&[])
+    }
+
+    pub fn buffer_mut(&mut self) -> &mut [u8] {
+        let size = self.size;
+        self.map.as_mut().map(|m| &mut m.as_mut_slice()[..size]).unwrap_or(&mut [])
+    }
+
+    pub fn as_ptr(&self) -> *mut u8 {
+        self.map.as_ref().map(|m| m.as_ptr()).unwrap_or(std::ptr::null_mut())
+    }
+
+    pub fn fd(&self) -> i32 {
+        self.file.as_raw_fd()
+    }
+}
+
+/// One operation parameter.
+pub enum Param<'a> {
+    None,
+    Value {
+        dir: Dir,
+        a: u32,
+        b: u32,
+    },
+    /// A temporary buffer, copied through kernel shared memory.
+    TmpRef {
+        dir: Dir,
+        buf: &'a mut [u8],
+        size: usize,
+    },
+    /// A null temporary memref with a size (size queries).
+    Null {
+        dir: Dir,
+        size: usize,
+    },
+    /// Part of registered/allocated shared memory.
+    Partial {
+        dir: Dir,
+        shm: &'a SharedMemory,
+        offset: usize,
+        size: usize,
+    },
+    /// The whole of a shared memory block.
+    Whole {
+        dir: Dir,
+        shm: &'a SharedMemory,
+        size: usize,
+    },
+}
+
+/// Teaclave-style constructors.
+pub struct ParamValue;
+impl ParamValue {
+    pub fn new<'a>(a: u32, b: u32, dir: Dir) -> Param<'a> {
+        Param::Value { dir, a, b }
+    }
+}
+
+pub struct ParamTmpRef;
+impl ParamTmpRef {
+    pub fn new_input(buf: &mut [u8]) -> Param<'_> {
+        let size = buf.len();
+        Param::TmpRef { dir: Dir::In, buf, size }
+    }
+    pub fn new_output(buf: &mut [u8]) -> Param<'_> {
+        let size = buf.len();
+        Param::TmpRef { dir: Dir::Out, buf, size }
+    }
+    pub fn new_inout(buf: &mut [u8]) -> Param<'_> {
+        let size = buf.len();
+        Param::TmpRef { dir: Dir::InOut, buf, size }
+    }
+}
+
+pub struct ParamNone;
+impl ParamNone {
+    pub fn new<'a>() -> Param<'a> {
+        Param::None
+    }
+}
+
+impl Param<'_> {
+    /// Value a/b after the call (for value parameters).
+    pub fn value(&self) -> Option<(u32, u32)> {
+        match self {
+            Param::Value { a, b, .. } => Some((*a, *b)),
+            _ => None,
+        }
+    }
+
+    /// Memref size after the call (what the TA produced or needs).
+    pub fn size(&self) -> Option<usize> {
+        match self {
+            Param::TmpRef { size, .. }
+            | Param::Null { size, .. }
+            | Param::Partial { size, .. }
+            | Param::Whole { size, .. } => Some(*size),
+            _ => None,
+        }
+    }
+}
+
+/// Up to four parameters for an open or invoke.
+pub struct Operation<'a> {
+    pub params: [Param<'a>; 4],
+    /// Identifies this operation for cancellation.
+    pub cancel_id: u32,
+}
+
+impl<'a> Operation<'a> {
+    pub fn new(cancel_id: u32, p0: Param<'a>, p1: Param<'a>, p2: Param<'a>, p3: Param<'a>) -> Operation<'a> {
+        Operation { params: [p0, p1, p2, p3], cancel_id }
+    }
+
+    pub fn empty() -> Operation<'static> {
+        Operation { params: [Param::None, Param::None, Param::None, Param::None], cancel_id: 0 }
+    }
+
+    pub fn parameters(&self) -> &[Param<'a>; 4] {
+        &self.params
+    }
+}
+
+pub struct Context {
+    dev: File,
+    gen_caps: u32,
+}
+
+/// Temporary buffers of one call, alive until its results are copied back.
+struct Staging {
+    bufs: Vec<Option<SharedMemory>>,
+}
+
+impl Context {
+    /// Opens the first TEE client device (`/dev/tee0`).
+    pub fn new() -> Result<Context> {
+        Self::open("/dev/tee0")
+    }
+
+    pub fn open(path: &str) -> Result<Context> {
+        let dev =
+            OpenOptions::new().read(true).write(true).open(path).map_err(|_| Error::api(TEEC_ERROR_ITEM_NOT_FOUND))?;
+        let mut v = sys::VersionData::default();
+        sys::ioctl(&dev, sys::TEE_IOC_VERSION, &mut v).map_err(|_| Error::comms())?;
+        if v.gen_caps & sys::TEE_GEN_CAP_GP == 0 {
+            return Err(Error::api(TEEC_ERROR_NOT_SUPPORTED));
+        }
+        Ok(Context { dev, gen_caps: v.gen_caps })
+    }
+
+    pub fn gen_caps(&self) -> u32 {
+        self.gen_caps
+    }
+
+    pub fn file(&self) -> &File {
+        &self.dev
+    }
+
+    /// Kernel-allocated shared memory, mapped into this process.
+    pub fn allocate_shared_memory(&self, size: usize) -> Result<SharedMemory> {
+        let mut d = sys::ShmAllocData { size: size as u64, flags: 0, id: 0 };
+        let fd =
+            sys::ioctl(&self.dev, sys::TEE_IOC_SHM_ALLOC, &mut d).map_err(|_| Error::api(TEEC_ERROR_OUT_OF_MEMORY))?;
+        let file = sys::file_from_fd(fd);
+        let map = Mapping::new(fd, size).map_err(|_| Error::api(TEEC_ERROR_OUT_OF_MEMORY))?;
+        Ok(SharedMemory { file, id: d.id, map: Some(map), size })
+    }
+
+    fn to_ioctl(&self, op: &mut Operation, staging: &mut Staging) -> Result<[IoctlParam; 4]> {
+        let mut out = [IoctlParam::default(); 4];
+        for (i, p) in op.params.iter_mut().enumerate() {
+            let memref = |dir: Dir| sys::TEE_IOCTL_PARAM_ATTR_TYPE_MEMREF_INPUT + dir.attr_offset();
+            out[i] = match p {
+                Param::None => IoctlParam::default(),
+                Param::Value { dir, a, b } => IoctlParam {
+                    attr: sys::TEE_IOCTL_PARAM_ATTR_TYPE_VALUE_INPUT + dir.attr_offset(),
+                    a: *a as u64,
+                    b: *b as u64,
+                    c: 0,
+                },
+                Param::TmpRef { dir, buf, size } => {
+                    let mut shm = self.allocate_shared_memory((*size).max(1))?;
+                    if dir.is_in() {
+                        shm.buffer_mut()[..*size].copy_from_slice(&buf[..*size]);
+                    }
+                    let q = IoctlParam { attr: memref(*dir), a: 0, b: *size as u64, c: shm.id() as u64 };
+                    staging.bufs[i] = Some(shm);
+                    q
+                }
+                Param::Null { dir, size } => {
+                    if self.gen_caps & sys::TEE_GEN_CAP_MEMREF_NULL == 0 {
+                        return Err(Error::api(TEEC_ERROR_BAD_PARAMETERS));
+                    }
+                    IoctlParam { attr: memref(*dir), a: 0, b: *size as u64, c: sys::TEE_MEMREF_NULL }
+                }
+                Param::Partial { dir, shm, offset, size } => {
+                    if offset.checked_add(*size).is_none_or(|e| e > shm.size()) {
+                        return Err(Error::api(TEEC_ERROR_BAD_PARAMETERS));
+                    }
+                    IoctlParam { attr: memref(*dir), a: *offset as u64, b: *size as u64, c: shm.id() as u64 }
+                }
+                Param::Whole { dir, shm, size } => {
+                    IoctlParam { attr: memref(*dir), a: 0, b: *size as u64, c: shm.id() as u64 }
+                }
+            };
+        }
+        Ok(out)
+    }
+
+    fn from_ioctl(op: &mut Operation, back: &[IoctlParam; 4], staging: &Staging) {
+        for (i, p) in op.params.iter_mut().enumerate() {
+            let q = back[i];
+            match p {
+                Param::Value { dir, a, b } if dir.is_out() => {
+                    *a = q.a as u32;
+                    *b = q.b as u32;
+                }
+                Param::TmpRef { dir, buf, size } if dir.is_out() => {
+                    let new = q.b as usize;
+                    if let Some(shm) = &staging.bufs[i]
+                        && new <= buf.len()
+                    {
+                        buf[..new].copy_from_slice(&shm.buffer()[..new]);
+                    }
+                    *size = new;
+                }
+                Param::Null { dir, size } | Param::Partial { dir, size, .. } | Param::Whole { dir, size, .. }
+                    if dir.is_out() =>
+                {
+                    *size = q.b as usize;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Opens a session with login method `login`.
+    pub fn open_session_with(&self, uuid: Uuid, login: Login, op: Option<&mut Operation>) -> Result<Session<'_>> {
+        let mut empty = Operation::empty();
+        let op = op.unwrap_or(&mut empty);
+        let mut staging = Staging { bufs: vec![None, None, None, None] };
+        let params = self.to_ioctl(op, &mut staging)?;
+        let head = sys::OpenSessionHead {
+            uuid: uuid.to_octets(),
+            clnt_login: login as u32,
+            cancel_id: op.cancel_id,
+            num_params: 4,
+            ..Default::default()
+        };
+        let mut buf = sys::encode(&head, &params);
+        sys::ioctl_buf(&self.dev, sys::TEE_IOC_OPEN_SESSION, &mut buf).map_err(|_| Error::comms())?;
+        let (head, back): (sys::OpenSessionHead, _) = sys::decode(&buf);
+        Self::from_ioctl(op, &back, &staging);
+        if head.ret != 0 {
+            return Err(Error { code: head.ret, origin: head.ret_origin });
+        }
+        Ok(Session { ctx: self, id: head.session })
+    }
+
+    pub fn open_session(&self, uuid: Uuid) -> Result<Session<'_>> {
+        self.open_session_with(uuid, Login::Public, None)
+    }
+
+    /// Asks the TEE to cancel the operation tagged `cancel_id` on `session`.
+    pub fn request_cancellation(&self, session: u32, cancel_id: u32) -> Result<()> {
+        let mut arg = [cancel_id, session];
+        sys::ioctl(&self.dev, sys::TEE_IOC_CANCEL, &mut arg).map(|_| ()).map_err(|_| Error::comms())
+    }
+
+    pub fn invoke_raw(&self, session: u32, cmd: u32, op: &mut Operation) -> Result<()> {
+        let mut staging = Staging { bufs: vec![None, None, None, None] };
+        let params = self.to_ioctl(op, &mut staging)?;
+        let head = sys::InvokeHead { func: cmd, session, cancel_id: op.cancel_id, num_params: 4, ..Default::default() };
+        let mut buf = sys::encode(&head, &params);
+        sys::ioctl_buf(&self.dev, sys::TEE_IOC_INVOKE, &mut buf).map_err(|_| Error::comms())?;
+        let (head, back): (sys::InvokeHead, _) = sys::decode(&buf);
+        Self::from_ioctl(op, &back, &staging);
+        if head.ret != 0 { Err(Error { code: head.ret, origin: head.ret_origin }) } else { Ok(()) }
+    }
+
+    pub fn close_raw(&self, session: u32) {
+        let mut arg = session;
+        let _ = sys::ioctl(&self.dev, sys::TEE_IOC_CLOSE_SESSION, &mut arg);
+    }
+}
+
+pub struct Session<'ctx> {
+    ctx: &'ctx Context,
+    id: u32,
+}
+
+impl Session<'_> {
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    pub fn invoke_command(&mut self, cmd: u32, op: &mut Operation) -> Result<()> {
+        self.ctx.invoke_raw(self.id, cmd, op)
+    }
+}
+
+impl Drop for Session<'_> {
+    fn drop(&mut self) {
+        self.ctx.close_raw(self.id);
+    }
+}

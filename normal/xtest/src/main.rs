@@ -1,0 +1,267 @@
+//! oxtee-xtest: the regression suite run inside the Linux guest, through
+//! the kernel's TEE driver, against the test and device PTAs. Prints one
+//! line per failure and ends with `xtest: N passed, M failed`.
+#![forbid(unsafe_code)]
+
+use oxtee_abi::test_pta as t;
+use oxtee_abi::uuid;
+use oxtee_teec::{
+    Context, Dir, Error, Login, Operation, Param, ParamNone, ParamTmpRef, ParamValue, TEEC_ERROR_BAD_PARAMETERS,
+    TEEC_ERROR_ITEM_NOT_FOUND, TEEC_ERROR_NOT_SUPPORTED, TEEC_ERROR_SHORT_BUFFER,
+};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+static PASSED: AtomicU32 = AtomicU32::new(0);
+static FAILED: AtomicU32 = AtomicU32::new(0);
+
+fn check(ok: bool, name: &str, detail: std::fmt::Arguments) {
+    if ok {
+        PASSED.fetch_add(1, Ordering::Relaxed);
+    } else {
+        FAILED.fetch_add(1, Ordering::Relaxed);
+        println!("FAIL {name}: {detail}");
+    }
+}
+
+fn eq<T: PartialEq + std::fmt::Debug>(name: &str, got: T, want: T) {
+    let ok = got == want;
+    check(ok, name, format_args!("got {got:x?}, want {want:x?}"));
+}
+
+const TEE_ERROR_CANCEL: u32 = 0xffff_0002;
+const ORIGIN_TEE: u32 = 3;
+const ORIGIN_TA: u32 = 4;
+
+fn pattern(i: usize) -> u8 {
+    (i as u8).wrapping_mul(7).wrapping_add(3)
+}
+
+fn op<'a>(p0: Param<'a>, p1: Param<'a>) -> Operation<'a> {
+    Operation::new(0, p0, p1, ParamNone::new(), ParamNone::new())
+}
+
+fn values(ctx: &mut Context) {
+    let mut s = ctx.open_session(t::UUID).expect("open");
+    let mut o = op(ParamValue::new(41, 5, Dir::InOut), ParamValue::new(0, 0, Dir::Out));
+    eq("VALUES", s.invoke_command(t::CMD_VALUES, &mut o), Ok(()));
+    eq("VALUES inout", o.params[0].value(), Some((42, 10)));
+    eq("VALUES out", o.params[1].value(), Some((41 ^ 5, 0xc0ffee)));
+    eq("NOOP", s.invoke_command(t::CMD_NOOP, &mut Operation::empty()), Ok(()));
+}
+
+fn memrefs(ctx: &mut Context) {
+    let shm = ctx.allocate_shared_memory(8192).expect("alloc shm");
+    let mut s = ctx.open_session(t::UUID).expect("open");
+    let data: Vec<u8> = (0..1000u32).map(|i| (i * 13) as u8).collect();
+    let sum: u64 = data.iter().map(|b| *b as u64).sum();
+    // Temporary memrefs, each direction.
+    let mut buf = data.clone();
+    let mut o = op(ParamTmpRef::new_input(&mut buf), ParamValue::new(0, 0, Dir::Out));
+    eq("tmpref in", s.invoke_command(t::CMD_MEMREF, &mut o), Ok(()));
+    eq("tmpref in sum", o.params[1].value(), Some((sum as u32, 1000)));
+    let mut buf = data.clone();
+    let mut o = op(ParamTmpRef::new_inout(&mut buf), ParamValue::new(0, 0, Dir::Out));
+    eq("tmpref inout", s.invoke_command(t::CMD_MEMREF, &mut o), Ok(()));
+    drop(o);
+    check(buf.iter().zip(&data).all(|(b, d)| *b == d ^ 0x5a), "tmpref inout bytes", format_args!("wrong"));
+    let mut buf = vec![0u8; 777];
+    let mut o = op(ParamTmpRef::new_output(&mut buf), ParamValue::new(0, 0, Dir::Out));
+    eq("tmpref out", s.invoke_command(t::CMD_MEMREF, &mut o), Ok(()));
+    drop(o);
+    check(buf.iter().enumerate().all(|(i, b)| *b == pattern(i)), "tmpref out bytes", format_args!("wrong"));
+    // Zero-size temporary memref.
+    let mut empty = [0u8; 0];
+    let mut o = op(ParamTmpRef::new_input(&mut empty), ParamValue::new(9, 9, Dir::Out));
+    eq("zero-size tmpref", s.invoke_command(t::CMD_MEMREF, &mut o), Ok(()));
+    eq("zero-size result", o.params[1].value(), Some((0, 0)));
+    // Shared memory: whole and partial (with an offset).
+    let mut o = op(Param::Whole { dir: Dir::Out, shm: &shm, size: 8192 }, ParamValue::new(0, 0, Dir::Out));
+    eq("whole shm out", s.invoke_command(t::CMD_MEMREF, &mut o), Ok(()));
+    check(shm.buffer().iter().enumerate().all(|(i, b)| *b == pattern(i)), "whole shm bytes", format_args!("wrong"));
+    let mut o = op(Param::Partial { dir: Dir::In, shm: &shm, offset: 100, size: 50 }, ParamValue::new(0, 0, Dir::Out));
+    eq("partial shm in", s.invoke_command(t::CMD_MEMREF, &mut o), Ok(()));
+    let want: u64 = (100..150).map(|i| pattern(i) as u64).sum();
+    eq("partial shm sum", o.params[1].value(), Some((want as u32, 50)));
+    // Short buffer: the needed size comes back, then an exact fit works.
+    let mut small = vec![0u8; 10];
+    let mut o = op(ParamTmpRef::new_output(&mut small), ParamValue::new(64, 0, Dir::In));
+    let r = s.invoke_command(t::CMD_SHORT_BUFFER, &mut o);
+    eq("short buffer", r.map_err(|e| e.code), Err(TEEC_ERROR_SHORT_BUFFER));
+    eq("short buffer size", o.params[0].size(), Some(64));
+    let mut o = op(Param::Null { dir: Dir::Out, size: 0 }, ParamValue::new(48, 0, Dir::In));
+    let r = s.invoke_command(t::CMD_SHORT_BUFFER, &mut o);
+    eq("null memref size query", (r.map_err(|e| e.code), o.params[0].size()), (Err(TEEC_ERROR_SHORT_BUFFER), Some(48)));
+    let mut exact = vec![0u8; 64];
+    let mut o = op(ParamTmpRef::new_output(&mut exact), ParamValue::new(64, 0, Dir::In));
+    eq("exact buffer", s.invoke_command(t::CMD_SHORT_BUFFER, &mut o), Ok(()));
+}
+
+fn rpc_and_errors(ctx: &mut Context) {
+    let mut s = ctx.open_session(t::UUID).expect("open");
+    let mut o = op(ParamValue::new(0, 0, Dir::Out), ParamNone::new());
+    eq("RPC (time, kernel shm)", s.invoke_command(t::CMD_RPC, &mut o), Ok(()));
+    let (secs, ns) = o.params[0].value().unwrap_or((0, u32::MAX));
+    check(secs > 0 && ns < 1_000_000_000, "RPC time", format_args!("{secs}.{ns}"));
+    let r = s.invoke_command(t::CMD_VALUES, &mut op(ParamValue::new(1, 1, Dir::In), ParamNone::new()));
+    eq("bad param types", r, Err(Error { code: TEEC_ERROR_BAD_PARAMETERS, origin: ORIGIN_TA }));
+    let r = s.invoke_command(999, &mut Operation::empty());
+    eq("unknown command", r.map_err(|e| e.code), Err(TEEC_ERROR_NOT_SUPPORTED));
+    drop(s);
+    let r = ctx.open_session(oxtee_abi::uuid::Uuid::NIL).map(|s| s.id());
+    eq("unknown UUID", r, Err(Error { code: TEEC_ERROR_ITEM_NOT_FOUND, origin: ORIGIN_TEE }));
+    // Open-session parameters travel, with a non-public login too.
+    let mut o = op(ParamValue::new(7, 0, Dir::InOut), ParamNone::new());
+    let r = ctx.open_session_with(t::UUID, Login::User, Some(&mut o)).map(|s| s.id() != 0);
+    eq("open with params and login", r, Ok(true));
+    eq("open param back", o.params[0].value(), Some((8, 0)));
+    // The device-enumeration PTA the driver used at probe: no devices.
+    let mut d = ctx.open_session(uuid::PTA_DEVICE_ENUM).expect("open device PTA");
+    let mut o = op(Param::Null { dir: Dir::Out, size: 0 }, ParamNone::new());
+    eq("GET_DEVICES", d.invoke_command(0, &mut o), Ok(()));
+    eq("GET_DEVICES size", o.params[0].size(), Some(0));
+}
+
+fn many_sessions(ctx: &mut Context) {
+    let before = stats(ctx);
+    let ids: Vec<u32> = (0..64)
+        .filter_map(|_| {
+            let s = ctx.open_session(t::UUID).ok()?;
+            let id = s.id();
+            std::mem::forget(s);
+            Some(id)
+        })
+        .collect();
+    eq("64 sessions open", ids.len(), 64);
+    let mut sorted = ids.clone();
+    sorted.sort();
+    sorted.dedup();
+    eq("session ids distinct", sorted.len(), 64);
+    for id in ids {
+        ctx.close_raw(id);
+    }
+    let after = stats(ctx);
+    eq("sessions back to start", after.1, before.1);
+}
+
+/// (heap bytes, open sessions).
+fn stats(ctx: &mut Context) -> (u32, u32) {
+    let mut s = ctx.open_session(t::UUID).expect("open");
+    let mut o = op(ParamValue::new(0, 0, Dir::Out), ParamValue::new(0, 0, Dir::Out));
+    let _ = s.invoke_command(t::CMD_STATS, &mut o);
+    (o.params[0].value().unwrap_or_default().0, o.params[1].value().unwrap_or_default().1.saturating_sub(1))
+}
+
+fn concurrent(threads: usize, invokes: usize) {
+    let errors = Arc::new(AtomicU32::new(0));
+    let handles: Vec<_> = (0..threads)
+        .map(|i| {
+            let errors = errors.clone();
+            std::thread::spawn(move || {
+                let ctx = Context::new().expect("context");
+                let mut s = ctx.open_session(t::UUID).expect("open");
+                for j in 0..invokes {
+                    let mut o = op(ParamValue::new(i as u32, j as u32, Dir::InOut), ParamValue::new(0, 0, Dir::Out));
+                    let ok = s.invoke_command(t::CMD_VALUES, &mut o).is_ok()
+                        && o.params[0].value() == Some((i as u32 + 1, 2 * j as u32));
+                    if !ok {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                let mut o = op(ParamValue::new(2, 0, Dir::In), ParamValue::new(0, 0, Dir::Out));
+                if s.invoke_command(t::CMD_MUTEX, &mut o).is_err() || o.params[1].value().map(|v| v.0) != Some(0) {
+                    errors.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        let _ = h.join();
+    }
+    eq(&format!("{threads} threads x {invokes} invokes"), errors.load(Ordering::Relaxed), 0);
+}
+
+/// More callers than trusted threads: each sleeps in the secure world;
+/// the driver waits for a free thread and all complete.
+fn thread_limit(callers: usize) {
+    let t0 = Instant::now();
+    let handles: Vec<_> = (0..callers)
+        .map(|_| {
+            std::thread::spawn(|| {
+                let ctx = Context::new().expect("context");
+                let mut s = ctx.open_session(t::UUID).expect("open");
+                let mut o = op(ParamValue::new(300, 0, Dir::In), ParamNone::new());
+                s.invoke_command(t::CMD_SLEEP, &mut o).is_ok()
+            })
+        })
+        .collect();
+    let ok = handles.into_iter().filter_map(|h| h.join().ok()).filter(|ok| *ok).count();
+    eq(&format!("{callers} concurrent sleepers complete"), ok, callers);
+    check(t0.elapsed() < Duration::from_secs(60), "sleepers finish in time", format_args!("{:?}", t0.elapsed()));
+}
+
+/// A long secure spin is cancelled from another thread of the same client.
+fn cancellation() {
+    let ctx = Arc::new(Context::new().expect("context"));
+    let session = {
+        let s = ctx.open_session(t::UUID).expect("open");
+        let id = s.id();
+        std::mem::forget(s);
+        id
+    };
+    let cancel_id = 4242;
+    let worker = std::thread::spawn({
+        let ctx = ctx.clone();
+        move || {
+            let p = |a| ParamValue::new(a, 0, Dir::In);
+            let mut o = Operation::new(
+                cancel_id,
+                p(20_000),
+                ParamValue::new(0, 0, Dir::Out),
+                ParamNone::new(),
+                ParamNone::new(),
+            );
+            let t0 = Instant::now();
+            let r = ctx.invoke_raw(session, t::CMD_SPIN, &mut o);
+            (r.map_err(|e| e.code), t0.elapsed())
+        }
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    eq("request cancellation", ctx.request_cancellation(session, cancel_id), Ok(()));
+    let (r, took) = worker.join().unwrap_or((Ok(()), Duration::from_secs(99)));
+    eq("cancelled call", r, Err(TEE_ERROR_CANCEL));
+    check(took < Duration::from_secs(10), "cancellation is prompt", format_args!("{took:?}"));
+    ctx.close_raw(session);
+}
+
+fn main() {
+    let t0 = Instant::now();
+    let mut ctx = match Context::new() {
+        Ok(c) => c,
+        Err(e) => {
+            println!("FAIL open /dev/tee0: {e}");
+            println!("xtest: 0 passed, 1 failed");
+            std::process::exit(1);
+        }
+    };
+    check(
+        ctx.gen_caps() & oxtee_teec::sys::TEE_GEN_CAP_MEMREF_NULL != 0,
+        "MEMREF_NULL capability",
+        format_args!("absent"),
+    );
+    let heap0 = stats(&mut ctx);
+    values(&mut ctx);
+    memrefs(&mut ctx);
+    rpc_and_errors(&mut ctx);
+    many_sessions(&mut ctx);
+    concurrent(8, 100);
+    thread_limit(24);
+    cancellation();
+    let heap1 = stats(&mut ctx);
+    eq("open sessions back to start", heap1.1, heap0.1);
+    println!("xtest: {:.1} s", t0.elapsed().as_secs_f64());
+    let (p, f) = (PASSED.load(Ordering::Relaxed), FAILED.load(Ordering::Relaxed));
+    println!("xtest: {p} passed, {f} failed");
+    std::process::exit(if f == 0 { 0 } else { 1 });
+}
