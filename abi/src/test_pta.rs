@@ -36,3 +36,7 @@ pub const CMD_STATS: u32 = 7;
 pub const CMD_MUTEX: u32 = 8;
 /// p0 value out -> (CPU before an RPC, CPU after it, 0).
 pub const CMD_RESUME_CPU: u32 = 9;
+/// p0 value in (a = bytes): a file round trip through tee-supplicant:
+/// application shared memory (SHM_ALLOC), then FS create, write, close,
+/// open, read, close, remove. p1 value out -> (bytes verified, 0).
+pub const CMD_SUPP_FS: u32 = 10;

@@ -1,13 +1,42 @@
-# Run by the guest's /init in test mode (see linux.rs).
+# Run by the guest's /init in test mode (see linux.rs): the suite with both
+# client stacks, then a supplicant restart under load.
 echo "oxtee-test: driver messages:"
 dmesg | grep -i optee | sed 's/^/  dmesg: /'
-if dmesg | grep -i optee | grep -q -i -E "error|fail|unable|invalid"; then
+if dmesg | grep -i optee | grep -q -i -E "error|fail|unable|invalid|timeout"; then
     echo "oxtee-test: FAIL optee errors in dmesg"
 fi
+if dmesg | grep -q "optee: revision"; then echo "oxtee-test: driver revision line present"; else echo "oxtee-test: FAIL no revision line"; fi
 [ -e /dev/tee0 ] && [ -e /dev/teepriv0 ] || echo "oxtee-test: FAIL /dev/tee0 or /dev/teepriv0 missing"
 
-echo "oxtee-test: run A: Debian tee-supplicant"
+cclient() {
+    if [ -x /usr/bin/oxtee-cclient ]; then "$@" /usr/bin/oxtee-cclient; else echo "cclient: not built"; fi
+}
+
+echo "oxtee-test: run A: Debian tee-supplicant, Debian libteec.so.1"
 tee-supplicant -d
+sleep 0.2
 oxtee-xtest 2>&1 | sed 's/^xtest:/run-A xtest:/'
+cclient env 2>&1 | sed 's/^cclient:/run-A cclient:/'
 killall tee-supplicant 2>/dev/null
+sleep 0.3
+
+echo "oxtee-test: run B: oxtee-supplicant, oxtee libteec.so.1"
+oxtee-supplicant -d -f /var/lib/tee
+sleep 0.2
+oxtee-xtest 2>&1 | sed 's/^xtest:/run-B xtest:/'
+cclient env LD_LIBRARY_PATH=/usr/lib/oxtee 2>&1 | sed 's/^cclient:/run-B cclient:/'
+
+echo "oxtee-test: supplicant killed and restarted under load"
+oxtee-xtest supp-stress 4 > /tmp/stress.log 2>&1 &
+sleep 1.5
+killall -9 oxtee-supplicant
+sleep 0.5
+oxtee-supplicant -d -f /var/lib/tee
+wait
+sed 's/^/  /' /tmp/stress.log
+if grep -q "serving afterwards: true" /tmp/stress.log; then
+    oxtee-xtest 2>&1 | sed 's/^xtest:/restart xtest:/'
+else
+    echo "oxtee-test: FAIL OS not serving after a supplicant restart"
+fi
 echo "oxtee-test: done"

@@ -23,10 +23,23 @@ const CRATES: &[(&str, Policy)] = &[
     ("secure/monitor", Policy::Confined(&["src/arch"])),
     ("secure/os", Policy::Confined(&["src/arch"])),
     ("normal/harness", Policy::Confined(&["src/arch.rs"])),
+    ("normal/teec", Policy::Confined(&["src/sys.rs"])),
+    ("normal/xtest", Policy::Forbid),
+    ("normal/supplicant", Policy::Forbid),
+    ("normal/libteec", Policy::Confined(&["src/capi.rs", "src/sys.rs"])),
     ("xtask", Policy::Forbid),
 ];
 
-const HOST_CRATES: &[&str] = &["oxtee-abi", "oxtee-platform", "oxtee-core", "oxtee-seclog", "xtask"];
+const HOST_CRATES: &[&str] = &[
+    "oxtee-abi",
+    "oxtee-platform",
+    "oxtee-core",
+    "oxtee-seclog",
+    "oxtee-teec",
+    "oxtee-xtest",
+    "oxtee-supplicant",
+    "xtask",
+];
 
 pub fn run() -> Result {
     run_cmd(cargo().args(["fmt", "--all", "--", "--check"]))

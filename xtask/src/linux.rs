@@ -115,10 +115,13 @@ poweroff -f
 
 fn mode_script(mode: &Mode) -> String {
     match mode {
-        Mode::Shell => {
-            "tee-supplicant -d\necho 'oxtee: tee-supplicant running; try: oxtee-xtest'\nsetsid cttyhack sh\n".into()
-        }
-        Mode::Command(c) => format!("tee-supplicant -d\n{c}\necho \"oxtee-init: command exited $?\"\n"),
+        Mode::Shell => concat!(
+            "oxtee-supplicant -d\n",
+            "echo 'oxtee: oxtee-supplicant is serving; try: oxtee-xtest (Rust client) or oxtee-cclient (C client)'\n",
+            "setsid cttyhack sh\n"
+        )
+        .into(),
+        Mode::Command(c) => format!("oxtee-supplicant -d\n{c}\necho \"oxtee-init: command exited $?\"\n"),
         Mode::Test => include_str!("guest_test.sh").into(),
     }
 }
@@ -199,8 +202,12 @@ pub fn loader_args(g: &Guest) -> Vec<String> {
 
 pub const MUSL_TARGET: &str = "aarch64-unknown-linux-musl";
 
+pub const GNU_TARGET: &str = "aarch64-unknown-linux-gnu";
+
 /// Our normal-world binaries for the guest (host path, guest path): static
-/// musl executables linked with rust-lld.
+/// musl executables linked with rust-lld; our libteec.so.1 and .so.2
+/// (glibc, linked by the aarch64 gcc); and the C client, built against
+/// Debian's optee-client-dev header and Debian's libteec.
 pub fn guest_binaries() -> Result<Vec<(PathBuf, &'static str)>> {
     crate::run_cmd(crate::cargo().env("CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER", "rust-lld").args([
         "build",
@@ -208,11 +215,42 @@ pub fn guest_binaries() -> Result<Vec<(PathBuf, &'static str)>> {
         "--release",
         "-p",
         "oxtee-xtest",
+        "-p",
+        "oxtee-supplicant",
         "--target",
         MUSL_TARGET,
     ]))?;
-    let dir = root().join("target").join(MUSL_TARGET).join("release");
-    Ok(vec![(dir.join("oxtee-xtest"), "/usr/bin/oxtee-xtest")])
+    let musl = root().join("target").join(MUSL_TARGET).join("release");
+    let mut out = vec![
+        (musl.join("oxtee-xtest"), "/usr/bin/oxtee-xtest"),
+        (musl.join("oxtee-supplicant"), "/usr/sbin/oxtee-supplicant"),
+    ];
+    for (abi, features, guest) in [(1, None, "/usr/lib/oxtee/libteec.so.1"), (2, Some("abi2"), "/usr/lib/oxtee/libteec.so.2")] {
+        let dir = root().join(format!("target/libteec{abi}"));
+        let mut cmd = crate::cargo();
+        cmd.env("CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER", "aarch64-linux-gnu-gcc")
+            .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
+            .env("CARGO_PROFILE_RELEASE_STRIP", "debuginfo")
+            .args(["build", "--quiet", "--release", "-p", "oxtee-libteec", "--target", GNU_TARGET, "--target-dir"])
+            .arg(&dir);
+        if let Some(f) = features {
+            cmd.args(["--features", f]);
+        }
+        crate::run_cmd(&mut cmd)?;
+        out.push((dir.join(GNU_TARGET).join("release/libteec.so"), guest));
+    }
+    let deb = debian::fetch()?;
+    let client = root().join("target/linux/oxtee-cclient");
+    std::fs::create_dir_all(client.parent().unwrap()).map_err(|e| e.to_string())?;
+    crate::run_cmd(
+        Command::new("sh")
+            .arg(root().join("normal/cclient/build.sh"))
+            .arg(&client)
+            .arg(deb.root.join("usr/include"))
+            .arg(deb.root.join("usr/lib/aarch64-linux-gnu")),
+    )?;
+    out.push((client, "/usr/bin/oxtee-cclient"));
+    Ok(out)
 }
 
 /// As `boot`, showing both consoles live.
@@ -286,4 +324,48 @@ pub fn interactive(imgs: &Images, smp: u32, gic: u32, extra: &[(PathBuf, &str)])
     let status = c.stdin(Stdio::inherit()).stdout(Stdio::inherit()).status().map_err(|e| e.to_string())?;
     drop(tail);
     if status.success() { Ok(()) } else { Err(format!("qemu exited with {status}")) }
+}
+
+/// Sums the guest's tally lines (`<label> xtest: N passed, M failed`, the
+/// C client's, and one failure per `oxtee-test: FAIL` line). Every expected
+/// tally must be present: a missing one counts as a failure.
+pub fn tally(log: &str) -> (u64, u64) {
+    let (mut p, mut f) = (0, 0);
+    let mut seen = Vec::new();
+    for line in log.lines() {
+        let line = line.trim();
+        if line.starts_with("oxtee-test: FAIL") {
+            f += 1;
+        }
+        if let Some((label, rest)) = line.split_once(": ")
+            && let Some((np, rest)) = rest.split_once(" passed, ")
+            && let Some(nf) = rest.strip_suffix(" failed")
+            && let (Ok(np), Ok(nf)) = (np.parse::<u64>(), nf.parse::<u64>())
+        {
+            p += np;
+            f += nf;
+            seen.push(label.to_string());
+        }
+    }
+    for want in ["run-A xtest", "run-B xtest", "restart xtest"] {
+        if !seen.iter().any(|s| s == want) {
+            f += 1;
+        }
+    }
+    (p, f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tally;
+
+    #[test]
+    fn tally_counts_suites_and_missing_ones() {
+        let log = "run-A xtest: 10 passed, 0 failed\nrun-B xtest: 9 passed, 1 failed\noxtee-test: FAIL x\n";
+        // restart xtest missing: one more failure.
+        assert_eq!(tally(log), (19, 3));
+        let full =
+            "run-A xtest: 1 passed, 0 failed\nrun-B xtest: 1 passed, 0 failed\nrestart xtest: 1 passed, 0 failed\n";
+        assert_eq!(tally(full), (3, 0));
+    }
 }

@@ -288,6 +288,16 @@ pub fn run_cli(args: &[String]) -> Result {
     Ok(())
 }
 
+/// Streams a growing log file to stderr with a prefix, forever (for a
+/// detached thread next to an interactive QEMU).
+pub fn follow(path: &Path, prefix: &'static str) {
+    let mut t = Tail { path: path.to_path_buf(), pos: 0, prefix, partial: String::new() };
+    loop {
+        t.pump(&mut std::io::stderr().lock());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,15 +308,5 @@ mod tests {
         assert_eq!(harness_tally("harness: 1 passed, 2 failed\r\n"), Some((1, 2)));
         assert_eq!(harness_tally("harness: lots passed, 0 failed"), None);
         assert_eq!(harness_tally(""), None);
-    }
-}
-
-/// Streams a growing log file to stderr with a prefix, forever (for a
-/// detached thread next to an interactive QEMU).
-pub fn follow(path: &Path, prefix: &'static str) {
-    let mut t = Tail { path: path.to_path_buf(), pos: 0, prefix, partial: String::new() };
-    loop {
-        t.pump(&mut std::io::stderr().lock());
-        std::thread::sleep(Duration::from_millis(50));
     }
 }

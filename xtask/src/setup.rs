@@ -31,7 +31,14 @@ pub fn ensure(verbose: bool) -> Result {
     // rust-toolchain.toml names the targets; rustup installs them on first use,
     // but an older rustup may not, so ask for them explicitly.
     let _ = Command::new("rustup")
-        .args(["target", "add", "aarch64-unknown-none", "aarch64-unknown-none-softfloat"])
+        .args([
+            "target",
+            "add",
+            "aarch64-unknown-none",
+            "aarch64-unknown-none-softfloat",
+            "aarch64-unknown-linux-musl",
+            "aarch64-unknown-linux-gnu",
+        ])
         .current_dir(crate::root())
         .output();
     if verbose {

@@ -3,7 +3,7 @@
 //! memory id), so the Rust objects owning the kernel resources live in
 //! these tables, keyed by those integers.
 
-use oxtee_teec::{sys, Context, SharedMemory};
+use oxtee_teec::{Context, SharedMemory, sys};
 use std::collections::BTreeMap;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};

@@ -61,8 +61,8 @@ pub struct TeecSharedMemory {
     pub buffer: *mut c_void,
     pub size: usize,
     pub flags: u32,
-    /// Alignment padding before the `imp` sub-struct.
-    pub _pad: u32,
+    /// Alignment padding before the `imp` sub-struct (never read).
+    pub _pad: core::mem::MaybeUninit<u32>,
     /// `imp.id`.
     pub id: c_int,
     /// `imp.alloced_size`.

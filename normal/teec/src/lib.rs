@@ -154,6 +154,8 @@ pub enum Param<'a> {
 
 /// Teaclave-style constructors.
 pub struct ParamValue;
+// Teaclave's names, building our one parameter type.
+#[allow(clippy::new_ret_no_self)]
 impl ParamValue {
     pub fn new<'a>(a: u32, b: u32, dir: Dir) -> Param<'a> {
         Param::Value { dir, a, b }
@@ -161,6 +163,8 @@ impl ParamValue {
 }
 
 pub struct ParamTmpRef;
+// Teaclave's names, building our one parameter type.
+#[allow(clippy::new_ret_no_self)]
 impl ParamTmpRef {
     pub fn new_input(buf: &mut [u8]) -> Param<'_> {
         let size = buf.len();
@@ -177,6 +181,8 @@ impl ParamTmpRef {
 }
 
 pub struct ParamNone;
+// Teaclave's names, building our one parameter type.
+#[allow(clippy::new_ret_no_self)]
 impl ParamNone {
     pub fn new<'a>() -> Param<'a> {
         Param::None

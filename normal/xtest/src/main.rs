@@ -62,14 +62,16 @@ fn memrefs(ctx: &mut Context) {
     eq("tmpref in", s.invoke_command(t::CMD_MEMREF, &mut o), Ok(()));
     eq("tmpref in sum", o.params[1].value(), Some((sum as u32, 1000)));
     let mut buf = data.clone();
-    let mut o = op(ParamTmpRef::new_inout(&mut buf), ParamValue::new(0, 0, Dir::Out));
-    eq("tmpref inout", s.invoke_command(t::CMD_MEMREF, &mut o), Ok(()));
-    drop(o);
+    {
+        let mut o = op(ParamTmpRef::new_inout(&mut buf), ParamValue::new(0, 0, Dir::Out));
+        eq("tmpref inout", s.invoke_command(t::CMD_MEMREF, &mut o), Ok(()));
+    }
     check(buf.iter().zip(&data).all(|(b, d)| *b == d ^ 0x5a), "tmpref inout bytes", format_args!("wrong"));
     let mut buf = vec![0u8; 777];
-    let mut o = op(ParamTmpRef::new_output(&mut buf), ParamValue::new(0, 0, Dir::Out));
-    eq("tmpref out", s.invoke_command(t::CMD_MEMREF, &mut o), Ok(()));
-    drop(o);
+    {
+        let mut o = op(ParamTmpRef::new_output(&mut buf), ParamValue::new(0, 0, Dir::Out));
+        eq("tmpref out", s.invoke_command(t::CMD_MEMREF, &mut o), Ok(()));
+    }
     check(buf.iter().enumerate().all(|(i, b)| *b == pattern(i)), "tmpref out bytes", format_args!("wrong"));
     // Zero-size temporary memref.
     let mut empty = [0u8; 0];
@@ -235,7 +237,42 @@ fn cancellation() {
     ctx.close_raw(session);
 }
 
+/// A file round trip through tee-supplicant (application shared memory
+/// and the REE file system).
+fn supplicant_fs(ctx: &mut Context) {
+    let mut s = ctx.open_session(t::UUID).expect("open");
+    for len in [1u32, 4096, 100_000] {
+        let mut o = op(ParamValue::new(len, 0, Dir::In), ParamValue::new(0, 0, Dir::Out));
+        let r = s.invoke_command(t::CMD_SUPP_FS, &mut o);
+        eq(&format!("supplicant file round trip ({len} bytes)"), (r, o.params[1].value()), (Ok(()), Some((len, 0))));
+    }
+}
+
+/// Hammers supplicant-backed calls for `secs`; the supplicant may be killed
+/// and restarted meanwhile: calls fail or succeed, nothing hangs.
+fn supp_stress(secs: u64) {
+    let ctx = Context::new().expect("context");
+    let mut s = ctx.open_session(t::UUID).expect("open");
+    let (mut ok, mut err) = (0, 0);
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_secs(secs) {
+        let mut o = op(ParamValue::new(2048, 0, Dir::In), ParamValue::new(0, 0, Dir::Out));
+        match s.invoke_command(t::CMD_SUPP_FS, &mut o) {
+            Ok(()) => ok += 1,
+            Err(_) => err += 1,
+        }
+    }
+    let mut o = op(ParamValue::new(1, 2, Dir::InOut), ParamValue::new(0, 0, Dir::Out));
+    let alive = s.invoke_command(t::CMD_VALUES, &mut o).is_ok();
+    println!("supp-stress: {ok} ok, {err} failed, OS serving afterwards: {alive}");
+    std::process::exit(if alive { 0 } else { 1 });
+}
+
 fn main() {
+    if let Some(secs) = std::env::args().nth(1).filter(|a| a == "supp-stress").and(std::env::args().nth(2)) {
+        supp_stress(secs.parse().unwrap_or(3));
+    }
+    let with_supplicant = !std::env::args().any(|a| a == "--no-supplicant");
     let t0 = Instant::now();
     let mut ctx = match Context::new() {
         Ok(c) => c,
@@ -255,6 +292,9 @@ fn main() {
     memrefs(&mut ctx);
     rpc_and_errors(&mut ctx);
     many_sessions(&mut ctx);
+    if with_supplicant {
+        supplicant_fs(&mut ctx);
+    }
     concurrent(8, 100);
     thread_limit(24);
     cancellation();

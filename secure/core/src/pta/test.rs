@@ -3,7 +3,7 @@
 //! suites. Command numbers and semantics: `oxtee_abi::test_pta`.
 
 use super::{Ctx, Kind, Pta, PtaParam, expect};
-use crate::msg::Dir;
+use crate::msg::{Dir, Param};
 use crate::sync::SleepMutex;
 use alloc::vec;
 use core::sync::atomic::{AtomicU32, Ordering};
@@ -198,6 +198,52 @@ impl TestPta {
     }
 }
 
+impl TestPta {
+    fn supp_fs(&self, ctx: &mut Ctx, params: &mut [PtaParam]) -> Result<(), TeeResult> {
+        expect(params, &[Kind::ValueIn, Kind::ValueOut])?;
+        let len = value_in(&params[0]).clamp(1, 1 << 20);
+        let name = b"oxtee-supplicant-test\0";
+        const DATA: u64 = 256;
+        let (buf, cookie) = ctx.rpc.shm_alloc(rpc::SHM_TYPE_APPL, DATA + len)?;
+        let result = (|| -> Result<u64, TeeResult> {
+            let rm = |dir, offs, size| Param::Rmem { dir, offs, size, shm_ref: cookie };
+            let v = |a: u32, b: u64, c: u64| Param::Value { dir: Dir::In, a: a as u64, b, c };
+            let out = || Param::Value { dir: Dir::Out, a: 0, b: 0, c: 0 };
+            let bad = |_| TeeResult::ERROR_COMMUNICATION;
+            buf.write(ctx.mem(), 0, name).map_err(bad)?;
+            let data: alloc::vec::Vec<u8> = (0..len).map(pattern).collect();
+            buf.write(ctx.mem(), DATA, &data).map_err(bad)?;
+            let fd_of = |p: &[Param]| match p.get(2) {
+                Some(Param::Value { a, .. }) => Ok(*a),
+                _ => Err(TeeResult::ERROR_COMMUNICATION),
+            };
+            let name_ref = rm(Dir::In, 0, name.len() as u64);
+            let p = ctx.rpc.cmd(rpc::CMD_FS, vec![v(rpc::FS_CREATE, 0, 0), name_ref, out()])?;
+            let fd = fd_of(&p)?;
+            ctx.rpc.cmd(rpc::CMD_FS, vec![v(rpc::FS_WRITE, fd, 0), rm(Dir::In, DATA, len)])?;
+            ctx.rpc.cmd(rpc::CMD_FS, vec![v(rpc::FS_CLOSE, fd, 0)])?;
+            buf.write(ctx.mem(), DATA, &vec![0u8; len as usize]).map_err(bad)?;
+            let p = ctx.rpc.cmd(rpc::CMD_FS, vec![v(rpc::FS_OPEN, 0, 0), name_ref, out()])?;
+            let fd = fd_of(&p)?;
+            let p = ctx.rpc.cmd(rpc::CMD_FS, vec![v(rpc::FS_READ, fd, 0), rm(Dir::Out, DATA, len)])?;
+            ctx.rpc.cmd(rpc::CMD_FS, vec![v(rpc::FS_CLOSE, fd, 0)])?;
+            ctx.rpc.cmd(rpc::CMD_FS, vec![v(rpc::FS_REMOVE, 0, 0), name_ref])?;
+            let got = match p.get(1) {
+                Some(Param::Rmem { size, .. }) => *size,
+                _ => 0,
+            };
+            let mut back = vec![0u8; len as usize];
+            buf.read(ctx.mem(), DATA, &mut back).map_err(bad)?;
+            let ok = got == len && back == data;
+            Ok(if ok { len } else { 0 })
+        })();
+        ctx.rpc.shm_free(rpc::SHM_TYPE_APPL, cookie)?;
+        let verified = result?;
+        set_value(&mut params[1], (verified, 0, 0));
+        if verified == len { Ok(()) } else { Err(TeeResult::ERROR_CORRUPT_OBJECT) }
+    }
+}
+
 impl Pta for TestPta {
     fn uuid(&self) -> Uuid {
         t::UUID
@@ -238,6 +284,10 @@ impl Pta for TestPta {
             t::CMD_STATS => self.stats(ctx, params),
             t::CMD_MUTEX => self.mutex(ctx, params),
             t::CMD_RESUME_CPU => self.resume_cpu(ctx, params),
+            t::CMD_SUPP_FS => match self.supp_fs(ctx, params) {
+                Ok(()) => TeeResult::SUCCESS,
+                Err(e) => e,
+            },
             _ => TeeResult::ERROR_NOT_SUPPORTED,
         }
     }
