@@ -157,10 +157,11 @@ pub fn unsafe_policy() -> Result {
                         let t = l.trim_start();
                         // Declarations of unsafe things document themselves
                         // (`# Safety`); uses need a SAFETY comment above.
-                        if t.starts_with("unsafe extern")
-                            || t.starts_with("pub unsafe fn")
-                            || t.starts_with("unsafe fn")
-                        {
+                        let declaration = t.starts_with("unsafe extern")
+                            || t.starts_with("#[unsafe(")
+                            || t.contains("unsafe fn ")
+                            || t.contains("unsafe extern \"C\" fn ");
+                        if declaration {
                             continue;
                         }
                         let documented = lines[..n - 1].iter().rev().take(6).any(|p| p.contains("SAFETY:"));

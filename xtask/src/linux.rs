@@ -225,7 +225,9 @@ pub fn guest_binaries() -> Result<Vec<(PathBuf, &'static str)>> {
         (musl.join("oxtee-xtest"), "/usr/bin/oxtee-xtest"),
         (musl.join("oxtee-supplicant"), "/usr/sbin/oxtee-supplicant"),
     ];
-    for (abi, features, guest) in [(1, None, "/usr/lib/oxtee/libteec.so.1"), (2, Some("abi2"), "/usr/lib/oxtee/libteec.so.2")] {
+    for (abi, features, guest) in
+        [(1, None, "/usr/lib/oxtee/libteec.so.1"), (2, Some("abi2"), "/usr/lib/oxtee/libteec.so.2")]
+    {
         let dir = root().join(format!("target/libteec{abi}"));
         let mut cmd = crate::cargo();
         cmd.env("CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER", "aarch64-linux-gnu-gcc")

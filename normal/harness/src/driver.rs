@@ -48,6 +48,8 @@ pub fn is_rpc(a0: u64) -> bool {
     smc::is_rpc_return(a0 as u32) && a0 >> 32 == 0
 }
 
+/// Calls that were refused with ETHREAD_LIMIT and retried.
+pub static ETHREAD_RETRIES: AtomicU64 = AtomicU64::new(0);
 /// Foreign-interrupt returns seen (the normal world's IRQ ran in between).
 pub static FOREIGN_INTR_RETURNS: AtomicU64 = AtomicU64::new(0);
 /// RPC buffers handed out and not yet freed.
@@ -94,10 +96,19 @@ pub fn run(arg: ArgRef) -> u64 {
 }
 
 /// As `run`, calling `on_rpc` with each RPC code before serving it.
+/// Like Linux, a call refused with ETHREAD_LIMIT is retried (other CPUs'
+/// calls free threads meanwhile).
 pub fn run_with(arg: ArgRef, on_rpc: &mut dyn FnMut(u32)) -> u64 {
     let mut call = begin(arg);
     loop {
         let r = issue(&call);
+        if r[0] == smc::RETURN_ETHREAD_LIMIT as u64 && call.regs[0] != smc::RETURN_FROM_RPC as u64 {
+            ETHREAD_RETRIES.fetch_add(1, Ordering::Relaxed);
+            for _ in 0..1000 {
+                core::hint::spin_loop();
+            }
+            continue;
+        }
         if !is_rpc(r[0]) {
             return r[0];
         }

@@ -26,13 +26,7 @@ fn concurrent_work(me: usize, cpus: usize) {
     for _ in 0..YIELD_ROUNDS {
         yielding::battery(me);
     }
-    match client::open(oxtee_abi::test_pta::UUID) {
-        Ok(s) => {
-            stress::thread_limit(me, cpus, s);
-            client::close(s);
-        }
-        Err(e) => check(false, me, "open for thread limit", format_args!("{e:x?}")),
-    }
+    stress::thread_limit(me, cpus);
 }
 const AFF_ON: u64 = 0;
 const AFF_OFF: u64 = 1;

@@ -65,7 +65,16 @@ fn ret_at(pa: u64) -> u32 {
 
 /// Every CPU holds suspended calls until, together, they ask for more
 /// threads than exist; refused calls are retried once threads free up.
-pub fn thread_limit(cpu: usize, cpus: usize, session: u32) {
+pub fn thread_limit(cpu: usize, cpus: usize) {
+    let session = match client::open(t::UUID) {
+        Ok(s) => s,
+        Err(e) => {
+            check(false, cpu, "open for thread limit", format_args!("{e:x?}"));
+            // Still meet the other CPUs, or they would wait for ever.
+            barrier(cpus, 1);
+            return;
+        }
+    };
     let threads = thread_count() as usize;
     let per_cpu = threads / cpus + 2;
     let mut held = Vec::new();
@@ -103,6 +112,7 @@ pub fn thread_limit(cpu: usize, cpus: usize, session: u32) {
             }
         }
     }
+    client::close(session);
 }
 
 fn stats(session: u32) -> (u64, u64, u64, u64) {

@@ -12,7 +12,6 @@ use oxtee_abi::rpc;
 use oxtee_teec::sys::{self, IoctlParam, Mapping, SuppHead};
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -218,7 +217,8 @@ impl Supplicant {
             rpc::FS_OPEN | rpc::FS_CREATE => {
                 let name = self.name(req.params.get(1))?;
                 let fd = fs.open(&name, v.a as u32 == rpc::FS_CREATE)?;
-                log!(self, "FS open {} -> {fd}", String::from_utf8_lossy(&name));
+                let shown = name.split(|b| *b == 0).next().unwrap_or(&[]);
+                log!(self, "FS open {} -> {fd}", String::from_utf8_lossy(shown));
                 set_value(req, 2, fd)
             }
             rpc::FS_CLOSE => fs.close(v.b),
@@ -273,10 +273,13 @@ impl Supplicant {
     fn shm_alloc(&self, req: &mut Request) -> Result<(), u32> {
         let p = *req.params.first().filter(|p| Self::is_value(p)).ok_or(TEEC_ERROR_BAD_PARAMETERS)?;
         let size = usize::try_from(p.b).ok().filter(|s| *s <= 64 << 20).ok_or(TEEC_ERROR_OUT_OF_MEMORY)?;
-        let mut d = sys::ShmAllocData { size: size as u64, flags: 0, id: 0 };
-        let fd = sys::ioctl(&self.dev, sys::TEE_IOC_SHM_ALLOC, &mut d).map_err(|_| TEEC_ERROR_OUT_OF_MEMORY)?;
+        // Our own pages, registered with the driver (as tee-supplicant does
+        // when the driver can register memory): the kernel hands the secure
+        // world a page list of them.
+        let map = Mapping::anonymous(size).map_err(|_| TEEC_ERROR_OUT_OF_MEMORY)?;
+        let mut d = sys::ShmRegisterData { addr: map.as_ptr() as u64, length: size as u64, flags: 0, id: 0 };
+        let fd = sys::ioctl(&self.dev, sys::TEE_IOC_SHM_REGISTER, &mut d).map_err(|_| TEEC_ERROR_OUT_OF_MEMORY)?;
         let file = sys::file_from_fd(fd);
-        let map = Mapping::new(file.as_raw_fd(), size).map_err(|_| TEEC_ERROR_OUT_OF_MEMORY)?;
         self.shm.lock().unwrap().insert(d.id, Shm { _file: file, map, size });
         req.params[0].c = d.id as u64;
         log!(self, "SHM_ALLOC {size} bytes -> id {}", d.id);

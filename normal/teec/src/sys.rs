@@ -140,6 +140,26 @@ impl Mapping {
         Ok(Mapping { ptr: p.cast(), len })
     }
 
+    /// Fresh anonymous, page-aligned memory (to register with the driver).
+    pub fn anonymous(len: usize) -> io::Result<Mapping> {
+        let len = len.max(1);
+        // SAFETY: a new private anonymous mapping; nothing else refers to it.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Mapping { ptr: p.cast(), len })
+    }
+
     pub fn as_slice(&self) -> &[u8] {
         // SAFETY: ptr/len describe a live mapping owned by self.
         unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
