@@ -47,6 +47,26 @@ pub fn run() -> Result {
             println!("{what:<58} {v:>14.1} {:>14} {:>8}", "-", "-");
         }
     }
+    // Linux: TEEC-style invokes from a process through the stock driver.
+    let extra = crate::linux::guest_binaries()?;
+    let mut figures = figures;
+    let per_insns = linux_figure(&imgs, &extra, "oxtee-xtest bench 2000", true, "per_invoke_ns")?;
+    let wall_ns = linux_figure(&imgs, &extra, "oxtee-xtest bench 10000", false, "total_ns")?;
+    println!(
+        "{:<58} {per_insns:>14.1} {:>14} {:>7.2}x",
+        "no-op invoke from a Linux process (driver round trip)",
+        57_400,
+        per_insns / 57_400.0
+    );
+    println!(
+        "{:<58} {:>14.3} {:>14} {:>8}",
+        "wall time for 10,000 such invokes (s, no icount)",
+        wall_ns / 1e9,
+        "-",
+        "-"
+    );
+    figures.push(("linux_noop_invoke_insns".into(), format!("{per_insns:.1}")));
+    figures.push(("linux_10000_invokes_wall_s".into(), format!("{:.3}", wall_ns / 1e9)));
     let mut json = String::from(
         "{\n  \"unit\": \"guest instructions\",\n  \"qemu\": \"virt,secure=on cortex-a57 -icount shift=0 -smp 1\",\n",
     );
@@ -59,4 +79,28 @@ pub fn run() -> Result {
     std::fs::write(&path, json).map_err(|e| e.to_string())?;
     println!("wrote {}", path.display());
     Ok(())
+}
+
+/// Boots Linux, runs `cmd` (which prints `BENCH key=value ...`), returns `key`.
+fn linux_figure(
+    imgs: &images::Images,
+    extra: &[(std::path::PathBuf, &str)],
+    cmd: &str,
+    icount: bool,
+    key: &str,
+) -> Result<f64> {
+    let out = if icount {
+        crate::linux::boot_icount(imgs, cmd, extra, 900)?
+    } else {
+        crate::linux::boot(imgs, 1, 3, &crate::linux::Mode::Command(cmd.into()), extra, 600)?
+    };
+    out.ns_log
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("BENCH "))
+        .flat_map(|l| l.split_whitespace())
+        .find_map(|kv| kv.strip_prefix(key).and_then(|v| v.strip_prefix('=')).and_then(|v| v.parse().ok()))
+        .ok_or_else(|| {
+            qemu::print_tails(&out);
+            format!("no {key} figure from `{cmd}`")
+        })
 }

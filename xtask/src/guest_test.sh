@@ -30,7 +30,7 @@ echo "oxtee-test: supplicant killed and restarted under load"
 oxtee-xtest supp-stress 4 > /tmp/stress.log 2>&1 &
 sleep 1.5
 killall -9 oxtee-supplicant
-sleep 0.5
+i=0; while pidof oxtee-supplicant >/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
 oxtee-supplicant -d -f /var/lib/tee
 wait
 sed 's/^/  /' /tmp/stress.log

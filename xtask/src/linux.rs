@@ -279,6 +279,11 @@ pub fn boot(
     boot_show(imgs, smp, gic, mode, extra, timeout, qemu::Show::OnFailure)
 }
 
+/// Runs one guest command under `-icount shift=0` (benchmarks).
+pub fn boot_icount(imgs: &Images, cmd: &str, extra: &[(PathBuf, &str)], timeout: u64) -> Result<Outcome> {
+    boot_cfg(imgs, 1, 3, &Mode::Command(cmd.into()), extra, timeout, qemu::Show::OnFailure, true)
+}
+
 fn boot_show(
     imgs: &Images,
     smp: u32,
@@ -288,6 +293,20 @@ fn boot_show(
     timeout: u64,
     show: qemu::Show,
 ) -> Result<Outcome> {
+    boot_cfg(imgs, smp, gic, mode, extra, timeout, show, false)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn boot_cfg(
+    imgs: &Images,
+    smp: u32,
+    gic: u32,
+    mode: &Mode,
+    extra: &[(PathBuf, &str)],
+    timeout: u64,
+    show: qemu::Show,
+    icount: bool,
+) -> Result<Outcome> {
     let g = prepare(smp, gic, mode, extra)?;
     let cfg = qemu::Config {
         smp,
@@ -295,7 +314,8 @@ fn boot_show(
         timeout_secs: timeout,
         bios: Some(imgs.flash_linux.clone()),
         extra: loader_args(&g),
-        name: format!("linux-smp{smp}-gic{gic}"),
+        name: format!("linux-smp{smp}-gic{gic}{}", if icount { "-icount" } else { "" }),
+        icount,
         ..qemu::Config::default()
     };
     qemu::boot(imgs, &cfg, show)

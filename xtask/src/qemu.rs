@@ -26,6 +26,8 @@ pub struct Config {
     pub extra: Vec<String>,
     /// Semihosting for foreign firmware (TF-A loads its stages with it).
     pub semihosting: bool,
+    /// `-icount shift=0`: one guest instruction per virtual nanosecond.
+    pub icount: bool,
 }
 
 impl Default for Config {
@@ -40,6 +42,7 @@ impl Default for Config {
             name: String::new(),
             extra: Vec::new(),
             semihosting: false,
+            icount: false,
         }
     }
 }
@@ -87,8 +90,10 @@ pub fn command(imgs: &Images, cfg: &Config, ns_log: &Path, sec_log: &Path) -> Co
         // Upstream TF-A on QEMU loads its later stages through semihosting.
         c.args(["-semihosting-config", "enable=on,target=native"]);
     }
-    if cfg.bench {
+    if cfg.bench || cfg.icount {
         c.args(["-icount", "shift=0"]);
+    }
+    if cfg.bench {
         c.arg("-device").arg(format!("loader,addr={:#x},data=0xbe4c0001,data-len=4", map::HARNESS_MODE_ADDR));
     }
     c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());

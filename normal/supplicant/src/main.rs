@@ -321,11 +321,20 @@ fn libc_eintr() -> i32 {
 
 fn main() {
     let cfg = parse_args();
-    let dev = match OpenOptions::new().read(true).write(true).open(&cfg.device) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("oxtee-supplicant: cannot open {}: {e}", cfg.device);
-            std::process::exit(1);
+    // A supplicant that was just killed may still hold the device for a
+    // moment (EBUSY): wait for it rather than fail a restart.
+    let mut tries = 0;
+    let dev = loop {
+        match OpenOptions::new().read(true).write(true).open(&cfg.device) {
+            Ok(f) => break f,
+            Err(e) if e.raw_os_error() == Some(16) && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            Err(e) => {
+                eprintln!("oxtee-supplicant: cannot open {}: {e}", cfg.device);
+                std::process::exit(1);
+            }
         }
     };
     if let Err(e) = std::fs::create_dir_all(&cfg.fs_root) {

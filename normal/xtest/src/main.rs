@@ -268,7 +268,31 @@ fn supp_stress(secs: u64) {
     std::process::exit(if alive { 0 } else { 1 });
 }
 
+/// `oxtee-xtest bench N`: N no-op invokes through the driver, timed with
+/// CLOCK_MONOTONIC (under QEMU `-icount shift=0` one nanosecond is one
+/// guest instruction).
+fn bench(n: u32) -> ! {
+    let ctx = Context::new().expect("context");
+    let mut s = ctx.open_session(t::UUID).expect("open");
+    for _ in 0..100 {
+        let _ = s.invoke_command(t::CMD_NOOP, &mut Operation::empty());
+    }
+    let t0 = Instant::now();
+    let mut failures = 0;
+    for _ in 0..n {
+        if s.invoke_command(t::CMD_NOOP, &mut Operation::empty()).is_err() {
+            failures += 1;
+        }
+    }
+    let ns = t0.elapsed().as_nanos();
+    println!("BENCH invokes={n} total_ns={ns} per_invoke_ns={} failures={failures}", ns / n.max(1) as u128);
+    std::process::exit(if failures == 0 { 0 } else { 1 });
+}
+
 fn main() {
+    if let Some(n) = std::env::args().nth(1).filter(|a| a == "bench").and(std::env::args().nth(2)) {
+        bench(n.parse().unwrap_or(10_000));
+    }
     if let Some(secs) = std::env::args().nth(1).filter(|a| a == "supp-stress").and(std::env::args().nth(2)) {
         supp_stress(secs.parse().unwrap_or(3));
     }
