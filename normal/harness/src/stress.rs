@@ -66,12 +66,19 @@ fn ret_at(pa: u64) -> u32 {
 /// Every CPU holds suspended calls until, together, they ask for more
 /// threads than exist; refused calls are retried once threads free up.
 pub fn thread_limit(cpu: usize, cpus: usize) {
-    let session = match client::open(t::UUID) {
+    // Everyone starts holding threads only once every CPU is done with its
+    // other calls: a CPU still retrying an ordinary call would otherwise
+    // wait for threads that the others hold until it arrives.
+    // The session is opened first: once others hold threads, an open could
+    // only wait.
+    let session = client::open(t::UUID);
+    barrier(cpus, 1);
+    let session = match session {
         Ok(s) => s,
         Err(e) => {
             check(false, cpu, "open for thread limit", format_args!("{e:x?}"));
             // Still meet the other CPUs, or they would wait for ever.
-            barrier(cpus, 1);
+            barrier(cpus, 2);
             return;
         }
     };
@@ -89,7 +96,7 @@ pub fn thread_limit(cpu: usize, cpus: usize) {
         }
     }
     LIMIT_SEEN.fetch_add(refused, Ordering::Relaxed);
-    barrier(cpus, 1);
+    barrier(cpus, 2);
     for (call, r, pa) in held {
         let a0 = finish(call, r);
         eq(cpu, "held call completes", (a0, ret_at(pa)), (0, 0));
