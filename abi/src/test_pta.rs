@@ -40,3 +40,7 @@ pub const CMD_RESUME_CPU: u32 = 9;
 /// application shared memory (SHM_ALLOC), then FS create, write, close,
 /// open, read, close, remove. p1 value out -> (bytes verified, 0).
 pub const CMD_SUPP_FS: u32 = 10;
+/// A request to tee-supplicant that holds no shared memory: LOAD_TA size
+/// query for a TA that does not exist. Succeeds if the supplicant answers
+/// (ITEM_NOT_FOUND); fails with COMMUNICATION if there is none.
+pub const CMD_SUPP_PING: u32 = 11;

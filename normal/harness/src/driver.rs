@@ -55,6 +55,13 @@ pub static FOREIGN_INTR_RETURNS: AtomicU64 = AtomicU64::new(0);
 /// RPC buffers handed out and not yet freed.
 pub static RPC_ALLOCS: AtomicU64 = AtomicU64::new(0);
 
+/// Frees an RPC argument buffer the OS handed back from its cache
+/// (DISABLE_SHM_CACHE), as the normal world must.
+pub fn release_cached(cookie: u64) {
+    shm::pool_free(cookie);
+    RPC_ALLOCS.fetch_sub(1, Ordering::Relaxed);
+}
+
 /// Serves one RPC return `r` and gives the registers to resume with.
 pub fn service(call: &InFlight, r: [u64; 4]) -> [u64; 8] {
     let mut next = [smc::RETURN_FROM_RPC as u64, 0, 0, r[3], 0, 0, 0, 0];

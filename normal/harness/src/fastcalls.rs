@@ -67,7 +67,7 @@ pub fn battery(cpu: usize, cpus: usize) {
         || (r[0] == smc::RETURN_OK as u64 && ((r[1] << 32) | r[2]) != 0);
     check(ok, cpu, "DISABLE_SHM_CACHE", format_args!("{r:#x?}"));
     if r[0] == smc::RETURN_OK as u64 {
-        crate::shm::pool_free((r[1] << 32) | r[2]);
+        crate::driver::release_cached((r[1] << 32) | r[2]);
     }
 
     // Bit 16 is the SMCCC 1.3 SVE hint: ignored, as TF-A does.

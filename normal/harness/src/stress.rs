@@ -486,7 +486,7 @@ pub fn shm_cache(session: u32) {
             eq(0, "cache drained", r[0], smc::RETURN_ENOTAVAIL as u64);
             break;
         }
-        shm::pool_free((r[1] << 32) | r[2]);
+        driver::release_cached((r[1] << 32) | r[2]);
     }
     eq(0, "ENABLE_SHM_CACHE idle", fast(smc::ENABLE_SHM_CACHE)[0], smc::RETURN_OK as u64);
     let r = client::send_via(&client::invoke_msg(session, t::CMD_RPC, vec![value(Dir::Out, 0, 0)]), Via::Arg);
@@ -494,8 +494,7 @@ pub fn shm_cache(session: u32) {
     let allocs = driver::RPC_ALLOCS.load(Ordering::Relaxed);
     let r = fast(smc::DISABLE_SHM_CACHE);
     eq(0, "DISABLE_SHM_CACHE returns the cached buffer", r[0], smc::RETURN_OK as u64);
-    shm::pool_free((r[1] << 32) | r[2]);
-    driver::RPC_ALLOCS.fetch_sub(1, Ordering::Relaxed);
+    driver::release_cached((r[1] << 32) | r[2]);
     eq(0, "DISABLE_SHM_CACHE then empty", fast(smc::DISABLE_SHM_CACHE)[0], smc::RETURN_ENOTAVAIL as u64);
     check(allocs >= 1, 0, "a buffer was cached", format_args!("{allocs}"));
     match start_held(session) {

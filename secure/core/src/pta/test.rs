@@ -284,6 +284,18 @@ impl Pta for TestPta {
             t::CMD_STATS => self.stats(ctx, params),
             t::CMD_MUTEX => self.mutex(ctx, params),
             t::CMD_RESUME_CPU => self.resume_cpu(ctx, params),
+            t::CMD_SUPP_PING => {
+                // A UUID no TA has; a null memref asks only for the size.
+                let p = vec![
+                    Param::Value { dir: Dir::In, a: u64::MAX, b: u64::MAX, c: 0 },
+                    Param::Tmem { dir: Dir::Out, buf: 0, size: 0, shm_ref: 0, noncontig: false },
+                ];
+                match ctx.rpc.cmd(rpc::CMD_LOAD_TA, p) {
+                    Err(TeeResult::ERROR_ITEM_NOT_FOUND) => TeeResult::SUCCESS,
+                    Ok(_) => TeeResult::ERROR_GENERIC,
+                    Err(e) => e,
+                }
+            }
             t::CMD_SUPP_FS => match self.supp_fs(ctx, params) {
                 Ok(()) => TeeResult::SUCCESS,
                 Err(e) => e,
