@@ -104,6 +104,9 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mkdir -p /tmp /run /var/lib/tee /var/lib/optee-client/data/tee
 mount -t tmpfs tmpfs /tmp
+# busybox poweroff/reboot signal PID 1 (USR2/TERM): honour them.
+trap 'echo "oxtee-init: powering off"; poweroff -f' USR2
+trap 'echo "oxtee-init: rebooting"; reboot -f' TERM
 insmod /lib/modules/tee.ko
 insmod /lib/modules/optee.ko
 i=0; while [ ! -e /dev/teepriv0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
@@ -118,7 +121,8 @@ fn mode_script(mode: &Mode) -> String {
         Mode::Shell => concat!(
             "oxtee-supplicant -d\n",
             "echo 'oxtee: oxtee-supplicant is serving; try: oxtee-xtest (Rust client) or oxtee-cclient (C client)'\n",
-            "setsid cttyhack sh\n"
+            "setsid cttyhack sh &\n",
+            "wait $!\n"
         )
         .into(),
         Mode::Command(c) => format!("oxtee-supplicant -d\n{c}\necho \"oxtee-init: command exited $?\"\n"),
