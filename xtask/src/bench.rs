@@ -89,11 +89,8 @@ fn linux_figure(
     icount: bool,
     key: &str,
 ) -> Result<f64> {
-    let out = if icount {
-        crate::linux::boot_icount(imgs, cmd, extra, 900)?
-    } else {
-        crate::linux::boot(imgs, 1, 3, &crate::linux::Mode::Command(cmd.into()), extra, 600)?
-    };
+    let b = crate::linux::Boot { icount, ..crate::linux::Boot::new(1, 3, 900) };
+    let out = crate::linux::boot(imgs, &b, &crate::linux::Mode::Command(cmd.into()), extra)?;
     out.ns_log
         .lines()
         .filter_map(|l| l.trim().strip_prefix("BENCH "))

@@ -259,58 +259,25 @@ pub fn guest_binaries() -> Result<Vec<(PathBuf, &'static str)>> {
     Ok(out)
 }
 
-/// As `boot`, showing both consoles live.
-pub fn boot_live(
-    imgs: &Images,
-    smp: u32,
-    gic: u32,
-    mode: &Mode,
-    extra: &[(PathBuf, &str)],
-    timeout: u64,
-) -> Result<Outcome> {
-    boot_show(imgs, smp, gic, mode, extra, timeout, qemu::Show::Live)
+/// How to boot the guest non-interactively.
+pub struct Boot {
+    pub smp: u32,
+    pub gic: u32,
+    pub timeout: u64,
+    pub show: qemu::Show,
+    /// `-icount shift=0` (benchmarks).
+    pub icount: bool,
 }
 
-/// Boots Linux non-interactively and returns both consoles.
-pub fn boot(
-    imgs: &Images,
-    smp: u32,
-    gic: u32,
-    mode: &Mode,
-    extra: &[(PathBuf, &str)],
-    timeout: u64,
-) -> Result<Outcome> {
-    boot_show(imgs, smp, gic, mode, extra, timeout, qemu::Show::OnFailure)
+impl Boot {
+    pub fn new(smp: u32, gic: u32, timeout: u64) -> Boot {
+        Boot { smp, gic, timeout, show: qemu::Show::OnFailure, icount: false }
+    }
 }
 
-/// Runs one guest command under `-icount shift=0` (benchmarks).
-pub fn boot_icount(imgs: &Images, cmd: &str, extra: &[(PathBuf, &str)], timeout: u64) -> Result<Outcome> {
-    boot_cfg(imgs, 1, 3, &Mode::Command(cmd.into()), extra, timeout, qemu::Show::OnFailure, true)
-}
-
-fn boot_show(
-    imgs: &Images,
-    smp: u32,
-    gic: u32,
-    mode: &Mode,
-    extra: &[(PathBuf, &str)],
-    timeout: u64,
-    show: qemu::Show,
-) -> Result<Outcome> {
-    boot_cfg(imgs, smp, gic, mode, extra, timeout, show, false)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn boot_cfg(
-    imgs: &Images,
-    smp: u32,
-    gic: u32,
-    mode: &Mode,
-    extra: &[(PathBuf, &str)],
-    timeout: u64,
-    show: qemu::Show,
-    icount: bool,
-) -> Result<Outcome> {
+/// Boots Linux in `mode` and returns both consoles.
+pub fn boot(imgs: &Images, b: &Boot, mode: &Mode, extra: &[(PathBuf, &str)]) -> Result<Outcome> {
+    let Boot { smp, gic, timeout, icount, .. } = *b;
     let g = prepare(smp, gic, mode, extra)?;
     let cfg = qemu::Config {
         smp,
@@ -322,7 +289,7 @@ fn boot_cfg(
         icount,
         ..qemu::Config::default()
     };
-    qemu::boot(imgs, &cfg, show)
+    qemu::boot(imgs, &cfg, b.show)
 }
 
 /// Interactive boot: the normal-world console is this terminal; the secure

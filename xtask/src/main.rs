@@ -113,7 +113,7 @@ fn test() -> Result {
     println!("== Linux guest (stock optee driver, both client stacks)");
     let extra = linux::guest_binaries()?;
     for (smp, gic) in [(1, 2), (4, 3)] {
-        let out = linux::boot(&imgs, smp, gic, &linux::Mode::Test, &extra, 600)?;
+        let out = linux::boot(&imgs, &linux::Boot::new(smp, gic, 600), &linux::Mode::Test, &extra)?;
         let (p, f) = linux::tally(&out.ns_log);
         println!("  Linux, {smp} CPU(s), GICv{gic}: {p} passed, {f} failed ({:.1} s)", out.secs);
         if f > 0 || !out.clean_exit || p == 0 {

@@ -47,7 +47,7 @@ impl Default for Config {
     }
 }
 
-#[derive(PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Show {
     /// Stream both consoles as they run.
     Live,
@@ -258,14 +258,11 @@ pub fn run_cli(args: &[String]) -> Result {
         return match guest_cmd {
             None => crate::linux::interactive(&imgs, cfg.smp, cfg.gic, &extra),
             Some(cmd) => {
-                let out = crate::linux::boot_live(
-                    &imgs,
-                    cfg.smp,
-                    cfg.gic,
-                    &crate::linux::Mode::Command(cmd),
-                    &extra,
-                    cfg.timeout_secs.max(120),
-                )?;
+                let b = crate::linux::Boot {
+                    show: Show::Live,
+                    ..crate::linux::Boot::new(cfg.smp, cfg.gic, cfg.timeout_secs.max(120))
+                };
+                let out = crate::linux::boot(&imgs, &b, &crate::linux::Mode::Command(cmd), &extra)?;
                 if out.clean_exit { Ok(()) } else { Err("the guest did not power off cleanly".into()) }
             }
         };
