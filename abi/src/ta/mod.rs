@@ -1,8 +1,10 @@
 //! Trusted-application ABI: signed image headers and the user-TA syscall
 //! numbers.
 
+mod head;
 mod shdr;
 mod syscall;
 
+pub use head::*;
 pub use shdr::*;
 pub use syscall::*;
