@@ -23,4 +23,73 @@ pub trait ThreadEnv {
     fn foreign_interrupts(&self) -> u64;
     /// Bytes of secure heap in use.
     fn heap_used(&self) -> usize;
+    /// Runs user mode in address space `space` from `regs` until it makes
+    /// a syscall or faults; interrupts meanwhile are handled underneath
+    /// (a foreign one may suspend the thread). `regs` is updated.
+    fn enter_user(&mut self, space: u64, regs: &mut UserRegs) -> UserExit;
+}
+
+/// A user-mode (S-EL0) register context: what a TA sees, saved and loaded
+/// by the OS's entry code at fixed offsets (keep in step with `user.S`).
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(C, align(16))]
+pub struct UserRegs {
+    /// x0..x30.
+    pub x: [u64; 31],
+    pub sp: u64,
+    pub pc: u64,
+    pub pstate: u64,
+    /// TPIDR_EL0 (the TA's thread pointer).
+    pub tpidr: u64,
+    pub fpsr: u64,
+    pub fpcr: u64,
+    pub _pad: u64,
+    /// q0..q31.
+    pub q: [u128; 32],
+    /// Syndrome and fault address of the exception that ended the run.
+    pub esr: u64,
+    pub far: u64,
+}
+
+/// Why user mode gave the CPU back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserExit {
+    /// `svc #0`: x8 holds the syscall number, x0..x7 its arguments.
+    Syscall,
+    /// Any other exception taken from user mode (abort, undefined
+    /// instruction, alignment, SError): the TA must die.
+    Fault { esr: u64, far: u64 },
+}
+
+/// Access a mapping gives user mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserPerm {
+    ReadOnly,
+    ReadWrite,
+    ReadExec,
+}
+
+/// One range of a user address space: `len` bytes at user address `va`
+/// backed by secure memory at physical address `pa`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UserMapping {
+    pub va: u64,
+    pub pa: u64,
+    pub len: u64,
+    pub perm: UserPerm,
+}
+
+/// The MMU side of user address spaces: translation tables and ASIDs.
+/// Handles are opaque to the core.
+pub trait UserMmu: Sync {
+    /// Builds tables for a new address space holding `maps`.
+    fn create(&self, maps: &[UserMapping]) -> Result<u64, oxtee_abi::tee::TeeResult>;
+    /// Adds a mapping to space `handle` (not running anywhere).
+    fn map(&self, handle: u64, m: &UserMapping) -> Result<(), oxtee_abi::tee::TeeResult>;
+    /// Removes `len` bytes at `va` and invalidates stale translations.
+    fn unmap(&self, handle: u64, va: u64, len: u64);
+    /// Frees the tables and the ASID; no CPU may run in the space after.
+    fn destroy(&self, handle: u64);
+    /// Makes code just written at `pa` visible to instruction fetch.
+    fn sync_code(&self, pa: u64, len: u64);
 }

@@ -19,7 +19,9 @@ pub mod session;
 pub mod shm;
 pub mod std_call;
 pub mod sync;
+pub mod ta;
 pub mod threads;
+pub mod user;
 
 use alloc::vec::Vec;
 use fastcall::{FastCalls, OsConfig};
@@ -29,6 +31,7 @@ use session::Sessions;
 use shm::{ShmConfig, ShmRegistry};
 use sync::NotifKeys;
 use threads::ThreadTable;
+use user::UserTas;
 
 /// The trusted OS's shared state: everything a call on any CPU or thread
 /// may touch.
@@ -39,6 +42,7 @@ pub struct Os {
     pub sessions: Sessions,
     pub notif: NotifKeys,
     pub mem: &'static dyn NsMemory,
+    pub user: UserTas,
     ptas: Vec<&'static dyn Pta>,
 }
 
@@ -51,8 +55,21 @@ impl Os {
             sessions: Sessions::default(),
             notif: NotifKeys::new(),
             mem,
+            user: UserTas::default(),
             ptas,
         }
+    }
+
+    /// Enables user-mode TAs: their MMU and the key their images must be
+    /// signed with.
+    pub fn with_user_tas(mut self, user: UserTas) -> Os {
+        self.user = user;
+        self
+    }
+
+    /// True if `uuid` names a pseudo-TA.
+    pub fn pta_uuid(&self, uuid: oxtee_abi::uuid::Uuid) -> bool {
+        self.ptas.iter().any(|p| p.uuid() == uuid)
     }
 
     /// A fast call, answered in place in a0..a3.

@@ -1,17 +1,36 @@
 //! Open sessions and the calls running on them (for CANCEL).
 
 use crate::pta::Pta;
+use crate::user::Instance;
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use oxtee_abi::uuid::Uuid;
 
-#[derive(Clone, Copy)]
+/// What a session is open to.
+#[derive(Clone)]
+pub enum Target {
+    Pta(&'static dyn Pta),
+    User(Arc<Instance>),
+}
+
+#[derive(Clone)]
 pub struct Session {
-    pub pta: &'static dyn Pta,
+    pub target: Target,
     pub client: Uuid,
     pub login: u32,
+    /// Instance id of the TA that opened it (TA-to-TA), None for the
+    /// normal world.
+    pub owner: Option<u32>,
+    /// GP cancellation mask of the session (masked until the TA unmasks).
+    pub cancel_masked: Arc<AtomicBool>,
+}
+
+impl Session {
+    pub fn new(target: Target, client: Uuid, login: u32, owner: Option<u32>) -> Session {
+        Session { target, client, login, owner, cancel_masked: Arc::new(AtomicBool::new(true)) }
+    }
 }
 
 struct Running {
@@ -40,7 +59,12 @@ impl Sessions {
     }
 
     pub fn get(&self, id: u32) -> Option<Session> {
-        self.map.lock().get(&id).copied()
+        self.map.lock().get(&id).cloned()
+    }
+
+    /// Sessions opened by TA instance `owner`.
+    pub fn owned_by(&self, owner: u32) -> Vec<u32> {
+        self.map.lock().iter().filter(|(_, s)| s.owner == Some(owner)).map(|(id, _)| *id).collect()
     }
 
     pub fn remove(&self, id: u32) -> Option<Session> {
@@ -61,6 +85,11 @@ impl Sessions {
 
     pub fn end_call(&self, flag: &Arc<AtomicBool>) {
         self.running.lock().retain(|r| !Arc::ptr_eq(&r.flag, flag));
+    }
+
+    /// True if a running call on `session` with this flag was cancelled.
+    pub fn is_cancelled(flag: &AtomicBool) -> bool {
+        flag.load(Ordering::Acquire)
     }
 
     /// Flags every running call on `session`.

@@ -6,10 +6,14 @@ use crate::env::ThreadEnv;
 use crate::msg::{self, Dir, Message, Param};
 use crate::pta::{Ctx, PtaParam};
 use crate::rpc::{RPC_MAX_PARAMS, Rpc, RpcArg};
-use crate::session::Session;
+use crate::session::{Session, Target};
 use crate::shm::{Pages, ShmError};
+use crate::user::CallParam;
+use crate::user::space::PageBuf;
+use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
+use core::sync::atomic::AtomicBool;
 use log::debug;
 use oxtee_abi::msg::{self as m, MsgArgHeader};
 use oxtee_abi::optee_smc as smc;
@@ -164,10 +168,24 @@ impl Os {
             m::CMD_OPEN_SESSION => self.open_session(rpc, message),
             m::CMD_INVOKE_COMMAND => self.invoke(rpc, message),
             m::CMD_CLOSE_SESSION if !message.params.is_empty() => (TeeResult::ERROR_BAD_PARAMETERS, Origin::Tee),
-            m::CMD_CLOSE_SESSION => match self.sessions.remove(hdr.session) {
-                Some(s) => {
-                    s.pta.close_session(hdr.session);
-                    (TeeResult::SUCCESS, Origin::Tee)
+            m::CMD_CLOSE_SESSION => match self.sessions.get(hdr.session) {
+                // Sessions a TA opened are closed by that TA.
+                Some(s) if s.owner.is_some() => (TeeResult::ERROR_ITEM_NOT_FOUND, Origin::Tee),
+                Some(_) => {
+                    let id = hdr.session;
+                    match self.sessions.remove(id) {
+                        Some(s) => {
+                            match &s.target {
+                                Target::Pta(p) => p.close_session(id),
+                                Target::User(inst) => {
+                                    let inst = inst.clone();
+                                    self.user_close(rpc, id, &s, &inst);
+                                }
+                            }
+                            (TeeResult::SUCCESS, Origin::Tee)
+                        }
+                        None => (TeeResult::ERROR_ITEM_NOT_FOUND, Origin::Tee),
+                    }
                 }
                 None => (TeeResult::ERROR_ITEM_NOT_FOUND, Origin::Tee),
             },
@@ -316,17 +334,97 @@ impl Os {
             return (TeeResult::ERROR_BAD_PARAMETERS, Origin::Tee);
         }
         let Some(pta) = self.ptas.iter().copied().find(|p| p.uuid() == ta) else {
-            debug!("open session: no TA {ta}");
-            return (TeeResult::ERROR_ITEM_NOT_FOUND, Origin::Tee);
+            return self
+                .run_user(rpc, 0, &mut message.params[2..], |os, rpc, params, cancel| {
+                    match os.user_open(rpc, ta, login, client, None, params, cancel) {
+                        Ok(id) => (TeeResult::SUCCESS, Origin::TrustedApp, id),
+                        Err((e, o)) => (e, o, 0),
+                    }
+                })
+                .map(|id| message.hdr.session = id);
         };
         let (ret, origin) = self.run_pta(rpc, 0, &mut message.params[2..], |ctx, p| match pta.open_session(ctx, p) {
             Ok(()) => TeeResult::SUCCESS,
             Err(e) => e,
         });
         if ret == TeeResult::SUCCESS {
-            message.hdr.session = self.sessions.insert(Session { pta, client, login });
+            message.hdr.session = self.sessions.insert(Session::new(Target::Pta(pta), client, login, None));
         }
         (ret, origin)
+    }
+
+    /// Serves a call to a user TA: the normal world's buffers are copied
+    /// into secure memory for the TA and the outputs copied back.
+    /// `f` returns the result, its origin and a session id (open only).
+    fn run_user<F>(&self, rpc: &mut Rpc, session: u32, params: &mut [Param], f: F) -> UserOutcome
+    where
+        F: FnOnce(&Os, &mut Rpc, &mut [CallParam; 4], &Arc<AtomicBool>) -> (TeeResult, Origin, u32),
+    {
+        let mut held = Vec::new();
+        let r = self.run_user_held(rpc, session, params, &mut held, f);
+        self.release_params(held);
+        r
+    }
+
+    fn run_user_held<F>(
+        &self,
+        rpc: &mut Rpc,
+        session: u32,
+        params: &mut [Param],
+        held: &mut Vec<u64>,
+        f: F,
+    ) -> UserOutcome
+    where
+        F: FnOnce(&Os, &mut Rpc, &mut [CallParam; 4], &Arc<AtomicBool>) -> (TeeResult, Origin, u32),
+    {
+        let mut pta_params = match self.to_pta_params(params, held) {
+            Ok(p) => p,
+            Err(e) => return UserOutcome::fail(e),
+        };
+        let mut call = CallParam::none4();
+        for (slot, p) in call.iter_mut().zip(&pta_params) {
+            *slot = match p {
+                PtaParam::None => CallParam::None,
+                PtaParam::Value { dir, a, b, .. } => CallParam::Value { dir: *dir, a: *a, b: *b },
+                PtaParam::Memref { dir, buf: None, .. } => CallParam::Memref { dir: *dir, data: None, size: 0 },
+                PtaParam::Memref { dir, buf: Some(pages), size } => {
+                    if *size > crate::user::MAX_MEMREF {
+                        return UserOutcome::fail(TeeResult::ERROR_OUT_OF_MEMORY);
+                    }
+                    let mut data = match PageBuf::new(*size) {
+                        Ok(d) => d,
+                        Err(e) => return UserOutcome::fail(e),
+                    };
+                    if dir.is_input() && pages.read(self.mem, 0, &mut data.bytes_mut()[..*size as usize]).is_err() {
+                        return UserOutcome::fail(TeeResult::ERROR_BAD_PARAMETERS);
+                    }
+                    CallParam::Memref { dir: *dir, data: Some(data), size: *size }
+                }
+            };
+        }
+        // CANCEL finds the call by session (none yet while opening).
+        let flag = self.sessions.start_call(session);
+        let (ret, origin, id) = f(self, rpc, &mut call, &flag);
+        self.sessions.end_call(&flag);
+        for (p, c) in pta_params.iter_mut().zip(&call) {
+            match (p, c) {
+                (PtaParam::Value { dir, a, b, .. }, CallParam::Value { a: ca, b: cb, .. }) if dir.is_output() => {
+                    (*a, *b) = (*ca, *cb);
+                }
+                (PtaParam::Memref { dir, buf, size }, CallParam::Memref { data, size: got, .. }) if dir.is_output() => {
+                    if let (Some(pages), Some(d)) = (buf.as_ref(), data.as_ref())
+                        && *got <= *size
+                        && pages.write(self.mem, 0, &d.bytes()[..*got as usize]).is_err()
+                    {
+                        return UserOutcome::fail(TeeResult::ERROR_BAD_PARAMETERS);
+                    }
+                    *size = *got;
+                }
+                _ => {}
+            }
+        }
+        Self::write_back(params, &pta_params);
+        UserOutcome { ret, origin, id }
     }
 
     fn invoke(&self, rpc: &mut Rpc, message: &mut Message) -> (TeeResult, Origin) {
@@ -334,11 +432,42 @@ impl Os {
         if message.meta.iter().any(|m| *m) {
             return (TeeResult::ERROR_BAD_PARAMETERS, Origin::Tee);
         }
-        let Some(s) = self.sessions.get(id) else {
+        let Some(s) = self.sessions.get(id).filter(|s| s.owner.is_none()) else {
             return (TeeResult::ERROR_BAD_PARAMETERS, Origin::Tee);
         };
         let func = message.hdr.func;
-        self.run_pta(rpc, id, &mut message.params, |ctx, p| s.pta.invoke(ctx, func, p))
+        match &s.target {
+            Target::Pta(pta) => self.run_pta(rpc, id, &mut message.params, |ctx, p| pta.invoke(ctx, func, p)),
+            Target::User(inst) => {
+                let inst = inst.clone();
+                let r = self.run_user(rpc, id, &mut message.params, |os, rpc, params, cancel| {
+                    let (r, o) = os.user_invoke(rpc, id, &s, &inst, func, params, cancel);
+                    (r, o, id)
+                });
+                (r.ret, r.origin)
+            }
+        }
+    }
+}
+
+/// What a user-TA call produced.
+struct UserOutcome {
+    ret: TeeResult,
+    origin: Origin,
+    id: u32,
+}
+
+impl UserOutcome {
+    fn fail(e: TeeResult) -> UserOutcome {
+        UserOutcome { ret: e, origin: Origin::Tee, id: 0 }
+    }
+
+    /// (result, origin) for the message; on success hands the id to `set`.
+    fn map(self, set: impl FnOnce(u32)) -> (TeeResult, Origin) {
+        if self.ret == TeeResult::SUCCESS {
+            set(self.id);
+        }
+        (self.ret, self.origin)
     }
 }
 

@@ -3,7 +3,7 @@
 //! Linux driver does.
 
 use crate::Os;
-use crate::env::{RpcReturn, ThreadEnv};
+use crate::env::{RpcReturn, ThreadEnv, UserExit, UserRegs};
 use crate::fastcall::OsConfig;
 use crate::msg::{self, Dir, Message, Param};
 use crate::nsmem::NsMemory;
@@ -148,6 +148,11 @@ impl ThreadEnv for FakeEnv {
 
     fn heap_used(&self) -> usize {
         0
+    }
+
+    fn enter_user(&mut self, _space: u64, _regs: &mut UserRegs) -> UserExit {
+        // No CPU to run a TA on: it faults at once.
+        UserExit::Fault { esr: 0, far: 0 }
     }
 }
 

@@ -11,6 +11,8 @@ use oxtee_core::fastcall::OsConfig;
 use oxtee_core::pta::device_enum::DeviceEnum;
 use oxtee_core::pta::test::TestPta;
 use oxtee_core::shm::ShmConfig;
+use oxtee_core::ta::image::TaKey;
+use oxtee_core::user::UserTas;
 use oxtee_platform::{MAX_CPUS, THREAD_STACK_SIZE, THREADS_PER_CPU, map};
 
 /// Build id from `cargo xtask` (git commit), reported by GET_OS_REVISION.
@@ -36,6 +38,13 @@ const fn parse_hex(s: &str) -> u64 {
     v
 }
 
+/// The public key TA images must be signed with (a build input; see
+/// `build.rs` and keys/README.md).
+mod ta_key {
+    include!(concat!(env!("OUT_DIR"), "/ta_key.rs"));
+}
+
+static USER_MMU: arch::user::Mmu = arch::user::Mmu;
 static DEVICE_ENUM: DeviceEnum = DeviceEnum { devices: &[], devices_supp: &[] };
 static TEST_PTA: TestPta = TestPta::new();
 static NS_RAM: spin::Once<NsRam> = spin::Once::new();
@@ -76,7 +85,10 @@ pub extern "C" fn cold_boot(dtb: u64) -> u64 {
     };
     let shm = ShmConfig { static_pool: config.static_shm, ns_ram };
     let mem = NS_RAM.call_once(|| NsRam { base: ns_ram.0, size: ns_ram.1 });
-    let core = crate::OS.call_once(|| Os::new(config, shm, mem, vec![&DEVICE_ENUM, &TEST_PTA]));
+    let key = TaKey::new(&ta_key::TA_KEY_MODULUS, ta_key::TA_KEY_EXPONENT).expect("TA signing key is valid");
+    let core = crate::OS.call_once(|| {
+        Os::new(config, shm, mem, vec![&DEVICE_ENUM, &TEST_PTA]).with_user_tas(UserTas::new(&USER_MMU, key))
+    });
     info!(
         "oxtee OS {} (build {:016x}) ready: {} KiB heap, {} threads x {} KiB, caps {:#x}, GICv{}, normal RAM {:#x}+{:#x}",
         env!("CARGO_PKG_VERSION"),

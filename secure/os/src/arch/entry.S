@@ -119,6 +119,14 @@ abort_call:
     b       intr_common
 .endm
 
+// Exceptions from user mode (S-EL0): back to user_run's caller.
+.macro vec_user kind
+    .balign 0x80
+    stp     x0, x1, [sp, #-16]!
+    mov     x0, #\kind
+    b       user_exit
+.endm
+
 exception_common:
     mrs     x1, esr_el1
     mrs     x2, elr_el1
@@ -182,10 +190,10 @@ os_exception_vectors:
     vec_intr 5          // IRQ
     vec_intr 6          // FIQ
     vec 7               // SError
-    vec 8               // lower EL (S-EL0), AArch64
-    vec 9
-    vec 10
-    vec 11
+    vec_user 0          // lower EL (S-EL0), AArch64: synchronous
+    vec_user 1          // IRQ
+    vec_user 2          // FIQ
+    vec_user 3          // SError
     vec 12              // lower EL, AArch32
     vec 13
     vec 14

@@ -6,8 +6,8 @@
 use super::{gic, thread, timer};
 use core::arch::asm;
 
-const KIND_IRQ: u64 = 5;
-const KIND_FIQ: u64 = 6;
+pub const KIND_IRQ: u64 = 5;
+pub const KIND_FIQ: u64 = 6;
 
 /// Handles every pending native interrupt.
 pub fn handle_native() {

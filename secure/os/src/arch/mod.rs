@@ -6,6 +6,7 @@ pub mod interrupt;
 pub mod nsmem;
 pub mod thread;
 pub mod timer;
+pub mod user;
 
 use core::arch::{asm, global_asm};
 use oxtee_abi::{optee_smc, opteed};
@@ -89,9 +90,24 @@ pub fn cpu_index() -> usize {
 
 /// MAIR: index 0 device nGnRE, index 1 normal write-back.
 pub const MAIR: u64 = 0x04 | (0xff << 8);
-/// TCR_EL1: 4 KiB granule, 39-bit VA in TTBR0 (T0SZ=25, walks start at level 1), inner-shareable
-/// write-back walks, 40-bit PA, TTBR1 walks disabled (EPD1).
-const TCR: u64 = 25 | (0b01 << 8) | (0b01 << 10) | (0b11 << 12) | (1 << 23) | (0b010 << 32);
+/// TCR_EL1: 4 KiB granules, 39-bit VA in both halves (T0SZ=T1SZ=25, walks
+/// start at level 1), inner-shareable write-back walks, 40-bit PA. TTBR0
+/// holds the kernel's global map; TTBR1 a TA's map, whose ASID (8-bit,
+/// A1) tags the TLB.
+const TCR: u64 = 25
+    | (0b01 << 8)
+    | (0b01 << 10)
+    | (0b11 << 12)
+    | (25 << 16)
+    | (1 << 22)
+    | (0b01 << 24)
+    | (0b01 << 26)
+    | (0b11 << 28)
+    | (0b10 << 30)
+    | (0b010 << 32);
+/// CPACR_EL1.FPEN: FP/SIMD not trapped at EL1 or EL0 (TAs use FP; the
+/// kernel is built soft-float and only moves TA registers).
+const CPACR_FPEN: u64 = 0b11 << 20;
 /// SCTLR_EL1: MMU, alignment checks off, D and I caches, SP alignment,
 /// WXN, plus the RES1 bits.
 const SCTLR: u64 = 0x30d0_0800 | (1 << 0) | (1 << 2) | (1 << 3) | (1 << 12) | (1 << 19);
@@ -109,6 +125,8 @@ pub fn enable_mmu(ttbr0: u64) {
             "msr mair_el1, {mair}",
             "msr tcr_el1, {tcr}",
             "msr ttbr0_el1, {ttbr0}",
+            "msr ttbr1_el1, {ttbr1}",
+            "msr cpacr_el1, {cpacr}",
             "isb",
             "tlbi vmalle1",
             "dsb nsh",
@@ -119,6 +137,8 @@ pub fn enable_mmu(ttbr0: u64) {
             mair = in(reg) MAIR,
             tcr = in(reg) TCR,
             ttbr0 = in(reg) ttbr0,
+            ttbr1 = in(reg) &raw const user::EMPTY_TTBR1 as u64,
+            cpacr = in(reg) CPACR_FPEN,
             sctlr = in(reg) SCTLR,
             options(nostack),
         )

@@ -9,7 +9,7 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
 use oxtee_abi::optee_smc as smc;
-use oxtee_core::env::{RpcReturn, ThreadEnv};
+use oxtee_core::env::{RpcReturn, ThreadEnv, UserExit, UserRegs};
 use oxtee_platform::MAX_CPUS;
 use spin::Once;
 
@@ -236,5 +236,9 @@ impl ThreadEnv for Env {
 
     fn heap_used(&self) -> usize {
         crate::HEAP.lock().stats_alloc_actual()
+    }
+
+    fn enter_user(&mut self, space: u64, regs: &mut UserRegs) -> UserExit {
+        super::user::enter(space, regs)
     }
 }

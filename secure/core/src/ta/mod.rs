@@ -1,0 +1,2 @@
+pub mod elf;
+pub mod image;

@@ -1,0 +1,124 @@
+//! Getting a TA image from tee-supplicant and turning it into an address
+//! space: signature check, ELF load with relocations, stack with a guard.
+
+use super::space::{PAGE_SIZE, PageBuf, UserSpace};
+use crate::env::{UserMmu, UserPerm};
+use crate::msg::{Dir, Param};
+use crate::rpc::Rpc;
+use crate::ta::{elf, image};
+use alloc::vec;
+use alloc::vec::Vec;
+use log::{debug, warn};
+use oxtee_abi::rpc;
+use oxtee_abi::ta as abi;
+use oxtee_abi::tee::TeeResult;
+use oxtee_abi::uuid::Uuid;
+
+/// Largest TA image we accept from the normal world.
+const MAX_IMAGE: u64 = 16 << 20;
+/// Largest stack a TA may ask for.
+const MAX_STACK: u32 = 8 << 20;
+
+/// Asks the supplicant for the signed image of `uuid` (size query, then
+/// the image into application shared memory) and returns a secure copy.
+pub fn fetch(rpc: &mut Rpc, uuid: Uuid) -> Result<Vec<u8>, TeeResult> {
+    let (a, b) = uuid.to_msg_value();
+    let id = Param::Value { dir: Dir::In, a, b, c: 0 };
+    let query = vec![id, Param::Tmem { dir: Dir::Out, buf: 0, size: 0, shm_ref: 0, noncontig: false }];
+    // A supplicant that cannot find the TA says ITEM_NOT_FOUND; a normal
+    // world that does not serve LOAD_TA at all has no TA store either.
+    let p = rpc.cmd(rpc::CMD_LOAD_TA, query).map_err(|e| {
+        debug!("LOAD_TA {uuid}: {e:?}");
+        match e {
+            TeeResult::ERROR_NOT_SUPPORTED | TeeResult::ERROR_NOT_IMPLEMENTED => TeeResult::ERROR_ITEM_NOT_FOUND,
+            e => e,
+        }
+    })?;
+    let size = match p.get(1) {
+        Some(Param::Tmem { size, .. }) | Some(Param::Rmem { size, .. }) => *size,
+        _ => return Err(TeeResult::ERROR_COMMUNICATION),
+    };
+    if size == 0 || size > MAX_IMAGE {
+        warn!("LOAD_TA {uuid}: refusing an image of {size} bytes");
+        return Err(TeeResult::ERROR_BAD_FORMAT);
+    }
+    let (pages, cookie) = rpc.shm_alloc(rpc::SHM_TYPE_APPL, size)?;
+    let load = vec![id, Param::Rmem { dir: Dir::Out, offs: 0, size, shm_ref: cookie }];
+    let r = rpc.cmd(rpc::CMD_LOAD_TA, load).and_then(|p| match p.get(1) {
+        Some(Param::Rmem { size: got, .. }) if *got == size => {
+            let mut copy = Vec::new();
+            copy.try_reserve_exact(size as usize).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
+            copy.resize(size as usize, 0);
+            pages.read(rpc.mem, 0, &mut copy).map_err(|_| TeeResult::ERROR_COMMUNICATION)?;
+            Ok(copy)
+        }
+        // The file changed size between the two requests.
+        _ => Err(TeeResult::ERROR_COMMUNICATION),
+    });
+    let _ = rpc.shm_free(rpc::SHM_TYPE_APPL, cookie);
+    r
+}
+
+pub struct Loaded {
+    pub space: UserSpace,
+    pub head: abi::TaHead,
+    pub entry: u64,
+    pub footprint: u64,
+}
+
+fn page_floor(v: u64) -> u64 {
+    v & !(PAGE_SIZE as u64 - 1)
+}
+
+fn page_ceil(v: u64) -> Option<u64> {
+    Some(page_floor(v.checked_add(PAGE_SIZE as u64 - 1)?))
+}
+
+/// Checks and loads `signed` (a private copy) for `uuid` at `base`, with
+/// its stack ending at `stack_top`.
+pub fn build(
+    signed: &[u8],
+    key: &image::TaKey,
+    uuid: Uuid,
+    mmu: &'static dyn UserMmu,
+    base: u64,
+    stack_top: u64,
+) -> Result<Loaded, TeeResult> {
+    let verified = image::verify(signed, key, &uuid).inspect_err(|e| warn!("TA {uuid}: image rejected: {e:?}"))?;
+    let parsed = elf::parse(verified.elf).inspect_err(|e| warn!("TA {uuid}: ELF rejected: {e:?}"))?;
+    let mut img = PageBuf::new(parsed.span)?;
+    parsed.load_into(verified.elf, img.bytes_mut(), base)?;
+    let head = parsed.ta_head(img.bytes())?;
+    if Uuid::from(head.uuid) != uuid {
+        warn!("TA {uuid}: header names {}", Uuid::from(head.uuid));
+        return Err(TeeResult::ERROR_BAD_FORMAT);
+    }
+    if head.depr_entry != abi::TA_HEAD_NO_DEPR_ENTRY || head.flags & !abi::TA_FLAGS_MASK != 0 {
+        return Err(TeeResult::ERROR_BAD_FORMAT);
+    }
+    if head.stack_size == 0 || head.stack_size > MAX_STACK {
+        return Err(TeeResult::ERROR_BAD_FORMAT);
+    }
+    let mut ranges = Vec::new();
+    for s in &parsed.segments {
+        let start = page_floor(s.vaddr);
+        let end = page_ceil(s.vaddr + s.memsz).ok_or(TeeResult::ERROR_BAD_FORMAT)?;
+        let perm = match (s.write, s.exec) {
+            (false, false) => UserPerm::ReadOnly,
+            (true, false) => UserPerm::ReadWrite,
+            (false, true) => UserPerm::ReadExec,
+            (true, true) => return Err(TeeResult::ERROR_BAD_FORMAT),
+        };
+        ranges.push((start, base + start, end - start, perm));
+    }
+    let entry = base.checked_add(parsed.entry).ok_or(TeeResult::ERROR_BAD_FORMAT)?;
+    let mut space = UserSpace::new(mmu);
+    space.add(img, &ranges).map_err(|_| TeeResult::ERROR_BAD_FORMAT)?;
+    // The stack, with the page below it left unmapped as a guard.
+    let stack_len = page_ceil(head.stack_size as u64).ok_or(TeeResult::ERROR_BAD_FORMAT)?;
+    let stack = PageBuf::new(stack_len)?;
+    space.add(stack, &[(0, stack_top - stack_len, stack_len, UserPerm::ReadWrite)])?;
+    space.activate()?;
+    let footprint = space.footprint();
+    Ok(Loaded { space, head, entry, footprint })
+}

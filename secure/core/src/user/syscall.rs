@@ -1,0 +1,456 @@
+//! The syscalls a user TA makes (`svc #0`, number in x8, arguments in
+//! x0..x7), numbered as upstream's `tee_syscall_numbers.h`. Every pointer
+//! is resolved through the TA's own mappings with the access it needs.
+
+use super::space::{Access, PageBuf, UserSpace};
+use super::{CallParam, Caller, Flow, Instance, Killed, LOGIN_TRUSTED_APP, MAX_MEMREF};
+use crate::Os;
+use crate::env::UserRegs;
+use crate::msg::Dir;
+use crate::rpc::Rpc;
+use crate::session::Target;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
+use log::info;
+use oxtee_abi::ta::{self as abi, TeeIdentity, TeeTime, TeeUuid, UteeParams};
+use oxtee_abi::tee::{Origin, TeeResult};
+use oxtee_abi::uuid::Uuid;
+use zerocopy::{FromBytes, IntoBytes};
+
+/// Longest log line or property name a TA may pass.
+const MAX_STR: u64 = 4096;
+
+/// A property the OS answers (the rest live in the TA's own table).
+enum PropValue {
+    Str(&'static str),
+    U32(u32),
+    Bool(bool),
+    Uuid(Uuid),
+    Identity(u32, Uuid),
+}
+
+const TEE_PROPS: [&str; 12] = [
+    "gpd.tee.apiversion",
+    "gpd.tee.description",
+    "gpd.tee.deviceID",
+    "gpd.tee.systemTime.protectionLevel",
+    "gpd.tee.TAPersistentTime.protectionLevel",
+    "gpd.tee.cryptography.ecc",
+    "gpd.tee.trustedStorage.antiRollback.protectionLevel",
+    "gpd.tee.trustedos.implementation.version",
+    "gpd.tee.trustedos.implementation.binaryversion",
+    "gpd.tee.trustedos.manufacturer",
+    "gpd.tee.firmware.implementation.version",
+    "gpd.tee.firmware.manufacturer",
+];
+
+/// Device identity (a fixed per-build UUID: QEMU has no die id).
+const DEVICE_ID: Uuid = Uuid::new(0x6f78_7465, 0x6500, 0x5000, [0x80, 0x00, 0x71, 0x65, 0x6d, 0x75, 0x76, 0x74]);
+
+fn prop_names(set: u32) -> Option<&'static [&'static str]> {
+    match set {
+        abi::TEE_PROPSET_TEE_IMPLEMENTATION => Some(&TEE_PROPS),
+        abi::TEE_PROPSET_CURRENT_CLIENT => Some(&["gpd.client.identity"]),
+        abi::TEE_PROPSET_CURRENT_TA => Some(&["gpd.ta.appID"]),
+        _ => None,
+    }
+}
+
+fn prop_value(set: u32, index: usize, inst: &Instance, caller: &Caller) -> Option<PropValue> {
+    let v = match (set, index) {
+        (abi::TEE_PROPSET_CURRENT_CLIENT, 0) => PropValue::Identity(caller.login, caller.client),
+        (abi::TEE_PROPSET_CURRENT_TA, 0) => PropValue::Uuid(inst.uuid),
+        (abi::TEE_PROPSET_TEE_IMPLEMENTATION, i) => match i {
+            0 => PropValue::Str("1.3.1"),
+            1 => PropValue::Str("oxtee"),
+            2 => PropValue::Uuid(DEVICE_ID),
+            // The system time comes from the secure generic timer, which the
+            // normal world cannot change.
+            3 => PropValue::U32(1000),
+            4 => PropValue::U32(100),
+            5 => PropValue::Bool(false),
+            6 => PropValue::U32(0),
+            7 => PropValue::Str(env!("CARGO_PKG_VERSION")),
+            8 => PropValue::U32(0),
+            9 => PropValue::Str("oxtee"),
+            10 => PropValue::Str(env!("CARGO_PKG_VERSION")),
+            11 => PropValue::Str("oxtee"),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(v)
+}
+
+impl PropValue {
+    fn kind(&self) -> u32 {
+        match self {
+            PropValue::Str(_) => abi::USER_TA_PROP_TYPE_STRING,
+            PropValue::U32(_) => abi::USER_TA_PROP_TYPE_U32,
+            PropValue::Bool(_) => abi::USER_TA_PROP_TYPE_BOOL,
+            PropValue::Uuid(_) => abi::USER_TA_PROP_TYPE_UUID,
+            PropValue::Identity(..) => abi::USER_TA_PROP_TYPE_IDENTITY,
+        }
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        match self {
+            PropValue::Str(s) => {
+                let mut v = Vec::from(s.as_bytes());
+                v.push(0);
+                v
+            }
+            PropValue::U32(x) => x.to_le_bytes().to_vec(),
+            PropValue::Bool(b) => (*b as u32).to_le_bytes().to_vec(),
+            PropValue::Uuid(u) => TeeUuid::from(*u).as_bytes().to_vec(),
+            PropValue::Identity(login, u) => TeeIdentity { login: *login, uuid: TeeUuid::from(*u) }.as_bytes().to_vec(),
+        }
+    }
+}
+
+fn res(r: Result<(), TeeResult>) -> Flow {
+    Flow::Continue(match r {
+        Ok(()) => 0,
+        Err(e) => e.0 as u64,
+    })
+}
+
+impl Os {
+    pub(super) fn syscall(
+        &self,
+        rpc: &mut Rpc,
+        inst: &Arc<Instance>,
+        space: &mut UserSpace,
+        caller: &Caller,
+        regs: &mut UserRegs,
+    ) -> Flow {
+        let a = regs.x;
+        let n = a[8];
+        match n as u32 {
+            abi::SYS_RETURN => Flow::Return(a[0] as u32),
+            abi::SYS_LOG => {
+                let len = a[1].min(MAX_STR);
+                let mut buf = vec![0u8; len as usize];
+                if space.read(a[0], &mut buf).is_ok() {
+                    let text = String::from_utf8_lossy(&buf);
+                    info!("TA {}: {}", inst.uuid, text.trim_end());
+                }
+                Flow::Continue(0)
+            }
+            abi::SYS_PANIC => Flow::Kill(Killed::Panic(a[0] as u32)),
+            abi::SYS_GET_PROPERTY => res(self.sys_get_property(inst, space, caller, &a)),
+            abi::SYS_GET_PROPERTY_NAME_TO_INDEX => res(Self::sys_prop_index(space, &a)),
+            abi::SYS_OPEN_TA_SESSION => res(self.sys_open_session(rpc, inst, space, caller, &a)),
+            abi::SYS_CLOSE_TA_SESSION => res(self.sys_close_session(rpc, inst, a[0])),
+            abi::SYS_INVOKE_TA_COMMAND => res(self.sys_invoke(rpc, inst, space, caller, &a)),
+            abi::SYS_CHECK_ACCESS_RIGHTS => res(Self::sys_check_access(space, &a)),
+            abi::SYS_GET_CANCELLATION_FLAG => {
+                let c = caller.cancel.load(Ordering::Acquire) && !caller.masked.load(Ordering::Acquire);
+                res(space.write_u32(a[0], c as u32))
+            }
+            abi::SYS_UNMASK_CANCELLATION | abi::SYS_MASK_CANCELLATION => {
+                let old = caller.masked.swap(n as u32 == abi::SYS_MASK_CANCELLATION, Ordering::AcqRel);
+                res(space.write_u32(a[0], old as u32))
+            }
+            abi::SYS_WAIT => res(self.sys_wait(rpc, caller, a[0] as u32)),
+            abi::SYS_GET_TIME => res(self.sys_get_time(rpc, inst, space, a[0], a[1])),
+            abi::SYS_SET_TA_TIME => res(self.sys_set_ta_time(rpc, inst, space, a[0])),
+            // Cryptography, storage and the rest arrive with their own work.
+            _ => Flow::Continue(TeeResult::ERROR_NOT_SUPPORTED.0 as u64),
+        }
+    }
+
+    fn sys_get_property(
+        &self,
+        inst: &Instance,
+        space: &mut UserSpace,
+        caller: &Caller,
+        a: &[u64; 31],
+    ) -> Result<(), TeeResult> {
+        let (set, index, name, name_len, buf, blen, kind) = (a[0] as u32, a[1], a[2], a[3], a[4], a[5], a[6]);
+        let index = usize::try_from(index).map_err(|_| TeeResult::ERROR_ITEM_NOT_FOUND)?;
+        let prop = prop_value(set, index, inst, caller).ok_or(TeeResult::ERROR_ITEM_NOT_FOUND)?;
+        if kind != 0 {
+            space.write_u32(kind, prop.kind())?;
+        }
+        if buf != 0 && blen != 0 {
+            let room = space.read_u32(blen)?;
+            let value = prop.bytes();
+            space.write_u32(blen, value.len() as u32)?;
+            if (room as usize) < value.len() {
+                return Err(TeeResult::ERROR_SHORT_BUFFER);
+            }
+            space.write(buf, &value)?;
+        }
+        if name != 0 && name_len != 0 {
+            let room = space.read_u32(name_len)?;
+            let pname = prop_names(set).and_then(|p| p.get(index)).ok_or(TeeResult::ERROR_ITEM_NOT_FOUND)?;
+            let mut text = Vec::from(pname.as_bytes());
+            text.push(0);
+            space.write_u32(name_len, text.len() as u32)?;
+            if (room as usize) < text.len() {
+                return Err(TeeResult::ERROR_SHORT_BUFFER);
+            }
+            space.write(name, &text)?;
+        }
+        Ok(())
+    }
+
+    fn sys_prop_index(space: &mut UserSpace, a: &[u64; 31]) -> Result<(), TeeResult> {
+        let (set, name, len, index) = (a[0] as u32, a[1], a[2], a[3]);
+        let names = prop_names(set).ok_or(TeeResult::ERROR_ITEM_NOT_FOUND)?;
+        if name == 0 || len == 0 || len > MAX_STR {
+            return Err(TeeResult::ERROR_BAD_PARAMETERS);
+        }
+        let mut buf = vec![0u8; len as usize];
+        space.read(name, &mut buf)?;
+        // The name ends at its first NUL (or at len).
+        let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+        let want = &buf[..end];
+        let i = names.iter().position(|n| n.as_bytes() == want).ok_or(TeeResult::ERROR_ITEM_NOT_FOUND)?;
+        space.write_u32(index, i as u32)
+    }
+
+    fn sys_check_access(space: &UserSpace, a: &[u64; 31]) -> Result<(), TeeResult> {
+        let (flags, buf, len) = (a[0] as u32, a[1], a[2]);
+        let known = abi::TEE_MEMORY_ACCESS_READ | abi::TEE_MEMORY_ACCESS_WRITE | abi::TEE_MEMORY_ACCESS_ANY_OWNER;
+        if flags & !known != 0 {
+            return Err(TeeResult::ERROR_BAD_PARAMETERS);
+        }
+        if len == 0 {
+            return Ok(());
+        }
+        let ok = space.check(buf, len, Access::Read)
+            && (flags & abi::TEE_MEMORY_ACCESS_WRITE == 0 || space.check(buf, len, Access::Write));
+        if ok { Ok(()) } else { Err(TeeResult::ERROR_ACCESS_DENIED) }
+    }
+
+    fn sys_wait(&self, rpc: &mut Rpc, caller: &Caller, ms: u32) -> Result<(), TeeResult> {
+        let cancelled = || caller.cancel.load(Ordering::Acquire) && !caller.masked.load(Ordering::Acquire);
+        if cancelled() {
+            return Err(TeeResult::ERROR_CANCEL);
+        }
+        let now = rpc.env.now_ns();
+        let deadline =
+            if ms == oxtee_abi::tee::TIMEOUT_INFINITE { u64::MAX } else { now.saturating_add(ms as u64 * 1_000_000) };
+        if rpc.env.wait_until(deadline, true, &cancelled) { Ok(()) } else { Err(TeeResult::ERROR_CANCEL) }
+    }
+
+    fn system_time(rpc: &mut Rpc) -> TeeTime {
+        let ns = rpc.env.now_ns();
+        TeeTime { seconds: (ns / 1_000_000_000) as u32, millis: ((ns / 1_000_000) % 1000) as u32 }
+    }
+
+    fn sys_get_time(
+        &self,
+        rpc: &mut Rpc,
+        inst: &Instance,
+        space: &mut UserSpace,
+        cat: u64,
+        out: u64,
+    ) -> Result<(), TeeResult> {
+        let t = match cat {
+            abi::UTEE_TIME_CAT_SYSTEM => Self::system_time(rpc),
+            abi::UTEE_TIME_CAT_REE => {
+                let (s, ns) = rpc.get_time()?;
+                TeeTime { seconds: s as u32, millis: (ns / 1_000_000) as u32 }
+            }
+            abi::UTEE_TIME_CAT_TA_PERSISTENT => {
+                let off = self.user.ta_time.lock().get(&inst.uuid.to_octets()).copied();
+                let off = off.ok_or(TeeResult::ERROR_TIME_NOT_SET)?;
+                let now = Self::system_time(rpc);
+                let secs = now.seconds as i64 + off;
+                if !(0..=u32::MAX as i64).contains(&secs) {
+                    return Err(TeeResult::ERROR_OVERFLOW);
+                }
+                TeeTime { seconds: secs as u32, millis: now.millis }
+            }
+            _ => return Err(TeeResult::ERROR_BAD_PARAMETERS),
+        };
+        space.write(out, t.as_bytes())
+    }
+
+    fn sys_set_ta_time(&self, rpc: &mut Rpc, inst: &Instance, space: &mut UserSpace, p: u64) -> Result<(), TeeResult> {
+        let mut b = [0u8; 8];
+        space.read(p, &mut b)?;
+        let t = TeeTime::read_from_bytes(&b).map_err(|_| TeeResult::ERROR_BAD_PARAMETERS)?;
+        let now = Self::system_time(rpc);
+        self.user.ta_time.lock().insert(inst.uuid.to_octets(), t.seconds as i64 - now.seconds as i64);
+        Ok(())
+    }
+
+    /// Reads a `utee_params` from the calling TA and copies its memrefs.
+    fn params_from_ta(space: &UserSpace, up_va: u64) -> Result<(UteeParams, [CallParam; 4]), TeeResult> {
+        let mut out = CallParam::none4();
+        if up_va == 0 {
+            return Ok((UteeParams::default(), out));
+        }
+        let mut b = [0u8; size_of::<UteeParams>()];
+        space.read(up_va, &mut b)?;
+        let up = UteeParams::read_from_bytes(&b).map_err(|_| TeeResult::ERROR_BAD_PARAMETERS)?;
+        for (i, slot) in out.iter_mut().enumerate() {
+            let (x, y) = (up.vals[2 * i], up.vals[2 * i + 1]);
+            let dir = |t: u32| match t & 3 {
+                1 => Dir::In,
+                2 => Dir::Out,
+                _ => Dir::InOut,
+            };
+            *slot = match abi::param_type_get(up.types as u32, i) {
+                abi::TEE_PARAM_TYPE_NONE => CallParam::None,
+                t @ 1..=3 => CallParam::Value { dir: dir(t), a: x & 0xffff_ffff, b: y & 0xffff_ffff },
+                t @ 5..=7 => {
+                    if x == 0 {
+                        if y != 0 {
+                            return Err(TeeResult::ERROR_BAD_PARAMETERS);
+                        }
+                        CallParam::Memref { dir: dir(t), data: None, size: 0 }
+                    } else {
+                        if y > MAX_MEMREF {
+                            return Err(TeeResult::ERROR_OUT_OF_MEMORY);
+                        }
+                        let access = if t == abi::TEE_PARAM_TYPE_MEMREF_INPUT { Access::Read } else { Access::Write };
+                        if !space.check(x, y, access) {
+                            return Err(TeeResult::ERROR_ACCESS_DENIED);
+                        }
+                        let mut data = PageBuf::new(y)?;
+                        if t != abi::TEE_PARAM_TYPE_MEMREF_OUTPUT {
+                            space.read(x, &mut data.bytes_mut()[..y as usize])?;
+                        }
+                        CallParam::Memref { dir: dir(t), data: Some(data), size: y }
+                    }
+                }
+                _ => return Err(TeeResult::ERROR_BAD_PARAMETERS),
+            };
+        }
+        Ok((up, out))
+    }
+
+    /// Writes a callee's outputs back into the calling TA's `utee_params`
+    /// and buffers.
+    fn params_to_ta(space: &mut UserSpace, up_va: u64, mut up: UteeParams, params: &[CallParam; 4]) {
+        if up_va == 0 {
+            return;
+        }
+        for (i, p) in params.iter().enumerate() {
+            match p {
+                CallParam::Value { dir, a, b } if dir.is_output() => {
+                    (up.vals[2 * i], up.vals[2 * i + 1]) = (*a, *b);
+                }
+                CallParam::Memref { dir, data, size } if dir.is_output() => {
+                    let orig = up.vals[2 * i + 1];
+                    if let Some(d) = data
+                        && *size <= orig
+                    {
+                        let _ = space.write(up.vals[2 * i], &d.bytes()[..*size as usize]);
+                    }
+                    up.vals[2 * i + 1] = *size;
+                }
+                _ => {}
+            }
+        }
+        let _ = space.write(up_va, up.as_bytes());
+    }
+
+    fn sys_open_session(
+        &self,
+        rpc: &mut Rpc,
+        inst: &Arc<Instance>,
+        space: &mut UserSpace,
+        caller: &Caller,
+        a: &[u64; 31],
+    ) -> Result<(), TeeResult> {
+        let (uuid_va, up_va, sess_va, orig_va) = (a[0], a[2], a[3], a[4]);
+        let mut ub = [0u8; 16];
+        space.read(uuid_va, &mut ub)?;
+        let uuid = Uuid::from(TeeUuid::read_from_bytes(&ub).map_err(|_| TeeResult::ERROR_BAD_PARAMETERS)?);
+        // Check the out pointers before doing anything irrevocable.
+        if !space.check(sess_va, 4, Access::Write) || !space.check(orig_va, 4, Access::Write) {
+            return Err(TeeResult::ERROR_ACCESS_DENIED);
+        }
+        let (up, mut params) = match Self::params_from_ta(space, up_va) {
+            Ok(p) => p,
+            Err(e) => {
+                space.write_u32(orig_va, Origin::Tee as u32)?;
+                return Err(e);
+            }
+        };
+        if self.pta_uuid(uuid) {
+            space.write_u32(orig_va, Origin::Tee as u32)?;
+            return Err(TeeResult::ERROR_NOT_SUPPORTED);
+        }
+        let r = self.user_open(rpc, uuid, LOGIN_TRUSTED_APP, inst.uuid, Some(inst.id), &mut params, &caller.cancel);
+        Self::params_to_ta(space, up_va, up, &params);
+        match r {
+            Ok(id) => {
+                space.write_u32(sess_va, id)?;
+                space.write_u32(orig_va, Origin::TrustedApp as u32)?;
+                Ok(())
+            }
+            Err((e, origin)) => {
+                space.write_u32(orig_va, origin as u32)?;
+                Err(e)
+            }
+        }
+    }
+
+    /// A session the calling instance opened, or None.
+    fn own_session(&self, inst: &Instance, id: u64) -> Option<(u32, crate::session::Session, Arc<Instance>)> {
+        let id = u32::try_from(id).ok()?;
+        let s = self.sessions.get(id)?;
+        if s.owner != Some(inst.id) {
+            return None;
+        }
+        match &s.target {
+            Target::User(t) => {
+                let t = t.clone();
+                Some((id, s, t))
+            }
+            Target::Pta(_) => None,
+        }
+    }
+
+    fn sys_close_session(&self, rpc: &mut Rpc, inst: &Arc<Instance>, id: u64) -> Result<(), TeeResult> {
+        let (id, _, _) = self.own_session(inst, id).ok_or(TeeResult::ERROR_BAD_PARAMETERS)?;
+        if let Some(s) = self.sessions.remove(id)
+            && let Target::User(t) = &s.target
+        {
+            let t = t.clone();
+            self.user_close(rpc, id, &s, &t);
+        }
+        Ok(())
+    }
+
+    fn sys_invoke(
+        &self,
+        rpc: &mut Rpc,
+        inst: &Arc<Instance>,
+        space: &mut UserSpace,
+        caller: &Caller,
+        a: &[u64; 31],
+    ) -> Result<(), TeeResult> {
+        let (sess, cmd, up_va, orig_va) = (a[0], a[2] as u32, a[3], a[4]);
+        if !space.check(orig_va, 4, Access::Write) {
+            return Err(TeeResult::ERROR_ACCESS_DENIED);
+        }
+        let Some((id, s, target)) = self.own_session(inst, sess) else {
+            space.write_u32(orig_va, Origin::Tee as u32)?;
+            return Err(TeeResult::ERROR_BAD_PARAMETERS);
+        };
+        let (up, mut params) = match Self::params_from_ta(space, up_va) {
+            Ok(p) => p,
+            Err(e) => {
+                space.write_u32(orig_va, Origin::Tee as u32)?;
+                return Err(e);
+            }
+        };
+        // The inner call is cancelled with the outer one.
+        let cancel: Arc<AtomicBool> = caller.cancel.clone();
+        let (r, origin) = self.user_invoke(rpc, id, &s, &target, cmd, &mut params, &cancel);
+        Self::params_to_ta(space, up_va, up, &params);
+        space.write_u32(orig_va, origin as u32)?;
+        if r == TeeResult::SUCCESS { Ok(()) } else { Err(r) }
+    }
+}
