@@ -63,6 +63,7 @@ pub mod smc;
 pub mod ta;
 pub mod tee;
 pub mod test_pta;
+pub mod test_ta;
 pub mod uuid;
 
 pub use uuid::Uuid;

@@ -28,6 +28,11 @@ const CRATES: &[(&str, Policy)] = &[
     ("normal/supplicant", Policy::Forbid),
     ("normal/libteec", Policy::Confined(&["src/capi.rs", "src/sys.rs"])),
     ("xtask", Policy::Forbid),
+    // The TA workspace (`ta/`, linted by `ta_lint`).
+    ("ta/sdk", Policy::Confined(&["src/arch", "src/sys.rs"])),
+    ("ta/sdk-macros", Policy::Forbid),
+    ("ta/hello", Policy::Forbid),
+    ("ta/test", Policy::Forbid),
 ];
 
 const HOST_CRATES: &[&str] = &[
@@ -76,9 +81,29 @@ pub fn run() -> Result {
         "-D",
         "warnings",
     ]))?;
+    ta_lint()?;
     unsafe_policy()?;
     println!("lint: fmt, clippy and unsafe policy clean");
     Ok(())
+}
+
+/// The TA workspace: rustfmt, and clippy for the TA target (every build
+/// of the test TA) and, for the macros, the host.
+fn ta_lint() -> Result {
+    use crate::tas::{host_triple, run, ta_cargo};
+    // Not `--all`: that would reach the host workspace through `abi`.
+    run(ta_cargo().args(["fmt", "--", "--check"])).map_err(|_| "rustfmt: run `cargo fmt` in ta/".to_string())?;
+    let deny = ["--", "-D", "warnings"];
+    run(ta_cargo().args(["clippy", "--quiet", "--release", "-p", "oxtee-utee", "-p", "hello"]).args(deny))?;
+    for feature in ["multi", "single", "keep", "excl"] {
+        run(ta_cargo()
+            .args(["clippy", "--quiet", "--release", "-p", "oxtee-test-ta", "--features", feature])
+            .args(deny))?;
+    }
+    let host = host_triple()?;
+    run(ta_cargo()
+        .args(["clippy", "--quiet", "--all-targets", "-p", "oxtee-utee-macros", "--target", &host])
+        .args(deny))
 }
 
 fn members() -> Vec<String> {

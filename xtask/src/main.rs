@@ -10,6 +10,8 @@ mod lint;
 mod linux;
 mod qemu;
 mod setup;
+mod sign;
+mod tas;
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -25,6 +27,9 @@ commands:
   bench                 instruction counts under QEMU -icount
   lint                  rustfmt, clippy (safety lints at deny), unsafe policy
   setup                 install what the tools need (apt packages, targets)
+  sign-ta [opts] IN OUT sign a TA ELF (or re-sign a .ta): --key PEM, --uuid UUID,
+                        --version N; key default $OXTEE_TA_KEY or keys/dev_ta_key.pem
+  tas                   build, check and sign the TAs in ta/ into target/ta/<uuid>.ta
 
 run options:
   --smp N               CPUs (default 1)
@@ -48,6 +53,8 @@ fn main() -> ExitCode {
         "bench" => bench::run(),
         "lint" => lint::run(),
         "setup" => setup::ensure(true),
+        "sign-ta" => sign::run_cli(rest),
+        "tas" => tas::run_cli(),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())
@@ -82,6 +89,7 @@ fn test() -> Result {
     setup::ensure(false)?;
     println!("== host tests");
     run_cmd(cargo().args(["test", "--quiet"]))?;
+    tas::host_tests()?;
     println!("== lint");
     lint::run()?;
     println!("== QEMU harness");

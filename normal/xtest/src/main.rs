@@ -293,7 +293,67 @@ fn bench(n: u32) -> ! {
     std::process::exit(if failures == 0 { 0 } else { 1 });
 }
 
+/// `oxtee-xtest bench-ta N`: user-TA figures, timed with CLOCK_MONOTONIC
+/// (one guest instruction per nanosecond under `-icount shift=0`): cold
+/// open + close of a multi-instance TA (supplicant load, signature check,
+/// ELF load each time), warm open + close of a loaded keep-alive TA, and N
+/// no-op invokes.
+fn bench_ta(n: u32) -> ! {
+    use oxtee_abi::test_ta as u;
+    let ctx = Context::new().expect("context");
+    let uuid = |x: uuid::Uuid| x;
+    let time = |f: &mut dyn FnMut()| {
+        let t0 = Instant::now();
+        f();
+        t0.elapsed().as_nanos()
+    };
+    let mut failures = 0u32;
+    let first = time(&mut || match ctx.open_session(uuid(u::TEST_MULTI)) {
+        Ok(s) => drop(s),
+        Err(_) => failures += 1,
+    });
+    let rounds = 20u32;
+    let cold = time(&mut || {
+        for _ in 0..rounds {
+            match ctx.open_session(uuid(u::TEST_MULTI)) {
+                Ok(s) => drop(s),
+                Err(_) => failures += 1,
+            }
+        }
+    }) / rounds as u128;
+    let keep = ctx.open_session(uuid(u::TEST_KEEP)).expect("open keep-alive TA");
+    let warm = time(&mut || {
+        for _ in 0..rounds {
+            match ctx.open_session(uuid(u::TEST_KEEP)) {
+                Ok(s) => drop(s),
+                Err(_) => failures += 1,
+            }
+        }
+    }) / rounds as u128;
+    drop(keep);
+    let mut s = ctx.open_session(uuid(u::TEST_MULTI)).expect("open");
+    for _ in 0..100 {
+        let _ = s.invoke_command(u::CMD_NOOP, &mut Operation::empty());
+    }
+    let total = time(&mut || {
+        for _ in 0..n {
+            if s.invoke_command(u::CMD_NOOP, &mut Operation::empty()).is_err() {
+                failures += 1;
+            }
+        }
+    });
+    println!(
+        "BENCH ta_first_open_close_ns={first} ta_cold_open_close_ns={cold} ta_warm_open_close_ns={warm} \
+         ta_invokes={n} ta_per_invoke_ns={} ta_failures={failures}",
+        total / n.max(1) as u128
+    );
+    std::process::exit(if failures == 0 { 0 } else { 1 });
+}
+
 fn main() {
+    if let Some(n) = std::env::args().nth(1).filter(|a| a == "bench-ta").and(std::env::args().nth(2)) {
+        bench_ta(n.parse().unwrap_or(1000));
+    }
     if let Some(n) = std::env::args().nth(1).filter(|a| a == "bench").and(std::env::args().nth(2)) {
         bench(n.parse().unwrap_or(10_000));
     }

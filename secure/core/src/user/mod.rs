@@ -25,7 +25,7 @@ use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
-use log::{info, warn};
+use log::{debug, warn};
 use oxtee_abi::ta as abi;
 use oxtee_abi::tee::{Origin, TeeResult};
 use oxtee_abi::uuid::Uuid;
@@ -507,7 +507,7 @@ impl Os {
             owner: AtomicUsize::new(0),
             state: spin::Mutex::new(State { space: Some(loaded.space), dead: false, sessions: 0, tpidr: 0 }),
         });
-        info!(
+        debug!(
             "TA {uuid} loaded at {:#x}: flags {:#x}, stack {} KiB, {} KiB in all",
             inst.base,
             inst.flags,

@@ -1,0 +1,109 @@
+//! `__ta_entry`, the ELF entry point the kernel starts every request at:
+//! EL0, x0 = function (open, close, invoke), x1 = session id, x2 = the
+//! `utee_params` the kernel put on our stack, x3 = command id, sp 16-byte
+//! aligned below them. It never returns: the request ends with the RETURN
+//! syscall, after the parameters are written back in place.
+//!
+//! Also the five entry points the attribute macros define in the TA.
+
+use crate::error::Result;
+use crate::parameter::Parameters;
+use crate::runtime::SessionContext;
+use oxtee_abi::ta::{
+    TEE_MEMORY_ACCESS_ANY_OWNER, TEE_MEMORY_ACCESS_READ, TEE_MEMORY_ACCESS_WRITE, TEE_NUM_PARAMS,
+    TEE_PARAM_TYPE_MEMREF_INOUT, TEE_PARAM_TYPE_MEMREF_INPUT, TEE_PARAM_TYPE_MEMREF_OUTPUT, UteeParams, param_type_get,
+};
+use oxtee_abi::tee::TeeResult;
+
+core::arch::global_asm!(
+    ".section .text.__ta_entry, \"ax\", %progbits",
+    ".global __ta_entry",
+    ".type __ta_entry, %function",
+    ".p2align 2",
+    "__ta_entry:",
+    // Terminate the frame chain for backtraces.
+    "mov x29, xzr",
+    "mov x30, xzr",
+    "bl {entry}",
+    // `ta_entry` never returns; trap if it ever did.
+    "udf #0",
+    ".size __ta_entry, . - __ta_entry",
+    entry = sym ta_entry,
+);
+
+extern "C" fn ta_entry(func: u64, session: u64, up: *mut UteeParams, cmd: u64) -> ! {
+    // SAFETY: the kernel placed an initialised `utee_params` at `up` on
+    // this entry's stack, aligned, and nothing else refers to it.
+    let mut raw = unsafe { up.read() };
+    let res = match entry_buffers(&raw) {
+        Ok(bufs) => crate::runtime::dispatch(func, session as u32, &mut raw, bufs, cmd as u32),
+        Err(e) => e,
+    };
+    // SAFETY: as above; the kernel reads the outputs back from here.
+    unsafe { up.write(raw) };
+    super::return_to_kernel(res.0)
+}
+
+/// The memref buffers of this request as slices. The kernel copies every
+/// memref into this TA's memory before entry; this still checks what the
+/// slices rely on: each range is mapped read/write for us and no two
+/// overlap. A null address is a null memref (size only).
+fn entry_buffers<'a>(raw: &UteeParams) -> core::result::Result<[Option<&'a mut [u8]>; 4], TeeResult> {
+    let mut ranges = [(0usize, 0usize); TEE_NUM_PARAMS];
+    for (i, range) in ranges.iter_mut().enumerate() {
+        let t = param_type_get(raw.types as u32, i);
+        if !matches!(t, TEE_PARAM_TYPE_MEMREF_INPUT | TEE_PARAM_TYPE_MEMREF_OUTPUT | TEE_PARAM_TYPE_MEMREF_INOUT) {
+            continue;
+        }
+        let (addr, len) = (raw.vals[2 * i] as usize, raw.vals[2 * i + 1] as usize);
+        if addr == 0 || len == 0 {
+            continue;
+        }
+        addr.checked_add(len).ok_or(TeeResult::ERROR_BAD_PARAMETERS)?;
+        let rw = TEE_MEMORY_ACCESS_READ | TEE_MEMORY_ACCESS_WRITE | TEE_MEMORY_ACCESS_ANY_OWNER;
+        if !crate::sys::check_access_rights(rw, addr, len).is_success() {
+            return Err(TeeResult::ERROR_BAD_PARAMETERS);
+        }
+        *range = (addr, len);
+    }
+    for (i, a) in ranges.iter().enumerate() {
+        for b in &ranges[i + 1..] {
+            if a.1 != 0 && b.1 != 0 && a.0 < b.0 + b.1 && b.0 < a.0 + a.1 {
+                return Err(TeeResult::ERROR_BAD_PARAMETERS);
+            }
+        }
+    }
+    Ok(ranges.map(|(addr, len)| {
+        (len != 0).then(|| {
+            // SAFETY: the kernel mapped [addr, addr + len) read/write into
+            // this TA for the duration of the request (checked above with
+            // CHECK_ACCESS_RIGHTS), no other parameter overlaps it, and the
+            // slices do not outlive the request: `dispatch` lends them to
+            // the TA's entry point only for its call.
+            unsafe { core::slice::from_raw_parts_mut(addr as *mut u8, len) }
+        })
+    }))
+}
+
+// The TA's entry points, defined by the attribute macros with exactly
+// these signatures (the macros are the only way to define them, as the
+// names are reserved to them; a missing one fails the link).
+unsafe extern "Rust" {
+    pub(crate) safe fn __oxtee_ta_create() -> Result<()>;
+    pub(crate) safe fn __oxtee_ta_destroy();
+    pub(crate) safe fn __oxtee_ta_open_session(params: &mut Parameters<'_>, ctx: &mut SessionContext) -> Result<()>;
+    pub(crate) safe fn __oxtee_ta_close_session(ctx: &mut SessionContext);
+    pub(crate) safe fn __oxtee_ta_invoke_command(
+        ctx: &mut SessionContext,
+        cmd: u32,
+        params: &mut Parameters<'_>,
+    ) -> Result<()>;
+}
+
+/// The TA's entry points, for the runtime.
+pub(crate) mod hooks {
+    pub(crate) use super::{
+        __oxtee_ta_close_session as close_session, __oxtee_ta_create as create, __oxtee_ta_destroy as destroy,
+        __oxtee_ta_invoke_command as invoke_command, __oxtee_ta_open_session as open_session,
+    };
+}

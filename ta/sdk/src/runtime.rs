@@ -1,0 +1,180 @@
+//! The TA side of the session lifecycle, as libutee runs it: the create
+//! entry point once before the first session of an instance, one context
+//! per session, and on the last close (or failed open) of an instance that
+//! is not kept alive the destroy entry point; the kernel then destroys the
+//! instance. Also the record of the current request's memrefs that
+//! `check_memory_access_rights` consults, and the panic handler.
+
+use crate::arch::{InstanceCell, hooks};
+use crate::parameter::Parameters;
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::any::Any;
+use oxtee_abi::ta::{
+    TA_FLAG_INSTANCE_KEEP_ALIVE, TA_FLAG_SINGLE_INSTANCE, TEE_NUM_PARAMS, UTEE_ENTRY_FUNC_CLOSE_SESSION,
+    UTEE_ENTRY_FUNC_INVOKE_COMMAND, UTEE_ENTRY_FUNC_OPEN_SESSION, UteeParams, param_type_get,
+};
+use oxtee_abi::tee::TeeResult;
+
+/// A session's context: whatever the TA's open-session entry point keeps
+/// for it (`T: Default`, created on first use), erased to `dyn Any`.
+#[derive(Default)]
+pub struct SessionContext(Option<Box<dyn Any>>);
+
+impl SessionContext {
+    /// The context as a `T`, created with `T::default()` if the session
+    /// has none yet. A session keeps one type for life: asking for another
+    /// one is a bug in the TA and panics.
+    pub fn get_or_insert_default<T: Default + 'static>(&mut self) -> &mut T {
+        self.0
+            .get_or_insert_with(|| Box::new(T::default()))
+            .downcast_mut()
+            .expect("session context: the entry points disagree on its type")
+    }
+}
+
+struct Session {
+    id: u32,
+    ctx: SessionContext,
+}
+
+struct Instance {
+    created: bool,
+    sessions: Vec<Session>,
+}
+
+static INSTANCE: InstanceCell<Instance> = InstanceCell::new(Instance { created: false, sessions: Vec::new() });
+
+/// Types and memref ranges of the request being served (upstream's
+/// `ta_param_types`/`ta_params`).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct RequestParams {
+    pub types: u32,
+    pub memrefs: [(usize, usize); TEE_NUM_PARAMS],
+}
+
+static REQUEST: InstanceCell<RequestParams> = InstanceCell::new(RequestParams { types: 0, memrefs: [(0, 0); 4] });
+
+pub(crate) fn request_params() -> RequestParams {
+    *REQUEST.borrow()
+}
+
+fn keep_alive() -> bool {
+    let flags = crate::arch::config().head.flags;
+    flags & TA_FLAG_SINGLE_INSTANCE != 0 && flags & TA_FLAG_INSTANCE_KEEP_ALIVE != 0
+}
+
+/// Serves one request; `bufs` are the checked memref buffers of `raw`,
+/// whose outputs are written back into `raw`.
+pub(crate) fn dispatch(
+    func: u64,
+    session: u32,
+    raw: &mut UteeParams,
+    bufs: [Option<&mut [u8]>; 4],
+    cmd: u32,
+) -> TeeResult {
+    let mut memrefs = [(0, 0); TEE_NUM_PARAMS];
+    for (i, m) in memrefs.iter_mut().enumerate() {
+        if matches!(param_type_get(raw.types as u32, i), 5..=7) {
+            *m = (raw.vals[2 * i] as usize, raw.vals[2 * i + 1] as usize);
+        }
+    }
+    REQUEST.replace(RequestParams { types: raw.types as u32, memrefs });
+    let res = match func {
+        UTEE_ENTRY_FUNC_OPEN_SESSION => with_params(raw, bufs, |p| open_session(session, p)),
+        UTEE_ENTRY_FUNC_CLOSE_SESSION => close_session(session),
+        UTEE_ENTRY_FUNC_INVOKE_COMMAND => with_params(raw, bufs, |p| invoke_command(session, cmd, p)),
+        _ => Err(TeeResult::ERROR_NOT_SUPPORTED),
+    };
+    REQUEST.replace(RequestParams::default());
+    match res {
+        Ok(()) => TeeResult::SUCCESS,
+        Err(e) => e,
+    }
+}
+
+fn with_params(
+    raw: &mut UteeParams,
+    bufs: [Option<&mut [u8]>; 4],
+    f: impl FnOnce(&mut Parameters<'_>) -> Result<(), TeeResult>,
+) -> Result<(), TeeResult> {
+    let mut params = Parameters::from_utee(raw, bufs).map_err(|e| TeeResult(e.raw_code()))?;
+    let res = f(&mut params);
+    params.write_back(raw);
+    res
+}
+
+fn code(r: crate::Result<()>) -> Result<(), TeeResult> {
+    r.map_err(|e| TeeResult(e.raw_code()))
+}
+
+fn open_session(id: u32, params: &mut Parameters<'_>) -> Result<(), TeeResult> {
+    let (exists, created) = {
+        let inst = INSTANCE.borrow();
+        (inst.sessions.iter().any(|s| s.id == id), inst.created)
+    };
+    if exists {
+        return Err(TeeResult::ERROR_BAD_STATE);
+    }
+    if !created {
+        code(hooks::create())?;
+        INSTANCE.borrow_mut().created = true;
+    }
+    let mut ctx = SessionContext::default();
+    let res = code(hooks::open_session(params, &mut ctx));
+    match res {
+        Ok(()) => INSTANCE.borrow_mut().sessions.push(Session { id, ctx }),
+        Err(_) => {
+            drop(ctx);
+            end_if_last();
+        }
+    }
+    res
+}
+
+fn close_session(id: u32) -> Result<(), TeeResult> {
+    let mut session = {
+        let mut inst = INSTANCE.borrow_mut();
+        let at = inst.sessions.iter().position(|s| s.id == id).ok_or(TeeResult::ERROR_BAD_STATE)?;
+        inst.sessions.remove(at)
+    };
+    hooks::close_session(&mut session.ctx);
+    drop(session);
+    end_if_last();
+    Ok(())
+}
+
+/// After a session went away: destroy the instance's state if it was the
+/// last one and the instance is not kept alive.
+fn end_if_last() {
+    let last = INSTANCE.borrow().sessions.is_empty();
+    if last && !keep_alive() && INSTANCE.borrow().created {
+        hooks::destroy();
+        INSTANCE.borrow_mut().created = false;
+    }
+}
+
+fn invoke_command(id: u32, cmd: u32, params: &mut Parameters<'_>) -> Result<(), TeeResult> {
+    // The context is taken out while the TA runs so no borrow of the
+    // session list is held across its code.
+    let mut ctx = {
+        let mut inst = INSTANCE.borrow_mut();
+        let s = inst.sessions.iter_mut().find(|s| s.id == id).ok_or(TeeResult::ERROR_BAD_STATE)?;
+        core::mem::take(&mut s.ctx)
+    };
+    let res = code(hooks::invoke_command(&mut ctx, cmd, params));
+    if let Some(s) = INSTANCE.borrow_mut().sessions.iter_mut().find(|s| s.id == id) {
+        s.ctx = ctx;
+    }
+    res
+}
+
+/// A Rust panic in the TA: log where and why, then the PANIC syscall (the
+/// kernel kills the instance; clients see TARGET_DEAD).
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    let mut line = crate::trace::LineBuf::new();
+    let _ = core::fmt::write(&mut line, format_args!("TA panicked: {info}"));
+    line.flush();
+    crate::sys::panic(oxtee_abi::tee::TeeResult::ERROR_GENERIC.0)
+}

@@ -1,0 +1,364 @@
+//! `cargo xtask sign-ta`: wraps a TA ELF in the signed header the OS checks
+//! before loading it (upstream's `shdr` format, as `sign_encrypt.py` writes
+//! it), or re-signs an existing `.ta` with another key.
+//!
+//! Images are `SHDR_BOOTSTRAP_TA` (the UUID and version are signed too),
+//! signed RSASSA-PKCS1-v1_5 with SHA-256: deterministic, so the same ELF
+//! and key always give the same bytes. The OS also accepts PSS, upstream's
+//! default, so TAs signed by upstream's dev kit load unchanged.
+
+use std::path::{Path, PathBuf};
+
+use object::{Object, ObjectSection, ObjectSymbol};
+use oxtee_abi::ta::{
+    ALG_RSASSA_PKCS1_V1_5_SHA256, SHDR_BOOTSTRAP_TA, SHDR_MAGIC, SHDR_TA, Shdr, ShdrBootstrapTa, TeeUuid,
+};
+use oxtee_abi::uuid::Uuid;
+use rsa::pkcs1::DecodeRsaPrivateKey;
+use rsa::pkcs8::DecodePrivateKey;
+use rsa::traits::PublicKeyParts;
+use rsa::{Pkcs1v15Sign, RsaPrivateKey};
+use sha2::{Digest, Sha256};
+use zerocopy::{FromBytes, IntoBytes};
+
+/// Environment variable naming the signing key PEM (relative paths are
+/// from the workspace root); the OS build embeds the same key.
+pub const KEY_ENV: &str = "OXTEE_TA_KEY";
+
+const USAGE: &str = "usage: cargo xtask sign-ta [--key PEM] [--uuid UUID] [--version N] IN OUT";
+
+/// The TA signing key: `$OXTEE_TA_KEY`, else `keys/dev_ta_key.pem`.
+pub fn key_path() -> PathBuf {
+    key_path_from(std::env::var_os(KEY_ENV))
+}
+
+fn key_path_from(env: Option<std::ffi::OsString>) -> PathBuf {
+    match env {
+        Some(p) if !p.is_empty() => crate::root().join(p),
+        _ => crate::root().join("keys/dev_ta_key.pem"),
+    }
+}
+
+/// Signs a TA ELF with the key at `key_pem_path`, taking the UUID from the
+/// ELF's `ta_head`; version 0. For the TA build.
+#[allow(dead_code)] // until the TA build calls it
+pub fn sign_ta(elf: &[u8], key_pem_path: &Path) -> crate::Result<Vec<u8>> {
+    let key = load_key(key_pem_path)?;
+    let uuid = elf_uuid(elf)?;
+    sign(elf, &key, &uuid, 0)
+}
+
+/// `cargo xtask sign-ta` entry point.
+pub fn run_cli(args: &[String]) -> crate::Result {
+    let mut key = None;
+    let mut uuid = None;
+    let mut version = None;
+    let mut files = Vec::new();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{arg} needs a value\n{USAGE}"));
+        match arg.as_str() {
+            "--key" => key = Some(PathBuf::from(value()?)),
+            "--uuid" => uuid = Some(parse_uuid(value()?)?),
+            "--version" => {
+                let v = value()?;
+                version = Some(v.parse::<u32>().map_err(|_| format!("--version {v:?}: not a u32"))?);
+            }
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return Ok(());
+            }
+            s if s.starts_with('-') => return Err(format!("unknown option {s:?}\n{USAGE}")),
+            _ => files.push(PathBuf::from(arg)),
+        }
+    }
+    let [input, output] = files.as_slice() else {
+        return Err(USAGE.into());
+    };
+    let key_path = key.unwrap_or_else(key_path);
+    let key = load_key(&key_path)?;
+    let data = std::fs::read(input).map_err(|e| format!("{}: {e}", input.display()))?;
+
+    // A signed image is unwrapped and its ELF re-signed; its version
+    // carries over unless --version says otherwise.
+    let (elf, old_version) = if data.starts_with(&SHDR_MAGIC.to_le_bytes()) {
+        unwrap_signed(&data).map_err(|e| format!("{}: {e}", input.display()))?
+    } else {
+        (data.as_slice(), None)
+    };
+    let uuid = match uuid {
+        Some(u) => u,
+        None => elf_uuid(elf).map_err(|e| format!("{}: {e} (pass --uuid)", input.display()))?,
+    };
+    if let Err(e) = oxtee_core::ta::elf::parse(elf) {
+        eprintln!("xtask: warning: {}: the oxtee loader would refuse this ELF ({e})", input.display());
+    }
+    let signed = sign(elf, &key, &uuid, version.or(old_version).unwrap_or(0))?;
+    std::fs::write(output, signed).map_err(|e| format!("{}: {e}", output.display()))?;
+    println!("signed {} as {} with {} -> {}", input.display(), fmt_uuid(&uuid), key_path.display(), output.display());
+    Ok(())
+}
+
+/// Reads an RSA private key PEM, PKCS#1 or PKCS#8 (unencrypted).
+fn load_key(path: &Path) -> crate::Result<RsaPrivateKey> {
+    let pem = std::fs::read_to_string(path).map_err(|e| format!("TA key {}: {e}", path.display()))?;
+    let key = RsaPrivateKey::from_pkcs1_pem(&pem)
+        .or_else(|_| RsaPrivateKey::from_pkcs8_pem(&pem))
+        .map_err(|_| format!("TA key {}: not an unencrypted RSA private key PEM", path.display()))?;
+    // The OS, like upstream, refuses signatures by shorter keys.
+    if key.size() * 8 < 2048 {
+        return Err(format!("TA key {}: {} bits, at least 2048 needed", path.display(), key.size() * 8));
+    }
+    Ok(key)
+}
+
+/// Builds the signed image: `shdr`, hash, signature, `shdr_bootstrap_ta`,
+/// ELF. The hash covers the fixed `shdr` fields, the bootstrap header and
+/// the ELF.
+fn sign(elf: &[u8], key: &RsaPrivateKey, uuid: &Uuid, ta_version: u32) -> crate::Result<Vec<u8>> {
+    let shdr = Shdr {
+        magic: SHDR_MAGIC,
+        img_type: SHDR_BOOTSTRAP_TA,
+        img_size: u32::try_from(elf.len()).map_err(|_| "TA ELF over 4 GiB")?,
+        algo: ALG_RSASSA_PKCS1_V1_5_SHA256,
+        hash_size: Sha256::output_size() as u16,
+        sig_size: u16::try_from(key.size()).map_err(|_| "TA key too large")?,
+    };
+    let bs = ShdrBootstrapTa { uuid: uuid.to_octets(), ta_version };
+    let hash = Sha256::new().chain_update(shdr.as_bytes()).chain_update(bs.as_bytes()).chain_update(elf).finalize();
+    let sig = key.sign(Pkcs1v15Sign::new::<Sha256>(), &hash).map_err(|e| format!("RSA signing: {e}"))?;
+    Ok([shdr.as_bytes(), hash.as_slice(), &sig, bs.as_bytes(), elf].concat())
+}
+
+/// The ELF inside a signed image, and its signed version if it has one.
+/// Nothing is verified: the caller is about to re-sign it.
+fn unwrap_signed(data: &[u8]) -> crate::Result<(&[u8], Option<u32>)> {
+    let (shdr, _) = Shdr::read_from_prefix(data).map_err(|_| "truncated signed header")?;
+    let mut offs = shdr.total_size();
+    let mut version = None;
+    match shdr.img_type {
+        SHDR_TA => {}
+        SHDR_BOOTSTRAP_TA => {
+            let bs_bytes = data.get(offs..).ok_or("truncated signed header")?;
+            let (bs, _) = ShdrBootstrapTa::read_from_prefix(bs_bytes).map_err(|_| "truncated bootstrap header")?;
+            version = Some(bs.ta_version);
+            offs += size_of::<ShdrBootstrapTa>();
+        }
+        t => return Err(format!("signed image type {t} (encrypted or subkey) can't be re-signed")),
+    }
+    let elf = data.get(offs..).ok_or("truncated signed image")?;
+    if elf.len() != shdr.img_size as usize {
+        return Err(format!("payload is {} bytes, header says {}", elf.len(), shdr.img_size));
+    }
+    Ok((elf, version))
+}
+
+/// The UUID in the TA's `ta_head`: the `.ta_head` section, else what the
+/// `ta_head` symbol points at.
+fn elf_uuid(elf: &[u8]) -> crate::Result<Uuid> {
+    let file = object::File::parse(elf).map_err(|e| format!("not an ELF: {e}"))?;
+    let head = match file.section_by_name(".ta_head") {
+        Some(s) => s.data().map_err(|e| format!(".ta_head: {e}"))?,
+        None => {
+            let sym = file
+                .symbols()
+                .chain(file.dynamic_symbols())
+                .find(|s| s.name() == Ok("ta_head"))
+                .ok_or("no .ta_head section or ta_head symbol")?;
+            let section = sym.section_index().map(|i| file.section_by_index(i)).ok_or("ta_head is undefined")?;
+            let section = section.map_err(|e| format!("ta_head: {e}"))?;
+            section.data_range(sym.address(), 16).ok().flatten().ok_or("ta_head lies outside its section")?
+        }
+    };
+    let (uuid, _) = TeeUuid::read_from_prefix(head).map_err(|_| ".ta_head shorter than a UUID")?;
+    Ok(uuid.into())
+}
+
+/// Parses `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`.
+fn parse_uuid(s: &str) -> crate::Result<Uuid> {
+    let bad = || format!("{s:?} is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)");
+    let groups: Vec<&str> = s.split('-').collect();
+    if groups.iter().map(|g| g.len()).collect::<Vec<_>>() != [8, 4, 4, 4, 12] {
+        return Err(bad());
+    }
+    let hex: String = groups.concat();
+    let mut octets = [0u8; 16];
+    for (i, o) in octets.iter_mut().enumerate() {
+        *o = hex.get(2 * i..2 * i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()).ok_or_else(bad)?;
+    }
+    Ok(Uuid::from_octets(octets))
+}
+
+fn fmt_uuid(u: &Uuid) -> String {
+    let o = u.to_octets();
+    let h: String = o.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oxtee_core::ta::image::{TaKey, verify};
+    use rsa::RsaPublicKey;
+
+    const UUID_STR: &str = "8aaaf200-2450-11e4-abe2-0002a5d5c51b";
+
+    fn uuid() -> Uuid {
+        Uuid::new(0x8aaa_f200, 0x2450, 0x11e4, [0xab, 0xe2, 0, 2, 0xa5, 0xd5, 0xc5, 0x1b])
+    }
+
+    fn dev_key_path() -> PathBuf {
+        crate::root().join("keys/dev_ta_key.pem")
+    }
+
+    /// A PKCS#8 key, to show both PEM flavours load.
+    fn other_key_path() -> PathBuf {
+        crate::root().join("secure/core/src/ta/testdata/other_key.pem")
+    }
+
+    fn ta_key(path: &Path) -> TaKey {
+        let public = RsaPublicKey::from(load_key(path).unwrap());
+        let e = public.e().to_bytes_be().iter().fold(0u32, |acc, b| acc << 8 | u32::from(*b));
+        TaKey::new(&public.n().to_bytes_be(), e).unwrap()
+    }
+
+    /// A minimal ELF64 with a `.ta_head` section (section headers only),
+    /// enough for the UUID lookup.
+    fn elf_with_ta_head(uuid: &Uuid) -> Vec<u8> {
+        let head = TeeUuid::from(*uuid);
+        let shstrtab = b"\0.ta_head\0.shstrtab\0";
+        let head_off = 64u64;
+        let strtab_off = head_off + 32;
+        let shoff = (strtab_off + shstrtab.len() as u64).next_multiple_of(8);
+        let mut f = Vec::new();
+        f.extend_from_slice(b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0");
+        f.extend_from_slice(&3u16.to_le_bytes()); // ET_DYN
+        f.extend_from_slice(&183u16.to_le_bytes()); // EM_AARCH64
+        f.extend_from_slice(&1u32.to_le_bytes());
+        f.extend_from_slice(&[0; 16]); // entry, phoff
+        f.extend_from_slice(&shoff.to_le_bytes());
+        f.extend_from_slice(&0u32.to_le_bytes());
+        for v in [64u16, 56, 0, 64, 3, 2] {
+            f.extend_from_slice(&v.to_le_bytes());
+        }
+        f.extend_from_slice(head.as_bytes());
+        f.extend_from_slice(&[0; 16]); // stack size, flags, depr_entry
+        f.extend_from_slice(shstrtab);
+        f.resize(shoff as usize, 0);
+        let mut section = |name: u32, ty: u32, flags: u64, off: u64, size: u64| {
+            f.extend_from_slice(&name.to_le_bytes());
+            f.extend_from_slice(&ty.to_le_bytes());
+            for v in [flags, 0, off, size] {
+                f.extend_from_slice(&v.to_le_bytes());
+            }
+            f.extend_from_slice(&[0; 8]);
+            f.extend_from_slice(&1u64.to_le_bytes());
+            f.extend_from_slice(&0u64.to_le_bytes());
+        };
+        section(0, 0, 0, 0, 0);
+        section(1, 1, 2, head_off, 32);
+        section(10, 3, 0, strtab_off, shstrtab.len() as u64);
+        f
+    }
+
+    #[test]
+    fn signed_ta_verifies_with_the_os_verifier() {
+        let elf = elf_with_ta_head(&uuid());
+        let signed = sign_ta(&elf, &dev_key_path()).unwrap();
+        let v = verify(&signed, &ta_key(&dev_key_path()), &uuid()).unwrap();
+        assert_eq!(v.elf, elf.as_slice());
+        assert_eq!((v.img_type, v.ta_version), (SHDR_BOOTSTRAP_TA, 0));
+        // Deterministic: same input, same bytes.
+        assert_eq!(sign_ta(&elf, &dev_key_path()).unwrap(), signed);
+        // Another key's image doesn't verify.
+        assert!(verify(&signed, &ta_key(&other_key_path()), &uuid()).is_err());
+    }
+
+    #[test]
+    fn resigning_keeps_elf_and_version() {
+        let elf = elf_with_ta_head(&uuid());
+        let first = sign(&elf, &load_key(&dev_key_path()).unwrap(), &uuid(), 42).unwrap();
+        let (inner, version) = unwrap_signed(&first).unwrap();
+        assert_eq!((inner, version), (elf.as_slice(), Some(42)));
+        let again = sign(inner, &load_key(&other_key_path()).unwrap(), &uuid(), version.unwrap()).unwrap();
+        let v = verify(&again, &ta_key(&other_key_path()), &uuid()).unwrap();
+        assert_eq!((v.elf, v.ta_version), (elf.as_slice(), 42));
+    }
+
+    #[test]
+    fn unwrap_refuses_damaged_images() {
+        let elf = elf_with_ta_head(&uuid());
+        let signed = sign_ta(&elf, &dev_key_path()).unwrap();
+        assert!(unwrap_signed(&signed[..signed.len() - 1]).is_err());
+        assert!(unwrap_signed(&signed[..10]).is_err());
+        let mut encrypted = signed.clone();
+        encrypted[4] = 2;
+        assert!(unwrap_signed(&encrypted).is_err());
+    }
+
+    #[test]
+    fn cli_signs_and_resigns_files() {
+        let dir = std::env::temp_dir().join(format!("oxtee-sign-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (elf_path, ta_path, re_path) = (dir.join("t.elf"), dir.join("t.ta"), dir.join("re.ta"));
+        let elf = elf_with_ta_head(&uuid());
+        std::fs::write(&elf_path, &elf).unwrap();
+        let s = |p: &Path| p.to_str().unwrap().to_string();
+        run_cli(&["--key".into(), s(&dev_key_path()), "--version".into(), "3".into(), s(&elf_path), s(&ta_path)])
+            .unwrap();
+        run_cli(&["--key".into(), s(&other_key_path()), s(&ta_path), s(&re_path)]).unwrap();
+        let re = std::fs::read(&re_path).unwrap();
+        let v = verify(&re, &ta_key(&other_key_path()), &uuid()).unwrap();
+        assert_eq!((v.elf, v.ta_version), (elf.as_slice(), 3));
+        // --uuid overrides the ELF's.
+        let other = Uuid::new(1, 2, 3, [4; 8]);
+        let args = ["--key".into(), s(&dev_key_path()), "--uuid".into(), fmt_uuid(&other), s(&elf_path), s(&ta_path)];
+        run_cli(&args).unwrap();
+        assert!(verify(&std::fs::read(&ta_path).unwrap(), &ta_key(&dev_key_path()), &other).is_ok());
+        assert!(run_cli(&[s(&elf_path)]).is_err());
+        assert!(run_cli(&["--bogus".into(), s(&elf_path), s(&ta_path)]).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn uuid_comes_from_ta_head() {
+        assert_eq!(elf_uuid(&elf_with_ta_head(&uuid())).unwrap(), uuid());
+        assert!(elf_uuid(b"not an elf").is_err());
+    }
+
+    #[test]
+    fn uuids_parse_and_print() {
+        assert_eq!(parse_uuid(UUID_STR).unwrap(), uuid());
+        assert_eq!(parse_uuid(&UUID_STR.to_uppercase()).unwrap(), uuid());
+        assert_eq!(fmt_uuid(&uuid()), UUID_STR);
+        for bad in [
+            "",
+            "8aaaf200-2450-11e4-abe2-0002a5d5c51",
+            "8aaaf2002450-11e4-abe2-0002a5d5c51b0",
+            "8aaaf200-2450-11e4-abe2-0002a5d5c5zz",
+        ] {
+            assert!(parse_uuid(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn key_path_default_and_override() {
+        assert_eq!(key_path_from(None), crate::root().join("keys/dev_ta_key.pem"));
+        assert_eq!(key_path_from(Some("".into())), crate::root().join("keys/dev_ta_key.pem"));
+        assert_eq!(key_path_from(Some("/abs/k.pem".into())), PathBuf::from("/abs/k.pem"));
+        assert_eq!(key_path_from(Some("rel/k.pem".into())), crate::root().join("rel/k.pem"));
+    }
+
+    #[test]
+    fn short_or_public_keys_cannot_sign() {
+        assert!(load_key(&crate::root().join("secure/core/src/ta/testdata/weak_key_1024.pem")).is_err());
+        let dir = std::env::temp_dir().join(format!("oxtee-sign-key-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let public = dir.join("pub.pem");
+        use rsa::pkcs8::{EncodePublicKey, LineEnding};
+        let pem = RsaPublicKey::from(load_key(&dev_key_path()).unwrap()).to_public_key_pem(LineEnding::LF).unwrap();
+        std::fs::write(&public, pem).unwrap();
+        assert!(load_key(&public).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,186 @@
+//! `cargo xtask tas`: builds the user-mode TAs of the `ta/` workspace
+//! (the hello example and the four builds of the test TA) for
+//! `aarch64-unknown-none`, checks each ELF has the shape the OS loads,
+//! signs it with the TA key and writes `target/ta/<uuid>.ta`. Also writes
+//! the deliberately broken images the suite expects to be refused.
+
+use crate::{Result, cargo, root};
+use object::{Object, ObjectSection};
+use oxtee_abi::ta::{TA_FLAG_MULTI_SESSION, TA_FLAG_SINGLE_INSTANCE, TA_HEAD_NO_DEPR_ENTRY, TeeUuid};
+use oxtee_abi::test_ta as t;
+use oxtee_abi::uuid::Uuid;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use zerocopy::IntoBytes;
+
+pub const TA_TARGET: &str = "aarch64-unknown-none";
+
+/// optee_examples' hello_world UUID, which `ta/hello` declares.
+const HELLO: Uuid = Uuid::new(0x8aaa_f200, 0x2450, 0x11e4, [0xab, 0xe2, 0x00, 0x02, 0xa5, 0xd5, 0xc5, 0x1b]);
+
+/// The TA workspace.
+pub fn ta_dir() -> PathBuf {
+    root().join("ta")
+}
+
+/// Where the signed images go.
+pub fn out_dir() -> PathBuf {
+    root().join("target/ta")
+}
+
+/// A cargo command run inside `ta/`, so its `.cargo/config.toml` (target,
+/// relocation model, link flags) applies; its own target directory.
+pub fn ta_cargo() -> Command {
+    let mut c = cargo();
+    c.current_dir(ta_dir())
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS");
+    c
+}
+
+/// Runs `cmd` where it was set to run, failing on a non-zero exit.
+pub fn run(cmd: &mut Command) -> Result {
+    let status = cmd.status().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("{cmd:?} failed: {status}")) }
+}
+
+/// Builds `package` (with `features`) in release and returns its ELF.
+fn build_elf(package: &str, bin: &str, features: &[&str]) -> Result<Vec<u8>> {
+    let mut c = ta_cargo();
+    c.args(["build", "--quiet", "--release", "-p", package]);
+    if !features.is_empty() {
+        c.args(["--features", &features.join(",")]);
+    }
+    run(&mut c)?;
+    let path = ta_dir().join("target").join(TA_TARGET).join("release").join(bin);
+    std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Checks what the OS relies on: its own loader accepts the file (static
+/// PIE, `ET_DYN`, W^X segments, only relative relocations, no
+/// dependencies), the first segment starts at 0 read-only with a
+/// `ta_head` for `uuid` and `flags` at its start.
+fn check_elf(elf: &[u8], uuid: Uuid, flags: u32) -> Result {
+    let parsed = oxtee_core::ta::elf::parse(elf).map_err(|e| format!("the OS's loader refuses it: {e}"))?;
+    let first = parsed.segments.first().ok_or("no loadable segment")?;
+    if first.vaddr != 0 || first.write || first.exec || parsed.head != 0 {
+        return Err(format!("first segment {first:?}, ta_head at {:#x}: want read-only at 0", parsed.head));
+    }
+    if !parsed.segments.iter().any(|s| s.exec) || !parsed.segments.iter().any(|s| s.write) {
+        return Err("want separate code and data segments".into());
+    }
+    let mut image = vec![0u8; parsed.span as usize];
+    parsed.load_into(elf, &mut image, 0x4000_0000).map_err(|e| format!("layout: {e}"))?;
+    let head = parsed.ta_head(&image).map_err(|e| format!("ta_head: {e}"))?;
+    if Uuid::from(head.uuid) != uuid || head.flags != flags || head.depr_entry != TA_HEAD_NO_DEPR_ENTRY {
+        return Err(format!("ta_head {head:?}: want UUID {uuid}, flags {flags:#x}"));
+    }
+    Ok(())
+}
+
+/// File offset of the `.ta_head` section.
+fn ta_head_offset(elf: &[u8]) -> Result<usize> {
+    let file = object::File::parse(elf).map_err(|e| format!("not an ELF: {e}"))?;
+    let section = file.section_by_name(".ta_head").ok_or("no .ta_head section")?;
+    let (offset, _) = section.file_range().ok_or(".ta_head has no file bytes")?;
+    Ok(offset as usize)
+}
+
+/// The ELF with its `ta_head` naming `uuid` instead.
+fn with_uuid(elf: &[u8], uuid: Uuid) -> Result<Vec<u8>> {
+    let mut out = elf.to_vec();
+    let at = ta_head_offset(elf)?;
+    out[at..at + 16].copy_from_slice(TeeUuid::from(uuid).as_bytes());
+    Ok(out)
+}
+
+fn write(dir: &Path, uuid: Uuid, bytes: &[u8]) -> Result<PathBuf> {
+    let path = dir.join(format!("{uuid}.ta"));
+    std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// The broken images, from the TEST_MULTI ELF, each with its own UUID in
+/// its `ta_head` so that exactly one thing is wrong with it: no signature;
+/// a signature that does not verify; a signed image cut in half; a
+/// correctly signed ELF for another machine.
+fn bad_images(elf: &[u8], key: &Path, dir: &Path) -> Result<Vec<PathBuf>> {
+    let unsigned = with_uuid(elf, t::BAD_UNSIGNED)?;
+    let mut bad_sig = crate::sign::sign_ta(&with_uuid(elf, t::BAD_SIG)?, key)?;
+    // shdr (20 bytes), SHA-256 digest (32), then the signature.
+    bad_sig[20 + 32 + 7] ^= 0x01;
+    let mut trunc = crate::sign::sign_ta(&with_uuid(elf, t::BAD_TRUNC)?, key)?;
+    trunc.truncate(trunc.len() / 2);
+    let mut wrong_machine = with_uuid(elf, t::BAD_ELF)?;
+    // e_machine: EM_X86_64 instead of EM_AARCH64.
+    wrong_machine[18..20].copy_from_slice(&62u16.to_le_bytes());
+    let bad_elf = crate::sign::sign_ta(&wrong_machine, key)?;
+    [(t::BAD_UNSIGNED, unsigned), (t::BAD_SIG, bad_sig), (t::BAD_TRUNC, trunc), (t::BAD_ELF, bad_elf)]
+        .iter()
+        .map(|(uuid, bytes)| write(dir, *uuid, bytes))
+        .collect()
+}
+
+/// Builds, checks and signs every TA; returns the `.ta` files (good and
+/// deliberately bad), named `<uuid>.ta` as tee-supplicant looks them up.
+pub fn build() -> Result<Vec<PathBuf>> {
+    let dir = out_dir();
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let key = crate::sign::key_path();
+    let mut out = Vec::new();
+
+    let hello = build_elf("hello", "hello", &[])?;
+    check_elf(&hello, HELLO, TA_FLAG_SINGLE_INSTANCE | TA_FLAG_MULTI_SESSION).map_err(|e| format!("ta/hello: {e}"))?;
+    out.push(write(&dir, HELLO, &crate::sign::sign_ta(&hello, &key)?)?);
+
+    let mut multi_elf = None;
+    for (feature, (uuid, flags)) in ["multi", "single", "keep", "excl"].into_iter().zip(t::VARIANTS) {
+        let elf = build_elf("oxtee-test-ta", "oxtee-test-ta", &[feature])?;
+        check_elf(&elf, uuid, flags).map_err(|e| format!("ta/test ({feature}): {e}"))?;
+        out.push(write(&dir, uuid, &crate::sign::sign_ta(&elf, &key)?)?);
+        if uuid == t::TEST_MULTI {
+            multi_elf = Some(elf);
+        }
+    }
+    out.extend(bad_images(&multi_elf.ok_or("no TEST_MULTI build")?, &key, &dir)?);
+    Ok(out)
+}
+
+/// `cargo xtask tas`.
+pub fn run_cli() -> Result {
+    for p in build()? {
+        println!("{}", p.strip_prefix(root()).unwrap_or(&p).display());
+    }
+    Ok(())
+}
+
+/// The host triple, for the TA workspace's host-side crates.
+pub fn host_triple() -> Result<String> {
+    let out = Command::new("rustc").arg("-vV").current_dir(ta_dir()).output().map_err(|e| format!("rustc -vV: {e}"))?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
+        .ok_or_else(|| "rustc -vV printed no host".into())
+}
+
+/// Host tests of the TA workspace (the macros run on the host).
+pub fn host_tests() -> Result {
+    run(ta_cargo().args(["test", "--quiet", "-p", "oxtee-utee-macros", "--target", &host_triple()?]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hello_uuid_is_optee_examples() {
+        assert_eq!(HELLO.to_string(), "8aaaf200-2450-11e4-abe2-0002a5d5c51b");
+    }
+
+    #[test]
+    fn patching_needs_a_ta_head() {
+        assert!(with_uuid(b"\x7fELF not really", t::BAD_SIG).is_err());
+        assert!(ta_head_offset(&[0u8; 10]).is_err());
+    }
+}
