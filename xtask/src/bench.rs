@@ -66,6 +66,23 @@ pub fn run() -> Result {
         "-"
     );
     figures.push(("linux_noop_invoke_insns".into(), format!("{per_insns:.1}")));
+    // User TAs, from a Linux process: open + close and no-op invokes.
+    let ta = linux_figures(&imgs, &extra, "oxtee-xtest bench-ta 1000", true)?;
+    for (key, what, reference) in [
+        ("ta_first_open_close_ns", "first open + close of a user TA (cold: load, verify)", 57_500_000.0),
+        ("ta_cold_open_close_ns", "open + close of a multi-instance user TA (loads each time)", 39_000_000.0),
+        ("ta_warm_open_close_ns", "open + close of an already loaded (keep-alive) user TA", f64::NAN),
+        ("ta_per_invoke_ns", "no-op invoke to a user TA from a Linux process", 57_400.0),
+    ] {
+        let v = ta.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.parse::<f64>().ok());
+        let Some(v) = v else { return Err(format!("no {key} figure from bench-ta")) };
+        if reference.is_nan() {
+            println!("{what:<58} {v:>14.1} {:>14} {:>8}", "-", "-");
+        } else {
+            println!("{what:<58} {v:>14.1} {reference:>14.0} {:>7.2}x", v / reference);
+        }
+        figures.push((key.replace("_ns", "_insns"), format!("{v:.1}")));
+    }
     figures.push(("linux_10000_invokes_wall_s".into(), format!("{:.3}", wall_ns / 1e9)));
     let mut json = String::from(
         "{\n  \"unit\": \"guest instructions\",\n  \"qemu\": \"virt,secure=on cortex-a57 -icount shift=0 -smp 1\",\n",
@@ -79,6 +96,30 @@ pub fn run() -> Result {
     std::fs::write(&path, json).map_err(|e| e.to_string())?;
     println!("wrote {}", path.display());
     Ok(())
+}
+
+/// Boots Linux, runs `cmd` (which prints `BENCH key=value ...`), returns
+/// every figure it printed.
+fn linux_figures(
+    imgs: &images::Images,
+    extra: &[(std::path::PathBuf, &str)],
+    cmd: &str,
+    icount: bool,
+) -> Result<Vec<(String, String)>> {
+    let b = crate::linux::Boot { icount, ..crate::linux::Boot::new(1, 3, 1800) };
+    let out = crate::linux::boot(imgs, &b, &crate::linux::Mode::Command(cmd.into()), extra)?;
+    let figures: Vec<(String, String)> = out
+        .ns_log
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("BENCH "))
+        .flat_map(|l| l.split_whitespace())
+        .filter_map(|kv| kv.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+        .collect();
+    if figures.is_empty() {
+        qemu::print_tails(&out);
+        return Err(format!("no figures from `{cmd}`"));
+    }
+    Ok(figures)
 }
 
 /// Boots Linux, runs `cmd` (which prints `BENCH key=value ...`), returns `key`.
