@@ -150,9 +150,8 @@ impl ThreadEnv for FakeEnv {
         0
     }
 
-    fn enter_user(&mut self, _space: u64, _regs: &mut UserRegs) -> UserExit {
-        // No CPU to run a TA on: it faults at once.
-        UserExit::Fault { esr: 0, far: 0 }
+    fn enter_user(&mut self, _space: u64, regs: &mut UserRegs) -> UserExit {
+        crate::user::tests::fake_cpu(regs)
     }
 }
 
@@ -487,4 +486,131 @@ fn fuzzed_arguments_never_panic_and_leave_no_state() {
     // The session still works.
     let r = w.invoke(&mut env, s, t::CMD_NOOP, vec![]);
     assert_eq!(r.hdr.ret, 0);
+}
+
+mod user_tas {
+    use super::*;
+    use crate::user::UserTas;
+    use crate::user::tests::{FakeMmu, cmd};
+    use oxtee_abi::ta as abi;
+
+    const SINGLE: Uuid = Uuid::new(0x5e57_0001, 0, 0x4000, [0x80, 0, 0, 0, 0, 0, 0, 1]);
+    const MULTI: Uuid = Uuid::new(0x5e57_0002, 0, 0x4000, [0x80, 0, 0, 0, 0, 0, 0, 2]);
+    const EXCL: Uuid = Uuid::new(0x5e57_0003, 0, 0x4000, [0x80, 0, 0, 0, 0, 0, 0, 3]);
+    const KEEP: Uuid = Uuid::new(0x5e57_0004, 0, 0x4000, [0x80, 0, 0, 0, 0, 0, 0, 4]);
+
+    fn user_world() -> (World, &'static FakeMmu) {
+        let w = world();
+        let mmu = FakeMmu::leak();
+        let single = abi::TA_FLAG_SINGLE_INSTANCE;
+        let multi_session = single | abi::TA_FLAG_MULTI_SESSION;
+        let tas = UserTas::fake(
+            mmu,
+            &[
+                (SINGLE, multi_session),
+                (MULTI, 0),
+                (EXCL, single),
+                (KEEP, multi_session | abi::TA_FLAG_INSTANCE_KEEP_ALIVE),
+            ],
+        );
+        // The world's OS is leaked; build a fresh one with user TAs.
+        let test: &'static TestPta = Box::leak(Box::new(TestPta::new()));
+        let os = Os::new(
+            OsConfig { build_id: 1, thread_count: 4, static_shm: Some(POOL), yielding_calls: true },
+            ShmConfig { static_pool: Some(POOL), ns_ram: (RAM, RAM_SIZE as u64) },
+            w.ram,
+            vec![test],
+        )
+        .with_user_tas(tas);
+        (World { os: Box::leak(Box::new(os)), ram: w.ram }, mmu)
+    }
+
+    fn close(w: &World, env: &mut FakeEnv, s: u32) -> u32 {
+        let mut close = Message::new(m::CMD_CLOSE_SESSION, vec![]);
+        close.hdr.session = s;
+        w.call(env, &close).hdr.ret
+    }
+
+    fn ok_open(w: &World, env: &mut FakeEnv, ta: Uuid) -> u32 {
+        let r = w.open(env, ta);
+        assert_eq!((TeeResult(r.hdr.ret), r.hdr.ret_origin), (TeeResult::SUCCESS, Origin::TrustedApp as u32));
+        r.hdr.session
+    }
+
+    #[test]
+    fn instances_follow_the_ta_flags() {
+        let (w, mmu) = user_world();
+        let mut env = FakeEnv::new(w.ram);
+        let live = || w.os.user.live();
+        // Single instance, many sessions: one instance, freed at last close.
+        let (a, b) = (ok_open(&w, &mut env, SINGLE), ok_open(&w, &mut env, SINGLE));
+        assert_eq!(live(), 1);
+        assert_eq!(w.invoke(&mut env, a, cmd::OK as u32, vec![]).hdr.ret, 0);
+        assert_eq!((close(&w, &mut env, a), live()), (0, 1));
+        assert_eq!((close(&w, &mut env, b), live()), (0, 0));
+        // Multi-instance: one instance per session.
+        let (a, b) = (ok_open(&w, &mut env, MULTI), ok_open(&w, &mut env, MULTI));
+        assert_eq!((live(), mmu.spaces.lock().len()), (2, 2));
+        close(&w, &mut env, a);
+        close(&w, &mut env, b);
+        assert_eq!((live(), mmu.spaces.lock().len()), (0, 0));
+        // Single session: a second open is refused while the first is open.
+        let a = ok_open(&w, &mut env, EXCL);
+        let r = w.open(&mut env, EXCL);
+        assert_eq!((TeeResult(r.hdr.ret), r.hdr.ret_origin), (TeeResult::ERROR_BUSY, Origin::Tee as u32));
+        close(&w, &mut env, a);
+        let x = ok_open(&w, &mut env, EXCL);
+        close(&w, &mut env, x);
+        // Keep-alive outlives its last session, and is reused.
+        let x = ok_open(&w, &mut env, KEEP);
+        close(&w, &mut env, x);
+        assert_eq!(live(), 1);
+        let x = ok_open(&w, &mut env, KEEP);
+        close(&w, &mut env, x);
+        assert_eq!(live(), 1);
+        // Unknown TA: the fake normal world has no LOAD_TA.
+        let r = w.open(&mut env, Uuid::new(1, 2, 3, [4; 8]));
+        assert_eq!(TeeResult(r.hdr.ret), TeeResult::ERROR_ITEM_NOT_FOUND);
+        assert_eq!(w.os.sessions.count(), 0);
+    }
+
+    #[test]
+    fn a_faulting_or_panicking_ta_dies_alone() {
+        for what in [cmd::FAULT, cmd::PANIC] {
+            let (w, mmu) = user_world();
+            let mut env = FakeEnv::new(w.ram);
+            let victim = ok_open(&w, &mut env, SINGLE);
+            let other = ok_open(&w, &mut env, MULTI);
+            let r = w.invoke(&mut env, victim, what as u32, vec![]);
+            assert_eq!((TeeResult(r.hdr.ret), r.hdr.ret_origin), (TeeResult::ERROR_TARGET_DEAD, Origin::Tee as u32));
+            // Freed at once: only the other TA's space is left.
+            assert_eq!((w.os.user.live(), mmu.spaces.lock().len()), (1, 1));
+            let r = w.invoke(&mut env, victim, cmd::OK as u32, vec![]);
+            assert_eq!(TeeResult(r.hdr.ret), TeeResult::ERROR_TARGET_DEAD);
+            assert_eq!(w.invoke(&mut env, other, cmd::OK as u32, vec![]).hdr.ret, 0);
+            assert_eq!(close(&w, &mut env, victim), 0);
+            // A new session gets a new instance.
+            let again = ok_open(&w, &mut env, SINGLE);
+            assert_eq!(w.invoke(&mut env, again, cmd::OK as u32, vec![]).hdr.ret, 0);
+            close(&w, &mut env, again);
+            close(&w, &mut env, other);
+            assert_eq!((w.os.user.live(), mmu.spaces.lock().len()), (0, 0));
+        }
+    }
+
+    #[test]
+    fn syscall_pointers_are_checked_against_the_tas_own_mappings() {
+        let (w, _) = user_world();
+        let mut env = FakeEnv::new(w.ram);
+        let s = ok_open(&w, &mut env, MULTI);
+        // Stack read, code read and stack write allowed; the OS's memory and
+        // writing code refused.
+        let r = w.invoke(&mut env, s, cmd::ACCESS as u32, vec![]);
+        assert_eq!((r.hdr.ret, r.hdr.ret_origin), (0b01011, Origin::TrustedApp as u32));
+        // A bad pointer is an error for the TA, not a crash.
+        let r = w.invoke(&mut env, s, cmd::BAD_POINTER as u32, vec![]);
+        assert_eq!(TeeResult(r.hdr.ret), TeeResult::ERROR_ACCESS_DENIED);
+        assert_eq!(w.invoke(&mut env, s, cmd::OK as u32, vec![]).hdr.ret, 0);
+        close(&w, &mut env, s);
+    }
 }

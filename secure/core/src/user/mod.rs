@@ -159,6 +159,9 @@ pub struct UserTas {
     ta_time: spin::Mutex<BTreeMap<[u8; 16], i64>>,
     /// Instances alive (loaded and not yet freed).
     live: AtomicU32,
+    /// Host tests: TAs "installed" without images (UUID, flags).
+    #[cfg(test)]
+    pub(crate) fakes: spin::Mutex<Vec<(Uuid, u32)>>,
 }
 
 impl UserTas {
@@ -488,14 +491,23 @@ impl Os {
 
     /// Loads a new instance of `uuid` through the supplicant.
     fn load(&self, rpc: &mut Rpc, uuid: Uuid) -> Result<Arc<Instance>, TeeResult> {
+        let id = self.user.next_id.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+        let window = Instance::window(id);
+        #[cfg(test)]
+        if let Some(loaded) = tests::fake_load(&self.user, uuid, window, window + STACK_TOP) {
+            return Ok(self.install(id, uuid, loaded?));
+        }
         let (Some(mmu), Some(key)) = (self.user.mmu, self.user.key.as_ref()) else {
             return Err(TeeResult::ERROR_ITEM_NOT_FOUND);
         };
         let image = load::fetch(rpc, uuid)?;
-        let id = self.user.next_id.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
-        let window = Instance::window(id);
         let loaded = load::build(&image, key, uuid, mmu, window, window + STACK_TOP)?;
         drop(image);
+        Ok(self.install(id, uuid, loaded))
+    }
+
+    fn install(&self, id: u32, uuid: Uuid, loaded: load::Loaded) -> Arc<Instance> {
+        let window = Instance::window(id);
         let inst = Arc::new(Instance {
             id,
             uuid,
@@ -518,6 +530,6 @@ impl Os {
         if inst.single() {
             self.user.single.lock().push(inst.clone());
         }
-        Ok(inst)
+        inst
     }
 }

@@ -44,3 +44,127 @@ impl UserMmu for FakeMmu {
 
     fn sync_code(&self, _pa: u64, _len: u64) {}
 }
+
+use super::UserTas;
+use super::load::Loaded;
+use super::space::{PageBuf, UserSpace};
+use crate::env::{UserPerm, UserRegs};
+use oxtee_abi::ta as abi;
+use oxtee_abi::uuid::Uuid;
+
+/// Builds an instance for a "fake" TA: one page of code at the window's
+/// base and a stack, no image. Its behaviour comes from the fake CPU.
+pub(crate) fn fake_load(user: &UserTas, uuid: Uuid, base: u64, stack_top: u64) -> Option<Result<Loaded, TeeResult>> {
+    let flags = user.fakes.lock().iter().find(|(u, _)| *u == uuid).map(|(_, f)| *f)?;
+    let build = || -> Result<Loaded, TeeResult> {
+        let mmu = user.mmu.ok_or(TeeResult::ERROR_BAD_STATE)?;
+        let mut space = UserSpace::new(mmu);
+        space.add(
+            PageBuf::new(8192)?,
+            &[(0, base, 4096, UserPerm::ReadExec), (4096, base + 4096, 4096, UserPerm::ReadOnly)],
+        )?;
+        space.add(PageBuf::new(8192)?, &[(0, stack_top - 8192, 8192, UserPerm::ReadWrite)])?;
+        space.activate()?;
+        let head = abi::TaHead { uuid: uuid.into(), stack_size: 8192, flags, depr_entry: abi::TA_HEAD_NO_DEPR_ENTRY };
+        let footprint = space.footprint();
+        Some(Loaded { space, head, entry: base, footprint }).ok_or(TeeResult::ERROR_GENERIC)
+    };
+    Some(build())
+}
+
+/// Commands the fake CPU understands (x3 of an invoke).
+pub(crate) mod cmd {
+    /// Returns success.
+    pub const OK: u64 = 0;
+    /// Takes a data abort.
+    pub const FAULT: u64 = 1;
+    /// Calls `_utee_panic(0x42)`.
+    pub const PANIC: u64 = 2;
+    /// Asks CHECK_ACCESS_RIGHTS(READ) about its stack, code, the kernel,
+    /// and its stack for WRITE; returns a bitmask of the answers that were
+    /// SUCCESS.
+    pub const ACCESS: u64 = 3;
+    /// Calls GET_PROPERTY(CURRENT_TA, 0) with a buffer outside its
+    /// mappings; returns that syscall's result.
+    pub const BAD_POINTER: u64 = 4;
+}
+
+impl UserTas {
+    /// User TAs over a fake MMU, with TAs from `fakes` only.
+    pub(crate) fn fake(mmu: &'static FakeMmu, fakes: &[(Uuid, u32)]) -> UserTas {
+        let u = UserTas { mmu: Some(mmu), ..Default::default() };
+        u.fakes.lock().extend_from_slice(fakes);
+        u
+    }
+}
+
+/// One step of the fake TA: given the registers at (re-)entry, what it does
+/// until its next exception. State between steps lives in x19..x21 (the OS
+/// hands them back untouched, as a CPU would).
+pub(crate) fn fake_cpu(regs: &mut UserRegs) -> crate::env::UserExit {
+    use crate::env::UserExit;
+    let base = regs.pc & !0xfff;
+    let syscall = |regs: &mut UserRegs, n: u32, args: &[u64]| {
+        regs.x[8] = n as u64;
+        regs.x[..args.len()].copy_from_slice(args);
+        regs.pc += 4;
+        UserExit::Syscall
+    };
+    if regs.pc == base && regs.x[19] == 0 {
+        // Entry: x0 = function, x3 = command.
+        regs.x[20] = regs.x[3];
+        regs.x[21] = 0;
+        if regs.x[0] != abi::UTEE_ENTRY_FUNC_INVOKE_COMMAND {
+            return syscall(regs, abi::SYS_RETURN, &[0]);
+        }
+        regs.x[19] = 1;
+        match regs.x[20] {
+            cmd::FAULT => {
+                regs.x[19] = 0;
+                return UserExit::Fault { esr: 0x9200_0007, far: 0 };
+            }
+            cmd::PANIC => return syscall(regs, abi::SYS_PANIC, &[0x42]),
+            cmd::BAD_POINTER => {
+                // A valid buffer, but its length word is not mapped.
+                let buf = regs.sp - 64;
+                return syscall(
+                    regs,
+                    abi::SYS_GET_PROPERTY,
+                    &[abi::TEE_PROPSET_CURRENT_TA as u64, 0, 0, 0, buf, 0x2000, 0],
+                );
+            }
+            cmd::ACCESS => {}
+            _ => {
+                regs.x[19] = 0;
+                return syscall(regs, abi::SYS_RETURN, &[0]);
+            }
+        }
+    }
+    // Resumed after a syscall (x0 = its result), or the ACCESS sequence.
+    let stack = regs.sp & !0xfff;
+    if regs.x[20] == cmd::ACCESS {
+        let probes = [
+            (abi::TEE_MEMORY_ACCESS_READ, stack, 16),
+            (abi::TEE_MEMORY_ACCESS_READ, base, 16),
+            (abi::TEE_MEMORY_ACCESS_READ, 0x0e10_0000, 16),
+            (abi::TEE_MEMORY_ACCESS_WRITE | abi::TEE_MEMORY_ACCESS_READ, stack, 16),
+            (abi::TEE_MEMORY_ACCESS_WRITE, base, 16),
+        ];
+        let step = regs.x[19] as usize;
+        if step > 1 && regs.x[0] == 0 {
+            regs.x[21] |= 1 << (step - 2);
+        }
+        if step - 1 < probes.len() {
+            let (f, a, l) = probes[step - 1];
+            regs.x[19] += 1;
+            return syscall(regs, abi::SYS_CHECK_ACCESS_RIGHTS, &[f as u64, a, l]);
+        }
+        regs.x[19] = 0;
+        let mask = regs.x[21];
+        return syscall(regs, abi::SYS_RETURN, &[mask]);
+    }
+    // BAD_POINTER / PANIC resumed: return what the syscall said.
+    regs.x[19] = 0;
+    let r = regs.x[0];
+    syscall(regs, abi::SYS_RETURN, &[r])
+}
