@@ -44,3 +44,6 @@ pub const CMD_SUPP_FS: u32 = 10;
 /// query for a TA that does not exist. Succeeds if the supplicant answers
 /// (ITEM_NOT_FOUND); fails with COMMUNICATION if there is none.
 pub const CMD_SUPP_PING: u32 = 11;
+/// p0 value out -> (user-TA instances alive, most TAs seen in user mode at
+/// the same time since boot).
+pub const CMD_USER_STATS: u32 = 12;

@@ -81,9 +81,11 @@ pub const CMD_CRASH: u32 = 5;
 /// filled with `SECRET`.
 pub const CMD_ADDR: u32 = 6;
 /// p0 memref in (16 bytes: target UUID, RFC 4122 octets), p1 memref inout
-/// (data), p2 value in (a = key), p3 value out (a = result of the inner
-/// invoke, b = its origin). Opens the target, invokes CMD_XOR on p1's own
-/// buffer (forwarded as is), then on a heap buffer, checks both, closes.
+/// (data), p2 value in (a = key), p3 value out (a = result of the first
+/// inner step that failed, opening included, b = its origin; 0, 0 if all
+/// succeeded). Opens the target, invokes CMD_XOR on p1's own buffer
+/// (forwarded as is), then on a heap buffer, checks both (GENERIC if the
+/// bytes are wrong), closes.
 pub const CMD_TA2TA: u32 = 7;
 /// p0 value in (a = milliseconds): unmasks cancellation, waits, returns
 /// the wait's result (CANCEL when cancelled).

@@ -212,7 +212,7 @@ pub const GNU_TARGET: &str = "aarch64-unknown-linux-gnu";
 /// musl executables linked with rust-lld; our libteec.so.1 and .so.2
 /// (glibc, linked by the aarch64 gcc); and the C client, built against
 /// Debian's optee-client-dev header and Debian's libteec; the signed TAs
-/// (`tas::build`) under `/lib/optee_armtz`.
+/// of `target/ta` (`tas`) under `/lib/optee_armtz`.
 pub fn guest_binaries() -> Result<Vec<(PathBuf, &'static str)>> {
     crate::run_cmd(crate::cargo().env("CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER", "rust-lld").args([
         "build",
@@ -257,9 +257,11 @@ pub fn guest_binaries() -> Result<Vec<(PathBuf, &'static str)>> {
             .arg(deb.root.join("usr/lib/aarch64-linux-gnu")),
     )?;
     out.push((client, "/usr/bin/oxtee-cclient"));
-    // User TAs where tee-supplicant looks for them. The guest path must
-    // live as long as the list; xtask is a short-lived tool, so leak it.
-    for ta in crate::tas::build()? {
+    // User TAs where tee-supplicant looks for them: ours, freshly built,
+    // and any other signed image in target/ta. The guest path must live as
+    // long as the list; xtask is a short-lived tool, so leak it.
+    crate::tas::build()?;
+    for ta in crate::tas::images()? {
         let name = ta.file_name().and_then(|n| n.to_str()).ok_or("TA file name")?.to_string();
         out.push((ta, Box::leak(format!("/lib/optee_armtz/{name}").into_boxed_str())));
     }

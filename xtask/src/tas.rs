@@ -147,6 +147,17 @@ pub fn build() -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+/// Every signed image in `target/ta` (this build's and any the user put
+/// there, e.g. with `cargo xtask sign-ta`), for the guest.
+pub fn images() -> Result<Vec<PathBuf>> {
+    let dir = out_dir();
+    let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut out: Vec<PathBuf> =
+        entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "ta")).collect();
+    out.sort();
+    Ok(out)
+}
+
 /// `cargo xtask tas`.
 pub fn run_cli() -> Result {
     for p in build()? {

@@ -1,7 +1,10 @@
 //! oxtee-xtest: the regression suite run inside the Linux guest, through
-//! the kernel's TEE driver, against the test and device PTAs. Prints one
-//! line per failure and ends with `xtest: N passed, M failed`.
+//! the kernel's TEE driver, against the test and device PTAs and the user
+//! TAs (`user_ta`). Prints one line per failure and ends with
+//! `xtest: N passed, M failed`.
 #![forbid(unsafe_code)]
+
+mod user_ta;
 
 use oxtee_abi::test_pta as t;
 use oxtee_abi::uuid;
@@ -386,6 +389,9 @@ fn main() {
     concurrent(8, 100);
     thread_limit(24);
     cancellation();
+    if with_supplicant {
+        user_ta::run(&mut ctx);
+    }
     let heap1 = stats(&mut ctx);
     eq("open sessions back to start", heap1.1, heap0.1);
     println!("xtest: {:.1} s", t0.elapsed().as_secs_f64());

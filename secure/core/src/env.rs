@@ -92,4 +92,8 @@ pub trait UserMmu: Sync {
     fn destroy(&self, handle: u64);
     /// Makes code just written at `pa` visible to instruction fetch.
     fn sync_code(&self, pa: u64, len: u64);
+    /// Most CPUs seen executing in user mode at the same time.
+    fn peak_parallel(&self) -> u32 {
+        0
+    }
 }

@@ -58,7 +58,8 @@ pub const TIMEOUT_INFINITE: u32 = oxtee_abi::tee::TIMEOUT_INFINITE;
 /// `ta_config!` flag names (`TA_FLAG_*` without the prefix).
 pub mod ta_flags {
     pub use oxtee_abi::ta::{
-        TA_FLAG_CACHE_MAINTENANCE as CACHE_MAINTENANCE, TA_FLAG_INSTANCE_KEEP_ALIVE as INSTANCE_KEEP_ALIVE,
+        TA_FLAG_CACHE_MAINTENANCE as CACHE_MAINTENANCE, TA_FLAG_DEVICE_ENUM as DEVICE_ENUM,
+        TA_FLAG_DEVICE_ENUM_SUPP as DEVICE_ENUM_SUPP, TA_FLAG_INSTANCE_KEEP_ALIVE as INSTANCE_KEEP_ALIVE,
         TA_FLAG_MULTI_SESSION as MULTI_SESSION, TA_FLAG_SECURE_DATA_PATH as SECURE_DATA_PATH,
         TA_FLAG_SINGLE_INSTANCE as SINGLE_INSTANCE,
     };
@@ -86,13 +87,10 @@ pub mod __private {
         }
     }
 
-    /// Ends the build with an error if the flags name bits no TA may set.
+    /// Ends the build with an error if the flags hold undefined bits or
+    /// one only pseudo-TAs may have (`TA_FLAG_CONCURRENT`).
     pub const fn check_flags(flags: u32) -> u32 {
-        let allowed = oxtee_abi::ta::TA_FLAG_SINGLE_INSTANCE
-            | oxtee_abi::ta::TA_FLAG_MULTI_SESSION
-            | oxtee_abi::ta::TA_FLAG_INSTANCE_KEEP_ALIVE
-            | oxtee_abi::ta::TA_FLAG_SECURE_DATA_PATH
-            | oxtee_abi::ta::TA_FLAG_CACHE_MAINTENANCE;
+        let allowed = oxtee_abi::ta::TA_FLAGS_MASK & !oxtee_abi::ta::TA_FLAG_CONCURRENT;
         assert!(flags & !allowed == 0, "ta_config!: flags hold bits a user TA may not set");
         flags
     }

@@ -3,7 +3,9 @@
 //! `ParamMemref`, but safe: the SDK checked the memref buffers before
 //! handing them out).
 
+use crate::arch::EntryBuffer;
 use crate::error::{Error, ErrorKind, Result};
+use alloc::vec::Vec;
 use oxtee_abi::ta::{
     TEE_NUM_PARAMS, TEE_PARAM_TYPE_MEMREF_INOUT, TEE_PARAM_TYPE_MEMREF_INPUT, TEE_PARAM_TYPE_MEMREF_OUTPUT,
     TEE_PARAM_TYPE_NONE, TEE_PARAM_TYPE_VALUE_INOUT, TEE_PARAM_TYPE_VALUE_INPUT, TEE_PARAM_TYPE_VALUE_OUTPUT,
@@ -79,6 +81,14 @@ impl From<ParamTypes> for u32 {
     }
 }
 
+/// A memref's memory: the kernel's mapping, or (for an input the kernel
+/// mapped read-only) a private copy, so the TA can always have `&mut`.
+#[derive(Debug)]
+enum Buffer<'a> {
+    Mapped(&'a mut [u8]),
+    Copy(Vec<u8>),
+}
+
 #[derive(Debug)]
 enum Slot<'a> {
     None,
@@ -89,7 +99,7 @@ enum Slot<'a> {
     /// `buf` is `None` for a null memref; `size` starts as the buffer's
     /// size and is what the TA reports back (`set_updated_size`).
     Memref {
-        buf: Option<&'a mut [u8]>,
+        buf: Option<Buffer<'a>>,
         size: usize,
     },
 }
@@ -158,7 +168,7 @@ impl ParamValue<'_> {
 /// the size the TA reports).
 #[derive(Debug)]
 pub struct ParamMemref<'p, 'a> {
-    buf: &'p mut Option<&'a mut [u8]>,
+    buf: &'p mut Option<Buffer<'a>>,
     size: &'p mut usize,
     param_type: ParamType,
 }
@@ -167,7 +177,11 @@ impl ParamMemref<'_, '_> {
     /// The buffer (empty for a null memref). It can be passed on as is in
     /// a TA-to-TA call ([`crate::TeeParam::memref_inout`]).
     pub fn buffer(&mut self) -> &mut [u8] {
-        self.buf.as_deref_mut().unwrap_or_default()
+        match self.buf {
+            Some(Buffer::Mapped(b)) => b,
+            Some(Buffer::Copy(v)) => v,
+            None => &mut [],
+        }
     }
 
     /// Whether the client passed a null buffer (only a size).
@@ -199,7 +213,7 @@ impl<'a> Parameters<'a> {
     /// The request's parameters from the kernel's `utee_params` and the
     /// checked memref buffers. An undefined type nibble is
     /// `BadParameters`.
-    pub(crate) fn from_utee(raw: &UteeParams, bufs: [Option<&'a mut [u8]>; TEE_NUM_PARAMS]) -> Result<Self> {
+    pub(crate) fn from_utee(raw: &UteeParams, bufs: [Option<EntryBuffer<'a>>; TEE_NUM_PARAMS]) -> Result<Self> {
         let mut bufs = bufs.into_iter();
         let mut one = |i: usize| -> Result<Parameter<'a>> {
             let buf = bufs.next().flatten();
@@ -209,6 +223,16 @@ impl<'a> Parameters<'a> {
             let slot = if t.is_value() {
                 Slot::Value { a: a as u32, b: b as u32 }
             } else if t.is_memref() {
+                let buf = match buf {
+                    Some(EntryBuffer::ReadWrite(m)) => Some(Buffer::Mapped(m)),
+                    Some(EntryBuffer::ReadOnly(m)) => {
+                        let mut copy = Vec::new();
+                        copy.try_reserve_exact(m.len()).map_err(|_| Error::new(ErrorKind::OutOfMemory))?;
+                        copy.extend_from_slice(m);
+                        Some(Buffer::Copy(copy))
+                    }
+                    None => None,
+                };
                 Slot::Memref { buf, size: b as usize }
             } else {
                 Slot::None

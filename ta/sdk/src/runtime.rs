@@ -5,7 +5,7 @@
 //! instance. Also the record of the current request's memrefs that
 //! `check_memory_access_rights` consults, and the panic handler.
 
-use crate::arch::{InstanceCell, hooks};
+use crate::arch::{EntryBuffer, InstanceCell, hooks};
 use crate::parameter::Parameters;
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -70,7 +70,7 @@ pub(crate) fn dispatch(
     func: u64,
     session: u32,
     raw: &mut UteeParams,
-    bufs: [Option<&mut [u8]>; 4],
+    bufs: [Option<EntryBuffer<'_>>; 4],
     cmd: u32,
 ) -> TeeResult {
     let mut memrefs = [(0, 0); TEE_NUM_PARAMS];
@@ -95,7 +95,7 @@ pub(crate) fn dispatch(
 
 fn with_params(
     raw: &mut UteeParams,
-    bufs: [Option<&mut [u8]>; 4],
+    bufs: [Option<EntryBuffer<'_>>; 4],
     f: impl FnOnce(&mut Parameters<'_>) -> Result<(), TeeResult>,
 ) -> Result<(), TeeResult> {
     let mut params = Parameters::from_utee(raw, bufs).map_err(|e| TeeResult(e.raw_code()))?;

@@ -296,6 +296,14 @@ impl Pta for TestPta {
                     Err(e) => e,
                 }
             }
+            t::CMD_USER_STATS => {
+                if expect(params, &[Kind::ValueOut]).is_err() {
+                    return TeeResult::ERROR_BAD_PARAMETERS;
+                }
+                let (live, peak) = (ctx.os.user.live() as u64, ctx.os.user.peak_running() as u64);
+                set_value(&mut params[0], (live, peak, 0));
+                TeeResult::SUCCESS
+            }
             t::CMD_SUPP_FS => match self.supp_fs(ctx, params) {
                 Ok(()) => TeeResult::SUCCESS,
                 Err(e) => e,

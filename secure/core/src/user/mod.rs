@@ -159,6 +159,7 @@ pub struct UserTas {
     ta_time: spin::Mutex<BTreeMap<[u8; 16], i64>>,
     /// Instances alive (loaded and not yet freed).
     live: AtomicU32,
+
     /// Host tests: TAs "installed" without images (UUID, flags).
     #[cfg(test)]
     pub(crate) fakes: spin::Mutex<Vec<(Uuid, u32)>>,
@@ -171,6 +172,11 @@ impl UserTas {
 
     pub fn live(&self) -> u32 {
         self.live.load(Ordering::Relaxed)
+    }
+
+    /// Most CPUs that were in user mode at the same time.
+    pub fn peak_running(&self) -> u32 {
+        self.mmu.map(|m| m.peak_parallel()).unwrap_or(0)
     }
 }
 

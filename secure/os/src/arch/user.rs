@@ -12,6 +12,7 @@ use aarch64_paging::idmap::IdTranslation;
 use aarch64_paging::paging::{Constraints, El1And0, MemoryRegion, VaRange};
 use alloc::collections::BTreeMap;
 use core::arch::{asm, global_asm};
+use core::sync::atomic::{AtomicU32, Ordering};
 use oxtee_abi::tee::TeeResult;
 use oxtee_core::env::{UserExit, UserMapping, UserMmu, UserPerm, UserRegs};
 
@@ -45,6 +46,10 @@ struct Space {
 // SAFETY: a Space's tables are only read or changed under SPACES' lock; the
 // raw pointers inside refer to heap pages owned by the Space alone.
 unsafe impl Send for Space {}
+
+/// CPUs in user mode right now, and the most there ever were.
+static IN_USER: AtomicU32 = AtomicU32::new(0);
+static PEAK_IN_USER: AtomicU32 = AtomicU32::new(0);
 
 static SPACES: spin::Mutex<BTreeMap<u64, Space>> = spin::Mutex::new(BTreeMap::new());
 static NEXT_HANDLE: spin::Mutex<u64> = spin::Mutex::new(0);
@@ -130,6 +135,10 @@ impl UserMmu for Mmu {
         }
     }
 
+    fn peak_parallel(&self) -> u32 {
+        PEAK_IN_USER.load(Ordering::Relaxed)
+    }
+
     fn sync_code(&self, pa: u64, len: u64) {
         let mut a = pa & !63;
         while a < pa + len {
@@ -158,12 +167,15 @@ pub fn enter(space: u64, regs: &mut UserRegs) -> UserExit {
     };
     loop {
         regs.pstate &= PSTATE_USER_MASK;
+        let now = IN_USER.fetch_add(1, Ordering::Relaxed) + 1;
+        PEAK_IN_USER.fetch_max(now, Ordering::Relaxed);
         // SAFETY: `regs` is a valid UserRegs the entry code loads and saves
         // at fixed offsets; PSTATE was forced to EL0t with interrupts
         // unmasked, and TTBR1 holds only this TA's user mappings, so the
         // code that runs cannot reach kernel memory. The kernel's
         // callee-saved registers are restored by the exit path.
         let kind = unsafe { user_run(regs, ttbr) };
+        IN_USER.fetch_sub(1, Ordering::Relaxed);
         match kind {
             KIND_SYNC if regs.esr >> 26 == EC_SVC64 => return UserExit::Syscall,
             KIND_SYNC => return UserExit::Fault { esr: regs.esr, far: regs.far },

@@ -44,12 +44,20 @@ extern "C" fn ta_entry(func: u64, session: u64, up: *mut UteeParams, cmd: u64) -
     super::return_to_kernel(res.0)
 }
 
+/// A memref buffer of the current request, as the kernel mapped it.
+pub(crate) enum EntryBuffer<'a> {
+    ReadWrite(&'a mut [u8]),
+    /// An input buffer the kernel mapped read-only.
+    ReadOnly(&'a [u8]),
+}
+
 /// The memref buffers of this request as slices. The kernel copies every
 /// memref into this TA's memory before entry; this still checks what the
-/// slices rely on: each range is mapped read/write for us and no two
-/// overlap. A null address is a null memref (size only).
-fn entry_buffers<'a>(raw: &UteeParams) -> core::result::Result<[Option<&'a mut [u8]>; 4], TeeResult> {
-    let mut ranges = [(0usize, 0usize); TEE_NUM_PARAMS];
+/// slices rely on: each range is mapped for us (read/write, or at least
+/// readable for an input) and no two overlap. A null address is a null
+/// memref (size only).
+fn entry_buffers<'a>(raw: &UteeParams) -> core::result::Result<[Option<EntryBuffer<'a>>; 4], TeeResult> {
+    let mut ranges = [(0usize, 0usize, false); TEE_NUM_PARAMS];
     for (i, range) in ranges.iter_mut().enumerate() {
         let t = param_type_get(raw.types as u32, i);
         if !matches!(t, TEE_PARAM_TYPE_MEMREF_INPUT | TEE_PARAM_TYPE_MEMREF_OUTPUT | TEE_PARAM_TYPE_MEMREF_INOUT) {
@@ -60,11 +68,14 @@ fn entry_buffers<'a>(raw: &UteeParams) -> core::result::Result<[Option<&'a mut [
             continue;
         }
         addr.checked_add(len).ok_or(TeeResult::ERROR_BAD_PARAMETERS)?;
-        let rw = TEE_MEMORY_ACCESS_READ | TEE_MEMORY_ACCESS_WRITE | TEE_MEMORY_ACCESS_ANY_OWNER;
-        if !crate::sys::check_access_rights(rw, addr, len).is_success() {
+        let check =
+            |flags| crate::sys::check_access_rights(flags | TEE_MEMORY_ACCESS_ANY_OWNER, addr, len).is_success();
+        let writable = check(TEE_MEMORY_ACCESS_READ | TEE_MEMORY_ACCESS_WRITE);
+        let readable_input = || t == TEE_PARAM_TYPE_MEMREF_INPUT && check(TEE_MEMORY_ACCESS_READ);
+        if !writable && !readable_input() {
             return Err(TeeResult::ERROR_BAD_PARAMETERS);
         }
-        *range = (addr, len);
+        *range = (addr, len, writable);
     }
     for (i, a) in ranges.iter().enumerate() {
         for b in &ranges[i + 1..] {
@@ -73,15 +84,21 @@ fn entry_buffers<'a>(raw: &UteeParams) -> core::result::Result<[Option<&'a mut [
             }
         }
     }
-    Ok(ranges.map(|(addr, len)| {
-        (len != 0).then(|| {
+    Ok(ranges.map(|(addr, len, writable)| {
+        if len == 0 {
+            None
+        } else if writable {
             // SAFETY: the kernel mapped [addr, addr + len) read/write into
             // this TA for the duration of the request (checked above with
             // CHECK_ACCESS_RIGHTS), no other parameter overlaps it, and the
             // slices do not outlive the request: `dispatch` lends them to
             // the TA's entry point only for its call.
-            unsafe { core::slice::from_raw_parts_mut(addr as *mut u8, len) }
-        })
+            Some(EntryBuffer::ReadWrite(unsafe { core::slice::from_raw_parts_mut(addr as *mut u8, len) }))
+        } else {
+            // SAFETY: as above, mapped readable, and only read through
+            // this shared slice.
+            Some(EntryBuffer::ReadOnly(unsafe { core::slice::from_raw_parts(addr as *const u8, len) }))
+        }
     }))
 }
 

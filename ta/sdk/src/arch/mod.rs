@@ -13,7 +13,7 @@ mod image;
 mod svc;
 
 pub use cell::InstanceCell;
-pub(crate) use entry::hooks;
+pub(crate) use entry::{EntryBuffer, hooks};
 pub(crate) use heap::heap_stats;
 pub(crate) use image::{PropValue, config};
 pub use image::{TaConfig, TaHeap, UserTaProperty};
