@@ -448,7 +448,8 @@ fn float(threads: u32) {
                 let mut s = ctx.open_session(t::TEST_MULTI).map_err(|e| e.code)?;
                 let mut results = Vec::new();
                 for round in 0..5 {
-                    let n = 1000 + 700 * i + 13 * round;
+                    // Long enough that the threads' TAs overlap in user mode.
+                    let n = 20_000 + 700 * i + 13 * round;
                     let mut o = op(value_in(n, 0), value_out());
                     s.invoke_command(t::CMD_FLOAT, &mut o).map_err(|e| e.code)?;
                     results.push(o.params[1].value().unwrap_or_default());
@@ -470,6 +471,21 @@ fn float(threads: u32) {
             other => check(false, &format!("FLOAT thread {i}"), format_args!("{other:x?}")),
         }
     }
+    // With more than one CPU, TAs must have run in user mode at the same
+    // time (the OS counts CPUs inside S-EL0).
+    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let peak = Context::new().ok().and_then(|ctx| {
+        let mut s = ctx.open_session(oxtee_abi::test_pta::UUID).ok()?;
+        let mut o = op(value_out(), ParamNone::new());
+        s.invoke_command(oxtee_abi::test_pta::CMD_USER_STATS, &mut o).ok()?;
+        o.params[0].value().map(|v| v.1)
+    });
+    let want = if cpus > 1 { 2 } else { 1 };
+    check(
+        peak.is_some_and(|p| p >= want),
+        &format!("TAs in user mode on {want} CPU(s) at once ({cpus} online)"),
+        format_args!("peak {peak:?}"),
+    );
 }
 
 /// Open and crash TEST_MULTI over and over: nothing leaks in the OS.
