@@ -36,6 +36,8 @@ run options:
   --gic 2|3             GIC version (default 3)
   --os FILE             trusted OS image to pack instead of ours (raw or ELF)
   --bios FILE           secure firmware to boot instead of our monitor+OS
+  --add FILE[:PATH]     put a file in the Linux guest (a .ta under /lib/optee_armtz,
+                        a program under /usr/bin, or at PATH); repeatable
   --ns FILE             normal-world payload instead of the harness
   --timeout SECS        kill QEMU after this long (default 60)";
 

@@ -225,6 +225,7 @@ pub fn run_cli(args: &[String]) -> Result {
     let mut os = None;
     let mut harness = false;
     let mut guest_cmd: Option<String> = None;
+    let mut added: Vec<(PathBuf, &'static str)> = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut val = || it.next().cloned().ok_or(format!("{a} needs a value"));
@@ -234,6 +235,24 @@ pub fn run_cli(args: &[String]) -> Result {
             "--timeout" => cfg.timeout_secs = val()?.parse().map_err(|_| "bad --timeout")?,
             "--os" => os = Some(PathBuf::from(val()?)),
             "--harness" => harness = true,
+            "--add" => {
+                // HOST:GUEST, or a .ta file (-> /lib/optee_armtz/) or a
+                // program (-> /usr/bin/) by its file name.
+                let v = val()?;
+                let (host, guest) = match v.split_once(':') {
+                    Some((h, g)) => (PathBuf::from(h), g.to_string()),
+                    None => {
+                        let p = PathBuf::from(&v);
+                        let name = p.file_name().and_then(|n| n.to_str()).ok_or("bad --add path")?.to_string();
+                        let dir = if name.ends_with(".ta") { "/lib/optee_armtz" } else { "/usr/bin" };
+                        (p, format!("{dir}/{name}"))
+                    }
+                };
+                if !host.is_file() {
+                    return Err(format!("--add: {} is not a file", host.display()));
+                }
+                added.push((host, Box::leak(guest.into_boxed_str())));
+            }
             "--bios" => {
                 cfg.bios = Some(PathBuf::from(val()?));
                 cfg.semihosting = true;
@@ -254,7 +273,10 @@ pub fn run_cli(args: &[String]) -> Result {
     }
     let imgs = images::build_with_os(os.as_deref())?;
     if !harness {
-        let extra = crate::linux::guest_binaries()?;
+        let mut extra = crate::linux::guest_binaries()?;
+        // Added files replace ours at the same guest path.
+        extra.retain(|(_, g)| !added.iter().any(|(_, a)| a == g));
+        extra.extend(added);
         return match guest_cmd {
             None => crate::linux::interactive(&imgs, cfg.smp, cfg.gic, &extra),
             Some(cmd) => {

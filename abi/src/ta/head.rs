@@ -21,8 +21,14 @@ pub const TA_FLAG_CONCURRENT: u32 = 1 << 8;
 pub const TA_FLAG_DEVICE_ENUM: u32 = 1 << 9;
 /// Listed by device enumeration once the supplicant runs.
 pub const TA_FLAG_DEVICE_ENUM_SUPP: u32 = 1 << 10;
+/// Keep handles to objects found corrupt open (storage).
+pub const TA_FLAG_DONT_CLOSE_HANDLE_ON_CORRUPT_OBJECT: u32 = 1 << 11;
+/// Listed by device enumeration once TEE storage is up.
+pub const TA_FLAG_DEVICE_ENUM_TEE_STORAGE_PRIVATE: u32 = 1 << 12;
+/// A crashed instance stays (dead) until its sessions close.
+pub const TA_FLAG_INSTANCE_KEEP_CRASHED: u32 = 1 << 13;
 /// Every defined flag bit.
-pub const TA_FLAGS_MASK: u32 = (1 << 11) - 1;
+pub const TA_FLAGS_MASK: u32 = (1 << 14) - 1;
 
 /// `ta_head.depr_entry` of every TA built since the entry moved to the ELF
 /// header; any other value marks a TA too old to load.

@@ -14,6 +14,7 @@ pub mod fastcall;
 pub mod msg;
 pub mod nsmem;
 pub mod pta;
+pub mod rng;
 pub mod rpc;
 pub mod session;
 pub mod shm;
@@ -43,6 +44,7 @@ pub struct Os {
     pub notif: NotifKeys,
     pub mem: &'static dyn NsMemory,
     pub user: UserTas,
+    pub rng: rng::Rng,
     ptas: Vec<&'static dyn Pta>,
 }
 
@@ -56,6 +58,7 @@ impl Os {
             notif: NotifKeys::new(),
             mem,
             user: UserTas::default(),
+            rng: rng::Rng::default(),
             ptas,
         }
     }
@@ -64,6 +67,12 @@ impl Os {
     /// signed with.
     pub fn with_user_tas(mut self, user: UserTas) -> Os {
         self.user = user;
+        self
+    }
+
+    /// Seeds the random number generator from platform entropy.
+    pub fn with_rng(mut self, rng: rng::Rng) -> Os {
+        self.rng = rng;
         self
     }
 

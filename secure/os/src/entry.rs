@@ -4,7 +4,7 @@
 use crate::arch::{self, gic, interrupt, nsmem::NsRam, thread, timer};
 use crate::{mm, os};
 use alloc::vec;
-use log::{debug, error, info};
+use log::{debug, error, info, warn};
 use oxtee_abi::optee_smc as smc;
 use oxtee_core::Os;
 use oxtee_core::fastcall::OsConfig;
@@ -12,6 +12,7 @@ use oxtee_core::pta::device_enum::DeviceEnum;
 use oxtee_core::pta::test::TestPta;
 use oxtee_core::shm::ShmConfig;
 use oxtee_core::ta::image::TaKey;
+use oxtee_core::rng::Rng;
 use oxtee_core::user::UserTas;
 use oxtee_platform::{MAX_CPUS, THREAD_STACK_SIZE, THREADS_PER_CPU, map};
 
@@ -72,6 +73,11 @@ pub extern "C" fn cold_boot(dtb: u64) -> u64 {
     let layout = arch::layout();
     arch::init_heap(layout.heap);
     let ns_ram = ns_ram_from_dt(dtb);
+    let seed = if (map::DRAM_BASE..map::DRAM_BASE + 0x4000_0000).contains(&dtb) { arch::take_secure_seed(dtb) } else { None };
+    if seed.is_none() {
+        warn!("no boot entropy in the device tree: random numbers are seeded from the counter only");
+    }
+    let rng = Rng::new(&[seed.as_deref().unwrap_or(&[]), &arch::counter().to_le_bytes()]);
     let root = mm::init(&layout, ns_ram);
     arch::enable_mmu(root);
     init_cpu_interrupts();
@@ -87,7 +93,7 @@ pub extern "C" fn cold_boot(dtb: u64) -> u64 {
     let mem = NS_RAM.call_once(|| NsRam { base: ns_ram.0, size: ns_ram.1 });
     let key = TaKey::new(&ta_key::TA_KEY_MODULUS, ta_key::TA_KEY_EXPONENT).expect("TA signing key is valid");
     let core = crate::OS.call_once(|| {
-        Os::new(config, shm, mem, vec![&DEVICE_ENUM, &TEST_PTA]).with_user_tas(UserTas::new(&USER_MMU, key))
+        Os::new(config, shm, mem, vec![&DEVICE_ENUM, &TEST_PTA]).with_user_tas(UserTas::new(&USER_MMU, key)).with_rng(rng)
     });
     info!(
         "oxtee OS {} (build {:016x}) ready: {} KiB heap, {} threads x {} KiB, caps {:#x}, GICv{}, normal RAM {:#x}+{:#x}",

@@ -76,6 +76,8 @@ const R_AARCH64_NONE: u32 = 0;
 const R_AARCH64_RELATIVE: u32 = 1027;
 
 const TA_HEAD_SYMBOL: &[u8] = b"ta_head";
+/// libutee's record of the loaded objects' program headers.
+const PHDR_INFO_SYMBOL: &[u8] = b"__elf_phdr_info";
 const TA_HEAD_SIZE: u64 = size_of::<TaHead>() as u64;
 
 const BAD: TeeResult = TeeResult::ERROR_BAD_FORMAT;
@@ -133,6 +135,16 @@ pub struct Elf {
     /// Image offset of the 32-byte `ta_head`: the exported `ta_head`
     /// symbol's value, or 0 without one. Inside a segment.
     pub head: u64,
+    /// Image offset of libutee's `__elf_phdr_info` (16 bytes in a writable
+    /// segment), if the TA exports it: upstream's loader fills it in so the
+    /// TA's runtime can find its program headers (constructors, TLS).
+    pub phdr_info: Option<u64>,
+    /// The program header table as in the file, and its entry count.
+    pub phdrs: Vec<u8>,
+    pub phnum: u16,
+    /// `PT_TLS` (vaddr, filesz, memsz), inside a segment. The TA's runtime
+    /// sets up its thread pointer from the program headers.
+    pub tls: Option<(u64, u64, u64)>,
 }
 
 /// Little-endian field reads that fail instead of panicking.
@@ -271,6 +283,7 @@ pub fn parse(bytes: &[u8]) -> Result<Elf, TeeResult> {
 
     let mut segments = vec_with_capacity(ehdr.phnum)?;
     let mut dynamic = None;
+    let mut tls = None;
     for raw in phdrs.chunks_exact(PHDR_SIZE) {
         let ph = Phdr::read(raw)?;
         match ph.p_type {
@@ -286,8 +299,11 @@ pub fn parse(bytes: &[u8]) -> Result<Elf, TeeResult> {
                     return Err(BAD);
                 }
             }
-            // No thread-local storage is set up for TAs.
-            PT_TLS if ph.memsz != 0 => return Err(TeeResult::ERROR_NOT_SUPPORTED),
+            PT_TLS if ph.memsz != 0 => {
+                if ph.filesz > ph.memsz || tls.replace((ph.vaddr, ph.filesz, ph.memsz)).is_some() {
+                    return Err(BAD);
+                }
+            }
             _ => {}
         }
     }
@@ -299,7 +315,16 @@ pub fn parse(bytes: &[u8]) -> Result<Elf, TeeResult> {
         return Err(BAD);
     }
 
-    let mut elf = Elf { segments, entry, span, relocs: Vec::new(), head: 0 };
+    if let Some((va, _, memsz)) = tls
+        && !segments.iter().any(|s| s.holds(va, memsz))
+    {
+        return Err(BAD);
+    }
+    let phnum = u16::try_from(ehdr.phnum).map_err(|_| BAD)?;
+    let mut table_copy = vec_with_capacity(phdrs.len())?;
+    table_copy.extend_from_slice(phdrs);
+    let mut elf =
+        Elf { segments, entry, span, relocs: Vec::new(), head: 0, phdr_info: None, phdrs: table_copy, phnum, tls };
     let dyn_info = match dynamic {
         Some((vaddr, memsz)) => elf.read_dynamic(bytes, vaddr, memsz)?,
         None => DynInfo::default(),
@@ -456,6 +481,12 @@ impl Elf {
             let strtab = Section::read(strtab)?;
             if let Some(head) = self.find_symbol(bytes, &sym, &strtab, TA_HEAD_SYMBOL)? {
                 self.head = head;
+            }
+            if let Some(info) = self.find_symbol(bytes, &sym, &strtab, PHDR_INFO_SYMBOL)? {
+                if !self.segments.iter().any(|s| s.write && s.holds(info, 16)) {
+                    return Err(BAD);
+                }
+                self.phdr_info = Some(info);
             }
         }
         Ok(())
@@ -1019,12 +1050,20 @@ mod tests {
     }
 
     #[test]
-    fn tls_is_not_supported() {
+    fn tls_must_lie_in_a_segment() {
         let f = patched(|f| {
             set32(f, ph(3, P_TYPE), PT_TLS);
             set64(f, ph(3, P_MEMSZ), 8);
         });
-        assert_eq!(parse(&f), Err(TeeResult::ERROR_NOT_SUPPORTED));
+        // The patched header's vaddr is 0, inside the first segment.
+        let e = parse(&f).expect("TLS inside a segment");
+        assert_eq!(e.tls.map(|t| t.2), Some(8));
+        let f = patched(|f| {
+            set32(f, ph(3, P_TYPE), PT_TLS);
+            set64(f, ph(3, P_VADDR), 0x7fff_0000);
+            set64(f, ph(3, P_MEMSZ), 8);
+        });
+        assert_eq!(parse(&f), Err(BAD));
     }
 
     #[test]

@@ -59,6 +59,47 @@ pub fn fetch(rpc: &mut Rpc, uuid: Uuid) -> Result<Vec<u8>, TeeResult> {
     r
 }
 
+/// Size of an LP64 `struct dl_phdr_info`.
+const DL_PHDR_INFO_SIZE: usize = 64;
+
+/// What upstream's loader gives a TA that exports `__elf_phdr_info`: a
+/// read-only page (one guard page above the image) holding one
+/// `dl_phdr_info` for the TA and a copy of its program headers, and the
+/// TA's `__elf_phdr_info` = { reserved 0, count 1, .., pointer to it }.
+/// libutee walks it to run constructors and to set up TLS.
+fn phdr_info(parsed: &elf::Elf, image: &mut [u8], at: u64, base: u64) -> Result<(PageBuf, u64), TeeResult> {
+    let va = base + parsed.span + PAGE_SIZE as u64;
+    let mut page = PageBuf::new((DL_PHDR_INFO_SIZE + parsed.phdrs.len()) as u64)?;
+    let (tls_modid, tls_data) = match parsed.tls {
+        Some((tva, _, _)) => (1u64, base + tva),
+        None => (0, 0),
+    };
+    let fields: [(usize, u64); 6] = [
+        (0, base),                           // dlpi_addr
+        (8, base + at + 7),                  // dlpi_name: the record's NUL byte
+        (16, va + DL_PHDR_INFO_SIZE as u64), // dlpi_phdr
+        (32, 1),                             // dlpi_adds
+        (48, tls_modid),                     // dlpi_tls_modid
+        (56, tls_data),                      // dlpi_tls_data
+    ];
+    let b = page.bytes_mut();
+    for (off, v) in fields {
+        b[off..off + 8].copy_from_slice(&v.to_le_bytes());
+    }
+    b[24..26].copy_from_slice(&parsed.phnum.to_le_bytes()); // dlpi_phnum
+    b[DL_PHDR_INFO_SIZE..DL_PHDR_INFO_SIZE + parsed.phdrs.len()].copy_from_slice(&parsed.phdrs);
+    // The parser checked the record lies in a writable segment.
+    let at = usize::try_from(at).map_err(|_| TeeResult::ERROR_BAD_FORMAT)?;
+    let rec = at.checked_add(16).and_then(|end| image.get_mut(at..end)).ok_or(TeeResult::ERROR_BAD_FORMAT)?;
+    // A record someone already filled in is not one we understand.
+    if rec[..8] != [0; 8] {
+        return Err(TeeResult::ERROR_NOT_SUPPORTED);
+    }
+    rec[4..6].copy_from_slice(&1u16.to_le_bytes());
+    rec[8..16].copy_from_slice(&va.to_le_bytes());
+    Ok((page, va))
+}
+
 pub struct Loaded {
     pub space: UserSpace,
     pub head: abi::TaHead,
@@ -112,8 +153,16 @@ pub fn build(
         ranges.push((start, base + start, end - start, perm));
     }
     let entry = base.checked_add(parsed.entry).ok_or(TeeResult::ERROR_BAD_FORMAT)?;
+    let info = match parsed.phdr_info {
+        Some(at) => Some(phdr_info(&parsed, img.bytes_mut(), at, base)?),
+        None => None,
+    };
     let mut space = UserSpace::new(mmu);
     space.add(img, &ranges).map_err(|_| TeeResult::ERROR_BAD_FORMAT)?;
+    if let Some((page, va)) = info {
+        let len = page.len();
+        space.add(page, &[(0, va, len, UserPerm::ReadOnly)])?;
+    }
     // The stack, with the page below it left unmapped as a guard.
     let stack_len = page_ceil(head.stack_size as u64).ok_or(TeeResult::ERROR_BAD_FORMAT)?;
     let stack = PageBuf::new(stack_len)?;

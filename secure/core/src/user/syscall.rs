@@ -14,7 +14,7 @@ use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
-use log::info;
+use log::{debug, info};
 use oxtee_abi::ta::{self as abi, TeeIdentity, TeeTime, TeeUuid, UteeParams};
 use oxtee_abi::tee::{Origin, TeeResult};
 use oxtee_abi::uuid::Uuid;
@@ -158,8 +158,25 @@ impl Os {
             abi::SYS_WAIT => res(self.sys_wait(rpc, caller, a[0] as u32)),
             abi::SYS_GET_TIME => res(self.sys_get_time(rpc, inst, space, a[0], a[1])),
             abi::SYS_SET_TA_TIME => res(self.sys_set_ta_time(rpc, inst, space, a[0])),
-            // Cryptography, storage and the rest arrive with their own work.
-            _ => Flow::Continue(TeeResult::ERROR_NOT_SUPPORTED.0 as u64),
+            abi::SYS_CRYP_RANDOM_NUMBER_GENERATE => {
+                let len = a[1];
+                if len > MAX_MEMREF {
+                    return res(Err(TeeResult::ERROR_OUT_OF_MEMORY));
+                }
+                let mut out = vec![0u8; len as usize];
+                self.rng.fill(&mut out, rpc.env.now_ns());
+                res(space.write(a[0], &out))
+            }
+            // No trusted storage yet: GP lets a TA expect this answer from
+            // the calls that open, create or enumerate objects.
+            abi::SYS_STORAGE_OBJ_OPEN | abi::SYS_STORAGE_OBJ_CREATE | abi::SYS_STORAGE_ENUM_START => {
+                Flow::Continue(TeeResult::ERROR_STORAGE_NOT_AVAILABLE.0 as u64)
+            }
+            // The rest of cryptography arrives with its own work.
+            _ => {
+                debug!("TA {}: syscall {n} not supported (x0={:#x} x1={:#x} x2={:#x})", inst.uuid, a[0], a[1], a[2]);
+                Flow::Continue(TeeResult::ERROR_NOT_SUPPORTED.0 as u64)
+            }
         }
     }
 

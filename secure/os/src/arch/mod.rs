@@ -105,6 +105,9 @@ const TCR: u64 = 25
     | (0b11 << 28)
     | (0b10 << 30)
     | (0b010 << 32);
+/// CNTKCTL_EL1.EL0PCTEN: TAs may read the physical counter (upstream TAs
+/// do, e.g. for ftrace), as OP-TEE allows. Timers stay EL1-only.
+const CNTKCTL_EL0PCTEN: u64 = 1;
 /// CPACR_EL1.FPEN: FP/SIMD not trapped at EL1 or EL0 (TAs use FP; the
 /// kernel is built soft-float and only moves TA registers).
 const CPACR_FPEN: u64 = 0b11 << 20;
@@ -127,6 +130,7 @@ pub fn enable_mmu(ttbr0: u64) {
             "msr ttbr0_el1, {ttbr0}",
             "msr ttbr1_el1, {ttbr1}",
             "msr cpacr_el1, {cpacr}",
+            "msr cntkctl_el1, {cntkctl}",
             "isb",
             "tlbi vmalle1",
             "dsb nsh",
@@ -139,6 +143,7 @@ pub fn enable_mmu(ttbr0: u64) {
             ttbr0 = in(reg) ttbr0,
             ttbr1 = in(reg) &raw const user::EMPTY_TTBR1 as u64,
             cpacr = in(reg) CPACR_FPEN,
+            cntkctl = in(reg) CNTKCTL_EL0PCTEN,
             sctlr = in(reg) SCTLR,
             options(nostack),
         )
@@ -163,6 +168,34 @@ pub fn init_heap(range: (usize, usize)) {
 
 /// Error code a caller gets when its call hit a fault in the OS.
 pub const ABORT_CODE: u32 = optee_smc::RETURN_ENOTAVAIL;
+
+/// Takes the boot entropy QEMU leaves for the secure world
+/// (`/secure-chosen/rng-seed` and `kaslr-seed`) and wipes it from the
+/// device tree, which sits in normal-world RAM. Cold boot, MMU off.
+pub fn take_secure_seed(addr: u64) -> Option<alloc::vec::Vec<u8>> {
+    let fdt = read_fdt(addr)?;
+    let node = fdt.find_node("/secure-chosen")?;
+    let mut seed = alloc::vec::Vec::new();
+    for name in ["rng-seed", "kaslr-seed"] {
+        if let Some(p) = node.property(name) {
+            seed.extend_from_slice(p.value);
+            let (ptr, len) = (p.value.as_ptr() as *mut u8, p.value.len());
+            // SAFETY: the property lies inside the device tree blob QEMU
+            // placed in RAM that nothing else uses yet (the normal world has
+            // not run); overwriting its bytes keeps the tree well-formed.
+            unsafe { core::ptr::write_bytes(ptr, 0, len) };
+        }
+    }
+    (!seed.is_empty()).then_some(seed)
+}
+
+/// The physical counter (entropy stirred into the random generator).
+pub fn counter() -> u64 {
+    let v: u64;
+    // SAFETY: reading CNTPCT_EL0 has no side effects.
+    unsafe { asm!("isb", "mrs {}, cntpct_el0", out(reg) v, options(nostack)) };
+    v
+}
 
 /// The device tree at `addr` (QEMU's, in normal-world RAM that is not yet
 /// mapped: read with the MMU off at cold boot).
