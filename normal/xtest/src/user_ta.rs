@@ -216,6 +216,9 @@ fn ta_to_ta(ctx: &Context) {
         eq("TA2TA to a busy single-session TA", r, Ok((TeeResult::ERROR_BUSY.0, ORIGIN_TEE)));
         drop(held);
     }
+    // A single instance calling itself would wait for itself forever.
+    let r = ta2ta(ctx, t::TEST_SINGLE, t::TEST_SINGLE, &mut data.clone(), 1);
+    eq("TA2TA into the calling instance", r, Ok((TeeResult::ERROR_BUSY.0, ORIGIN_TEE)));
 }
 
 /// Several client threads on one single-instance TA: every increment of

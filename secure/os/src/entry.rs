@@ -10,9 +10,9 @@ use oxtee_core::Os;
 use oxtee_core::fastcall::OsConfig;
 use oxtee_core::pta::device_enum::DeviceEnum;
 use oxtee_core::pta::test::TestPta;
+use oxtee_core::rng::Rng;
 use oxtee_core::shm::ShmConfig;
 use oxtee_core::ta::image::TaKey;
-use oxtee_core::rng::Rng;
 use oxtee_core::user::UserTas;
 use oxtee_platform::{MAX_CPUS, THREAD_STACK_SIZE, THREADS_PER_CPU, map};
 
@@ -73,7 +73,8 @@ pub extern "C" fn cold_boot(dtb: u64) -> u64 {
     let layout = arch::layout();
     arch::init_heap(layout.heap);
     let ns_ram = ns_ram_from_dt(dtb);
-    let seed = if (map::DRAM_BASE..map::DRAM_BASE + 0x4000_0000).contains(&dtb) { arch::take_secure_seed(dtb) } else { None };
+    let seed =
+        if (map::DRAM_BASE..map::DRAM_BASE + 0x4000_0000).contains(&dtb) { arch::take_secure_seed(dtb) } else { None };
     if seed.is_none() {
         warn!("no boot entropy in the device tree: random numbers are seeded from the counter only");
     }
@@ -93,7 +94,9 @@ pub extern "C" fn cold_boot(dtb: u64) -> u64 {
     let mem = NS_RAM.call_once(|| NsRam { base: ns_ram.0, size: ns_ram.1 });
     let key = TaKey::new(&ta_key::TA_KEY_MODULUS, ta_key::TA_KEY_EXPONENT).expect("TA signing key is valid");
     let core = crate::OS.call_once(|| {
-        Os::new(config, shm, mem, vec![&DEVICE_ENUM, &TEST_PTA]).with_user_tas(UserTas::new(&USER_MMU, key)).with_rng(rng)
+        Os::new(config, shm, mem, vec![&DEVICE_ENUM, &TEST_PTA])
+            .with_user_tas(UserTas::new(&USER_MMU, key))
+            .with_rng(rng)
     });
     info!(
         "oxtee OS {} (build {:016x}) ready: {} KiB heap, {} threads x {} KiB, caps {:#x}, GICv{}, normal RAM {:#x}+{:#x}",

@@ -300,7 +300,9 @@ pub fn parse(bytes: &[u8]) -> Result<Elf, TeeResult> {
                 }
             }
             PT_TLS if ph.memsz != 0 => {
-                if ph.filesz > ph.memsz || tls.replace((ph.vaddr, ph.filesz, ph.memsz)).is_some() {
+                // One TLS segment, with no more file bytes than memory.
+                let previous = tls.replace((ph.vaddr, ph.filesz, ph.memsz));
+                if ph.filesz > ph.memsz || previous.is_some() {
                     return Err(BAD);
                 }
             }

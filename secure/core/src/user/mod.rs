@@ -24,7 +24,7 @@ use crate::ta::image::TaKey;
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicUsize, Ordering};
 use log::{debug, warn};
 use oxtee_abi::ta as abi;
 use oxtee_abi::tee::{Origin, TeeResult};
@@ -43,6 +43,11 @@ const STACK_TOP: u64 = 0x2000_0000;
 const PARAMS: u64 = 0x3000_0000;
 /// Largest memref a call may carry (copied into the TA).
 pub const MAX_MEMREF: u64 = 32 << 20;
+/// Deepest chain of TA-to-TA calls on one thread (each level holds a
+/// kernel stack frame set on the thread's fixed stack).
+const MAX_NESTING: u8 = 4;
+/// Threads whose nesting is tracked (more than the OS ever has).
+const MAX_THREADS: usize = 64;
 /// `TEE_LOGIN_TRUSTED_APP`.
 pub const LOGIN_TRUSTED_APP: u32 = 0xF000_0000;
 
@@ -144,6 +149,15 @@ enum Flow {
     Kill(Killed),
 }
 
+/// Per-thread TA call depth.
+struct Depths([AtomicU8; MAX_THREADS]);
+
+impl Default for Depths {
+    fn default() -> Self {
+        Depths([const { AtomicU8::new(0) }; MAX_THREADS])
+    }
+}
+
 /// All user-TA state of the OS.
 #[derive(Default)]
 pub struct UserTas {
@@ -159,6 +173,8 @@ pub struct UserTas {
     ta_time: spin::Mutex<BTreeMap<[u8; 16], i64>>,
     /// Instances alive (loaded and not yet freed).
     live: AtomicU32,
+    /// TA calls each trusted thread is inside right now.
+    depth: Depths,
 
     /// Host tests: TAs "installed" without images (UUID, flags).
     #[cfg(test)]
@@ -314,9 +330,15 @@ impl Os {
         if inst.owner.load(Ordering::Acquire) == me {
             return (TeeResult::ERROR_BUSY, Origin::Tee);
         }
+        let depth = &self.user.depth.0[me % MAX_THREADS];
+        if depth.load(Ordering::Relaxed) >= MAX_NESTING {
+            debug!("TA {}: TA-to-TA calls nested too deep", inst.uuid);
+            return (TeeResult::ERROR_BUSY, Origin::Tee);
+        }
         if let Err(e) = inst.busy.lock(rpc, &self.notif) {
             return (e, Origin::Tee);
         }
+        depth.fetch_add(1, Ordering::Relaxed);
         inst.owner.store(me, Ordering::Release);
         let taken = {
             let mut st = inst.state.lock();
@@ -361,6 +383,7 @@ impl Os {
             inst.state.lock().space = None;
         }
         inst.owner.store(0, Ordering::Release);
+        depth.fetch_sub(1, Ordering::Relaxed);
         let _ = inst.busy.unlock(rpc);
         if killed {
             self.free_instance(rpc, inst);

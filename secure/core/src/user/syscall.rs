@@ -158,15 +158,7 @@ impl Os {
             abi::SYS_WAIT => res(self.sys_wait(rpc, caller, a[0] as u32)),
             abi::SYS_GET_TIME => res(self.sys_get_time(rpc, inst, space, a[0], a[1])),
             abi::SYS_SET_TA_TIME => res(self.sys_set_ta_time(rpc, inst, space, a[0])),
-            abi::SYS_CRYP_RANDOM_NUMBER_GENERATE => {
-                let len = a[1];
-                if len > MAX_MEMREF {
-                    return res(Err(TeeResult::ERROR_OUT_OF_MEMORY));
-                }
-                let mut out = vec![0u8; len as usize];
-                self.rng.fill(&mut out, rpc.env.now_ns());
-                res(space.write(a[0], &out))
-            }
+            abi::SYS_CRYP_RANDOM_NUMBER_GENERATE => res(self.sys_random(rpc, space, a[0], a[1])),
             // No trusted storage yet: GP lets a TA expect this answer from
             // the calls that open, create or enumerate objects.
             abi::SYS_STORAGE_OBJ_OPEN | abi::SYS_STORAGE_OBJ_CREATE | abi::SYS_STORAGE_ENUM_START => {
@@ -243,6 +235,22 @@ impl Os {
         let ok = space.check(buf, len, Access::Read)
             && (flags & abi::TEE_MEMORY_ACCESS_WRITE == 0 || space.check(buf, len, Access::Write));
         if ok { Ok(()) } else { Err(TeeResult::ERROR_ACCESS_DENIED) }
+    }
+
+    /// Random bytes straight into the TA's buffer, a page at a time.
+    fn sys_random(&self, rpc: &mut Rpc, space: &mut UserSpace, buf: u64, len: u64) -> Result<(), TeeResult> {
+        if !space.check(buf, len, Access::Write) {
+            return Err(TeeResult::ERROR_ACCESS_DENIED);
+        }
+        let mut chunk = [0u8; 4096];
+        let mut done = 0u64;
+        while done < len {
+            let n = (len - done).min(chunk.len() as u64) as usize;
+            self.rng.fill(&mut chunk[..n], rpc.env.now_ns());
+            space.write(buf + done, &chunk[..n])?;
+            done += n as u64;
+        }
+        Ok(())
     }
 
     fn sys_wait(&self, rpc: &mut Rpc, caller: &Caller, ms: u32) -> Result<(), TeeResult> {
