@@ -47,3 +47,6 @@ pub const CMD_SUPP_PING: u32 = 11;
 /// p0 value out -> (user-TA instances alive, most TAs seen in user mode at
 /// the same time since boot).
 pub const CMD_USER_STATS: u32 = 12;
+/// Recurses until the trusted thread's stack runs into its guard page: the
+/// OS must abort just this call (a0 = ENOTAVAIL) and keep serving.
+pub const CMD_STACK_OVERFLOW: u32 = 13;

@@ -146,6 +146,9 @@ pub const TEE_PROPSET_CURRENT_TA: u32 = 0xFFFF_FFFF;
 pub const TEE_MEMORY_ACCESS_READ: u32 = 0x1;
 pub const TEE_MEMORY_ACCESS_WRITE: u32 = 0x2;
 pub const TEE_MEMORY_ACCESS_ANY_OWNER: u32 = 0x4;
+/// OP-TEE extensions: the range must be mapped non-secure / secure.
+pub const TEE_MEMORY_ACCESS_NONSECURE: u32 = 0x1000_0000;
+pub const TEE_MEMORY_ACCESS_SECURE: u32 = 0x2000_0000;
 
 #[cfg(test)]
 mod tests {

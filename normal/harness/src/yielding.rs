@@ -39,6 +39,15 @@ pub fn battery(cpu: usize) {
     };
     check(s != 0, cpu, "session id", format_args!("0"));
 
+    // A trusted thread overflowing its stack hits the guard page: that call
+    // alone is aborted, and the session and the OS serve on.
+    if cpu == 0 {
+        let r = client::invoke(s, t::CMD_STACK_OVERFLOW, vec![]);
+        eq(cpu, "stack overflow aborts the call", r.a0, smc::RETURN_ENOTAVAIL as u64);
+        let r = client::invoke(s, t::CMD_NOOP, vec![]);
+        eq(cpu, "serving after a stack overflow", (r.a0, r.ret()), (0, OK));
+    }
+
     // Values: a and b travel both ways, c does not.
     let r = client::invoke(
         s,

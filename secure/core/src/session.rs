@@ -42,20 +42,42 @@ struct Running {
 pub struct Sessions {
     next: AtomicU32,
     map: spin::Mutex<BTreeMap<u32, Session>>,
+    /// Ids handed out for sessions still being opened (not visible).
+    reserved: spin::Mutex<alloc::collections::BTreeSet<u32>>,
     running: spin::Mutex<Vec<Running>>,
 }
 
 impl Sessions {
     pub fn insert(&self, s: Session) -> u32 {
-        let mut map = self.map.lock();
+        let id = self.reserve();
+        self.commit(id, s);
+        id
+    }
+
+    /// An id for a session being opened: unique, but not yet a session.
+    pub fn reserve(&self) -> u32 {
+        let map = self.map.lock();
+        let mut reserved = self.reserved.lock();
         loop {
             // Ids are never 0 and not reused while open.
             let id = self.next.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
-            if id != 0 && !map.contains_key(&id) {
-                map.insert(id, s);
+            if id != 0 && !map.contains_key(&id) && !reserved.contains(&id) {
+                reserved.insert(id);
                 return id;
             }
         }
+    }
+
+    /// Makes a reserved id the session `s`.
+    pub fn commit(&self, id: u32, s: Session) {
+        let mut map = self.map.lock();
+        self.reserved.lock().remove(&id);
+        map.insert(id, s);
+    }
+
+    /// Gives a reserved id back (the open failed).
+    pub fn unreserve(&self, id: u32) {
+        self.reserved.lock().remove(&id);
     }
 
     pub fn get(&self, id: u32) -> Option<Session> {

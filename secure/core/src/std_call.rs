@@ -391,7 +391,7 @@ impl Os {
                     if *size > crate::user::MAX_MEMREF {
                         return UserOutcome::fail(TeeResult::ERROR_OUT_OF_MEMORY);
                     }
-                    let mut data = match PageBuf::new(*size) {
+                    let mut data = match PageBuf::for_param(*size) {
                         Ok(d) => d,
                         Err(e) => return UserOutcome::fail(e),
                     };

@@ -86,14 +86,38 @@ impl SleepMutex {
                 key
             };
             let r = rpc.notif_wait(key);
-            keys.free(key);
             if let Err(e) = r {
-                // Leave the queue so nobody sends to a key we gave back.
-                self.state.lock().waiters.retain(|k| *k != key);
+                // Leave the queue before giving the key back. If an unlock
+                // already picked us, its wake-up is passed on, or the next
+                // waiter would sleep on with the mutex free.
+                let picked = {
+                    let mut s = self.state.lock();
+                    let before = s.waiters.len();
+                    s.waiters.retain(|k| *k != key);
+                    s.waiters.len() == before && !s.locked
+                };
+                keys.free(key);
+                if picked {
+                    let next = self.state.lock().waiters.pop_front();
+                    if let Some(k) = next {
+                        let _ = rpc.notif_send(k);
+                    }
+                }
                 return Err(e);
             }
+            keys.free(key);
             sleeps += 1;
         }
+    }
+
+    /// Takes the mutex if it is free; never sleeps.
+    pub fn try_lock(&self) -> bool {
+        let mut s = self.state.lock();
+        if s.locked {
+            return false;
+        }
+        s.locked = true;
+        true
     }
 
     pub fn unlock(&self, rpc: &mut Rpc) -> Result<(), TeeResult> {

@@ -79,11 +79,12 @@ pub extern "C" fn cold_boot(dtb: u64) -> u64 {
         warn!("no boot entropy in the device tree: random numbers are seeded from the counter only");
     }
     let rng = Rng::new(&[seed.as_deref().unwrap_or(&[]), &arch::counter().to_le_bytes()]);
-    let root = mm::init(&layout, ns_ram);
+    // Thread stacks first, so the kernel map can leave their guard pages out.
+    let threads = THREADS_PER_CPU * MAX_CPUS;
+    let guards = thread::init(threads, THREAD_STACK_SIZE);
+    let root = mm::init(&layout, ns_ram, &guards);
     arch::enable_mmu(root);
     init_cpu_interrupts();
-    let threads = THREADS_PER_CPU * MAX_CPUS;
-    thread::init(threads, THREAD_STACK_SIZE);
     let config = OsConfig {
         build_id: BUILD_ID,
         thread_count: threads as u32,
@@ -123,6 +124,7 @@ pub extern "C" fn yield_smc(args: &mut [u64; 8]) {
         smc::RETURN_FROM_RPC => thread::resume(*args),
         _ => [smc::RETURN_EBADCMD as u64, 0, 0, 0],
     };
+    arch::user::restore_ns_fp();
     args[..4].copy_from_slice(&out);
 }
 
@@ -165,5 +167,6 @@ pub extern "C" fn exception(kind: u64, esr: u64, elr: u64, far: u64) -> u64 {
         if thread.is_some() { " (trusted thread)" } else { "" }
     );
     thread::abandon_current();
+    arch::user::restore_ns_fp();
     arch::ABORT_CODE as u64
 }

@@ -34,5 +34,6 @@ fn init_logging() {
 fn panic(info: &core::panic::PanicInfo) -> ! {
     LOGGER.emergency(format_args!("{info}"));
     arch::thread::abandon_current();
+    arch::user::restore_ns_fp();
     arch::abort_current_call(arch::ABORT_CODE)
 }

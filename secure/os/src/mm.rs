@@ -41,6 +41,13 @@ static SPACE: Once<spin::Mutex<AddressSpace>> = Once::new();
 static ROOT: Once<u64> = Once::new();
 
 impl AddressSpace {
+    fn unmap(&mut self, start: usize, end: usize) {
+        let region = MemoryRegion::new(start, end);
+        if let Err(e) = self.map.map_range(&region, A::empty()) {
+            panic!("unmapping {start:#x}..{end:#x}: {e:?}");
+        }
+    }
+
     fn map(&mut self, start: usize, end: usize, kind: Kind) {
         let region = MemoryRegion::new(start, end);
         if let Err(e) = self.map.map_range(&region, kind.attributes()) {
@@ -50,12 +57,16 @@ impl AddressSpace {
 }
 
 /// Builds the kernel map and returns the root table address for TTBR0.
-pub fn init(layout: &crate::arch::Layout, ns_ram: (u64, u64)) -> u64 {
+/// `guards` are pages of the heap left unmapped (below thread stacks).
+pub fn init(layout: &crate::arch::Layout, ns_ram: (u64, u64), guards: &[usize]) -> u64 {
     let mut space = AddressSpace { map: IdMap::with_asid(0, 1, El1And0) };
     space.map(layout.text.0, layout.text.1, Kind::Code);
     space.map(layout.rodata.0, layout.rodata.1, Kind::ReadOnly);
     space.map(layout.data.0, layout.data.1, Kind::ReadWrite);
     space.map(layout.heap.0, layout.heap.1, Kind::ReadWrite);
+    for &g in guards {
+        space.unmap(g, g + 4096);
+    }
     let uart = map::SECURE_UART_BASE as usize;
     space.map(uart, uart + 0x1000, Kind::Device);
     let gicd = map::GICD_BASE as usize;

@@ -296,6 +296,7 @@ impl Pta for TestPta {
                     Err(e) => e,
                 }
             }
+            t::CMD_STACK_OVERFLOW => TeeResult(recurse(0) as u32),
             t::CMD_USER_STATS => {
                 if expect(params, &[Kind::ValueOut]).is_err() {
                     return TeeResult::ERROR_BAD_PARAMETERS;
@@ -311,4 +312,13 @@ impl Pta for TestPta {
             _ => TeeResult::ERROR_NOT_SUPPORTED,
         }
     }
+}
+
+/// Deep recursion no optimiser can flatten (for CMD_STACK_OVERFLOW).
+fn recurse(depth: u64) -> u64 {
+    let frame = core::hint::black_box([depth; 64]);
+    if core::hint::black_box(depth) == u64::MAX {
+        return frame[0];
+    }
+    recurse(depth + 1).wrapping_add(frame[63])
 }

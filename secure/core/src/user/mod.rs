@@ -41,8 +41,9 @@ const WINDOWS: u32 = 500;
 /// Offsets inside a window.
 const STACK_TOP: u64 = 0x2000_0000;
 const PARAMS: u64 = 0x3000_0000;
-/// Largest memref a call may carry (copied into the TA).
-pub const MAX_MEMREF: u64 = 32 << 20;
+/// Largest memref a call may carry (copied into the TA; all copies in
+/// flight together stay within `space::PARAM_BUDGET`).
+pub const MAX_MEMREF: u64 = 4 << 20;
 /// Deepest chain of TA-to-TA calls on one thread (each level holds a
 /// kernel stack frame set on the thread's fixed stack).
 const MAX_NESTING: u8 = 4;
@@ -94,7 +95,10 @@ pub struct Caller {
 struct State {
     /// None while a call holds it, and for good once the TA is dead.
     space: Option<UserSpace>,
+    /// Killed or being freed: no new session or call gets in.
     dead: bool,
+    /// `free_instance` has run.
+    freed: bool,
     sessions: u32,
     tpidr: u64,
 }
@@ -210,27 +214,38 @@ impl Os {
         params: &mut [CallParam; 4],
         cancel: &Arc<AtomicBool>,
     ) -> Result<u32, (TeeResult, Origin)> {
-        let inst = self.find_or_load(rpc, uuid)?;
-        {
+        // A single instance found just as it dies is replaced by a new one.
+        let mut tries = 0;
+        let inst = loop {
+            let inst = self.find_or_load(rpc, uuid)?;
             let mut st = inst.state.lock();
             if st.dead {
+                tries += 1;
+                if tries < 2 {
+                    continue;
+                }
                 return Err((TeeResult::ERROR_TARGET_DEAD, Origin::Tee));
             }
             if inst.single() && !inst.multi_session() && st.sessions > 0 {
                 return Err((TeeResult::ERROR_BUSY, Origin::Tee));
             }
             st.sessions += 1;
-        }
+            drop(st);
+            break inst;
+        };
         let session = Session::new(Target::User(inst.clone()), client, login, owner);
         let masked = session.cancel_masked.clone();
-        let id = self.sessions.insert(session);
+        // The id is the TA's from now on, but nobody can invoke or close the
+        // session before its open entry has accepted it.
+        let id = self.sessions.reserve();
         let caller = Caller { session: id, login, client, cancel: cancel.clone(), masked };
         let (res, origin) = self.ta_call(rpc, &inst, &caller, abi::UTEE_ENTRY_FUNC_OPEN_SESSION, 0, params);
         if res != TeeResult::SUCCESS {
-            self.sessions.remove(id);
+            self.sessions.unreserve(id);
             self.session_gone(rpc, &inst);
             return Err((res, origin));
         }
+        self.sessions.commit(id, session);
         Ok(id)
     }
 
@@ -291,19 +306,26 @@ impl Os {
         }
     }
 
+    /// Marks an instance dead: no new session finds it, later calls get
+    /// TARGET_DEAD.
+    fn mark_dead(&self, inst: &Arc<Instance>) {
+        inst.state.lock().dead = true;
+        self.user.single.lock().retain(|i| !Arc::ptr_eq(i, inst));
+    }
+
     /// Frees an instance's memory and forgets it; later calls get
     /// TARGET_DEAD. Sessions it opened to other TAs are closed.
     fn free_instance(&self, rpc: &mut Rpc, inst: &Arc<Instance>) {
+        self.mark_dead(inst);
         let space = {
             let mut st = inst.state.lock();
-            if st.dead {
+            if st.freed {
                 return;
             }
-            st.dead = true;
+            st.freed = true;
             st.space.take()
         };
         drop(space);
-        self.user.single.lock().retain(|i| !Arc::ptr_eq(i, inst));
         self.user.live.fetch_sub(1, Ordering::Relaxed);
         for id in self.sessions.owned_by(inst.id) {
             if let Some(s) = self.sessions.remove(id)
@@ -335,7 +357,13 @@ impl Os {
             debug!("TA {}: TA-to-TA calls nested too deep", inst.uuid);
             return (TeeResult::ERROR_BUSY, Origin::Tee);
         }
-        if let Err(e) = inst.busy.lock(rpc, &self.notif) {
+        if depth.load(Ordering::Relaxed) > 0 {
+            // A call from inside a TA does not wait for a busy instance: two
+            // TAs calling each other from two threads would wait forever.
+            if !inst.busy.try_lock() {
+                return (TeeResult::ERROR_BUSY, Origin::Tee);
+            }
+        } else if let Err(e) = inst.busy.lock(rpc, &self.notif) {
             return (e, Origin::Tee);
         }
         depth.fetch_add(1, Ordering::Relaxed);
@@ -353,7 +381,7 @@ impl Os {
                         let mut st = inst.state.lock();
                         st.space = Some(space);
                         st.tpidr = regs.tpidr;
-                        ((res, Origin::TrustedApp), false)
+                        (res, false)
                     }
                     Err(Killed::Panic(code)) => {
                         warn!("TA {} panicked with code {code:#x}", inst.uuid);
@@ -379,15 +407,17 @@ impl Os {
             }
         };
         if killed {
-            // The space is gone already; mark the instance dead and forget it.
-            inst.state.lock().space = None;
+            // Its memory is gone already; nobody may find it from now on.
+            self.mark_dead(inst);
         }
         inst.owner.store(0, Ordering::Release);
-        depth.fetch_sub(1, Ordering::Relaxed);
         let _ = inst.busy.unlock(rpc);
         if killed {
+            // Still counted as nested: closing the sessions it held runs
+            // other TAs' entries on this thread's stack.
             self.free_instance(rpc, inst);
         }
+        depth.fetch_sub(1, Ordering::Relaxed);
         result
     }
 
@@ -404,7 +434,7 @@ impl Os {
         cmd: u64,
         params: &mut [CallParam; 4],
         regs: &mut UserRegs,
-    ) -> Result<TeeResult, Killed> {
+    ) -> Result<(TeeResult, Origin), Killed> {
         let window = Instance::window(inst.id);
         let mut up = abi::UteeParams::default();
         let mut mapped: [Option<usize>; 4] = [None; 4];
@@ -436,15 +466,16 @@ impl Os {
                 }
             }
         }
+        // The TA does not run if its parameters could not be mapped.
         let result = match failed {
-            Some(e) => Ok(e),
-            None => self.enter(rpc, inst, space, caller, func, cmd, &up, regs),
+            Some(e) => Ok((e, Origin::Tee)),
+            None => self.enter(rpc, inst, space, caller, func, cmd, &up, regs).map(|r| (r, Origin::TrustedApp)),
         };
         // Read back what the TA reported, then return the buffers.
         let up_va = window + STACK_TOP - 80;
         let mut back = [0u8; size_of::<abi::UteeParams>()];
         let reported = match (&result, space.read(up_va, &mut back)) {
-            (Ok(_), Ok(())) => abi::UteeParams::read_from_bytes(&back).ok(),
+            (Ok((_, Origin::TrustedApp)), Ok(())) => abi::UteeParams::read_from_bytes(&back).ok(),
             _ => None,
         };
         for (i, p) in params.iter_mut().enumerate() {
@@ -546,7 +577,13 @@ impl Os {
             base: window,
             busy: SleepMutex::new(),
             owner: AtomicUsize::new(0),
-            state: spin::Mutex::new(State { space: Some(loaded.space), dead: false, sessions: 0, tpidr: 0 }),
+            state: spin::Mutex::new(State {
+                space: Some(loaded.space),
+                dead: false,
+                freed: false,
+                sessions: 0,
+                tpidr: 0,
+            }),
         });
         debug!(
             "TA {uuid} loaded at {:#x}: flags {:#x}, stack {} KiB, {} KiB in all",

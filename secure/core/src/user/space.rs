@@ -6,6 +6,7 @@
 use crate::env::{UserMapping, UserMmu, UserPerm};
 use alloc::boxed::Box;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, Ordering};
 use oxtee_abi::tee::TeeResult;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
@@ -18,7 +19,17 @@ pub struct Page([u8; PAGE_SIZE]);
 
 /// Page-aligned, zeroed secure memory; allocation failure is an error the
 /// caller reports, not a panic.
-pub struct PageBuf(Box<[Page]>);
+pub struct PageBuf {
+    pages: Box<[Page]>,
+    /// Counted against `PARAM_BUDGET` (a call's parameter copy).
+    charged: bool,
+}
+
+/// Bytes of parameter copies that may exist at once, across all calls:
+/// what callers can make the OS hold must leave the rest of the secure heap
+/// to page tables, sessions and TAs.
+pub const PARAM_BUDGET: u64 = 6 << 20;
+static PARAM_BYTES: AtomicU64 = AtomicU64::new(0);
 
 impl PageBuf {
     pub fn new(bytes: u64) -> Result<PageBuf, TeeResult> {
@@ -26,28 +37,56 @@ impl PageBuf {
         let mut v: Vec<Page> = Vec::new();
         v.try_reserve_exact(n).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
         v.resize(n, Page([0; PAGE_SIZE]));
-        Ok(PageBuf(v.into_boxed_slice()))
+        Ok(PageBuf { pages: v.into_boxed_slice(), charged: false })
+    }
+
+    /// A buffer for a copy of a call parameter, within `PARAM_BUDGET`.
+    pub fn for_param(bytes: u64) -> Result<PageBuf, TeeResult> {
+        let rounded = bytes.div_ceil(PAGE_SIZE as u64).saturating_mul(PAGE_SIZE as u64);
+        let before = PARAM_BYTES.fetch_add(rounded, Ordering::AcqRel);
+        if before.saturating_add(rounded) > PARAM_BUDGET {
+            PARAM_BYTES.fetch_sub(rounded, Ordering::AcqRel);
+            return Err(TeeResult::ERROR_OUT_OF_MEMORY);
+        }
+        match PageBuf::new(bytes) {
+            Ok(mut b) => {
+                b.charged = true;
+                Ok(b)
+            }
+            Err(e) => {
+                PARAM_BYTES.fetch_sub(rounded, Ordering::AcqRel);
+                Err(e)
+            }
+        }
     }
 
     pub fn bytes(&self) -> &[u8] {
-        self.0.as_bytes()
+        self.pages.as_bytes()
     }
 
     pub fn bytes_mut(&mut self) -> &mut [u8] {
-        self.0.as_mut_bytes()
+        self.pages.as_mut_bytes()
     }
 
     pub fn len(&self) -> u64 {
-        (self.0.len() * PAGE_SIZE) as u64
+        (self.pages.len() * PAGE_SIZE) as u64
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.pages.is_empty()
     }
 
     /// Physical address (the OS maps its heap one-to-one).
     pub fn pa(&self) -> u64 {
-        self.0.as_ptr() as u64
+        self.pages.as_ptr() as u64
+    }
+}
+
+impl Drop for PageBuf {
+    fn drop(&mut self) {
+        if self.charged {
+            PARAM_BYTES.fetch_sub(self.len(), Ordering::AcqRel);
+        }
     }
 }
 
@@ -100,6 +139,8 @@ impl UserSpace {
         }
         let idx = self.bufs.len();
         let pa = buf.pa();
+        self.bufs.try_reserve(1).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
+        self.maps.try_reserve(ranges.len()).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
         self.bufs.push(Some(buf));
         for &(off, va, len, perm) in ranges {
             if len == 0 {

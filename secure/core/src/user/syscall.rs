@@ -225,9 +225,19 @@ impl Os {
 
     fn sys_check_access(space: &UserSpace, a: &[u64; 31]) -> Result<(), TeeResult> {
         let (flags, buf, len) = (a[0] as u32, a[1], a[2]);
-        let known = abi::TEE_MEMORY_ACCESS_READ | abi::TEE_MEMORY_ACCESS_WRITE | abi::TEE_MEMORY_ACCESS_ANY_OWNER;
+        let known = abi::TEE_MEMORY_ACCESS_READ
+            | abi::TEE_MEMORY_ACCESS_WRITE
+            | abi::TEE_MEMORY_ACCESS_ANY_OWNER
+            | abi::TEE_MEMORY_ACCESS_NONSECURE
+            | abi::TEE_MEMORY_ACCESS_SECURE;
         if flags & !known != 0 {
             return Err(TeeResult::ERROR_BAD_PARAMETERS);
+        }
+        // Everything a TA can address is secure memory (parameters are
+        // copies), so nothing is shared with the client: ANY_OWNER changes
+        // nothing and NONSECURE never holds.
+        if flags & abi::TEE_MEMORY_ACCESS_NONSECURE != 0 {
+            return Err(TeeResult::ERROR_ACCESS_DENIED);
         }
         if len == 0 {
             return Ok(());
@@ -340,7 +350,7 @@ impl Os {
                         if !space.check(x, y, access) {
                             return Err(TeeResult::ERROR_ACCESS_DENIED);
                         }
-                        let mut data = PageBuf::new(y)?;
+                        let mut data = PageBuf::for_param(y)?;
                         if t != abi::TEE_PARAM_TYPE_MEMREF_OUTPUT {
                             space.read(x, &mut data.bytes_mut()[..y as usize])?;
                         }

@@ -128,6 +128,9 @@ abort_call:
 .endm
 
 exception_common:
+    // The call is abandoned: report from this CPU's entry stack, which is
+    // good even if the fault was a thread stack overflowing into its guard.
+    bl      set_stack
     mrs     x1, esr_el1
     mrs     x2, elr_el1
     mrs     x3, far_el1

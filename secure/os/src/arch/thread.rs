@@ -42,9 +42,15 @@ enum Exit {
     Done,
 }
 
+/// One page of a thread stack.
+#[repr(C, align(4096))]
+struct StackPage([u8; 4096]);
+
 struct Thread {
     ctx: KernelContext,
-    stack: Box<[u128]>,
+    /// The lowest page is a guard, unmapped in the kernel's map (see
+    /// `init`), so an overflow faults instead of overwriting the heap.
+    stack: Box<[StackPage]>,
     /// a0..a7 of the SMC that started or resumed the thread.
     input: [u64; 8],
     out: [u64; 4],
@@ -74,13 +80,19 @@ static CPUS: [CpuSlot; MAX_CPUS] =
     [const { CpuSlot(UnsafeCell::new(CpuState { entry: KernelContext { x19_x30: [0; 12], sp: 0 }, current: None })) };
         MAX_CPUS];
 
-pub fn init(count: usize, stack_size: usize) {
+/// Allocates the threads and their stacks; returns each stack's guard page
+/// address, for the kernel map to leave unmapped. Runs before the MMU is on.
+pub fn init(count: usize, stack_size: usize) -> Vec<usize> {
+    let mut guards = Vec::with_capacity(count);
     THREADS.call_once(|| {
         (0..count)
             .map(|_| {
+                let pages = stack_size.div_ceil(4096) + 1;
+                let stack: Box<[StackPage]> = (0..pages).map(|_| StackPage([0; 4096])).collect();
+                guards.push(stack.as_ptr() as usize);
                 ThreadSlot(UnsafeCell::new(Thread {
                     ctx: KernelContext::default(),
-                    stack: alloc::vec![0u128; stack_size / 16].into_boxed_slice(),
+                    stack,
                     input: [0; 8],
                     out: [0; 4],
                     exit: Exit::Done,
@@ -89,6 +101,7 @@ pub fn init(count: usize, stack_size: usize) {
             })
             .collect()
     });
+    guards
 }
 
 fn cpu() -> &'static mut CpuState {

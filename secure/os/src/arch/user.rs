@@ -27,6 +27,64 @@ unsafe extern "C" {
     fn user_run(regs: *mut UserRegs, ttbr1: u64) -> u64;
 }
 
+unsafe extern "C" {
+    fn fp_save(area: *mut FpState);
+    fn fp_restore(area: *const FpState);
+}
+
+/// FP/SIMD registers: q0..q31, then FPSR and FPCR.
+#[repr(C, align(16))]
+pub struct FpState {
+    q: [u128; 32],
+    fpsr: u64,
+    fpcr: u64,
+}
+
+/// The normal world's FP/SIMD registers, saved on a CPU before the first
+/// TA runs there after the normal world called, restored before the OS
+/// returns to the normal world. A monitor that does not switch FP state
+/// (TF-A's default) then still hands the normal world its own registers,
+/// never a TA's.
+struct NsFp {
+    saved: bool,
+    state: FpState,
+}
+
+struct NsFpSlot(core::cell::UnsafeCell<NsFp>);
+
+// SAFETY: slot i is only used by CPU i, with interrupts masked.
+unsafe impl Sync for NsFpSlot {}
+
+static NS_FP: [NsFpSlot; oxtee_platform::MAX_CPUS] = [const {
+    NsFpSlot(core::cell::UnsafeCell::new(NsFp { saved: false, state: FpState { q: [0; 32], fpsr: 0, fpcr: 0 } }))
+}; oxtee_platform::MAX_CPUS];
+
+fn ns_fp() -> &'static mut NsFp {
+    // SAFETY: each CPU only takes its own slot, with interrupts masked, and
+    // callers hold one borrow at a time.
+    unsafe { &mut *NS_FP[super::cpu_index()].0.get() }
+}
+
+fn save_ns_fp() {
+    let slot = ns_fp();
+    if !slot.saved {
+        // SAFETY: the area is this CPU's, 16-byte aligned and FpState-sized.
+        unsafe { fp_save(&mut slot.state) };
+        slot.saved = true;
+    }
+}
+
+/// Called on every way back to the normal world: puts back its FP/SIMD
+/// registers if a TA ran on this CPU meanwhile.
+pub fn restore_ns_fp() {
+    let slot = ns_fp();
+    if slot.saved {
+        // SAFETY: the area was filled by fp_save on this CPU.
+        unsafe { fp_restore(&slot.state) };
+        slot.saved = false;
+    }
+}
+
 const KIND_SYNC: u64 = 0;
 const KIND_IRQ: u64 = 1;
 const KIND_FIQ: u64 = 2;
@@ -74,7 +132,18 @@ fn flags(perm: UserPerm) -> A {
     }
 }
 
+/// Free heap below which no translation table is built: `aarch64-paging`
+/// cannot report a failed table allocation, so make sure there is room.
+const TABLE_HEADROOM: usize = 256 << 10;
+
+fn heap_has_room() -> Result<(), TeeResult> {
+    let heap = crate::HEAP.lock();
+    let free = heap.stats_total_bytes().saturating_sub(heap.stats_alloc_actual());
+    if free < TABLE_HEADROOM { Err(TeeResult::ERROR_OUT_OF_MEMORY) } else { Ok(()) }
+}
+
 fn map_one(t: &mut Table, m: &UserMapping) -> Result<(), TeeResult> {
+    heap_has_room()?;
     let region = MemoryRegion::new(m.va as usize, (m.va + m.len) as usize);
     t.map_range(&region, PhysicalAddress(m.pa as usize), flags(m.perm), Constraints::empty())
         .map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)
@@ -166,6 +235,8 @@ pub fn enter(space: u64, regs: &mut UserRegs) -> UserExit {
         return UserExit::Fault { esr: 0, far: 0 };
     };
     loop {
+        // Also after a foreign interrupt: the thread may be on another CPU.
+        save_ns_fp();
         regs.pstate &= PSTATE_USER_MASK;
         let now = IN_USER.fetch_add(1, Ordering::Relaxed) + 1;
         PEAK_IN_USER.fetch_max(now, Ordering::Relaxed);
