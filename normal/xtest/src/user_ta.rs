@@ -221,6 +221,41 @@ fn ta_to_ta(ctx: &Context) {
     eq("TA2TA into the calling instance", r, Ok((TeeResult::ERROR_BUSY.0, ORIGIN_TEE)));
 }
 
+/// Two threads: one has TEST_SINGLE call TEST_KEEP while the other has
+/// TEST_KEEP call TEST_SINGLE. A call from inside a TA never waits for a
+/// busy instance, so every call ends: in success or TEE_ERROR_BUSY.
+fn cross_calls(rounds: u32) {
+    let pairs = [(t::TEST_SINGLE, t::TEST_KEEP), (t::TEST_KEEP, t::TEST_SINGLE)];
+    let handles: Vec<_> = pairs
+        .into_iter()
+        .map(|(from, to)| {
+            std::thread::spawn(move || {
+                let ctx = Context::new().map_err(|e| (e.code, e.origin))?;
+                let mut outcomes = Vec::new();
+                for _ in 0..rounds {
+                    outcomes.push(ta2ta(&ctx, from, to, &mut [7u8; 64], 1));
+                }
+                Ok::<_, (u32, u32)>(outcomes)
+            })
+        })
+        .collect();
+    let mut done = 0;
+    for h in handles {
+        match h.join() {
+            Ok(Ok(outcomes)) => {
+                let odd: Vec<_> = outcomes
+                    .iter()
+                    .filter(|r| **r != Ok((SUCCESS, 0)) && **r != Ok((TeeResult::ERROR_BUSY.0, ORIGIN_TEE)))
+                    .collect();
+                check(odd.is_empty(), "crossed TA-to-TA calls: success or BUSY", format_args!("{odd:x?}"));
+                done += outcomes.len();
+            }
+            other => check(false, "crossed TA-to-TA calls: thread", format_args!("{other:x?}")),
+        }
+    }
+    check(done == 2 * rounds as usize, "crossed TA-to-TA calls all ended", format_args!("{done}"));
+}
+
 /// Several client threads on one single-instance TA: every increment of
 /// the instance counter is seen exactly once.
 fn concurrent_single(ctx: &Context, threads: u32, invokes: u32) {
@@ -541,6 +576,7 @@ pub fn run(ctx: &mut Context) {
     memrefs(ctx);
     ta_to_ta(ctx);
     concurrent_single(ctx, 4, 50);
+    cross_calls(30);
     crashes(ctx);
     isolation(ctx);
     open_failures(ctx);

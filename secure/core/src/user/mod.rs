@@ -99,6 +99,9 @@ struct State {
     dead: bool,
     /// `free_instance` has run.
     freed: bool,
+    /// The last session is gone and the instance should be freed by
+    /// whoever next holds its busy lock.
+    free_pending: bool,
     sessions: u32,
     tpidr: u64,
 }
@@ -289,20 +292,37 @@ impl Os {
 
     /// A session of `inst` ended: free the instance if nothing keeps it.
     fn session_gone(&self, rpc: &mut Rpc, inst: &Arc<Instance>) {
-        let free = {
+        {
             let mut st = inst.state.lock();
             st.sessions = st.sessions.saturating_sub(1);
-            st.sessions == 0 && !inst.keep_alive() && !st.dead
-        };
-        if free {
-            // Wait for a call still inside (another session's) to finish.
-            if inst.busy.lock(rpc, &self.notif).is_ok() {
-                let still_unused = inst.state.lock().sessions == 0;
-                if still_unused {
-                    self.free_instance(rpc, inst);
-                }
-                let _ = inst.busy.unlock(rpc);
+            if st.sessions > 0 || inst.keep_alive() || st.dead {
+                return;
             }
+            st.free_pending = true;
+        }
+        // A call still inside (another session's) must finish first. From
+        // inside a TA we do not wait for it (that could deadlock with a TA
+        // on another thread): the call inside frees it when it leaves.
+        let me = rpc.env.thread_id() + 1;
+        let nested = self.user.depth.0[me % MAX_THREADS].load(Ordering::Relaxed) > 0;
+        let locked = if nested { inst.busy.try_lock() } else { inst.busy.lock(rpc, &self.notif).is_ok() };
+        if locked {
+            self.free_if_pending(rpc, inst);
+            let _ = inst.busy.unlock(rpc);
+        }
+    }
+
+    /// With the busy lock held: frees the instance if its last session
+    /// went and no new one came.
+    fn free_if_pending(&self, rpc: &mut Rpc, inst: &Arc<Instance>) {
+        let go = {
+            let mut st = inst.state.lock();
+            let go = st.free_pending && st.sessions == 0 && !st.dead;
+            st.free_pending = false;
+            go
+        };
+        if go {
+            self.free_instance(rpc, inst);
         }
     }
 
@@ -412,6 +432,12 @@ impl Os {
         }
         inst.owner.store(0, Ordering::Release);
         let _ = inst.busy.unlock(rpc);
+        // A session that closed while this call ran may have left the
+        // instance for us to free.
+        if !killed && inst.state.lock().free_pending && inst.busy.try_lock() {
+            self.free_if_pending(rpc, inst);
+            let _ = inst.busy.unlock(rpc);
+        }
         if killed {
             // Still counted as nested: closing the sessions it held runs
             // other TAs' entries on this thread's stack.
@@ -581,6 +607,7 @@ impl Os {
                 space: Some(loaded.space),
                 dead: false,
                 freed: false,
+                free_pending: false,
                 sessions: 0,
                 tpidr: 0,
             }),
