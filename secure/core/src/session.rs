@@ -125,3 +125,42 @@ impl Sessions {
         n
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pta::device_enum::DeviceEnum;
+
+    static DEV: DeviceEnum = DeviceEnum { devices: &[], devices_supp: &[] };
+
+    fn session() -> Session {
+        Session::new(Target::Pta(&DEV), Uuid::NIL, 0, None)
+    }
+
+    #[test]
+    fn a_reserved_id_is_unique_but_invisible_until_committed() {
+        let s = Sessions::default();
+        let r = s.reserve();
+        assert!(s.get(r).is_none(), "a session being opened cannot be invoked or closed");
+        assert!(s.remove(r).is_none());
+        let other = s.insert(session());
+        assert_ne!(other, r);
+        s.commit(r, session());
+        assert!(s.get(r).is_some());
+        assert_eq!(s.count(), 2);
+        // A given-back id is not a session either.
+        let g = s.reserve();
+        s.unreserve(g);
+        assert!(s.get(g).is_none());
+        assert_eq!(s.count(), 2);
+    }
+
+    #[test]
+    fn sessions_are_listed_by_owner() {
+        let s = Sessions::default();
+        let a = s.insert(Session::new(Target::Pta(&DEV), Uuid::NIL, 0, Some(7)));
+        let _b = s.insert(session());
+        assert_eq!(s.owned_by(7), [a]);
+        assert!(s.owned_by(8).is_empty());
+    }
+}
