@@ -41,15 +41,25 @@ pub struct UserRegs {
     pub pstate: u64,
     /// TPIDR_EL0 (the TA's thread pointer).
     pub tpidr: u64,
-    pub fpsr: u64,
-    pub fpcr: u64,
-    pub _pad: u64,
-    /// q0..q31.
-    pub q: [u128; 32],
     /// Syndrome and fault address of the exception that ended the run.
     pub esr: u64,
     pub far: u64,
+    pub _pad: u64,
+    /// q0..q31, then FPSR and FPCR (the layout `fp_save` uses).
+    pub q: [u128; 32],
+    pub fpsr: u64,
+    pub fpcr: u64,
 }
+
+// The OS's entry assembly uses these offsets.
+const _: () = {
+    assert!(core::mem::offset_of!(UserRegs, sp) == 248);
+    assert!(core::mem::offset_of!(UserRegs, tpidr) == 272);
+    assert!(core::mem::offset_of!(UserRegs, esr) == 280);
+    assert!(core::mem::offset_of!(UserRegs, q) == 304);
+    assert!(core::mem::offset_of!(UserRegs, fpsr) == 816);
+    assert!(core::mem::size_of::<UserRegs>() == 832);
+};
 
 /// Why user mode gave the CPU back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -92,6 +92,13 @@ pub struct Caller {
     pub masked: Arc<AtomicBool>,
 }
 
+impl Caller {
+    /// The caller of session `id`, with this call's cancel flag.
+    fn of(id: u32, s: &Session, cancel: Arc<AtomicBool>) -> Caller {
+        Caller { session: id, login: s.login, client: s.client, cancel, masked: s.cancel_masked.clone() }
+    }
+}
+
 struct State {
     /// None while a call holds it, and for good once the TA is dead.
     space: Option<UserSpace>,
@@ -264,26 +271,14 @@ impl Os {
         params: &mut [CallParam; 4],
         cancel: &Arc<AtomicBool>,
     ) -> (TeeResult, Origin) {
-        let caller = Caller {
-            session: id,
-            login: s.login,
-            client: s.client,
-            cancel: cancel.clone(),
-            masked: s.cancel_masked.clone(),
-        };
+        let caller = Caller::of(id, s, cancel.clone());
         self.ta_call(rpc, inst, &caller, abi::UTEE_ENTRY_FUNC_INVOKE_COMMAND, cmd as u64, params)
     }
 
     /// Closes a user-TA session already removed from the session table.
     pub(crate) fn user_close(&self, rpc: &mut Rpc, id: u32, s: &Session, inst: &Arc<Instance>) {
         if !inst.is_dead() {
-            let caller = Caller {
-                session: id,
-                login: s.login,
-                client: s.client,
-                cancel: Arc::new(AtomicBool::new(false)),
-                masked: s.cancel_masked.clone(),
-            };
+            let caller = Caller::of(id, s, Arc::new(AtomicBool::new(false)));
             let mut none = CallParam::none4();
             let _ = self.ta_call(rpc, inst, &caller, abi::UTEE_ENTRY_FUNC_CLOSE_SESSION, 0, &mut none);
         }

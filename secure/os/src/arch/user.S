@@ -1,8 +1,8 @@
 .arch_extension fp
 .arch_extension simd
 // User mode (S-EL0) entry and exit. Offsets follow oxtee_core::env::UserRegs:
-// x0..x30 at 0, sp 248, pc 256, pstate 264, tpidr 272, fpsr 280, fpcr 288,
-// q0..q31 at 304, esr 816, far 824.
+// x0..x30 at 0, sp 248, pc 256, pstate 264, tpidr 272, esr 280, far 288,
+// then the FP/SIMD area at 304 in fp_save's layout (q0..q31, FPSR, FPCR).
 
 // user_run(regs: *mut UserRegs, ttbr1: u64) -> kind
 // Saves the kernel's callee-saved registers and the regs pointer in a
@@ -20,26 +20,10 @@ user_run:
     str     x0, [sp, #96]
     msr     ttbr1_el1, x1
     isb
-    add     x9, x0, #304
-    ldp     q0, q1, [x9, #0]
-    ldp     q2, q3, [x9, #32]
-    ldp     q4, q5, [x9, #64]
-    ldp     q6, q7, [x9, #96]
-    ldp     q8, q9, [x9, #128]
-    ldp     q10, q11, [x9, #160]
-    ldp     q12, q13, [x9, #192]
-    ldp     q14, q15, [x9, #224]
-    ldp     q16, q17, [x9, #256]
-    ldp     q18, q19, [x9, #288]
-    ldp     q20, q21, [x9, #320]
-    ldp     q22, q23, [x9, #352]
-    ldp     q24, q25, [x9, #384]
-    ldp     q26, q27, [x9, #416]
-    ldp     q28, q29, [x9, #448]
-    ldp     q30, q31, [x9, #480]
-    ldp     x10, x11, [x0, #280]
-    msr     fpsr, x10
-    msr     fpcr, x11
+    mov     x19, x0
+    add     x0, x19, #304
+    bl      fp_restore
+    mov     x0, x19
     ldp     x10, x11, [x0, #248]
     msr     sp_el0, x10
     msr     elr_el1, x11
@@ -94,30 +78,15 @@ user_exit:
     mrs     x2, spsr_el1
     mrs     x3, tpidr_el0
     stp     x2, x3, [x1, #264]
-    mrs     x2, fpsr
-    mrs     x3, fpcr
-    stp     x2, x3, [x1, #280]
-    add     x9, x1, #304
-    stp     q0, q1, [x9, #0]
-    stp     q2, q3, [x9, #32]
-    stp     q4, q5, [x9, #64]
-    stp     q6, q7, [x9, #96]
-    stp     q8, q9, [x9, #128]
-    stp     q10, q11, [x9, #160]
-    stp     q12, q13, [x9, #192]
-    stp     q14, q15, [x9, #224]
-    stp     q16, q17, [x9, #256]
-    stp     q18, q19, [x9, #288]
-    stp     q20, q21, [x9, #320]
-    stp     q22, q23, [x9, #352]
-    stp     q24, q25, [x9, #384]
-    stp     q26, q27, [x9, #416]
-    stp     q28, q29, [x9, #448]
-    stp     q30, q31, [x9, #480]
     mrs     x2, esr_el1
     mrs     x3, far_el1
-    add     x9, x1, #816
-    stp     x2, x3, [x9]
+    stp     x2, x3, [x1, #280]
+    // x19, x20 are saved already: keep the regs pointer and the kind there.
+    mov     x19, x1
+    mov     x20, x0
+    add     x0, x1, #304
+    bl      fp_save
+    mov     x0, x20
     // No user translations while the kernel runs.
     adrp    x2, {empty_ttbr1}
     add     x2, x2, :lo12:{empty_ttbr1}
