@@ -47,6 +47,8 @@ fn device_tree(smp: u32, gic: u32, initrd_len: u64, dir: &Path) -> Result<PathBu
         "-smp",
         &smp.to_string(),
         "-nographic",
+        "-nic",
+        "none",
     ]))?;
     let base = dir.join(format!("qemu-smp{smp}-gic{gic}.dts"));
     run_tool(Command::new("dtc").args(["-q", "-I", "dtb", "-O", "dts", "-o"]).arg(&base).arg(&qemu_dtb))?;
@@ -313,6 +315,7 @@ pub fn interactive(imgs: &Images, smp: u32, gic: u32, extra: &[(PathBuf, &str)])
     c.arg("-M")
         .arg(format!("virt,secure=on,virtualization=off,gic-version={gic}"))
         .args(["-cpu", "cortex-a57", "-m", "1024", "-smp", &smp.to_string(), "-nographic", "-no-reboot"])
+        .args(["-nic", "none"])
         .arg("-bios")
         .arg(&imgs.flash_linux)
         .args(loader_args(&g))

@@ -76,6 +76,9 @@ pub fn command(imgs: &Images, cfg: &Config, ns_log: &Path, sec_log: &Path) -> Co
         .arg(format!("virt,secure=on,virtualization=off,gic-version={}", cfg.gic))
         .args(["-cpu", "cortex-a57", "-m", "1024", "-smp", &cfg.smp.to_string()])
         .args(["-nographic", "-monitor", "none", "-no-reboot"])
+        // No run needs a network card; the default one wants an option ROM
+        // (efi-virtio.rom) that QEMU installed without recommends lacks.
+        .args(["-nic", "none"])
         .arg("-bios")
         .arg(bios);
     if cfg.extra.is_empty() {
