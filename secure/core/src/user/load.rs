@@ -6,8 +6,8 @@ use crate::env::{UserMmu, UserPerm};
 use crate::msg::{Dir, Param};
 use crate::rpc::Rpc;
 use crate::ta::{elf, image};
-use alloc::vec;
 use alloc::vec::Vec;
+use oxtee_abi::addr::UserVirt;
 use log::{debug, warn};
 use oxtee_abi::rpc;
 use oxtee_abi::ta as abi;
@@ -20,42 +20,49 @@ const MAX_IMAGE: u64 = 16 << 20;
 const MAX_STACK: u32 = 8 << 20;
 
 /// Asks the supplicant for the signed image of `uuid` (size query, then
-/// the image into application shared memory) and returns a secure copy.
-pub fn fetch(rpc: &mut Rpc, uuid: Uuid) -> Result<Vec<u8>, TeeResult> {
+/// the image into application shared memory) and leaves a secure copy in
+/// `copy` (a buffer in an armed frame of the caller's).
+pub fn fetch(rpc: &mut Rpc, uuid: Uuid, copy: &mut Vec<u8>) -> Result<(), TeeResult> {
     let (a, b) = uuid.to_msg_value();
     let id = Param::Value { dir: Dir::In, a, b, c: 0 };
-    let query = vec![id, Param::Tmem { dir: Dir::Out, buf: 0, size: 0, shm_ref: 0, noncontig: false }];
+    let mut query = [id, Param::Tmem { dir: Dir::Out, buf: 0, size: 0, shm_ref: 0, noncontig: false }];
     // A supplicant that cannot find the TA says ITEM_NOT_FOUND; a normal
     // world that does not serve LOAD_TA at all has no TA store either.
-    let p = rpc.cmd(rpc::CMD_LOAD_TA, query).map_err(|e| {
+    rpc.cmd(rpc::CMD_LOAD_TA, &mut query).map_err(|e| {
         debug!("LOAD_TA {uuid}: {e:?}");
         match e {
             TeeResult::ERROR_NOT_SUPPORTED | TeeResult::ERROR_NOT_IMPLEMENTED => TeeResult::ERROR_ITEM_NOT_FOUND,
             e => e,
         }
     })?;
-    let size = match p.get(1) {
-        Some(Param::Tmem { size, .. }) | Some(Param::Rmem { size, .. }) => *size,
+    let size = match query[1] {
+        Param::Tmem { size, .. } | Param::Rmem { size, .. } => size,
         _ => return Err(TeeResult::ERROR_COMMUNICATION),
     };
     if size == 0 || size > MAX_IMAGE {
         warn!("LOAD_TA {uuid}: refusing an image of {size} bytes");
         return Err(TeeResult::ERROR_BAD_FORMAT);
     }
-    let (pages, cookie) = rpc.shm_alloc(rpc::SHM_TYPE_APPL, size)?;
-    let load = vec![id, Param::Rmem { dir: Dir::Out, offs: 0, size, shm_ref: cookie }];
-    let r = rpc.cmd(rpc::CMD_LOAD_TA, load).and_then(|p| match p.get(1) {
-        Some(Param::Rmem { size: got, .. }) if *got == size => {
-            let mut copy = Vec::new();
+    if !oxtee_guard::heap::room_for(size as usize) {
+        return Err(TeeResult::ERROR_OUT_OF_MEMORY);
+    }
+    let t = rpc.t;
+    crate::hold!(shm = None, in &t.ledger, or Err(TeeResult::ERROR_OUT_OF_MEMORY));
+    rpc.shm_alloc(rpc::SHM_TYPE_APPL, size, shm.as_mut())?;
+    let Some(alloc) = shm.as_mut().get().as_mut() else {
+        return Err(TeeResult::ERROR_GENERIC);
+    };
+    let mut load = [id, Param::Rmem { dir: Dir::Out, offs: 0, size, shm_ref: alloc.cookie() }];
+    let r = rpc.cmd(rpc::CMD_LOAD_TA, &mut load).and_then(|()| match (load[1], alloc.pages()) {
+        (Param::Rmem { size: got, .. }, Some(pages)) if got == size => {
             copy.try_reserve_exact(size as usize).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
             copy.resize(size as usize, 0);
-            pages.read(rpc.mem, 0, &mut copy).map_err(|_| TeeResult::ERROR_COMMUNICATION)?;
-            Ok(copy)
+            pages.read(rpc.mem, 0, copy).map_err(|_| TeeResult::ERROR_COMMUNICATION)
         }
         // The file changed size between the two requests.
         _ => Err(TeeResult::ERROR_COMMUNICATION),
     });
-    let _ = rpc.shm_free(rpc::SHM_TYPE_APPL, cookie);
+    let _ = alloc.free(rpc);
     r
 }
 
@@ -141,6 +148,7 @@ pub fn build(
         return Err(TeeResult::ERROR_BAD_FORMAT);
     }
     let mut ranges = Vec::new();
+    ranges.try_reserve_exact(parsed.segments.len()).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
     for s in &parsed.segments {
         let start = page_floor(s.vaddr);
         let end = page_ceil(s.vaddr + s.memsz).ok_or(TeeResult::ERROR_BAD_FORMAT)?;
@@ -150,7 +158,7 @@ pub fn build(
             (false, true) => UserPerm::ReadExec,
             (true, true) => return Err(TeeResult::ERROR_BAD_FORMAT),
         };
-        ranges.push((start, base + start, end - start, perm));
+        ranges.push((start, UserVirt::new(base + start), end - start, perm));
     }
     let entry = base.checked_add(parsed.entry).ok_or(TeeResult::ERROR_BAD_FORMAT)?;
     let info = match parsed.phdr_info {
@@ -161,12 +169,12 @@ pub fn build(
     space.add(img, &ranges).map_err(|_| TeeResult::ERROR_BAD_FORMAT)?;
     if let Some((page, va)) = info {
         let len = page.len();
-        space.add(page, &[(0, va, len, UserPerm::ReadOnly)])?;
+        space.add(page, &[(0, UserVirt::new(va), len, UserPerm::ReadOnly)])?;
     }
     // The stack, with the page below it left unmapped as a guard.
     let stack_len = page_ceil(head.stack_size as u64).ok_or(TeeResult::ERROR_BAD_FORMAT)?;
     let stack = PageBuf::new(stack_len)?;
-    space.add(stack, &[(0, stack_top - stack_len, stack_len, UserPerm::ReadWrite)])?;
+    space.add(stack, &[(0, UserVirt::new(stack_top - stack_len), stack_len, UserPerm::ReadWrite)])?;
     space.activate()?;
     let footprint = space.footprint();
     Ok(Loaded { space, head, entry, footprint })
