@@ -52,8 +52,8 @@ pub const CMD_USER_STATS: u32 = 12;
 /// OS must abort just this call (answered TEE_ERROR_GENERIC, origin TEE)
 /// and keep serving.
 pub const CMD_STACK_OVERFLOW: u32 = 13;
-/// p0 value in (a = `FAULT_POINT_*`, b = `FAULT_*` kind, c = hits of the
-/// point to let pass first). `FAULT_POINT_NOW` faults inside this call;
+/// p0 value in (a = `FAULT_POINT_*`, b = `FAULT_*` kind in bits 0..16 and
+/// the hits of the point to let pass first in bits 16..32). `FAULT_POINT_NOW` faults inside this call;
 /// `FAULT_POINT_SPIN_LOCK` faults inside this call with the session
 /// table's spin lock held; any other point is armed (one at a time, a = 0
 /// disarms) and the next call that reaches it faults there. An aborted
@@ -96,8 +96,10 @@ pub const FAULT_POINT_PARAM_COPY: u32 = 7;
 pub const FAULT_POINT_INSTANCE: u32 = 8;
 /// In a syscall of a TA (the instance's parameters mapped).
 pub const FAULT_POINT_SYSCALL: u32 = 9;
-/// In a TA-to-TA call: a second instance entered from the first, with the
-/// caller's parameter copies and a session the TA opened.
+/// In a TA-to-TA invoke, before the second instance is entered: the first
+/// instance (its lock, its space), the caller's parameter copies and the
+/// session it invokes. (Arm `FAULT_POINT_INSTANCE` letting one hit pass to
+/// fault inside the second instance.)
 pub const FAULT_POINT_TA_TO_TA: u32 = 10;
 /// Holding the test PTA's sleeping mutex (CMD_MUTEX).
 pub const FAULT_POINT_SLEEP_LOCK: u32 = 11;

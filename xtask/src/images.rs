@@ -125,14 +125,56 @@ pub fn pack_flash(monitor: &[u8], os: &[u8], ns: NsBoot) -> Result<Vec<u8>> {
     Ok(flash)
 }
 
+/// Which trusted OS an image carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Variant {
+    /// What a user installs: no test PTA, no fault injection.
+    Default,
+    /// What the test suites boot: the test PTA and fault injection
+    /// (`oxtee-os` feature `test-hooks`), built in a target directory of
+    /// its own so both stay cached.
+    Test,
+}
+
+impl Variant {
+    fn suffix(self) -> &'static str {
+        match self {
+            Variant::Default => "",
+            Variant::Test => "-test",
+        }
+    }
+
+    fn target_dir(self) -> PathBuf {
+        match self {
+            Variant::Default => root().join("target"),
+            Variant::Test => root().join("target/test-build"),
+        }
+    }
+}
+
 /// Builds everything (release) and packs our own flash image.
 pub fn build() -> Result<Images> {
     build_with_os(None)
 }
 
+/// The test build (see `Variant::Test`).
+pub fn build_test() -> Result<Images> {
+    build_variant(Variant::Test, None)
+}
+
 pub fn build_with_os(os_override: Option<&Path>) -> Result<Images> {
+    build_variant(Variant::Default, os_override)
+}
+
+/// The trusted OS ELF of `variant` (after a build).
+pub fn os_elf(variant: Variant) -> PathBuf {
+    variant.target_dir().join(SECURE_TARGET).join("release/oxtee-os")
+}
+
+pub fn build_variant(variant: Variant, os_override: Option<&Path>) -> Result<Images> {
     let id = build_id();
-    run_cmd(cargo().env("OXTEE_BUILD_ID", &id).args([
+    let mut secure = cargo();
+    secure.env("OXTEE_BUILD_ID", &id).args([
         "build",
         "--quiet",
         "--release",
@@ -142,14 +184,18 @@ pub fn build_with_os(os_override: Option<&Path>) -> Result<Images> {
         "oxtee-os",
         "--target",
         SECURE_TARGET,
-    ]))?;
+    ]);
+    if variant == Variant::Test {
+        secure.args(["--features", "oxtee-os/test-hooks"]).arg("--target-dir").arg(variant.target_dir());
+    }
+    run_cmd(&mut secure)?;
     run_cmd(cargo().args(["build", "--quiet", "--release", "-p", "oxtee-harness", "--target", NS_TARGET]))?;
     let out = out_dir();
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
-    let sec = root().join("target").join(SECURE_TARGET).join("release");
+    let sec = variant.target_dir().join(SECURE_TARGET).join("release");
     let ns = root().join("target").join(NS_TARGET).join("release");
     let monitor_bin = out.join("monitor.bin");
-    let os_bin = out.join("os.bin");
+    let os_bin = out.join(format!("os{}.bin", variant.suffix()));
     let harness = out.join("harness.bin");
     flatten(&sec.join("oxtee-monitor"), &monitor_bin)?;
     let os_base = flatten(&sec.join("oxtee-os"), &os_bin)?;
@@ -165,7 +211,7 @@ pub fn build_with_os(os_override: Option<&Path>) -> Result<Images> {
         None => std::fs::read(&os_bin).map_err(|e| e.to_string())?,
     };
     let monitor = std::fs::read(&monitor_bin).map_err(|e| e.to_string())?;
-    let tag = if os_override.is_some() { "-custom-os" } else { "" };
+    let tag = if os_override.is_some() { "-custom-os" } else { variant.suffix() };
     let flash = out.join(format!("flash{tag}.bin"));
     std::fs::write(&flash, pack_flash(&monitor, &os, HARNESS_BOOT)?).map_err(|e| e.to_string())?;
     let flash_linux = out.join(format!("flash-linux{tag}.bin"));

@@ -71,6 +71,19 @@ pub fn run() -> Result {
         "-D",
         "warnings",
     ]))?;
+    // The test build of the OS (test PTA, fault injection), in the target
+    // directory that build uses.
+    run_cmd(
+        cargo().args(["clippy", "--quiet", "--release", "-p", "oxtee-os", "--features", "oxtee-os/test-hooks"]).args([
+            "--target",
+            SECURE_TARGET,
+            "--target-dir",
+            "target/test-build",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
     run_cmd(cargo().args([
         "clippy",
         "--quiet",

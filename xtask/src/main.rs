@@ -39,6 +39,7 @@ run options:
   --add FILE[:PATH]     put a file in the Linux guest (a .ta under /lib/optee_armtz,
                         a program under /usr/bin, or at PATH); repeatable
   --ns FILE             normal-world payload instead of the harness
+  --test-build          boot the test build of the OS (test PTA, fault injection)
   --timeout SECS        kill QEMU after this long (default 60)";
 
 fn main() -> ExitCode {
@@ -72,6 +73,20 @@ fn main() -> ExitCode {
     }
 }
 
+/// The default OS image carries no test hooks; the test build does (so the
+/// check can tell): the test PTA's name is in one image only.
+fn production_image_check() -> Result {
+    let marker = b"oxtee-test.pta";
+    let find = |v: images::Variant| -> Result<bool> {
+        let elf = std::fs::read(images::os_elf(v)).map_err(|e| format!("{:?} OS image: {e}", v))?;
+        Ok(elf.windows(marker.len()).any(|w| w == marker))
+    };
+    match (find(images::Variant::Default)?, find(images::Variant::Test)?) {
+        (false, true) => Ok(()),
+        (d, t) => Err(format!("test PTA in the default image: {d}, in the test build: {t}")),
+    }
+}
+
 /// The workspace root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
@@ -95,7 +110,7 @@ fn test() -> Result {
     println!("== lint");
     lint::run()?;
     println!("== QEMU harness");
-    let imgs = images::build()?;
+    let imgs = images::build_test()?;
     let mut passed = 0u64;
     let mut failed = 0u64;
     for (smp, gic) in [(1, 2), (4, 3)] {
@@ -118,6 +133,21 @@ fn test() -> Result {
         if !out.clean_exit {
             qemu::print_tails(&out);
             return Err(format!("{smp} CPU(s), GICv{gic}: QEMU did not power off cleanly"));
+        }
+    }
+    println!("== default image (what a user installs)");
+    let prod = images::build()?;
+    production_image_check()?;
+    let cfg = qemu::Config { production: true, name: "production".into(), timeout_secs: 60, ..qemu::Config::default() };
+    let out = qemu::boot(&prod, &cfg, qemu::Show::OnFailure)?;
+    match qemu::harness_tally(&out.ns_log) {
+        Some((p, 0)) if out.clean_exit => {
+            println!("  no test PTA, device PTA for the kernel only: {p} passed, 0 failed ({:.1} s)", out.secs);
+            passed += p;
+        }
+        t => {
+            qemu::print_tails(&out);
+            return Err(format!("default image: {t:?}"));
         }
     }
     println!("== Linux guest (stock optee driver, both client stacks)");

@@ -28,6 +28,8 @@ pub struct Config {
     pub semihosting: bool,
     /// `-icount shift=0`: one guest instruction per virtual nanosecond.
     pub icount: bool,
+    /// The harness checks the default (production) image.
+    pub production: bool,
 }
 
 impl Default for Config {
@@ -43,6 +45,7 @@ impl Default for Config {
             extra: Vec::new(),
             semihosting: false,
             icount: false,
+            production: false,
         }
     }
 }
@@ -98,6 +101,8 @@ pub fn command(imgs: &Images, cfg: &Config, ns_log: &Path, sec_log: &Path) -> Co
     }
     if cfg.bench {
         c.arg("-device").arg(format!("loader,addr={:#x},data=0xbe4c0001,data-len=4", map::HARNESS_MODE_ADDR));
+    } else if cfg.production {
+        c.arg("-device").arg(format!("loader,addr={:#x},data=0x9d0d0001,data-len=4", map::HARNESS_MODE_ADDR));
     }
     c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
     c
@@ -227,6 +232,7 @@ pub fn run_cli(args: &[String]) -> Result {
     let mut cfg = Config::default();
     let mut os = None;
     let mut harness = false;
+    let mut test_build = false;
     let mut guest_cmd: Option<String> = None;
     let mut added: Vec<(PathBuf, &'static str)> = Vec::new();
     let mut it = args.iter();
@@ -238,6 +244,7 @@ pub fn run_cli(args: &[String]) -> Result {
             "--timeout" => cfg.timeout_secs = val()?.parse().map_err(|_| "bad --timeout")?,
             "--os" => os = Some(PathBuf::from(val()?)),
             "--harness" => harness = true,
+            "--test-build" => test_build = true,
             "--add" => {
                 // HOST:GUEST, or a .ta file (-> /lib/optee_armtz/) or a
                 // program (-> /usr/bin/) by its file name.
@@ -274,7 +281,8 @@ pub fn run_cli(args: &[String]) -> Result {
     if !(1..=oxtee_platform::MAX_CPUS as u32).contains(&cfg.smp) || !(2..=3).contains(&cfg.gic) {
         return Err("--smp must be 1..=8 and --gic 2 or 3".into());
     }
-    let imgs = images::build_with_os(os.as_deref())?;
+    let variant = if test_build { images::Variant::Test } else { images::Variant::Default };
+    let imgs = images::build_variant(variant, os.as_deref())?;
     if !harness {
         let mut extra = crate::linux::guest_binaries()?;
         // Added files replace ours at the same guest path.

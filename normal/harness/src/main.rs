@@ -12,8 +12,10 @@ mod checks;
 mod client;
 mod driver;
 mod fastcalls;
+mod faults;
 mod irq;
 mod power;
+mod production;
 mod shm;
 mod stress;
 mod yielding;
@@ -47,6 +49,9 @@ pub static NUM_CPUS: AtomicUsize = AtomicUsize::new(1);
 pub static FINISHED: AtomicU32 = AtomicU32::new(0);
 
 const MODE_BENCH: u32 = 0xbe4c_0001;
+/// The default (production) OS image: no test PTA, so only what a user's
+/// normal world sees is checked.
+const MODE_PRODUCTION: u32 = 0x9d0d_0001;
 
 extern "C" fn primary_main(dtb: u64, boot_ticks: u64) -> ! {
     *UART.lock() = Some(arch::uart());
@@ -55,8 +60,13 @@ extern "C" fn primary_main(dtb: u64, boot_ticks: u64) -> ! {
     NUM_CPUS.store(cpus, Ordering::Relaxed);
     say!("oxtee harness: normal world up, {cpus} CPU(s), device tree at {dtb:#x}");
 
-    if arch::read_phys_u32(oxtee_platform::map::HARNESS_MODE_ADDR) == MODE_BENCH {
+    let mode = arch::read_phys_u32(oxtee_platform::map::HARNESS_MODE_ADDR);
+    if mode == MODE_BENCH {
         bench::run(boot_ticks);
+    } else if mode == MODE_PRODUCTION {
+        production::run();
+        let (p, f) = checks::totals();
+        say!("harness: {p} passed, {f} failed");
     } else {
         power::run_all(cpus);
         let (p, f) = checks::totals();

@@ -22,6 +22,7 @@ pub struct Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 pub const TEEC_ERROR_GENERIC: u32 = 0xffff_0000;
+pub const TEEC_ERROR_ACCESS_DENIED: u32 = 0xffff_0001;
 pub const TEEC_ERROR_BAD_PARAMETERS: u32 = 0xffff_0006;
 pub const TEEC_ERROR_ITEM_NOT_FOUND: u32 = 0xffff_0008;
 pub const TEEC_ERROR_NOT_SUPPORTED: u32 = 0xffff_000a;

@@ -5,8 +5,8 @@
 use crate::rpc::RpcArg;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
-use oxtee_guard::SpinLock;
 use oxtee_abi::optee_smc::{self as smc, SecCaps};
+use oxtee_guard::SpinLock;
 
 /// What the platform tells the OS about itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -263,7 +263,14 @@ impl ShmRegistry {
     }
 
     /// REGISTER_SHM in one step (see `check_register` and `insert`).
-    pub fn register(&self, mem: &dyn NsMemory, ledger: &Ledger, cookie: u64, list: u64, size: u64) -> Result<(), ShmError> {
+    pub fn register(
+        &self,
+        mem: &dyn NsMemory,
+        ledger: &Ledger,
+        cookie: u64,
+        list: u64,
+        size: u64,
+    ) -> Result<(), ShmError> {
         self.check_register(cookie, size)?;
         let pages = self.read_page_list(mem, ledger, list, size)?;
         self.insert(cookie, pages)

@@ -195,7 +195,7 @@ impl Os {
         };
         // From here an aborted call is answered through the thread.
         *t.reply.lock() = Some(Reply { arg: loc.arg, hdr, held: loc.held });
-        let result = match msg::parse(bytes, n) {
+        match msg::parse(bytes, n) {
             Ok(parsed) => {
                 crate::hold!(message = parsed, in &t.ledger, or self.answer_header(t, TeeResult::ERROR_OUT_OF_MEMORY));
                 let message = message.as_mut().get();
@@ -218,8 +218,7 @@ impl Os {
                 hdr.ret_origin = Origin::Comms as u32;
                 self.answer(t, hdr.as_bytes())
             }
-        };
-        result
+        }
     }
 
     /// Writes `bytes` at the start of the call's argument and lets go of it.

@@ -239,7 +239,11 @@ pub(crate) struct SleepGuard<'a> {
 
 impl<'a> SleepGuard<'a> {
     /// Takes `mutex` for the call on `rpc`'s thread.
-    pub fn lock<'r: 'a>(mutex: &'a SleepMutex, rpc: &mut Rpc<'r>, keys: &NotifKeys) -> Result<SleepGuard<'a>, TeeResult> {
+    pub fn lock<'r: 'a>(
+        mutex: &'a SleepMutex,
+        rpc: &mut Rpc<'r>,
+        keys: &NotifKeys,
+    ) -> Result<SleepGuard<'a>, TeeResult> {
         mutex.lock(rpc, keys)?;
         Ok(SleepGuard { mutex, t: rpc.t, held: true })
     }

@@ -3,19 +3,19 @@
 //! Linux driver does.
 
 use crate::env::{RpcReturn, ThreadEnv, UserExit, UserRegs, UserTables};
-use crate::session::SessionLimits;
-use crate::shm::ShmLimits;
-use crate::{Limits, Os};
-use oxtee_abi::addr::{NsPhys, NsRange};
 use crate::fastcall::OsConfig;
 use crate::msg::{self, Dir, Message, Param};
 use crate::nsmem::fake::FakeRam;
 use crate::pta::device_enum::DeviceEnum;
 use crate::pta::test::TestPta;
+use crate::session::SessionLimits;
 use crate::shm::ShmConfig;
+use crate::shm::ShmLimits;
+use crate::{Limits, Os};
 use alloc::boxed::Box;
 use alloc::vec;
 use alloc::vec::Vec;
+use oxtee_abi::addr::{NsPhys, NsRange};
 use oxtee_abi::msg as m;
 use oxtee_abi::optee_smc as smc;
 use oxtee_abi::rpc;
@@ -222,10 +222,7 @@ impl World {
         let (a, b) = ta.to_msg_value();
         let mut msg = Message::new(
             m::CMD_OPEN_SESSION,
-            vec![
-                Param::Value { dir: Dir::In, a, b, c: 0 },
-                Param::Value { dir: Dir::In, a: 0, b: 0, c: login as u64 },
-            ],
+            vec![Param::Value { dir: Dir::In, a, b, c: 0 }, Param::Value { dir: Dir::In, a: 0, b: 0, c: login as u64 }],
         );
         msg.meta = vec![true, true];
         self.call(env, &msg)
@@ -555,11 +552,11 @@ mod user_tas {
         let single = abi::TA_FLAG_SINGLE_INSTANCE;
         let multi_session = single | abi::TA_FLAG_MULTI_SESSION;
         let tas = &[
-                (SINGLE, multi_session),
-                (MULTI, 0),
-                (EXCL, single),
-                (KEEP, multi_session | abi::TA_FLAG_INSTANCE_KEEP_ALIVE),
-            ];
+            (SINGLE, multi_session),
+            (MULTI, 0),
+            (EXCL, single),
+            (KEEP, multi_session | abi::TA_FLAG_INSTANCE_KEEP_ALIVE),
+        ];
         // The world's OS is leaked; build a fresh one with user TAs.
         let test: &'static TestPta = Box::leak(Box::new(TestPta::new()));
         let mut os = os_with(w.ram, LIMITS, vec![test]);

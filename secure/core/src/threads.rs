@@ -269,7 +269,9 @@ impl ThreadTable {
     /// Ledger entries armed, jobs queued and TA nesting levels, over all
     /// threads (all 0 when no call runs).
     pub fn held(&self) -> (usize, usize, usize) {
-        self.ctx.iter().fold((0, 0, 0), |(a, j, d), c| (a + c.ledger.armed(), j + c.jobs_queued(), d + c.depth() as usize))
+        self.ctx
+            .iter()
+            .fold((0, 0, 0), |(a, j, d), c| (a + c.ledger.armed(), j + c.jobs_queued(), d + c.depth() as usize))
     }
 }
 

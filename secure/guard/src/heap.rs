@@ -6,14 +6,13 @@
 //! only if they leave `RESERVE` bytes free ([`room_for`]); the small,
 //! fixed-size allocations of the OS's own bookkeeping (which Rust's stable
 //! `Box`/`Arc` cannot make fallibly) then find memory. If one still fails,
-//! the allocator notes it ([`take_failed`]) and the resulting panic ends
-//! only that call, answered "out of memory".
+//! the resulting panic ("memory allocation of N bytes failed") ends only
+//! that call, answered "out of memory".
 
 use crate::lock::SpinLock;
 use buddy_system_allocator::Heap;
 use core::alloc::Layout;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicBool, Ordering};
 
 /// Heap kept free for the OS's small bookkeeping allocations.
 pub const RESERVE: usize = 512 << 10;
@@ -28,19 +27,13 @@ impl Default for KernelHeap {
     }
 }
 
-static FAILED: [AtomicBool; oxtee_platform::MAX_CPUS] = [const { AtomicBool::new(false) }; oxtee_platform::MAX_CPUS];
-
 impl KernelHeap {
     pub const fn new() -> Self {
         KernelHeap { heap: SpinLock::new(Heap::new()) }
     }
 
     pub(crate) fn alloc_inner(&self, layout: Layout) -> Option<NonNull<u8>> {
-        let r = self.heap.lock().alloc(layout).ok();
-        if r.is_none() {
-            FAILED[cpu_index()].store(true, Ordering::Release);
-        }
-        r
+        self.heap.lock().alloc(layout).ok()
     }
 
     /// Bytes handed out (rounded up to the buddy blocks actually used).
@@ -79,12 +72,6 @@ pub fn used() -> usize {
 /// Bytes the kernel heap manages (0 on the host).
 pub fn total() -> usize {
     active().map(KernelHeap::total).unwrap_or(0)
-}
-
-/// Whether an allocation failed on this CPU since the last call; clears
-/// the note. The abort path asks, to tell "out of memory" from a bug.
-pub fn take_failed() -> bool {
-    FAILED[cpu_index()].swap(false, Ordering::AcqRel)
 }
 
 /// This CPU's index (0 on the host).

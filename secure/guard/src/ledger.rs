@@ -39,7 +39,10 @@ impl Default for Ledger {
 
 impl Ledger {
     pub const fn new() -> Self {
-        Ledger { slots: SpinLock::new(Slots { entries: [None; LEDGER_SLOTS], len: 0 }), aborting: AtomicBool::new(false) }
+        Ledger {
+            slots: SpinLock::new(Slots { entries: [None; LEDGER_SLOTS], len: 0 }),
+            aborting: AtomicBool::new(false),
+        }
     }
 
     fn push(&self, e: Entry) -> Result<usize, LedgerFull> {

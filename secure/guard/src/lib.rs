@@ -15,8 +15,7 @@
 //!   held, so the abort path can open every lock the faulting CPU held
 //!   ([`release_cpu_locks`]) before it logs or unwinds.
 //! - [`KernelHeap`]: the OS's global allocator (buddy system) behind a
-//!   [`SpinLock`], which remembers, per CPU, that an allocation failed (so
-//!   the abort path can answer "out of memory" instead of "fault") and
+//!   [`SpinLock`] (so a fault inside it does not leave it locked), which
 //!   tells big allocations whether they would eat into the reserve kept for
 //!   small ones ([`heap::room_for`]).
 //!

@@ -15,6 +15,7 @@ use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 #[derive(Clone, Copy)]
 pub(crate) struct Entry {
     ptr: NonNull<()>,
+    // SAFETY: only called by `Entry::drop_in_place`, under its contract.
     drop: unsafe fn(NonNull<()>),
 }
 
@@ -131,7 +132,9 @@ impl CpuLocks {
     /// (the lock is then held unrecorded: an abort would not open it).
     pub(crate) fn push(&self, word: &AtomicBool) -> Option<usize> {
         let p = word as *const AtomicBool as *mut AtomicBool;
-        self.slots.iter().position(|s| s.compare_exchange(ptr::null_mut(), p, Ordering::AcqRel, Ordering::Relaxed).is_ok())
+        self.slots
+            .iter()
+            .position(|s| s.compare_exchange(ptr::null_mut(), p, Ordering::AcqRel, Ordering::Relaxed).is_ok())
     }
 
     pub(crate) fn remove(&self, slot: usize) {

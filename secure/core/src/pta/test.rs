@@ -7,11 +7,11 @@ use crate::msg::{Dir, Param};
 use crate::sync::{SleepGuard, SleepMutex};
 use alloc::vec;
 use core::sync::atomic::{AtomicU32, Ordering};
-use zerocopy::IntoBytes;
 use oxtee_abi::rpc;
 use oxtee_abi::tee::TeeResult;
 use oxtee_abi::test_pta as t;
 use oxtee_abi::uuid::Uuid;
+use zerocopy::IntoBytes;
 
 pub struct TestPta {
     mutex: SleepMutex,
@@ -278,10 +278,10 @@ impl TestPta {
         if expect(params, &[Kind::ValueIn]).is_err() {
             return TeeResult::ERROR_BAD_PARAMETERS;
         }
-        let PtaParam::Value { a: point, b: kind, c: skip, .. } = params[0] else {
+        let PtaParam::Value { a: point, b, .. } = params[0] else {
             return TeeResult::ERROR_BAD_PARAMETERS;
         };
-        let (point, kind, skip) = (point as u32, kind as u32, skip as u32);
+        let (point, kind, skip) = (point as u32, (b & 0xffff) as u32, ((b >> 16) & 0xffff) as u32);
         if point != 0 && !(t::FAULT_PANIC..=t::FAULT_STACK_OVERFLOW).contains(&kind) {
             return TeeResult::ERROR_BAD_PARAMETERS;
         }

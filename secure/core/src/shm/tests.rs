@@ -1,8 +1,8 @@
 use super::*;
 use crate::nsmem::fake::FakeRam;
-use oxtee_abi::addr::NsRange;
 use alloc::vec;
 use alloc::vec::Vec;
+use oxtee_abi::addr::NsRange;
 
 const RAM: u64 = 0x4000_0000;
 const POOL: (u64, u64) = (0x4000_0000, 0x1_0000);
@@ -87,7 +87,10 @@ fn hostile_registrations_are_refused_and_leave_nothing_behind() {
     assert_eq!(reg.register(&ram, &ledger, 1, 0x4001_2000, 4096), Err(ShmError::BadAddress));
     // A chain that runs off into unaligned memory.
     put_list(&ram, 0x4001_3000, &[0x4008_0000; PAGE_LIST_ENTRIES], 0x4001_3008);
-    assert_eq!(reg.register(&ram, &ledger, 1, 0x4001_3000, (PAGE_LIST_ENTRIES as u64 + 1) * PAGE), Err(ShmError::BadAddress));
+    assert_eq!(
+        reg.register(&ram, &ledger, 1, 0x4001_3000, (PAGE_LIST_ENTRIES as u64 + 1) * PAGE),
+        Err(ShmError::BadAddress)
+    );
     assert_eq!(stats(&reg), (0, 0));
     reg.register(&ram, &ledger, 1, 0x4001_0000, 4096).unwrap();
     assert_eq!(reg.register(&ram, &ledger, 1, 0x4001_0000, 4096), Err(ShmError::Exists));

@@ -19,7 +19,12 @@ fn held(w: &World) -> Resources {
 }
 
 fn arm(w: &World, env: &mut FakeEnv, s: u32, point: u32, skip: u64) {
-    let r = w.invoke(env, s, t::CMD_FAULT, vec![Param::Value { dir: Dir::In, a: point as u64, b: tp::FAULT_DATA_ABORT as u64, c: skip }]);
+    let r = w.invoke(
+        env,
+        s,
+        t::CMD_FAULT,
+        vec![Param::Value { dir: Dir::In, a: point as u64, b: tp::FAULT_DATA_ABORT as u64, c: skip }],
+    );
     assert_eq!(r.hdr.ret, 0, "armed");
 }
 
@@ -28,7 +33,9 @@ fn arm(w: &World, env: &mut FakeEnv, s: u32, point: u32, skip: u64) {
 fn aborted(w: &World, env: &FakeEnv, msg: &Message, cause: AbortCause) -> Message {
     w.ram.put(ARG, &msg.encode()).unwrap();
     let (os, mut e) = (w.os, env.clone());
-    let r = run_abortable(&w.os.threads.ctx(0).ledger, move || os.serve(&mut e, [smc::CALL_WITH_ARG as u64, 0, ARG, 0, 0, 0, 0, 0]));
+    let r = run_abortable(&w.os.threads.ctx(0).ledger, move || {
+        os.serve(&mut e, [smc::CALL_WITH_ARG as u64, 0, ARG, 0, 0, 0, 0, 0])
+    });
     assert!(r.is_none(), "the call was expected to fault, but it returned {r:x?}");
     let a = w.os.finish_aborted(&mut env.clone(), cause);
     assert_eq!(a[0], smc::RETURN_OK as u64, "an aborted call is answered");
@@ -52,7 +59,8 @@ fn register(w: &World, env: &mut FakeEnv, cookie: u64) -> u32 {
 }
 
 fn unregister(w: &World, env: &mut FakeEnv, cookie: u64) -> (u64, u32) {
-    let unreg = Message::new(m::CMD_UNREGISTER_SHM, vec![Param::Rmem { dir: Dir::In, offs: 0, size: 0, shm_ref: cookie }]);
+    let unreg =
+        Message::new(m::CMD_UNREGISTER_SHM, vec![Param::Rmem { dir: Dir::In, offs: 0, size: 0, shm_ref: cookie }]);
     let (a0, out) = w.call_at(env, smc::CALL_WITH_ARG, ARG, &unreg);
     (a0, out.hdr.ret)
 }
@@ -87,7 +95,8 @@ fn a_fault_with_a_spin_lock_held_opens_it() {
     let w = world();
     let mut env = FakeEnv::new(w.ram);
     let s = w.open(&mut env, t::UUID).hdr.session;
-    let fault = Param::Value { dir: Dir::In, a: tp::FAULT_POINT_SPIN_LOCK as u64, b: tp::FAULT_DATA_ABORT as u64, c: 0 };
+    let fault =
+        Param::Value { dir: Dir::In, a: tp::FAULT_POINT_SPIN_LOCK as u64, b: tp::FAULT_DATA_ABORT as u64, c: 0 };
     let r = aborted(&w, &env, &invoke_msg(s, t::CMD_FAULT, vec![fault]), AbortCause::Fault);
     assert_eq!(TeeResult(r.hdr.ret), TeeResult::ERROR_GENERIC);
     // The session table (whose lock the call held) still works.
@@ -173,7 +182,8 @@ fn a_fault_in_a_user_ta_open_gives_back_its_session_id() {
     let before = held(&w);
     arm(&w, &mut env, s, tp::FAULT_POINT_SESSION_RESERVED, 0);
     let (a, b) = SINGLE.to_msg_value();
-    let mut open = Message::new(m::CMD_OPEN_SESSION, vec![value(Dir::In, a, b), Param::Value { dir: Dir::In, a: 0, b: 0, c: 0 }]);
+    let mut open =
+        Message::new(m::CMD_OPEN_SESSION, vec![value(Dir::In, a, b), Param::Value { dir: Dir::In, a: 0, b: 0, c: 0 }]);
     open.meta = vec![true, true];
     let r = aborted(&w, &env, &open, AbortCause::Fault);
     assert_eq!(TeeResult(r.hdr.ret), TeeResult::ERROR_GENERIC);

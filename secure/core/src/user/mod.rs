@@ -60,6 +60,9 @@ const MAX_NESTING: u8 = 4;
 pub const LOGIN_TRUSTED_APP: u32 = 0xF000_0000;
 /// TAs whose persistent time offset is remembered.
 const TA_TIMES: usize = 64;
+/// A TA's persistent time: its UUID octets and its offset in seconds from
+/// system time.
+type TaTime = ([u8; 16], i64);
 
 /// A parameter on its way into a user TA. Memrefs are secure copies
 /// (`None` for a null memref); `size` comes back updated.
@@ -178,7 +181,7 @@ pub struct UserTas {
     load_lock: SleepMutex,
     next_id: AtomicU32,
     /// TA persistent time offsets (seconds, against system time), by TA.
-    ta_time: SpinLock<[Option<([u8; 16], i64)>; TA_TIMES]>,
+    ta_time: SpinLock<[Option<TaTime>; TA_TIMES]>,
     /// Instances alive (loaded and not yet freed), and the most there may be.
     live: AtomicU32,
     max_instances: u32,
@@ -238,7 +241,9 @@ impl UserTas {
 
     /// Takes an instance slot, if the limit allows.
     fn take_slot(&self) -> Option<InstanceSlot<'_>> {
-        self.live.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < self.max_instances).then_some(n + 1)).ok()?;
+        self.live
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < self.max_instances).then_some(n + 1))
+            .ok()?;
         Some(InstanceSlot { user: self, taken: true })
     }
 }
@@ -408,7 +413,8 @@ impl Os {
     pub(crate) fn user_close(&self, rpc: &mut Rpc, id: u32, s: &Session, inst: &Arc<Instance>) {
         if !inst.is_dead() {
             let unused = AtomicBool::new(false);
-            let caller = Caller { session: id, login: s.login, client: s.client, cancel: &unused, masked: &s.cancel_masked };
+            let caller =
+                Caller { session: id, login: s.login, client: s.client, cancel: &unused, masked: &s.cancel_masked };
             let mut none = CallParam::none4();
             let _ = self.ta_call(rpc, inst, &caller, abi::UTEE_ENTRY_FUNC_CLOSE_SESSION, 0, &mut none);
         }
@@ -719,7 +725,12 @@ impl Os {
 
     /// Finds the live single instance of `uuid`, or loads a new instance,
     /// into `out` (a slot in an armed frame of the caller's).
-    fn find_or_load(&self, rpc: &mut Rpc, uuid: Uuid, out: &mut Option<Arc<Instance>>) -> Result<(), (TeeResult, Origin)> {
+    fn find_or_load(
+        &self,
+        rpc: &mut Rpc,
+        uuid: Uuid,
+        out: &mut Option<Arc<Instance>>,
+    ) -> Result<(), (TeeResult, Origin)> {
         let t = rpc.t;
         let oom = Err((TeeResult::ERROR_OUT_OF_MEMORY, Origin::Tee));
         crate::hold!(guard = None, in &t.ledger, or oom);

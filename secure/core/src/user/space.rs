@@ -253,7 +253,13 @@ impl UserSpace {
 
     /// Calls `f(buffer index, byte offset in it, range in the caller's
     /// data)` for each piece of [va, va+len), if every byte allows `access`.
-    fn walk(&self, va: UserVirt, len: u64, access: Access, mut f: impl FnMut(usize, usize, core::ops::Range<usize>)) -> bool {
+    fn walk(
+        &self,
+        va: UserVirt,
+        len: u64,
+        access: Access,
+        mut f: impl FnMut(usize, usize, core::ops::Range<usize>),
+    ) -> bool {
         let Some(end) = va.get().checked_add(len) else { return false };
         // Check everything first: a copy is all or nothing.
         let mut at = va.get();
@@ -282,10 +288,11 @@ impl UserSpace {
     pub fn read(&self, va: UserVirt, out: &mut [u8]) -> Result<(), TeeResult> {
         let bufs = &self.bufs;
         let mut missing = false;
-        let ok = self.walk(va, out.len() as u64, Access::Read, |b, off, r| match bufs.get(b).and_then(Option::as_ref) {
-            Some(buf) => out[r.clone()].copy_from_slice(&buf.bytes()[off..off + r.len()]),
-            None => missing = true,
-        });
+        let ok =
+            self.walk(va, out.len() as u64, Access::Read, |b, off, r| match bufs.get(b).and_then(Option::as_ref) {
+                Some(buf) => out[r.clone()].copy_from_slice(&buf.bytes()[off..off + r.len()]),
+                None => missing = true,
+            });
         if ok && !missing { Ok(()) } else { Err(TeeResult::ERROR_ACCESS_DENIED) }
     }
 

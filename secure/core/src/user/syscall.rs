@@ -13,9 +13,9 @@ use alloc::sync::Arc;
 use core::sync::atomic::Ordering;
 use log::{debug, info};
 use oxtee_abi::addr::UserVirt;
-use oxtee_abi::test_pta as tp;
 use oxtee_abi::ta::{self as abi, TeeIdentity, TeeTime, TeeUuid, UteeParams};
 use oxtee_abi::tee::{Origin, TeeResult};
+use oxtee_abi::test_pta as tp;
 use oxtee_abi::uuid::Uuid;
 use zerocopy::{FromBytes, IntoBytes};
 
@@ -374,7 +374,13 @@ impl Os {
 
     /// Reads a `utee_params` from the calling TA and copies its memrefs
     /// into `out` (a frame of the caller's, armed in its ledger).
-    fn params_from_ta(&self, thread: usize, space: &UserSpace, up_va: u64, out: &mut [CallParam; 4]) -> Result<UteeParams, TeeResult> {
+    fn params_from_ta(
+        &self,
+        thread: usize,
+        space: &UserSpace,
+        up_va: u64,
+        out: &mut [CallParam; 4],
+    ) -> Result<UteeParams, TeeResult> {
         if up_va == 0 {
             return Ok(UteeParams::default());
         }
