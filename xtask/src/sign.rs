@@ -163,6 +163,12 @@ pub fn signed_ta_uuid(data: &[u8]) -> crate::Result<Uuid> {
     }
 }
 
+/// Whether a file given to `run --add` is meant as a TA: named `.ta`, a
+/// signed image, or an ELF with a `ta_head`.
+pub fn looks_like_ta(name: &str, data: &[u8]) -> bool {
+    name.ends_with(".ta") || data.starts_with(&SHDR_MAGIC.to_le_bytes()) || elf_uuid(data).is_ok()
+}
+
 /// Why the OS built here would refuse the signed image `data` as TA
 /// `uuid`, if it would: its signature against the OS's key (`key_path()`),
 /// then its ELF.
@@ -275,7 +281,7 @@ fn fmt_uuid(u: &Uuid) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use oxtee_abi::ta::{TA_HEAD_NO_DEPR_ENTRY, TaHead};
     use oxtee_core::ta::image::verify;
@@ -287,7 +293,7 @@ mod tests {
         Uuid::new(0x8aaa_f200, 0x2450, 0x11e4, [0xab, 0xe2, 0, 2, 0xa5, 0xd5, 0xc5, 0x1b])
     }
 
-    fn dev_key_path() -> PathBuf {
+    pub(crate) fn dev_key_path() -> PathBuf {
         crate::root().join("keys/dev_ta_key.pem")
     }
 
@@ -351,7 +357,7 @@ mod tests {
         f
     }
 
-    fn elf_with_ta_head(uuid: &Uuid) -> Vec<u8> {
+    pub(crate) fn elf_with_ta_head(uuid: &Uuid) -> Vec<u8> {
         ta_elf(uuid, 183, true)
     }
 
