@@ -255,7 +255,10 @@ mod tests {
         assert_eq!(Origin::try_from(4), Ok(Origin::TrustedApp));
         assert_eq!(Origin::try_from(0), Err(0));
         assert_eq!(Origin::try_from(5), Err(5));
-        assert_eq!(Origin::ALL.map(Origin::name), ["TEEC_ORIGIN_API", "TEEC_ORIGIN_COMMS", "TEEC_ORIGIN_TEE", "TEEC_ORIGIN_TRUSTED_APP"]);
+        assert_eq!(
+            Origin::ALL.map(Origin::name),
+            ["TEEC_ORIGIN_API", "TEEC_ORIGIN_COMMS", "TEEC_ORIGIN_TEE", "TEEC_ORIGIN_TRUSTED_APP"]
+        );
     }
 
     #[test]

@@ -32,11 +32,7 @@ fn problems(target: &str, flags: &[String]) -> Vec<String> {
         return vec![format!("the target is {target}, not {TA_TARGET}")];
     }
     let have = codegen_options(flags);
-    REQUIRED
-        .iter()
-        .filter(|want| !have.contains(want))
-        .map(|want| format!("the rustflags lack `-C {want}`"))
-        .collect()
+    REQUIRED.iter().filter(|want| !have.contains(want)).map(|want| format!("the rustflags lack `-C {want}`")).collect()
 }
 
 fn main() {

@@ -171,7 +171,10 @@ pub fn ns_payload(path: &Path, addr: Option<u64>, ram_size: u64) -> Result<NsPay
     let data = std::fs::read(path).map_err(|e| format!("--ns {}: {e}", path.display()))?;
     let payload = if data.starts_with(b"\x7fELF") {
         if addr.is_some() {
-            return Err(format!("--ns {}: an ELF loads where it is linked; --ns-addr is for raw images", path.display()));
+            return Err(format!(
+                "--ns {}: an ELF loads where it is linked; --ns-addr is for raw images",
+                path.display()
+            ));
         }
         let file = object::File::parse(&*data).map_err(|e| format!("--ns {}: {e}", path.display()))?;
         let (img, base) = elf_to_bin(&data).map_err(|e| format!("--ns {}: {e}", path.display()))?;
@@ -187,7 +190,8 @@ pub fn ns_payload(path: &Path, addr: Option<u64>, ram_size: u64) -> Result<NsPay
     if len == 0 {
         return Err(format!("--ns {}: empty file", path.display()));
     }
-    check_ns_placement(payload.load, len, payload.entry, ram_size).map_err(|e| format!("--ns {}: {e}", path.display()))?;
+    check_ns_placement(payload.load, len, payload.entry, ram_size)
+        .map_err(|e| format!("--ns {}: {e}", path.display()))?;
     Ok(payload)
 }
 

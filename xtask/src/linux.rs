@@ -417,7 +417,10 @@ mod tests {
 
     #[test]
     fn the_last_status_report_counts() {
-        assert_eq!(command_status("x\noxtee-init: command exited with status 3\r\noxtee-init: powering off\n"), Some(3));
+        assert_eq!(
+            command_status("x\noxtee-init: command exited with status 3\r\noxtee-init: powering off\n"),
+            Some(3)
+        );
         // The command printing the marker itself comes first; ours is last.
         let log = "oxtee-init: command exited with status 0\noxtee-init: command exited with status 1\n";
         assert_eq!(command_status(log), Some(1));
@@ -453,7 +456,8 @@ mod tests {
         let out = run_mode_script(&Mode::Command(shell_words(&["exit".into(), "3".into()])));
         assert_eq!(command_status(&out), Some(3), "{out}");
         // A command reading its input sees its end instead of waiting.
-        let out = run_mode_script(&Mode::Command(shell_words(&["sh".into(), "-c".into(), "cat; echo read-all".into()])));
+        let out =
+            run_mode_script(&Mode::Command(shell_words(&["sh".into(), "-c".into(), "cat; echo read-all".into()])));
         assert!(out.contains("read-all"), "{out}");
         assert_eq!(command_status(&out), Some(0));
     }

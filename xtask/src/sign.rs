@@ -100,8 +100,9 @@ pub fn run_cli(args: &[String]) -> crate::Result {
         (None, named) => named.map_err(|e| format!("{}: {e}: not a TA ({NOT_A_TA})", input.display()))?,
     };
     // An image the loader refuses is no use signed.
-    loader_check(elf, &uuid)
-        .map_err(|e| format!("{}: the oxtee loader would refuse this TA: {e} ({NOT_A_TA}); not signed", input.display()))?;
+    loader_check(elf, &uuid).map_err(|e| {
+        format!("{}: the oxtee loader would refuse this TA: {e} ({NOT_A_TA}); not signed", input.display())
+    })?;
     let signed = sign(elf, &key, &uuid, version.or(old_version).unwrap_or(0))?;
     if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
@@ -312,7 +313,8 @@ pub(crate) mod tests {
     /// at 0x1000 from file offset 0x2000. `machine` and `head_section`
     /// spoil it.
     fn ta_elf(uuid: &Uuid, machine: u16, head_section: bool) -> Vec<u8> {
-        let head = TaHead { uuid: TeeUuid::from(*uuid), stack_size: 0x2000, flags: 0, depr_entry: TA_HEAD_NO_DEPR_ENTRY };
+        let head =
+            TaHead { uuid: TeeUuid::from(*uuid), stack_size: 0x2000, flags: 0, depr_entry: TA_HEAD_NO_DEPR_ENTRY };
         let shstrtab: &[u8] = if head_section { b"\0.ta_head\0.shstrtab\0" } else { b"\0.ro_data\0.shstrtab\0" };
         let (phoff, shoff, strtab_off) = (64u64, 0x100u64, 0x1c0u64);
         let mut f = Vec::new();
@@ -447,7 +449,10 @@ pub(crate) mod tests {
         let good = dir.join("good");
         std::fs::write(&good, elf_with_ta_head(&uuid())).unwrap();
         let e = run_cli(&["--uuid".into(), fmt_uuid(&Uuid::new(1, 2, 3, [4; 8])), s(&good), s(&out)]).unwrap_err();
-        assert!(e.contains(&format!("--uuid 00000001-0002-0003-0404-040404040404, but its ta_head names {UUID_STR}")), "{e}");
+        assert!(
+            e.contains(&format!("--uuid 00000001-0002-0003-0404-040404040404, but its ta_head names {UUID_STR}")),
+            "{e}"
+        );
         assert!(!out.exists());
         // A missing input is named as the input.
         let e = run_cli(&[s(&dir.join("nope")), s(&out)]).unwrap_err();

@@ -447,6 +447,9 @@ mod tests {
         // A TA's own code and an origin GP doesn't define stay readable.
         let odd = Error { code: 0x1234, origin: 9 };
         assert_eq!(format!("{odd:?}"), "Error { code: TEE_Result(0x00001234), origin: origin 0x9 }");
-        assert_eq!(Error::api(TEEC_ERROR_BAD_PARAMETERS).to_string(), "TEE_ERROR_BAD_PARAMETERS (0xffff0006) from TEEC_ORIGIN_API");
+        assert_eq!(
+            Error::api(TEEC_ERROR_BAD_PARAMETERS).to_string(),
+            "TEE_ERROR_BAD_PARAMETERS (0xffff0006) from TEEC_ORIGIN_API"
+        );
     }
 }

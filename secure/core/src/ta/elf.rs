@@ -635,13 +635,7 @@ impl Elf {
     }
 
     /// Value of the defined symbol `name` in a symbol table, if any.
-    fn find_symbol(
-        &self,
-        bytes: &[u8],
-        sym: &Section,
-        strtab: &Section,
-        name: &[u8],
-    ) -> Result<Option<u64>, Reject> {
+    fn find_symbol(&self, bytes: &[u8], sym: &Section, strtab: &Section, name: &[u8]) -> Result<Option<u64>, Reject> {
         const NAME: Reject = Reject::BadTable("symbol name");
         if sym.entsize != SYM_SIZE || !sym.size.is_multiple_of(SYM_SIZE) {
             return Err(Reject::BadTable("dynamic symbol table"));

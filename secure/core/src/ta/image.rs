@@ -14,13 +14,13 @@
 //! refusal says which check failed ([`Reject`]) and the caller logs that
 //! on the secure console, which the normal world can't read.
 
+use core::fmt;
 use oxtee_abi::ta::{
     ALG_RSASSA_PKCS1_PSS_MGF1_SHA256, ALG_RSASSA_PKCS1_V1_5_SHA256, SHDR_BOOTSTRAP_TA, SHDR_ENCRYPTED_TA, SHDR_MAGIC,
     SHDR_SUBKEY, SHDR_TA, Shdr, ShdrBootstrapTa,
 };
 use oxtee_abi::tee::TeeResult;
 use oxtee_abi::uuid::Uuid;
-use core::fmt;
 use rsa::traits::PublicKeyParts;
 use rsa::{BigUint, Pkcs1v15Sign, Pss, RsaPublicKey};
 use sha2::{Digest, Sha256};
@@ -341,7 +341,10 @@ mod tests {
         let why = |img: &[u8], key: &TaKey, uuid: &Uuid| super::verify(img, key, uuid).unwrap_err();
         let img = good();
         assert_eq!(why(&img[..10], &key(), &UUID), Reject::Truncated);
-        assert_eq!(why(b"\x7fELF and then some more bytes of an unsigned TA", &key(), &UUID), Reject::BadMagic(0x464c_457f));
+        assert_eq!(
+            why(b"\x7fELF and then some more bytes of an unsigned TA", &key(), &UUID),
+            Reject::BadMagic(0x464c_457f)
+        );
         assert_eq!(why(&img, &public(weak_key()), &UUID), Reject::WeakKey(1024));
         assert_eq!(why(&img, &public(other_key()), &UUID), Reject::Signature);
         assert_eq!(why(&img, &key(), &OTHER_UUID), Reject::OtherUuid(UUID));
