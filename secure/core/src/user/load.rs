@@ -32,7 +32,7 @@ pub fn fetch(rpc: &mut Rpc, uuid: Uuid) -> Result<Vec<u8>, TeeResult> {
                 // At the default level: the usual mistake of a new TA's
                 // author (wrong UUID, or the file not where the supplicant
                 // looks).
-                info!("TA {uuid}: not found by the normal world's supplicant");
+                info!("TA {uuid}: not found (the normal world's supplicant has no image for it)");
                 TeeResult::ERROR_ITEM_NOT_FOUND
             }
             e => e,
