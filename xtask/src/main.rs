@@ -25,7 +25,7 @@ commands:
   run [opts] [-- CMD [ARG...]]
                         build and boot Linux under QEMU, showing both consoles:
                         a shell, or CMD run in the guest (exit status passed on)
-  test                  host tests, lint, and the QEMU harness matrix
+  test                  host tests, lint, the QEMU harness and Linux runs
   bench                 instruction counts under QEMU -icount
   lint                  rustfmt, clippy (safety lints at deny), unsafe policy
   setup                 install what the tools need (apt packages, targets)
