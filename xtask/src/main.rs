@@ -18,29 +18,39 @@ use std::process::{Command, ExitCode};
 
 pub type Result<T = ()> = std::result::Result<T, String>;
 
-const USAGE: &str = "usage: cargo xtask <command> [options]
+pub const USAGE: &str = "usage: cargo xtask <command> [options]
 
 commands:
   build                 build monitor, OS and harness; pack the flash image
-  run [opts]            build and boot under QEMU, showing both consoles
-  test                  host tests, lint, and the QEMU harness matrix
+  run [opts] [-- CMD [ARG...]]
+                        build and boot Linux under QEMU, showing both consoles:
+                        a shell, or CMD run in the guest (exit status passed on)
+  test                  host tests, lint, the QEMU harness and Linux runs
   bench                 instruction counts under QEMU -icount
   lint                  rustfmt, clippy (safety lints at deny), unsafe policy
   setup                 install what the tools need (apt packages, targets)
   sign-ta [opts] IN OUT sign a TA ELF (or re-sign a .ta): --key PEM, --uuid UUID,
                         --version N; key default $OXTEE_TA_KEY or keys/dev_ta_key.pem
   tas                   build, check and sign the TAs in ta/ into target/ta/<uuid>.ta
+  help                  this text
 
 run options:
   --smp N               CPUs (default 1)
   --gic 2|3             GIC version (default 3)
   --os FILE             trusted OS image to pack instead of ours (raw or ELF)
   --bios FILE           secure firmware to boot instead of our monitor+OS
-  --add FILE[:PATH]     put a file in the Linux guest (a .ta under /lib/optee_armtz,
-                        a program under /usr/bin, or at PATH); repeatable
-  --ns FILE             normal-world payload instead of the harness
+  --add FILE[:PATH]     put a file in the Linux guest: a signed TA as
+                        /lib/optee_armtz/<uuid>.ta (its signed UUID), a program
+                        under /usr/bin, or at PATH; repeatable
+  --harness             boot the bare-metal test harness instead of Linux
+  --ns FILE             boot this normal-world payload instead of Linux: raw (at
+                        --ns-addr, entered there) or ELF (where it is linked)
+  --ns-addr ADDR        load and entry address of a raw --ns payload
+                        (default 0x40200000)
   --test-build          boot the test build of the OS (test PTA, fault injection)
-  --timeout SECS        kill QEMU after this long (default 60)";
+  --timeout SECS        kill QEMU after this long (default 60; 120 with -- CMD)
+  -- CMD [ARG...]       run CMD with these arguments (passed as they are; for
+                        pipes or ';' use: -- sh -c '...') and power off";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -49,23 +59,32 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     };
     let rest = &args[1..];
+    let no_options = |run: fn() -> Result| match rest.first().map(String::as_str) {
+        None => run().map(|()| 0),
+        Some("-h" | "--help") => {
+            println!("{USAGE}");
+            Ok(0)
+        }
+        Some(other) => Err(format!("{cmd} takes no options, not {other:?}\n{USAGE}")),
+    };
     let result = match cmd.as_str() {
-        "build" => images::build().map(|_| ()),
+        // The guest command's exit status, when there is one.
         "run" => qemu::run_cli(rest),
-        "test" => test(),
-        "bench" => bench::run(),
-        "lint" => lint::run(),
-        "setup" => setup::ensure(true),
-        "sign-ta" => sign::run_cli(rest),
-        "tas" => tas::run_cli(),
+        "build" => no_options(|| images::build().map(|_| ())),
+        "test" => no_options(test),
+        "bench" => no_options(bench::run),
+        "lint" => no_options(lint::run),
+        "setup" => no_options(|| setup::ensure(true)),
+        "sign-ta" => sign::run_cli(rest).map(|()| 0),
+        "tas" => no_options(tas::run_cli),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
-            Ok(())
+            Ok(0)
         }
         other => Err(format!("unknown command {other:?}\n{USAGE}")),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(status) => ExitCode::from(status),
         Err(e) => {
             eprintln!("xtask: error: {e}");
             ExitCode::FAILURE
@@ -167,4 +186,36 @@ fn test() -> Result {
     }
     println!("qemu: {passed} passed, {failed} failed");
     if failed > 0 { Err(format!("{failed} checks failed")) } else { Ok(()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The options `run` documents in USAGE.
+    fn run_options() -> Vec<&'static str> {
+        let section = USAGE.split("run options:").nth(1).unwrap();
+        // Option lines start at column 2; their continuations further in.
+        section.lines().filter_map(|l| l.strip_prefix("  --")).map(|l| &l[..l.find(' ').unwrap_or(l.len())]).collect()
+    }
+
+    #[test]
+    fn every_run_option_is_in_the_readme_table() {
+        let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+        let table: Vec<&str> = readme.lines().filter(|l| l.starts_with("| `cargo xtask run")).collect();
+        let options = run_options();
+        assert!(options.len() >= 10, "{options:?}");
+        for opt in options {
+            // `--ns` must not count as `--ns-addr`: the name ends there.
+            let shown = |row: &&str| [" ", "`"].iter().any(|end| row.contains(&format!(" --{opt}{end}")));
+            assert!(table.iter().any(shown), "README's table lacks `--{opt}`");
+        }
+    }
+
+    #[test]
+    fn usage_states_the_real_payload_address() {
+        assert!(USAGE.contains(&format!("(default {:#x})", oxtee_platform::map::NS_PAYLOAD_ADDR)));
+        let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+        assert!(readme.contains(&format!("default {:#x}", oxtee_platform::map::NS_PAYLOAD_ADDR)));
+    }
 }

@@ -7,7 +7,7 @@ use crate::msg::{Dir, Param};
 use crate::rpc::Rpc;
 use crate::ta::{elf, image};
 use alloc::vec::Vec;
-use log::{debug, warn};
+use log::{debug, info, warn};
 use oxtee_abi::addr::UserVirt;
 use oxtee_abi::rpc;
 use oxtee_abi::ta as abi;
@@ -16,8 +16,6 @@ use oxtee_abi::uuid::Uuid;
 
 /// Largest TA image we accept from the normal world.
 const MAX_IMAGE: u64 = 16 << 20;
-/// Largest stack a TA may ask for.
-const MAX_STACK: u32 = 8 << 20;
 
 /// Asks the supplicant for the signed image of `uuid` (size query, then
 /// the image into application shared memory) and leaves a secure copy in
@@ -31,7 +29,13 @@ pub fn fetch(rpc: &mut Rpc, uuid: Uuid, copy: &mut Vec<u8>) -> Result<(), TeeRes
     rpc.cmd(rpc::CMD_LOAD_TA, &mut query).map_err(|e| {
         debug!("LOAD_TA {uuid}: {e:?}");
         match e {
-            TeeResult::ERROR_NOT_SUPPORTED | TeeResult::ERROR_NOT_IMPLEMENTED => TeeResult::ERROR_ITEM_NOT_FOUND,
+            TeeResult::ERROR_NOT_SUPPORTED | TeeResult::ERROR_NOT_IMPLEMENTED | TeeResult::ERROR_ITEM_NOT_FOUND => {
+                // At the default level: the usual mistake of a new TA's
+                // author (wrong UUID, or the file not where the supplicant
+                // looks).
+                info!("TA {uuid}: not found (the normal world's supplicant has no image for it)");
+                TeeResult::ERROR_ITEM_NOT_FOUND
+            }
             e => e,
         }
     })?;
@@ -132,21 +136,19 @@ pub fn build(
     base: u64,
     stack_top: u64,
 ) -> Result<Loaded, TeeResult> {
-    let verified = image::verify(signed, key, &uuid).inspect_err(|e| warn!("TA {uuid}: image rejected: {e:?}"))?;
-    let parsed = elf::parse(verified.elf).inspect_err(|e| warn!("TA {uuid}: ELF rejected: {e:?}"))?;
+    let verified = image::verify(signed, key, &uuid).map_err(|e| {
+        warn!("TA {uuid}: image rejected: {e} ({})", e.code());
+        e.code()
+    })?;
+    let elf_reject = |e: elf::Reject| {
+        warn!("TA {uuid}: ELF rejected: {e} ({})", e.code());
+        e.code()
+    };
+    let parsed = elf::parse(verified.elf).map_err(elf_reject)?;
     let mut img = PageBuf::new(parsed.span)?;
     parsed.load_into(verified.elf, img.bytes_mut(), base)?;
     let head = parsed.ta_head(img.bytes())?;
-    if Uuid::from(head.uuid) != uuid {
-        warn!("TA {uuid}: header names {}", Uuid::from(head.uuid));
-        return Err(TeeResult::ERROR_BAD_FORMAT);
-    }
-    if head.depr_entry != abi::TA_HEAD_NO_DEPR_ENTRY || head.flags & !abi::TA_FLAGS_MASK != 0 {
-        return Err(TeeResult::ERROR_BAD_FORMAT);
-    }
-    if head.stack_size == 0 || head.stack_size > MAX_STACK {
-        return Err(TeeResult::ERROR_BAD_FORMAT);
-    }
+    elf::check_head(&head, &uuid).map_err(elf_reject)?;
     let mut ranges = Vec::new();
     ranges.try_reserve_exact(parsed.segments.len()).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
     for s in &parsed.segments {
