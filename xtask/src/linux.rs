@@ -105,7 +105,8 @@ export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
-mkdir -p /tmp /run /var/lib/tee /var/lib/optee-client/data/tee
+# /var/lib/tee is left to oxtee-supplicant, which creates its storage 0700.
+mkdir -p /tmp /run /var/lib/optee-client/data/tee
 mount -t tmpfs tmpfs /tmp
 # busybox poweroff/reboot signal PID 1 (USR2/TERM): honour them.
 trap 'echo "oxtee-init: powering off"; poweroff -f' USR2
