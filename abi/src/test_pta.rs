@@ -57,8 +57,8 @@ pub const CMD_STACK_OVERFLOW: u32 = 13;
 /// `FAULT_POINT_SPIN_LOCK` faults inside this call with the session
 /// table's spin lock held; any other point is armed (one at a time, a = 0
 /// disarms) and the next call that reaches it faults there. An aborted
-/// call is answered TEE_ERROR_OUT_OF_MEMORY (allocation failure),
-/// TEE_ERROR_TARGET_DEAD (it was inside a user TA, which dies) or
+/// call is answered TEE_ERROR_TARGET_DEAD (it was inside a user TA, which
+/// dies), TEE_ERROR_OUT_OF_MEMORY (allocation failure) or
 /// TEE_ERROR_GENERIC, with origin TEE.
 pub const CMD_FAULT: u32 = 14;
 /// p0 memref out: a `Resources` record (what the OS holds right now and its

@@ -291,17 +291,19 @@ impl Os {
     /// Finishes a call the platform aborted on this thread, after it has
     /// unwound the thread's ledger (`Ledger::unwind`) and restarted the
     /// thread on a fresh stack: runs what the unwinding queued, answers the
-    /// caller (TEE_ERROR_OUT_OF_MEMORY for an allocation failure,
-    /// TEE_ERROR_TARGET_DEAD if the call died inside a user TA, which is
-    /// killed, else TEE_ERROR_GENERIC; origin TEE) and ends the call.
+    /// caller (TEE_ERROR_TARGET_DEAD if the call died inside a user TA,
+    /// which is killed; else TEE_ERROR_OUT_OF_MEMORY for an allocation
+    /// failure, TEE_ERROR_GENERIC otherwise; origin TEE) and ends the call.
     pub fn finish_aborted(&self, env: &mut dyn ThreadEnv, cause: AbortCause) -> SmcResult {
         let t = self.threads.ctx(env.thread_id());
         self.aborted.fetch_add(1, Ordering::Relaxed);
         let mut rpc = Rpc { env, mem: self.mem, shm: &self.shm, t };
         self.run_jobs(&mut rpc);
+        // A TA the call was inside died with it: that is what its clients
+        // see from now on, whatever the cause.
         let ret = match cause {
+            _ if t.killed_ta() => TeeResult::ERROR_TARGET_DEAD,
             AbortCause::OutOfMemory => TeeResult::ERROR_OUT_OF_MEMORY,
-            AbortCause::Fault if t.killed_ta() => TeeResult::ERROR_TARGET_DEAD,
             AbortCause::Fault => TeeResult::ERROR_GENERIC,
         };
         warn!("thread {}: call aborted ({cause:?}); answered {ret:?}", t.id);

@@ -54,6 +54,10 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
     // Nothing the panicking code held may block the report or the abort.
     arch::release_cpu_locks();
     let oom = is_alloc_failure(info);
-    LOGGER.emergency(format_args!("{info}{}", if oom { " (out of memory: the call is aborted)" } else { "" }));
+    let why = if oom { " (out of memory: the call is aborted)" } else { "" };
+    match info.location() {
+        Some(l) => LOGGER.emergency(format_args!("panicked at {}:{}: {}{why}", l.file(), l.line(), info.message())),
+        None => LOGGER.emergency(format_args!("panicked: {}{why}", info.message())),
+    }
     arch::abort_current_call(if oom { entry::KIND_OUT_OF_MEMORY } else { entry::KIND_PANIC })
 }

@@ -270,6 +270,8 @@ struct Opening<'a> {
     t: &'a ThreadCtx,
     inst: Option<Arc<Instance>>,
     counted: bool,
+    /// The session, once built (it holds references to the instance).
+    session: Option<Session>,
 }
 
 impl Drop for Opening<'_> {
@@ -347,7 +349,7 @@ impl Os {
         // The id first: a full session table refuses before any loading.
         crate::hold!(res = self.sessions.reserve(owner).map_err(|e| (e, Origin::Tee))?, in &t.ledger, or oom);
         self.fault_point(tp::FAULT_POINT_SESSION_RESERVED);
-        crate::hold!(open = Opening { t, inst: None, counted: false }, in &t.ledger, or oom);
+        crate::hold!(open = Opening { t, inst: None, counted: false, session: None }, in &t.ledger, or oom);
         // A single instance found just as it dies is replaced by a new one.
         let mut tries = 0;
         loop {
@@ -375,19 +377,22 @@ impl Os {
             break;
         }
         let o = open.as_mut().get();
-        let Some(inst) = o.inst.clone() else {
+        let Some(inst) = o.inst.as_ref() else {
             return Err((TeeResult::ERROR_GENERIC, Origin::Tee));
         };
-        let session = Session::new(Target::User(inst.clone()), client, login, owner);
+        let session = o.session.insert(Session::new(Target::User(inst.clone()), client, login, owner));
         // The id is the TA's from now on, but nobody can invoke or close the
         // session before its open entry has accepted it.
         let r = res.as_mut().get();
         let caller = Caller { session: r.id(), login, client, cancel, masked: &session.cancel_masked };
-        let (result, origin) = self.ta_call(rpc, &inst, &caller, abi::UTEE_ENTRY_FUNC_OPEN_SESSION, 0, params);
+        let (result, origin) = self.ta_call(rpc, inst, &caller, abi::UTEE_ENTRY_FUNC_OPEN_SESSION, 0, params);
         if result != TeeResult::SUCCESS {
             return Err((result, origin));
         }
         // The session now holds the instance's count.
+        let Some(session) = o.session.take() else {
+            return Err((TeeResult::ERROR_GENERIC, Origin::Tee));
+        };
         o.counted = false;
         o.inst = None;
         Ok(r.commit(session))
