@@ -86,14 +86,15 @@ fn entered(done: u32) {
 
 /// Normal-world RAM from the device tree the monitor passed (QEMU's, read
 /// before the normal world has run); 1 GiB at DRAM_BASE if there is none.
-fn ns_ram_from_dt(dtb: u64) -> (u64, u64) {
-    let fallback = (map::DRAM_BASE, 0x4000_0000);
+fn ns_ram_from_dt(dtb: u64) -> NsRange {
+    let fallback = NsRange::new(NsPhys::new(map::DRAM_BASE), 0x4000_0000);
     if !(map::DRAM_BASE..map::DRAM_BASE + 0x4000_0000).contains(&dtb) {
         return fallback;
     }
     arch::read_fdt(dtb)
         .and_then(|f| f.memory().regions().next().map(|r| (r.starting_address as u64, r.size.unwrap_or(0) as u64)))
         .filter(|r| r.0 >= map::DRAM_BASE && r.1 > 0)
+        .map(|(start, size)| NsRange::new(NsPhys::new(start), size))
         .unwrap_or(fallback)
 }
 
@@ -122,8 +123,8 @@ pub extern "C" fn cold_boot(dtb: u64) -> u64 {
     let pool = NsRange::new(NsPhys::new(map::STATIC_SHM_BASE), map::STATIC_SHM_SIZE);
     let config =
         OsConfig { build_id: BUILD_ID, thread_count: threads as u32, static_shm: Some(pool), yielding_calls: true };
-    let shm = ShmConfig { static_pool: config.static_shm, ns_ram: NsRange::new(NsPhys::new(ns_ram.0), ns_ram.1) };
-    let mem = NS_RAM.call_once(|| NsRam { base: ns_ram.0, size: ns_ram.1 });
+    let shm = ShmConfig { static_pool: config.static_shm, ns_ram };
+    let mem = NS_RAM.call_once(|| NsRam(ns_ram));
     let key = TaKey::new(&ta_key::TA_KEY_MODULUS, ta_key::TA_KEY_EXPONENT).expect("TA signing key is valid");
     #[cfg(feature = "test-hooks")]
     oxtee_core::fault::set_injector(arch::inject_fault);
@@ -139,8 +140,8 @@ pub extern "C" fn cold_boot(dtb: u64) -> u64 {
         THREAD_STACK_SIZE / 1024,
         core.fast.capabilities().0,
         if gic::is_v3() { 3 } else { 2 },
-        ns_ram.0,
-        ns_ram.1
+        ns_ram.start,
+        ns_ram.size
     );
     info!(
         "limits: {} sessions ({} from TAs), {} registered buffers of {} MiB in all, {} TA instances, \

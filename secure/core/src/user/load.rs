@@ -78,7 +78,8 @@ const DL_PHDR_INFO_SIZE: usize = 64;
 /// `dl_phdr_info` for the TA and a copy of its program headers, and the
 /// TA's `__elf_phdr_info` = { reserved 0, count 1, .., pointer to it }.
 /// libutee walks it to run constructors and to set up TLS.
-fn phdr_info(parsed: &elf::Elf, image: &mut [u8], at: u64, base: u64) -> Result<(PageBuf, u64), TeeResult> {
+fn phdr_info(parsed: &elf::Elf, image: &mut [u8], at: u64, base: UserVirt) -> Result<(PageBuf, UserVirt), TeeResult> {
+    let base = base.get();
     let va = base + parsed.span + PAGE_SIZE as u64;
     let mut page = PageBuf::new((DL_PHDR_INFO_SIZE + parsed.phdrs.len()) as u64)?;
     let (tls_modid, tls_data) = match parsed.tls {
@@ -108,13 +109,13 @@ fn phdr_info(parsed: &elf::Elf, image: &mut [u8], at: u64, base: u64) -> Result<
     }
     rec[4..6].copy_from_slice(&1u16.to_le_bytes());
     rec[8..16].copy_from_slice(&va.to_le_bytes());
-    Ok((page, va))
+    Ok((page, UserVirt::new(va)))
 }
 
 pub struct Loaded {
     pub space: UserSpace,
     pub head: abi::TaHead,
-    pub entry: u64,
+    pub entry: UserVirt,
     pub footprint: u64,
 }
 
@@ -133,8 +134,8 @@ pub fn build(
     key: &image::TaKey,
     uuid: Uuid,
     mmu: &'static dyn UserMmu,
-    base: u64,
-    stack_top: u64,
+    base: UserVirt,
+    stack_top: UserVirt,
 ) -> Result<Loaded, TeeResult> {
     let verified = image::verify(signed, key, &uuid).map_err(|e| {
         warn!("TA {uuid}: image rejected: {e} ({})", e.code());
@@ -146,7 +147,7 @@ pub fn build(
     };
     let parsed = elf::parse(verified.elf).map_err(elf_reject)?;
     let mut img = PageBuf::new(parsed.span)?;
-    parsed.load_into(verified.elf, img.bytes_mut(), base)?;
+    parsed.load_into(verified.elf, img.bytes_mut(), base.get())?;
     let head = parsed.ta_head(img.bytes())?;
     elf::check_head(&head, &uuid).map_err(elf_reject)?;
     let mut ranges = Vec::new();
@@ -160,7 +161,7 @@ pub fn build(
             (false, true) => UserPerm::ReadExec,
             (true, true) => return Err(TeeResult::ERROR_BAD_FORMAT),
         };
-        ranges.push((start, UserVirt::new(base + start), end - start, perm));
+        ranges.push((start, base.add(start), end - start, perm));
     }
     let entry = base.checked_add(parsed.entry).ok_or(TeeResult::ERROR_BAD_FORMAT)?;
     let info = match parsed.phdr_info {
@@ -171,12 +172,13 @@ pub fn build(
     space.add(img, &ranges).map_err(|_| TeeResult::ERROR_BAD_FORMAT)?;
     if let Some((page, va)) = info {
         let len = page.len();
-        space.add(page, &[(0, UserVirt::new(va), len, UserPerm::ReadOnly)])?;
+        space.add(page, &[(0, va, len, UserPerm::ReadOnly)])?;
     }
     // The stack, with the page below it left unmapped as a guard.
     let stack_len = page_ceil(head.stack_size as u64).ok_or(TeeResult::ERROR_BAD_FORMAT)?;
     let stack = PageBuf::new(stack_len)?;
-    space.add(stack, &[(0, UserVirt::new(stack_top - stack_len), stack_len, UserPerm::ReadWrite)])?;
+    let stack_base = stack_top.get().checked_sub(stack_len).ok_or(TeeResult::ERROR_BAD_FORMAT)?;
+    space.add(stack, &[(0, UserVirt::new(stack_base), stack_len, UserPerm::ReadWrite)])?;
     space.activate()?;
     let footprint = space.footprint();
     Ok(Loaded { space, head, entry, footprint })

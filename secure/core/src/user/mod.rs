@@ -125,8 +125,8 @@ pub struct Instance {
     pub uuid: Uuid,
     pub flags: u32,
     pub stack_size: u32,
-    entry: u64,
-    base: u64,
+    entry: UserVirt,
+    base: UserVirt,
     busy: SleepMutex,
     /// Thread inside the instance, plus one (0: none).
     owner: AtomicUsize,
@@ -150,8 +150,8 @@ impl Instance {
         self.state.lock().dead
     }
 
-    fn window(id: u32) -> u64 {
-        USER_VA_BASE + (1 + (id % WINDOWS) as u64) * WINDOW
+    fn window(id: u32) -> UserVirt {
+        UserVirt::new(USER_VA_BASE + (1 + (id % WINDOWS) as u64) * WINDOW)
     }
 }
 
@@ -620,7 +620,7 @@ impl Os {
         let window = Instance::window(inst.id);
         let mut up = abi::UteeParams::default();
         let mut mapped: [Option<usize>; 4] = [None; 4];
-        let mut va = window + PARAMS;
+        let mut va = window.add(PARAMS);
         let mut failed = None;
         for (i, p) in params.iter_mut().enumerate() {
             up.types |= (p.type_nibble() as u64) << (4 * i);
@@ -637,14 +637,14 @@ impl Os {
                 CallParam::Memref { data, size, .. } => {
                     let Some(buf) = data.take() else { continue };
                     let len = buf.len();
-                    up.vals[2 * i] = va;
+                    up.vals[2 * i] = va.get();
                     up.vals[2 * i + 1] = *size;
-                    match space.add(buf, &[(0, UserVirt::new(va), len, UserPerm::ReadWrite)]) {
+                    match space.add(buf, &[(0, va, len, UserPerm::ReadWrite)]) {
                         Ok(idx) => mapped[i] = Some(idx),
                         Err(e) => failed = Some(e),
                     }
                     // A guard page between buffers.
-                    va += len + PAGE_SIZE as u64;
+                    va = va.add(len + PAGE_SIZE as u64);
                 }
             }
         }
@@ -654,7 +654,7 @@ impl Os {
             None => self.enter(rpc, inst, space, caller, func, cmd, &up, regs).map(|r| (r, Origin::TrustedApp)),
         };
         // Read back what the TA reported, then return the buffers.
-        let up_va = UserVirt::new(window + STACK_TOP - 80);
+        let up_va = window.add(STACK_TOP - 80);
         let mut back = [0u8; size_of::<abi::UteeParams>()];
         let reported = match (&result, space.read(up_va, &mut back)) {
             (Ok((_, Origin::TrustedApp)), Ok(())) => abi::UteeParams::read_from_bytes(&back).ok(),
@@ -696,17 +696,16 @@ impl Os {
         up: &abi::UteeParams,
         regs: &mut UserRegs,
     ) -> Result<TeeResult, Killed> {
-        let window = Instance::window(inst.id);
-        let up_va = window + STACK_TOP - 80;
-        if space.write(UserVirt::new(up_va), up.as_bytes()).is_err() {
+        let up_va = Instance::window(inst.id).add(STACK_TOP - 80);
+        if space.write(up_va, up.as_bytes()).is_err() {
             return Err(Killed::Syscall("stack not writable"));
         }
         if space.tables().is_none() {
             return Err(Killed::Syscall("no address space"));
         }
         let tpidr = regs.tpidr;
-        *regs = UserRegs { tpidr, sp: up_va, pc: inst.entry, ..Default::default() };
-        (regs.x[0], regs.x[1], regs.x[2], regs.x[3]) = (func, caller.session as u64, up_va, cmd);
+        *regs = UserRegs { tpidr, sp: up_va.get(), pc: inst.entry.get(), ..Default::default() };
+        (regs.x[0], regs.x[1], regs.x[2], regs.x[3]) = (func, caller.session as u64, up_va.get(), cmd);
         loop {
             let Some(tables) = space.tables() else {
                 return Err(Killed::Syscall("no address space"));
@@ -770,7 +769,7 @@ impl Os {
         let id = self.user.next_id.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
         let window = Instance::window(id);
         #[cfg(test)]
-        if let Some(loaded) = tests::fake_load(&self.user, uuid, window, window + STACK_TOP) {
+        if let Some(loaded) = tests::fake_load(&self.user, uuid, window, window.add(STACK_TOP)) {
             *out = Some(self.install(id, uuid, loaded?));
             slot.as_mut().get().taken = false;
             return Ok(());
@@ -782,7 +781,8 @@ impl Os {
         load::fetch(rpc, uuid, image.as_mut().get())?;
         self.fault_point(tp::FAULT_POINT_TA_LOAD);
         crate::hold!(loaded = None, in &t.ledger, or oom);
-        *loaded.as_mut().get() = Some(load::build(image.as_mut().get(), key, uuid, mmu, window, window + STACK_TOP)?);
+        *loaded.as_mut().get() =
+            Some(load::build(image.as_mut().get(), key, uuid, mmu, window, window.add(STACK_TOP))?);
         *image.as_mut().get() = Vec::new();
         let Some(l) = loaded.as_mut().get().take() else {
             return Err(TeeResult::ERROR_GENERIC);

@@ -77,7 +77,13 @@ use oxtee_abi::uuid::Uuid;
 
 /// Builds an instance for a "fake" TA: one page of code at the window's
 /// base and a stack, no image. Its behaviour comes from the fake CPU.
-pub(crate) fn fake_load(user: &UserTas, uuid: Uuid, base: u64, stack_top: u64) -> Option<Result<Loaded, TeeResult>> {
+pub(crate) fn fake_load(
+    user: &UserTas,
+    uuid: Uuid,
+    base: UserVirt,
+    stack_top: UserVirt,
+) -> Option<Result<Loaded, TeeResult>> {
+    let (base, stack_top) = (base.get(), stack_top.get());
     let flags = user.fakes.lock().iter().find(|(u, _)| *u == uuid).map(|(_, f)| *f)?;
     let build = || -> Result<Loaded, TeeResult> {
         let mmu = user.mmu.ok_or(TeeResult::ERROR_BAD_STATE)?;
@@ -91,7 +97,7 @@ pub(crate) fn fake_load(user: &UserTas, uuid: Uuid, base: u64, stack_top: u64) -
         space.activate()?;
         let head = abi::TaHead { uuid: uuid.into(), stack_size: 8192, flags, depr_entry: abi::TA_HEAD_NO_DEPR_ENTRY };
         let footprint = space.footprint();
-        Some(Loaded { space, head, entry: base, footprint }).ok_or(TeeResult::ERROR_GENERIC)
+        Some(Loaded { space, head, entry: UserVirt::new(base), footprint }).ok_or(TeeResult::ERROR_GENERIC)
     };
     Some(build())
 }

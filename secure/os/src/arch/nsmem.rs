@@ -4,19 +4,15 @@
 //! (whole aligned words where possible): the compiler may not merge,
 //! repeat or elide them, and the copy is what is validated afterwards.
 
-use oxtee_abi::addr::NsPhys;
+use oxtee_abi::addr::{NsPhys, NsRange};
 use oxtee_core::nsmem::{BadAddr, NsMemory};
 
-pub struct NsRam {
-    pub base: u64,
-    pub size: u64,
-}
+/// Normal-world RAM, identity-mapped non-secure by `mm`.
+pub struct NsRam(pub NsRange);
 
 impl NsRam {
     fn check(&self, pa: NsPhys, len: usize) -> Result<usize, BadAddr> {
-        let (pa, len) = (pa.get(), len as u64);
-        let end = pa.checked_add(len).ok_or(BadAddr)?;
-        if pa < self.base || end > self.base + self.size { Err(BadAddr) } else { Ok(pa as usize) }
+        if self.0.contains(pa, len as u64) { Ok(pa.get() as usize) } else { Err(BadAddr) }
     }
 }
 

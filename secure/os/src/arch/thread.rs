@@ -9,6 +9,7 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
 use log::error;
+use oxtee_abi::addr::KernVirt;
 use oxtee_abi::optee_smc as smc;
 use oxtee_core::env::{RpcReturn, ThreadEnv, UserExit, UserRegs, UserTables};
 use oxtee_core::std_call::AbortCause;
@@ -88,14 +89,14 @@ static CPUS: [CpuSlot; MAX_CPUS] =
 
 /// Allocates the threads and their stacks; returns each stack's guard page
 /// address, for the kernel map to leave unmapped. Runs before the MMU is on.
-pub fn init(count: usize, stack_size: usize) -> Vec<usize> {
+pub fn init(count: usize, stack_size: usize) -> Vec<KernVirt> {
     let mut guards = Vec::with_capacity(count);
     THREADS.call_once(|| {
         (0..count)
             .map(|_| {
                 let pages = stack_size.div_ceil(4096) + 1;
                 let stack: Box<[StackPage]> = (0..pages).map(|_| StackPage([0; 4096])).collect();
-                guards.push(stack.as_ptr() as usize);
+                guards.push(KernVirt::new(stack.as_ptr() as u64));
                 ThreadSlot(UnsafeCell::new(Thread {
                     ctx: KernelContext::default(),
                     stack,
