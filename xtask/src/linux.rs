@@ -368,10 +368,8 @@ pub fn tally(log: &str) -> (u64, u64) {
         if line.starts_with("oxtee-test: FAIL") {
             f += 1;
         }
-        if let Some((label, rest)) = line.split_once(": ")
-            && let Some((np, rest)) = rest.split_once(" passed, ")
-            && let Some(nf) = rest.strip_suffix(" failed")
-            && let (Ok(np), Ok(nf)) = (np.parse::<u64>(), nf.parse::<u64>())
+        if let Some((label, _)) = line.split_once(": ")
+            && let Some((np, nf)) = tally_line(line)
         {
             p += np;
             f += nf;
@@ -384,6 +382,14 @@ pub fn tally(log: &str) -> (u64, u64) {
         }
     }
     (p, f)
+}
+
+/// (passed, failed) of a `<label>: N passed, M failed` line.
+pub fn tally_line(line: &str) -> Option<(u64, u64)> {
+    let (_, rest) = line.trim().split_once(": ")?;
+    let (np, rest) = rest.split_once(" passed, ")?;
+    let nf = rest.strip_suffix(" failed")?;
+    Some((np.parse().ok()?, nf.parse().ok()?))
 }
 
 #[cfg(test)]

@@ -161,7 +161,10 @@ fn test() -> Result {
     let out = qemu::boot(&prod, &cfg, qemu::Show::OnFailure)?;
     match qemu::harness_tally(&out.ns_log) {
         Some((p, 0)) if out.clean_exit => {
-            println!("  no test PTA, device PTA for the kernel only: {p} passed, 0 failed ({:.1} s)", out.secs);
+            println!(
+                "  harness: no test PTA, device PTA for the kernel only: {p} passed, 0 failed ({:.1} s)",
+                out.secs
+            );
             passed += p;
         }
         t => {
@@ -169,8 +172,21 @@ fn test() -> Result {
             return Err(format!("default image: {t:?}"));
         }
     }
-    println!("== Linux guest (stock optee driver, both client stacks)");
     let extra = linux::guest_binaries()?;
+    // Real clients of the default image: the user-TA cases of xtest (the
+    // rest need the test PTA) and the C client's hello_world part.
+    let cmd = linux::Mode::Command("oxtee-xtest && oxtee-cclient".into());
+    let out = linux::boot(&prod, &linux::Boot::new(1, 2, 300), &cmd, &extra)?;
+    let tallies: Vec<(u64, u64)> = out.ns_log.lines().filter_map(linux::tally_line).collect();
+    let (p, f) = tallies.iter().fold((0, 0), |(p, f), t| (p + t.0, f + t.1));
+    let status = linux::command_status(&out.ns_log);
+    println!("  Linux, 1 CPU, GICv2: {p} passed, {f} failed ({:.1} s)", out.secs);
+    if tallies.len() != 2 || f > 0 || status != Some(0) || !out.clean_exit {
+        qemu::print_tails(&out);
+        failed += f.max(1);
+    }
+    passed += p;
+    println!("== Linux guest (stock optee driver, both client stacks)");
     for (smp, gic) in [(1, 2), (4, 3)] {
         let out = linux::boot(&imgs, &linux::Boot::new(smp, gic, 600), &linux::Mode::Test, &extra)?;
         let (p, f) = linux::tally(&out.ns_log);
