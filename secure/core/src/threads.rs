@@ -10,7 +10,7 @@ use crate::shm::Pages;
 use crate::user::Instance;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicUsize, Ordering};
 use log::error;
 use oxtee_abi::msg::MsgArgHeader;
 use oxtee_guard::{Ledger, SpinLock};
@@ -55,6 +55,8 @@ pub struct ThreadCtx {
     /// Everything the running call holds, for the abort path.
     pub ledger: Ledger,
     jobs: SpinLock<[Option<Job>; JOBS]>,
+    /// Jobs queued (the common case, none, is then answered without a lock).
+    queued: AtomicUsize,
     /// The normal-world session whose call runs here (CANCEL finds it).
     session: AtomicU32,
     running: AtomicBool,
@@ -76,6 +78,7 @@ impl ThreadCtx {
             id,
             ledger: Ledger::new(),
             jobs: SpinLock::new([const { None }; JOBS]),
+            queued: AtomicUsize::new(0),
             session: AtomicU32::new(0),
             running: AtomicBool::new(false),
             cancel: AtomicBool::new(false),
@@ -92,6 +95,7 @@ impl ThreadCtx {
         match jobs.iter_mut().find(|j| j.is_none()) {
             Some(slot) => {
                 *slot = Some(job);
+                self.queued.fetch_add(1, Ordering::AcqRel);
                 true
             }
             None => {
@@ -104,21 +108,22 @@ impl ThreadCtx {
 
     /// The oldest queued job (only wake-ups if `wakes_only`).
     pub(crate) fn next_job(&self, wakes_only: bool) -> Option<Job> {
+        if self.queued.load(Ordering::Acquire) == 0 {
+            return None;
+        }
         let mut jobs = self.jobs.lock();
         let slot = jobs.iter_mut().find(|j| match j {
             Some(Job::Wake(_)) => true,
             Some(_) => !wakes_only,
             None => false,
         })?;
-        slot.take()
-    }
-
-    pub(crate) fn has_jobs(&self) -> bool {
-        self.jobs.lock().iter().any(Option::is_some)
+        let job = slot.take();
+        self.queued.fetch_sub(1, Ordering::AcqRel);
+        job
     }
 
     pub fn jobs_queued(&self) -> usize {
-        self.jobs.lock().iter().filter(|j| j.is_some()).count()
+        self.queued.load(Ordering::Acquire)
     }
 
     pub fn depth(&self) -> u8 {
@@ -135,7 +140,11 @@ impl ThreadCtx {
 
     /// A new call starts on this thread.
     pub(crate) fn begin(&self) {
-        if self.ledger.armed() != 0 || self.has_jobs() || self.depth() != 0 || self.running.load(Ordering::Relaxed) {
+        if !self.ledger.is_empty()
+            || self.jobs_queued() != 0
+            || self.depth() != 0
+            || self.running.load(Ordering::Relaxed)
+        {
             error!("thread {}: a new call finds state of the last one left behind", self.id);
         }
         self.killed_ta.store(false, Ordering::Relaxed);

@@ -74,6 +74,11 @@ impl Ledger {
         s.entries[..s.len].iter().filter(|e| e.is_some()).count()
     }
 
+    /// True if nothing is armed.
+    pub fn is_empty(&self) -> bool {
+        self.slots.lock().len == 0
+    }
+
     /// True while `unwind` runs: destructors of `Held` values use it to
     /// tell an abort from an ordinary end.
     pub fn aborting(&self) -> bool {
