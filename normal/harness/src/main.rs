@@ -63,7 +63,13 @@ extern "C" fn primary_main(dtb: u64, boot_ticks: u64) -> ! {
     let mode = arch::read_phys_u32(oxtee_platform::map::HARNESS_MODE_ADDR);
     if mode == MODE_BENCH {
         bench::run(boot_ticks);
-    } else if mode == MODE_PRODUCTION {
+    } else if mode == MODE_PRODUCTION || !production::has_test_pta() {
+        if mode != MODE_PRODUCTION {
+            say!(
+                "harness: no test PTA: the OS is its default build; running the default-image checks \
+                 (boot the test build for all: cargo xtask run --harness --test-build)"
+            );
+        }
         production::run();
         let (p, f) = checks::totals();
         say!("harness: {p} passed, {f} failed");

@@ -11,6 +11,17 @@ use oxtee_abi::uuid;
 use oxtee_abi::{optee_smc as smc, test_pta as t};
 use oxtee_core::msg::{Dir, Param};
 
+/// True if the OS has the test PTA (its test build).
+pub fn has_test_pta() -> bool {
+    match client::open(t::UUID) {
+        Ok(s) => {
+            client::close(s);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
 pub fn run() {
     fastcalls::battery(0, 1);
     let absent = (smc::RETURN_OK as u64, TeeResult::ERROR_ITEM_NOT_FOUND.0, Origin::Tee as u32);
