@@ -12,6 +12,7 @@ mod checks;
 mod client;
 mod driver;
 mod fastcalls;
+mod firmware;
 mod irq;
 mod power;
 mod shm;
@@ -58,7 +59,10 @@ extern "C" fn primary_main(dtb: u64, boot_ticks: u64) -> ! {
     if arch::read_phys_u32(oxtee_platform::map::HARNESS_MODE_ADDR) == MODE_BENCH {
         bench::run(boot_ticks);
     } else {
+        firmware::identify();
+        firmware::secure_seeds_gone(dtb);
         power::run_all(cpus);
+        firmware::secure_world_uncounted();
         let (p, f) = checks::totals();
         say!("harness: {p} passed, {f} failed");
     }
