@@ -52,12 +52,19 @@ const MODE_BENCH: u32 = 0xbe4c_0001;
 extern "C" fn primary_main(dtb: u64, boot_ticks: u64) -> ! {
     *UART.lock() = Some(arch::uart());
     arch::init_heap();
-    let cpus = arch::device_tree(dtb).map(|f| f.cpus().count()).unwrap_or(1).clamp(1, oxtee_platform::MAX_CPUS);
+    let present = arch::device_tree(dtb).map(|f| f.cpus().count()).unwrap_or(1);
+    let cpus = present.clamp(1, oxtee_platform::MAX_CPUS);
     NUM_CPUS.store(cpus, Ordering::Relaxed);
     say!("oxtee harness: normal world up, {cpus} CPU(s), device tree at {dtb:#x}");
 
-    if arch::read_phys_u32(oxtee_platform::map::HARNESS_MODE_ADDR) == MODE_BENCH {
+    let mode = arch::read_phys_u32(oxtee_platform::map::HARNESS_MODE_ADDR);
+    if mode == MODE_BENCH {
         bench::run(boot_ticks);
+    } else if mode == oxtee_platform::map::HARNESS_MODE_TOPOLOGY {
+        firmware::identify();
+        power::topology(dtb, cpus);
+        let (p, f) = checks::totals();
+        say!("harness: {p} passed, {f} failed");
     } else {
         firmware::identify();
         firmware::secure_seeds_gone(dtb);

@@ -151,6 +151,31 @@ fn psci_errors(me: usize, cpus: usize) {
     eq(me, "MIGRATE_INFO_TYPE", psci_call(psci::PSCI_MIGRATE_INFO_TYPE, 0, 0, 0), 2);
 }
 
+/// Topology mode: the machine has more CPUs than the platform supports.
+/// Those past `cpus` are refused by PSCI, and the ones within run a battery
+/// each while the extra ones (parked by the firmware at reset) disturb
+/// nothing.
+pub fn topology(dtb: u64, cpus: usize) {
+    let me = arch::cpu_index();
+    let extra: alloc::vec::Vec<u64> = arch::device_tree(dtb)
+        .map(|f| f.cpus().skip(cpus).map(|c| c.ids().first() as u64).collect())
+        .unwrap_or_default();
+    check(!extra.is_empty(), me, "machine has more CPUs than the platform", format_args!("{cpus} CPUs"));
+    for &mpidr in &extra {
+        let r = psci_call(psci::PSCI_CPU_ON_64, mpidr, arch::secondary_entry_addr(), 3);
+        eq(me, "CPU_ON of a CPU past the platform's", r, perr::INVALID_PARAMETERS as i64);
+        let r = psci_call(psci::PSCI_AFFINITY_INFO_64, mpidr, 0, 0);
+        eq(me, "AFFINITY_INFO of a CPU past the platform's", r, perr::INVALID_PARAMETERS as i64);
+    }
+    FINISHED.store(0, Ordering::Release);
+    for t in 1..cpus {
+        eq(me, "CPU_ON", cpu_on(t, 3), 0);
+    }
+    fastcalls::battery(me, cpus);
+    wait_for(cpus as u32 - 1, 1..cpus);
+    say!("harness: {cpus} CPUs served, {} more parked", extra.len());
+}
+
 /// A secondary's life: run its work, report, switch itself off.
 pub fn secondary(round: u64) -> ! {
     let me = arch::cpu_index();
@@ -159,6 +184,7 @@ pub fn secondary(round: u64) -> ! {
     match round {
         1 => concurrent_work(me, cpus),
         2 => stress::resume_elsewhere_finish(me),
+        3 => fastcalls::battery(me, cpus),
         _ => check(false, me, "secondary context id", format_args!("{round}")),
     }
     irq::stop_tick();
