@@ -49,6 +49,14 @@ pub fn total_size(head: &[u8]) -> Option<usize> {
     be32(head, 4).ok().map(|s| s as usize)
 }
 
+/// How much of a tree at the start of `blob` holds data (the end of its
+/// structure or strings block, whichever is later): QEMU's tree is 1 MiB,
+/// mostly free space at the end.
+pub fn used_size(blob: &[u8]) -> Option<usize> {
+    let b = blocks(blob).ok()?;
+    Some(b.structure.end.max(b.strings.end))
+}
+
 struct Blocks {
     structure: Range<usize>,
     strings: Range<usize>,
@@ -443,6 +451,13 @@ mod tests {
         assert_eq!(property(&bad, "/", "model"), Err(Error::BadHeader));
         assert_eq!(total_size(&bad), None);
         assert_eq!(total_size(&good), Some(good.len()));
+        assert_eq!(used_size(&good), Some(good.len()));
+        let mut padded = good.clone();
+        padded.resize(good.len() + 4096, 0);
+        let len = padded.len() as u32;
+        padded[4..8].copy_from_slice(&len.to_be_bytes());
+        assert_eq!((total_size(&padded), used_size(&padded)), (Some(good.len() + 4096), Some(good.len())));
+        assert_eq!(used_size(&bad), None);
         // totalsize larger than the slice.
         let mut big = good.clone();
         big[4..8].copy_from_slice(&(good.len() as u32 + 4).to_be_bytes());

@@ -82,24 +82,23 @@ fn ret_ns(cpu: &mut CpuContext, x0: u64) -> *mut WorldContext {
 /// means "return with the caller's registers unchanged" (a workaround call
 /// whose work, if any, was done on the way into EL3).
 fn smccc_arch(fid: u32, x1: u64) -> Option<u64> {
-    let m = arch::mitigations();
     let answer = |a: Answer| a as i32 as i64 as u64;
     let call = |a: Answer| if a == Answer::Unknown { Some(UNKNOWN_FUNCTION_64) } else { None };
     match fid {
         smc::SMCCC_VERSION => Some(SMCCC_VERSION_1_2),
         smc::SMCCC_ARCH_FEATURES => Some(match x1 as u32 {
             smc::SMCCC_VERSION | smc::SMCCC_ARCH_FEATURES => 0,
-            smc::SMCCC_ARCH_WORKAROUND_1 => answer(m.workaround_1),
-            smc::SMCCC_ARCH_WORKAROUND_2 => answer(m.workaround_2),
-            smc::SMCCC_ARCH_WORKAROUND_3 => answer(m.workaround_3),
+            smc::SMCCC_ARCH_WORKAROUND_1 => answer(arch::mitigations().workaround_1),
+            smc::SMCCC_ARCH_WORKAROUND_2 => answer(arch::mitigations().workaround_2),
+            smc::SMCCC_ARCH_WORKAROUND_3 => answer(arch::mitigations().workaround_3),
             _ => smc::SMCCC_NOT_SUPPORTED as i64 as u64,
         }),
         // On a Cortex-A57 these are answered in the vector itself, after the
         // branch predictor was invalidated (entry.S); on cores that are not
         // affected (or mitigated for good) they have nothing to do.
-        smc::SMCCC_ARCH_WORKAROUND_1 => call(m.workaround_1),
-        smc::SMCCC_ARCH_WORKAROUND_2 => call(m.workaround_2),
-        smc::SMCCC_ARCH_WORKAROUND_3 => call(m.workaround_3),
+        smc::SMCCC_ARCH_WORKAROUND_1 => call(arch::mitigations().workaround_1),
+        smc::SMCCC_ARCH_WORKAROUND_2 => call(arch::mitigations().workaround_2),
+        smc::SMCCC_ARCH_WORKAROUND_3 => call(arch::mitigations().workaround_3),
         _ => Some(UNKNOWN_FUNCTION_64),
     }
 }

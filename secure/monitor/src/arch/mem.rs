@@ -46,18 +46,21 @@ pub fn with_tree<R>(addr: u64, f: impl FnOnce(&mut [u8]) -> R) -> Option<R> {
     if !window.contains(&addr) {
         return None;
     }
-    super::mmu::clean_invalidate(addr, 8);
+    super::mmu::clean_invalidate(addr, 64);
     let size = dtb::total_size(phys_slice(addr, 8))?;
     if size > MAX_TREE || addr + size as u64 > window.end {
         return None;
     }
-    super::mmu::clean_invalidate(addr, size as u64);
     // SAFETY: the range is normal-world RAM holding a device tree (mapped
     // read-write non-secure) that nothing else touches while the monitor
     // edits it: the normal world has not run yet and the OS has returned.
     let tree = unsafe { core::slice::from_raw_parts_mut(addr as *mut u8, size) };
+    // Only the part holding data can have been written (QEMU's tree is
+    // 1 MiB, mostly free space).
+    let used = dtb::used_size(tree).unwrap_or(size) as u64;
+    super::mmu::clean_invalidate(addr, used);
     let r = f(tree);
-    super::mmu::clean_invalidate(addr, size as u64);
+    super::mmu::clean_invalidate(addr, used);
     Some(r)
 }
 
