@@ -106,8 +106,10 @@ fn test() -> Result {
         let mut cfg = qemu::Config { smp, gic, timeout_secs: 120, ..qemu::Config::default() };
         if smp == over {
             cfg.name = format!("smp{smp}-gic{gic}-topology");
-            let harness = format!("loader,file={},addr={:#x},force-raw=on", imgs.harness.display(), map::NS_PAYLOAD_ADDR);
-            let mode = format!("loader,addr={:#x},data={:#x},data-len=4", map::HARNESS_MODE_ADDR, map::HARNESS_MODE_TOPOLOGY);
+            let harness =
+                format!("loader,file={},addr={:#x},force-raw=on", imgs.harness.display(), map::NS_PAYLOAD_ADDR);
+            let mode =
+                format!("loader,addr={:#x},data={:#x},data-len=4", map::HARNESS_MODE_ADDR, map::HARNESS_MODE_TOPOLOGY);
             cfg.extra = vec!["-device".into(), harness, "-device".into(), mode];
         }
         let out = qemu::boot(&imgs, &cfg, qemu::Show::OnFailure)?;
