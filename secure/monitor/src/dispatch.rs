@@ -131,13 +131,12 @@ fn smc_from_ns(cpu: &mut CpuContext) -> *mut WorldContext {
             Some(v) => ret_ns(cpu, v),
             None => cpu.ctx(World::NonSecure),
         },
-        smc::OWNER_STANDARD if f.is_fast() && std_svc(f.0).is_some() => {
-            let r = std_svc(f.0).unwrap_or_default();
-            let ns = cpu.ctx(World::NonSecure);
-            ns.x[..4].copy_from_slice(&r);
-            ns
-        }
         smc::OWNER_STANDARD if f.is_fast() => {
+            if let Some(r) = std_svc(f.0) {
+                let ns = cpu.ctx(World::NonSecure);
+                ns.x[..4].copy_from_slice(&r);
+                return ns;
+            }
             let me = arch::this_cpu();
             match psci::handle(me, f.0, x1, x2, x3, os_vectors().is_some()) {
                 Outcome::Return(v) => ret_ns(cpu, v),
