@@ -55,6 +55,7 @@ macro_rules! wire_enum {
     };
 }
 
+pub mod addr;
 pub mod msg;
 pub mod optee_smc;
 pub mod opteed;

@@ -6,7 +6,9 @@ use core::fmt;
 use crate::msg;
 
 /// A GP `TEE_Result`, as carried in `optee_msg_arg.ret` and TA syscalls.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+/// `Display` is the GP name; `Debug` adds the value
+/// (`TEE_ERROR_SECURITY (0xffff000f)`), as logs and test failures want it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TeeResult(pub u32);
 
 /// Defines the result codes once, so the constant, its GP name and the
@@ -127,6 +129,15 @@ impl fmt::Display for TeeResult {
     }
 }
 
+impl fmt::Debug for TeeResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            "TEE_ERROR_UNKNOWN" => write!(f, "TEE_Result({:#010x})", self.0),
+            name => write!(f, "{name} ({:#010x})", self.0),
+        }
+    }
+}
+
 wire_enum! {
     /// Which layer produced a `TeeResult` (`optee_msg_arg.ret_origin`).
     pub enum Origin: u32 {
@@ -138,6 +149,18 @@ wire_enum! {
         Tee = 3,
         /// The trusted application.
         TrustedApp = 4,
+    }
+}
+
+impl Origin {
+    /// GP name (`"TEEC_ORIGIN_TEE"`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Origin::Api => "TEEC_ORIGIN_API",
+            Origin::Comms => "TEEC_ORIGIN_COMMS",
+            Origin::Tee => "TEEC_ORIGIN_TEE",
+            Origin::TrustedApp => "TEEC_ORIGIN_TRUSTED_APP",
+        }
     }
 }
 
@@ -169,6 +192,7 @@ wire_enum! {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::format;
     use std::string::ToString;
 
     #[test]
@@ -219,6 +243,9 @@ mod tests {
         assert!(!TeeResult::ERROR_GENERIC.is_success());
         assert_eq!(TeeResult(0x1234).name(), "TEE_ERROR_UNKNOWN");
         assert_eq!(TeeResult(0x1234).to_string(), "TEE_Result(0x00001234)");
+        assert_eq!(format!("{:?}", TeeResult::ERROR_SECURITY), "TEE_ERROR_SECURITY (0xffff000f)");
+        assert_eq!(format!("{:?}", TeeResult::SUCCESS), "TEE_SUCCESS (0x00000000)");
+        assert_eq!(format!("{:?}", TeeResult(0x1234)), "TEE_Result(0x00001234)");
         assert_eq!(u32::from(TeeResult::from(7)), 7);
     }
 
@@ -228,6 +255,10 @@ mod tests {
         assert_eq!(Origin::try_from(4), Ok(Origin::TrustedApp));
         assert_eq!(Origin::try_from(0), Err(0));
         assert_eq!(Origin::try_from(5), Err(5));
+        assert_eq!(
+            Origin::ALL.map(Origin::name),
+            ["TEEC_ORIGIN_API", "TEEC_ORIGIN_COMMS", "TEEC_ORIGIN_TEE", "TEEC_ORIGIN_TRUSTED_APP"]
+        );
     }
 
     #[test]

@@ -107,6 +107,11 @@ pub const CMD_HEAP: u32 = 12;
 pub const CMD_FLOAT: u32 = 13;
 /// Writes one trace line.
 pub const CMD_LOG: u32 = 14;
+/// p0 memref in (16 bytes: target UUID), p1 value in (a = most sessions to
+/// open), p2 value out (a = sessions opened, b = the result that stopped
+/// the opening, 0 if all `a` opened). Every session is closed before the
+/// command returns.
+pub const CMD_OPEN_MANY: u32 = 15;
 
 /// Kinds of CMD_CRASH. Each must fault and get the TA killed, except a
 /// read of mapped memory.

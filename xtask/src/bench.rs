@@ -13,7 +13,8 @@ const REFERENCE: &[(&str, &str, f64)] = &[
 
 pub fn run() -> Result {
     crate::setup::ensure(false)?;
-    let imgs = images::build()?;
+    // The benchmarks call the test PTA.
+    let imgs = images::build_test()?;
     let cfg = Config { smp: 1, gic: 3, bench: true, timeout_secs: 300, name: "bench".into(), ..Config::default() };
     let out = qemu::boot(&imgs, &cfg, Show::OnFailure)?;
     let figures: Vec<(String, String)> = out

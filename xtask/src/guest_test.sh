@@ -30,6 +30,9 @@ oxtee-supplicant -d -f /var/lib/tee
 sleep 0.2
 oxtee-xtest 2>&1 | sed 's/^xtest:/run-B xtest:/'
 cclient env LD_LIBRARY_PATH=/usr/lib/oxtee 2>&1 | sed 's/^cclient:/run-B cclient:/'
+# oxtee-supplicant created its storage root: private to its user.
+m=$(stat -c %a /var/lib/tee 2>/dev/null)
+if [ "$m" = 700 ]; then echo "oxtee-test: storage root private (700)"; else echo "oxtee-test: FAIL storage root /var/lib/tee mode '$m', want 700"; fi
 
 echo "oxtee-test: supplicant killed and restarted under load"
 oxtee-xtest supp-stress 6 > /tmp/stress.log 2>&1 &

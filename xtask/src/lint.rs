@@ -19,6 +19,7 @@ const CRATES: &[(&str, Policy)] = &[
     ("abi", Policy::Forbid),
     ("platform/qemu-virt", Policy::Forbid),
     ("secure/core", Policy::Forbid),
+    ("secure/guard", Policy::Confined(&["src/raw.rs"])),
     ("secure/log", Policy::Forbid),
     ("secure/monitor", Policy::Confined(&["src/arch"])),
     ("secure/os", Policy::Confined(&["src/arch"])),
@@ -39,6 +40,7 @@ const HOST_CRATES: &[&str] = &[
     "oxtee-abi",
     "oxtee-platform",
     "oxtee-core",
+    "oxtee-guard",
     "oxtee-seclog",
     "oxtee-teec",
     "oxtee-xtest",
@@ -69,6 +71,19 @@ pub fn run() -> Result {
         "-D",
         "warnings",
     ]))?;
+    // The test build of the OS (test PTA, fault injection), in the target
+    // directory that build uses.
+    run_cmd(
+        cargo().args(["clippy", "--quiet", "--release", "-p", "oxtee-os", "--features", "oxtee-os/test-hooks"]).args([
+            "--target",
+            SECURE_TARGET,
+            "--target-dir",
+            "target/test-build",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
     run_cmd(cargo().args([
         "clippy",
         "--quiet",

@@ -18,7 +18,8 @@ use std::process::{Command, Stdio};
 pub enum Mode {
     /// Interactive shell with the supplicant running.
     Shell,
-    /// Run a shell command, then power off.
+    /// Run a shell command line (see [`shell_words`]) with no input, print
+    /// its exit status ([`command_status`] reads it), then power off.
     Command(String),
     /// The test suite with both client stacks, then power off.
     Test,
@@ -174,7 +175,8 @@ export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
-mkdir -p /tmp /run /var/lib/tee /var/lib/optee-client/data/tee
+# /var/lib/tee is left to oxtee-supplicant, which creates its storage 0700.
+mkdir -p /tmp /run /var/lib/optee-client/data/tee
 mount -t tmpfs tmpfs /tmp
 # busybox poweroff/reboot signal PID 1 (USR2/TERM): honour them.
 trap 'echo "oxtee-init: powering off"; poweroff -f' USR2
@@ -197,9 +199,33 @@ fn mode_script(mode: &Mode) -> String {
             "wait $!\n"
         )
         .into(),
-        Mode::Command(c) => format!("oxtee-supplicant -d\n{c}\necho \"oxtee-init: command exited $?\"\n"),
+        // A subshell, so `exit` ends the command, not /init; no input, as
+        // nothing can type into a console captured to a file.
+        Mode::Command(c) => format!("oxtee-supplicant -d\n( {c}\n) </dev/null\necho \"{STATUS_MARKER}$?\"\n"),
         Mode::Test => include_str!("guest_test.sh").into(),
     }
+}
+
+/// What the guest prints after the command, followed by its exit status.
+const STATUS_MARKER: &str = "oxtee-init: command exited with status ";
+
+/// The exit status the guest reported for its command (the last report:
+/// the command's own output comes before it).
+pub fn command_status(log: &str) -> Option<u8> {
+    log.lines().rev().find_map(|l| {
+        let rest = &l[l.find(STATUS_MARKER)? + STATUS_MARKER.len()..];
+        rest.trim_end().parse().ok()
+    })
+}
+
+/// `args` as one command line for the guest's shell, each quoted so it
+/// arrives as exactly one argument, unchanged.
+pub fn shell_words(args: &[String]) -> String {
+    let quote = |a: &String| {
+        let plain = !a.is_empty() && a.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b));
+        if plain { a.clone() } else { format!("'{}'", a.replace('\'', "'\\''")) }
+    };
+    args.iter().map(quote).collect::<Vec<_>>().join(" ")
 }
 
 fn add_tree(c: &mut Cpio, host: &Path, guest: &str) -> Result {
@@ -412,10 +438,8 @@ pub fn tally(log: &str) -> (u64, u64) {
         if line.starts_with("oxtee-test: FAIL") {
             f += 1;
         }
-        if let Some((label, rest)) = line.split_once(": ")
-            && let Some((np, rest)) = rest.split_once(" passed, ")
-            && let Some(nf) = rest.strip_suffix(" failed")
-            && let (Ok(np), Ok(nf)) = (np.parse::<u64>(), nf.parse::<u64>())
+        if let Some((label, _)) = line.split_once(": ")
+            && let Some((np, nf)) = tally_line(line)
         {
             p += np;
             f += nf;
@@ -430,9 +454,90 @@ pub fn tally(log: &str) -> (u64, u64) {
     (p, f)
 }
 
+/// (passed, failed) of a `<label>: N passed, M failed` line.
+pub fn tally_line(line: &str) -> Option<(u64, u64)> {
+    let (_, rest) = line.trim().split_once(": ")?;
+    let (np, rest) = rest.split_once(" passed, ")?;
+    let nf = rest.strip_suffix(" failed")?;
+    Some((np.parse().ok()?, nf.parse().ok()?))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{check_no_seeds, strip_seeds, tally};
+    use super::*;
+
+    /// Runs `line` in the host's `sh` as the guest's would and returns the
+    /// arguments it passed (one per line).
+    fn host_sh_args(line: &str) -> Vec<String> {
+        let out = Command::new("sh").arg("-c").arg(format!("printf '%s\\n' {line}")).output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn arguments_reach_the_guest_shell_intact() {
+        let cases: &[&[&str]] = &[
+            &["oxtee-xtest"],
+            &["sh", "-c", "cat /proc/version; dmesg | tail -3"],
+            &["echo", "it's", "a \"test\"", "$HOME", "`id`", "a\\b", "*", "", "x\ny", "--opt=1,2"],
+        ];
+        for args in cases {
+            let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+            let line = shell_words(&args);
+            // printf '%s\n' prints an empty argument as an empty line and
+            // one with a newline as two lines: compare the same way.
+            let want: Vec<String> = args.iter().flat_map(|a| a.split('\n')).map(str::to_string).collect();
+            assert_eq!(host_sh_args(&line), want, "{line}");
+        }
+        assert_eq!(shell_words(&["ls".into(), "-l".into(), "/tmp".into()]), "ls -l /tmp");
+    }
+
+    #[test]
+    fn the_last_status_report_counts() {
+        assert_eq!(
+            command_status("x\noxtee-init: command exited with status 3\r\noxtee-init: powering off\n"),
+            Some(3)
+        );
+        // The command printing the marker itself comes first; ours is last.
+        let log = "oxtee-init: command exited with status 0\noxtee-init: command exited with status 1\n";
+        assert_eq!(command_status(log), Some(1));
+        // A kernel message before it on the same line.
+        assert_eq!(command_status("[ 1.0] x oxtee-init: command exited with status 0\n"), Some(0));
+        assert_eq!(command_status("oxtee-init: powering off\n"), None);
+        assert_eq!(command_status("oxtee-init: command exited with status 300\n"), None);
+    }
+
+    /// Runs a mode script (without the supplicant) in the host's `sh`,
+    /// with an input that never ends, and returns what it printed.
+    fn run_mode_script(mode: &Mode) -> String {
+        let script = mode_script(mode).replace("oxtee-supplicant -d\n", "");
+        let mut child =
+            Command::new("sh").arg("-c").arg(script).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+        let _input = child.stdin.take();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("the script is waiting for input");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn the_command_runs_in_a_subshell_without_input() {
+        // `exit` ends the command, and the status is reported.
+        let out = run_mode_script(&Mode::Command(shell_words(&["exit".into(), "3".into()])));
+        assert_eq!(command_status(&out), Some(3), "{out}");
+        // A command reading its input sees its end instead of waiting.
+        let out =
+            run_mode_script(&Mode::Command(shell_words(&["sh".into(), "-c".into(), "cat; echo read-all".into()])));
+        assert!(out.contains("read-all"), "{out}");
+        assert_eq!(command_status(&out), Some(0));
+    }
 
     fn dtc(dts: &str) -> Vec<u8> {
         use std::io::Write;

@@ -19,28 +19,39 @@ use std::process::{Command, ExitCode};
 
 pub type Result<T = ()> = std::result::Result<T, String>;
 
-const USAGE: &str = "usage: cargo xtask <command> [options]
+pub const USAGE: &str = "usage: cargo xtask <command> [options]
 
 commands:
   build                 build monitor, OS and harness; pack the flash image
-  run [opts]            build and boot under QEMU, showing both consoles
-  test                  host tests, lint, and the QEMU harness matrix
+  run [opts] [-- CMD [ARG...]]
+                        build and boot Linux under QEMU, showing both consoles:
+                        a shell, or CMD run in the guest (exit status passed on)
+  test                  host tests, lint, the QEMU harness and Linux runs
   bench                 instruction counts under QEMU -icount
   lint                  rustfmt, clippy (safety lints at deny), unsafe policy
   setup                 install what the tools need (apt packages, targets)
   sign-ta [opts] IN OUT sign a TA ELF (or re-sign a .ta): --key PEM, --uuid UUID,
                         --version N; key default $OXTEE_TA_KEY or keys/dev_ta_key.pem
   tas                   build, check and sign the TAs in ta/ into target/ta/<uuid>.ta
+  help                  this text
 
 run options:
   --smp N               CPUs (default 1)
   --gic 2|3             GIC version (default 3)
   --os FILE             trusted OS image to pack instead of ours (raw or ELF)
   --bios FILE           secure firmware to boot instead of our monitor+OS
-  --add FILE[:PATH]     put a file in the Linux guest (a .ta under /lib/optee_armtz,
-                        a program under /usr/bin, or at PATH); repeatable
-  --ns FILE             normal-world payload instead of the harness
-  --timeout SECS        kill QEMU after this long (default 60)";
+  --add FILE[:PATH]     put a file in the Linux guest: a signed TA as
+                        /lib/optee_armtz/<uuid>.ta (its signed UUID), a program
+                        under /usr/bin, or at PATH; repeatable
+  --harness             boot the bare-metal test harness instead of Linux
+  --ns FILE             boot this normal-world payload instead of Linux: raw (at
+                        --ns-addr, entered there) or ELF (where it is linked)
+  --ns-addr ADDR        load and entry address of a raw --ns payload
+                        (default 0x40200000)
+  --test-build          boot the test build of the OS (test PTA, fault injection)
+  --timeout SECS        kill QEMU after this long (default 60; 120 with -- CMD)
+  -- CMD [ARG...]       run CMD with these arguments (passed as they are; for
+                        pipes or ';' use: -- sh -c '...') and power off";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -49,27 +60,50 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     };
     let rest = &args[1..];
+    let no_options = |run: fn() -> Result| match rest.first().map(String::as_str) {
+        None => run().map(|()| 0),
+        Some("-h" | "--help") => {
+            println!("{USAGE}");
+            Ok(0)
+        }
+        Some(other) => Err(format!("{cmd} takes no options, not {other:?}\n{USAGE}")),
+    };
     let result = match cmd.as_str() {
-        "build" => images::build().map(|_| ()),
+        // The guest command's exit status, when there is one.
         "run" => qemu::run_cli(rest),
-        "test" => test(),
-        "bench" => bench::run(),
-        "lint" => lint::run(),
-        "setup" => setup::ensure(true),
-        "sign-ta" => sign::run_cli(rest),
-        "tas" => tas::run_cli(),
+        "build" => no_options(|| images::build().map(|_| ())),
+        "test" => no_options(test),
+        "bench" => no_options(bench::run),
+        "lint" => no_options(lint::run),
+        "setup" => no_options(|| setup::ensure(true)),
+        "sign-ta" => sign::run_cli(rest).map(|()| 0),
+        "tas" => no_options(tas::run_cli),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
-            Ok(())
+            Ok(0)
         }
         other => Err(format!("unknown command {other:?}\n{USAGE}")),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(status) => ExitCode::from(status),
         Err(e) => {
             eprintln!("xtask: error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The default OS image carries no test hooks; the test build does (so the
+/// check can tell): the test PTA's name is in one image only.
+fn production_image_check() -> Result {
+    let marker = b"oxtee-test.pta";
+    let find = |v: images::Variant| -> Result<bool> {
+        let elf = std::fs::read(images::os_elf(v)).map_err(|e| format!("{:?} OS image: {e}", v))?;
+        Ok(elf.windows(marker.len()).any(|w| w == marker))
+    };
+    match (find(images::Variant::Default)?, find(images::Variant::Test)?) {
+        (false, true) => Ok(()),
+        (d, t) => Err(format!("test PTA in the default image: {d}, in the test build: {t}")),
     }
 }
 
@@ -96,7 +130,7 @@ fn test() -> Result {
     println!("== lint");
     lint::run()?;
     println!("== QEMU harness");
-    let imgs = images::build()?;
+    let imgs = images::build_test()?;
     let mut passed = 0u64;
     let mut failed = 0u64;
     // The two machine shapes, then one with a CPU more than the platform
@@ -132,8 +166,39 @@ fn test() -> Result {
             return Err(format!("{smp} CPU(s), GICv{gic}: QEMU did not power off cleanly"));
         }
     }
-    println!("== Linux guest (stock optee driver, both client stacks)");
+    println!("== default image (what a user installs)");
+    let prod = images::build()?;
+    production_image_check()?;
+    let cfg = qemu::Config { production: true, name: "production".into(), timeout_secs: 60, ..qemu::Config::default() };
+    let out = qemu::boot(&prod, &cfg, qemu::Show::OnFailure)?;
+    match qemu::harness_tally(&out.ns_log) {
+        Some((p, 0)) if out.clean_exit => {
+            println!(
+                "  harness: no test PTA, device PTA for the kernel only: {p} passed, 0 failed ({:.1} s)",
+                out.secs
+            );
+            passed += p;
+        }
+        t => {
+            qemu::print_tails(&out);
+            return Err(format!("default image: {t:?}"));
+        }
+    }
     let extra = linux::guest_binaries()?;
+    // Real clients of the default image: the user-TA cases of xtest (the
+    // rest need the test PTA) and the C client's hello_world part.
+    let cmd = linux::Mode::Command("oxtee-xtest && oxtee-cclient".into());
+    let out = linux::boot(&prod, &linux::Boot::new(1, 2, 300), &cmd, &extra)?;
+    let tallies: Vec<(u64, u64)> = out.ns_log.lines().filter_map(linux::tally_line).collect();
+    let (p, f) = tallies.iter().fold((0, 0), |(p, f), t| (p + t.0, f + t.1));
+    let status = linux::command_status(&out.ns_log);
+    println!("  Linux, 1 CPU, GICv2: {p} passed, {f} failed ({:.1} s)", out.secs);
+    if tallies.len() != 2 || f > 0 || status != Some(0) || !out.clean_exit {
+        qemu::print_tails(&out);
+        failed += f.max(1);
+    }
+    passed += p;
+    println!("== Linux guest (stock optee driver, both client stacks)");
     for (smp, gic) in [(1, 2), (4, 3)] {
         let out = linux::boot(&imgs, &linux::Boot::new(smp, gic, 600), &linux::Mode::Test, &extra)?;
         let (p, f) = linux::tally(&out.ns_log);
@@ -149,4 +214,36 @@ fn test() -> Result {
     }
     println!("qemu: {passed} passed, {failed} failed");
     if failed > 0 { Err(format!("{failed} checks failed")) } else { Ok(()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The options `run` documents in USAGE.
+    fn run_options() -> Vec<&'static str> {
+        let section = USAGE.split("run options:").nth(1).unwrap();
+        // Option lines start at column 2; their continuations further in.
+        section.lines().filter_map(|l| l.strip_prefix("  --")).map(|l| &l[..l.find(' ').unwrap_or(l.len())]).collect()
+    }
+
+    #[test]
+    fn every_run_option_is_in_the_readme_table() {
+        let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+        let table: Vec<&str> = readme.lines().filter(|l| l.starts_with("| `cargo xtask run")).collect();
+        let options = run_options();
+        assert!(options.len() >= 10, "{options:?}");
+        for opt in options {
+            // `--ns` must not count as `--ns-addr`: the name ends there.
+            let shown = |row: &&str| [" ", "`"].iter().any(|end| row.contains(&format!(" --{opt}{end}")));
+            assert!(table.iter().any(shown), "README's table lacks `--{opt}`");
+        }
+    }
+
+    #[test]
+    fn usage_states_the_real_payload_address() {
+        assert!(USAGE.contains(&format!("(default {:#x})", oxtee_platform::map::NS_PAYLOAD_ADDR)));
+        let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+        assert!(readme.contains(&format!("default {:#x}", oxtee_platform::map::NS_PAYLOAD_ADDR)));
+    }
 }

@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Guest RAM (`-m`).
+pub const RAM_SIZE: u64 = 1 << 30;
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub smp: u32,
@@ -16,8 +19,10 @@ pub struct Config {
     pub timeout_secs: u64,
     /// Replace our monitor+OS flash with this firmware image.
     pub bios: Option<PathBuf>,
-    /// Normal-world payload (default: the harness).
+    /// Normal-world payload (default: the harness), and where QEMU's
+    /// loader puts it.
     pub ns: Option<PathBuf>,
+    pub ns_addr: u64,
     /// `-icount shift=0` and the harness in benchmark mode.
     pub bench: bool,
     pub name: String,
@@ -28,6 +33,8 @@ pub struct Config {
     pub semihosting: bool,
     /// `-icount shift=0`: one guest instruction per virtual nanosecond.
     pub icount: bool,
+    /// The harness checks the default (production) image.
+    pub production: bool,
 }
 
 impl Default for Config {
@@ -38,11 +45,13 @@ impl Default for Config {
             timeout_secs: 60,
             bios: None,
             ns: None,
+            ns_addr: map::NS_PAYLOAD_ADDR,
             bench: false,
             name: String::new(),
             extra: Vec::new(),
             semihosting: false,
             icount: false,
+            production: false,
         }
     }
 }
@@ -74,7 +83,7 @@ pub fn command(imgs: &Images, cfg: &Config, ns_log: &Path, sec_log: &Path) -> Co
     let ns = cfg.ns.clone().unwrap_or_else(|| imgs.harness.clone());
     c.arg("-M")
         .arg(format!("virt,secure=on,virtualization=off,gic-version={}", cfg.gic))
-        .args(["-cpu", "cortex-a57", "-m", "1024", "-smp", &cfg.smp.to_string()])
+        .args(["-cpu", "cortex-a57", "-m", &(RAM_SIZE >> 20).to_string(), "-smp", &cfg.smp.to_string()])
         .args(["-nographic", "-monitor", "none", "-no-reboot"])
         // No run needs a network card; the default one wants an option ROM
         // (efi-virtio.rom) that QEMU installed without recommends lacks.
@@ -82,7 +91,7 @@ pub fn command(imgs: &Images, cfg: &Config, ns_log: &Path, sec_log: &Path) -> Co
         .arg("-bios")
         .arg(bios);
     if cfg.extra.is_empty() {
-        c.arg("-device").arg(format!("loader,file={},addr={:#x},force-raw=on", ns.display(), map::NS_PAYLOAD_ADDR));
+        c.arg("-device").arg(format!("loader,file={},addr={:#x},force-raw=on", ns.display(), cfg.ns_addr));
     }
     c.args(&cfg.extra)
         .arg("-serial")
@@ -98,6 +107,8 @@ pub fn command(imgs: &Images, cfg: &Config, ns_log: &Path, sec_log: &Path) -> Co
     }
     if cfg.bench {
         c.arg("-device").arg(format!("loader,addr={:#x},data=0xbe4c0001,data-len=4", map::HARNESS_MODE_ADDR));
+    } else if cfg.production {
+        c.arg("-device").arg(format!("loader,addr={:#x},data=0x9d0d0001,data-len=4", map::HARNESS_MODE_ADDR));
     }
     c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
     c
@@ -222,38 +233,70 @@ pub fn harness_tally(log: &str) -> Option<(u64, u64)> {
     })
 }
 
-pub fn run_cli(args: &[String]) -> Result {
-    crate::setup::ensure(false)?;
+/// A number as `0x...` hex or decimal.
+fn parse_addr(s: &str) -> Result<u64> {
+    let v = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(&hex.replace('_', ""), 16),
+        None => s.replace('_', "").parse(),
+    };
+    v.map_err(|_| format!("{s:?} is not an address (0x... or decimal)"))
+}
+
+/// Where `--add VALUE` puts a file in the guest: `HOST:GUEST` as given;
+/// a TA (a signed image, a `.ta` file or a TA ELF) as
+/// `/lib/optee_armtz/<uuid>.ta` under the UUID it is signed for, where
+/// tee-supplicant looks, or refused if it isn't a signed TA; anything
+/// else as a program in `/usr/bin`.
+fn added_file(v: &str) -> Result<(PathBuf, String)> {
+    if let Some((host, guest)) = v.split_once(':') {
+        let host = PathBuf::from(host);
+        if !host.is_file() {
+            return Err(format!("--add: {} is not a file", host.display()));
+        }
+        return Ok((host, guest.to_string()));
+    }
+    let host = PathBuf::from(v);
+    let data = std::fs::read(&host).map_err(|e| format!("--add {}: {e}", host.display()))?;
+    let name = host.file_name().and_then(|n| n.to_str()).ok_or("bad --add path")?.to_string();
+    if !crate::sign::looks_like_ta(&name, &data) {
+        return Ok((host, format!("/usr/bin/{name}")));
+    }
+    let uuid = crate::sign::signed_ta_uuid(&data).map_err(|e| format!("--add {}: {e}", host.display()))?;
+    if let Some(why) = crate::sign::os_would_refuse(&data, &uuid) {
+        eprintln!("xtask: warning: --add {}: the OS built here will refuse TA {uuid}: {why}", host.display());
+    }
+    println!("--add {}: TA {uuid}, installed as /lib/optee_armtz/{uuid}.ta", host.display());
+    Ok((host, format!("/lib/optee_armtz/{uuid}.ta")))
+}
+
+/// `cargo xtask run`; the exit status xtask should end with (the guest
+/// command's, for `run -- CMD`).
+pub fn run_cli(args: &[String]) -> Result<u8> {
     let mut cfg = Config::default();
+    let mut timeout = None;
     let mut os = None;
     let mut harness = false;
-    let mut guest_cmd: Option<String> = None;
+    let mut test_build = false;
+    let (mut ns, mut ns_addr) = (None, None);
+    let mut guest_cmd: Option<Vec<String>> = None;
     let mut added: Vec<(PathBuf, &'static str)> = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut val = || it.next().cloned().ok_or(format!("{a} needs a value"));
         match a.as_str() {
+            "-h" | "--help" => {
+                println!("{}", crate::USAGE);
+                return Ok(0);
+            }
             "--smp" => cfg.smp = val()?.parse().map_err(|_| "bad --smp")?,
             "--gic" => cfg.gic = val()?.parse().map_err(|_| "bad --gic")?,
-            "--timeout" => cfg.timeout_secs = val()?.parse().map_err(|_| "bad --timeout")?,
+            "--timeout" => timeout = Some(val()?.parse().map_err(|_| "bad --timeout")?),
             "--os" => os = Some(PathBuf::from(val()?)),
             "--harness" => harness = true,
+            "--test-build" => test_build = true,
             "--add" => {
-                // HOST:GUEST, or a .ta file (-> /lib/optee_armtz/) or a
-                // program (-> /usr/bin/) by its file name.
-                let v = val()?;
-                let (host, guest) = match v.split_once(':') {
-                    Some((h, g)) => (PathBuf::from(h), g.to_string()),
-                    None => {
-                        let p = PathBuf::from(&v);
-                        let name = p.file_name().and_then(|n| n.to_str()).ok_or("bad --add path")?.to_string();
-                        let dir = if name.ends_with(".ta") { "/lib/optee_armtz" } else { "/usr/bin" };
-                        (p, format!("{dir}/{name}"))
-                    }
-                };
-                if !host.is_file() {
-                    return Err(format!("--add: {} is not a file", host.display()));
-                }
+                let (host, guest) = added_file(&val()?)?;
+                // The guest path must live as long as the file list.
                 added.push((host, Box::leak(guest.into_boxed_str())));
             }
             "--bios" => {
@@ -262,36 +305,69 @@ pub fn run_cli(args: &[String]) -> Result {
                 harness = true;
             }
             "--ns" => {
-                cfg.ns = Some(PathBuf::from(val()?));
+                ns = Some(PathBuf::from(val()?));
                 harness = true;
             }
+            "--ns-addr" => ns_addr = Some(parse_addr(&val()?)?),
             "--" => {
-                guest_cmd = Some(it.by_ref().cloned().collect::<Vec<_>>().join(" "));
+                let cmd: Vec<String> = it.by_ref().cloned().collect();
+                if cmd.is_empty() {
+                    return Err("-- needs a command to run in the guest".into());
+                }
+                guest_cmd = Some(cmd);
             }
-            other => return Err(format!("unknown option {other}")),
+            other => return Err(format!("unknown option {other} (see cargo xtask run --help)")),
         }
     }
     if !(1..=oxtee_platform::MAX_CPUS as u32).contains(&cfg.smp) || !(2..=3).contains(&cfg.gic) {
         return Err("--smp must be 1..=8 and --gic 2 or 3".into());
     }
-    let imgs = images::build_with_os(os.as_deref())?;
+    if harness && (guest_cmd.is_some() || !added.is_empty()) {
+        return Err("--add and `-- CMD` are for the Linux guest; not with --harness, --ns or --bios".into());
+    }
+    if ns_addr.is_some() && ns.is_none() {
+        return Err("--ns-addr places the --ns payload; give --ns FILE too".into());
+    }
+    crate::setup::ensure(false)?;
+    let ns_boot = match &ns {
+        Some(file) => {
+            let p = images::ns_payload(file, ns_addr, RAM_SIZE)?;
+            cfg.ns = Some(p.file);
+            cfg.ns_addr = p.load;
+            images::NsBoot { entry: p.entry, dtb: map::NS_DTB_ADDR }
+        }
+        None => images::HARNESS_BOOT,
+    };
+    let variant = if test_build { images::Variant::Test } else { images::Variant::Default };
+    let imgs = images::build_variant(variant, os.as_deref(), ns_boot)?;
     if !harness {
         let mut extra = crate::linux::guest_binaries()?;
         // Added files replace ours at the same guest path.
         extra.retain(|(_, g)| !added.iter().any(|(_, a)| a == g));
         extra.extend(added);
-        return match guest_cmd {
-            None => crate::linux::interactive(&imgs, cfg.smp, cfg.gic, &extra),
-            Some(cmd) => {
-                let b = crate::linux::Boot {
-                    show: Show::Live,
-                    ..crate::linux::Boot::new(cfg.smp, cfg.gic, cfg.timeout_secs.max(120))
-                };
-                let out = crate::linux::boot(&imgs, &b, &crate::linux::Mode::Command(cmd), &extra)?;
-                if out.clean_exit { Ok(()) } else { Err("the guest did not power off cleanly".into()) }
+        let Some(cmd) = guest_cmd else {
+            return crate::linux::interactive(&imgs, cfg.smp, cfg.gic, &extra).map(|()| 0);
+        };
+        let b = crate::linux::Boot {
+            show: Show::Live,
+            ..crate::linux::Boot::new(cfg.smp, cfg.gic, timeout.unwrap_or(120))
+        };
+        let mode = crate::linux::Mode::Command(crate::linux::shell_words(&cmd));
+        let out = crate::linux::boot(&imgs, &b, &mode, &extra)?;
+        return match crate::linux::command_status(&out.ns_log) {
+            Some(0) if out.clean_exit => Ok(0),
+            Some(0) => Err("the guest did not power off cleanly".into()),
+            Some(status) => {
+                eprintln!("xtask: the guest command exited with status {status}");
+                Ok(status)
             }
+            None if out.timed_out => {
+                Err(format!("the guest command did not finish in {} s (--timeout SECS)", b.timeout))
+            }
+            None => Err("the guest reported no exit status for the command".into()),
         };
     }
+    cfg.timeout_secs = timeout.unwrap_or(cfg.timeout_secs);
     cfg.name = "run".into();
     println!(
         "booting: QEMU virt secure=on, {} CPU(s), GICv{}; normal UART -> [normal], secure UART -> [secure]",
@@ -312,7 +388,7 @@ pub fn run_cli(args: &[String]) -> Result {
     {
         return Err(format!("{f} harness checks failed"));
     }
-    Ok(())
+    Ok(0)
 }
 
 /// Streams a growing log file to stderr with a prefix, forever (for a
@@ -335,5 +411,57 @@ mod tests {
         assert_eq!(harness_tally("harness: 1 passed, 2 failed\r\n"), Some((1, 2)));
         assert_eq!(harness_tally("harness: lots passed, 0 failed"), None);
         assert_eq!(harness_tally(""), None);
+    }
+
+    #[test]
+    fn addresses_parse_as_hex_or_decimal() {
+        assert_eq!(parse_addr("0x6000_0000"), Ok(0x6000_0000));
+        assert_eq!(parse_addr("0X40200000"), Ok(0x4020_0000));
+        assert_eq!(parse_addr("1075838976"), Ok(0x4020_0000));
+        assert!(parse_addr("0x").is_err());
+        assert!(parse_addr("sixty").is_err());
+    }
+
+    #[test]
+    fn run_options_are_checked_before_anything_is_built() {
+        let run = |a: &[&str]| run_cli(&a.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(run(&["--help"]), Ok(0));
+        assert_eq!(run(&["--smp", "2", "-h"]), Ok(0));
+        assert!(run(&["--bogus"]).unwrap_err().contains("unknown option --bogus"));
+        assert!(run(&["--"]).unwrap_err().contains("needs a command"));
+        assert!(run(&["--ns-addr", "0x60000000"]).unwrap_err().contains("give --ns FILE"));
+        assert!(run(&["--harness", "--", "true"]).unwrap_err().contains("for the Linux guest"));
+        assert!(run(&["--smp", "9"]).is_err());
+        assert!(run(&["--add", "/nonexistent/my.ta"]).unwrap_err().contains("/nonexistent/my.ta"));
+    }
+
+    #[test]
+    fn added_files_go_where_the_guest_looks() {
+        let dir = std::env::temp_dir().join(format!("oxtee-add-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let prog = dir.join("my_client");
+        std::fs::write(&prog, b"\x7fELF not a TA, a client program").unwrap();
+        assert_eq!(added_file(prog.to_str().unwrap()).unwrap().1, "/usr/bin/my_client");
+        let explicit = format!("{}:/etc/x.conf", prog.display());
+        assert_eq!(added_file(&explicit).unwrap().1, "/etc/x.conf");
+        // A .ta that isn't a signed image is refused, not installed where
+        // nothing finds it.
+        let fake = dir.join("my.ta");
+        std::fs::write(&fake, b"hello").unwrap();
+        assert!(added_file(fake.to_str().unwrap()).unwrap_err().contains("not a signed TA"));
+        // A signed TA goes in under its UUID, whatever the file is called;
+        // its unsigned ELF is refused with the command that signs it.
+        use crate::sign::tests::{dev_key_path, elf_with_ta_head};
+        let uuid = oxtee_abi::uuid::Uuid::new(0xd0c0_ffee, 0, 0x4000, [0x80, 0, 0, 0, 0, 0, 0, 1]);
+        let elf = elf_with_ta_head(&uuid);
+        let signed = dir.join("my.ta");
+        std::fs::write(&signed, crate::sign::sign_ta(&elf, &dev_key_path()).unwrap()).unwrap();
+        let want = "/lib/optee_armtz/d0c0ffee-0000-4000-8000-000000000001.ta";
+        assert_eq!(added_file(signed.to_str().unwrap()).unwrap().1, want);
+        let unsigned = dir.join("my_ta");
+        std::fs::write(&unsigned, &elf).unwrap();
+        let e = added_file(unsigned.to_str().unwrap()).unwrap_err();
+        assert!(e.contains("unsigned TA ELF") && e.contains("cargo xtask sign-ta"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -11,9 +11,12 @@ use std::path::{Path, PathBuf};
 
 use object::{Object, ObjectSection, ObjectSymbol};
 use oxtee_abi::ta::{
-    ALG_RSASSA_PKCS1_V1_5_SHA256, SHDR_BOOTSTRAP_TA, SHDR_MAGIC, SHDR_TA, Shdr, ShdrBootstrapTa, TeeUuid,
+    ALG_RSASSA_PKCS1_V1_5_SHA256, SHDR_BOOTSTRAP_TA, SHDR_ENCRYPTED_TA, SHDR_MAGIC, SHDR_SUBKEY, SHDR_TA, Shdr,
+    ShdrBootstrapTa, TeeUuid,
 };
 use oxtee_abi::uuid::Uuid;
+use oxtee_core::ta::elf;
+use oxtee_core::ta::image::{self, TaKey};
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs8::DecodePrivateKey;
 use rsa::traits::PublicKeyParts;
@@ -40,8 +43,8 @@ fn key_path_from(env: Option<std::ffi::OsString>) -> PathBuf {
 }
 
 /// Signs a TA ELF with the key at `key_pem_path`, taking the UUID from the
-/// ELF's `ta_head`; version 0. For the TA build.
-#[allow(dead_code)] // until the TA build calls it
+/// ELF's `ta_head`; version 0. For the TA build (which checks the ELF
+/// itself, and signs deliberately broken ones for the tests).
 pub fn sign_ta(elf: &[u8], key_pem_path: &Path) -> crate::Result<Vec<u8>> {
     let key = load_key(key_pem_path)?;
     let uuid = elf_uuid(elf)?;
@@ -77,7 +80,7 @@ pub fn run_cli(args: &[String]) -> crate::Result {
     };
     let key_path = key.unwrap_or_else(key_path);
     let key = load_key(&key_path)?;
-    let data = std::fs::read(input).map_err(|e| format!("{}: {e}", input.display()))?;
+    let data = std::fs::read(input).map_err(|e| format!("reading the TA {}: {e}", input.display()))?;
 
     // A signed image is unwrapped and its ELF re-signed; its version
     // carries over unless --version says otherwise.
@@ -86,17 +89,100 @@ pub fn run_cli(args: &[String]) -> crate::Result {
     } else {
         (data.as_slice(), None)
     };
-    let uuid = match uuid {
-        Some(u) => u,
-        None => elf_uuid(elf).map_err(|e| format!("{}: {e} (pass --uuid)", input.display()))?,
+    let uuid = match (uuid, elf_uuid(elf)) {
+        (Some(given), Ok(named)) if given != named => {
+            return Err(format!(
+                "{}: --uuid {given}, but its ta_head names {named}: the loader would refuse it",
+                input.display()
+            ));
+        }
+        (Some(given), _) => given,
+        (None, named) => named.map_err(|e| format!("{}: {e}: not a TA ({NOT_A_TA})", input.display()))?,
     };
-    if let Err(e) = oxtee_core::ta::elf::parse(elf) {
-        eprintln!("xtask: warning: {}: the oxtee loader would refuse this ELF ({e})", input.display());
-    }
+    // An image the loader refuses is no use signed.
+    loader_check(elf, &uuid).map_err(|e| {
+        format!("{}: the oxtee loader would refuse this TA: {e} ({NOT_A_TA}); not signed", input.display())
+    })?;
     let signed = sign(elf, &key, &uuid, version.or(old_version).unwrap_or(0))?;
-    std::fs::write(output, signed).map_err(|e| format!("{}: {e}", output.display()))?;
+    if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("writing the signed TA {}: creating {}: {e}", output.display(), dir.display()))?;
+    }
+    std::fs::write(output, signed).map_err(|e| format!("writing the signed TA {}: {e}", output.display()))?;
     println!("signed {} as {} with {} -> {}", input.display(), fmt_uuid(&uuid), key_path.display(), output.display());
     Ok(())
+}
+
+/// Where a user goes when an ELF isn't a TA.
+const NOT_A_TA: &str = "build TAs with the oxtee SDK as ta/README.md shows";
+
+/// What the OS checks of a TA's ELF after its signature, in the OS's own
+/// code: the ELF parser, the layout, the `ta_head` for `uuid`. The reason
+/// if it would refuse it.
+pub fn loader_check(elf: &[u8], uuid: &Uuid) -> crate::Result {
+    let parsed = elf::parse(elf).map_err(|e| e.to_string())?;
+    let mut image = vec![0u8; parsed.span as usize];
+    // Any base will do: relocations only add it.
+    parsed.load_into(elf, &mut image, 0).map_err(|e| format!("layout: {e}"))?;
+    let head = parsed.ta_head(&image).map_err(|e| format!("ta_head: {e}"))?;
+    elf::check_head(&head, uuid).map_err(|e| e.to_string())
+}
+
+/// The public half of a signing key, as the OS holds it.
+pub fn public_key(path: &Path) -> crate::Result<TaKey> {
+    let key = load_key(path)?;
+    let e = key.e().to_bytes_be().iter().fold(0u32, |acc, b| acc << 8 | u32::from(*b));
+    TaKey::new(&key.n().to_bytes_be(), e).map_err(|e| format!("TA key {}: {e}", path.display()))
+}
+
+/// The UUID a signed TA image is for, by which tee-supplicant finds it
+/// (`/lib/optee_armtz/<uuid>.ta`): the signed bootstrap header's, or for a
+/// legacy image its ELF's `ta_head`. Anything else is refused, with what
+/// to do about it.
+pub fn signed_ta_uuid(data: &[u8]) -> crate::Result<Uuid> {
+    if !data.starts_with(&SHDR_MAGIC.to_le_bytes()) {
+        return Err(match elf_uuid(data) {
+            Ok(uuid) => format!(
+                "an unsigned TA ELF (its ta_head names {uuid}); sign it first: \
+                 cargo xtask sign-ta FILE target/ta/{uuid}.ta"
+            ),
+            Err(_) if data.starts_with(b"\x7fELF") => format!("an ELF without a ta_head, not a TA ({NOT_A_TA})"),
+            Err(_) => "not a signed TA image (no signed header)".into(),
+        });
+    }
+    let (shdr, _) = Shdr::read_from_prefix(data).map_err(|_| "truncated signed header")?;
+    match shdr.img_type {
+        SHDR_BOOTSTRAP_TA => {
+            unwrap_signed(data)?;
+            let bs = data.get(shdr.total_size()..).ok_or("truncated signed header")?;
+            let (bs, _) = ShdrBootstrapTa::read_from_prefix(bs).map_err(|_| "truncated bootstrap header")?;
+            Ok(Uuid::from_octets(bs.uuid))
+        }
+        SHDR_TA => elf_uuid(unwrap_signed(data)?.0),
+        SHDR_ENCRYPTED_TA | SHDR_SUBKEY => Err("an encrypted or subkey image, which oxtee does not load".into()),
+        t => Err(format!("signed image of unknown type {t}")),
+    }
+}
+
+/// Whether a file given to `run --add` is meant as a TA: named `.ta`, a
+/// signed image, or an ELF with a `ta_head`.
+pub fn looks_like_ta(name: &str, data: &[u8]) -> bool {
+    name.ends_with(".ta") || data.starts_with(&SHDR_MAGIC.to_le_bytes()) || elf_uuid(data).is_ok()
+}
+
+/// Why the OS built here would refuse the signed image `data` as TA
+/// `uuid`, if it would: its signature against the OS's key (`key_path()`),
+/// then its ELF.
+pub fn os_would_refuse(data: &[u8], uuid: &Uuid) -> Option<String> {
+    let key_path = key_path();
+    let key = match public_key(&key_path) {
+        Ok(k) => k,
+        Err(e) => return Some(e),
+    };
+    match image::verify(data, &key, uuid) {
+        Err(e) => Some(format!("{e} ({})", key_path.display())),
+        Ok(v) => loader_check(v.elf, uuid).err(),
+    }
 }
 
 /// Reads an RSA private key PEM, PKCS#1 or PKCS#8 (unencrypted).
@@ -196,9 +282,10 @@ fn fmt_uuid(u: &Uuid) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use oxtee_core::ta::image::{TaKey, verify};
+    use oxtee_abi::ta::{TA_HEAD_NO_DEPR_ENTRY, TaHead};
+    use oxtee_core::ta::image::verify;
     use rsa::RsaPublicKey;
 
     const UUID_STR: &str = "8aaaf200-2450-11e4-abe2-0002a5d5c51b";
@@ -207,7 +294,7 @@ mod tests {
         Uuid::new(0x8aaa_f200, 0x2450, 0x11e4, [0xab, 0xe2, 0, 2, 0xa5, 0xd5, 0xc5, 0x1b])
     }
 
-    fn dev_key_path() -> PathBuf {
+    pub(crate) fn dev_key_path() -> PathBuf {
         crate::root().join("keys/dev_ta_key.pem")
     }
 
@@ -217,48 +304,63 @@ mod tests {
     }
 
     fn ta_key(path: &Path) -> TaKey {
-        let public = RsaPublicKey::from(load_key(path).unwrap());
-        let e = public.e().to_bytes_be().iter().fold(0u32, |acc, b| acc << 8 | u32::from(*b));
-        TaKey::new(&public.n().to_bytes_be(), e).unwrap()
+        public_key(path).unwrap()
     }
 
-    /// A minimal ELF64 with a `.ta_head` section (section headers only),
-    /// enough for the UUID lookup.
-    fn elf_with_ta_head(uuid: &Uuid) -> Vec<u8> {
-        let head = TeeUuid::from(*uuid);
-        let shstrtab = b"\0.ta_head\0.shstrtab\0";
-        let head_off = 64u64;
-        let strtab_off = head_off + 32;
-        let shoff = (strtab_off + shstrtab.len() as u64).next_multiple_of(8);
+    /// A minimal TA the OS's loader accepts: ELF64 `ET_DYN` for AArch64,
+    /// the `ta_head` (also as section `.ta_head`) in a read-only segment at
+    /// 0 from file offset 0x1000, one instruction in an executable segment
+    /// at 0x1000 from file offset 0x2000. `machine` and `head_section`
+    /// spoil it.
+    fn ta_elf(uuid: &Uuid, machine: u16, head_section: bool) -> Vec<u8> {
+        let head =
+            TaHead { uuid: TeeUuid::from(*uuid), stack_size: 0x2000, flags: 0, depr_entry: TA_HEAD_NO_DEPR_ENTRY };
+        let shstrtab: &[u8] = if head_section { b"\0.ta_head\0.shstrtab\0" } else { b"\0.ro_data\0.shstrtab\0" };
+        let (phoff, shoff, strtab_off) = (64u64, 0x100u64, 0x1c0u64);
         let mut f = Vec::new();
         f.extend_from_slice(b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0");
         f.extend_from_slice(&3u16.to_le_bytes()); // ET_DYN
-        f.extend_from_slice(&183u16.to_le_bytes()); // EM_AARCH64
+        f.extend_from_slice(&machine.to_le_bytes());
         f.extend_from_slice(&1u32.to_le_bytes());
-        f.extend_from_slice(&[0; 16]); // entry, phoff
-        f.extend_from_slice(&shoff.to_le_bytes());
+        for v in [0x1000u64, phoff, shoff] {
+            f.extend_from_slice(&v.to_le_bytes()); // entry, phoff, shoff
+        }
         f.extend_from_slice(&0u32.to_le_bytes());
-        for v in [64u16, 56, 0, 64, 3, 2] {
+        for v in [64u16, 56, 2, 64, 3, 2] {
             f.extend_from_slice(&v.to_le_bytes());
         }
-        f.extend_from_slice(head.as_bytes());
-        f.extend_from_slice(&[0; 16]); // stack size, flags, depr_entry
-        f.extend_from_slice(shstrtab);
+        // PT_LOAD R at 0 (the head), PT_LOAD R+X at 0x1000 (one `ret`).
+        for (flags, off, vaddr, size) in [(4u32, 0x1000u64, 0u64, 32u64), (5, 0x2000, 0x1000, 4)] {
+            f.extend_from_slice(&1u32.to_le_bytes());
+            f.extend_from_slice(&flags.to_le_bytes());
+            for v in [off, vaddr, vaddr, size, size, 0x1000] {
+                f.extend_from_slice(&v.to_le_bytes());
+            }
+        }
         f.resize(shoff as usize, 0);
-        let mut section = |name: u32, ty: u32, flags: u64, off: u64, size: u64| {
+        let mut section = |name: u32, ty: u32, flags: u64, addr: u64, off: u64, size: u64| {
             f.extend_from_slice(&name.to_le_bytes());
             f.extend_from_slice(&ty.to_le_bytes());
-            for v in [flags, 0, off, size] {
+            for v in [flags, addr, off, size] {
                 f.extend_from_slice(&v.to_le_bytes());
             }
             f.extend_from_slice(&[0; 8]);
             f.extend_from_slice(&1u64.to_le_bytes());
             f.extend_from_slice(&0u64.to_le_bytes());
         };
-        section(0, 0, 0, 0, 0);
-        section(1, 1, 2, head_off, 32);
-        section(10, 3, 0, strtab_off, shstrtab.len() as u64);
+        section(0, 0, 0, 0, 0, 0);
+        section(1, 1, 2, 0, 0x1000, 32);
+        section(10, 3, 0, 0, strtab_off, shstrtab.len() as u64);
+        f.extend_from_slice(shstrtab);
+        f.resize(0x1000, 0);
+        f.extend_from_slice(head.as_bytes());
+        f.resize(0x2000, 0);
+        f.extend_from_slice(&0xd65f_03c0u32.to_le_bytes());
         f
+    }
+
+    pub(crate) fn elf_with_ta_head(uuid: &Uuid) -> Vec<u8> {
+        ta_elf(uuid, 183, true)
     }
 
     #[test]
@@ -310,14 +412,97 @@ mod tests {
         let re = std::fs::read(&re_path).unwrap();
         let v = verify(&re, &ta_key(&other_key_path()), &uuid()).unwrap();
         assert_eq!((v.elf, v.ta_version), (elf.as_slice(), 3));
-        // --uuid overrides the ELF's.
-        let other = Uuid::new(1, 2, 3, [4; 8]);
-        let args = ["--key".into(), s(&dev_key_path()), "--uuid".into(), fmt_uuid(&other), s(&elf_path), s(&ta_path)];
+        // --uuid naming the ELF's own UUID.
+        let args = ["--key".into(), s(&dev_key_path()), "--uuid".into(), UUID_STR.into(), s(&elf_path), s(&ta_path)];
         run_cli(&args).unwrap();
-        assert!(verify(&std::fs::read(&ta_path).unwrap(), &ta_key(&dev_key_path()), &other).is_ok());
+        assert!(verify(&std::fs::read(&ta_path).unwrap(), &ta_key(&dev_key_path()), &uuid()).is_ok());
         assert!(run_cli(&[s(&elf_path)]).is_err());
         assert!(run_cli(&["--bogus".into(), s(&elf_path), s(&ta_path)]).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_test_ta_is_one_the_loader_takes() {
+        assert_eq!(loader_check(&elf_with_ta_head(&uuid()), &uuid()), Ok(()));
+        let other = Uuid::new(1, 2, 3, [4; 8]);
+        assert!(loader_check(&elf_with_ta_head(&uuid()), &other).unwrap_err().contains("ta_head names TA"));
+        assert!(loader_check(&ta_elf(&uuid(), 62, true), &uuid()).unwrap_err().contains("machine is not AArch64"));
+    }
+
+    #[test]
+    fn cli_refuses_what_the_loader_would_and_says_why() {
+        let dir = std::env::temp_dir().join(format!("oxtee-sign-refuse-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let s = |p: &Path| p.to_str().unwrap().to_string();
+        let out = dir.join("out.ta");
+        // No ta_head section or symbol: nothing says which TA it is.
+        let headless = dir.join("headless");
+        std::fs::write(&headless, ta_elf(&uuid(), 183, false)).unwrap();
+        let e = run_cli(&[s(&headless), s(&out)]).unwrap_err();
+        assert!(e.contains("no .ta_head section or ta_head symbol") && e.contains("ta/README.md"), "{e}");
+        // Built for another machine: an error now, not a warning.
+        let x86 = dir.join("x86");
+        std::fs::write(&x86, ta_elf(&uuid(), 62, true)).unwrap();
+        let e = run_cli(&[s(&x86), s(&out)]).unwrap_err();
+        assert!(e.contains("would refuse") && e.contains("machine is not AArch64"), "{e}");
+        // A --uuid the ta_head doesn't name makes an image the loader refuses.
+        let good = dir.join("good");
+        std::fs::write(&good, elf_with_ta_head(&uuid())).unwrap();
+        let e = run_cli(&["--uuid".into(), fmt_uuid(&Uuid::new(1, 2, 3, [4; 8])), s(&good), s(&out)]).unwrap_err();
+        assert!(
+            e.contains(&format!("--uuid 00000001-0002-0003-0404-040404040404, but its ta_head names {UUID_STR}")),
+            "{e}"
+        );
+        assert!(!out.exists());
+        // A missing input is named as the input.
+        let e = run_cli(&[s(&dir.join("nope")), s(&out)]).unwrap_err();
+        assert!(e.starts_with("reading the TA "), "{e}");
+        // OUT's directory is created.
+        let nested = dir.join("a/b/t.ta");
+        run_cli(&[s(&good), s(&nested)]).unwrap();
+        assert!(verify(&std::fs::read(&nested).unwrap(), &ta_key(&dev_key_path()), &uuid()).is_ok());
+        // ... and a directory that can't be made is named with OUT.
+        let e = run_cli(&[s(&good), s(&headless.join("t.ta"))]).unwrap_err();
+        assert!(e.starts_with("writing the signed TA "), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn installed_name_comes_from_the_signed_header() {
+        let elf = elf_with_ta_head(&uuid());
+        let key = load_key(&dev_key_path()).unwrap();
+        // Bootstrap image: the signed UUID, even if the ELF named another.
+        let other = Uuid::new(1, 2, 3, [4; 8]);
+        assert_eq!(signed_ta_uuid(&sign(&elf, &key, &other, 0).unwrap()), Ok(other));
+        assert_eq!(signed_ta_uuid(&sign_ta(&elf, &dev_key_path()).unwrap()), Ok(uuid()));
+        // Legacy image: no UUID signed, the ELF's ta_head names it.
+        let mut legacy = sign(&elf, &key, &uuid(), 0).unwrap();
+        legacy[4..8].copy_from_slice(&SHDR_TA.to_le_bytes());
+        let hdr = Shdr::read_from_prefix(&legacy).unwrap().0.total_size();
+        legacy.drain(hdr..hdr + size_of::<ShdrBootstrapTa>());
+        assert_eq!(signed_ta_uuid(&legacy), Ok(uuid()));
+        // Refused, each with what to do.
+        let e = signed_ta_uuid(&elf).unwrap_err();
+        assert!(e.contains("unsigned TA ELF") && e.contains(&format!("sign-ta FILE target/ta/{UUID_STR}.ta")), "{e}");
+        assert!(signed_ta_uuid(&ta_elf(&uuid(), 183, false)).unwrap_err().contains("without a ta_head"));
+        assert!(signed_ta_uuid(b"#!/bin/sh\necho hi\n").unwrap_err().contains("not a signed TA"));
+        let mut encrypted = sign_ta(&elf, &dev_key_path()).unwrap();
+        encrypted[4..8].copy_from_slice(&SHDR_ENCRYPTED_TA.to_le_bytes());
+        assert!(signed_ta_uuid(&encrypted).unwrap_err().contains("encrypted"));
+        let signed = sign_ta(&elf, &dev_key_path()).unwrap();
+        assert!(signed_ta_uuid(&signed[..signed.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn the_os_key_check_names_the_failure() {
+        let elf = elf_with_ta_head(&uuid());
+        // Signed with the development key (what the OS uses unless
+        // OXTEE_TA_KEY says otherwise): nothing to say.
+        if std::env::var_os(KEY_ENV).is_none_or(|v| v.is_empty()) {
+            assert_eq!(os_would_refuse(&sign_ta(&elf, &dev_key_path()).unwrap(), &uuid()), None);
+            let other = sign_ta(&elf, &other_key_path()).unwrap();
+            assert!(os_would_refuse(&other, &uuid()).unwrap().contains("signature does not verify"));
+        }
     }
 
     #[test]

@@ -175,9 +175,36 @@ pub fn host_triple() -> Result<String> {
         .ok_or_else(|| "rustc -vV printed no host".into())
 }
 
-/// Host tests of the TA workspace (the macros run on the host).
+/// Host tests of the TA workspace (the macros run on the host), and the
+/// SDK's refusal to build without the TA target settings.
 pub fn host_tests() -> Result {
-    run(ta_cargo().args(["test", "--quiet", "-p", "oxtee-utee-macros", "--target", &host_triple()?]))
+    run(ta_cargo().args(["test", "--quiet", "-p", "oxtee-utee-macros", "--target", &host_triple()?]))?;
+    sdk_refuses_bad_settings()
+}
+
+/// A TA built for another target, or with its rustflags overridden, stops
+/// at the SDK's build script with a pointer to ta/README.md, instead of
+/// failing obscurely or linking an image no loader takes.
+fn sdk_refuses_bad_settings() -> Result {
+    let check_dir = root().join("target/ta-settings-check");
+    let host = host_triple()?;
+    let cases: [(&str, &[&str], Option<&str>); 2] = [
+        ("another target", &["--target", &host], None),
+        ("RUSTFLAGS overriding the config", &[], Some("-Copt-level=s")),
+    ];
+    for (what, args, rustflags) in cases {
+        let mut c = ta_cargo();
+        c.args(["check", "--quiet", "-p", "oxtee-utee", "--target-dir"]).arg(&check_dir).args(args);
+        if let Some(f) = rustflags {
+            c.env("RUSTFLAGS", f);
+        }
+        let out = c.output().map_err(|e| format!("{c:?}: {e}"))?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.success() || !stderr.contains("ta/README.md") {
+            return Err(format!("a TA build with {what} was not stopped by the SDK's check:\n{stderr}"));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -12,9 +12,11 @@ mod checks;
 mod client;
 mod driver;
 mod fastcalls;
+mod faults;
 mod firmware;
 mod irq;
 mod power;
+mod production;
 mod shm;
 mod stress;
 mod yielding;
@@ -48,6 +50,9 @@ pub static NUM_CPUS: AtomicUsize = AtomicUsize::new(1);
 pub static FINISHED: AtomicU32 = AtomicU32::new(0);
 
 const MODE_BENCH: u32 = 0xbe4c_0001;
+/// The default (production) OS image: no test PTA, so only what a user's
+/// normal world sees is checked.
+const MODE_PRODUCTION: u32 = 0x9d0d_0001;
 
 extern "C" fn primary_main(dtb: u64, boot_ticks: u64) -> ! {
     *UART.lock() = Some(arch::uart());
@@ -63,6 +68,12 @@ extern "C" fn primary_main(dtb: u64, boot_ticks: u64) -> ! {
     } else if mode == oxtee_platform::map::HARNESS_MODE_TOPOLOGY {
         firmware::identify();
         power::topology(dtb, cpus);
+        let (p, f) = checks::totals();
+        say!("harness: {p} passed, {f} failed");
+    } else if mode == MODE_PRODUCTION {
+        firmware::identify();
+        firmware::secure_seeds_gone(dtb);
+        production::run();
         let (p, f) = checks::totals();
         say!("harness: {p} passed, {f} failed");
     } else {

@@ -5,8 +5,8 @@
 
 use crate::arch;
 use crate::checks::{check, eq};
-use crate::fastcalls;
 use crate::{FINISHED, client, firmware, irq, say, stress, yielding};
+use crate::{fastcalls, faults};
 use core::sync::atomic::Ordering;
 use oxtee_abi::smc::psci::{self, error as perr};
 use oxtee_platform::cpu_mpidr;
@@ -94,6 +94,7 @@ pub fn run_all(cpus: usize) {
             stress::cancellation(s);
             stress::unregister_busy(s);
             stress::malformed(s);
+            faults::run(s);
             // Round 2: a CPU that was switched off comes back, and resumes
             // a call this CPU started.
             if cpus > 1 {

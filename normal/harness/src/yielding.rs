@@ -43,7 +43,12 @@ pub fn battery(cpu: usize) {
     // alone is aborted, and the session and the OS serve on.
     if cpu == 0 {
         let r = client::invoke(s, t::CMD_STACK_OVERFLOW, vec![]);
-        eq(cpu, "stack overflow aborts the call", r.a0, smc::RETURN_ENOTAVAIL as u64);
+        eq(
+            cpu,
+            "stack overflow aborts the call",
+            (r.a0, r.ret(), r.origin()),
+            (0, TeeResult::ERROR_GENERIC.0, Origin::Tee as u32),
+        );
         let r = client::invoke(s, t::CMD_NOOP, vec![]);
         eq(cpu, "serving after a stack overflow", (r.a0, r.ret()), (0, OK));
     }

@@ -12,8 +12,10 @@ use sys::{IoctlParam, Mapping};
 pub use oxtee_abi::tee::Origin;
 pub use oxtee_abi::uuid::Uuid;
 
-/// A GP error: the code and where it came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A GP error: the code and where it came from. Both `Debug` and
+/// `Display` name them (`TEE_ERROR_ITEM_NOT_FOUND (0xffff0008)`,
+/// `TEEC_ORIGIN_TEE`).
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Error {
     pub code: u32,
     pub origin: u32,
@@ -22,6 +24,7 @@ pub struct Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 pub const TEEC_ERROR_GENERIC: u32 = 0xffff_0000;
+pub const TEEC_ERROR_ACCESS_DENIED: u32 = 0xffff_0001;
 pub const TEEC_ERROR_BAD_PARAMETERS: u32 = 0xffff_0006;
 pub const TEEC_ERROR_ITEM_NOT_FOUND: u32 = 0xffff_0008;
 pub const TEEC_ERROR_NOT_SUPPORTED: u32 = 0xffff_000a;
@@ -39,9 +42,27 @@ impl Error {
     }
 }
 
+/// The origin's GP name, or the raw number for one GP doesn't define.
+struct OriginName(u32);
+
+impl std::fmt::Display for OriginName {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match Origin::try_from(self.0) {
+            Ok(o) => f.write_str(o.name()),
+            Err(raw) => write!(f, "origin {raw:#x}"),
+        }
+    }
+}
+
 impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        write!(f, "{} ({:#010x}) from origin {}", oxtee_abi::tee::TeeResult(self.code), self.code, self.origin)
+        write!(f, "{:?} from {}", oxtee_abi::tee::TeeResult(self.code), OriginName(self.origin))
+    }
+}
+
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "Error {{ code: {:?}, origin: {} }}", oxtee_abi::tee::TeeResult(self.code), OriginName(self.origin))
     }
 }
 
@@ -412,5 +433,24 @@ impl Session<'_> {
 impl Drop for Session<'_> {
     fn drop(&mut self) {
         self.ctx.close_raw(self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_print_names_and_hex() {
+        let e = Error { code: TEEC_ERROR_ITEM_NOT_FOUND, origin: Origin::Tee as u32 };
+        assert_eq!(format!("{e:?}"), "Error { code: TEE_ERROR_ITEM_NOT_FOUND (0xffff0008), origin: TEEC_ORIGIN_TEE }");
+        assert_eq!(e.to_string(), "TEE_ERROR_ITEM_NOT_FOUND (0xffff0008) from TEEC_ORIGIN_TEE");
+        // A TA's own code and an origin GP doesn't define stay readable.
+        let odd = Error { code: 0x1234, origin: 9 };
+        assert_eq!(format!("{odd:?}"), "Error { code: TEE_Result(0x00001234), origin: origin 0x9 }");
+        assert_eq!(
+            Error::api(TEEC_ERROR_BAD_PARAMETERS).to_string(),
+            "TEE_ERROR_BAD_PARAMETERS (0xffff0006) from TEEC_ORIGIN_API"
+        );
     }
 }

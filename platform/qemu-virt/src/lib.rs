@@ -25,6 +25,30 @@ pub const MONITOR_STACK_SIZE: usize = 16 * 1024;
 /// Size of each CPU's stack for the OS's entry paths (fast calls, power events).
 pub const OS_ENTRY_STACK_SIZE: usize = 32 * 1024;
 
+/// What callers can make the trusted OS hold at once. Reaching a limit is an
+/// error for the caller that asks for more (`TEE_ERROR_OUT_OF_MEMORY`, or
+/// `TEE_ERROR_BUSY` where OP-TEE answers that), never a failure of the OS;
+/// freeing what was taken makes room again. Sized so that all of them
+/// together fit the 14.7 MiB secure heap with room for TA instances.
+pub mod limits {
+    /// Sessions open or being opened, from the normal world and from TAs.
+    pub const SESSIONS: usize = 1024;
+    /// Of those, sessions TAs opened to other TAs.
+    pub const TA_SESSIONS: usize = 256;
+    /// Buffers registered with REGISTER_SHM.
+    pub const SHM_BUFFERS: usize = 1024;
+    /// 4 KiB pages all registered buffers together may describe (512 MiB;
+    /// 8 bytes of secure heap each).
+    pub const SHM_PAGES: u64 = 1 << 17;
+    /// TA instances loaded at once (each has its own ASID, of 255).
+    pub const TA_INSTANCES: usize = 64;
+    /// Parameter copies (memrefs copied into TAs): each trusted thread may
+    /// always use this much, whatever other calls hold...
+    pub const PARAM_RESERVE_PER_THREAD: u64 = 128 << 10;
+    /// ...and calls share this much beyond their reserve.
+    pub const PARAM_SHARED: u64 = 4 << 20;
+}
+
 /// Linear CPU index from MPIDR_EL1 (Aff0 within Aff1 clusters of 8, as QEMU
 /// numbers them). `None` for CPUs this build does not support.
 pub const fn cpu_index(mpidr: u64) -> Option<usize> {

@@ -1,6 +1,10 @@
 //! What a trusted thread needs from the platform while it serves a call.
 //! The OS implements it with real threads and the GIC; tests with fakes.
 
+use alloc::boxed::Box;
+use oxtee_abi::addr::{SecPhys, UserVirt};
+use oxtee_abi::tee::TeeResult;
+
 /// Registers the normal world passed with RETURN_FROM_RPC (a0..a7).
 pub type RpcReturn = [u64; 8];
 
@@ -21,12 +25,10 @@ pub trait ThreadEnv {
     fn cpu(&self) -> usize;
     /// Foreign interrupts this thread has been suspended for so far.
     fn foreign_interrupts(&self) -> u64;
-    /// Bytes of secure heap in use.
-    fn heap_used(&self) -> usize;
-    /// Runs user mode in address space `space` from `regs` until it makes
-    /// a syscall or faults; interrupts meanwhile are handled underneath
-    /// (a foreign one may suspend the thread). `regs` is updated.
-    fn enter_user(&mut self, space: u64, regs: &mut UserRegs) -> UserExit;
+    /// Runs user mode in the address space `tables` from `regs` until it
+    /// makes a syscall or faults; interrupts meanwhile are handled
+    /// underneath (a foreign one may suspend the thread). `regs` is updated.
+    fn enter_user(&mut self, tables: &dyn UserTables, regs: &mut UserRegs) -> UserExit;
 }
 
 /// A user-mode (S-EL0) register context: what a TA sees, saved and loaded
@@ -83,27 +85,36 @@ pub enum UserPerm {
 /// backed by secure memory at physical address `pa`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UserMapping {
-    pub va: u64,
-    pub pa: u64,
+    pub va: UserVirt,
+    pub pa: SecPhys,
     pub len: u64,
     pub perm: UserPerm,
 }
 
-/// The MMU side of user address spaces: translation tables and ASIDs.
-/// Handles are opaque to the core.
-pub trait UserMmu: Sync {
-    /// Builds tables for a new address space holding `maps`.
-    fn create(&self, maps: &[UserMapping]) -> Result<u64, oxtee_abi::tee::TeeResult>;
-    /// Adds a mapping to space `handle` (not running anywhere).
-    fn map(&self, handle: u64, m: &UserMapping) -> Result<(), oxtee_abi::tee::TeeResult>;
+/// One address space's translation tables and ASID, owned by the core's
+/// `UserSpace`: dropping it frees them (no CPU may run in it then).
+pub trait UserTables: Send {
+    /// Adds a mapping (the space is not running anywhere).
+    fn map(&mut self, m: &UserMapping) -> Result<(), TeeResult>;
     /// Removes `len` bytes at `va` and invalidates stale translations.
-    fn unmap(&self, handle: u64, va: u64, len: u64);
-    /// Frees the tables and the ASID; no CPU may run in the space after.
-    fn destroy(&self, handle: u64);
+    fn unmap(&mut self, va: UserVirt, len: u64);
+    /// The platform's own view, for `ThreadEnv::enter_user`.
+    fn as_any(&self) -> &dyn core::any::Any;
+}
+
+/// The MMU side of user address spaces.
+pub trait UserMmu: Sync {
+    /// Builds tables for a new address space holding `maps`; allocation
+    /// failure (tables, ASIDs) is `TEE_ERROR_OUT_OF_MEMORY`.
+    fn create(&self, maps: &[UserMapping]) -> Result<Box<dyn UserTables>, TeeResult>;
     /// Makes code just written at `pa` visible to instruction fetch.
-    fn sync_code(&self, pa: u64, len: u64);
+    fn sync_code(&self, pa: SecPhys, len: u64);
     /// Most CPUs seen executing in user mode at the same time.
     fn peak_parallel(&self) -> u32 {
+        0
+    }
+    /// ASIDs held by live address spaces.
+    fn asids_in_use(&self) -> u32 {
         0
     }
 }

@@ -6,6 +6,7 @@ use crate::rpc::RpcArg;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
 use oxtee_abi::optee_smc::{self as smc, SecCaps};
+use oxtee_guard::SpinLock;
 
 /// What the platform tells the OS about itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,7 +16,7 @@ pub struct OsConfig {
     /// Size of the trusted-thread pool.
     pub thread_count: u32,
     /// Reserved non-secure shared memory (base, size), if the platform has it.
-    pub static_shm: Option<(u64, u64)>,
+    pub static_shm: Option<oxtee_abi::addr::NsRange>,
     /// Yielding calls are served (advertises DYNAMIC_SHM, MEMREF_NULL, RPC_ARG).
     pub yielding_calls: bool,
 }
@@ -75,10 +76,11 @@ impl FastCall {
 /// on and off (ENABLE/DISABLE_SHM_CACHE): threads keep their RPC_ALLOC'd
 /// argument buffers here between calls while it is on. Both calls answer
 /// `EBUSY` while any trusted thread is busy, as OP-TEE does.
-#[derive(Default)]
 pub struct RpcShmCache {
     enabled: AtomicBool,
-    cached: spin::Mutex<Vec<RpcArg>>,
+    /// At most one buffer per trusted thread; the capacity is allocated
+    /// up front, so keeping a buffer never allocates.
+    cached: SpinLock<Vec<RpcArg>>,
 }
 
 pub enum CacheAnswer {
@@ -89,6 +91,10 @@ pub enum CacheAnswer {
 }
 
 impl RpcShmCache {
+    pub fn new(threads: usize) -> Self {
+        RpcShmCache { enabled: AtomicBool::new(false), cached: SpinLock::new(Vec::with_capacity(threads)) }
+    }
+
     pub fn enable(&self, busy_threads: usize) -> bool {
         if busy_threads != 0 {
             return false;
@@ -114,8 +120,12 @@ impl RpcShmCache {
 
     /// Keeps a thread's buffer for reuse; gives it back if caching is off.
     pub fn keep(&self, arg: RpcArg) -> Result<(), RpcArg> {
-        if self.is_enabled() {
-            self.cached.lock().push(arg);
+        if !self.is_enabled() {
+            return Err(arg);
+        }
+        let mut c = self.cached.lock();
+        if c.len() < c.capacity() {
+            c.push(arg);
             Ok(())
         } else {
             Err(arg)
@@ -151,7 +161,7 @@ impl FastCalls {
         if config.yielding_calls {
             caps = caps.union(SecCaps::DYNAMIC_SHM).union(SecCaps::MEMREF_NULL).union(SecCaps::RPC_ARG);
         }
-        FastCalls { config, caps, shm_cache: RpcShmCache::default() }
+        FastCalls { config, caps, shm_cache: RpcShmCache::new(config.thread_count as usize) }
     }
 
     pub fn capabilities(&self) -> SecCaps {
@@ -179,10 +189,10 @@ impl FastCalls {
                 a[2] = self.config.build_id;
             }
             FastCall::GetShmConfig => match self.config.static_shm {
-                Some((base, size)) => {
+                Some(pool) => {
                     a[0] = smc::RETURN_OK as u64;
-                    a[1] = base;
-                    a[2] = size;
+                    a[1] = pool.start.get();
+                    a[2] = pool.size;
                     a[3] = smc::SHM_CACHED as u64;
                 }
                 None => a[0] = smc::RETURN_ENOTAVAIL as u64,

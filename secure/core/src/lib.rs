@@ -9,8 +9,22 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
+/// Pins `$value` on the stack as `$name` and arms it in `$ledger`, so an
+/// aborted call drops it (see `oxtee_guard::Held`); if the ledger is full
+/// the enclosing function returns `$err`.
+#[macro_export]
+macro_rules! hold {
+    ($name:ident = $value:expr, in $ledger:expr, or $err:expr) => {
+        let mut $name = core::pin::pin!(oxtee_guard::Held::new($ledger, $value));
+        if $name.as_mut().arm().is_err() {
+            return $err;
+        }
+    };
+}
+
 pub mod env;
 pub mod fastcall;
+pub mod fault;
 pub mod msg;
 pub mod nsmem;
 pub mod pta;
@@ -18,6 +32,7 @@ pub mod rng;
 pub mod rpc;
 pub mod session;
 pub mod shm;
+pub mod stats;
 pub mod std_call;
 pub mod sync;
 pub mod ta;
@@ -28,11 +43,23 @@ use alloc::vec::Vec;
 use fastcall::{FastCalls, OsConfig};
 use nsmem::NsMemory;
 use pta::Pta;
-use session::Sessions;
-use shm::{ShmConfig, ShmRegistry};
+use session::{SessionLimits, Sessions};
+use shm::{ShmConfig, ShmLimits, ShmRegistry};
 use sync::NotifKeys;
 use threads::ThreadTable;
 use user::UserTas;
+use user::space::ParamBudget;
+
+/// What callers can make the OS hold (see `oxtee_platform::limits`).
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub sessions: SessionLimits,
+    pub shm: ShmLimits,
+    pub instances: usize,
+    /// Parameter copies: per-thread reserve, shared beyond it.
+    pub param_reserve: u64,
+    pub param_shared: u64,
+}
 
 /// The trusted OS's shared state: everything a call on any CPU or thread
 /// may touch.
@@ -46,27 +73,40 @@ pub struct Os {
     pub user: UserTas,
     pub rng: rng::Rng,
     ptas: Vec<&'static dyn Pta>,
+    /// Calls ended by the abort path since boot.
+    pub aborted: core::sync::atomic::AtomicU64,
+    #[cfg(any(test, feature = "test-hooks"))]
+    pub faults: fault::Faults,
 }
 
 impl Os {
-    pub fn new(config: OsConfig, shm: ShmConfig, mem: &'static dyn NsMemory, ptas: Vec<&'static dyn Pta>) -> Os {
+    pub fn new(
+        config: OsConfig,
+        shm: ShmConfig,
+        limits: Limits,
+        mem: &'static dyn NsMemory,
+        ptas: Vec<&'static dyn Pta>,
+    ) -> Os {
         Os {
             fast: FastCalls::new(config),
-            shm: ShmRegistry::new(shm),
+            shm: ShmRegistry::new(shm, limits.shm),
             threads: ThreadTable::new(config.thread_count as usize),
-            sessions: Sessions::default(),
+            sessions: Sessions::new(limits.sessions),
             notif: NotifKeys::new(),
             mem,
-            user: UserTas::default(),
+            user: UserTas::new(limits.instances, ParamBudget::new(limits.param_reserve, limits.param_shared)),
             rng: rng::Rng::default(),
             ptas,
+            aborted: core::sync::atomic::AtomicU64::new(0),
+            #[cfg(any(test, feature = "test-hooks"))]
+            faults: fault::Faults::default(),
         }
     }
 
     /// Enables user-mode TAs: their MMU and the key their images must be
     /// signed with.
-    pub fn with_user_tas(mut self, user: UserTas) -> Os {
-        self.user = user;
+    pub fn with_user_tas(mut self, mmu: &'static dyn env::UserMmu, key: ta::image::TaKey) -> Os {
+        self.user.enable(mmu, key);
         self
     }
 

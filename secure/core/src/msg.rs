@@ -79,6 +79,8 @@ pub enum MsgError {
     BadAttr {
         index: usize,
     },
+    /// No memory for the parsed parameters.
+    OutOfMemory,
 }
 
 /// A parsed message: the header and each parameter with its META flag.
@@ -125,22 +127,65 @@ fn parse_param(p: &MsgParam, index: usize) -> Result<(Param, bool), MsgError> {
 /// Parses a private copy of an argument. `bytes` may be longer than the
 /// message; `max_params` bounds what the caller's buffer could hold.
 pub fn parse(bytes: &[u8], max_params: usize) -> Result<Message, MsgError> {
-    let (hdr, rest) = MsgArgHeader::read_from_prefix(bytes).map_err(|_| MsgError::Truncated)?;
+    let (hdr, _) = MsgArgHeader::read_from_prefix(bytes).map_err(|_| MsgError::Truncated)?;
     let n = hdr.num_params as usize;
     if n > max_params || n > m::MAX_NUM_PARAMS as usize {
         return Err(MsgError::TooManyParams);
     }
-    let mut params = Vec::with_capacity(n);
-    let mut meta = Vec::with_capacity(n);
+    let mut params = Vec::new();
+    let mut meta = Vec::new();
+    if params.try_reserve_exact(n).is_err() || meta.try_reserve_exact(n).is_err() {
+        return Err(MsgError::OutOfMemory);
+    }
+    params.resize(n, Param::None);
+    meta.resize(n, false);
+    let (hdr, _) = parse_into(bytes, max_params, &mut params, &mut meta)?;
+    Ok(Message { hdr, params, meta })
+}
+
+/// Parses into caller-provided slots (no allocation): the header and its
+/// `num_params` parameters, which must fit `params` and `meta`.
+pub fn parse_into(
+    bytes: &[u8],
+    max_params: usize,
+    params: &mut [Param],
+    meta: &mut [bool],
+) -> Result<(MsgArgHeader, usize), MsgError> {
+    let (hdr, rest) = MsgArgHeader::read_from_prefix(bytes).map_err(|_| MsgError::Truncated)?;
+    let n = hdr.num_params as usize;
+    if n > max_params || n > m::MAX_NUM_PARAMS as usize || n > params.len() || n > meta.len() {
+        return Err(MsgError::TooManyParams);
+    }
     let mut rest = rest;
     for i in 0..n {
         let (p, r) = MsgParam::read_from_prefix(rest).map_err(|_| MsgError::Truncated)?;
         rest = r;
-        let (param, is_meta) = parse_param(&p, i)?;
-        params.push(param);
-        meta.push(is_meta);
+        (params[i], meta[i]) = parse_param(&p, i)?;
     }
-    Ok(Message { hdr, params, meta })
+    Ok((hdr, n))
+}
+
+/// Encodes a header and parameters into `out` (no allocation); returns the
+/// bytes written, or None if `out` is too small.
+pub fn encode_into(hdr: &MsgArgHeader, params: &[Param], meta: &[bool], out: &mut [u8]) -> Option<usize> {
+    let size = size_for(params.len());
+    let out = out.get_mut(..size)?;
+    let mut hdr = *hdr;
+    hdr.num_params = params.len() as u32;
+    let h = size_of::<MsgArgHeader>();
+    out[..h].copy_from_slice(hdr.as_bytes());
+    for (i, p) in params.iter().enumerate() {
+        let attr = attr_of(p, meta.get(i).copied().unwrap_or(false));
+        let (a, b, c) = match *p {
+            Param::None => (0, 0, 0),
+            Param::Value { a, b, c, .. } => (a, b, c),
+            Param::Tmem { buf, size, shm_ref, .. } => (buf, size, shm_ref),
+            Param::Rmem { offs, size, shm_ref, .. } => (offs, size, shm_ref),
+        };
+        let at = h + i * size_of::<MsgParam>();
+        out[at..at + size_of::<MsgParam>()].copy_from_slice(MsgParam { attr, a, b, c }.as_bytes());
+    }
+    Some(size)
 }
 
 /// Size in bytes of a message with `num_params` parameters.
@@ -177,20 +222,8 @@ impl Message {
 
     /// Encodes the message (header and every parameter) into bytes.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(size_for(self.params.len()));
-        let mut hdr = self.hdr;
-        hdr.num_params = self.params.len() as u32;
-        out.extend_from_slice(hdr.as_bytes());
-        for (i, p) in self.params.iter().enumerate() {
-            let attr = attr_of(p, self.meta.get(i).copied().unwrap_or(false));
-            let (a, b, c) = match *p {
-                Param::None => (0, 0, 0),
-                Param::Value { a, b, c, .. } => (a, b, c),
-                Param::Tmem { buf, size, shm_ref, .. } => (buf, size, shm_ref),
-                Param::Rmem { offs, size, shm_ref, .. } => (offs, size, shm_ref),
-            };
-            out.extend_from_slice(MsgParam { attr, a, b, c }.as_bytes());
-        }
+        let mut out = alloc::vec![0u8; size_for(self.params.len())];
+        encode_into(&self.hdr, &self.params, &self.meta, &mut out);
         out
     }
 }

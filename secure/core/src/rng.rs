@@ -9,7 +9,7 @@ use rand_core::{RngCore, SeedableRng};
 use sha2::{Digest, Sha256};
 
 pub struct Rng {
-    state: spin::Mutex<ChaCha20Rng>,
+    state: oxtee_guard::SpinLock<ChaCha20Rng>,
 }
 
 impl Rng {
@@ -19,7 +19,7 @@ impl Rng {
         for m in material {
             h.update(m);
         }
-        Rng { state: spin::Mutex::new(ChaCha20Rng::from_seed(h.finalize().into())) }
+        Rng { state: oxtee_guard::SpinLock::new(ChaCha20Rng::from_seed(h.finalize().into())) }
     }
 
     /// Fills `out`; `stir` (e.g. the counter) is mixed into the next key.

@@ -1,21 +1,27 @@
 //! RPC from a trusted thread to the normal world: the SMC-level requests
 //! (RPC_ALLOC / RPC_FREE / RPC_CMD) and the `optee_msg` commands built on
 //! them (time, shared memory, notifications). Each thread keeps one RPC
-//! argument buffer, either the caller's (`CALL_WITH_RPC_ARG`) or one it
-//! allocated with RPC_ALLOC.
+//! argument buffer for its call, either the caller's (`CALL_WITH_RPC_ARG`)
+//! or one it allocated with RPC_ALLOC; it lives in the thread's context,
+//! not on its stack, so it survives an aborted call and is given back.
+//! Messages are built and parsed in fixed buffers: an RPC allocates nothing.
 
 use crate::env::ThreadEnv;
-use crate::msg::{self, Dir, Message, Param};
+use crate::msg::{self, Dir, Param};
 use crate::nsmem::NsMemory;
 use crate::shm::{Pages, ShmRegistry};
-use alloc::vec;
-use alloc::vec::Vec;
+use crate::threads::{Job, ThreadCtx};
+use core::pin::Pin;
+use oxtee_abi::addr::NsPhys;
+use oxtee_abi::msg::MsgArgHeader;
 use oxtee_abi::optee_smc as smc;
 use oxtee_abi::rpc;
 use oxtee_abi::tee::TeeResult;
+use oxtee_guard::Held;
 
 /// Most parameters an RPC message carries (advertised with RPC_ARG).
 pub const RPC_MAX_PARAMS: usize = 4;
+const RPC_ARG_SIZE: usize = 32 + 32 * RPC_MAX_PARAMS;
 
 fn split(v: u64) -> (u64, u64) {
     (v >> 32, v & 0xffff_ffff)
@@ -40,25 +46,31 @@ pub struct Rpc<'a> {
     pub env: &'a mut dyn ThreadEnv,
     pub mem: &'a dyn NsMemory,
     pub shm: &'a ShmRegistry,
-    pub arg: &'a mut Option<RpcArg>,
+    /// The calling thread's context (its RPC buffer, ledger and jobs).
+    pub t: &'a ThreadCtx,
 }
 
-impl Rpc<'_> {
-    fn ensure_arg(&mut self) -> Result<(), TeeResult> {
-        if self.arg.is_some() {
-            return Ok(());
+impl<'a> Rpc<'a> {
+    /// The same channel, borrowed again (for a nested context).
+    pub fn reborrow(&mut self) -> Rpc<'_> {
+        Rpc { env: &mut *self.env, mem: self.mem, shm: self.shm, t: self.t }
+    }
+
+    fn arg(&mut self) -> Result<(Pages, u64), TeeResult> {
+        if let Some(a) = self.t.rpc_arg.lock().as_ref() {
+            return Ok((a.pages.clone(), a.cookie));
         }
-        let size = msg::size_for(RPC_MAX_PARAMS) as u64;
+        let size = RPC_ARG_SIZE as u64;
         let r = self.env.rpc([smc::RETURN_RPC_ALLOC as u64, size, 0, 0]);
         let pa = join(r[1], r[2]);
         let cookie = join(r[4], r[5]);
         if pa == 0 {
             return Err(TeeResult::ERROR_OUT_OF_MEMORY);
         }
-        match self.shm.ns_contiguous(pa, size) {
+        match self.shm.ns_contiguous(NsPhys::new(pa), size) {
             Ok(pages) => {
-                *self.arg = Some(RpcArg { pages, cookie, owned: true });
-                Ok(())
+                *self.t.rpc_arg.lock() = Some(RpcArg { pages: pages.clone(), cookie, owned: true });
+                Ok((pages, cookie))
             }
             Err(_) => {
                 // Unusable memory: hand it back and fail this RPC.
@@ -69,50 +81,61 @@ impl Rpc<'_> {
         }
     }
 
-    /// Frees an RPC_ALLOC'd argument buffer (unless `keep`).
-    pub fn release_arg(&mut self, keep: bool) {
-        if let Some(a) = self.arg.take() {
-            if a.owned && !keep {
-                let (hi, lo) = split(a.cookie);
-                self.env.rpc([smc::RETURN_RPC_FREE as u64, hi, lo, 0]);
-            } else if keep {
-                *self.arg = Some(a);
-            }
+    /// Frees an argument buffer this thread allocated (RPC_FREE).
+    pub fn free_arg(&mut self, arg: RpcArg) {
+        if arg.owned {
+            let (hi, lo) = split(arg.cookie);
+            self.env.rpc([smc::RETURN_RPC_FREE as u64, hi, lo, 0]);
         }
     }
 
-    /// Sends RPC command `cmd` with `params`; returns the answered params.
-    pub fn cmd(&mut self, cmd: u32, params: Vec<Param>) -> Result<Vec<Param>, TeeResult> {
-        if params.len() > RPC_MAX_PARAMS {
+    /// Sends the wake-ups this thread owes before it may block.
+    fn flush_wakes(&mut self) {
+        while let Some(Job::Wake(key)) = self.t.next_job(true) {
+            let _ = self.notify(rpc::NOTIFICATION_SEND, key);
+        }
+    }
+
+    /// Sends RPC command `cmd` with `params`, which come back answered.
+    pub fn cmd(&mut self, cmd: u32, params: &mut [Param]) -> Result<(), TeeResult> {
+        self.flush_wakes();
+        self.cmd_now(cmd, params)
+    }
+
+    fn cmd_now(&mut self, cmd: u32, params: &mut [Param]) -> Result<(), TeeResult> {
+        let n = params.len();
+        if n > RPC_MAX_PARAMS {
             return Err(TeeResult::ERROR_BAD_PARAMETERS);
         }
-        self.ensure_arg()?;
-        let arg = self.arg.as_ref().expect("ensured");
-        let n = params.len();
-        let mut message = Message::new(cmd, params);
+        let (pages, cookie) = self.arg()?;
         // The normal world must say success explicitly.
-        message.hdr.ret = TeeResult::ERROR_GENERIC.0;
-        let out = message.encode();
-        arg.pages.write(self.mem, 0, &out).map_err(|_| TeeResult::ERROR_COMMUNICATION)?;
-        let (hi, lo) = split(arg.cookie);
+        let hdr = MsgArgHeader { cmd, ret: TeeResult::ERROR_GENERIC.0, ..Default::default() };
+        let mut buf = [0u8; RPC_ARG_SIZE];
+        let len = msg::encode_into(&hdr, params, &[false; RPC_MAX_PARAMS][..n], &mut buf)
+            .ok_or(TeeResult::ERROR_BAD_PARAMETERS)?;
+        pages.write(self.mem, 0, &buf[..len]).map_err(|_| TeeResult::ERROR_COMMUNICATION)?;
+        let (hi, lo) = split(cookie);
         self.env.rpc([smc::RETURN_RPC_CMD as u64, hi, lo, 0]);
-        let arg = self.arg.as_ref().expect("still there");
-        let mut back = vec![0u8; msg::size_for(n)];
-        arg.pages.read(self.mem, 0, &mut back).map_err(|_| TeeResult::ERROR_COMMUNICATION)?;
+        pages.read(self.mem, 0, &mut buf[..len]).map_err(|_| TeeResult::ERROR_COMMUNICATION)?;
         // The answer is normal-world data: parse it like any other input.
-        let reply = msg::parse(&back, n).map_err(|_| TeeResult::ERROR_COMMUNICATION)?;
-        if reply.hdr.ret != 0 {
-            return Err(TeeResult(reply.hdr.ret));
+        let mut back = [Param::None; RPC_MAX_PARAMS];
+        let mut meta = [false; RPC_MAX_PARAMS];
+        let (reply, got) = msg::parse_into(&buf[..len], n, &mut back[..n], &mut meta[..n])
+            .map_err(|_| TeeResult::ERROR_COMMUNICATION)?;
+        if reply.ret != 0 {
+            return Err(TeeResult(reply.ret));
         }
-        if reply.params.len() != n {
+        if got != n {
             return Err(TeeResult::ERROR_COMMUNICATION);
         }
-        Ok(reply.params)
+        params.copy_from_slice(&back[..n]);
+        Ok(())
     }
 
     /// Normal-world time (OPTEE_RPC_CMD_GET_TIME): (seconds, nanoseconds).
     pub fn get_time(&mut self) -> Result<(u64, u64), TeeResult> {
-        let p = self.cmd(rpc::CMD_GET_TIME, vec![Param::Value { dir: Dir::Out, a: 0, b: 0, c: 0 }])?;
+        let mut p = [Param::Value { dir: Dir::Out, a: 0, b: 0, c: 0 }];
+        self.cmd(rpc::CMD_GET_TIME, &mut p)?;
         match p[0] {
             Param::Value { a, b, .. } if b < 1_000_000_000 => Ok((a, b)),
             _ => Err(TeeResult::ERROR_COMMUNICATION),
@@ -120,42 +143,99 @@ impl Rpc<'_> {
     }
 
     /// Asks the normal world for `size` bytes of shared memory of `kind`
-    /// (`rpc::SHM_TYPE_*`). Returns the buffer and its cookie.
-    pub fn shm_alloc(&mut self, kind: u32, size: u64) -> Result<(Pages, u64), TeeResult> {
+    /// (`rpc::SHM_TYPE_*`) into `slot`, an armed cell of the caller's: the
+    /// allocation is recorded there before anything else can fail, so an
+    /// abort frees it too.
+    pub fn shm_alloc(
+        &mut self,
+        kind: u32,
+        size: u64,
+        mut slot: Pin<&mut Held<'_, Option<ShmAlloc<'a>>>>,
+    ) -> Result<(), TeeResult> {
         // One value in; the normal world answers in the same slot with a
         // TMEM output (optionally NONCONTIG) carrying address and cookie.
-        let p = self.cmd(rpc::CMD_SHM_ALLOC, vec![Param::Value { dir: Dir::In, a: kind as u64, b: size, c: 8 }])?;
+        let mut p = [Param::Value { dir: Dir::In, a: kind as u64, b: size, c: 8 }];
+        self.cmd(rpc::CMD_SHM_ALLOC, &mut p)?;
         let Param::Tmem { dir: Dir::Out, buf, size: got, shm_ref, noncontig } = p[0] else {
             return Err(TeeResult::ERROR_COMMUNICATION);
         };
+        *slot.as_mut().get() = Some(ShmAlloc { t: self.t, kind, cookie: shm_ref, pages: None });
         let pages = if got < size {
             Err(TeeResult::ERROR_COMMUNICATION)
         } else if noncontig {
-            self.shm.read_page_list(self.mem, buf, size).map_err(|_| TeeResult::ERROR_COMMUNICATION)
+            self.shm.read_page_list(self.mem, &self.t.ledger, buf, size).map_err(|_| TeeResult::ERROR_COMMUNICATION)
         } else {
-            self.shm.ns_contiguous(buf, size).map_err(|_| TeeResult::ERROR_COMMUNICATION)
+            self.shm.ns_contiguous(NsPhys::new(buf), size).map_err(|_| TeeResult::ERROR_COMMUNICATION)
         };
         match pages {
-            Ok(p) => Ok((p, shm_ref)),
+            Ok(pg) => {
+                if let Some(a) = slot.as_mut().get() {
+                    a.pages = Some(pg);
+                }
+                Ok(())
+            }
             Err(e) => {
-                let _ = self.shm_free(kind, shm_ref);
+                if let Some(mut a) = slot.as_mut().get().take() {
+                    let _ = a.free(self);
+                }
                 Err(e)
             }
         }
     }
 
-    pub fn shm_free(&mut self, kind: u32, cookie: u64) -> Result<(), TeeResult> {
-        self.cmd(rpc::CMD_SHM_FREE, vec![Param::Value { dir: Dir::In, a: kind as u64, b: cookie, c: 0 }]).map(|_| ())
+    fn notify(&mut self, what: u32, key: u32) -> Result<(), TeeResult> {
+        let mut p = [Param::Value { dir: Dir::In, a: what as u64, b: key as u64, c: 0 }];
+        self.cmd_now(rpc::CMD_NOTIFICATION, &mut p)
     }
 
-    /// Blocks this thread in the normal world until `notify(key)`.
+    /// Blocks this thread in the normal world until `notif_send(key)`.
     pub fn notif_wait(&mut self, key: u32) -> Result<(), TeeResult> {
-        let p = Param::Value { dir: Dir::In, a: rpc::NOTIFICATION_WAIT as u64, b: key as u64, c: 0 };
-        self.cmd(rpc::CMD_NOTIFICATION, vec![p]).map(|_| ())
+        self.flush_wakes();
+        self.notify(rpc::NOTIFICATION_WAIT, key)
     }
 
     pub fn notif_send(&mut self, key: u32) -> Result<(), TeeResult> {
-        let p = Param::Value { dir: Dir::In, a: rpc::NOTIFICATION_SEND as u64, b: key as u64, c: 0 };
-        self.cmd(rpc::CMD_NOTIFICATION, vec![p]).map(|_| ())
+        self.flush_wakes();
+        self.notify(rpc::NOTIFICATION_SEND, key)
+    }
+}
+
+/// Shared memory the normal world allocated for this call (SHM_ALLOC).
+/// `free` gives it back; if the owner is dropped without that (an error
+/// path or an abort), the SHM_FREE is queued on the thread.
+pub struct ShmAlloc<'a> {
+    t: &'a ThreadCtx,
+    kind: u32,
+    cookie: u64,
+    pages: Option<Pages>,
+}
+
+impl ShmAlloc<'_> {
+    /// The memory (None only before `shm_alloc` has checked it).
+    pub fn pages(&self) -> Option<&Pages> {
+        self.pages.as_ref()
+    }
+
+    pub fn cookie(&self) -> u64 {
+        self.cookie
+    }
+
+    /// OPTEE_RPC_CMD_SHM_FREE now.
+    pub fn free(&mut self, rpc: &mut Rpc) -> Result<(), TeeResult> {
+        if self.cookie == 0 && self.kind == u32::MAX {
+            return Ok(());
+        }
+        let (kind, cookie) = (self.kind, core::mem::replace(&mut self.cookie, 0));
+        self.kind = u32::MAX;
+        let mut p = [Param::Value { dir: Dir::In, a: kind as u64, b: cookie, c: 0 }];
+        rpc.cmd(rpc::CMD_SHM_FREE, &mut p)
+    }
+}
+
+impl Drop for ShmAlloc<'_> {
+    fn drop(&mut self) {
+        if self.kind != u32::MAX {
+            self.t.defer(Job::ShmFree { kind: self.kind, cookie: self.cookie });
+        }
     }
 }

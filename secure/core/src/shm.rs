@@ -1,17 +1,22 @@
 //! Shared memory the normal world hands to the OS: the reserved static pool,
 //! buffers registered with REGISTER_SHM (non-contiguous page lists), and the
 //! temporary memrefs of a single call. A registered buffer counts its users
-//! so it cannot be unregistered while a call is using it.
+//! so it cannot be unregistered while a call is using it; a call holds each
+//! use through a guard (`ShmUse`) that the abort path releases.
+//!
+//! Registrations are bounded (`ShmLimits`: buffer count and total pages) and
+//! their bookkeeping is allocated up front: nothing allocates while the
+//! registry's lock is held.
 
 use crate::nsmem::{BadAddr, NsMemory};
-use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::pin::pin;
+use oxtee_abi::addr::{NsPhys, NsRange};
 use oxtee_abi::msg::{NONCONTIG_PAGE_SIZE, PAGE_LIST_ENTRIES};
+use oxtee_guard::{Held, Ledger, SpinLock};
 
 const PAGE: u64 = NONCONTIG_PAGE_SIZE as u64;
-/// Largest buffer one page list may describe (1 GiB): bounds secure memory
-/// spent on a hostile registration.
-pub const MAX_BUFFER: u64 = 1 << 30;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ShmError {
@@ -25,6 +30,7 @@ pub enum ShmError {
     Exists,
     /// In use by a running call.
     Busy,
+    /// A limit is reached, or the heap is short.
     OutOfMemory,
 }
 
@@ -34,11 +40,22 @@ impl From<BadAddr> for ShmError {
     }
 }
 
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum PageList {
+    /// Physically contiguous pages from this one.
+    Contig(NsPhys),
+    /// Page addresses (a registered buffer's list is shared, not copied,
+    /// by the calls that use it).
+    List(Arc<Vec<NsPhys>>),
+}
+
 /// Normal-world memory a buffer occupies: page-granular pieces.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pages {
-    pages: Vec<u64>,
-    /// Offset of byte 0 in the first page.
+    list: PageList,
+    /// Index of the buffer's first page in `list`.
+    start: usize,
+    /// Offset of byte 0 in that page.
     first: u64,
     size: u64,
 }
@@ -48,19 +65,26 @@ impl Pages {
         self.size
     }
 
+    fn page(&self, i: usize) -> NsPhys {
+        match &self.list {
+            PageList::Contig(base) => base.add(i as u64 * PAGE),
+            PageList::List(v) => v[self.start + i],
+        }
+    }
+
     /// Physical pieces covering `[offs, offs+len)` of the buffer.
-    fn pieces(&self, offs: u64, len: u64) -> impl Iterator<Item = (u64, usize)> + '_ {
+    fn pieces(&self, offs: u64, len: u64) -> impl Iterator<Item = (NsPhys, usize)> + '_ {
         let mut pos = self.first + offs;
         let end = pos + len;
         core::iter::from_fn(move || {
             if pos >= end {
                 return None;
             }
-            let page = self.pages[(pos / PAGE) as usize];
+            let page = self.page((pos / PAGE) as usize);
             let in_page = pos % PAGE;
             let n = (PAGE - in_page).min(end - pos);
             pos += n;
-            Some((page + in_page, n as usize))
+            Some((page.add(in_page), n as usize))
         })
     }
 
@@ -88,16 +112,21 @@ impl Pages {
         Ok(())
     }
 
-    /// The sub-range `[offs, offs+len)` as its own buffer.
+    /// The sub-range `[offs, offs+len)` as its own buffer (shares the page
+    /// list; allocates nothing).
     pub fn slice(&self, offs: u64, len: u64) -> Result<Pages, ShmError> {
         if offs.checked_add(len).is_none_or(|e| e > self.size) {
             return Err(ShmError::BadParameters);
         }
-        let start = self.first + offs;
-        let first_page = (start / PAGE) as usize;
-        let last_page = if len == 0 { first_page } else { ((start + len - 1) / PAGE) as usize };
-        let pages = self.pages.get(first_page..=last_page).map(|p| p.to_vec()).unwrap_or_default();
-        Ok(Pages { pages, first: start % PAGE, size: len })
+        let pos = self.first + offs;
+        Ok(Pages { list: self.list.clone(), start: self.start + (pos / PAGE) as usize, first: pos % PAGE, size: len })
+    }
+
+    /// The page addresses, first to last (tests).
+    #[cfg(test)]
+    pub(crate) fn page_addrs(&self) -> Vec<NsPhys> {
+        let n = (self.first + self.size).div_ceil(PAGE).max(1) as usize;
+        (0..n).map(|i| self.page(i)).collect()
     }
 }
 
@@ -105,76 +134,120 @@ impl Pages {
 #[derive(Clone, Copy, Debug)]
 pub struct ShmConfig {
     /// Reserved static pool (contiguous TMEM must lie inside it).
-    pub static_pool: Option<(u64, u64)>,
+    pub static_pool: Option<NsRange>,
     /// Normal-world RAM: pages of registered and non-contiguous buffers.
-    pub ns_ram: (u64, u64),
+    pub ns_ram: NsRange,
+}
+
+/// How much the normal world may register.
+#[derive(Clone, Copy, Debug)]
+pub struct ShmLimits {
+    pub buffers: usize,
+    /// 4 KiB pages over all registered buffers (also the largest buffer).
+    pub pages: u64,
 }
 
 struct Registered {
+    cookie: u64,
     pages: Pages,
+    npages: u64,
     users: usize,
+}
+
+struct Registry {
+    /// Sorted by cookie; capacity `limits.buffers`, allocated up front.
+    entries: Vec<Registered>,
+    pages: u64,
+}
+
+impl Registry {
+    fn find(&self, cookie: u64) -> Result<usize, usize> {
+        self.entries.binary_search_by_key(&cookie, |r| r.cookie)
+    }
 }
 
 pub struct ShmRegistry {
     config: ShmConfig,
-    regs: spin::Mutex<BTreeMap<u64, Registered>>,
+    limits: ShmLimits,
+    regs: SpinLock<Registry>,
 }
 
-fn within(base: u64, size: u64, range: (u64, u64)) -> bool {
-    base >= range.0 && size <= range.1 && base - range.0 <= range.1 - size
+/// Registry figures for statistics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ShmStats {
+    pub buffers: usize,
+    /// Uses held by running calls.
+    pub users: usize,
+    pub pages: u64,
 }
 
 impl ShmRegistry {
-    pub const fn new(config: ShmConfig) -> Self {
-        ShmRegistry { config, regs: spin::Mutex::new(BTreeMap::new()) }
+    pub fn new(config: ShmConfig, limits: ShmLimits) -> Self {
+        ShmRegistry {
+            config,
+            limits,
+            regs: SpinLock::new(Registry { entries: Vec::with_capacity(limits.buffers), pages: 0 }),
+        }
     }
 
     pub fn config(&self) -> ShmConfig {
         self.config
     }
 
+    pub fn limits(&self) -> ShmLimits {
+        self.limits
+    }
+
     /// Reads a chain of page lists at `list` (the low 12 bits are the
-    /// buffer's offset in its first page) describing `size` bytes.
-    pub fn read_page_list(&self, mem: &dyn NsMemory, list: u64, size: u64) -> Result<Pages, ShmError> {
+    /// buffer's offset in its first page) describing `size` bytes. The list
+    /// being built is armed in `ledger` (an abort frees it).
+    pub fn read_page_list(&self, mem: &dyn NsMemory, ledger: &Ledger, list: u64, size: u64) -> Result<Pages, ShmError> {
         let first = list % PAGE;
-        let mut list_pa = list - first;
-        if size > MAX_BUFFER {
+        let mut list_pa = NsPhys::new(list - first);
+        if size.div_ceil(PAGE) > self.limits.pages {
             return Err(ShmError::BadParameters);
         }
         let count = (first + size).div_ceil(PAGE).max(1) as usize;
-        let mut pages = Vec::new();
-        pages.try_reserve_exact(count).map_err(|_| ShmError::OutOfMemory)?;
+        let bytes = count * size_of::<NsPhys>();
+        if !oxtee_guard::heap::room_for(bytes) {
+            return Err(ShmError::OutOfMemory);
+        }
+        let mut pages = pin!(Held::new(ledger, Vec::new()));
+        pages.as_mut().arm().map_err(|_| ShmError::OutOfMemory)?;
+        let v = pages.as_mut().get();
+        v.try_reserve_exact(count).map_err(|_| ShmError::OutOfMemory)?;
         let mut entry = [0u8; 8];
-        while pages.len() < count {
-            if !within(list_pa, PAGE, self.config.ns_ram) {
+        while v.len() < count {
+            if !self.config.ns_ram.contains(list_pa, PAGE) {
                 return Err(ShmError::BadAddress);
             }
             // Copy each entry once; the list page may change under us, but
             // we never read an entry twice.
-            let here = (count - pages.len()).min(PAGE_LIST_ENTRIES);
+            let here = (count - v.len()).min(PAGE_LIST_ENTRIES);
             for i in 0..here {
-                mem.read(list_pa + 8 * i as u64, &mut entry)?;
-                let pa = u64::from_le_bytes(entry);
-                if pa % PAGE != 0 || !within(pa, PAGE, self.config.ns_ram) {
+                mem.read(list_pa.add(8 * i as u64), &mut entry)?;
+                let pa = NsPhys::new(u64::from_le_bytes(entry));
+                if !pa.is_aligned(PAGE) || !self.config.ns_ram.contains(pa, PAGE) {
                     return Err(ShmError::BadAddress);
                 }
-                pages.push(pa);
+                v.push(pa);
             }
-            if pages.len() < count {
-                mem.read(list_pa + 8 * PAGE_LIST_ENTRIES as u64, &mut entry)?;
-                list_pa = u64::from_le_bytes(entry);
-                if !list_pa.is_multiple_of(PAGE) {
+            if v.len() < count {
+                mem.read(list_pa.add(8 * PAGE_LIST_ENTRIES as u64), &mut entry)?;
+                list_pa = NsPhys::new(u64::from_le_bytes(entry));
+                if !list_pa.is_aligned(PAGE) {
                     return Err(ShmError::BadAddress);
                 }
             }
         }
-        Ok(Pages { pages, first, size })
+        let v = core::mem::take(v);
+        Ok(Pages { list: PageList::List(Arc::new(v)), start: 0, first, size })
     }
 
     /// A contiguous buffer: must lie in the static pool.
-    pub fn contiguous(&self, pa: u64, size: u64) -> Result<Pages, ShmError> {
+    pub fn contiguous(&self, pa: NsPhys, size: u64) -> Result<Pages, ShmError> {
         let pool = self.config.static_pool.ok_or(ShmError::BadAddress)?;
-        if !within(pa, size, pool) {
+        if !pool.contains(pa, size) {
             return Err(ShmError::BadAddress);
         }
         self.ns_contiguous(pa, size)
@@ -182,64 +255,131 @@ impl ShmRegistry {
 
     /// A physically contiguous buffer anywhere in normal-world RAM (RPC
     /// buffers the normal world allocated for us).
-    pub fn ns_contiguous(&self, pa: u64, size: u64) -> Result<Pages, ShmError> {
-        if size > MAX_BUFFER || !within(pa, size, self.config.ns_ram) {
+    pub fn ns_contiguous(&self, pa: NsPhys, size: u64) -> Result<Pages, ShmError> {
+        if !self.config.ns_ram.contains(pa, size) {
             return Err(ShmError::BadAddress);
         }
-        let first = pa % PAGE;
-        let count = (first + size).div_ceil(PAGE).max(1);
-        let base = pa - first;
-        Ok(Pages { pages: (0..count).map(|i| base + i * PAGE).collect(), first, size })
+        Ok(Pages { list: PageList::Contig(pa.align_down(PAGE)), start: 0, first: pa.page_offset(PAGE), size })
     }
 
-    pub fn register(&self, mem: &dyn NsMemory, cookie: u64, list: u64, size: u64) -> Result<(), ShmError> {
-        if size == 0 {
+    /// REGISTER_SHM in one step (see `check_register` and `insert`).
+    pub fn register(
+        &self,
+        mem: &dyn NsMemory,
+        ledger: &Ledger,
+        cookie: u64,
+        list: u64,
+        size: u64,
+    ) -> Result<(), ShmError> {
+        self.check_register(cookie, size)?;
+        let pages = self.read_page_list(mem, ledger, list, size)?;
+        self.insert(cookie, pages)
+    }
+
+    /// Refuses early a registration that cannot succeed (checked again
+    /// when it is inserted).
+    pub fn check_register(&self, cookie: u64, size: u64) -> Result<(), ShmError> {
+        if size == 0 || size.div_ceil(PAGE) > self.limits.pages {
             return Err(ShmError::BadParameters);
         }
-        if self.regs.lock().contains_key(&cookie) {
+        let r = self.regs.lock();
+        if r.find(cookie).is_ok() {
             return Err(ShmError::Exists);
         }
-        let pages = self.read_page_list(mem, list, size)?;
-        let mut regs = self.regs.lock();
-        if regs.contains_key(&cookie) {
-            return Err(ShmError::Exists);
+        if r.entries.len() >= self.limits.buffers || r.pages.saturating_add(size.div_ceil(PAGE)) > self.limits.pages {
+            return Err(ShmError::OutOfMemory);
         }
-        regs.insert(cookie, Registered { pages, users: 0 });
+        Ok(())
+    }
+
+    /// Registers `pages` (from `read_page_list`) as buffer `cookie`.
+    pub fn insert(&self, cookie: u64, pages: Pages) -> Result<(), ShmError> {
+        let size = pages.size;
+        let npages = (pages.first + size).div_ceil(PAGE);
+        let mut r = self.regs.lock();
+        let at = match r.find(cookie) {
+            Ok(_) => return Err(ShmError::Exists),
+            Err(at) => at,
+        };
+        if r.entries.len() >= self.limits.buffers || r.pages + npages > self.limits.pages {
+            return Err(ShmError::OutOfMemory);
+        }
+        // Within the capacity reserved at boot: no allocation here.
+        r.entries.insert(at, Registered { cookie, pages, npages, users: 0 });
+        r.pages += npages;
         Ok(())
     }
 
     pub fn unregister(&self, cookie: u64) -> Result<(), ShmError> {
-        let mut regs = self.regs.lock();
-        match regs.get(&cookie) {
-            None => Err(ShmError::NotFound),
-            Some(r) if r.users > 0 => Err(ShmError::Busy),
-            Some(_) => {
-                regs.remove(&cookie);
-                Ok(())
+        let removed = {
+            let mut r = self.regs.lock();
+            let i = r.find(cookie).map_err(|_| ShmError::NotFound)?;
+            if r.entries[i].users > 0 {
+                return Err(ShmError::Busy);
             }
+            r.pages -= r.entries[i].npages;
+            r.entries.remove(i)
+        };
+        // The page list is freed here, outside the lock (unless a call
+        // still shares it through a slice it was handed earlier).
+        drop(removed);
+        Ok(())
+    }
+
+    /// Takes a use of `[offs, offs+size)` of registered buffer `cookie`.
+    pub fn acquire(&self, cookie: u64, offs: u64, size: u64) -> Result<ShmUse<'_>, ShmError> {
+        let mut r = self.regs.lock();
+        let i = r.find(cookie).map_err(|_| ShmError::NotFound)?;
+        let e = &mut r.entries[i];
+        let pages = e.pages.slice(offs, size)?;
+        e.users += 1;
+        Ok(ShmUse { reg: self, cookie, pages, held: true })
+    }
+
+    /// Gives back a use whose `ShmUse` was turned into its cookie.
+    pub(crate) fn release(&self, cookie: u64) {
+        let mut r = self.regs.lock();
+        if let Ok(i) = r.find(cookie) {
+            r.entries[i].users = r.entries[i].users.saturating_sub(1);
         }
     }
 
-    /// Takes a use of `[offs, offs+size)` of registered buffer `cookie`;
-    /// give it back with `release`.
-    pub fn acquire(&self, cookie: u64, offs: u64, size: u64) -> Result<Pages, ShmError> {
-        let mut regs = self.regs.lock();
-        let r = regs.get_mut(&cookie).ok_or(ShmError::NotFound)?;
-        let pages = r.pages.slice(offs, size)?;
-        r.users += 1;
-        Ok(pages)
+    pub fn stats(&self) -> ShmStats {
+        let r = self.regs.lock();
+        ShmStats { buffers: r.entries.len(), users: r.entries.iter().map(|e| e.users).sum(), pages: r.pages }
+    }
+}
+
+/// A use of a registered buffer; dropping it gives the use back.
+pub struct ShmUse<'a> {
+    reg: &'a ShmRegistry,
+    cookie: u64,
+    pages: Pages,
+    held: bool,
+}
+
+impl ShmUse<'_> {
+    pub fn pages(&self) -> &Pages {
+        &self.pages
     }
 
-    pub fn release(&self, cookie: u64) {
-        if let Some(r) = self.regs.lock().get_mut(&cookie) {
-            r.users = r.users.saturating_sub(1);
+    pub fn cookie(&self) -> u64 {
+        self.cookie
+    }
+
+    /// Keeps the use without the guard: whoever takes the cookie must
+    /// `release` it.
+    pub(crate) fn into_cookie(mut self) -> u64 {
+        self.held = false;
+        self.cookie
+    }
+}
+
+impl Drop for ShmUse<'_> {
+    fn drop(&mut self) {
+        if self.held {
+            self.reg.release(self.cookie);
         }
-    }
-
-    /// (registered buffers, uses held by running calls).
-    pub fn stats(&self) -> (usize, usize) {
-        let regs = self.regs.lock();
-        (regs.len(), regs.values().map(|r| r.users).sum())
     }
 }
 

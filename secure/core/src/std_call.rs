@@ -1,31 +1,39 @@
 //! Yielding calls: locate the caller's `optee_msg_arg`, copy it in once,
 //! validate it, serve it on this trusted thread, and copy the answer back.
+//!
+//! Everything a call holds is either in the thread's context (the answer's
+//! location, its RPC buffer, jobs it owes) or in a frame armed in the
+//! thread's ledger (the message, parameters, registered-buffer uses, its
+//! running-call entry, sessions being opened or closed). An aborted call
+//! (`finish_aborted`) is therefore answered and leaves nothing behind.
 
 use crate::Os;
 use crate::env::ThreadEnv;
 use crate::msg::{self, Dir, Message, Param};
 use crate::pta::{Ctx, PtaParam};
 use crate::rpc::{RPC_MAX_PARAMS, Rpc, RpcArg};
-use crate::session::{Session, Target};
-use crate::shm::{Pages, ShmError};
+use crate::session::{Reservation, Session, Target};
+use crate::shm::{Pages, ShmError, ShmUse};
+use crate::threads::{Job, Reply, RunningCall};
 use crate::user::CallParam;
 use crate::user::space::PageBuf;
-use alloc::sync::Arc;
-use alloc::vec;
 use alloc::vec::Vec;
-use core::sync::atomic::AtomicBool;
-use log::debug;
+use core::sync::atomic::{AtomicBool, Ordering};
+use log::{debug, warn};
+use oxtee_abi::addr::NsPhys;
 use oxtee_abi::msg::{self as m, MsgArgHeader};
 use oxtee_abi::optee_smc as smc;
 use oxtee_abi::tee::{Origin, TeeResult};
+use oxtee_abi::test_pta as tp;
 use oxtee_abi::uuid::Uuid;
-use zerocopy::FromBytes;
+use zerocopy::{FromBytes, IntoBytes};
 
 /// Where the caller's argument (and RPC argument) live.
 struct ArgLocation {
     arg: Pages,
     rpc: Option<Pages>,
-    /// Registered buffer held for the call (CALL_WITH_REGD_ARG).
+    /// Registered buffer holding the argument (CALL_WITH_REGD_ARG): a use
+    /// of it is held until the answer is written.
     held: Option<u64>,
 }
 
@@ -52,29 +60,65 @@ fn smc_err(code: u32) -> SmcResult {
     [code as u64, 0, 0, 0]
 }
 
+const OOM: (TeeResult, Origin) = (TeeResult::ERROR_OUT_OF_MEMORY, Origin::Tee);
+
+/// Why a call was aborted (what the platform saw).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AbortCause {
+    /// A kernel exception, a panic or a stack overflow.
+    Fault,
+    /// An allocation failed.
+    OutOfMemory,
+}
+
+/// What a PTA call holds: its parameters, a use of every registered buffer
+/// they reference, and its running-call entry.
+struct PtaFrame<'a> {
+    uses: [Option<ShmUse<'a>>; TA_MAX_PARAMS],
+    params: [PtaParam; TA_MAX_PARAMS],
+    n: usize,
+    running: Option<RunningCall<'a>>,
+}
+
+impl PtaFrame<'_> {
+    fn new() -> Self {
+        PtaFrame {
+            uses: [None, None, None, None],
+            params: [PtaParam::None, PtaParam::None, PtaParam::None, PtaParam::None],
+            n: 0,
+            running: None,
+        }
+    }
+}
+
+/// A user-TA call from the normal world: the PTA-level view of its
+/// parameters (with the buffer uses), and their secure copies.
+struct UserFrame<'a> {
+    pta: PtaFrame<'a>,
+    call: [CallParam; 4],
+}
+
 impl Os {
-    /// Finds the argument named by a0..a3 and returns it with a private copy.
-    fn locate(&self, a: &[u64; 8]) -> Result<(ArgLocation, Vec<u8>, usize), u32> {
+    /// Finds the argument named by a0..a3.
+    fn locate(&self, a: &[u64; 8]) -> Result<(ArgLocation, usize), u32> {
         let fid = a[0] as u32;
         let with_rpc = fid != smc::CALL_WITH_ARG;
         let hdr_size = core::mem::size_of::<MsgArgHeader>() as u64;
         let rpc_size = msg::size_for(RPC_MAX_PARAMS) as u64;
         // First learn the size from the header, then take one full copy and
         // only ever use that copy.
-        let (head, held) = if fid == smc::CALL_WITH_REGD_ARG {
+        let (head, regd) = if fid == smc::CALL_WITH_REGD_ARG {
             let cookie = join(a[1], a[2]);
             let offs = a[3];
             let head = self.shm.acquire(cookie, offs, hdr_size).map_err(|_| smc::RETURN_EBADADDR)?;
-            self.shm.release(cookie);
-            (head, Some((cookie, offs)))
+            (head.pages().clone(), Some((cookie, offs)))
         } else {
             let pa = join(a[1], a[2]);
             if !pa.is_multiple_of(m::ARG_ALIGN as u64) {
                 return Err(smc::RETURN_EBADADDR);
             }
-            (self.shm.ns_contiguous(pa, hdr_size).map_err(|_| smc::RETURN_EBADADDR)?, None)
+            (self.shm.ns_contiguous(NsPhys::new(pa), hdr_size).map_err(|_| smc::RETURN_EBADADDR)?, None)
         };
-        let in_pool = |pa: u64, len: u64| self.shm.contiguous(pa, len).is_ok();
         let mut hb = [0u8; 32];
         head.read(self.mem, 0, &mut hb).map_err(|_| smc::RETURN_EBADADDR)?;
         let (hdr, _) = MsgArgHeader::read_from_prefix(&hb).map_err(|_| smc::RETURN_EBADADDR)?;
@@ -84,82 +128,188 @@ impl Os {
         }
         let size = msg::size_for(n) as u64;
         let total = size + if with_rpc { rpc_size } else { 0 };
-        let (whole, held_cookie) = match held {
+        let (whole, held) = match regd {
             Some((cookie, offs)) => {
-                (self.shm.acquire(cookie, offs, total).map_err(|_| smc::RETURN_EBADADDR)?, Some(cookie))
+                let u = self.shm.acquire(cookie, offs, total).map_err(|_| smc::RETURN_EBADADDR)?;
+                let pages = u.pages().clone();
+                (pages, Some(u))
             }
             None => {
                 // Outside the static pool an argument must be one page-aligned
                 // page, as OP-TEE requires (only that page is shared).
-                let pa = join(a[1], a[2]);
-                if !in_pool(pa, total) && (!pa.is_multiple_of(4096) || total > 4096) {
+                let pa = NsPhys::new(join(a[1], a[2]));
+                let in_pool = self.shm.contiguous(pa, total).is_ok();
+                if !in_pool && (!pa.is_aligned(4096) || total > 4096) {
                     return Err(smc::RETURN_EBADADDR);
                 }
                 (self.shm.ns_contiguous(pa, total).map_err(|_| smc::RETURN_EBADADDR)?, None)
             }
         };
-        let fail = |e| {
-            if let Some(c) = held_cookie {
-                self.shm.release(c);
-            }
-            e
-        };
-        let arg = whole.slice(0, size).map_err(|_| fail(smc::RETURN_EBADADDR))?;
-        let rpc =
-            if with_rpc { Some(whole.slice(size, rpc_size).map_err(|_| fail(smc::RETURN_EBADADDR))?) } else { None };
-        let mut bytes = vec![0u8; size as usize];
-        arg.read(self.mem, 0, &mut bytes).map_err(|_| fail(smc::RETURN_EBADADDR))?;
-        Ok((ArgLocation { arg, rpc, held: held_cookie }, bytes, n))
+        let arg = whole.slice(0, size).map_err(|_| smc::RETURN_EBADADDR)?;
+        let rpc = if with_rpc { Some(whole.slice(size, rpc_size).map_err(|_| smc::RETURN_EBADADDR)?) } else { None };
+        Ok((ArgLocation { arg, rpc, held: held.map(ShmUse::into_cookie) }, n))
     }
 
     /// Serves one yielding call (CALL_WITH_ARG / _RPC_ARG / _REGD_ARG) on
     /// the calling trusted thread. Returns a0..a3 for the normal world.
     pub fn serve(&self, env: &mut dyn ThreadEnv, a: [u64; 8]) -> SmcResult {
-        let (loc, bytes, n) = match self.locate(&a) {
+        let t = self.threads.ctx(env.thread_id());
+        t.begin();
+        let (loc, n) = match self.locate(&a) {
             Ok(l) => l,
             Err(code) => return smc_err(code),
         };
-        let mut rpc_arg: Option<RpcArg> = match &loc.rpc {
+        // The caller's RPC argument, else a cached buffer, is this thread's.
+        *t.rpc_arg.lock() = match &loc.rpc {
             Some(p) => Some(RpcArg { pages: p.clone(), cookie: 0, owned: false }),
             None => self.fast.shm_cache.take(),
         };
-        let result = match msg::parse(&bytes, n) {
-            Ok(mut message) => {
-                let mut rpc = Rpc { env, mem: self.mem, shm: &self.shm, arg: &mut rpc_arg };
-                match self.dispatch(&mut rpc, &mut message) {
-                    Ok(()) => {
-                        let out = message.encode();
-                        match loc.arg.write(self.mem, 0, &out) {
-                            Ok(()) => smc_err(smc::RETURN_OK),
-                            Err(_) => smc_err(smc::RETURN_EBADADDR),
-                        }
-                    }
-                    Err(code) => smc_err(code),
-                }
-            }
-            Err(e) => {
-                debug!("malformed message: {e:?}");
-                let (mut hdr, _) = MsgArgHeader::read_from_prefix(&bytes).expect("header was read");
-                hdr.ret = TeeResult::ERROR_BAD_PARAMETERS.0;
-                hdr.ret_origin = Origin::Comms as u32;
-                match loc.arg.write(self.mem, 0, zerocopy::IntoBytes::as_bytes(&hdr)) {
-                    Ok(()) => smc_err(smc::RETURN_OK),
-                    Err(_) => smc_err(smc::RETURN_EBADADDR),
-                }
+        let mut rpc = Rpc { env, mem: self.mem, shm: &self.shm, t };
+        let result = self.serve_located(&mut rpc, loc, n);
+        self.end_call(&mut rpc);
+        result
+    }
+
+    fn serve_located(&self, rpc: &mut Rpc, loc: ArgLocation, n: usize) -> SmcResult {
+        let t = rpc.t;
+        let size = msg::size_for(n);
+        let give_back = |held: Option<u64>| {
+            if let Some(c) = held {
+                self.shm.release(c);
             }
         };
-        // Our own RPC buffer is cached (if the normal world allows) or freed.
-        if let Some(arg) = rpc_arg.take().filter(|a| a.owned)
-            && let Err(arg) = self.fast.shm_cache.keep(arg)
-        {
-            let mut own = Some(arg);
-            let mut rpc = Rpc { env, mem: self.mem, shm: &self.shm, arg: &mut own };
-            rpc.release_arg(false);
+        crate::hold!(copy = Vec::new(), in &t.ledger, or { give_back(loc.held); smc_err(smc::RETURN_ENOMEM) });
+        let bytes: &mut Vec<u8> = copy.as_mut().get();
+        if bytes.try_reserve_exact(size).is_err() {
+            give_back(loc.held);
+            return smc_err(smc::RETURN_ENOMEM);
         }
-        if let Some(c) = loc.held {
+        bytes.resize(size, 0);
+        if loc.arg.read(self.mem, 0, bytes).is_err() {
+            give_back(loc.held);
+            return smc_err(smc::RETURN_EBADADDR);
+        }
+        let Ok((hdr, _)) = MsgArgHeader::read_from_prefix(bytes) else {
+            give_back(loc.held);
+            return smc_err(smc::RETURN_EBADADDR);
+        };
+        // From here an aborted call is answered through the thread.
+        *t.reply.lock() = Some(Reply { arg: loc.arg, hdr, held: loc.held });
+        match msg::parse(bytes, n) {
+            Ok(parsed) => {
+                crate::hold!(message = parsed, in &t.ledger, or self.answer_header(t, TeeResult::ERROR_OUT_OF_MEMORY));
+                let message = message.as_mut().get();
+                match self.dispatch(rpc, message) {
+                    Ok(()) => match msg::encode_into(&message.hdr, &message.params, &message.meta, bytes) {
+                        Some(len) => self.answer(t, &bytes[..len]),
+                        None => self.answer_header(t, TeeResult::ERROR_GENERIC),
+                    },
+                    Err(code) => {
+                        self.drop_reply(t);
+                        smc_err(code)
+                    }
+                }
+            }
+            Err(msg::MsgError::OutOfMemory) => self.answer_header(t, TeeResult::ERROR_OUT_OF_MEMORY),
+            Err(e) => {
+                debug!("malformed message: {e:?}");
+                let mut hdr = hdr;
+                hdr.ret = TeeResult::ERROR_BAD_PARAMETERS.0;
+                hdr.ret_origin = Origin::Comms as u32;
+                self.answer(t, hdr.as_bytes())
+            }
+        }
+    }
+
+    /// Writes `bytes` at the start of the call's argument and lets go of it.
+    fn answer(&self, t: &crate::threads::ThreadCtx, bytes: &[u8]) -> SmcResult {
+        let Some(reply) = t.reply.lock().take() else {
+            return smc_err(smc::RETURN_ENOTAVAIL);
+        };
+        let r = reply.arg.write(self.mem, 0, bytes);
+        if let Some(c) = reply.held {
             self.shm.release(c);
         }
-        result
+        match r {
+            Ok(()) => smc_err(smc::RETURN_OK),
+            Err(_) => smc_err(smc::RETURN_EBADADDR),
+        }
+    }
+
+    /// Answers with the caller's header and `ret` (origin TEE).
+    fn answer_header(&self, t: &crate::threads::ThreadCtx, ret: TeeResult) -> SmcResult {
+        let hdr = match t.reply.lock().as_ref() {
+            Some(r) => r.hdr,
+            None => return smc_err(smc::RETURN_ENOTAVAIL),
+        };
+        let hdr = MsgArgHeader { ret: ret.0, ret_origin: Origin::Tee as u32, ..hdr };
+        self.answer(t, hdr.as_bytes())
+    }
+
+    fn drop_reply(&self, t: &crate::threads::ThreadCtx) {
+        let reply = t.reply.lock().take();
+        if let Some(c) = reply.and_then(|r| r.held) {
+            self.shm.release(c);
+        }
+    }
+
+    /// Runs the jobs the thread owes (see `threads::Job`).
+    pub(crate) fn run_jobs(&self, rpc: &mut Rpc) {
+        while let Some(job) = rpc.t.next_job(false) {
+            match job {
+                Job::Wake(key) => {
+                    let _ = rpc.notif_send(key);
+                }
+                Job::ShmFree { kind, cookie } => {
+                    let mut p = [Param::Value { dir: Dir::In, a: kind as u64, b: cookie, c: 0 }];
+                    let _ = rpc.cmd(oxtee_abi::rpc::CMD_SHM_FREE, &mut p);
+                }
+                Job::Release(inst) => self.release_instance(rpc, &inst),
+            }
+        }
+    }
+
+    fn give_back_rpc_arg(&self, rpc: &mut Rpc, arg: RpcArg) {
+        if arg.owned
+            && let Err(arg) = self.fast.shm_cache.keep(arg)
+        {
+            rpc.free_arg(arg);
+        }
+    }
+
+    /// The end of every call, ordinary or aborted: what the thread owes is
+    /// done and its RPC buffer goes back to the cache (or the normal world).
+    fn end_call(&self, rpc: &mut Rpc) {
+        self.run_jobs(rpc);
+        let arg = rpc.t.rpc_arg.lock().take();
+        if let Some(arg) = arg {
+            self.give_back_rpc_arg(rpc, arg);
+        }
+        self.drop_reply(rpc.t);
+    }
+
+    /// Finishes a call the platform aborted on this thread, after it has
+    /// unwound the thread's ledger (`Ledger::unwind`) and restarted the
+    /// thread on a fresh stack: runs what the unwinding queued, answers the
+    /// caller (TEE_ERROR_TARGET_DEAD if the call died inside a user TA,
+    /// which is killed; else TEE_ERROR_OUT_OF_MEMORY for an allocation
+    /// failure, TEE_ERROR_GENERIC otherwise; origin TEE) and ends the call.
+    pub fn finish_aborted(&self, env: &mut dyn ThreadEnv, cause: AbortCause) -> SmcResult {
+        let t = self.threads.ctx(env.thread_id());
+        self.aborted.fetch_add(1, Ordering::Relaxed);
+        let mut rpc = Rpc { env, mem: self.mem, shm: &self.shm, t };
+        self.run_jobs(&mut rpc);
+        // A TA the call was inside died with it: that is what its clients
+        // see from now on, whatever the cause.
+        let ret = match cause {
+            _ if t.killed_ta() => TeeResult::ERROR_TARGET_DEAD,
+            AbortCause::OutOfMemory => TeeResult::ERROR_OUT_OF_MEMORY,
+            AbortCause::Fault => TeeResult::ERROR_GENERIC,
+        };
+        warn!("thread {}: call aborted ({cause:?}); answered {ret:?}", t.id);
+        let r = self.answer_header(t, ret);
+        self.end_call(&mut rpc);
+        r
     }
 
     fn dispatch(&self, rpc: &mut Rpc, message: &mut Message) -> Result<(), u32> {
@@ -168,37 +318,17 @@ impl Os {
             m::CMD_OPEN_SESSION => self.open_session(rpc, message),
             m::CMD_INVOKE_COMMAND => self.invoke(rpc, message),
             m::CMD_CLOSE_SESSION if !message.params.is_empty() => (TeeResult::ERROR_BAD_PARAMETERS, Origin::Tee),
-            m::CMD_CLOSE_SESSION => match self.sessions.get(hdr.session) {
-                // Sessions a TA opened are closed by that TA.
-                Some(s) if s.owner.is_some() => (TeeResult::ERROR_ITEM_NOT_FOUND, Origin::Tee),
-                Some(_) => {
-                    let id = hdr.session;
-                    match self.sessions.remove(id) {
-                        Some(s) => {
-                            match &s.target {
-                                Target::Pta(p) => p.close_session(id),
-                                Target::User(inst) => {
-                                    let inst = inst.clone();
-                                    self.user_close(rpc, id, &s, &inst);
-                                }
-                            }
-                            (TeeResult::SUCCESS, Origin::Tee)
-                        }
-                        None => (TeeResult::ERROR_ITEM_NOT_FOUND, Origin::Tee),
-                    }
-                }
-                None => (TeeResult::ERROR_ITEM_NOT_FOUND, Origin::Tee),
-            },
+            m::CMD_CLOSE_SESSION => self.close_session(rpc, hdr.session),
             // As OP-TEE: the session's running calls are flagged; the cancel
             // id is not matched (Linux only cancels sessions it holds).
             m::CMD_CANCEL if !message.params.is_empty() || self.sessions.get(hdr.session).is_none() => {
                 (TeeResult::ERROR_BAD_PARAMETERS, Origin::Tee)
             }
             m::CMD_CANCEL => {
-                self.sessions.cancel(hdr.session);
+                self.threads.cancel(hdr.session);
                 (TeeResult::SUCCESS, Origin::Tee)
             }
-            m::CMD_REGISTER_SHM => self.register_shm(&message.params),
+            m::CMD_REGISTER_SHM => self.register_shm(rpc, &message.params),
             m::CMD_UNREGISTER_SHM => self.unregister_shm(&message.params)?,
             _ => return Err(smc::RETURN_EBADCMD),
         };
@@ -207,13 +337,41 @@ impl Os {
         Ok(())
     }
 
-    fn register_shm(&self, params: &[Param]) -> (TeeResult, Origin) {
-        let r = match params {
-            [Param::Tmem { dir: Dir::Out, buf, size, shm_ref, noncontig: true }] => {
-                self.shm.register(self.mem, *shm_ref, *buf, *size)
+    fn close_session(&self, rpc: &mut Rpc, id: u32) -> (TeeResult, Origin) {
+        // Sessions a TA opened are closed by that TA.
+        match self.sessions.get(id) {
+            Some(s) if s.owner.is_some() => return (TeeResult::ERROR_ITEM_NOT_FOUND, Origin::Tee),
+            None => return (TeeResult::ERROR_ITEM_NOT_FOUND, Origin::Tee),
+            Some(_) => {}
+        }
+        let t = rpc.t;
+        crate::hold!(closing = self.sessions.remove(id), in &t.ledger, or OOM);
+        match closing.as_mut().get().as_ref() {
+            Some(s) => {
+                match &s.target {
+                    Target::Pta(p) => p.close_session(id),
+                    Target::User(inst) => self.user_close(rpc, id, s, inst),
+                }
+                (TeeResult::SUCCESS, Origin::Tee)
             }
-            _ => Err(ShmError::BadParameters),
+            None => (TeeResult::ERROR_ITEM_NOT_FOUND, Origin::Tee),
+        }
+    }
+
+    fn register_shm(&self, rpc: &mut Rpc, params: &[Param]) -> (TeeResult, Origin) {
+        let [Param::Tmem { dir: Dir::Out, buf, size, shm_ref, noncontig: true }] = params else {
+            return (shm_result(Err(ShmError::BadParameters)), Origin::Tee);
         };
+        let t = rpc.t;
+        let r = self.shm.check_register(*shm_ref, *size).and_then(|()| {
+            let pages = self.shm.read_page_list(self.mem, &t.ledger, *buf, *size)?;
+            crate::hold!(pages = Some(pages), in &t.ledger, or Err(ShmError::OutOfMemory));
+            self.fault_point(tp::FAULT_POINT_REGISTER_SHM);
+            match pages.as_mut().get().take() {
+                Some(p) => self.shm.insert(*shm_ref, p),
+                None => Err(ShmError::BadParameters),
+            }
+        });
         (shm_result(r), Origin::Tee)
     }
 
@@ -231,44 +389,42 @@ impl Os {
     }
 
     /// Turns message parameters into what a PTA sees, taking a use of every
-    /// registered buffer referenced (given back by `release_params`).
-    fn to_pta_params(&self, params: &[Param], held: &mut Vec<u64>) -> Result<Vec<PtaParam>, TeeResult> {
+    /// registered buffer referenced (kept in the caller's frame).
+    fn to_pta_params<'a>(&'a self, rpc: &Rpc, params: &[Param], frame: &mut PtaFrame<'a>) -> Result<(), TeeResult> {
         if params.len() > TA_MAX_PARAMS {
             return Err(TeeResult::ERROR_BAD_PARAMETERS);
         }
-        let mut out = Vec::with_capacity(params.len());
-        for p in params {
-            let q = match *p {
+        for (i, p) in params.iter().enumerate() {
+            frame.params[i] = match *p {
                 Param::None => PtaParam::None,
                 Param::Value { dir, a, b, c } => PtaParam::Value { dir, a, b, c },
                 // A null memref: OP-TEE shows it to the TA with size 0.
                 Param::Tmem { dir, buf: 0, .. } => PtaParam::Memref { dir, buf: None, size: 0 },
                 Param::Tmem { dir, buf, size, noncontig, .. } => {
                     let pages = if noncontig {
-                        self.shm.read_page_list(self.mem, buf, size)
+                        self.shm.read_page_list(self.mem, &rpc.t.ledger, buf, size)
                     } else {
-                        self.shm.contiguous(buf, size)
+                        self.shm.contiguous(NsPhys::new(buf), size)
                     };
-                    PtaParam::Memref { dir, buf: Some(pages.map_err(|_| TeeResult::ERROR_BAD_PARAMETERS)?), size }
+                    let pages = pages.map_err(|e| match e {
+                        ShmError::OutOfMemory => TeeResult::ERROR_OUT_OF_MEMORY,
+                        _ => TeeResult::ERROR_BAD_PARAMETERS,
+                    })?;
+                    PtaParam::Memref { dir, buf: Some(pages), size }
                 }
                 Param::Rmem { dir, offs, size, shm_ref } => {
-                    let pages = self.shm.acquire(shm_ref, offs, size).map_err(|e| match e {
+                    let u = self.shm.acquire(shm_ref, offs, size).map_err(|e| match e {
                         ShmError::BadParameters => TeeResult::ERROR_SECURITY,
                         _ => TeeResult::ERROR_BAD_PARAMETERS,
                     })?;
-                    held.push(shm_ref);
+                    let pages = u.pages().clone();
+                    frame.uses[i] = Some(u);
                     PtaParam::Memref { dir, buf: Some(pages), size }
                 }
             };
-            out.push(q);
+            frame.n = i + 1;
         }
-        Ok(out)
-    }
-
-    fn release_params(&self, held: Vec<u64>) {
-        for c in held {
-            self.shm.release(c);
-        }
+        Ok(())
     }
 
     /// Copies what a PTA produced into the message's output parameters.
@@ -293,27 +449,20 @@ impl Os {
     where
         F: FnOnce(&mut Ctx, &mut [PtaParam]) -> TeeResult,
     {
-        let mut held = Vec::new();
-        let mut pta_params = match self.to_pta_params(params, &mut held) {
-            Ok(p) => p,
-            Err(e) => {
-                self.release_params(held);
-                return (e, Origin::Tee);
-            }
-        };
-        let flag = self.sessions.start_call(session);
+        let t = rpc.t;
+        crate::hold!(frame = PtaFrame::new(), in &t.ledger, or OOM);
+        let fr = frame.as_mut().get();
+        if let Err(e) = self.to_pta_params(rpc, params, fr) {
+            return (e, Origin::Tee);
+        }
+        fr.running = Some(t.start_call(session));
+        self.fault_point(tp::FAULT_POINT_PTA_CALL);
         let ret = {
-            let mut ctx = Ctx {
-                os: self,
-                rpc: Rpc { env: &mut *rpc.env, mem: rpc.mem, shm: rpc.shm, arg: &mut *rpc.arg },
-                cancel: &flag,
-                session,
-            };
-            f(&mut ctx, &mut pta_params)
+            let mut ctx = Ctx { os: self, rpc: rpc.reborrow(), cancel: &t.cancel, session };
+            f(&mut ctx, &mut fr.params[..fr.n])
         };
-        self.sessions.end_call(&flag);
-        Self::write_back(params, &pta_params);
-        self.release_params(held);
+        fr.running = None;
+        Self::write_back(params, &fr.params[..fr.n]);
         (ret, Origin::TrustedApp)
     }
 
@@ -343,12 +492,24 @@ impl Os {
                 })
                 .map(|id| message.hdr.session = id);
         };
+        if !pta.accepts_login(login) {
+            debug!("{}: login {login:#x} refused", pta.name());
+            return (TeeResult::ERROR_ACCESS_DENIED, Origin::Tee);
+        }
+        let t = rpc.t;
+        let reserved: Result<Reservation, TeeResult> = self.sessions.reserve(None);
+        crate::hold!(res = reserved, in &t.ledger, or OOM);
+        if let Err(e) = res.as_mut().get() {
+            return (*e, Origin::Tee);
+        }
         let (ret, origin) = self.run_pta(rpc, 0, &mut message.params[2..], |ctx, p| match pta.open_session(ctx, p) {
             Ok(()) => TeeResult::SUCCESS,
             Err(e) => e,
         });
-        if ret == TeeResult::SUCCESS {
-            message.hdr.session = self.sessions.insert(Session::new(Target::Pta(pta), client, login, None));
+        if ret == TeeResult::SUCCESS
+            && let Ok(r) = res.as_mut().get()
+        {
+            message.hdr.session = r.commit(Session::new(Target::Pta(pta), client, login, None));
         }
         (ret, origin)
     }
@@ -358,31 +519,19 @@ impl Os {
     /// `f` returns the result, its origin and a session id (open only).
     fn run_user<F>(&self, rpc: &mut Rpc, session: u32, params: &mut [Param], f: F) -> UserOutcome
     where
-        F: FnOnce(&Os, &mut Rpc, &mut [CallParam; 4], &Arc<AtomicBool>) -> (TeeResult, Origin, u32),
+        F: FnOnce(&Os, &mut Rpc, &mut [CallParam; 4], &AtomicBool) -> (TeeResult, Origin, u32),
     {
-        let mut held = Vec::new();
-        let r = self.run_user_held(rpc, session, params, &mut held, f);
-        self.release_params(held);
-        r
-    }
-
-    fn run_user_held<F>(
-        &self,
-        rpc: &mut Rpc,
-        session: u32,
-        params: &mut [Param],
-        held: &mut Vec<u64>,
-        f: F,
-    ) -> UserOutcome
-    where
-        F: FnOnce(&Os, &mut Rpc, &mut [CallParam; 4], &Arc<AtomicBool>) -> (TeeResult, Origin, u32),
-    {
-        let mut pta_params = match self.to_pta_params(params, held) {
-            Ok(p) => p,
-            Err(e) => return UserOutcome::fail(e),
-        };
-        let mut call = CallParam::none4();
-        for (slot, p) in call.iter_mut().zip(&pta_params) {
+        let t = rpc.t;
+        crate::hold!(
+            frame = UserFrame { pta: PtaFrame::new(), call: CallParam::none4() },
+            in &t.ledger,
+            or UserOutcome::fail(TeeResult::ERROR_OUT_OF_MEMORY)
+        );
+        let fr = frame.as_mut().get();
+        if let Err(e) = self.to_pta_params(rpc, params, &mut fr.pta) {
+            return UserOutcome::fail(e);
+        }
+        for (slot, p) in fr.call.iter_mut().zip(&fr.pta.params[..fr.pta.n]) {
             *slot = match p {
                 PtaParam::None => CallParam::None,
                 PtaParam::Value { dir, a, b, .. } => CallParam::Value { dir: *dir, a: *a, b: *b },
@@ -391,7 +540,7 @@ impl Os {
                     if *size > crate::user::MAX_MEMREF {
                         return UserOutcome::fail(TeeResult::ERROR_OUT_OF_MEMORY);
                     }
-                    let mut data = match PageBuf::for_param(*size) {
+                    let mut data = match PageBuf::for_param(&self.user.params, t.id, *size) {
                         Ok(d) => d,
                         Err(e) => return UserOutcome::fail(e),
                     };
@@ -403,10 +552,11 @@ impl Os {
             };
         }
         // CANCEL finds the call by session (none yet while opening).
-        let flag = self.sessions.start_call(session);
-        let (ret, origin, id) = f(self, rpc, &mut call, &flag);
-        self.sessions.end_call(&flag);
-        for (p, c) in pta_params.iter_mut().zip(&call) {
+        fr.pta.running = Some(t.start_call(session));
+        self.fault_point(tp::FAULT_POINT_PARAM_COPY);
+        let (ret, origin, id) = f(self, rpc, &mut fr.call, &t.cancel);
+        fr.pta.running = None;
+        for (p, c) in fr.pta.params[..fr.pta.n].iter_mut().zip(&fr.call) {
             match (p, c) {
                 (PtaParam::Value { dir, a, b, .. }, CallParam::Value { a: ca, b: cb, .. }) if dir.is_output() => {
                     (*a, *b) = (*ca, *cb);
@@ -423,7 +573,7 @@ impl Os {
                 _ => {}
             }
         }
-        Self::write_back(params, &pta_params);
+        Self::write_back(params, &fr.pta.params[..fr.pta.n]);
         UserOutcome { ret, origin, id }
     }
 
@@ -432,16 +582,17 @@ impl Os {
         if message.meta.iter().any(|m| *m) {
             return (TeeResult::ERROR_BAD_PARAMETERS, Origin::Tee);
         }
-        let Some(s) = self.sessions.get(id).filter(|s| s.owner.is_none()) else {
+        let t = rpc.t;
+        crate::hold!(session = self.sessions.get(id).filter(|s| s.owner.is_none()), in &t.ledger, or OOM);
+        let Some(s) = session.as_mut().get().as_ref() else {
             return (TeeResult::ERROR_BAD_PARAMETERS, Origin::Tee);
         };
         let func = message.hdr.func;
         match &s.target {
             Target::Pta(pta) => self.run_pta(rpc, id, &mut message.params, |ctx, p| pta.invoke(ctx, func, p)),
             Target::User(inst) => {
-                let inst = inst.clone();
                 let r = self.run_user(rpc, id, &mut message.params, |os, rpc, params, cancel| {
-                    let (r, o) = os.user_invoke(rpc, id, &s, &inst, func, params, cancel);
+                    let (r, o) = os.user_invoke(rpc, id, s, inst, func, params, cancel);
                     (r, o, id)
                 });
                 (r.ret, r.origin)

@@ -1,19 +1,26 @@
-//! Sleeping synchronisation for trusted threads. A thread that must wait
-//! does not spin: it parks in the normal world with a NOTIFICATION WAIT RPC
-//! on a key, and whoever releases it sends NOTIFICATION SEND for that key,
+//! Sleeping locks for trusted threads. A thread that must wait does not
+//! spin: it parks in the normal world with a NOTIFICATION WAIT RPC on a
+//! key, and whoever releases the lock sends NOTIFICATION SEND for that key,
 //! as OP-TEE does. The normal world remembers a SEND that arrives before
 //! its WAIT, so no wake-up is lost.
+//!
+//! A lock held by a call that is aborted is released by the abort path
+//! (its holder's guard is in the thread's ledger), and so is a place in a
+//! lock's queue; the wake-up the release owes is deferred to the thread's
+//! job queue, because destructors cannot make RPCs.
 
 use crate::rpc::Rpc;
-use alloc::collections::VecDeque;
+use crate::threads::{Job, ThreadCtx};
+use core::pin::pin;
 use oxtee_abi::tee::TeeResult;
+use oxtee_guard::{Held, SpinLock};
 
 /// Largest notification key the Linux driver accepts without ASYNC_NOTIF.
 pub const MAX_KEY: u32 = 255;
 
 /// Allocator of notification keys (1..=MAX_KEY).
 pub struct NotifKeys {
-    used: spin::Mutex<[u64; 4]>,
+    used: SpinLock<[u64; 4]>,
 }
 
 impl Default for NotifKeys {
@@ -24,7 +31,7 @@ impl Default for NotifKeys {
 
 impl NotifKeys {
     pub const fn new() -> Self {
-        NotifKeys { used: spin::Mutex::new([1, 0, 0, 0]) }
+        NotifKeys { used: SpinLock::new([1, 0, 0, 0]) }
     }
 
     pub fn alloc(&self) -> Option<u32> {
@@ -50,14 +57,61 @@ impl NotifKeys {
     }
 }
 
+/// Most threads that can wait for one lock (more than the OS ever has).
+const MAX_WAITERS: usize = 64;
+
+/// FIFO of sleepers' keys, without allocation.
+struct Waiters {
+    keys: [u32; MAX_WAITERS],
+    head: usize,
+    len: usize,
+}
+
+impl Waiters {
+    const fn new() -> Self {
+        Waiters { keys: [0; MAX_WAITERS], head: 0, len: 0 }
+    }
+
+    fn push(&mut self, key: u32) -> bool {
+        if self.len == MAX_WAITERS {
+            return false;
+        }
+        self.keys[(self.head + self.len) % MAX_WAITERS] = key;
+        self.len += 1;
+        true
+    }
+
+    fn pop(&mut self) -> Option<u32> {
+        if self.len == 0 {
+            return None;
+        }
+        let k = self.keys[self.head];
+        self.head = (self.head + 1) % MAX_WAITERS;
+        self.len -= 1;
+        Some(k)
+    }
+
+    /// Takes `key` out of the queue; false if it was not there.
+    fn remove(&mut self, key: u32) -> bool {
+        let Some(pos) = (0..self.len).find(|i| self.keys[(self.head + i) % MAX_WAITERS] == key) else {
+            return false;
+        };
+        for i in pos..self.len - 1 {
+            self.keys[(self.head + i) % MAX_WAITERS] = self.keys[(self.head + i + 1) % MAX_WAITERS];
+        }
+        self.len -= 1;
+        true
+    }
+}
+
 struct State {
     locked: bool,
-    waiters: VecDeque<u32>,
+    waiters: Waiters,
 }
 
 /// A mutex whose contended waits sleep in the normal world.
 pub struct SleepMutex {
-    state: spin::Mutex<State>,
+    state: SpinLock<State>,
 }
 
 impl Default for SleepMutex {
@@ -66,12 +120,44 @@ impl Default for SleepMutex {
     }
 }
 
+/// A place in a mutex's queue while its thread sleeps in the normal world.
+/// If the call is aborted there, the place is given up (and a wake-up that
+/// already picked it is passed on).
+struct Ticket<'a> {
+    mutex: &'a SleepMutex,
+    keys: &'a crate::sync::NotifKeys,
+    t: &'a ThreadCtx,
+    key: u32,
+}
+
+impl Drop for Ticket<'_> {
+    fn drop(&mut self) {
+        if self.key == 0 {
+            return; // woken normally: nothing to give up
+        }
+        // Leave the queue before giving the key back. If an unlock already
+        // picked us, its wake-up is passed on, or the next waiter would
+        // sleep on with the mutex free.
+        let next = {
+            let mut s = self.mutex.state.lock();
+            let picked = !s.waiters.remove(self.key) && !s.locked;
+            if picked { s.waiters.pop() } else { None }
+        };
+        self.keys.free(self.key);
+        if let Some(k) = next {
+            self.t.defer(Job::Wake(k));
+        }
+    }
+}
+
 impl SleepMutex {
     pub const fn new() -> Self {
-        SleepMutex { state: spin::Mutex::new(State { locked: false, waiters: VecDeque::new() }) }
+        SleepMutex { state: SpinLock::new(State { locked: false, waiters: Waiters::new() }) }
     }
 
     /// Takes the mutex; returns how many times this thread slept for it.
+    /// The caller must release it (`unlock`, or `unlock_later` from a
+    /// destructor) and should hold it through a guard in its ledger.
     pub fn lock(&self, rpc: &mut Rpc, keys: &NotifKeys) -> Result<u32, TeeResult> {
         let mut sleeps = 0;
         loop {
@@ -82,31 +168,27 @@ impl SleepMutex {
                     return Ok(sleeps);
                 }
                 let key = keys.alloc().ok_or(TeeResult::ERROR_BUSY)?;
-                s.waiters.push_back(key);
+                if !s.waiters.push(key) {
+                    drop(s);
+                    keys.free(key);
+                    return Err(TeeResult::ERROR_BUSY);
+                }
                 key
             };
+            let t = rpc.t;
+            let mut ticket = pin!(Held::new(&t.ledger, Ticket { mutex: self, keys, t, key }));
+            // A full ledger: give the place up at once (the ticket's drop).
+            ticket.as_mut().arm().map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
             let r = rpc.notif_wait(key);
-            if let Err(e) = r {
-                // Leave the queue before giving the key back. If an unlock
-                // already picked us, its wake-up is passed on, or the next
-                // waiter would sleep on with the mutex free.
-                let picked = {
-                    let mut s = self.state.lock();
-                    let before = s.waiters.len();
-                    s.waiters.retain(|k| *k != key);
-                    s.waiters.len() == before && !s.locked
-                };
-                keys.free(key);
-                if picked {
-                    let next = self.state.lock().waiters.pop_front();
-                    if let Some(k) = next {
-                        let _ = rpc.notif_send(k);
-                    }
+            match r {
+                Ok(()) => {
+                    // Woken: the unlock that picked us took us off the queue.
+                    ticket.as_mut().get().key = 0;
+                    keys.free(key);
+                    sleeps += 1;
                 }
-                return Err(e);
+                Err(e) => return Err(e),
             }
-            keys.free(key);
-            sleeps += 1;
         }
     }
 
@@ -120,64 +202,68 @@ impl SleepMutex {
         true
     }
 
+    /// Releases the mutex and wakes the next sleeper now.
     pub fn unlock(&self, rpc: &mut Rpc) -> Result<(), TeeResult> {
-        let next = {
-            let mut s = self.state.lock();
-            s.locked = false;
-            s.waiters.pop_front()
-        };
-        match next {
+        match self.release() {
             Some(key) => rpc.notif_send(key),
             None => Ok(()),
         }
     }
-}
 
-/// A condition variable used with `SleepMutex`.
-pub struct Condvar {
-    waiters: spin::Mutex<VecDeque<u32>>,
-}
-
-impl Default for Condvar {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Condvar {
-    pub const fn new() -> Self {
-        Condvar { waiters: spin::Mutex::new(VecDeque::new()) }
-    }
-
-    /// Releases `m`, sleeps until notified, and takes `m` again.
-    pub fn wait(&self, m: &SleepMutex, rpc: &mut Rpc, keys: &NotifKeys) -> Result<(), TeeResult> {
-        let key = keys.alloc().ok_or(TeeResult::ERROR_BUSY)?;
-        // Queue before unlocking, so a notify right after unlock finds us.
-        self.waiters.lock().push_back(key);
-        let r = m.unlock(rpc).and_then(|_| rpc.notif_wait(key));
-        keys.free(key);
-        if r.is_err() {
-            self.waiters.lock().retain(|k| *k != key);
-        }
-        m.lock(rpc, keys)?;
-        r
-    }
-
-    pub fn notify_one(&self, rpc: &mut Rpc) -> Result<(), TeeResult> {
-        let key = self.waiters.lock().pop_front();
-        match key {
-            Some(k) => rpc.notif_send(k),
-            None => Ok(()),
+    /// Releases the mutex from a destructor: the wake-up is queued on `t`
+    /// and sent before its next RPC or when its call ends.
+    pub(crate) fn unlock_later(&self, t: &ThreadCtx) {
+        if let Some(key) = self.release() {
+            t.defer(Job::Wake(key));
         }
     }
 
-    pub fn notify_all(&self, rpc: &mut Rpc) -> Result<(), TeeResult> {
-        loop {
-            let key = self.waiters.lock().pop_front();
-            match key {
-                Some(k) => rpc.notif_send(k)?,
-                None => return Ok(()),
-            }
+    fn release(&self) -> Option<u32> {
+        let mut s = self.state.lock();
+        s.locked = false;
+        s.waiters.pop()
+    }
+
+    pub fn is_locked(&self) -> bool {
+        self.state.lock().locked
+    }
+}
+
+/// A held `SleepMutex`; dropping it releases the mutex (the wake-up is
+/// deferred to the thread's job queue).
+pub(crate) struct SleepGuard<'a> {
+    mutex: &'a SleepMutex,
+    t: &'a ThreadCtx,
+    held: bool,
+}
+
+impl<'a> SleepGuard<'a> {
+    /// Takes `mutex` for the call on `rpc`'s thread.
+    pub fn lock<'r: 'a>(
+        mutex: &'a SleepMutex,
+        rpc: &mut Rpc<'r>,
+        keys: &NotifKeys,
+    ) -> Result<SleepGuard<'a>, TeeResult> {
+        mutex.lock(rpc, keys)?;
+        Ok(SleepGuard { mutex, t: rpc.t, held: true })
+    }
+
+    /// The guard of a mutex this thread has just taken with `lock`.
+    #[cfg(any(test, feature = "test-hooks"))]
+    pub fn held(mutex: &'a SleepMutex, t: &'a ThreadCtx) -> SleepGuard<'a> {
+        SleepGuard { mutex, t, held: true }
+    }
+
+    /// Releases it now, waking the next sleeper.
+    pub fn unlock(&mut self, rpc: &mut Rpc) -> Result<(), TeeResult> {
+        if core::mem::replace(&mut self.held, false) { self.mutex.unlock(rpc) } else { Ok(()) }
+    }
+}
+
+impl Drop for SleepGuard<'_> {
+    fn drop(&mut self) {
+        if self.held {
+            self.mutex.unlock_later(self.t);
         }
     }
 }

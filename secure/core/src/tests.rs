@@ -2,18 +2,20 @@
 //! normal-world RAM and a fake normal world that answers RPCs the way the
 //! Linux driver does.
 
-use crate::Os;
-use crate::env::{RpcReturn, ThreadEnv, UserExit, UserRegs};
+use crate::env::{RpcReturn, ThreadEnv, UserExit, UserRegs, UserTables};
 use crate::fastcall::OsConfig;
 use crate::msg::{self, Dir, Message, Param};
-use crate::nsmem::NsMemory;
 use crate::nsmem::fake::FakeRam;
 use crate::pta::device_enum::DeviceEnum;
 use crate::pta::test::TestPta;
+use crate::session::SessionLimits;
 use crate::shm::ShmConfig;
+use crate::shm::ShmLimits;
+use crate::{Limits, Os};
 use alloc::boxed::Box;
 use alloc::vec;
 use alloc::vec::Vec;
+use oxtee_abi::addr::{NsPhys, NsRange};
 use oxtee_abi::msg as m;
 use oxtee_abi::optee_smc as smc;
 use oxtee_abi::rpc;
@@ -29,27 +31,60 @@ const ARG: u64 = POOL.0;
 /// Fake normal-world allocations for RPC buffers (outside the pool).
 const RPC_AREA: u64 = 0x4030_0000;
 
+#[derive(Clone, Copy)]
 struct World {
     os: &'static Os,
     ram: &'static FakeRam,
+}
+
+fn pool() -> NsRange {
+    NsRange::new(NsPhys::new(POOL.0), POOL.1)
+}
+
+/// Limits small enough to reach in a test.
+pub(crate) const LIMITS: Limits = Limits {
+    sessions: SessionLimits { total: 32, ta: 8 },
+    shm: ShmLimits { buffers: 8, pages: 64 },
+    instances: 4,
+    param_reserve: 16 << 10,
+    param_shared: 64 << 10,
+};
+
+fn os_with(ram: &'static FakeRam, limits: Limits, ptas: Vec<&'static dyn crate::pta::Pta>) -> Os {
+    crate::fault::set_injector(|_| oxtee_guard::testing::freeze());
+    Os::new(
+        OsConfig { build_id: 1, thread_count: 4, static_shm: Some(pool()), yielding_calls: true },
+        ShmConfig { static_pool: Some(pool()), ns_ram: NsRange::new(NsPhys::new(RAM), RAM_SIZE as u64) },
+        limits,
+        ram,
+        ptas,
+    )
 }
 
 fn world() -> World {
     let ram: &'static FakeRam = Box::leak(Box::new(FakeRam::new(RAM, RAM_SIZE)));
     let test: &'static TestPta = Box::leak(Box::new(TestPta::new()));
     let dev: &'static DeviceEnum = Box::leak(Box::new(DeviceEnum { devices: &[], devices_supp: &[] }));
-    let os = Os::new(
-        OsConfig { build_id: 1, thread_count: 4, static_shm: Some(POOL), yielding_calls: true },
-        ShmConfig { static_pool: Some(POOL), ns_ram: (RAM, RAM_SIZE as u64) },
-        ram,
-        vec![dev, test],
-    );
+    let os = os_with(ram, LIMITS, vec![dev, test]);
     World { os: Box::leak(Box::new(os)), ram }
 }
 
-/// A single-threaded fake normal world answering RPCs like Linux.
+fn shm_stats(w: &World) -> (usize, usize) {
+    let s = w.os.shm.stats();
+    (s.buffers, s.users)
+}
+
+/// A single-threaded fake normal world answering RPCs like Linux. Its
+/// state is shared by clones, so a call that is aborted on one thread can
+/// be finished with another handle.
+#[derive(Clone)]
 struct FakeEnv {
     ram: &'static FakeRam,
+    nw: alloc::sync::Arc<oxtee_guard::SpinLock<FakeNw>>,
+}
+
+#[derive(Default)]
+struct FakeNw {
     next_alloc: u64,
     allocs: Vec<(u64, u64)>,
     rpcs: Vec<u32>,
@@ -58,19 +93,29 @@ struct FakeEnv {
 
 impl FakeEnv {
     fn new(ram: &'static FakeRam) -> Self {
-        FakeEnv { ram, next_alloc: RPC_AREA, allocs: Vec::new(), rpcs: Vec::new(), pending_notif: Vec::new() }
+        let nw = FakeNw { next_alloc: RPC_AREA, ..Default::default() };
+        FakeEnv { ram, nw: alloc::sync::Arc::new(oxtee_guard::SpinLock::new(nw)) }
+    }
+
+    fn rpcs(&self) -> Vec<u32> {
+        self.nw.lock().rpcs.clone()
+    }
+
+    fn allocs(&self) -> Vec<(u64, u64)> {
+        self.nw.lock().allocs.clone()
     }
 
     fn alloc(&mut self, size: u64) -> u64 {
-        let pa = self.next_alloc;
-        self.next_alloc += size.div_ceil(4096) * 4096;
-        self.allocs.push((pa, pa));
+        let mut nw = self.nw.lock();
+        let pa = nw.next_alloc;
+        nw.next_alloc += size.div_ceil(4096) * 4096;
+        nw.allocs.push((pa, pa));
         pa
     }
 
     fn serve_cmd(&mut self, pa: u64) {
         let mut b = vec![0u8; msg::size_for(4)];
-        self.ram.read(pa, &mut b).unwrap();
+        self.ram.get(pa, &mut b).unwrap();
         let mut req = msg::parse(&b, 4).unwrap();
         req.hdr.ret = 0;
         match req.hdr.cmd {
@@ -82,23 +127,25 @@ impl FakeEnv {
             }
             rpc::CMD_SHM_FREE => {
                 let Param::Value { b: cookie, .. } = req.params[0] else { panic!() };
-                let before = self.allocs.len();
-                self.allocs.retain(|a| a.1 != cookie);
-                assert_eq!(self.allocs.len() + 1, before, "freed an unknown cookie");
+                let mut nw = self.nw.lock();
+                let before = nw.allocs.len();
+                nw.allocs.retain(|a| a.1 != cookie);
+                assert_eq!(nw.allocs.len() + 1, before, "freed an unknown cookie");
             }
             rpc::CMD_NOTIFICATION => {
                 let Param::Value { a, b, .. } = req.params[0] else { panic!() };
+                let mut nw = self.nw.lock();
                 if a == rpc::NOTIFICATION_SEND as u64 {
-                    self.pending_notif.push(b);
+                    nw.pending_notif.push(b);
                 } else {
                     // Single-threaded: a WAIT must already have its SEND.
-                    let i = self.pending_notif.iter().position(|k| *k == b).expect("WAIT would block forever");
-                    self.pending_notif.remove(i);
+                    let i = nw.pending_notif.iter().position(|k| *k == b).expect("WAIT would block forever");
+                    nw.pending_notif.remove(i);
                 }
             }
             _ => req.hdr.ret = TeeResult::ERROR_NOT_IMPLEMENTED.0,
         }
-        self.ram.write(pa, &req.encode()).unwrap();
+        self.ram.put(pa, &req.encode()).unwrap();
     }
 }
 
@@ -108,7 +155,7 @@ impl ThreadEnv for FakeEnv {
     }
 
     fn rpc(&mut self, a: [u64; 4]) -> RpcReturn {
-        self.rpcs.push(a[0] as u32);
+        self.nw.lock().rpcs.push(a[0] as u32);
         match a[0] as u32 {
             smc::RETURN_RPC_ALLOC => {
                 let pa = self.alloc(a[1]);
@@ -116,7 +163,7 @@ impl ThreadEnv for FakeEnv {
             }
             smc::RETURN_RPC_FREE => {
                 let cookie = (a[1] << 32) | a[2];
-                self.allocs.retain(|x| x.1 != cookie);
+                self.nw.lock().allocs.retain(|x| x.1 != cookie);
                 [0; 8]
             }
             smc::RETURN_RPC_CMD => {
@@ -146,11 +193,7 @@ impl ThreadEnv for FakeEnv {
         0
     }
 
-    fn heap_used(&self) -> usize {
-        0
-    }
-
-    fn enter_user(&mut self, _space: u64, regs: &mut UserRegs) -> UserExit {
+    fn enter_user(&mut self, _tables: &dyn UserTables, regs: &mut UserRegs) -> UserExit {
         crate::user::tests::fake_cpu(regs)
     }
 }
@@ -158,10 +201,10 @@ impl ThreadEnv for FakeEnv {
 impl World {
     /// Writes `msg` at ARG and makes a yielding call of `fid` on it.
     fn call_at(&self, env: &mut FakeEnv, fid: u32, at: u64, msg: &Message) -> (u64, Message) {
-        self.ram.write(at, &msg.encode()).unwrap();
+        self.ram.put(at, &msg.encode()).unwrap();
         let r = self.os.serve(env, [fid as u64, at >> 32, at & 0xffff_ffff, 0, 0, 0, 0, 0]);
         let mut back = vec![0u8; msg::size_for(msg.params.len())];
-        self.ram.read(at, &mut back).unwrap();
+        self.ram.get(at, &mut back).unwrap();
         (r[0], msg::parse(&back, msg.params.len()).unwrap())
     }
 
@@ -172,13 +215,14 @@ impl World {
     }
 
     fn open(&self, env: &mut FakeEnv, ta: Uuid) -> Message {
+        self.open_as(env, ta, m::LOGIN_PUBLIC)
+    }
+
+    fn open_as(&self, env: &mut FakeEnv, ta: Uuid, login: u32) -> Message {
         let (a, b) = ta.to_msg_value();
         let mut msg = Message::new(
             m::CMD_OPEN_SESSION,
-            vec![
-                Param::Value { dir: Dir::In, a, b, c: 0 },
-                Param::Value { dir: Dir::In, a: 0, b: 0, c: m::LOGIN_PUBLIC as u64 },
-            ],
+            vec![Param::Value { dir: Dir::In, a, b, c: 0 }, Param::Value { dir: Dir::In, a: 0, b: 0, c: login as u64 }],
         );
         msg.meta = vec![true, true];
         self.call(env, &msg)
@@ -246,13 +290,13 @@ fn memrefs_in_the_static_pool_registered_and_noncontig() {
     let s = w.open(&mut env, t::UUID).hdr.session;
     // Contiguous TMEM in the static pool, inout: bytes come back ^ 0x5a.
     let buf = POOL.0 + 0x8000;
-    w.ram.write(buf, &[1, 2, 3, 4]).unwrap();
+    w.ram.put(buf, &[1, 2, 3, 4]).unwrap();
     let tm = Param::Tmem { dir: Dir::InOut, buf, size: 4, shm_ref: 9, noncontig: false };
     let r = w.invoke(&mut env, s, t::CMD_MEMREF, vec![tm, value(Dir::Out, 0, 0)]);
     assert_eq!(r.hdr.ret, 0);
     assert_eq!(r.params[1], Param::Value { dir: Dir::Out, a: 10, b: 4, c: 0 });
     let mut got = [0u8; 4];
-    w.ram.read(buf, &mut got).unwrap();
+    w.ram.get(buf, &mut got).unwrap();
     assert_eq!(got, [1 ^ 0x5a, 2 ^ 0x5a, 3 ^ 0x5a, 4 ^ 0x5a]);
     // TMEM outside the pool is refused.
     let bad = Param::Tmem { dir: Dir::In, buf: RAM, size: 4, shm_ref: 0, noncontig: false };
@@ -260,17 +304,17 @@ fn memrefs_in_the_static_pool_registered_and_noncontig() {
     assert_eq!((r.hdr.ret, r.hdr.ret_origin), (TeeResult::ERROR_BAD_PARAMETERS.0, Origin::Tee as u32));
     // Register two scattered pages and use them as RMEM.
     let list = RAM + 0x1000;
-    w.ram.write(list, &(RAM + 0x5000u64).to_le_bytes()).unwrap();
-    w.ram.write(list + 8, &(RAM + 0x3000u64).to_le_bytes()).unwrap();
+    w.ram.put(list, &(RAM + 0x5000u64).to_le_bytes()).unwrap();
+    w.ram.put(list + 8, &(RAM + 0x3000u64).to_le_bytes()).unwrap();
     let reg = Param::Tmem { dir: Dir::Out, buf: list | 0x10, size: 5000, shm_ref: 0xabc, noncontig: true };
     assert_eq!(w.call(&mut env, &Message::new(m::CMD_REGISTER_SHM, vec![reg])).hdr.ret, 0);
     let rm = Param::Rmem { dir: Dir::Out, offs: 4000, size: 200, shm_ref: 0xabc };
     let r = w.invoke(&mut env, s, t::CMD_MEMREF, vec![rm, value(Dir::Out, 0, 0)]);
     assert_eq!(r.hdr.ret, 0);
     let mut tail = [0u8; 2];
-    w.ram.read(RAM + 0x5000 + 0x10 + 4000, &mut tail).unwrap();
+    w.ram.get(RAM + 0x5000 + 0x10 + 4000, &mut tail).unwrap();
     assert_eq!(tail, [3, 10]);
-    w.ram.read(RAM + 0x3000 + (4000 + 0x10 + 200 - 4096) - 2, &mut tail).unwrap();
+    w.ram.get(RAM + 0x3000 + (4000 + 0x10 + 200 - 4096) - 2, &mut tail).unwrap();
     assert_eq!(tail, [(198u8).wrapping_mul(7).wrapping_add(3), (199u8).wrapping_mul(7).wrapping_add(3)]);
     // Past the end: TEE_ERROR_SECURITY; unknown cookie: BAD_PARAMETERS.
     let rm = Param::Rmem { dir: Dir::In, offs: 4990, size: 11, shm_ref: 0xabc };
@@ -290,12 +334,12 @@ fn memrefs_in_the_static_pool_registered_and_noncontig() {
     assert_eq!(r.hdr.ret, TeeResult::ERROR_SHORT_BUFFER.0);
     assert!(matches!(r.params[0], Param::Tmem { size: 32, .. }));
     // Unregister: fine once nothing uses it; then gone.
-    assert_eq!(w.os.shm.stats(), (1, 0));
+    assert_eq!(shm_stats(&w), (1, 0));
     let unreg =
         Message::new(m::CMD_UNREGISTER_SHM, vec![Param::Rmem { dir: Dir::In, offs: 0, size: 0, shm_ref: 0xabc }]);
     assert_eq!(w.call(&mut env, &unreg).hdr.ret, 0);
     assert_eq!(w.call(&mut env, &unreg).hdr.ret, TeeResult::ERROR_BAD_PARAMETERS.0);
-    assert_eq!(w.os.shm.stats(), (0, 0));
+    assert_eq!(shm_stats(&w), (0, 0));
 }
 
 #[test]
@@ -306,19 +350,19 @@ fn rpc_round_trip_allocates_and_frees_its_buffers() {
     let r = w.invoke(&mut env, s, t::CMD_RPC, vec![value(Dir::Out, 0, 0)]);
     assert_eq!(r.hdr.ret, 0);
     assert_eq!(r.params[0], Param::Value { dir: Dir::Out, a: 1234, b: 5678, c: 0 });
-    assert_eq!(env.rpcs.first(), Some(&smc::RETURN_RPC_ALLOC));
-    assert_eq!(env.rpcs.last(), Some(&smc::RETURN_RPC_FREE));
-    assert!(env.allocs.is_empty(), "every normal-world buffer was given back");
+    assert_eq!(env.rpcs().first(), Some(&smc::RETURN_RPC_ALLOC));
+    assert_eq!(env.rpcs().last(), Some(&smc::RETURN_RPC_FREE));
+    assert!(env.allocs().is_empty(), "every normal-world buffer was given back");
     // With the cache on, the RPC buffer stays for the next call, and
     // DISABLE_SHM_CACHE hands its cookie back.
     let mut a = [smc::ENABLE_SHM_CACHE as u64, 0, 0, 0, 0, 0, 0, 0];
     w.os.fast_call(&mut a);
     assert_eq!(a[0], 0);
     w.invoke(&mut env, s, t::CMD_RPC, vec![value(Dir::Out, 0, 0)]);
-    assert_eq!(env.allocs.len(), 1);
+    assert_eq!(env.allocs().len(), 1);
     let mut a = [smc::DISABLE_SHM_CACHE as u64, 0, 0, 0, 0, 0, 0, 0];
     w.os.fast_call(&mut a);
-    assert_eq!((a[0], (a[1] << 32) | a[2]), (0, env.allocs[0].1));
+    assert_eq!((a[0], (a[1] << 32) | a[2]), (0, env.allocs()[0].1));
 }
 
 #[test]
@@ -345,22 +389,22 @@ fn caller_provided_rpc_arg_and_registered_args() {
         w.call_at(&mut env, smc::CALL_WITH_RPC_ARG, at, &msg4)
     };
     assert_eq!((a0, out.hdr.ret), (0, 0));
-    assert!(!env.rpcs.contains(&smc::RETURN_RPC_ALLOC), "no allocation with a provided RPC arg");
+    assert!(!env.rpcs().contains(&smc::RETURN_RPC_ALLOC), "no allocation with a provided RPC arg");
     // CALL_WITH_REGD_ARG: the arg inside a registered buffer, by cookie+offset.
     let list = RAM + 0x1000;
-    w.ram.write(list, &(RAM + 0x6000u64).to_le_bytes()).unwrap();
+    w.ram.put(list, &(RAM + 0x6000u64).to_le_bytes()).unwrap();
     let reg = Param::Tmem { dir: Dir::Out, buf: list, size: 4096, shm_ref: 0x77, noncontig: true };
     assert_eq!(w.call(&mut env, &Message::new(m::CMD_REGISTER_SHM, vec![reg])).hdr.ret, 0);
     let mut noop = Message::new(m::CMD_INVOKE_COMMAND, vec![]);
     noop.hdr.session = s;
-    w.ram.write(RAM + 0x6000 + 384, &noop.encode()).unwrap();
+    w.ram.put(RAM + 0x6000 + 384, &noop.encode()).unwrap();
     let r = w.os.serve(&mut env, [smc::CALL_WITH_REGD_ARG as u64, 0, 0x77, 384, 0, 0, 0, 0]);
     assert_eq!(r[0], 0);
     let r = w.os.serve(&mut env, [smc::CALL_WITH_REGD_ARG as u64, 0, 0x78, 384, 0, 0, 0, 0]);
     assert_eq!(r[0], smc::RETURN_EBADADDR as u64);
     let r = w.os.serve(&mut env, [smc::CALL_WITH_REGD_ARG as u64, 0, 0x77, 4090, 0, 0, 0, 0]);
     assert_eq!(r[0], smc::RETURN_EBADADDR as u64);
-    assert_eq!(w.os.shm.stats(), (1, 0), "the registered arg buffer is released after each call");
+    assert_eq!(shm_stats(&w), (1, 0), "the registered arg buffer is released after each call");
 }
 
 #[test]
@@ -375,28 +419,30 @@ fn hostile_arguments_are_answered_and_leave_no_state() {
     // num_params beyond what fits.
     let mut hdr = Message::new(m::CMD_INVOKE_COMMAND, vec![]).encode();
     hdr[28..32].copy_from_slice(&200u32.to_le_bytes());
-    w.ram.write(ARG, &hdr).unwrap();
+    w.ram.put(ARG, &hdr).unwrap();
     let r = w.os.serve(&mut env, [smc::CALL_WITH_ARG as u64, 0, ARG, 0, 0, 0, 0, 0]);
     assert_eq!(r[0], smc::RETURN_EBADADDR as u64);
     // Bad attribute: answered in ret with origin COMMS.
     let mut bad = Message::new(m::CMD_INVOKE_COMMAND, vec![value(Dir::In, 0, 0)]).encode();
     bad[32] = 0x0f;
-    w.ram.write(ARG, &bad).unwrap();
+    w.ram.put(ARG, &bad).unwrap();
     let r = w.os.serve(&mut env, [smc::CALL_WITH_ARG as u64, 0, ARG, 0, 0, 0, 0, 0]);
     assert_eq!(r[0], 0);
     let mut back = [0u8; 32];
-    w.ram.read(ARG, &mut back).unwrap();
+    w.ram.get(ARG, &mut back).unwrap();
     assert_eq!(u32::from_le_bytes(back[20..24].try_into().unwrap()), TeeResult::ERROR_BAD_PARAMETERS.0);
     assert_eq!(u32::from_le_bytes(back[24..28].try_into().unwrap()), Origin::Comms as u32);
-    assert_eq!(w.os.shm.stats(), (0, 0));
+    assert_eq!(shm_stats(&w), (0, 0));
     assert_eq!(w.os.sessions.count(), 0);
 }
 
 #[test]
-fn device_enum_reports_no_devices() {
+fn device_enum_reports_no_devices_to_the_kernel_only() {
     let w = world();
     let mut env = FakeEnv::new(w.ram);
-    let s = w.open(&mut env, uuid::PTA_DEVICE_ENUM).hdr.session;
+    let r = w.open(&mut env, uuid::PTA_DEVICE_ENUM);
+    assert_eq!((r.hdr.ret, r.hdr.ret_origin), (TeeResult::ERROR_ACCESS_DENIED.0, Origin::Tee as u32));
+    let s = w.open_as(&mut env, uuid::PTA_DEVICE_ENUM, m::LOGIN_REE_KERNEL).hdr.session;
     let null = Param::Tmem { dir: Dir::Out, buf: 0, size: 0, shm_ref: 0, noncontig: false };
     let r = w.invoke(&mut env, s, 0, vec![null, Param::None, Param::None, Param::None]);
     assert_eq!(r.hdr.ret, 0);
@@ -412,7 +458,7 @@ fn mutex_uncontended_needs_no_rpc_and_cancel_needs_a_session() {
     let r = w.invoke(&mut env, s, t::CMD_MUTEX, vec![value(Dir::In, 0, 0), value(Dir::Out, 9, 9)]);
     assert_eq!(r.hdr.ret, 0);
     assert_eq!(r.params[1], Param::Value { dir: Dir::Out, a: 0, b: 0, c: 0 });
-    assert!(!env.rpcs.contains(&smc::RETURN_RPC_CMD));
+    assert!(!env.rpcs().contains(&smc::RETURN_RPC_CMD));
     let mut cancel = Message::new(m::CMD_CANCEL, vec![]);
     cancel.hdr.session = s;
     assert_eq!(w.call(&mut env, &cancel).hdr.ret, 0);
@@ -472,7 +518,7 @@ fn fuzzed_arguments_never_panic_and_leave_no_state() {
                 bytes[o + 8 + 8 * k..o + 16 + 8 * k].copy_from_slice(&v.to_le_bytes());
             }
         }
-        w.ram.write(ARG, &bytes).unwrap();
+        w.ram.put(ARG, &bytes).unwrap();
         let fid = [smc::CALL_WITH_ARG, smc::CALL_WITH_RPC_ARG][i % 2];
         let r = w.os.serve(&mut env, [fid as u64, 0, ARG, 0, 0, 0, 0, 0]);
         assert!(
@@ -481,57 +527,50 @@ fn fuzzed_arguments_never_panic_and_leave_no_state() {
             r[0]
         );
         // Whatever happened, no buffer is left in use by a finished call.
-        assert_eq!(w.os.shm.stats().1, 0);
+        assert_eq!(shm_stats(&w).1, 0);
     }
     // The session still works.
     let r = w.invoke(&mut env, s, t::CMD_NOOP, vec![]);
     assert_eq!(r.hdr.ret, 0);
 }
 
+mod abort;
+
 mod user_tas {
     use super::*;
-    use crate::user::UserTas;
     use crate::user::tests::{FakeMmu, cmd};
     use oxtee_abi::ta as abi;
 
-    const SINGLE: Uuid = Uuid::new(0x5e57_0001, 0, 0x4000, [0x80, 0, 0, 0, 0, 0, 0, 1]);
-    const MULTI: Uuid = Uuid::new(0x5e57_0002, 0, 0x4000, [0x80, 0, 0, 0, 0, 0, 0, 2]);
+    pub(super) const SINGLE: Uuid = Uuid::new(0x5e57_0001, 0, 0x4000, [0x80, 0, 0, 0, 0, 0, 0, 1]);
+    pub(super) const MULTI: Uuid = Uuid::new(0x5e57_0002, 0, 0x4000, [0x80, 0, 0, 0, 0, 0, 0, 2]);
     const EXCL: Uuid = Uuid::new(0x5e57_0003, 0, 0x4000, [0x80, 0, 0, 0, 0, 0, 0, 3]);
     const KEEP: Uuid = Uuid::new(0x5e57_0004, 0, 0x4000, [0x80, 0, 0, 0, 0, 0, 0, 4]);
 
-    fn user_world() -> (World, &'static FakeMmu) {
+    pub(super) fn user_world() -> (World, &'static FakeMmu) {
         let w = world();
         let mmu = FakeMmu::leak();
         let single = abi::TA_FLAG_SINGLE_INSTANCE;
         let multi_session = single | abi::TA_FLAG_MULTI_SESSION;
-        let tas = UserTas::fake(
-            mmu,
-            &[
-                (SINGLE, multi_session),
-                (MULTI, 0),
-                (EXCL, single),
-                (KEEP, multi_session | abi::TA_FLAG_INSTANCE_KEEP_ALIVE),
-            ],
-        );
+        let tas = &[
+            (SINGLE, multi_session),
+            (MULTI, 0),
+            (EXCL, single),
+            (KEEP, multi_session | abi::TA_FLAG_INSTANCE_KEEP_ALIVE),
+        ];
         // The world's OS is leaked; build a fresh one with user TAs.
         let test: &'static TestPta = Box::leak(Box::new(TestPta::new()));
-        let os = Os::new(
-            OsConfig { build_id: 1, thread_count: 4, static_shm: Some(POOL), yielding_calls: true },
-            ShmConfig { static_pool: Some(POOL), ns_ram: (RAM, RAM_SIZE as u64) },
-            w.ram,
-            vec![test],
-        )
-        .with_user_tas(tas);
+        let mut os = os_with(w.ram, LIMITS, vec![test]);
+        os.user.install_fakes(mmu, tas);
         (World { os: Box::leak(Box::new(os)), ram: w.ram }, mmu)
     }
 
-    fn close(w: &World, env: &mut FakeEnv, s: u32) -> u32 {
+    pub(super) fn close(w: &World, env: &mut FakeEnv, s: u32) -> u32 {
         let mut close = Message::new(m::CMD_CLOSE_SESSION, vec![]);
         close.hdr.session = s;
         w.call(env, &close).hdr.ret
     }
 
-    fn ok_open(w: &World, env: &mut FakeEnv, ta: Uuid) -> u32 {
+    pub(super) fn ok_open(w: &World, env: &mut FakeEnv, ta: Uuid) -> u32 {
         let r = w.open(env, ta);
         assert_eq!((TeeResult(r.hdr.ret), r.hdr.ret_origin), (TeeResult::SUCCESS, Origin::TrustedApp as u32));
         r.hdr.session

@@ -7,17 +7,18 @@
 use arm_pl011_uart::Uart;
 use core::fmt::Write;
 use log::{LevelFilter, Log, Metadata, Record};
-use spin::mutex::SpinMutex;
+use oxtee_guard::SpinLock;
 
 pub struct UartLogger {
     tag: &'static str,
     cpu: fn() -> usize,
-    uart: SpinMutex<Option<Uart<'static>>>,
+    /// Abort-aware: a fault while this CPU logs opens it (`oxtee_guard`).
+    uart: SpinLock<Option<Uart<'static>>>,
 }
 
 impl UartLogger {
     pub const fn new(tag: &'static str, cpu: fn() -> usize) -> Self {
-        Self { tag, cpu, uart: SpinMutex::new(None) }
+        Self { tag, cpu, uart: SpinLock::new(None) }
     }
 
     /// Installs `uart` and makes this the `log` backend.

@@ -3,18 +3,21 @@
 
 use crate::arch::{self, gic, interrupt, nsmem::NsRam, thread, timer};
 use crate::{mm, os};
-use alloc::vec;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU32, Ordering};
 use log::{debug, error, info, warn};
-use oxtee_abi::optee_smc as smc;
-use oxtee_core::Os;
+use oxtee_abi::addr::{NsPhys, NsRange};
+use oxtee_abi::{optee_smc as smc, opteed};
 use oxtee_core::fastcall::OsConfig;
+use oxtee_core::pta::Pta;
 use oxtee_core::pta::device_enum::DeviceEnum;
-use oxtee_core::pta::test::TestPta;
 use oxtee_core::rng::Rng;
-use oxtee_core::shm::ShmConfig;
+use oxtee_core::session::SessionLimits;
+use oxtee_core::shm::{ShmConfig, ShmLimits};
+use oxtee_core::std_call::AbortCause;
 use oxtee_core::ta::image::TaKey;
-use oxtee_core::user::UserTas;
-use oxtee_platform::{MAX_CPUS, THREAD_STACK_SIZE, THREADS_PER_CPU, map};
+use oxtee_core::{Limits, Os};
+use oxtee_platform::{MAX_CPUS, THREAD_STACK_SIZE, THREADS_PER_CPU, limits, map};
 
 /// Build id from `cargo xtask` (git commit), reported by GET_OS_REVISION.
 const BUILD_ID: u64 = match option_env!("OXTEE_BUILD_ID") {
@@ -47,19 +50,51 @@ mod ta_key {
 
 static USER_MMU: arch::user::Mmu = arch::user::Mmu;
 static DEVICE_ENUM: DeviceEnum = DeviceEnum { devices: &[], devices_supp: &[] };
-static TEST_PTA: TestPta = TestPta::new();
+#[cfg(feature = "test-hooks")]
+static TEST_PTA: oxtee_core::pta::test::TestPta = oxtee_core::pta::test::TestPta::new();
 static NS_RAM: spin::Once<NsRam> = spin::Once::new();
+
+/// The pseudo-TAs of this build (the test PTA only in the test build).
+fn ptas() -> Vec<&'static dyn Pta> {
+    alloc::vec![
+        &DEVICE_ENUM,
+        #[cfg(feature = "test-hooks")]
+        &TEST_PTA,
+    ]
+}
+
+const LIMITS: Limits = Limits {
+    sessions: SessionLimits { total: limits::SESSIONS, ta: limits::TA_SESSIONS },
+    shm: ShmLimits { buffers: limits::SHM_BUFFERS, pages: limits::SHM_PAGES },
+    instances: limits::TA_INSTANCES,
+    param_reserve: limits::PARAM_RESERVE_PER_THREAD,
+    param_shared: limits::PARAM_SHARED,
+};
+
+/// How the abort path was entered (`exception`'s `kind`): the exception
+/// vector's index for faults, or one of these.
+pub const KIND_PANIC: u64 = 0x100;
+pub const KIND_OUT_OF_MEMORY: u64 = 0x101;
+
+/// The `*_DONE` each CPU owes the monitor for the entry it is in (what the
+/// abort path returns with when no trusted thread was running).
+static DONE: [AtomicU32; MAX_CPUS] = [const { AtomicU32::new(opteed::RETURN_CALL_DONE) }; MAX_CPUS];
+
+fn entered(done: u32) {
+    DONE[arch::cpu_index()].store(done, Ordering::Relaxed);
+}
 
 /// Normal-world RAM from the device tree the monitor passed (QEMU's, read
 /// before the normal world has run); 1 GiB at DRAM_BASE if there is none.
-fn ns_ram_from_dt(dtb: u64) -> (u64, u64) {
-    let fallback = (map::DRAM_BASE, 0x4000_0000);
+fn ns_ram_from_dt(dtb: u64) -> NsRange {
+    let fallback = NsRange::new(NsPhys::new(map::DRAM_BASE), 0x4000_0000);
     if !(map::DRAM_BASE..map::DRAM_BASE + 0x4000_0000).contains(&dtb) {
         return fallback;
     }
     arch::read_fdt(dtb)
         .and_then(|f| f.memory().regions().next().map(|r| (r.starting_address as u64, r.size.unwrap_or(0) as u64)))
         .filter(|r| r.0 >= map::DRAM_BASE && r.1 > 0)
+        .map(|(start, size)| NsRange::new(NsPhys::new(start), size))
         .unwrap_or(fallback)
 }
 
@@ -117,40 +152,50 @@ pub extern "C" fn cold_boot(dtb: u64) -> u64 {
     let root = mm::init(&layout, ns_ram, &guards);
     arch::enable_mmu(root);
     init_cpu_interrupts();
-    let config = OsConfig {
-        build_id: BUILD_ID,
-        thread_count: threads as u32,
-        static_shm: Some((map::STATIC_SHM_BASE, map::STATIC_SHM_SIZE)),
-        yielding_calls: true,
-    };
+    let pool = NsRange::new(NsPhys::new(map::STATIC_SHM_BASE), map::STATIC_SHM_SIZE);
+    let config =
+        OsConfig { build_id: BUILD_ID, thread_count: threads as u32, static_shm: Some(pool), yielding_calls: true };
     let shm = ShmConfig { static_pool: config.static_shm, ns_ram };
-    let mem = NS_RAM.call_once(|| NsRam { base: ns_ram.0, size: ns_ram.1 });
+    let mem = NS_RAM.call_once(|| NsRam(ns_ram));
     let key = TaKey::new(&ta_key::TA_KEY_MODULUS, ta_key::TA_KEY_EXPONENT).expect("TA signing key is valid");
-    let core = crate::OS.call_once(|| {
-        Os::new(config, shm, mem, vec![&DEVICE_ENUM, &TEST_PTA])
-            .with_user_tas(UserTas::new(&USER_MMU, key))
-            .with_rng(rng)
-    });
+    #[cfg(feature = "test-hooks")]
+    oxtee_core::fault::set_injector(arch::inject_fault);
+    let core =
+        crate::OS.call_once(|| Os::new(config, shm, LIMITS, mem, ptas()).with_user_tas(&USER_MMU, key).with_rng(rng));
     info!(
-        "oxtee OS {} (build {:016x}) ready: {} KiB heap, {} threads x {} KiB, caps {:#x}, GICv{}, normal RAM {:#x}+{:#x}",
+        "oxtee OS {} (build {:016x}{}) ready: {} KiB heap, {} threads x {} KiB, caps {:#x}, GICv{}, normal RAM {:#x}+{:#x}",
         env!("CARGO_PKG_VERSION"),
         BUILD_ID,
+        if cfg!(feature = "test-hooks") { ", test build" } else { "" },
         (layout.heap.1 - layout.heap.0) / 1024,
         threads,
         THREAD_STACK_SIZE / 1024,
         core.fast.capabilities().0,
         if gic::is_v3() { 3 } else { 2 },
-        ns_ram.0,
-        ns_ram.1
+        ns_ram.start,
+        ns_ram.size
+    );
+    info!(
+        "limits: {} sessions ({} from TAs), {} registered buffers of {} MiB in all, {} TA instances, \
+         parameter copies {} KiB per thread + {} KiB shared",
+        LIMITS.sessions.total,
+        LIMITS.sessions.ta,
+        LIMITS.shm.buffers,
+        LIMITS.shm.pages * 4 / 1024,
+        LIMITS.instances,
+        LIMITS.param_reserve / 1024,
+        LIMITS.param_shared / 1024
     );
     arch::vector_table_addr()
 }
 
 pub extern "C" fn fast_smc(args: &mut [u64; 8]) {
+    entered(opteed::RETURN_CALL_DONE);
     os().fast_call(args);
 }
 
 pub extern "C" fn yield_smc(args: &mut [u64; 8]) {
+    entered(opteed::RETURN_CALL_DONE);
     let out = match args[0] as u32 {
         smc::CALL_WITH_ARG | smc::CALL_WITH_RPC_ARG | smc::CALL_WITH_REGD_ARG => thread::start(*args),
         smc::RETURN_FROM_RPC => thread::resume(*args),
@@ -161,44 +206,91 @@ pub extern "C" fn yield_smc(args: &mut [u64; 8]) {
 }
 
 pub extern "C" fn cpu_on() {
+    entered(opteed::RETURN_ON_DONE);
     arch::enable_mmu(mm::root());
     init_cpu_interrupts();
     info!("CPU {} online", arch::cpu_index());
 }
 
 pub extern "C" fn cpu_off() {
+    entered(opteed::RETURN_OFF_DONE);
     info!("CPU {} going off", arch::cpu_index());
 }
 
 pub extern "C" fn cpu_suspend() {
+    entered(opteed::RETURN_SUSPEND_DONE);
     debug!("CPU {} suspend", arch::cpu_index());
 }
 
 pub extern "C" fn cpu_resume() {
+    entered(opteed::RETURN_RESUME_DONE);
     debug!("CPU {} resume", arch::cpu_index());
 }
 
 pub extern "C" fn system_off() {
+    entered(opteed::RETURN_SYSTEM_OFF_DONE);
     info!("system off");
 }
 
 pub extern "C" fn system_reset() {
+    entered(opteed::RETURN_SYSTEM_RESET_DONE);
     info!("system reset");
 }
 
 /// A secure interrupt arrived while the normal world ran.
 pub extern "C" fn fiq() {
+    entered(opteed::RETURN_FIQ_DONE);
     interrupt::handle_native();
 }
 
-/// An exception in the OS: report it and fail the call that caused it.
-pub extern "C" fn exception(kind: u64, esr: u64, elr: u64, far: u64) -> u64 {
-    let thread = thread::current();
-    error!(
-        "unexpected exception {kind} in the OS{}: ESR {esr:#x} ELR {elr:#x} FAR {far:#x}; aborting the call",
-        if thread.is_some() { " (trusted thread)" } else { "" }
-    );
-    thread::abandon_current();
+/// The abort path: an exception in the OS (`kind` is the vector's index)
+/// or a panic (`KIND_PANIC`, `KIND_OUT_OF_MEMORY`), on this CPU's entry
+/// stack. The call that caused it is aborted (see `thread::abort_current`)
+/// and the OS goes on. Writes the SMC to return to the monitor with into
+/// `out` (function id, x1..x4).
+pub extern "C" fn exception(kind: u64, esr: u64, elr: u64, far: u64, out: &mut [u64; 5]) {
+    // First: no lock the faulting code held may stay closed (the log's
+    // included, so the report below cannot wait on it).
+    let opened = arch::release_cpu_locks();
+    let on_thread = thread::current().is_some();
+    let cause = match kind {
+        KIND_OUT_OF_MEMORY => AbortCause::OutOfMemory,
+        _ => AbortCause::Fault,
+    };
+    if kind < KIND_PANIC {
+        error!(
+            "exception in the OS ({}){}: ESR {esr:#x} (class {:#x}) ELR {elr:#x} FAR {far:#x}; {opened} spin lock(s) opened; aborting the call",
+            exception_name(kind, esr),
+            if on_thread { " on a trusted thread" } else { "" },
+            esr >> 26,
+        );
+    } else if opened > 0 {
+        warn!("{opened} spin lock(s) the panicking code held were opened");
+    }
+    let done = DONE[arch::cpu_index()].load(Ordering::Relaxed);
+    let regs = match thread::abort_current(cause) {
+        Some(r) => {
+            *out = [opteed::RETURN_CALL_DONE as u64, r[0], r[1], r[2], r[3]];
+            arch::user::restore_ns_fp();
+            return;
+        }
+        None if done == opteed::RETURN_CALL_DONE => [arch::ABORT_CODE as u64, 0, 0, 0],
+        None => [0; 4],
+    };
     arch::user::restore_ns_fp();
-    arch::ABORT_CODE as u64
+    *out = [done as u64, regs[0], regs[1], regs[2], regs[3]];
+}
+
+fn exception_name(kind: u64, esr: u64) -> &'static str {
+    match (kind, esr >> 26) {
+        (4, 0x25) => "data abort",
+        (4, 0x21) => "instruction abort",
+        (4, 0x00) => "undefined instruction",
+        (4, 0x22) => "PC alignment fault",
+        (4, 0x26) => "SP alignment fault",
+        (4, _) => "synchronous exception",
+        (0..=3, _) => "exception taken on SP_EL0",
+        (7, _) => "SError",
+        _ => "exception",
+    }
 }

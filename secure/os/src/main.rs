@@ -9,13 +9,13 @@ mod mm;
 
 extern crate alloc;
 
-use buddy_system_allocator::LockedHeap;
 use log::LevelFilter;
 use oxtee_core::Os;
+use oxtee_guard::KernelHeap;
 use oxtee_seclog::UartLogger;
 
 #[global_allocator]
-static HEAP: LockedHeap<32> = LockedHeap::empty();
+static HEAP: KernelHeap = KernelHeap::new();
 
 static OS: spin::Once<Os> = spin::Once::new();
 
@@ -30,10 +30,34 @@ fn init_logging() {
     LOGGER.init(arch::secure_uart(), LevelFilter::Info);
 }
 
+/// True if the panic is Rust's report of a failed allocation.
+fn is_alloc_failure(info: &core::panic::PanicInfo) -> bool {
+    struct Prefix {
+        buf: [u8; 20],
+        len: usize,
+    }
+    impl core::fmt::Write for Prefix {
+        fn write_str(&mut self, s: &str) -> core::fmt::Result {
+            let n = s.len().min(self.buf.len() - self.len);
+            self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+            self.len += n;
+            Ok(())
+        }
+    }
+    let mut p = Prefix { buf: [0; 20], len: 0 };
+    let _ = core::fmt::write(&mut p, format_args!("{}", info.message()));
+    &p.buf[..p.len] == b"memory allocation of"
+}
+
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    LOGGER.emergency(format_args!("{info}"));
-    arch::thread::abandon_current();
-    arch::user::restore_ns_fp();
-    arch::abort_current_call(arch::ABORT_CODE)
+    // Nothing the panicking code held may block the report or the abort.
+    arch::release_cpu_locks();
+    let oom = is_alloc_failure(info);
+    let why = if oom { " (out of memory: the call is aborted)" } else { "" };
+    match info.location() {
+        Some(l) => LOGGER.emergency(format_args!("panicked at {}:{}: {}{why}", l.file(), l.line(), info.message())),
+        None => LOGGER.emergency(format_args!("panicked: {}{why}", info.message())),
+    }
+    arch::abort_current_call(if oom { entry::KIND_OUT_OF_MEMORY } else { entry::KIND_PANIC })
 }

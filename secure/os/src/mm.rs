@@ -5,6 +5,7 @@ use aarch64_paging::descriptor::El1Attributes as A;
 use aarch64_paging::idmap::IdMap;
 use aarch64_paging::paging::{El1And0, MemoryRegion};
 use log::info;
+use oxtee_abi::addr::{KernVirt, NsRange};
 use oxtee_platform::map;
 use spin::Once;
 
@@ -58,13 +59,14 @@ impl AddressSpace {
 
 /// Builds the kernel map and returns the root table address for TTBR0.
 /// `guards` are pages of the heap left unmapped (below thread stacks).
-pub fn init(layout: &crate::arch::Layout, ns_ram: (u64, u64), guards: &[usize]) -> u64 {
+pub fn init(layout: &crate::arch::Layout, ns_ram: NsRange, guards: &[KernVirt]) -> u64 {
     let mut space = AddressSpace { map: IdMap::with_asid(0, 1, El1And0) };
     space.map(layout.text.0, layout.text.1, Kind::Code);
     space.map(layout.rodata.0, layout.rodata.1, Kind::ReadOnly);
     space.map(layout.data.0, layout.data.1, Kind::ReadWrite);
     space.map(layout.heap.0, layout.heap.1, Kind::ReadWrite);
-    for &g in guards {
+    for g in guards {
+        let g = g.get() as usize;
         space.unmap(g, g + 4096);
     }
     let uart = map::SECURE_UART_BASE as usize;
@@ -73,7 +75,8 @@ pub fn init(layout: &crate::arch::Layout, ns_ram: (u64, u64), guards: &[usize]) 
     space.map(gicd, gicd + 0x2_0000, Kind::Device);
     let gicr = map::GICR_BASE as usize;
     space.map(gicr, gicr + oxtee_platform::MAX_CPUS * 0x2_0000, Kind::Device);
-    space.map(ns_ram.0 as usize, (ns_ram.0 + ns_ram.1) as usize, Kind::NonSecureRam);
+    let ns = ns_ram.start.get() as usize;
+    space.map(ns, ns + ns_ram.size as usize, Kind::NonSecureRam);
     let root = space.map.root_address().0 as u64;
     space.map.mark_active();
     info!(

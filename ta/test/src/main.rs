@@ -151,6 +151,7 @@ fn invoke_command(session: &mut Session, cmd: u32, params: &mut Parameters) -> R
             Ok(())
         }
         t::CMD_TA2TA => ta2ta(params),
+        t::CMD_OPEN_MANY => open_many(params),
         t::CMD_WAIT => {
             types(params, ValueInput, Nil, Nil, Nil)?;
             let ms = params.0.as_value()?.a();
@@ -262,6 +263,31 @@ fn crash(params: &mut Parameters) -> Result<()> {
 /// (result, origin) of a failed TA-to-TA step, for the client.
 fn report(e: &Error) -> (u32, u32) {
     (e.raw_code(), e.origin().map_or(0, |o| o as u32))
+}
+
+fn open_many(params: &mut Parameters) -> Result<()> {
+    types(params, MemrefInput, ValueInput, ValueOutput, Nil)?;
+    let target: [u8; 16] =
+        params.0.as_memref()?.buffer().try_into().map_err(|_| Error::new(ErrorKind::BadParameters))?;
+    let max = params.1.as_value()?.a() as usize;
+    let mut sessions = Vec::new();
+    let mut stop = 0;
+    while sessions.len() < max {
+        match TaSession::open(Uuid::from_octets(target)) {
+            Ok(s) => sessions.push(s),
+            Err(e) => {
+                stop = e.raw_code();
+                break;
+            }
+        }
+    }
+    let opened = sessions.len() as u32;
+    // Each session closes as it is dropped.
+    drop(sessions);
+    let mut out = params.2.as_value()?;
+    out.set_a(opened);
+    out.set_b(stop);
+    Ok(())
 }
 
 fn ta2ta(params: &mut Parameters) -> Result<()> {

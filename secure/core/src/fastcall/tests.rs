@@ -6,7 +6,7 @@ fn os() -> FastCalls {
     FastCalls::new(OsConfig {
         build_id: 0xabcdef,
         thread_count: 16,
-        static_shm: Some((0x4200_0000, 0x20_0000)),
+        static_shm: Some(oxtee_abi::addr::NsRange::new(oxtee_abi::addr::NsPhys::new(0x4200_0000), 0x20_0000)),
         yielding_calls: false,
     })
 }
@@ -22,8 +22,12 @@ fn call_busy(f: &FastCalls, id: u32, a1: u64, busy: usize) -> [u64; 8] {
 }
 
 fn rpc_arg(cookie: u64) -> crate::rpc::RpcArg {
-    let ram = crate::shm::ShmRegistry::new(crate::shm::ShmConfig { static_pool: None, ns_ram: (0, 1 << 20) });
-    crate::rpc::RpcArg { pages: ram.ns_contiguous(0, 16).unwrap(), cookie, owned: true }
+    use oxtee_abi::addr::{NsPhys, NsRange};
+    let ram = crate::shm::ShmRegistry::new(
+        crate::shm::ShmConfig { static_pool: None, ns_ram: NsRange::new(NsPhys::new(0), 1 << 20) },
+        crate::shm::ShmLimits { buffers: 1, pages: 1 },
+    );
+    crate::rpc::RpcArg { pages: ram.ns_contiguous(NsPhys::new(0), 16).unwrap(), cookie, owned: true }
 }
 
 #[test]

@@ -23,6 +23,11 @@ impl Pta for DeviceEnum {
         "device.pta"
     }
 
+    /// Only the normal-world kernel enumerates devices, as upstream.
+    fn accepts_login(&self, login: u32) -> bool {
+        login == oxtee_abi::msg::LOGIN_REE_KERNEL
+    }
+
     fn invoke(&self, ctx: &mut Ctx, cmd: u32, params: &mut [PtaParam]) -> TeeResult {
         let list = match cmd {
             CMD_GET_DEVICES => self.devices,

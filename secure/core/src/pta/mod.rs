@@ -2,6 +2,7 @@
 //! same session protocol as TAs.
 
 pub mod device_enum;
+#[cfg(any(test, feature = "test-hooks"))]
 pub mod test;
 
 use crate::Os;
@@ -97,6 +98,11 @@ impl Ctx<'_> {
 pub trait Pta: Sync {
     fn uuid(&self) -> Uuid;
     fn name(&self) -> &'static str;
+    /// Whether a client logged in as `login` (`TEE_LOGIN_*`) may open a
+    /// session.
+    fn accepts_login(&self, _login: u32) -> bool {
+        true
+    }
     fn open_session(&self, _ctx: &mut Ctx, _params: &mut [PtaParam]) -> Result<(), TeeResult> {
         Ok(())
     }

@@ -4,13 +4,14 @@
 
 use super::{Ctx, Kind, Pta, PtaParam, expect};
 use crate::msg::{Dir, Param};
-use crate::sync::SleepMutex;
+use crate::sync::{SleepGuard, SleepMutex};
 use alloc::vec;
 use core::sync::atomic::{AtomicU32, Ordering};
 use oxtee_abi::rpc;
 use oxtee_abi::tee::TeeResult;
 use oxtee_abi::test_pta as t;
 use oxtee_abi::uuid::Uuid;
+use zerocopy::IntoBytes;
 
 pub struct TestPta {
     mutex: SleepMutex,
@@ -113,16 +114,26 @@ impl TestPta {
             Ok(t) => t,
             Err(e) => return e,
         };
+        ctx.os.fault_point(t::FAULT_POINT_RPC_ARG);
         // A kernel shared-memory buffer: write through it and read it back.
-        let shm_ok = match ctx.rpc.shm_alloc(rpc::SHM_TYPE_KERNEL, 4096) {
-            Ok((pages, cookie)) => {
-                let data = vec![0xa5u8; 4096];
-                let mut back = vec![0u8; 4096];
-                let ok = pages.write(ctx.mem(), 0, &data).is_ok()
-                    && pages.read(ctx.mem(), 0, &mut back).is_ok()
-                    && back == data;
-                ok && ctx.rpc.shm_free(rpc::SHM_TYPE_KERNEL, cookie).is_ok()
-            }
+        let tc = ctx.rpc.t;
+        crate::hold!(shm = None, in &tc.ledger, or TeeResult::ERROR_OUT_OF_MEMORY);
+        let shm_ok = match ctx.rpc.shm_alloc(rpc::SHM_TYPE_KERNEL, 4096, shm.as_mut()) {
+            Ok(()) => match shm.as_mut().get().as_mut() {
+                Some(a) => {
+                    let data = [0xa5u8; 256];
+                    let mut back = [0u8; 256];
+                    let ok = a.pages().is_some_and(|p| {
+                        (0..16).all(|i| {
+                            p.write(ctx.rpc.mem, i * 256, &data).is_ok()
+                                && p.read(ctx.rpc.mem, i * 256, &mut back).is_ok()
+                                && back == data
+                        })
+                    });
+                    ok && a.free(&mut ctx.rpc).is_ok()
+                }
+                None => false,
+            },
             Err(_) => false,
         };
         set_value(&mut params[0], (s, ns, shm_ok as u64));
@@ -156,9 +167,9 @@ impl TestPta {
         if expect(params, &[Kind::ValueOut, Kind::ValueOut]).is_err() {
             return TeeResult::ERROR_BAD_PARAMETERS;
         }
-        let heap = ctx.env().heap_used() as u64;
-        let (regs, users) = ctx.os.shm.stats();
-        set_value(&mut params[0], (heap, regs as u64, users as u64));
+        let heap = oxtee_guard::heap::used() as u64;
+        let shm = ctx.os.shm.stats();
+        set_value(&mut params[0], (heap, shm.buffers as u64, shm.users as u64));
         let busy = ctx.os.threads.busy() as u64;
         set_value(&mut params[1], (busy, ctx.os.sessions.count() as u64, 0));
         TeeResult::SUCCESS
@@ -169,15 +180,21 @@ impl TestPta {
             return TeeResult::ERROR_BAD_PARAMETERS;
         }
         let ms = value_in(&params[0]).min(10_000);
+        let tc = ctx.rpc.t;
+        crate::hold!(guard = None, in &tc.ledger, or TeeResult::ERROR_OUT_OF_MEMORY);
         let waits = match self.mutex.lock(&mut ctx.rpc, &ctx.os.notif) {
             Ok(w) => w,
             Err(e) => return e,
         };
+        *guard.as_mut().get() = Some(SleepGuard::held(&self.mutex, tc));
         let violations = (self.inside.fetch_add(1, Ordering::AcqRel) != 0) as u64;
         let deadline = ctx.env().now_ns() + ms * 1_000_000;
         ctx.rpc.env.wait_until(deadline, false, &|| false);
         self.inside.fetch_sub(1, Ordering::AcqRel);
-        if let Err(e) = self.mutex.unlock(&mut ctx.rpc) {
+        ctx.os.fault_point(t::FAULT_POINT_SLEEP_LOCK);
+        if let Some(mut g) = guard.as_mut().get().take()
+            && let Err(e) = g.unlock(&mut ctx.rpc)
+        {
             return e;
         }
         set_value(&mut params[1], (violations, waits as u64, 0));
@@ -204,7 +221,13 @@ impl TestPta {
         let len = value_in(&params[0]).clamp(1, 1 << 20);
         let name = b"oxtee-supplicant-test\0";
         const DATA: u64 = 256;
-        let (buf, cookie) = ctx.rpc.shm_alloc(rpc::SHM_TYPE_APPL, DATA + len)?;
+        let tc = ctx.rpc.t;
+        crate::hold!(shm = None, in &tc.ledger, or Err(TeeResult::ERROR_OUT_OF_MEMORY));
+        ctx.rpc.shm_alloc(rpc::SHM_TYPE_APPL, DATA + len, shm.as_mut())?;
+        let (buf, cookie) = match shm.as_mut().get().as_ref() {
+            Some(a) => (a.pages().cloned().ok_or(TeeResult::ERROR_GENERIC)?, a.cookie()),
+            None => return Err(TeeResult::ERROR_GENERIC),
+        };
         let result = (|| -> Result<u64, TeeResult> {
             let rm = |dir, offs, size| Param::Rmem { dir, offs, size, shm_ref: cookie };
             let v = |a: u32, b: u64, c: u64| Param::Value { dir: Dir::In, a: a as u64, b, c };
@@ -218,16 +241,19 @@ impl TestPta {
                 _ => Err(TeeResult::ERROR_COMMUNICATION),
             };
             let name_ref = rm(Dir::In, 0, name.len() as u64);
-            let p = ctx.rpc.cmd(rpc::CMD_FS, vec![v(rpc::FS_CREATE, 0, 0), name_ref, out()])?;
+            let mut p = [v(rpc::FS_CREATE, 0, 0), name_ref, out()];
+            ctx.rpc.cmd(rpc::CMD_FS, &mut p)?;
             let fd = fd_of(&p)?;
-            ctx.rpc.cmd(rpc::CMD_FS, vec![v(rpc::FS_WRITE, fd, 0), rm(Dir::In, DATA, len)])?;
-            ctx.rpc.cmd(rpc::CMD_FS, vec![v(rpc::FS_CLOSE, fd, 0)])?;
+            ctx.rpc.cmd(rpc::CMD_FS, &mut [v(rpc::FS_WRITE, fd, 0), rm(Dir::In, DATA, len)])?;
+            ctx.rpc.cmd(rpc::CMD_FS, &mut [v(rpc::FS_CLOSE, fd, 0)])?;
             buf.write(ctx.mem(), DATA, &vec![0u8; len as usize]).map_err(bad)?;
-            let p = ctx.rpc.cmd(rpc::CMD_FS, vec![v(rpc::FS_OPEN, 0, 0), name_ref, out()])?;
+            let mut p = [v(rpc::FS_OPEN, 0, 0), name_ref, out()];
+            ctx.rpc.cmd(rpc::CMD_FS, &mut p)?;
             let fd = fd_of(&p)?;
-            let p = ctx.rpc.cmd(rpc::CMD_FS, vec![v(rpc::FS_READ, fd, 0), rm(Dir::Out, DATA, len)])?;
-            ctx.rpc.cmd(rpc::CMD_FS, vec![v(rpc::FS_CLOSE, fd, 0)])?;
-            ctx.rpc.cmd(rpc::CMD_FS, vec![v(rpc::FS_REMOVE, 0, 0), name_ref])?;
+            let mut p = [v(rpc::FS_READ, fd, 0), rm(Dir::Out, DATA, len)];
+            ctx.rpc.cmd(rpc::CMD_FS, &mut p)?;
+            ctx.rpc.cmd(rpc::CMD_FS, &mut [v(rpc::FS_CLOSE, fd, 0)])?;
+            ctx.rpc.cmd(rpc::CMD_FS, &mut [v(rpc::FS_REMOVE, 0, 0), name_ref])?;
             let got = match p.get(1) {
                 Some(Param::Rmem { size, .. }) => *size,
                 _ => 0,
@@ -237,10 +263,57 @@ impl TestPta {
             let ok = got == len && back == data;
             Ok(if ok { len } else { 0 })
         })();
-        ctx.rpc.shm_free(rpc::SHM_TYPE_APPL, cookie)?;
+        if let Some(a) = shm.as_mut().get().as_mut() {
+            a.free(&mut ctx.rpc)?;
+        }
+        let _ = cookie;
         let verified = result?;
         set_value(&mut params[1], (verified, 0, 0));
         if verified == len { Ok(()) } else { Err(TeeResult::ERROR_CORRUPT_OBJECT) }
+    }
+}
+
+impl TestPta {
+    fn fault(&self, ctx: &mut Ctx, params: &mut [PtaParam]) -> TeeResult {
+        if expect(params, &[Kind::ValueIn]).is_err() {
+            return TeeResult::ERROR_BAD_PARAMETERS;
+        }
+        let PtaParam::Value { a: point, b, .. } = params[0] else {
+            return TeeResult::ERROR_BAD_PARAMETERS;
+        };
+        let (point, kind, skip) = (point as u32, (b & 0xffff) as u32, ((b >> 16) & 0xffff) as u32);
+        if point != 0 && !(t::FAULT_PANIC..=t::FAULT_STACK_OVERFLOW).contains(&kind) {
+            return TeeResult::ERROR_BAD_PARAMETERS;
+        }
+        match point {
+            t::FAULT_POINT_NOW => crate::fault::raise(kind),
+            t::FAULT_POINT_SPIN_LOCK => ctx.os.sessions.with_lock_held(|| crate::fault::raise(kind)),
+            0..=t::FAULT_POINT_REGISTER_SHM => {
+                ctx.os.faults.arm(point, kind, skip);
+                TeeResult::SUCCESS
+            }
+            _ => TeeResult::ERROR_BAD_PARAMETERS,
+        }
+    }
+
+    fn resources(&self, ctx: &mut Ctx, params: &mut [PtaParam]) -> TeeResult {
+        if expect(params, &[Kind::MemrefOut]).is_err() {
+            return TeeResult::ERROR_BAD_PARAMETERS;
+        }
+        let r = ctx.os.resources();
+        let bytes = r.as_bytes();
+        let PtaParam::Memref { buf, size, .. } = &mut params[0] else {
+            return TeeResult::ERROR_BAD_PARAMETERS;
+        };
+        let have = *size;
+        *size = bytes.len() as u64;
+        match buf {
+            Some(b) if have >= bytes.len() as u64 => match b.write(ctx.rpc.mem, 0, bytes) {
+                Ok(()) => TeeResult::SUCCESS,
+                Err(_) => TeeResult::ERROR_BAD_PARAMETERS,
+            },
+            _ => TeeResult::ERROR_SHORT_BUFFER,
+        }
     }
 }
 
@@ -286,11 +359,11 @@ impl Pta for TestPta {
             t::CMD_RESUME_CPU => self.resume_cpu(ctx, params),
             t::CMD_SUPP_PING => {
                 // A UUID no TA has; a null memref asks only for the size.
-                let p = vec![
+                let mut p = [
                     Param::Value { dir: Dir::In, a: u64::MAX, b: u64::MAX, c: 0 },
                     Param::Tmem { dir: Dir::Out, buf: 0, size: 0, shm_ref: 0, noncontig: false },
                 ];
-                match ctx.rpc.cmd(rpc::CMD_LOAD_TA, p) {
+                match ctx.rpc.cmd(rpc::CMD_LOAD_TA, &mut p) {
                     Err(TeeResult::ERROR_ITEM_NOT_FOUND) => TeeResult::SUCCESS,
                     Ok(_) => TeeResult::ERROR_GENERIC,
                     Err(e) => e,
@@ -309,6 +382,8 @@ impl Pta for TestPta {
                 Ok(()) => TeeResult::SUCCESS,
                 Err(e) => e,
             },
+            t::CMD_FAULT => self.fault(ctx, params),
+            t::CMD_RESOURCES => self.resources(ctx, params),
             _ => TeeResult::ERROR_NOT_SUPPORTED,
         }
     }

@@ -21,16 +21,24 @@
 //! section headers falls back to `DT_RELA`/`DT_RELASZ` (and `DT_JMPREL`).
 //! The TA header is at the dynamic symbol `ta_head` when the file exports
 //! one (upstream's layout puts it after `.rodata`), else at the load base.
+//!
+//! A refusal is a [`Reject`] naming the check that failed, for the
+//! caller's log and for `cargo xtask sign-ta`; [`Reject::code`] is the
+//! answer.
 
 use alloc::vec::Vec;
-use oxtee_abi::ta::TaHead;
+use core::fmt;
+use oxtee_abi::ta::{TA_FLAGS_MASK, TA_HEAD_NO_DEPR_ENTRY, TaHead};
 use oxtee_abi::tee::TeeResult;
+use oxtee_abi::uuid::Uuid;
 use zerocopy::FromBytes;
 
 /// Pages are 4 KiB: segments are laid out and protected at this grain.
 pub const PAGE_SIZE: u64 = 4096;
 /// Largest image (`span`) we agree to lay out.
 pub const MAX_SPAN: u64 = 64 << 20;
+/// Largest stack a TA may ask for in its `ta_head`.
+pub const MAX_STACK: u32 = 8 << 20;
 
 const EHDR_SIZE: usize = 64;
 const PHDR_SIZE: usize = 56;
@@ -81,6 +89,128 @@ const PHDR_INFO_SYMBOL: &[u8] = b"__elf_phdr_info";
 const TA_HEAD_SIZE: u64 = size_of::<TaHead>() as u64;
 
 const BAD: TeeResult = TeeResult::ERROR_BAD_FORMAT;
+
+/// Why a TA's ELF file (or its `ta_head`) was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reject {
+    /// A header, table or field lies (partly) outside the file.
+    Truncated(&'static str),
+    /// Not what a TA must be: names the ELF identity field that is wrong.
+    NotTaElf(&'static str),
+    /// A segment's file bytes lie outside the file, or more file than memory.
+    SegmentOutsideFile,
+    /// A segment whose address and file offset differ within a page.
+    SegmentMisaligned(u64),
+    /// A segment that is neither empty nor readable.
+    UnreadableSegment(u64),
+    /// A segment both writable and executable.
+    WritableAndExecutable(u64),
+    /// Nothing to load.
+    NoSegments,
+    /// The lowest segment isn't in the first page.
+    NotAtZero(u64),
+    /// Two segments share a page, or overlap.
+    SegmentsSharePage(u64),
+    /// Addresses that wrap, or an image larger than `MAX_SPAN`.
+    TooLarge,
+    /// The entry point isn't 4-aligned inside an executable segment.
+    BadEntry(u64),
+    /// Two `PT_DYNAMIC` or two `PT_TLS` headers.
+    Duplicate(&'static str),
+    /// A `PT_TLS` with more file bytes than memory, or outside a segment.
+    BadTls,
+    /// `DT_NEEDED`: a shared-library dependency.
+    Dependency,
+    /// A table that isn't where or what it says (dynamic section, `RELA`,
+    /// symbol or string table).
+    BadTable(&'static str),
+    /// A relocation type other than `R_AARCH64_RELATIVE` (or `REL` tables).
+    Relocation(u32),
+    /// A relocation that writes outside the image.
+    RelocationOutside(u64),
+    /// `__elf_phdr_info` not in a writable segment.
+    BadPhdrInfo,
+    /// The `ta_head` isn't inside a segment.
+    NoTaHead(u64),
+    /// `ta_head` names another TA than the one asked for.
+    HeadUuid(Uuid),
+    /// `ta_head` in the old format (an entry point instead of the marker).
+    HeadEntry(u64),
+    /// `ta_head` flags this OS doesn't define.
+    HeadFlags(u32),
+    /// `ta_head` stack size 0 or over `MAX_STACK`.
+    StackSize(u32),
+    /// The tables the file describes don't fit in memory.
+    OutOfMemory,
+}
+
+impl Reject {
+    /// `TEE_ERROR_NOT_SUPPORTED` for well-formed features this loader
+    /// lacks, `TEE_ERROR_OUT_OF_MEMORY` when the tables don't fit,
+    /// `TEE_ERROR_BAD_FORMAT` for the rest.
+    pub fn code(self) -> TeeResult {
+        match self {
+            Reject::UnreadableSegment(_) | Reject::Dependency => TeeResult::ERROR_NOT_SUPPORTED,
+            Reject::OutOfMemory => TeeResult::ERROR_OUT_OF_MEMORY,
+            _ => BAD,
+        }
+    }
+}
+
+impl From<Reject> for TeeResult {
+    fn from(r: Reject) -> TeeResult {
+        r.code()
+    }
+}
+
+impl fmt::Display for Reject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Reject::Truncated(what) => write!(f, "{what} outside the file"),
+            Reject::NotTaElf(what) => write!(f, "not an AArch64 TA ELF (static PIE): {what}"),
+            Reject::SegmentOutsideFile => f.write_str("a segment's file bytes lie outside the file"),
+            Reject::SegmentMisaligned(va) => write!(f, "segment at {va:#x}: address and file offset differ in page"),
+            Reject::UnreadableSegment(va) => write!(f, "segment at {va:#x} is not readable"),
+            Reject::WritableAndExecutable(va) => write!(f, "segment at {va:#x} is writable and executable"),
+            Reject::NoSegments => f.write_str("no loadable segment"),
+            Reject::NotAtZero(va) => write!(f, "lowest segment at {va:#x}, not in the first page"),
+            Reject::SegmentsSharePage(va) => write!(f, "segment at {va:#x} shares a page with the one below"),
+            Reject::TooLarge => write!(f, "image larger than {MAX_SPAN:#x} bytes, or addresses that wrap"),
+            Reject::BadEntry(e) => write!(f, "entry point {e:#x} not in an executable segment"),
+            Reject::Duplicate(what) => write!(f, "more than one {what}"),
+            Reject::BadTls => f.write_str("bad PT_TLS"),
+            Reject::Dependency => f.write_str("depends on a shared library (DT_NEEDED)"),
+            Reject::BadTable(what) => write!(f, "bad {what}"),
+            Reject::Relocation(t) => write!(f, "relocation type {t} (only R_AARCH64_RELATIVE is loaded)"),
+            Reject::RelocationOutside(at) => write!(f, "relocation at {at:#x} outside the image"),
+            Reject::BadPhdrInfo => f.write_str("__elf_phdr_info not in a writable segment"),
+            Reject::NoTaHead(at) => write!(f, "no ta_head: {at:#x} is not inside a segment"),
+            Reject::HeadUuid(u) => write!(f, "ta_head names TA {u}"),
+            Reject::HeadEntry(e) => write!(f, "ta_head in the old format (entry {e:#x})"),
+            Reject::HeadFlags(fl) => write!(f, "ta_head flags {fl:#x} include undefined ones"),
+            Reject::StackSize(n) => write!(f, "ta_head stack size {n} (want 1..={MAX_STACK})"),
+            Reject::OutOfMemory => f.write_str("out of memory for the file's tables"),
+        }
+    }
+}
+
+/// What the loader demands of the `ta_head` of the TA asked for as `uuid`.
+pub fn check_head(head: &TaHead, uuid: &Uuid) -> Result<(), Reject> {
+    let named = Uuid::from(head.uuid);
+    if named != *uuid {
+        return Err(Reject::HeadUuid(named));
+    }
+    if head.depr_entry != TA_HEAD_NO_DEPR_ENTRY {
+        return Err(Reject::HeadEntry(head.depr_entry));
+    }
+    if head.flags & !TA_FLAGS_MASK != 0 {
+        return Err(Reject::HeadFlags(head.flags));
+    }
+    if head.stack_size == 0 || head.stack_size > MAX_STACK {
+        return Err(Reject::StackSize(head.stack_size));
+    }
+    Ok(())
+}
 
 /// A loadable segment, relative to the load base.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -149,29 +279,32 @@ pub struct Elf {
 
 /// Little-endian field reads that fail instead of panicking.
 trait ReadLe {
-    fn u16_at(&self, off: usize) -> Result<u16, TeeResult>;
-    fn u32_at(&self, off: usize) -> Result<u32, TeeResult>;
-    fn u64_at(&self, off: usize) -> Result<u64, TeeResult>;
+    fn u16_at(&self, off: usize) -> Result<u16, Reject>;
+    fn u32_at(&self, off: usize) -> Result<u32, Reject>;
+    fn u64_at(&self, off: usize) -> Result<u64, Reject>;
 }
+
+const FIELD: Reject = Reject::Truncated("a field");
 
 impl ReadLe for [u8] {
-    fn u16_at(&self, off: usize) -> Result<u16, TeeResult> {
-        u16::read_from_prefix(self.get(off..).ok_or(BAD)?).map(|(v, _)| u16::from_le(v)).map_err(|_| BAD)
+    fn u16_at(&self, off: usize) -> Result<u16, Reject> {
+        u16::read_from_prefix(self.get(off..).ok_or(FIELD)?).map(|(v, _)| u16::from_le(v)).map_err(|_| FIELD)
     }
-    fn u32_at(&self, off: usize) -> Result<u32, TeeResult> {
-        u32::read_from_prefix(self.get(off..).ok_or(BAD)?).map(|(v, _)| u32::from_le(v)).map_err(|_| BAD)
+    fn u32_at(&self, off: usize) -> Result<u32, Reject> {
+        u32::read_from_prefix(self.get(off..).ok_or(FIELD)?).map(|(v, _)| u32::from_le(v)).map_err(|_| FIELD)
     }
-    fn u64_at(&self, off: usize) -> Result<u64, TeeResult> {
-        u64::read_from_prefix(self.get(off..).ok_or(BAD)?).map(|(v, _)| u64::from_le(v)).map_err(|_| BAD)
+    fn u64_at(&self, off: usize) -> Result<u64, Reject> {
+        u64::read_from_prefix(self.get(off..).ok_or(FIELD)?).map(|(v, _)| u64::from_le(v)).map_err(|_| FIELD)
     }
 }
 
-/// `[off, off + count * size)` of `bytes`, or `BAD_FORMAT` if any part of
-/// it is missing or the arithmetic overflows.
-fn table(bytes: &[u8], off: u64, count: usize, size: usize) -> Result<&[u8], TeeResult> {
-    let off = usize::try_from(off).map_err(|_| BAD)?;
-    let len = count.checked_mul(size).ok_or(BAD)?;
-    bytes.get(off..off.checked_add(len).ok_or(BAD)?).ok_or(BAD)
+/// `[off, off + count * size)` of `bytes`, or `Truncated(what)` if any
+/// part of it is missing or the arithmetic overflows.
+fn table<'a>(bytes: &'a [u8], off: u64, count: usize, size: usize, what: &'static str) -> Result<&'a [u8], Reject> {
+    let bad = Reject::Truncated(what);
+    let off = usize::try_from(off).map_err(|_| bad)?;
+    let len = count.checked_mul(size).ok_or(bad)?;
+    bytes.get(off..off.checked_add(len).ok_or(bad)?).ok_or(bad)
 }
 
 fn page_down(v: u64) -> u64 {
@@ -184,9 +317,9 @@ fn page_up(v: u64) -> Option<u64> {
 
 /// A `Vec` that reports allocation failure instead of aborting: the sizes
 /// come from the file.
-fn vec_with_capacity<T>(n: usize) -> Result<Vec<T>, TeeResult> {
+fn vec_with_capacity<T>(n: usize) -> Result<Vec<T>, Reject> {
     let mut v = Vec::new();
-    v.try_reserve(n).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
+    v.try_reserve(n).map_err(|_| Reject::OutOfMemory)?;
     Ok(v)
 }
 
@@ -201,7 +334,7 @@ struct Phdr {
 }
 
 impl Phdr {
-    fn read(raw: &[u8]) -> Result<Phdr, TeeResult> {
+    fn read(raw: &[u8]) -> Result<Phdr, Reject> {
         Ok(Phdr {
             p_type: raw.u32_at(0)?,
             flags: raw.u32_at(4)?,
@@ -224,7 +357,7 @@ struct Section {
 }
 
 impl Section {
-    fn read(raw: &[u8]) -> Result<Section, TeeResult> {
+    fn read(raw: &[u8]) -> Result<Section, Reject> {
         Ok(Section {
             sh_type: raw.u32_at(4)?,
             flags: raw.u64_at(8)?,
@@ -245,24 +378,26 @@ struct Ehdr {
     shnum: usize,
 }
 
-fn parse_ehdr(bytes: &[u8]) -> Result<Ehdr, TeeResult> {
-    let ident = bytes.get(..16).ok_or(BAD)?;
+fn parse_ehdr(bytes: &[u8]) -> Result<Ehdr, Reject> {
+    let ident = bytes.get(..16).ok_or(Reject::Truncated("ELF header"))?;
     // The same identity upstream's ldelf demands of a 64-bit Arm TA.
-    if ident[..4] != *b"\x7fELF"
-        || ident[4] != ELFCLASS64
-        || ident[5] != ELFDATA2LSB
-        || ident[6] != EV_CURRENT
-        || ident[7] != ELFOSABI_NONE
-        || bytes.u16_at(16)? != ET_DYN
-        || bytes.u16_at(18)? != EM_AARCH64
-        || bytes.u32_at(48)? != 0
-        || usize::from(bytes.u16_at(54)?) != PHDR_SIZE
-    {
-        return Err(BAD);
+    let wrong = [
+        (ident[..4] != *b"\x7fELF", "not an ELF file"),
+        (ident[4] != ELFCLASS64, "not 64-bit"),
+        (ident[5] != ELFDATA2LSB, "not little-endian"),
+        (ident[6] != EV_CURRENT, "ELF version"),
+        (ident[7] != ELFOSABI_NONE, "OS ABI"),
+        (bytes.u16_at(16)? != ET_DYN, "not ET_DYN (position independent)"),
+        (bytes.u16_at(18)? != EM_AARCH64, "machine is not AArch64"),
+        (bytes.u32_at(48)? != 0, "e_flags"),
+        (usize::from(bytes.u16_at(54)?) != PHDR_SIZE, "program header size"),
+    ];
+    if let Some((_, what)) = wrong.iter().find(|(bad, _)| *bad) {
+        return Err(Reject::NotTaElf(what));
     }
     let shnum = usize::from(bytes.u16_at(60)?);
     if shnum != 0 && usize::from(bytes.u16_at(58)?) != SHDR_SIZE {
-        return Err(BAD);
+        return Err(Reject::NotTaElf("section header size"));
     }
     Ok(Ehdr {
         entry: bytes.u64_at(24)?,
@@ -274,12 +409,12 @@ fn parse_ehdr(bytes: &[u8]) -> Result<Ehdr, TeeResult> {
 }
 
 /// Checks a TA's ELF file; see the module doc for what is accepted.
-pub fn parse(bytes: &[u8]) -> Result<Elf, TeeResult> {
+pub fn parse(bytes: &[u8]) -> Result<Elf, Reject> {
     if bytes.len() < EHDR_SIZE {
-        return Err(BAD);
+        return Err(Reject::Truncated("ELF header"));
     }
     let ehdr = parse_ehdr(bytes)?;
-    let phdrs = table(bytes, ehdr.phoff, ehdr.phnum, PHDR_SIZE)?;
+    let phdrs = table(bytes, ehdr.phoff, ehdr.phnum, PHDR_SIZE, "program headers")?;
 
     let mut segments = vec_with_capacity(ehdr.phnum)?;
     let mut dynamic = None;
@@ -296,14 +431,17 @@ pub fn parse(bytes: &[u8]) -> Result<Elf, TeeResult> {
                 // One dynamic section, or we couldn't tell which one rules.
                 let previous = dynamic.replace((ph.vaddr, ph.memsz));
                 if previous.is_some() {
-                    return Err(BAD);
+                    return Err(Reject::Duplicate("PT_DYNAMIC"));
                 }
             }
             PT_TLS if ph.memsz != 0 => {
                 // One TLS segment, with no more file bytes than memory.
                 let previous = tls.replace((ph.vaddr, ph.filesz, ph.memsz));
-                if ph.filesz > ph.memsz || previous.is_some() {
-                    return Err(BAD);
+                if previous.is_some() {
+                    return Err(Reject::Duplicate("PT_TLS"));
+                }
+                if ph.filesz > ph.memsz {
+                    return Err(Reject::BadTls);
                 }
             }
             _ => {}
@@ -314,15 +452,15 @@ pub fn parse(bytes: &[u8]) -> Result<Elf, TeeResult> {
 
     let entry = ehdr.entry;
     if !entry.is_multiple_of(4) || !segments.iter().any(|s| s.exec && s.holds(entry, 4)) {
-        return Err(BAD);
+        return Err(Reject::BadEntry(entry));
     }
 
     if let Some((va, _, memsz)) = tls
         && !segments.iter().any(|s| s.holds(va, memsz))
     {
-        return Err(BAD);
+        return Err(Reject::BadTls);
     }
-    let phnum = u16::try_from(ehdr.phnum).map_err(|_| BAD)?;
+    let phnum = u16::try_from(ehdr.phnum).map_err(|_| Reject::NotTaElf("program header count"))?;
     let mut table_copy = vec_with_capacity(phdrs.len())?;
     table_copy.extend_from_slice(phdrs);
     let mut elf =
@@ -332,7 +470,7 @@ pub fn parse(bytes: &[u8]) -> Result<Elf, TeeResult> {
         None => DynInfo::default(),
     };
     if ehdr.shnum != 0 {
-        let shdrs = table(bytes, ehdr.shoff, ehdr.shnum, SHDR_SIZE)?;
+        let shdrs = table(bytes, ehdr.shoff, ehdr.shnum, SHDR_SIZE, "section headers")?;
         elf.read_sections(bytes, shdrs)?;
     } else {
         for &(addr, size) in &[dyn_info.rela, dyn_info.jmprel] {
@@ -340,31 +478,31 @@ pub fn parse(bytes: &[u8]) -> Result<Elf, TeeResult> {
         }
     }
     if !elf.segments.iter().any(|s| s.holds(elf.head, TA_HEAD_SIZE)) {
-        return Err(BAD);
+        return Err(Reject::NoTaHead(elf.head));
     }
     Ok(elf)
 }
 
 /// Validates one `PT_LOAD`; `None` for an empty one (nothing to map).
-fn load_segment(bytes: &[u8], ph: &Phdr) -> Result<Option<Segment>, TeeResult> {
-    let file_end = ph.offset.checked_add(ph.filesz).ok_or(BAD)?;
+fn load_segment(bytes: &[u8], ph: &Phdr) -> Result<Option<Segment>, Reject> {
+    let file_end = ph.offset.checked_add(ph.filesz).ok_or(Reject::SegmentOutsideFile)?;
     if ph.filesz > ph.memsz || file_end > bytes.len() as u64 {
-        return Err(BAD);
+        return Err(Reject::SegmentOutsideFile);
     }
     // vaddr + memsz, page-rounded, must not wrap; the span limit comes later.
-    ph.vaddr.checked_add(ph.memsz).and_then(page_up).ok_or(BAD)?;
+    ph.vaddr.checked_add(ph.memsz).and_then(page_up).ok_or(Reject::TooLarge)?;
     if ph.vaddr % PAGE_SIZE != ph.offset % PAGE_SIZE {
-        return Err(BAD);
+        return Err(Reject::SegmentMisaligned(ph.vaddr));
     }
     if ph.memsz == 0 {
         return Ok(None);
     }
     if ph.flags & PF_R == 0 {
         // Upstream's ldelf refuses these the same way.
-        return Err(TeeResult::ERROR_NOT_SUPPORTED);
+        return Err(Reject::UnreadableSegment(ph.vaddr));
     }
     if ph.flags & PF_W != 0 && ph.flags & PF_X != 0 {
-        return Err(BAD);
+        return Err(Reject::WritableAndExecutable(ph.vaddr));
     }
     Ok(Some(Segment {
         vaddr: ph.vaddr,
@@ -378,21 +516,21 @@ fn load_segment(bytes: &[u8], ph: &Phdr) -> Result<Option<Segment>, TeeResult> {
 }
 
 /// Checks the sorted segments' placement; returns the span.
-fn check_layout(segments: &[Segment]) -> Result<u64, TeeResult> {
-    let first = segments.first().ok_or(BAD)?;
+fn check_layout(segments: &[Segment]) -> Result<u64, Reject> {
+    let first = segments.first().ok_or(Reject::NoSegments)?;
     if page_down(first.vaddr) != 0 {
-        return Err(BAD);
+        return Err(Reject::NotAtZero(first.vaddr));
     }
     for pair in segments.windows(2) {
-        let end = pair[0].vaddr.checked_add(pair[0].memsz).and_then(page_up).ok_or(BAD)?;
+        let end = pair[0].vaddr.checked_add(pair[0].memsz).and_then(page_up).ok_or(Reject::TooLarge)?;
         if end > page_down(pair[1].vaddr) {
-            return Err(BAD);
+            return Err(Reject::SegmentsSharePage(pair[1].vaddr));
         }
     }
-    let last = segments.last().ok_or(BAD)?;
-    let span = last.vaddr.checked_add(last.memsz).and_then(page_up).ok_or(BAD)?;
+    let last = segments.last().ok_or(Reject::NoSegments)?;
+    let span = last.vaddr.checked_add(last.memsz).and_then(page_up).ok_or(Reject::TooLarge)?;
     if span > MAX_SPAN {
-        return Err(BAD);
+        return Err(Reject::TooLarge);
     }
     Ok(span)
 }
@@ -406,25 +544,26 @@ struct DynInfo {
 
 impl Elf {
     /// The segment file bytes that will sit at `[addr, addr + len)`.
-    fn mapped<'a>(&self, bytes: &'a [u8], addr: u64, len: u64) -> Result<&'a [u8], TeeResult> {
-        self.segments.iter().find_map(|s| s.file_bytes(bytes, addr, len)).ok_or(BAD)
+    fn mapped<'a>(&self, bytes: &'a [u8], addr: u64, len: u64, what: &'static str) -> Result<&'a [u8], Reject> {
+        self.segments.iter().find_map(|s| s.file_bytes(bytes, addr, len)).ok_or(Reject::BadTable(what))
     }
 
     /// Reads the dynamic section: refuses dependencies and `REL` tables,
     /// returns where the `RELA` tables are.
-    fn read_dynamic(&self, bytes: &[u8], vaddr: u64, memsz: u64) -> Result<DynInfo, TeeResult> {
+    fn read_dynamic(&self, bytes: &[u8], vaddr: u64, memsz: u64) -> Result<DynInfo, Reject> {
+        const DYNAMIC: Reject = Reject::BadTable("dynamic section");
         if !memsz.is_multiple_of(DYN_SIZE) {
-            return Err(BAD);
+            return Err(DYNAMIC);
         }
-        let raw = self.mapped(bytes, vaddr, memsz)?;
+        let raw = self.mapped(bytes, vaddr, memsz, "dynamic section")?;
         let (mut rela, mut relasz, mut relaent, mut relacount) = (None, 0, None, None);
         let (mut jmprel, mut pltrelsz, mut pltrel) = (None, 0, None);
         for d in raw.chunks_exact(DYN_SIZE as usize) {
             let (tag, val) = (d.u64_at(0)?, d.u64_at(8)?);
             match tag {
                 DT_NULL => break,
-                DT_NEEDED => return Err(TeeResult::ERROR_NOT_SUPPORTED),
-                DT_REL | DT_RELSZ => return Err(BAD),
+                DT_NEEDED => return Err(Reject::Dependency),
+                DT_REL | DT_RELSZ => return Err(Reject::BadTable("REL table (want RELA)")),
                 DT_RELA => rela = Some(val),
                 DT_RELASZ => relasz = val,
                 DT_RELAENT => relaent = Some(val),
@@ -438,25 +577,26 @@ impl Elf {
         let mut info = DynInfo::default();
         if relasz != 0 {
             if relaent != Some(RELA_SIZE) || !relasz.is_multiple_of(RELA_SIZE) {
-                return Err(BAD);
+                return Err(DYNAMIC);
             }
             if relacount.is_some_and(|n| n > relasz / RELA_SIZE) {
-                return Err(BAD);
+                return Err(DYNAMIC);
             }
-            info.rela = (rela.ok_or(BAD)?, relasz);
+            info.rela = (rela.ok_or(DYNAMIC)?, relasz);
         }
         if pltrelsz != 0 {
             if pltrel != Some(DT_RELA) || !pltrelsz.is_multiple_of(RELA_SIZE) {
-                return Err(BAD);
+                return Err(DYNAMIC);
             }
-            info.jmprel = (jmprel.ok_or(BAD)?, pltrelsz);
+            info.jmprel = (jmprel.ok_or(DYNAMIC)?, pltrelsz);
         }
         Ok(info)
     }
 
     /// Section-header path: relocations from every allocated `SHT_RELA`
     /// section, and the `ta_head` symbol from the first `SHT_DYNSYM`.
-    fn read_sections(&mut self, bytes: &[u8], shdrs: &[u8]) -> Result<(), TeeResult> {
+    fn read_sections(&mut self, bytes: &[u8], shdrs: &[u8]) -> Result<(), Reject> {
+        const STRTAB: Reject = Reject::BadTable("dynamic string table");
         let mut dynsym = None;
         for raw in shdrs.chunks_exact(SHDR_SIZE) {
             let sh = Section::read(raw)?;
@@ -468,25 +608,25 @@ impl Elf {
             match sh.sh_type {
                 SHT_RELA => {
                     if sh.entsize != RELA_SIZE || !sh.size.is_multiple_of(RELA_SIZE) {
-                        return Err(BAD);
+                        return Err(Reject::BadTable("RELA section"));
                     }
                     self.add_relocs(bytes, sh.addr, sh.size)?;
                 }
-                SHT_REL => return Err(BAD),
+                SHT_REL => return Err(Reject::BadTable("REL section (want RELA)")),
                 SHT_DYNSYM if dynsym.is_none() => dynsym = Some(sh),
                 _ => {}
             }
         }
         if let Some(sym) = dynsym {
             let strtab =
-                usize::try_from(sym.link).ok().and_then(|i| shdrs.chunks_exact(SHDR_SIZE).nth(i)).ok_or(BAD)?;
+                usize::try_from(sym.link).ok().and_then(|i| shdrs.chunks_exact(SHDR_SIZE).nth(i)).ok_or(STRTAB)?;
             let strtab = Section::read(strtab)?;
             if let Some(head) = self.find_symbol(bytes, &sym, &strtab, TA_HEAD_SYMBOL)? {
                 self.head = head;
             }
             if let Some(info) = self.find_symbol(bytes, &sym, &strtab, PHDR_INFO_SYMBOL)? {
                 if !self.segments.iter().any(|s| s.write && s.holds(info, 16)) {
-                    return Err(BAD);
+                    return Err(Reject::BadPhdrInfo);
                 }
                 self.phdr_info = Some(info);
             }
@@ -495,26 +635,21 @@ impl Elf {
     }
 
     /// Value of the defined symbol `name` in a symbol table, if any.
-    fn find_symbol(
-        &self,
-        bytes: &[u8],
-        sym: &Section,
-        strtab: &Section,
-        name: &[u8],
-    ) -> Result<Option<u64>, TeeResult> {
+    fn find_symbol(&self, bytes: &[u8], sym: &Section, strtab: &Section, name: &[u8]) -> Result<Option<u64>, Reject> {
+        const NAME: Reject = Reject::BadTable("symbol name");
         if sym.entsize != SYM_SIZE || !sym.size.is_multiple_of(SYM_SIZE) {
-            return Err(BAD);
+            return Err(Reject::BadTable("dynamic symbol table"));
         }
-        let syms = self.mapped(bytes, sym.addr, sym.size)?;
-        let strs = self.mapped(bytes, strtab.addr, strtab.size)?;
+        let syms = self.mapped(bytes, sym.addr, sym.size, "dynamic symbol table")?;
+        let strs = self.mapped(bytes, strtab.addr, strtab.size, "dynamic string table")?;
         for s in syms.chunks_exact(SYM_SIZE as usize) {
-            let st_name = usize::try_from(s.u32_at(0)?).map_err(|_| BAD)?;
+            let st_name = usize::try_from(s.u32_at(0)?).map_err(|_| NAME)?;
             if s.u16_at(6)? == SHN_UNDEF {
                 continue;
             }
             // The name must be NUL-terminated inside the string table.
-            let Some(rest) = strs.get(st_name..) else { return Err(BAD) };
-            let len = rest.iter().position(|&b| b == 0).ok_or(BAD)?;
+            let Some(rest) = strs.get(st_name..) else { return Err(NAME) };
+            let len = rest.iter().position(|&b| b == 0).ok_or(NAME)?;
             if &rest[..len] == name {
                 return Ok(Some(s.u64_at(8)?));
             }
@@ -523,16 +658,16 @@ impl Elf {
     }
 
     /// Checks and records the relocation table at `[addr, addr + size)`.
-    fn add_relocs(&mut self, bytes: &[u8], addr: u64, size: u64) -> Result<(), TeeResult> {
+    fn add_relocs(&mut self, bytes: &[u8], addr: u64, size: u64) -> Result<(), Reject> {
         if size == 0 {
             return Ok(());
         }
         if !size.is_multiple_of(RELA_SIZE) {
-            return Err(BAD);
+            return Err(Reject::BadTable("relocation table"));
         }
-        let raw = self.mapped(bytes, addr, size)?;
+        let raw = self.mapped(bytes, addr, size, "relocation table")?;
         let count = raw.len() / RELA_SIZE as usize;
-        self.relocs.try_reserve(count).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
+        self.relocs.try_reserve(count).map_err(|_| Reject::OutOfMemory)?;
         for r in raw.chunks_exact(RELA_SIZE as usize) {
             let (offset, info, addend) = (r.u64_at(0)?, r.u64_at(8)?, r.u64_at(16)?);
             // Low half of r_info is the type; the symbol is unused.
@@ -540,12 +675,12 @@ impl Elf {
                 R_AARCH64_NONE => {}
                 R_AARCH64_RELATIVE => {
                     if !self.segments.iter().any(|s| s.holds(offset, 8)) {
-                        return Err(BAD);
+                        return Err(Reject::RelocationOutside(offset));
                     }
                     self.relocs.push((offset, addend));
                 }
                 // Like upstream's loader: an unknown type is a bad file.
-                _ => return Err(BAD),
+                t => return Err(Reject::Relocation(t)),
             }
         }
         Ok(())

@@ -10,9 +10,11 @@
 //! proved the image came from the key holder.
 //!
 //! The caller passes a private secure-world copy, so nothing here re-reads
-//! memory the normal world can still change. This module never logs above
-//! debug level: malformed images are the other side's error, not ours.
+//! memory the normal world can still change. This module doesn't log: a
+//! refusal says which check failed ([`Reject`]) and the caller logs that
+//! on the secure console, which the normal world can't read.
 
+use core::fmt;
 use oxtee_abi::ta::{
     ALG_RSASSA_PKCS1_PSS_MGF1_SHA256, ALG_RSASSA_PKCS1_V1_5_SHA256, SHDR_BOOTSTRAP_TA, SHDR_ENCRYPTED_TA, SHDR_MAGIC,
     SHDR_SUBKEY, SHDR_TA, Shdr, ShdrBootstrapTa,
@@ -53,6 +55,69 @@ impl TaKey {
     }
 }
 
+/// Why an image was refused. [`Reject::code`] is the answer the caller
+/// gives, the same for every check of the header and signature path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reject {
+    /// The image ends before the headers, hash or signature it announces.
+    Truncated,
+    /// Not a signed TA (`shdr` magic).
+    BadMagic(u32),
+    /// The OS's own key is shorter than upstream still trusts.
+    WeakKey(usize),
+    /// A hash that isn't SHA-256's 32 bytes.
+    HashSize(u16),
+    /// A signature algorithm other than RSA PKCS#1 v1.5 or PSS with SHA-256.
+    Algorithm(u32),
+    /// The signature doesn't verify with the OS's TA key.
+    Signature,
+    /// A bootstrap image signed for another TA.
+    OtherUuid(Uuid),
+    /// Encrypted or subkey images (validly signed), which this OS lacks.
+    UnsupportedType(u32),
+    /// An image type nobody defines.
+    UnknownType(u32),
+    /// The payload's length isn't the signed `img_size`.
+    PayloadSize { signed: u32, actual: usize },
+    /// The contents don't hash to the signed digest.
+    Digest,
+}
+
+impl Reject {
+    /// `TEE_ERROR_NOT_SUPPORTED` for a validly signed image of a type this
+    /// OS lacks; `TEE_ERROR_SECURITY` for everything else.
+    pub fn code(self) -> TeeResult {
+        match self {
+            Reject::UnsupportedType(_) => TeeResult::ERROR_NOT_SUPPORTED,
+            _ => TeeResult::ERROR_SECURITY,
+        }
+    }
+}
+
+impl From<Reject> for TeeResult {
+    fn from(r: Reject) -> TeeResult {
+        r.code()
+    }
+}
+
+impl fmt::Display for Reject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Reject::Truncated => f.write_str("truncated signed header"),
+            Reject::BadMagic(m) => write!(f, "no signed header (magic {m:#010x}): sign the TA ELF first"),
+            Reject::WeakKey(bits) => write!(f, "the OS's TA key has {bits} bits, under {MIN_KEY_BITS}"),
+            Reject::HashSize(n) => write!(f, "hash of {n} bytes, not SHA-256"),
+            Reject::Algorithm(a) => write!(f, "signature algorithm {a:#010x} not accepted"),
+            Reject::Signature => f.write_str("signature does not verify with the OS's TA key"),
+            Reject::OtherUuid(u) => write!(f, "signed for TA {u}"),
+            Reject::UnsupportedType(t) => write!(f, "image type {t} (encrypted or subkey) not supported"),
+            Reject::UnknownType(t) => write!(f, "unknown image type {t}"),
+            Reject::PayloadSize { signed, actual } => write!(f, "payload of {actual} bytes, {signed} signed"),
+            Reject::Digest => f.write_str("contents do not match the signed digest"),
+        }
+    }
+}
+
 /// A TA image whose signature and digest checked out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Verified<'a> {
@@ -70,13 +135,16 @@ pub struct Verified<'a> {
 /// `key`, as the TA `uuid` was asked for. Returns the ELF and the signed
 /// metadata; the ELF itself is still hostile input for the ELF parser
 /// (signing proves origin, not well-formedness).
-pub fn verify<'a>(image: &'a [u8], key: &TaKey, uuid: &Uuid) -> Result<Verified<'a>, TeeResult> {
+pub fn verify<'a>(image: &'a [u8], key: &TaKey, uuid: &Uuid) -> Result<Verified<'a>, Reject> {
     // The fixed header and its trailing hash and signature must be there.
-    let (shdr, _) = Shdr::read_from_prefix(image).map_err(|_| TeeResult::ERROR_SECURITY)?;
+    let (shdr, _) = Shdr::read_from_prefix(image).map_err(|_| Reject::Truncated)?;
+    // First, so an unsigned ELF is called that rather than "truncated".
+    if shdr.magic != SHDR_MAGIC {
+        return Err(Reject::BadMagic(shdr.magic));
+    }
     let hdr_len = shdr.total_size();
-    let hash =
-        image.get(size_of::<Shdr>()..size_of::<Shdr>() + shdr.hash_size as usize).ok_or(TeeResult::ERROR_SECURITY)?;
-    let sig = image.get(size_of::<Shdr>() + shdr.hash_size as usize..hdr_len).ok_or(TeeResult::ERROR_SECURITY)?;
+    let hash = image.get(size_of::<Shdr>()..size_of::<Shdr>() + shdr.hash_size as usize).ok_or(Reject::Truncated)?;
+    let sig = image.get(size_of::<Shdr>() + shdr.hash_size as usize..hdr_len).ok_or(Reject::Truncated)?;
 
     check_signature(&shdr, hash, sig, key)?;
 
@@ -88,57 +156,49 @@ pub fn verify<'a>(image: &'a [u8], key: &TaKey, uuid: &Uuid) -> Result<Verified<
     match shdr.img_type {
         SHDR_TA => {}
         SHDR_BOOTSTRAP_TA => {
-            let bs_bytes = image.get(offs..offs + size_of::<ShdrBootstrapTa>()).ok_or(TeeResult::ERROR_SECURITY)?;
-            let bs = ShdrBootstrapTa::read_from_bytes(bs_bytes).map_err(|_| TeeResult::ERROR_SECURITY)?;
-            if Uuid::from_octets(bs.uuid) != *uuid {
-                log::debug!("TA image signed for another UUID");
-                return Err(TeeResult::ERROR_SECURITY);
+            let bs_bytes = image.get(offs..offs + size_of::<ShdrBootstrapTa>()).ok_or(Reject::Truncated)?;
+            let bs = ShdrBootstrapTa::read_from_bytes(bs_bytes).map_err(|_| Reject::Truncated)?;
+            let signed_for = Uuid::from_octets(bs.uuid);
+            if signed_for != *uuid {
+                return Err(Reject::OtherUuid(signed_for));
             }
             hasher.update(bs_bytes);
             ta_version = bs.ta_version;
             offs += bs_bytes.len();
         }
-        SHDR_ENCRYPTED_TA | SHDR_SUBKEY => {
-            log::debug!("TA image type {} not supported", shdr.img_type);
-            return Err(TeeResult::ERROR_NOT_SUPPORTED);
-        }
-        _ => return Err(TeeResult::ERROR_SECURITY),
+        t @ (SHDR_ENCRYPTED_TA | SHDR_SUBKEY) => return Err(Reject::UnsupportedType(t)),
+        t => return Err(Reject::UnknownType(t)),
     }
 
     // The payload must be exactly what the header announced: no trailing
     // bytes the signature doesn't cover.
-    let elf = image.get(offs..).ok_or(TeeResult::ERROR_SECURITY)?;
+    let elf = image.get(offs..).ok_or(Reject::Truncated)?;
     if elf.len() != shdr.img_size as usize {
-        return Err(TeeResult::ERROR_SECURITY);
+        return Err(Reject::PayloadSize { signed: shdr.img_size, actual: elf.len() });
     }
     hasher.update(elf);
     let digest = hasher.finalize();
     if !same_bytes(digest.as_slice(), hash) {
-        log::debug!("TA image digest mismatch");
-        return Err(TeeResult::ERROR_SECURITY);
+        return Err(Reject::Digest);
     }
     Ok(Verified { elf, img_type: shdr.img_type, ta_version })
 }
 
-/// The header checks and signature check, in upstream's order; any failure
-/// is `TEE_ERROR_SECURITY`.
-fn check_signature(shdr: &Shdr, hash: &[u8], sig: &[u8], key: &TaKey) -> Result<(), TeeResult> {
-    if shdr.magic != SHDR_MAGIC {
-        return Err(TeeResult::ERROR_SECURITY);
+/// The key, hash and signature checks, in upstream's order.
+fn check_signature(shdr: &Shdr, hash: &[u8], sig: &[u8], key: &TaKey) -> Result<(), Reject> {
+    if key.bits() < MIN_KEY_BITS {
+        return Err(Reject::WeakKey(key.bits()));
     }
-    if key.bits() < MIN_KEY_BITS || hash.len() != SHA256_LEN {
-        return Err(TeeResult::ERROR_SECURITY);
+    if hash.len() != SHA256_LEN {
+        return Err(Reject::HashSize(shdr.hash_size));
     }
     let ok = match shdr.algo {
         ALG_RSASSA_PKCS1_V1_5_SHA256 => key.key.verify(Pkcs1v15Sign::new::<Sha256>(), hash, sig),
         // Upstream's signing tool uses a salt as long as the digest.
         ALG_RSASSA_PKCS1_PSS_MGF1_SHA256 => key.key.verify(Pss::new::<Sha256>(), hash, sig),
-        _ => return Err(TeeResult::ERROR_SECURITY),
+        a => return Err(Reject::Algorithm(a)),
     };
-    ok.map_err(|_| {
-        log::debug!("TA image signature invalid");
-        TeeResult::ERROR_SECURITY
-    })
+    ok.map_err(|_| Reject::Signature)
 }
 
 /// Compares without an early exit, so timing says nothing about where two
@@ -155,6 +215,7 @@ mod tests {
     use rsa::pkcs1::DecodeRsaPrivateKey;
     use rsa::pkcs8::DecodePrivateKey;
     use rsa::rand_core::{CryptoRng, RngCore};
+    use std::string::ToString;
     use std::sync::OnceLock;
 
     const UUID: Uuid = Uuid::new(0x8aaa_f200, 0x2450, 0x11e4, [0xab, 0xe2, 0, 2, 0xa5, 0xd5, 0xc5, 0x1b]);
@@ -268,6 +329,45 @@ mod tests {
 
     fn key() -> TaKey {
         public(test_key())
+    }
+
+    /// The answer a caller gives, which most tests pin.
+    fn verify<'a>(image: &'a [u8], key: &TaKey, uuid: &Uuid) -> Result<Verified<'a>, TeeResult> {
+        super::verify(image, key, uuid).map_err(Reject::code)
+    }
+
+    #[test]
+    fn each_refusal_says_which_check_failed() {
+        let why = |img: &[u8], key: &TaKey, uuid: &Uuid| super::verify(img, key, uuid).unwrap_err();
+        let img = good();
+        assert_eq!(why(&img[..10], &key(), &UUID), Reject::Truncated);
+        assert_eq!(
+            why(b"\x7fELF and then some more bytes of an unsigned TA", &key(), &UUID),
+            Reject::BadMagic(0x464c_457f)
+        );
+        assert_eq!(why(&img, &public(weak_key()), &UUID), Reject::WeakKey(1024));
+        assert_eq!(why(&img, &public(other_key()), &UUID), Reject::Signature);
+        assert_eq!(why(&img, &key(), &OTHER_UUID), Reject::OtherUuid(UUID));
+        let algo = build(Spec { algo: 0x7000_2830, ..Spec::default() });
+        assert_eq!(why(&algo, &key(), &UUID), Reject::Algorithm(0x7000_2830));
+        let mut hash = img.clone();
+        hash[16..18].copy_from_slice(&20u16.to_le_bytes());
+        assert_eq!(why(&hash, &key(), &UUID), Reject::HashSize(20));
+        let enc = build(Spec { img_type: SHDR_ENCRYPTED_TA, ..Spec::default() });
+        assert_eq!(why(&enc, &key(), &UUID), Reject::UnsupportedType(SHDR_ENCRYPTED_TA));
+        assert_eq!(why(&build(Spec { img_type: 9, ..Spec::default() }), &key(), &UUID), Reject::UnknownType(9));
+        let len = Spec::default().elf.len();
+        let short = build(Spec { img_size: Some(len as u32 - 1), ..Spec::default() });
+        assert_eq!(why(&short, &key(), &UUID), Reject::PayloadSize { signed: len as u32 - 1, actual: len });
+        let mut body = img.clone();
+        *body.last_mut().unwrap() ^= 1;
+        assert_eq!(why(&body, &key(), &UUID), Reject::Digest);
+        // Every refusal but an unsupported type answers SECURITY, and the
+        // log line reads as a reason.
+        assert_eq!(Reject::Digest.code(), TeeResult::ERROR_SECURITY);
+        assert_eq!(TeeResult::from(Reject::UnsupportedType(2)), TeeResult::ERROR_NOT_SUPPORTED);
+        assert_eq!(Reject::Signature.to_string(), "signature does not verify with the OS's TA key");
+        assert_eq!(Reject::OtherUuid(UUID).to_string(), "signed for TA 8aaaf200-2450-11e4-abe2-0002a5d5c51b");
     }
 
     #[test]

@@ -6,9 +6,9 @@ use crate::env::{UserMmu, UserPerm};
 use crate::msg::{Dir, Param};
 use crate::rpc::Rpc;
 use crate::ta::{elf, image};
-use alloc::vec;
 use alloc::vec::Vec;
-use log::{debug, warn};
+use log::{debug, info, warn};
+use oxtee_abi::addr::UserVirt;
 use oxtee_abi::rpc;
 use oxtee_abi::ta as abi;
 use oxtee_abi::tee::TeeResult;
@@ -16,46 +16,57 @@ use oxtee_abi::uuid::Uuid;
 
 /// Largest TA image we accept from the normal world.
 const MAX_IMAGE: u64 = 16 << 20;
-/// Largest stack a TA may ask for.
-const MAX_STACK: u32 = 8 << 20;
 
 /// Asks the supplicant for the signed image of `uuid` (size query, then
-/// the image into application shared memory) and returns a secure copy.
-pub fn fetch(rpc: &mut Rpc, uuid: Uuid) -> Result<Vec<u8>, TeeResult> {
+/// the image into application shared memory) and leaves a secure copy in
+/// `copy` (a buffer in an armed frame of the caller's).
+pub fn fetch(rpc: &mut Rpc, uuid: Uuid, copy: &mut Vec<u8>) -> Result<(), TeeResult> {
     let (a, b) = uuid.to_msg_value();
     let id = Param::Value { dir: Dir::In, a, b, c: 0 };
-    let query = vec![id, Param::Tmem { dir: Dir::Out, buf: 0, size: 0, shm_ref: 0, noncontig: false }];
+    let mut query = [id, Param::Tmem { dir: Dir::Out, buf: 0, size: 0, shm_ref: 0, noncontig: false }];
     // A supplicant that cannot find the TA says ITEM_NOT_FOUND; a normal
     // world that does not serve LOAD_TA at all has no TA store either.
-    let p = rpc.cmd(rpc::CMD_LOAD_TA, query).map_err(|e| {
+    rpc.cmd(rpc::CMD_LOAD_TA, &mut query).map_err(|e| {
         debug!("LOAD_TA {uuid}: {e:?}");
         match e {
-            TeeResult::ERROR_NOT_SUPPORTED | TeeResult::ERROR_NOT_IMPLEMENTED => TeeResult::ERROR_ITEM_NOT_FOUND,
+            TeeResult::ERROR_NOT_SUPPORTED | TeeResult::ERROR_NOT_IMPLEMENTED | TeeResult::ERROR_ITEM_NOT_FOUND => {
+                // At the default level: the usual mistake of a new TA's
+                // author (wrong UUID, or the file not where the supplicant
+                // looks).
+                info!("TA {uuid}: not found (the normal world's supplicant has no image for it)");
+                TeeResult::ERROR_ITEM_NOT_FOUND
+            }
             e => e,
         }
     })?;
-    let size = match p.get(1) {
-        Some(Param::Tmem { size, .. }) | Some(Param::Rmem { size, .. }) => *size,
+    let size = match query[1] {
+        Param::Tmem { size, .. } | Param::Rmem { size, .. } => size,
         _ => return Err(TeeResult::ERROR_COMMUNICATION),
     };
     if size == 0 || size > MAX_IMAGE {
         warn!("LOAD_TA {uuid}: refusing an image of {size} bytes");
         return Err(TeeResult::ERROR_BAD_FORMAT);
     }
-    let (pages, cookie) = rpc.shm_alloc(rpc::SHM_TYPE_APPL, size)?;
-    let load = vec![id, Param::Rmem { dir: Dir::Out, offs: 0, size, shm_ref: cookie }];
-    let r = rpc.cmd(rpc::CMD_LOAD_TA, load).and_then(|p| match p.get(1) {
-        Some(Param::Rmem { size: got, .. }) if *got == size => {
-            let mut copy = Vec::new();
+    if !oxtee_guard::heap::room_for(size as usize) {
+        return Err(TeeResult::ERROR_OUT_OF_MEMORY);
+    }
+    let t = rpc.t;
+    crate::hold!(shm = None, in &t.ledger, or Err(TeeResult::ERROR_OUT_OF_MEMORY));
+    rpc.shm_alloc(rpc::SHM_TYPE_APPL, size, shm.as_mut())?;
+    let Some(alloc) = shm.as_mut().get().as_mut() else {
+        return Err(TeeResult::ERROR_GENERIC);
+    };
+    let mut load = [id, Param::Rmem { dir: Dir::Out, offs: 0, size, shm_ref: alloc.cookie() }];
+    let r = rpc.cmd(rpc::CMD_LOAD_TA, &mut load).and_then(|()| match (load[1], alloc.pages()) {
+        (Param::Rmem { size: got, .. }, Some(pages)) if got == size => {
             copy.try_reserve_exact(size as usize).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
             copy.resize(size as usize, 0);
-            pages.read(rpc.mem, 0, &mut copy).map_err(|_| TeeResult::ERROR_COMMUNICATION)?;
-            Ok(copy)
+            pages.read(rpc.mem, 0, copy).map_err(|_| TeeResult::ERROR_COMMUNICATION)
         }
         // The file changed size between the two requests.
         _ => Err(TeeResult::ERROR_COMMUNICATION),
     });
-    let _ = rpc.shm_free(rpc::SHM_TYPE_APPL, cookie);
+    let _ = alloc.free(rpc);
     r
 }
 
@@ -67,7 +78,8 @@ const DL_PHDR_INFO_SIZE: usize = 64;
 /// `dl_phdr_info` for the TA and a copy of its program headers, and the
 /// TA's `__elf_phdr_info` = { reserved 0, count 1, .., pointer to it }.
 /// libutee walks it to run constructors and to set up TLS.
-fn phdr_info(parsed: &elf::Elf, image: &mut [u8], at: u64, base: u64) -> Result<(PageBuf, u64), TeeResult> {
+fn phdr_info(parsed: &elf::Elf, image: &mut [u8], at: u64, base: UserVirt) -> Result<(PageBuf, UserVirt), TeeResult> {
+    let base = base.get();
     let va = base + parsed.span + PAGE_SIZE as u64;
     let mut page = PageBuf::new((DL_PHDR_INFO_SIZE + parsed.phdrs.len()) as u64)?;
     let (tls_modid, tls_data) = match parsed.tls {
@@ -97,13 +109,13 @@ fn phdr_info(parsed: &elf::Elf, image: &mut [u8], at: u64, base: u64) -> Result<
     }
     rec[4..6].copy_from_slice(&1u16.to_le_bytes());
     rec[8..16].copy_from_slice(&va.to_le_bytes());
-    Ok((page, va))
+    Ok((page, UserVirt::new(va)))
 }
 
 pub struct Loaded {
     pub space: UserSpace,
     pub head: abi::TaHead,
-    pub entry: u64,
+    pub entry: UserVirt,
     pub footprint: u64,
 }
 
@@ -122,25 +134,24 @@ pub fn build(
     key: &image::TaKey,
     uuid: Uuid,
     mmu: &'static dyn UserMmu,
-    base: u64,
-    stack_top: u64,
+    base: UserVirt,
+    stack_top: UserVirt,
 ) -> Result<Loaded, TeeResult> {
-    let verified = image::verify(signed, key, &uuid).inspect_err(|e| warn!("TA {uuid}: image rejected: {e:?}"))?;
-    let parsed = elf::parse(verified.elf).inspect_err(|e| warn!("TA {uuid}: ELF rejected: {e:?}"))?;
+    let verified = image::verify(signed, key, &uuid).map_err(|e| {
+        warn!("TA {uuid}: image rejected: {e} ({})", e.code());
+        e.code()
+    })?;
+    let elf_reject = |e: elf::Reject| {
+        warn!("TA {uuid}: ELF rejected: {e} ({})", e.code());
+        e.code()
+    };
+    let parsed = elf::parse(verified.elf).map_err(elf_reject)?;
     let mut img = PageBuf::new(parsed.span)?;
-    parsed.load_into(verified.elf, img.bytes_mut(), base)?;
+    parsed.load_into(verified.elf, img.bytes_mut(), base.get())?;
     let head = parsed.ta_head(img.bytes())?;
-    if Uuid::from(head.uuid) != uuid {
-        warn!("TA {uuid}: header names {}", Uuid::from(head.uuid));
-        return Err(TeeResult::ERROR_BAD_FORMAT);
-    }
-    if head.depr_entry != abi::TA_HEAD_NO_DEPR_ENTRY || head.flags & !abi::TA_FLAGS_MASK != 0 {
-        return Err(TeeResult::ERROR_BAD_FORMAT);
-    }
-    if head.stack_size == 0 || head.stack_size > MAX_STACK {
-        return Err(TeeResult::ERROR_BAD_FORMAT);
-    }
+    elf::check_head(&head, &uuid).map_err(elf_reject)?;
     let mut ranges = Vec::new();
+    ranges.try_reserve_exact(parsed.segments.len()).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
     for s in &parsed.segments {
         let start = page_floor(s.vaddr);
         let end = page_ceil(s.vaddr + s.memsz).ok_or(TeeResult::ERROR_BAD_FORMAT)?;
@@ -150,7 +161,7 @@ pub fn build(
             (false, true) => UserPerm::ReadExec,
             (true, true) => return Err(TeeResult::ERROR_BAD_FORMAT),
         };
-        ranges.push((start, base + start, end - start, perm));
+        ranges.push((start, base.add(start), end - start, perm));
     }
     let entry = base.checked_add(parsed.entry).ok_or(TeeResult::ERROR_BAD_FORMAT)?;
     let info = match parsed.phdr_info {
@@ -166,7 +177,8 @@ pub fn build(
     // The stack, with the page below it left unmapped as a guard.
     let stack_len = page_ceil(head.stack_size as u64).ok_or(TeeResult::ERROR_BAD_FORMAT)?;
     let stack = PageBuf::new(stack_len)?;
-    space.add(stack, &[(0, stack_top - stack_len, stack_len, UserPerm::ReadWrite)])?;
+    let stack_base = stack_top.get().checked_sub(stack_len).ok_or(TeeResult::ERROR_BAD_FORMAT)?;
+    space.add(stack, &[(0, UserVirt::new(stack_base), stack_len, UserPerm::ReadWrite)])?;
     space.activate()?;
     let footprint = space.footprint();
     Ok(Loaded { space, head, entry, footprint })

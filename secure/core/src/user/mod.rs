@@ -7,6 +7,12 @@
 //! TA's address space, and loops between user mode and syscalls until the
 //! TA returns, panics or faults. A TA that panics or faults is killed: its
 //! memory is freed at once and every later call to it gets TARGET_DEAD.
+//!
+//! What a call holds inside an instance (the busy lock, a nesting level,
+//! the instance's address space) sits in a `Visit` armed in the thread's
+//! ledger: if the call is aborted there (a fault in the OS), the abort path
+//! drops it, which kills the instance (it is in an unknown state), frees
+//! its pages, tables and ASID, and queues the rest of its release.
 
 mod load;
 pub mod space;
@@ -21,15 +27,18 @@ use crate::rpc::Rpc;
 use crate::session::{Session, Target};
 use crate::sync::SleepMutex;
 use crate::ta::image::TaKey;
-use alloc::collections::BTreeMap;
+use crate::threads::{Job, Nested, ThreadCtx};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use log::{debug, warn};
+use oxtee_abi::addr::UserVirt;
 use oxtee_abi::ta as abi;
 use oxtee_abi::tee::{Origin, TeeResult};
+use oxtee_abi::test_pta as tp;
 use oxtee_abi::uuid::Uuid;
-use space::{PAGE_SIZE, PageBuf, UserSpace};
+use oxtee_guard::SpinLock;
+use space::{PAGE_SIZE, PageBuf, ParamBudget, UserSpace};
 use zerocopy::{FromBytes, IntoBytes};
 
 /// Base of the user half of the address space (TTBR1, 39-bit).
@@ -41,16 +50,19 @@ const WINDOWS: u32 = 500;
 /// Offsets inside a window.
 const STACK_TOP: u64 = 0x2000_0000;
 const PARAMS: u64 = 0x3000_0000;
-/// Largest memref a call may carry (copied into the TA; all copies in
-/// flight together stay within `space::PARAM_BUDGET`).
+/// Largest memref a call may carry (copied into the TA; copies in flight
+/// are bounded by the parameter budget).
 pub const MAX_MEMREF: u64 = 4 << 20;
 /// Deepest chain of TA-to-TA calls on one thread (each level holds a
 /// kernel stack frame set on the thread's fixed stack).
 const MAX_NESTING: u8 = 4;
-/// Threads whose nesting is tracked (more than the OS ever has).
-const MAX_THREADS: usize = 64;
 /// `TEE_LOGIN_TRUSTED_APP`.
 pub const LOGIN_TRUSTED_APP: u32 = 0xF000_0000;
+/// TAs whose persistent time offset is remembered.
+const TA_TIMES: usize = 64;
+/// A TA's persistent time: its UUID octets and its offset in seconds from
+/// system time.
+type TaTime = ([u8; 16], i64);
 
 /// A parameter on its way into a user TA. Memrefs are secure copies
 /// (`None` for a null memref); `size` comes back updated.
@@ -83,20 +95,14 @@ impl CallParam {
 }
 
 /// Who is calling, as the TA's properties and cancellation see it.
-#[derive(Clone)]
-pub struct Caller {
+pub struct Caller<'a> {
     pub session: u32,
     pub login: u32,
     pub client: Uuid,
-    pub cancel: Arc<AtomicBool>,
-    pub masked: Arc<AtomicBool>,
-}
-
-impl Caller {
-    /// The caller of session `id`, with this call's cancel flag.
-    fn of(id: u32, s: &Session, cancel: Arc<AtomicBool>) -> Caller {
-        Caller { session: id, login: s.login, client: s.client, cancel, masked: s.cancel_masked.clone() }
-    }
+    /// The running call's cancel flag (TA-to-TA calls share the outer one).
+    pub cancel: &'a AtomicBool,
+    /// The session's cancellation mask.
+    pub masked: &'a AtomicBool,
 }
 
 struct State {
@@ -119,12 +125,12 @@ pub struct Instance {
     pub uuid: Uuid,
     pub flags: u32,
     pub stack_size: u32,
-    entry: u64,
-    base: u64,
+    entry: UserVirt,
+    base: UserVirt,
     busy: SleepMutex,
     /// Thread inside the instance, plus one (0: none).
     owner: AtomicUsize,
-    state: spin::Mutex<State>,
+    state: SpinLock<State>,
 }
 
 impl Instance {
@@ -144,8 +150,8 @@ impl Instance {
         self.state.lock().dead
     }
 
-    fn window(id: u32) -> u64 {
-        USER_VA_BASE + (1 + (id % WINDOWS) as u64) * WINDOW
+    fn window(id: u32) -> UserVirt {
+        UserVirt::new(USER_VA_BASE + (1 + (id % WINDOWS) as u64) * WINDOW)
     }
 }
 
@@ -163,50 +169,164 @@ enum Flow {
     Kill(Killed),
 }
 
-/// Per-thread TA call depth.
-struct Depths([AtomicU8; MAX_THREADS]);
-
-impl Default for Depths {
-    fn default() -> Self {
-        Depths([const { AtomicU8::new(0) }; MAX_THREADS])
-    }
-}
-
 /// All user-TA state of the OS.
-#[derive(Default)]
 pub struct UserTas {
     mmu: Option<&'static dyn UserMmu>,
     key: Option<TaKey>,
-    /// Live single-instance TAs.
-    single: spin::Mutex<Vec<Arc<Instance>>>,
+    /// Live single-instance TAs (capacity: the instance limit, allocated
+    /// up front).
+    single: SpinLock<Vec<Arc<Instance>>>,
     /// Held while looking up or loading a TA, so a single-instance TA is
     /// loaded once.
     load_lock: SleepMutex,
     next_id: AtomicU32,
     /// TA persistent time offsets (seconds, against system time), by TA.
-    ta_time: spin::Mutex<BTreeMap<[u8; 16], i64>>,
-    /// Instances alive (loaded and not yet freed).
+    ta_time: SpinLock<[Option<TaTime>; TA_TIMES]>,
+    /// Instances alive (loaded and not yet freed), and the most there may be.
     live: AtomicU32,
-    /// TA calls each trusted thread is inside right now.
-    depth: Depths,
+    max_instances: u32,
+    /// Parameter copies into TAs.
+    pub(crate) params: Arc<ParamBudget>,
 
     /// Host tests: TAs "installed" without images (UUID, flags).
     #[cfg(test)]
-    pub(crate) fakes: spin::Mutex<Vec<(Uuid, u32)>>,
+    pub(crate) fakes: SpinLock<Vec<(Uuid, u32)>>,
 }
 
 impl UserTas {
-    pub fn new(mmu: &'static dyn UserMmu, key: TaKey) -> UserTas {
-        UserTas { mmu: Some(mmu), key: Some(key), ..Default::default() }
+    pub fn new(max_instances: usize, params: ParamBudget) -> UserTas {
+        UserTas {
+            mmu: None,
+            key: None,
+            single: SpinLock::new(Vec::with_capacity(max_instances)),
+            load_lock: SleepMutex::new(),
+            next_id: AtomicU32::new(0),
+            ta_time: SpinLock::new([None; TA_TIMES]),
+            live: AtomicU32::new(0),
+            max_instances: max_instances as u32,
+            params: Arc::new(params),
+            #[cfg(test)]
+            fakes: SpinLock::new(Vec::new()),
+        }
+    }
+
+    /// Enables loading: the MMU TAs run on and the key images must be
+    /// signed with.
+    pub fn enable(&mut self, mmu: &'static dyn UserMmu, key: TaKey) {
+        self.mmu = Some(mmu);
+        self.key = Some(key);
     }
 
     pub fn live(&self) -> u32 {
         self.live.load(Ordering::Relaxed)
     }
 
+    pub fn max_instances(&self) -> u32 {
+        self.max_instances
+    }
+
     /// Most CPUs that were in user mode at the same time.
     pub fn peak_running(&self) -> u32 {
         self.mmu.map(|m| m.peak_parallel()).unwrap_or(0)
+    }
+
+    pub fn asids_in_use(&self) -> u32 {
+        self.mmu.map(|m| m.asids_in_use()).unwrap_or(0)
+    }
+
+    /// Sleeping locks of the TA machinery held right now (the load lock).
+    pub fn locks_held(&self) -> usize {
+        self.load_lock.is_locked() as usize
+    }
+
+    /// Takes an instance slot, if the limit allows.
+    fn take_slot(&self) -> Option<InstanceSlot<'_>> {
+        self.live
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < self.max_instances).then_some(n + 1))
+            .ok()?;
+        Some(InstanceSlot { user: self, taken: true })
+    }
+}
+
+/// A counted place for an instance being loaded; given back unless the
+/// instance is installed (which keeps it until `free_instance`).
+struct InstanceSlot<'a> {
+    user: &'a UserTas,
+    taken: bool,
+}
+
+impl Drop for InstanceSlot<'_> {
+    fn drop(&mut self) {
+        if self.taken {
+            self.user.live.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
+/// A session being opened: the instance it counts in. Dropped before the
+/// session is committed (the open failed, or the call was aborted), the
+/// count is given back and the instance released if nothing keeps it.
+struct Opening<'a> {
+    t: &'a ThreadCtx,
+    inst: Option<Arc<Instance>>,
+    counted: bool,
+    /// The session, once built (it holds references to the instance).
+    session: Option<Session>,
+}
+
+impl Drop for Opening<'_> {
+    fn drop(&mut self) {
+        if let Some(inst) = self.inst.take()
+            && self.counted
+            && session_gone(&inst)
+        {
+            self.t.defer(Job::Release(inst));
+        }
+    }
+}
+
+/// One session of `inst` ended: true if the instance is now to be freed.
+fn session_gone(inst: &Instance) -> bool {
+    let mut st = inst.state.lock();
+    st.sessions = st.sessions.saturating_sub(1);
+    if st.sessions > 0 || inst.keep_alive() || st.dead {
+        return false;
+    }
+    st.free_pending = true;
+    true
+}
+
+/// A call inside an instance: what it holds there. `leave` gives it all
+/// back on the ordinary path; dropped unleft, the call was aborted inside
+/// the instance (or bailed out early) and the instance is killed.
+struct Visit<'a> {
+    os: &'a Os,
+    t: &'a ThreadCtx,
+    inst: Arc<Instance>,
+    busy: bool,
+    nested: Option<Nested<'a>>,
+    owner: bool,
+    space: Option<UserSpace>,
+    tpidr: u64,
+}
+
+impl Drop for Visit<'_> {
+    fn drop(&mut self) {
+        if let Some(space) = self.space.take() {
+            // The TA's state is unknown: it dies with the call.
+            warn!("TA {}: a call inside it was aborted; the instance is killed", self.inst.uuid);
+            self.t.mark_killed_ta();
+            self.os.mark_dead(&self.inst);
+            drop(space);
+            self.t.defer(Job::Release(self.inst.clone()));
+        }
+        if self.owner {
+            self.inst.owner.store(0, Ordering::Release);
+        }
+        if self.busy {
+            self.inst.busy.unlock_later(self.t);
+        }
+        self.nested = None;
     }
 }
 
@@ -222,14 +342,26 @@ impl Os {
         client: Uuid,
         owner: Option<u32>,
         params: &mut [CallParam; 4],
-        cancel: &Arc<AtomicBool>,
+        cancel: &AtomicBool,
     ) -> Result<u32, (TeeResult, Origin)> {
+        let t = rpc.t;
+        let oom = Err((TeeResult::ERROR_OUT_OF_MEMORY, Origin::Tee));
+        // The id first: a full session table refuses before any loading.
+        crate::hold!(res = self.sessions.reserve(owner).map_err(|e| (e, Origin::Tee))?, in &t.ledger, or oom);
+        self.fault_point(tp::FAULT_POINT_SESSION_RESERVED);
+        crate::hold!(open = Opening { t, inst: None, counted: false, session: None }, in &t.ledger, or oom);
         // A single instance found just as it dies is replaced by a new one.
         let mut tries = 0;
-        let inst = loop {
-            let inst = self.find_or_load(rpc, uuid)?;
+        loop {
+            let o = open.as_mut().get();
+            self.find_or_load(rpc, uuid, &mut o.inst)?;
+            let Some(inst) = o.inst.as_ref() else {
+                return Err((TeeResult::ERROR_GENERIC, Origin::Tee));
+            };
             let mut st = inst.state.lock();
             if st.dead {
+                drop(st);
+                o.inst = None;
                 tries += 1;
                 if tries < 2 {
                     continue;
@@ -241,22 +373,29 @@ impl Os {
             }
             st.sessions += 1;
             drop(st);
-            break inst;
+            o.counted = true;
+            break;
+        }
+        let o = open.as_mut().get();
+        let Some(inst) = o.inst.as_ref() else {
+            return Err((TeeResult::ERROR_GENERIC, Origin::Tee));
         };
-        let session = Session::new(Target::User(inst.clone()), client, login, owner);
-        let masked = session.cancel_masked.clone();
+        let session = o.session.insert(Session::new(Target::User(inst.clone()), client, login, owner));
         // The id is the TA's from now on, but nobody can invoke or close the
         // session before its open entry has accepted it.
-        let id = self.sessions.reserve();
-        let caller = Caller { session: id, login, client, cancel: cancel.clone(), masked };
-        let (res, origin) = self.ta_call(rpc, &inst, &caller, abi::UTEE_ENTRY_FUNC_OPEN_SESSION, 0, params);
-        if res != TeeResult::SUCCESS {
-            self.sessions.unreserve(id);
-            self.session_gone(rpc, &inst);
-            return Err((res, origin));
+        let r = res.as_mut().get();
+        let caller = Caller { session: r.id(), login, client, cancel, masked: &session.cancel_masked };
+        let (result, origin) = self.ta_call(rpc, inst, &caller, abi::UTEE_ENTRY_FUNC_OPEN_SESSION, 0, params);
+        if result != TeeResult::SUCCESS {
+            return Err((result, origin));
         }
-        self.sessions.commit(id, session);
-        Ok(id)
+        // The session now holds the instance's count.
+        let Some(session) = o.session.take() else {
+            return Err((TeeResult::ERROR_GENERIC, Origin::Tee));
+        };
+        o.counted = false;
+        o.inst = None;
+        Ok(r.commit(session))
     }
 
     /// Invokes `cmd` on an open user-TA session.
@@ -269,37 +408,44 @@ impl Os {
         inst: &Arc<Instance>,
         cmd: u32,
         params: &mut [CallParam; 4],
-        cancel: &Arc<AtomicBool>,
+        cancel: &AtomicBool,
     ) -> (TeeResult, Origin) {
-        let caller = Caller::of(id, s, cancel.clone());
+        let caller = Caller { session: id, login: s.login, client: s.client, cancel, masked: &s.cancel_masked };
         self.ta_call(rpc, inst, &caller, abi::UTEE_ENTRY_FUNC_INVOKE_COMMAND, cmd as u64, params)
     }
 
     /// Closes a user-TA session already removed from the session table.
     pub(crate) fn user_close(&self, rpc: &mut Rpc, id: u32, s: &Session, inst: &Arc<Instance>) {
         if !inst.is_dead() {
-            let caller = Caller::of(id, s, Arc::new(AtomicBool::new(false)));
+            let unused = AtomicBool::new(false);
+            let caller =
+                Caller { session: id, login: s.login, client: s.client, cancel: &unused, masked: &s.cancel_masked };
             let mut none = CallParam::none4();
             let _ = self.ta_call(rpc, inst, &caller, abi::UTEE_ENTRY_FUNC_CLOSE_SESSION, 0, &mut none);
         }
-        self.session_gone(rpc, inst);
+        if session_gone(inst) {
+            self.release_instance(rpc, inst);
+        }
     }
 
-    /// A session of `inst` ended: free the instance if nothing keeps it.
-    fn session_gone(&self, rpc: &mut Rpc, inst: &Arc<Instance>) {
-        {
-            let mut st = inst.state.lock();
-            st.sessions = st.sessions.saturating_sub(1);
-            if st.sessions > 0 || inst.keep_alive() || st.dead {
-                return;
-            }
-            st.free_pending = true;
+    /// Frees `inst` if it died or its last session went and nothing keeps
+    /// it. A call still inside it (another session's) must finish first:
+    /// from inside a TA we do not wait for it (that could deadlock with a
+    /// TA on another thread); the call inside frees it when it leaves.
+    pub(crate) fn release_instance(&self, rpc: &mut Rpc, inst: &Arc<Instance>) {
+        let (dead, pending) = {
+            let st = inst.state.lock();
+            (st.dead && !st.freed, st.free_pending)
+        };
+        if dead {
+            self.free_instance(rpc, inst);
+            return;
         }
-        // A call still inside (another session's) must finish first. From
-        // inside a TA we do not wait for it (that could deadlock with a TA
-        // on another thread): the call inside frees it when it leaves.
-        let me = rpc.env.thread_id() + 1;
-        let nested = self.user.depth.0[me % MAX_THREADS].load(Ordering::Relaxed) > 0;
+        if !pending {
+            return;
+        }
+        let me = rpc.t.id + 1;
+        let nested = rpc.t.depth() > 0 || inst.owner.load(Ordering::Acquire) == me;
         let locked = if nested { inst.busy.try_lock() } else { inst.busy.lock(rpc, &self.notif).is_ok() };
         if locked {
             self.free_if_pending(rpc, inst);
@@ -325,7 +471,12 @@ impl Os {
     /// TARGET_DEAD.
     fn mark_dead(&self, inst: &Arc<Instance>) {
         inst.state.lock().dead = true;
-        self.user.single.lock().retain(|i| !Arc::ptr_eq(i, inst));
+        let gone = {
+            let mut single = self.user.single.lock();
+            single.iter().position(|i| Arc::ptr_eq(i, inst)).map(|p| single.swap_remove(p))
+        };
+        // The list's reference is dropped outside its lock.
+        drop(gone);
     }
 
     /// Frees an instance's memory and forgets it; later calls get
@@ -341,11 +492,9 @@ impl Os {
             st.space.take()
         };
         drop(space);
-        self.user.live.fetch_sub(1, Ordering::Relaxed);
-        for id in self.sessions.owned_by(inst.id) {
-            if let Some(s) = self.sessions.remove(id)
-                && let Target::User(t) = &s.target
-            {
+        self.user.live.fetch_sub(1, Ordering::AcqRel);
+        while let Some((id, s)) = self.sessions.take_owned_by(inst.id) {
+            if let Target::User(t) = &s.target {
                 let t = t.clone();
                 self.user_close(rpc, id, &s, &t);
             }
@@ -362,17 +511,20 @@ impl Os {
         cmd: u64,
         params: &mut [CallParam; 4],
     ) -> (TeeResult, Origin) {
-        let me = rpc.env.thread_id() + 1;
+        let t = rpc.t;
+        let me = t.id + 1;
         // A TA calling back into itself (A -> B -> A) would wait forever.
         if inst.owner.load(Ordering::Acquire) == me {
             return (TeeResult::ERROR_BUSY, Origin::Tee);
         }
-        let depth = &self.user.depth.0[me % MAX_THREADS];
-        if depth.load(Ordering::Relaxed) >= MAX_NESTING {
-            debug!("TA {}: TA-to-TA calls nested too deep", inst.uuid);
-            return (TeeResult::ERROR_BUSY, Origin::Tee);
-        }
-        if depth.load(Ordering::Relaxed) > 0 {
+        let nested = t.depth() > 0;
+        crate::hold!(
+            visit = Visit { os: self, t, inst: inst.clone(), busy: false, nested: None, owner: false, space: None, tpidr: 0 },
+            in &t.ledger,
+            or (TeeResult::ERROR_OUT_OF_MEMORY, Origin::Tee)
+        );
+        let v = visit.as_mut().get();
+        if nested {
             // A call from inside a TA does not wait for a busy instance: two
             // TAs calling each other from two threads would wait forever.
             if !inst.busy.try_lock() {
@@ -381,51 +533,60 @@ impl Os {
         } else if let Err(e) = inst.busy.lock(rpc, &self.notif) {
             return (e, Origin::Tee);
         }
-        depth.fetch_add(1, Ordering::Relaxed);
-        inst.owner.store(me, Ordering::Release);
-        let taken = {
-            let mut st = inst.state.lock();
-            st.space.take().map(|s| (s, st.tpidr))
+        v.busy = true;
+        let Some(level) = t.nest(MAX_NESTING) else {
+            debug!("TA {}: TA-to-TA calls nested too deep", inst.uuid);
+            return (TeeResult::ERROR_BUSY, Origin::Tee);
         };
-        let (result, killed) = match taken {
+        v.nested = Some(level);
+        inst.owner.store(me, Ordering::Release);
+        v.owner = true;
+        {
+            let mut st = inst.state.lock();
+            v.space = st.space.take();
+            v.tpidr = st.tpidr;
+        }
+        let (result, killed) = match v.space.as_mut() {
             None => ((TeeResult::ERROR_TARGET_DEAD, Origin::Tee), false),
-            Some((mut space, tpidr)) => {
-                let mut regs = UserRegs { tpidr, ..Default::default() };
-                match self.run_entry(rpc, inst, &mut space, caller, func, cmd, params, &mut regs) {
+            Some(space) => {
+                self.fault_point(tp::FAULT_POINT_INSTANCE);
+                let mut regs = UserRegs { tpidr: v.tpidr, ..Default::default() };
+                match self.run_entry(rpc, inst, space, caller, func, cmd, params, &mut regs) {
                     Ok(res) => {
-                        let mut st = inst.state.lock();
-                        st.space = Some(space);
-                        st.tpidr = regs.tpidr;
+                        v.tpidr = regs.tpidr;
                         (res, false)
                     }
-                    Err(Killed::Panic(code)) => {
-                        warn!("TA {} panicked with code {code:#x}", inst.uuid);
-                        drop(space);
-                        ((TeeResult::ERROR_TARGET_DEAD, Origin::Tee), true)
-                    }
-                    Err(Killed::Fault { esr, far }) => {
-                        warn!(
-                            "TA {} killed: exception class {:#x} (ESR {esr:#x}) at {:#x}, address {far:#x}",
-                            inst.uuid,
-                            esr >> 26,
-                            regs.pc
-                        );
-                        drop(space);
-                        ((TeeResult::ERROR_TARGET_DEAD, Origin::Tee), true)
-                    }
-                    Err(Killed::Syscall(why)) => {
-                        warn!("TA {} killed: {why}", inst.uuid);
-                        drop(space);
+                    Err(k) => {
+                        match k {
+                            Killed::Panic(code) => warn!("TA {} panicked with code {code:#x}", inst.uuid),
+                            Killed::Fault { esr, far } => warn!(
+                                "TA {} killed: exception class {:#x} (ESR {esr:#x}) at {:#x}, address {far:#x}",
+                                inst.uuid,
+                                esr >> 26,
+                                regs.pc
+                            ),
+                            Killed::Syscall(why) => warn!("TA {} killed: {why}", inst.uuid),
+                        }
                         ((TeeResult::ERROR_TARGET_DEAD, Origin::Tee), true)
                     }
                 }
             }
         };
-        if killed {
-            // Its memory is gone already; nobody may find it from now on.
-            self.mark_dead(inst);
+        // Leave the instance: its space goes back, or with the TA if it died.
+        if let Some(space) = v.space.take() {
+            if killed {
+                // Its memory goes now; nobody may find it from now on.
+                self.mark_dead(inst);
+                drop(space);
+            } else {
+                let mut st = inst.state.lock();
+                st.space = Some(space);
+                st.tpidr = v.tpidr;
+            }
         }
         inst.owner.store(0, Ordering::Release);
+        v.owner = false;
+        v.busy = false;
         let _ = inst.busy.unlock(rpc);
         // A session that closed while this call ran may have left the
         // instance for us to free.
@@ -438,7 +599,7 @@ impl Os {
             // other TAs' entries on this thread's stack.
             self.free_instance(rpc, inst);
         }
-        depth.fetch_sub(1, Ordering::Relaxed);
+        v.nested = None;
         result
     }
 
@@ -459,7 +620,7 @@ impl Os {
         let window = Instance::window(inst.id);
         let mut up = abi::UteeParams::default();
         let mut mapped: [Option<usize>; 4] = [None; 4];
-        let mut va = window + PARAMS;
+        let mut va = window.add(PARAMS);
         let mut failed = None;
         for (i, p) in params.iter_mut().enumerate() {
             up.types |= (p.type_nibble() as u64) << (4 * i);
@@ -474,16 +635,16 @@ impl Os {
                     up.vals[2 * i + 1] = *size;
                 }
                 CallParam::Memref { data, size, .. } => {
-                    let buf = data.take().expect("matched Some");
+                    let Some(buf) = data.take() else { continue };
                     let len = buf.len();
-                    up.vals[2 * i] = va;
+                    up.vals[2 * i] = va.get();
                     up.vals[2 * i + 1] = *size;
                     match space.add(buf, &[(0, va, len, UserPerm::ReadWrite)]) {
                         Ok(idx) => mapped[i] = Some(idx),
                         Err(e) => failed = Some(e),
                     }
                     // A guard page between buffers.
-                    va += len + PAGE_SIZE as u64;
+                    va = va.add(len + PAGE_SIZE as u64);
                 }
             }
         }
@@ -493,7 +654,7 @@ impl Os {
             None => self.enter(rpc, inst, space, caller, func, cmd, &up, regs).map(|r| (r, Origin::TrustedApp)),
         };
         // Read back what the TA reported, then return the buffers.
-        let up_va = window + STACK_TOP - 80;
+        let up_va = window.add(STACK_TOP - 80);
         let mut back = [0u8; size_of::<abi::UteeParams>()];
         let reported = match (&result, space.read(up_va, &mut back)) {
             (Ok((_, Origin::TrustedApp)), Ok(())) => abi::UteeParams::read_from_bytes(&back).ok(),
@@ -535,56 +696,100 @@ impl Os {
         up: &abi::UteeParams,
         regs: &mut UserRegs,
     ) -> Result<TeeResult, Killed> {
-        let window = Instance::window(inst.id);
-        let up_va = window + STACK_TOP - 80;
+        let up_va = Instance::window(inst.id).add(STACK_TOP - 80);
         if space.write(up_va, up.as_bytes()).is_err() {
             return Err(Killed::Syscall("stack not writable"));
         }
-        let Some(handle) = space.handle() else {
+        if space.tables().is_none() {
             return Err(Killed::Syscall("no address space"));
-        };
+        }
         let tpidr = regs.tpidr;
-        *regs = UserRegs { tpidr, sp: up_va, pc: inst.entry, ..Default::default() };
-        (regs.x[0], regs.x[1], regs.x[2], regs.x[3]) = (func, caller.session as u64, up_va, cmd);
+        *regs = UserRegs { tpidr, sp: up_va.get(), pc: inst.entry.get(), ..Default::default() };
+        (regs.x[0], regs.x[1], regs.x[2], regs.x[3]) = (func, caller.session as u64, up_va.get(), cmd);
         loop {
-            match rpc.env.enter_user(handle, regs) {
-                crate::env::UserExit::Syscall => match self.syscall(rpc, inst, space, caller, regs) {
-                    Flow::Continue(v) => regs.x[0] = v,
-                    Flow::Return(res) => return Ok(TeeResult(res)),
-                    Flow::Kill(k) => return Err(k),
-                },
+            let Some(tables) = space.tables() else {
+                return Err(Killed::Syscall("no address space"));
+            };
+            match rpc.env.enter_user(tables, regs) {
+                crate::env::UserExit::Syscall => {
+                    let flow = self.syscall(rpc, inst, space, caller, regs);
+                    // What the syscall left to do (a session it closed, a
+                    // lock it released) is done before the TA goes on.
+                    self.run_jobs(rpc);
+                    match flow {
+                        Flow::Continue(v) => regs.x[0] = v,
+                        Flow::Return(res) => return Ok(TeeResult(res)),
+                        Flow::Kill(k) => return Err(k),
+                    }
+                }
                 crate::env::UserExit::Fault { esr, far } => return Err(Killed::Fault { esr, far }),
             }
         }
     }
 
-    /// Finds the live single instance of `uuid`, or loads a new instance.
-    fn find_or_load(&self, rpc: &mut Rpc, uuid: Uuid) -> Result<Arc<Instance>, (TeeResult, Origin)> {
-        self.user.load_lock.lock(rpc, &self.notif).map_err(|e| (e, Origin::Tee))?;
-        let found = self.user.single.lock().iter().find(|i| i.uuid == uuid && !i.is_dead()).cloned();
-        let r = match found {
-            Some(i) => Ok(i),
-            None => self.load(rpc, uuid).map_err(|e| (e, Origin::Tee)),
+    /// Finds the live single instance of `uuid`, or loads a new instance,
+    /// into `out` (a slot in an armed frame of the caller's).
+    fn find_or_load(
+        &self,
+        rpc: &mut Rpc,
+        uuid: Uuid,
+        out: &mut Option<Arc<Instance>>,
+    ) -> Result<(), (TeeResult, Origin)> {
+        let t = rpc.t;
+        let oom = Err((TeeResult::ERROR_OUT_OF_MEMORY, Origin::Tee));
+        crate::hold!(guard = None, in &t.ledger, or oom);
+        let g = guard.as_mut().get();
+        *g = Some(crate::sync::SleepGuard::lock(&self.user.load_lock, rpc, &self.notif).map_err(|e| (e, Origin::Tee))?);
+        let found = {
+            let single = self.user.single.lock();
+            single.iter().find(|i| i.uuid == uuid && !i.state.lock().dead).cloned()
         };
-        let _ = self.user.load_lock.unlock(rpc);
+        let r = match found {
+            Some(i) => {
+                *out = Some(i);
+                Ok(())
+            }
+            None => self.load(rpc, uuid, out).map_err(|e| (e, Origin::Tee)),
+        };
+        if let Some(mut l) = g.take() {
+            let _ = l.unlock(rpc);
+        }
         r
     }
 
-    /// Loads a new instance of `uuid` through the supplicant.
-    fn load(&self, rpc: &mut Rpc, uuid: Uuid) -> Result<Arc<Instance>, TeeResult> {
+    /// Loads a new instance of `uuid` through the supplicant into `out`.
+    fn load(&self, rpc: &mut Rpc, uuid: Uuid, out: &mut Option<Arc<Instance>>) -> Result<(), TeeResult> {
+        let t = rpc.t;
+        let oom = Err(TeeResult::ERROR_OUT_OF_MEMORY);
+        let Some(slot) = self.user.take_slot() else {
+            warn!("TA {uuid}: not loaded, {} instances are alive (the limit)", self.user.max_instances);
+            return oom;
+        };
+        crate::hold!(slot = slot, in &t.ledger, or oom);
         let id = self.user.next_id.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
         let window = Instance::window(id);
         #[cfg(test)]
-        if let Some(loaded) = tests::fake_load(&self.user, uuid, window, window + STACK_TOP) {
-            return Ok(self.install(id, uuid, loaded?));
+        if let Some(loaded) = tests::fake_load(&self.user, uuid, window, window.add(STACK_TOP)) {
+            *out = Some(self.install(id, uuid, loaded?));
+            slot.as_mut().get().taken = false;
+            return Ok(());
         }
         let (Some(mmu), Some(key)) = (self.user.mmu, self.user.key.as_ref()) else {
             return Err(TeeResult::ERROR_ITEM_NOT_FOUND);
         };
-        let image = load::fetch(rpc, uuid)?;
-        let loaded = load::build(&image, key, uuid, mmu, window, window + STACK_TOP)?;
-        drop(image);
-        Ok(self.install(id, uuid, loaded))
+        crate::hold!(image = Vec::new(), in &t.ledger, or oom);
+        load::fetch(rpc, uuid, image.as_mut().get())?;
+        self.fault_point(tp::FAULT_POINT_TA_LOAD);
+        crate::hold!(loaded = None, in &t.ledger, or oom);
+        *loaded.as_mut().get() =
+            Some(load::build(image.as_mut().get(), key, uuid, mmu, window, window.add(STACK_TOP))?);
+        *image.as_mut().get() = Vec::new();
+        let Some(l) = loaded.as_mut().get().take() else {
+            return Err(TeeResult::ERROR_GENERIC);
+        };
+        *out = Some(self.install(id, uuid, l));
+        slot.as_mut().get().taken = false;
+        Ok(())
     }
 
     fn install(&self, id: u32, uuid: Uuid, loaded: load::Loaded) -> Arc<Instance> {
@@ -598,7 +803,7 @@ impl Os {
             base: window,
             busy: SleepMutex::new(),
             owner: AtomicUsize::new(0),
-            state: spin::Mutex::new(State {
+            state: SpinLock::new(State {
                 space: Some(loaded.space),
                 dead: false,
                 freed: false,
@@ -614,9 +819,12 @@ impl Os {
             inst.stack_size / 1024,
             loaded.footprint / 1024
         );
-        self.user.live.fetch_add(1, Ordering::Relaxed);
         if inst.single() {
-            self.user.single.lock().push(inst.clone());
+            let mut single = self.user.single.lock();
+            // Capacity is the instance limit, and every instance took a slot.
+            if single.len() < single.capacity() {
+                single.push(inst.clone());
+            }
         }
         inst
     }

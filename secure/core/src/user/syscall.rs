@@ -8,20 +8,38 @@ use crate::Os;
 use crate::env::UserRegs;
 use crate::msg::Dir;
 use crate::rpc::Rpc;
-use crate::session::Target;
-use alloc::string::String;
+use crate::session::{Session, Target};
 use alloc::sync::Arc;
-use alloc::vec;
-use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::Ordering;
 use log::{debug, info};
+use oxtee_abi::addr::UserVirt;
 use oxtee_abi::ta::{self as abi, TeeIdentity, TeeTime, TeeUuid, UteeParams};
 use oxtee_abi::tee::{Origin, TeeResult};
+use oxtee_abi::test_pta as tp;
 use oxtee_abi::uuid::Uuid;
 use zerocopy::{FromBytes, IntoBytes};
 
 /// Longest log line or property name a TA may pass.
 const MAX_STR: u64 = 4096;
+/// Longest property value or name the OS answers with (all are short).
+const PROP_MAX: usize = 64;
+/// Log text is copied out of the TA this much at a time.
+const LOG_CHUNK: usize = 256;
+
+/// Bytes shown as text, invalid UTF-8 replaced (without allocating).
+struct Lossy<'a>(&'a [u8]);
+
+impl core::fmt::Display for Lossy<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        for chunk in self.0.utf8_chunks() {
+            f.write_str(chunk.valid())?;
+            if !chunk.invalid().is_empty() {
+                f.write_str("\u{fffd}")?;
+            }
+        }
+        Ok(())
+    }
+}
 
 /// A property the OS answers (the rest live in the TA's own table).
 enum PropValue {
@@ -96,17 +114,23 @@ impl PropValue {
         }
     }
 
-    fn bytes(&self) -> Vec<u8> {
+    /// The value as the TA gets it, in `buf`; its length.
+    fn bytes(&self, buf: &mut [u8; PROP_MAX]) -> usize {
+        let mut put = |b: &[u8]| {
+            let n = b.len().min(PROP_MAX);
+            buf[..n].copy_from_slice(&b[..n]);
+            n
+        };
         match self {
             PropValue::Str(s) => {
-                let mut v = Vec::from(s.as_bytes());
-                v.push(0);
-                v
+                let n = put(s.as_bytes()).min(PROP_MAX - 1);
+                buf[n] = 0;
+                n + 1
             }
-            PropValue::U32(x) => x.to_le_bytes().to_vec(),
-            PropValue::Bool(b) => (*b as u32).to_le_bytes().to_vec(),
-            PropValue::Uuid(u) => TeeUuid::from(*u).as_bytes().to_vec(),
-            PropValue::Identity(login, u) => TeeIdentity { login: *login, uuid: TeeUuid::from(*u) }.as_bytes().to_vec(),
+            PropValue::U32(x) => put(&x.to_le_bytes()),
+            PropValue::Bool(b) => put(&(*b as u32).to_le_bytes()),
+            PropValue::Uuid(u) => put(TeeUuid::from(*u).as_bytes()),
+            PropValue::Identity(login, u) => put(TeeIdentity { login: *login, uuid: TeeUuid::from(*u) }.as_bytes()),
         }
     }
 }
@@ -133,10 +157,20 @@ impl Os {
             abi::SYS_RETURN => Flow::Return(a[0] as u32),
             abi::SYS_LOG => {
                 let len = a[1].min(MAX_STR);
-                let mut buf = vec![0u8; len as usize];
-                if space.read(a[0], &mut buf).is_ok() {
-                    let text = String::from_utf8_lossy(&buf);
-                    info!("TA {}: {}", inst.uuid, text.trim_end());
+                let mut buf = [0u8; LOG_CHUNK];
+                let mut done = 0;
+                while done < len {
+                    let n = (len - done).min(LOG_CHUNK as u64) as usize;
+                    if space.read(UserVirt::new(a[0].wrapping_add(done)), &mut buf[..n]).is_err() {
+                        break;
+                    }
+                    let text = Lossy(&buf[..n]);
+                    if done == 0 {
+                        info!("TA {}: {}", inst.uuid, text);
+                    } else {
+                        info!("TA {} (cont.): {}", inst.uuid, text);
+                    }
+                    done += n as u64;
                 }
                 Flow::Continue(0)
             }
@@ -149,13 +183,16 @@ impl Os {
             abi::SYS_CHECK_ACCESS_RIGHTS => res(Self::sys_check_access(space, &a)),
             abi::SYS_GET_CANCELLATION_FLAG => {
                 let c = caller.cancel.load(Ordering::Acquire) && !caller.masked.load(Ordering::Acquire);
-                res(space.write_u32(a[0], c as u32))
+                res(space.write_u32(UserVirt::new(a[0]), c as u32))
             }
             abi::SYS_UNMASK_CANCELLATION | abi::SYS_MASK_CANCELLATION => {
                 let old = caller.masked.swap(n as u32 == abi::SYS_MASK_CANCELLATION, Ordering::AcqRel);
-                res(space.write_u32(a[0], old as u32))
+                res(space.write_u32(UserVirt::new(a[0]), old as u32))
             }
-            abi::SYS_WAIT => res(self.sys_wait(rpc, caller, a[0] as u32)),
+            abi::SYS_WAIT => {
+                self.fault_point(tp::FAULT_POINT_SYSCALL);
+                res(self.sys_wait(rpc, caller, a[0] as u32))
+            }
             abi::SYS_GET_TIME => res(self.sys_get_time(rpc, inst, space, a[0], a[1])),
             abi::SYS_SET_TA_TIME => res(self.sys_set_ta_time(rpc, inst, space, a[0])),
             abi::SYS_CRYP_RANDOM_NUMBER_GENERATE => res(self.sys_random(rpc, space, a[0], a[1])),
@@ -179,31 +216,33 @@ impl Os {
         caller: &Caller,
         a: &[u64; 31],
     ) -> Result<(), TeeResult> {
-        let (set, index, name, name_len, buf, blen, kind) = (a[0] as u32, a[1], a[2], a[3], a[4], a[5], a[6]);
+        let (set, index) = (a[0] as u32, a[1]);
+        let (name, name_len, buf, blen, kind) = (a[2], a[3], a[4], a[5], a[6]);
         let index = usize::try_from(index).map_err(|_| TeeResult::ERROR_ITEM_NOT_FOUND)?;
         let prop = prop_value(set, index, inst, caller).ok_or(TeeResult::ERROR_ITEM_NOT_FOUND)?;
         if kind != 0 {
-            space.write_u32(kind, prop.kind())?;
+            space.write_u32(v(kind), prop.kind())?;
         }
         if buf != 0 && blen != 0 {
-            let room = space.read_u32(blen)?;
-            let value = prop.bytes();
-            space.write_u32(blen, value.len() as u32)?;
-            if (room as usize) < value.len() {
+            let room = space.read_u32(v(blen))?;
+            let mut value = [0u8; PROP_MAX];
+            let n = prop.bytes(&mut value);
+            space.write_u32(v(blen), n as u32)?;
+            if (room as usize) < n {
                 return Err(TeeResult::ERROR_SHORT_BUFFER);
             }
-            space.write(buf, &value)?;
+            space.write(v(buf), &value[..n])?;
         }
         if name != 0 && name_len != 0 {
-            let room = space.read_u32(name_len)?;
+            let room = space.read_u32(v(name_len))?;
             let pname = prop_names(set).and_then(|p| p.get(index)).ok_or(TeeResult::ERROR_ITEM_NOT_FOUND)?;
-            let mut text = Vec::from(pname.as_bytes());
-            text.push(0);
-            space.write_u32(name_len, text.len() as u32)?;
-            if (room as usize) < text.len() {
+            let mut text = [0u8; PROP_MAX];
+            let n = PropValue::Str(pname).bytes(&mut text);
+            space.write_u32(v(name_len), n as u32)?;
+            if (room as usize) < n {
                 return Err(TeeResult::ERROR_SHORT_BUFFER);
             }
-            space.write(name, &text)?;
+            space.write(v(name), &text[..n])?;
         }
         Ok(())
     }
@@ -214,13 +253,21 @@ impl Os {
         if name == 0 || len == 0 || len > MAX_STR {
             return Err(TeeResult::ERROR_BAD_PARAMETERS);
         }
-        let mut buf = vec![0u8; len as usize];
-        space.read(name, &mut buf)?;
-        // The name ends at its first NUL (or at len).
-        let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+        if !space.check(v(name), len, Access::Read) {
+            return Err(TeeResult::ERROR_ACCESS_DENIED);
+        }
+        // The name ends at its first NUL (or at len); no name we answer is
+        // as long as PROP_MAX, so a longer one matches nothing.
+        let mut buf = [0u8; PROP_MAX];
+        let n = (len as usize).min(PROP_MAX);
+        space.read(v(name), &mut buf[..n])?;
+        let end = buf[..n].iter().position(|b| *b == 0).unwrap_or(n);
+        if end == PROP_MAX {
+            return Err(TeeResult::ERROR_ITEM_NOT_FOUND);
+        }
         let want = &buf[..end];
         let i = names.iter().position(|n| n.as_bytes() == want).ok_or(TeeResult::ERROR_ITEM_NOT_FOUND)?;
-        space.write_u32(index, i as u32)
+        space.write_u32(v(index), i as u32)
     }
 
     fn sys_check_access(space: &UserSpace, a: &[u64; 31]) -> Result<(), TeeResult> {
@@ -242,24 +289,25 @@ impl Os {
         if len == 0 {
             return Ok(());
         }
-        let ok = space.check(buf, len, Access::Read)
-            && (flags & abi::TEE_MEMORY_ACCESS_WRITE == 0 || space.check(buf, len, Access::Write));
+        let ok = space.check(v(buf), len, Access::Read)
+            && (flags & abi::TEE_MEMORY_ACCESS_WRITE == 0 || space.check(v(buf), len, Access::Write));
         if ok { Ok(()) } else { Err(TeeResult::ERROR_ACCESS_DENIED) }
     }
 
-    /// Random bytes straight into the TA's buffer, a page at a time.
+    /// Random bytes straight into the TA's buffer, a chunk at a time.
     fn sys_random(&self, rpc: &mut Rpc, space: &mut UserSpace, buf: u64, len: u64) -> Result<(), TeeResult> {
-        if !space.check(buf, len, Access::Write) {
+        if !space.check(v(buf), len, Access::Write) {
             return Err(TeeResult::ERROR_ACCESS_DENIED);
         }
-        let mut chunk = [0u8; 4096];
+        let mut chunk = [0u8; 1024];
         let mut done = 0u64;
         while done < len {
             let n = (len - done).min(chunk.len() as u64) as usize;
             self.rng.fill(&mut chunk[..n], rpc.env.now_ns());
-            space.write(buf + done, &chunk[..n])?;
+            space.write(v(buf + done), &chunk[..n])?;
             done += n as u64;
         }
+        chunk.fill(0);
         Ok(())
     }
 
@@ -294,7 +342,8 @@ impl Os {
                 TeeTime { seconds: s as u32, millis: (ns / 1_000_000) as u32 }
             }
             abi::UTEE_TIME_CAT_TA_PERSISTENT => {
-                let off = self.user.ta_time.lock().get(&inst.uuid.to_octets()).copied();
+                let key = inst.uuid.to_octets();
+                let off = self.user.ta_time.lock().iter().flatten().find(|(k, _)| *k == key).map(|(_, o)| *o);
                 let off = off.ok_or(TeeResult::ERROR_TIME_NOT_SET)?;
                 let now = Self::system_time(rpc);
                 let secs = now.seconds as i64 + off;
@@ -305,26 +354,38 @@ impl Os {
             }
             _ => return Err(TeeResult::ERROR_BAD_PARAMETERS),
         };
-        space.write(out, t.as_bytes())
+        space.write(v(out), t.as_bytes())
     }
 
     fn sys_set_ta_time(&self, rpc: &mut Rpc, inst: &Instance, space: &mut UserSpace, p: u64) -> Result<(), TeeResult> {
         let mut b = [0u8; 8];
-        space.read(p, &mut b)?;
+        space.read(v(p), &mut b)?;
         let t = TeeTime::read_from_bytes(&b).map_err(|_| TeeResult::ERROR_BAD_PARAMETERS)?;
         let now = Self::system_time(rpc);
-        self.user.ta_time.lock().insert(inst.uuid.to_octets(), t.seconds as i64 - now.seconds as i64);
+        let key = inst.uuid.to_octets();
+        let off = t.seconds as i64 - now.seconds as i64;
+        let mut times = self.user.ta_time.lock();
+        // The TA's own entry, else a free one; a full table is out of memory.
+        let at = times.iter().position(|e| matches!(e, Some((k, _)) if *k == key));
+        let slot = at.or_else(|| times.iter().position(Option::is_none)).ok_or(TeeResult::ERROR_OUT_OF_MEMORY)?;
+        times[slot] = Some((key, off));
         Ok(())
     }
 
-    /// Reads a `utee_params` from the calling TA and copies its memrefs.
-    fn params_from_ta(space: &UserSpace, up_va: u64) -> Result<(UteeParams, [CallParam; 4]), TeeResult> {
-        let mut out = CallParam::none4();
+    /// Reads a `utee_params` from the calling TA and copies its memrefs
+    /// into `out` (a frame of the caller's, armed in its ledger).
+    fn params_from_ta(
+        &self,
+        thread: usize,
+        space: &UserSpace,
+        up_va: u64,
+        out: &mut [CallParam; 4],
+    ) -> Result<UteeParams, TeeResult> {
         if up_va == 0 {
-            return Ok((UteeParams::default(), out));
+            return Ok(UteeParams::default());
         }
         let mut b = [0u8; size_of::<UteeParams>()];
-        space.read(up_va, &mut b)?;
+        space.read(v(up_va), &mut b)?;
         let up = UteeParams::read_from_bytes(&b).map_err(|_| TeeResult::ERROR_BAD_PARAMETERS)?;
         for (i, slot) in out.iter_mut().enumerate() {
             let (x, y) = (up.vals[2 * i], up.vals[2 * i + 1]);
@@ -347,12 +408,12 @@ impl Os {
                             return Err(TeeResult::ERROR_OUT_OF_MEMORY);
                         }
                         let access = if t == abi::TEE_PARAM_TYPE_MEMREF_INPUT { Access::Read } else { Access::Write };
-                        if !space.check(x, y, access) {
+                        if !space.check(v(x), y, access) {
                             return Err(TeeResult::ERROR_ACCESS_DENIED);
                         }
-                        let mut data = PageBuf::for_param(y)?;
+                        let mut data = PageBuf::for_param(&self.user.params, thread, y)?;
                         if t != abi::TEE_PARAM_TYPE_MEMREF_OUTPUT {
-                            space.read(x, &mut data.bytes_mut()[..y as usize])?;
+                            space.read(v(x), &mut data.bytes_mut()[..y as usize])?;
                         }
                         CallParam::Memref { dir: dir(t), data: Some(data), size: y }
                     }
@@ -360,7 +421,7 @@ impl Os {
                 _ => return Err(TeeResult::ERROR_BAD_PARAMETERS),
             };
         }
-        Ok((up, out))
+        Ok(up)
     }
 
     /// Writes a callee's outputs back into the calling TA's `utee_params`
@@ -379,14 +440,14 @@ impl Os {
                     if let Some(d) = data
                         && *size <= orig
                     {
-                        let _ = space.write(up.vals[2 * i], &d.bytes()[..*size as usize]);
+                        let _ = space.write(v(up.vals[2 * i]), &d.bytes()[..*size as usize]);
                     }
                     up.vals[2 * i + 1] = *size;
                 }
                 _ => {}
             }
         }
-        let _ = space.write(up_va, up.as_bytes());
+        let _ = space.write(v(up_va), up.as_bytes());
     }
 
     fn sys_open_session(
@@ -397,15 +458,18 @@ impl Os {
         caller: &Caller,
         a: &[u64; 31],
     ) -> Result<(), TeeResult> {
-        let (uuid_va, up_va, sess_va, orig_va) = (a[0], a[2], a[3], a[4]);
+        let (uuid_va, up_va, sess_va, orig_va) = (a[0], a[2], v(a[3]), v(a[4]));
         let mut ub = [0u8; 16];
-        space.read(uuid_va, &mut ub)?;
+        space.read(v(uuid_va), &mut ub)?;
         let uuid = Uuid::from(TeeUuid::read_from_bytes(&ub).map_err(|_| TeeResult::ERROR_BAD_PARAMETERS)?);
         // Check the out pointers before doing anything irrevocable.
         if !space.check(sess_va, 4, Access::Write) || !space.check(orig_va, 4, Access::Write) {
             return Err(TeeResult::ERROR_ACCESS_DENIED);
         }
-        let (up, mut params) = match Self::params_from_ta(space, up_va) {
+        let t = rpc.t;
+        crate::hold!(params = CallParam::none4(), in &t.ledger, or Err(TeeResult::ERROR_OUT_OF_MEMORY));
+        let params = params.as_mut().get();
+        let up = match self.params_from_ta(t.id, space, up_va, params) {
             Ok(p) => p,
             Err(e) => {
                 space.write_u32(orig_va, Origin::Tee as u32)?;
@@ -416,8 +480,8 @@ impl Os {
             space.write_u32(orig_va, Origin::Tee as u32)?;
             return Err(TeeResult::ERROR_NOT_SUPPORTED);
         }
-        let r = self.user_open(rpc, uuid, LOGIN_TRUSTED_APP, inst.uuid, Some(inst.id), &mut params, &caller.cancel);
-        Self::params_to_ta(space, up_va, up, &params);
+        let r = self.user_open(rpc, uuid, LOGIN_TRUSTED_APP, inst.uuid, Some(inst.id), params, caller.cancel);
+        Self::params_to_ta(space, up_va, up, params);
         match r {
             Ok(id) => {
                 space.write_u32(sess_va, id)?;
@@ -432,28 +496,23 @@ impl Os {
     }
 
     /// A session the calling instance opened, or None.
-    fn own_session(&self, inst: &Instance, id: u64) -> Option<(u32, crate::session::Session, Arc<Instance>)> {
+    fn own_session(&self, inst: &Instance, id: u64) -> Option<(u32, Session)> {
         let id = u32::try_from(id).ok()?;
         let s = self.sessions.get(id)?;
-        if s.owner != Some(inst.id) {
+        if s.owner != Some(inst.id) || !matches!(s.target, Target::User(_)) {
             return None;
         }
-        match &s.target {
-            Target::User(t) => {
-                let t = t.clone();
-                Some((id, s, t))
-            }
-            Target::Pta(_) => None,
-        }
+        Some((id, s))
     }
 
     fn sys_close_session(&self, rpc: &mut Rpc, inst: &Arc<Instance>, id: u64) -> Result<(), TeeResult> {
-        let (id, _, _) = self.own_session(inst, id).ok_or(TeeResult::ERROR_BAD_PARAMETERS)?;
-        if let Some(s) = self.sessions.remove(id)
-            && let Target::User(t) = &s.target
+        let (id, _) = self.own_session(inst, id).ok_or(TeeResult::ERROR_BAD_PARAMETERS)?;
+        let t = rpc.t;
+        crate::hold!(closing = self.sessions.remove(id), in &t.ledger, or Err(TeeResult::ERROR_OUT_OF_MEMORY));
+        if let Some(s) = closing.as_mut().get().as_ref()
+            && let Target::User(target) = &s.target
         {
-            let t = t.clone();
-            self.user_close(rpc, id, &s, &t);
+            self.user_close(rpc, id, s, target);
         }
         Ok(())
     }
@@ -466,26 +525,37 @@ impl Os {
         caller: &Caller,
         a: &[u64; 31],
     ) -> Result<(), TeeResult> {
-        let (sess, cmd, up_va, orig_va) = (a[0], a[2] as u32, a[3], a[4]);
+        let (sess, cmd, up_va, orig_va) = (a[0], a[2] as u32, a[3], v(a[4]));
         if !space.check(orig_va, 4, Access::Write) {
             return Err(TeeResult::ERROR_ACCESS_DENIED);
         }
-        let Some((id, s, target)) = self.own_session(inst, sess) else {
+        let t = rpc.t;
+        crate::hold!(target = self.own_session(inst, sess), in &t.ledger, or Err(TeeResult::ERROR_OUT_OF_MEMORY));
+        let Some((id, s)) = target.as_mut().get().as_ref() else {
             space.write_u32(orig_va, Origin::Tee as u32)?;
             return Err(TeeResult::ERROR_BAD_PARAMETERS);
         };
-        let (up, mut params) = match Self::params_from_ta(space, up_va) {
+        let Target::User(callee) = &s.target else {
+            return Err(TeeResult::ERROR_BAD_PARAMETERS);
+        };
+        crate::hold!(params = CallParam::none4(), in &t.ledger, or Err(TeeResult::ERROR_OUT_OF_MEMORY));
+        let params = params.as_mut().get();
+        let up = match self.params_from_ta(t.id, space, up_va, params) {
             Ok(p) => p,
             Err(e) => {
                 space.write_u32(orig_va, Origin::Tee as u32)?;
                 return Err(e);
             }
         };
+        self.fault_point(tp::FAULT_POINT_TA_TO_TA);
         // The inner call is cancelled with the outer one.
-        let cancel: Arc<AtomicBool> = caller.cancel.clone();
-        let (r, origin) = self.user_invoke(rpc, id, &s, &target, cmd, &mut params, &cancel);
-        Self::params_to_ta(space, up_va, up, &params);
+        let (r, origin) = self.user_invoke(rpc, *id, s, callee, cmd, params, caller.cancel);
+        Self::params_to_ta(space, up_va, up, params);
         space.write_u32(orig_va, origin as u32)?;
         if r == TeeResult::SUCCESS { Ok(()) } else { Err(r) }
     }
+}
+
+fn v(a: u64) -> UserVirt {
+    UserVirt::new(a)
 }

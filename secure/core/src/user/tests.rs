@@ -1,17 +1,22 @@
 //! Test doubles for user mode.
 
-use crate::env::{UserMapping, UserMmu};
+use crate::env::{UserMapping, UserMmu, UserTables};
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
+use oxtee_abi::addr::{SecPhys, UserVirt};
 use oxtee_abi::tee::TeeResult;
+use oxtee_guard::SpinLock;
+
+type Spaces = Arc<SpinLock<BTreeMap<u64, Vec<UserMapping>>>>;
 
 /// Records address spaces as lists of mappings.
 #[derive(Default)]
 pub struct FakeMmu {
     next: AtomicU64,
-    pub spaces: spin::Mutex<BTreeMap<u64, Vec<UserMapping>>>,
+    pub spaces: Spaces,
 }
 
 impl FakeMmu {
@@ -20,29 +25,47 @@ impl FakeMmu {
     }
 }
 
-impl UserMmu for FakeMmu {
-    fn create(&self, maps: &[UserMapping]) -> Result<u64, TeeResult> {
-        let h = self.next.fetch_add(1, Ordering::Relaxed) + 1;
-        self.spaces.lock().insert(h, maps.to_vec());
-        Ok(h)
-    }
+struct FakeTables {
+    spaces: Spaces,
+    id: u64,
+}
 
-    fn map(&self, handle: u64, m: &UserMapping) -> Result<(), TeeResult> {
-        self.spaces.lock().get_mut(&handle).ok_or(TeeResult::ERROR_BAD_STATE)?.push(*m);
+impl UserTables for FakeTables {
+    fn map(&mut self, m: &UserMapping) -> Result<(), TeeResult> {
+        self.spaces.lock().get_mut(&self.id).ok_or(TeeResult::ERROR_BAD_STATE)?.push(*m);
         Ok(())
     }
 
-    fn unmap(&self, handle: u64, va: u64, len: u64) {
-        if let Some(s) = self.spaces.lock().get_mut(&handle) {
+    fn unmap(&mut self, va: UserVirt, len: u64) {
+        if let Some(s) = self.spaces.lock().get_mut(&self.id) {
             s.retain(|m| !(m.va == va && m.len == len));
         }
     }
 
-    fn destroy(&self, handle: u64) {
-        self.spaces.lock().remove(&handle);
+    fn as_any(&self) -> &dyn core::any::Any {
+        self
+    }
+}
+
+impl Drop for FakeTables {
+    fn drop(&mut self) {
+        let gone = self.spaces.lock().remove(&self.id);
+        drop(gone);
+    }
+}
+
+impl UserMmu for FakeMmu {
+    fn create(&self, maps: &[UserMapping]) -> Result<Box<dyn UserTables>, TeeResult> {
+        let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+        self.spaces.lock().insert(id, maps.to_vec());
+        Ok(Box::new(FakeTables { spaces: self.spaces.clone(), id }))
     }
 
-    fn sync_code(&self, _pa: u64, _len: u64) {}
+    fn sync_code(&self, _pa: SecPhys, _len: u64) {}
+
+    fn asids_in_use(&self) -> u32 {
+        self.spaces.lock().len() as u32
+    }
 }
 
 use super::UserTas;
@@ -54,20 +77,27 @@ use oxtee_abi::uuid::Uuid;
 
 /// Builds an instance for a "fake" TA: one page of code at the window's
 /// base and a stack, no image. Its behaviour comes from the fake CPU.
-pub(crate) fn fake_load(user: &UserTas, uuid: Uuid, base: u64, stack_top: u64) -> Option<Result<Loaded, TeeResult>> {
+pub(crate) fn fake_load(
+    user: &UserTas,
+    uuid: Uuid,
+    base: UserVirt,
+    stack_top: UserVirt,
+) -> Option<Result<Loaded, TeeResult>> {
+    let (base, stack_top) = (base.get(), stack_top.get());
     let flags = user.fakes.lock().iter().find(|(u, _)| *u == uuid).map(|(_, f)| *f)?;
     let build = || -> Result<Loaded, TeeResult> {
         let mmu = user.mmu.ok_or(TeeResult::ERROR_BAD_STATE)?;
         let mut space = UserSpace::new(mmu);
+        let v = UserVirt::new;
         space.add(
             PageBuf::new(8192)?,
-            &[(0, base, 4096, UserPerm::ReadExec), (4096, base + 4096, 4096, UserPerm::ReadOnly)],
+            &[(0, v(base), 4096, UserPerm::ReadExec), (4096, v(base + 4096), 4096, UserPerm::ReadOnly)],
         )?;
-        space.add(PageBuf::new(8192)?, &[(0, stack_top - 8192, 8192, UserPerm::ReadWrite)])?;
+        space.add(PageBuf::new(8192)?, &[(0, v(stack_top - 8192), 8192, UserPerm::ReadWrite)])?;
         space.activate()?;
         let head = abi::TaHead { uuid: uuid.into(), stack_size: 8192, flags, depr_entry: abi::TA_HEAD_NO_DEPR_ENTRY };
         let footprint = space.footprint();
-        Some(Loaded { space, head, entry: base, footprint }).ok_or(TeeResult::ERROR_GENERIC)
+        Some(Loaded { space, head, entry: UserVirt::new(base), footprint }).ok_or(TeeResult::ERROR_GENERIC)
     };
     Some(build())
 }
@@ -90,11 +120,10 @@ pub(crate) mod cmd {
 }
 
 impl UserTas {
-    /// User TAs over a fake MMU, with TAs from `fakes` only.
-    pub(crate) fn fake(mmu: &'static FakeMmu, fakes: &[(Uuid, u32)]) -> UserTas {
-        let u = UserTas { mmu: Some(mmu), ..Default::default() };
-        u.fakes.lock().extend_from_slice(fakes);
-        u
+    /// Loads TAs from `fakes` only, over a fake MMU.
+    pub(crate) fn install_fakes(&mut self, mmu: &'static FakeMmu, fakes: &[(Uuid, u32)]) {
+        self.mmu = Some(mmu);
+        self.fakes.lock().extend_from_slice(fakes);
     }
 }
 

@@ -90,16 +90,25 @@ fiq_entry:
     smc     #0
     b       .
 
-// An entry path failed (unexpected exception or panic): report to the
-// caller with x1 = error code and throw the call's stack away.
+// A panic: x0 = why (the panic kind). The abort path runs on this CPU's
+// entry stack, whatever stack the panic happened on.
 .global abort_call
 abort_call:
     bl      set_stack
-    mov     x1, x0
+    mov     x1, #0
     mov     x2, #0
     mov     x3, #0
-    mov     x4, #0
-    ldr     x0, ={call_done}
+    b       abort_common
+
+// x0..x3 = kind, ESR, ELR, FAR. `exception` writes the SMC to return to
+// the monitor with (function id, x1..x4) into a frame on this stack.
+abort_common:
+    sub     sp, sp, #48
+    mov     x4, sp
+    bl      {exception}
+    ldp     x0, x1, [sp, #0]
+    ldp     x2, x3, [sp, #16]
+    ldr     x4, [sp, #32]
     smc     #0
     b       .
 
@@ -134,8 +143,7 @@ exception_common:
     mrs     x1, esr_el1
     mrs     x2, elr_el1
     mrs     x3, far_el1
-    bl      {exception}                 // returns the code to give the caller
-    b       abort_call
+    b       abort_common
 
 // Saves the interrupted context on the current stack (a thread's, when the
 // interrupt hit one), runs the handler (which may suspend the thread and
@@ -224,10 +232,11 @@ switch_context:
     mov     sp, x9
     ret
 
-// First code of a new trusted thread: x19 = thread index.
+// First code of a trusted thread: x19 = thread index, x20 = its body
+// (the call, or the end of an aborted call).
 .global thread_trampoline
 thread_trampoline:
     mov     x0, x19
-    bl      {thread_main}
+    blr     x20
     b       .
 .ltorg

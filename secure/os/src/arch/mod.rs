@@ -25,7 +25,6 @@ global_asm!(
     fiq = sym crate::entry::fiq,
     exception = sym crate::entry::exception,
     interrupt = sym crate::arch::interrupt::interrupt,
-    thread_main = sym crate::arch::thread::thread_main,
     entry_done = const opteed::RETURN_ENTRY_DONE,
     call_done = const opteed::RETURN_CALL_DONE,
     on_done = const opteed::RETURN_ON_DONE,
@@ -48,7 +47,7 @@ unsafe extern "C" {
     static __data_end: u8;
     static __heap_start: u8;
     static __os_ram_end: u8;
-    fn abort_call(code: u64) -> !;
+    fn abort_call(kind: u64) -> !;
 }
 
 /// Address ranges of the image, from the linker script.
@@ -74,11 +73,13 @@ pub fn vector_table_addr() -> u64 {
     &raw const os_vector_table as u64
 }
 
-/// Gives up on the current call: the caller gets `code` in a0.
-pub fn abort_current_call(code: u32) -> ! {
-    // SAFETY: abort_call resets this CPU's entry stack and returns to the
-    // monitor; nothing on the abandoned stack is referenced afterwards.
-    unsafe { abort_call(code as u64) }
+/// The abort path for a panic of kind `kind` (`entry::KIND_*`): runs
+/// `entry::exception` on this CPU's entry stack and returns to the monitor.
+pub fn abort_current_call(kind: u64) -> ! {
+    // SAFETY: abort_call resets this CPU's entry stack and never returns;
+    // the abandoned stack is only reached again through the thread's
+    // ledger, whose entries stay valid (nothing overwrites that stack).
+    unsafe { abort_call(kind) }
 }
 
 pub fn cpu_index() -> usize {
@@ -163,10 +164,30 @@ pub fn secure_uart() -> arm_pl011_uart::Uart<'static> {
 pub fn init_heap(range: (usize, usize)) {
     // SAFETY: the range is the part of the OS's secure RAM after the image
     // and stacks (linker script), used by nothing else; called once.
-    unsafe { crate::HEAP.lock().init(range.0, range.1 - range.0) };
+    unsafe { crate::HEAP.init(range.0, range.1 - range.0) };
 }
 
-/// Error code a caller gets when its call hit a fault in the OS.
+/// Opens every spin lock this CPU holds: the first thing the abort path
+/// does, so the code that faulted cannot keep a lock (the UART log's
+/// included) closed for ever.
+pub fn release_cpu_locks() -> usize {
+    // SAFETY: called only from the abort path (`entry::exception` and the
+    // panic handler) of this CPU, before anything is freed: the code that
+    // held the locks is abandoned and never runs again.
+    unsafe { oxtee_guard::release_cpu_locks() }
+}
+
+/// Unwinds thread `id`'s ledger: drops what its aborted call held.
+pub fn unwind_ledger(ledger: &oxtee_guard::Ledger) -> usize {
+    // SAFETY: called from the abort path on the CPU entry stack, for the
+    // thread that was running on this CPU when it faulted: its stack is
+    // intact (the abort path runs on another stack) and it is restarted
+    // from the top of its stack only after this returns; this CPU's spin
+    // locks were released first.
+    unsafe { ledger.unwind() }
+}
+
+/// Error code a caller gets when its call cannot be answered at all.
 pub const ABORT_CODE: u32 = optee_smc::RETURN_ENOTAVAIL;
 
 /// Takes the boot entropy QEMU leaves for the secure world
@@ -240,4 +261,41 @@ pub fn read_fdt(addr: u64) -> Option<fdt::Fdt<'static>> {
     // world has run; `addr` is where QEMU placed a device tree, and fdt
     // checks its header and bounds before reading further.
     unsafe { fdt::Fdt::from_ptr(addr as *const u8).ok() }
+}
+
+/// Raises an injected fault of `kind` (`oxtee_abi::test_pta::FAULT_*`) for
+/// real, on the calling thread (test build only).
+#[cfg(feature = "test-hooks")]
+pub fn inject_fault(kind: u32) -> ! {
+    use oxtee_abi::test_pta as t;
+    match kind {
+        t::FAULT_DATA_ABORT => {
+            // The OS maps nothing at the bottom of the address space.
+            let p = core::hint::black_box(0x10usize) as *const u64;
+            // SAFETY: deliberately faulting: the load takes a translation
+            // fault and never completes (the abort path takes over).
+            let v = unsafe { core::ptr::read_volatile(p) };
+            panic!("an unmapped load returned {v:#x}");
+        }
+        t::FAULT_OUT_OF_MEMORY => {
+            // More than the whole heap: Rust's allocation-failure path.
+            let v: alloc::vec::Vec<u8> = alloc::vec![0; core::hint::black_box(64 << 20)];
+            panic!("a 64 MiB allocation succeeded ({} bytes)", v.len());
+        }
+        t::FAULT_STACK_OVERFLOW => {
+            let r = overflow(0);
+            panic!("recursion ended ({r})");
+        }
+        _ => panic!("injected panic"),
+    }
+}
+
+/// Deep recursion no optimiser can flatten.
+#[cfg(feature = "test-hooks")]
+fn overflow(depth: u64) -> u64 {
+    let frame = core::hint::black_box([depth; 64]);
+    if core::hint::black_box(depth) == u64::MAX {
+        return frame[0];
+    }
+    overflow(depth + 1).wrapping_add(frame[63])
 }

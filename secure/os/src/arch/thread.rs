@@ -8,8 +8,11 @@ use crate::os;
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
+use log::error;
+use oxtee_abi::addr::KernVirt;
 use oxtee_abi::optee_smc as smc;
-use oxtee_core::env::{RpcReturn, ThreadEnv, UserExit, UserRegs};
+use oxtee_core::env::{RpcReturn, ThreadEnv, UserExit, UserRegs, UserTables};
+use oxtee_core::std_call::AbortCause;
 use oxtee_platform::MAX_CPUS;
 use spin::Once;
 
@@ -56,6 +59,10 @@ struct Thread {
     out: [u64; 4],
     exit: Exit,
     foreign_interrupts: u64,
+    /// The call was aborted and the thread restarted to finish it; a
+    /// second fault gives up on the call.
+    aborting: bool,
+    cause: AbortCause,
 }
 
 struct ThreadSlot(UnsafeCell<Thread>);
@@ -82,14 +89,14 @@ static CPUS: [CpuSlot; MAX_CPUS] =
 
 /// Allocates the threads and their stacks; returns each stack's guard page
 /// address, for the kernel map to leave unmapped. Runs before the MMU is on.
-pub fn init(count: usize, stack_size: usize) -> Vec<usize> {
+pub fn init(count: usize, stack_size: usize) -> Vec<KernVirt> {
     let mut guards = Vec::with_capacity(count);
     THREADS.call_once(|| {
         (0..count)
             .map(|_| {
                 let pages = stack_size.div_ceil(4096) + 1;
                 let stack: Box<[StackPage]> = (0..pages).map(|_| StackPage([0; 4096])).collect();
-                guards.push(stack.as_ptr() as usize);
+                guards.push(KernVirt::new(stack.as_ptr() as u64));
                 ThreadSlot(UnsafeCell::new(Thread {
                     ctx: KernelContext::default(),
                     stack,
@@ -97,6 +104,8 @@ pub fn init(count: usize, stack_size: usize) -> Vec<usize> {
                     out: [0; 4],
                     exit: Exit::Done,
                     foreign_interrupts: 0,
+                    aborting: false,
+                    cause: AbortCause::Fault,
                 }))
             })
             .collect()
@@ -131,12 +140,28 @@ fn run(id: usize) -> [u64; 4] {
     switch(&mut state.entry, &t.ctx);
     let state = cpu();
     state.current = None;
-    let t = thread(id);
-    match t.exit {
+    // Copy what the normal world gets before the thread is given back:
+    // from then on another CPU may claim or resume it and change it.
+    let (exit, out) = {
+        let t = thread(id);
+        (t.exit, t.out)
+    };
+    match exit {
         Exit::Rpc => os().threads.suspend(id),
         Exit::Done => os().threads.release(id),
     }
-    t.out
+    out
+}
+
+/// Points thread `id` at `body` on an empty stack.
+fn reset(id: usize, body: extern "C" fn(usize) -> !) {
+    let t = thread(id);
+    let top = t.stack.as_ptr_range().end as u64;
+    t.ctx = KernelContext::default();
+    t.ctx.x19_x30[0] = id as u64;
+    t.ctx.x19_x30[1] = body as *const () as u64;
+    t.ctx.x19_x30[11] = thread_trampoline as *const () as u64;
+    t.ctx.sp = top;
 }
 
 /// A new yielding call. Returns a0..a3 for the normal world.
@@ -144,15 +169,39 @@ pub fn start(args: [u64; 8]) -> [u64; 4] {
     let Some(id) = os().threads.claim() else {
         return [smc::RETURN_ETHREAD_LIMIT as u64, 0, 0, 0];
     };
+    reset(id, thread_main);
     let t = thread(id);
-    let top = t.stack.as_ptr_range().end as u64;
-    t.ctx = KernelContext::default();
-    t.ctx.x19_x30[0] = id as u64;
-    t.ctx.x19_x30[11] = thread_trampoline as *const () as u64;
-    t.ctx.sp = top;
     t.input = args;
     t.foreign_interrupts = 0;
+    t.aborting = false;
     run(id)
+}
+
+/// The abort path (on this CPU's entry stack, after its spin locks were
+/// opened): if a trusted thread was running here, its call is aborted.
+/// Everything the call held is dropped from the thread's ledger while its
+/// stack is still intact; then the thread is restarted on an empty stack
+/// to finish the call (which may take RPCs: wake-ups it owes, buffers to
+/// free, the answer). Returns the registers for the normal world, or None
+/// if no thread was running.
+pub fn abort_current(cause: AbortCause) -> Option<[u64; 4]> {
+    let state = cpu();
+    let id = state.current.take()?;
+    let t = thread(id);
+    if t.aborting {
+        // A fault while finishing an aborted call: give up on the call.
+        // What it still held stays held (logged), but the thread and the
+        // OS go on.
+        error!("thread {id}: fault while finishing an aborted call; the call is dropped");
+        os().threads.release(id);
+        return Some([super::ABORT_CODE as u64, 0, 0, 0]);
+    }
+    t.aborting = true;
+    t.cause = cause;
+    let n = super::unwind_ledger(&os().threads.ctx(id).ledger);
+    log::debug!("thread {id}: {n} held resources given back");
+    reset(id, thread_abort_main);
+    Some(run(id))
 }
 
 /// RETURN_FROM_RPC: a3 names the thread (normal-world input: checked).
@@ -167,6 +216,12 @@ pub fn resume(args: [u64; 8]) -> [u64; 4] {
 /// Gives the CPU back to the entry code with `exit`/`out`; returns when the
 /// thread is resumed (possibly on another CPU).
 fn leave(id: usize, exit: Exit, out: [u64; 4]) {
+    let held = oxtee_guard::cpu_locks_held();
+    if held != 0 {
+        // A spin lock held across a suspension would be released on the
+        // wrong CPU; this is a bug in the OS, never a path.
+        error!("thread {id} leaves the CPU holding {held} spin lock(s)");
+    }
     let t = thread(id);
     t.exit = exit;
     t.out = out;
@@ -175,10 +230,19 @@ fn leave(id: usize, exit: Exit, out: [u64; 4]) {
 }
 
 /// Body of every trusted thread.
-pub extern "C" fn thread_main(id: usize) -> ! {
+extern "C" fn thread_main(id: usize) -> ! {
     let input = thread(id).input;
     let mut env = Env { id };
     let out = os().serve(&mut env, input);
+    leave(id, Exit::Done, out);
+    unreachable!("a finished thread is never resumed")
+}
+
+/// Body of a thread restarted to finish an aborted call.
+extern "C" fn thread_abort_main(id: usize) -> ! {
+    let cause = thread(id).cause;
+    let mut env = Env { id };
+    let out = os().finish_aborted(&mut env, cause);
     leave(id, Exit::Done, out);
     unreachable!("a finished thread is never resumed")
 }
@@ -189,14 +253,6 @@ pub fn foreign_interrupt_exit() {
     if let Some(id) = current() {
         thread(id).foreign_interrupts += 1;
         leave(id, Exit::Rpc, [smc::RETURN_RPC_FOREIGN_INTR as u64, 0, 0, id as u64]);
-    }
-}
-
-/// A thread that faulted: give its slot back so the pool does not shrink.
-pub fn abandon_current() {
-    let state = cpu();
-    if let Some(id) = state.current.take() {
-        os().threads.release(id);
     }
 }
 
@@ -247,11 +303,7 @@ impl ThreadEnv for Env {
         thread(self.id).foreign_interrupts
     }
 
-    fn heap_used(&self) -> usize {
-        crate::HEAP.lock().stats_alloc_actual()
-    }
-
-    fn enter_user(&mut self, space: u64, regs: &mut UserRegs) -> UserExit {
-        super::user::enter(space, regs)
+    fn enter_user(&mut self, tables: &dyn UserTables, regs: &mut UserRegs) -> UserExit {
+        super::user::enter(tables, regs)
     }
 }

@@ -8,13 +8,18 @@ use super::interrupt;
 use aarch64_paging::Mapping;
 use aarch64_paging::descriptor::El1Attributes as A;
 use aarch64_paging::descriptor::PhysicalAddress;
-use aarch64_paging::idmap::IdTranslation;
-use aarch64_paging::paging::{Constraints, El1And0, MemoryRegion, VaRange};
-use alloc::collections::BTreeMap;
+use aarch64_paging::paging::{Constraints, El1And0, MemoryRegion, PageTable, Translation, VaRange};
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::alloc::Layout;
+use core::any::Any;
 use core::arch::{asm, global_asm};
+use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU32, Ordering};
+use oxtee_abi::addr::{SecPhys, UserVirt};
 use oxtee_abi::tee::TeeResult;
-use oxtee_core::env::{UserExit, UserMapping, UserMmu, UserPerm, UserRegs};
+use oxtee_core::env::{UserExit, UserMapping, UserMmu, UserPerm, UserRegs, UserTables};
+use oxtee_guard::SpinLock;
 
 /// An empty table TTBR1 points at while the kernel runs (ASID 0).
 #[repr(C, align(4096))]
@@ -94,25 +99,114 @@ const EC_SVC64: u64 = 0x15;
 /// EL0 (AArch64, SP_EL0) with interrupts unmasked.
 const PSTATE_USER_MASK: u64 = 0xf000_0000;
 
-type Table = Mapping<IdTranslation<A>, El1And0>;
+/// Translation tables a space may use for its own mapping work: tables
+/// are taken from a pool the space tops up (fallibly) before each change,
+/// so `aarch64-paging`, which cannot report a failed table allocation,
+/// never has to allocate.
+struct PoolTranslation {
+    pool: SpinLock<Vec<usize>>,
+}
 
-struct Space {
+const TABLE: Layout = match Layout::from_size_align(4096, 4096) {
+    Ok(l) => l,
+    Err(_) => panic!("page-table layout"),
+};
+
+fn alloc_table() -> Option<usize> {
+    // SAFETY: TABLE has a non-zero size.
+    let p = unsafe { alloc::alloc::alloc_zeroed(TABLE) };
+    (!p.is_null()).then_some(p as usize)
+}
+
+fn free_table(p: usize) {
+    // SAFETY: `p` came from `alloc_table` (same layout) and is freed once:
+    // it left the pool, or the table that used it is being dropped.
+    unsafe { alloc::alloc::dealloc(p as *mut u8, TABLE) };
+}
+
+impl PoolTranslation {
+    /// Makes sure `n` tables are at hand; OUT_OF_MEMORY if the heap
+    /// cannot give them (nothing is changed then).
+    fn reserve(&self, n: usize) -> Result<(), TeeResult> {
+        let have = self.pool.lock().len();
+        let mut fresh: [usize; MAX_RESERVE] = [0; MAX_RESERVE];
+        let want = n.saturating_sub(have).min(MAX_RESERVE);
+        for i in 0..want {
+            match alloc_table() {
+                Some(p) => fresh[i] = p,
+                None => {
+                    fresh[..i].iter().for_each(|p| free_table(*p));
+                    return Err(TeeResult::ERROR_OUT_OF_MEMORY);
+                }
+            }
+        }
+        // Grow the list outside its lock (only this space's thread uses it).
+        let mut pool = core::mem::take(&mut *self.pool.lock());
+        if pool.try_reserve(want).is_err() {
+            fresh[..want].iter().for_each(|p| free_table(*p));
+            *self.pool.lock() = pool;
+            return Err(TeeResult::ERROR_OUT_OF_MEMORY);
+        }
+        pool.extend_from_slice(&fresh[..want]);
+        *self.pool.lock() = pool;
+        Ok(())
+    }
+}
+
+/// Most tables one change needs: a level-2 table per GiB and a level-3
+/// table per 2 MiB the range touches (user mappings use pages only).
+const MAX_RESERVE: usize = 8;
+
+fn tables_for(va: UserVirt, len: u64) -> usize {
+    let (start, end) = (va.get(), va.get() + len.max(1) - 1);
+    let span = |shift: u32| ((end >> shift) - (start >> shift) + 1) as usize;
+    span(30) + span(21)
+}
+
+impl Translation<A> for PoolTranslation {
+    fn allocate_table(&mut self) -> (NonNull<PageTable<A>>, PhysicalAddress) {
+        let p = self.pool.get_mut().pop().or_else(alloc_table);
+        // The pool is topped up before every change; running dry here is
+        // a bug, answered like an allocation failure (the call is aborted).
+        let Some(p) = p.and_then(|p| NonNull::new(p as *mut PageTable<A>)) else {
+            alloc::alloc::handle_alloc_error(TABLE)
+        };
+        (p, PhysicalAddress(p.as_ptr() as usize))
+    }
+
+    unsafe fn deallocate_table(&mut self, table: NonNull<PageTable<A>>) {
+        free_table(table.as_ptr() as usize);
+    }
+
+    fn physical_to_virtual(&self, pa: PhysicalAddress) -> NonNull<PageTable<A>> {
+        NonNull::new(pa.0 as *mut PageTable<A>).expect("tables are never at address 0")
+    }
+}
+
+impl Drop for PoolTranslation {
+    fn drop(&mut self) {
+        self.pool.get_mut().drain(..).for_each(free_table);
+    }
+}
+
+type Table = Mapping<PoolTranslation, El1And0>;
+
+/// One TA address space: its tables and its ASID (freed with it).
+struct Tables {
     map: Table,
     asid: usize,
 }
 
-// SAFETY: a Space's tables are only read or changed under SPACES' lock; the
-// raw pointers inside refer to heap pages owned by the Space alone.
-unsafe impl Send for Space {}
+// SAFETY: the tables' raw pointers refer to pages owned by this value
+// alone; it is used by one thread at a time (the one inside the TA).
+unsafe impl Send for Tables {}
 
 /// CPUs in user mode right now, and the most there ever were.
 static IN_USER: AtomicU32 = AtomicU32::new(0);
 static PEAK_IN_USER: AtomicU32 = AtomicU32::new(0);
 
-static SPACES: spin::Mutex<BTreeMap<u64, Space>> = spin::Mutex::new(BTreeMap::new());
-static NEXT_HANDLE: spin::Mutex<u64> = spin::Mutex::new(0);
 /// ASIDs 1..=255 (8-bit ASIDs; 0 is the kernel's empty TTBR1).
-static ASIDS: spin::Mutex<[u64; 4]> = spin::Mutex::new([1, 0, 0, 0]);
+static ASIDS: SpinLock<[u64; 4]> = SpinLock::new([1, 0, 0, 0]);
 
 fn alloc_asid() -> Option<usize> {
     let mut a = ASIDS.lock();
@@ -132,85 +226,84 @@ fn flags(perm: UserPerm) -> A {
     }
 }
 
-/// Free heap below which no translation table is built: `aarch64-paging`
-/// cannot report a failed table allocation, so make sure there is room.
-const TABLE_HEADROOM: usize = 256 << 10;
-
-fn heap_has_room() -> Result<(), TeeResult> {
-    let heap = crate::HEAP.lock();
-    let free = heap.stats_total_bytes().saturating_sub(heap.stats_alloc_actual());
-    if free < TABLE_HEADROOM { Err(TeeResult::ERROR_OUT_OF_MEMORY) } else { Ok(()) }
-}
-
-fn map_one(t: &mut Table, m: &UserMapping) -> Result<(), TeeResult> {
-    heap_has_room()?;
-    let region = MemoryRegion::new(m.va as usize, (m.va + m.len) as usize);
-    t.map_range(&region, PhysicalAddress(m.pa as usize), flags(m.perm), Constraints::empty())
-        .map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)
-}
-
 fn invalidate_asid(asid: usize) {
     // SAFETY: TLB maintenance by ASID only drops cached translations of
     // user spaces; the barriers make it complete before we go on.
     unsafe { asm!("dsb ishst", "tlbi aside1is, {}", "dsb ish", "isb", in(reg) (asid as u64) << 48, options(nostack)) };
 }
 
+impl Tables {
+    fn map_one(&mut self, m: &UserMapping) -> Result<(), TeeResult> {
+        self.map.translation().reserve(tables_for(m.va, m.len))?;
+        let region = MemoryRegion::new(m.va.get() as usize, (m.va.get() + m.len) as usize);
+        self.map
+            .map_range(&region, PhysicalAddress(m.pa.get() as usize), flags(m.perm), Constraints::NO_BLOCK_MAPPINGS)
+            .map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)
+    }
+
+    fn ttbr(&self) -> u64 {
+        self.map.root_address().0 as u64 | (self.asid as u64) << 48
+    }
+}
+
+impl UserTables for Tables {
+    fn map(&mut self, m: &UserMapping) -> Result<(), TeeResult> {
+        self.map_one(m)
+    }
+
+    fn unmap(&mut self, va: UserVirt, len: u64) {
+        let region = MemoryRegion::new(va.get() as usize, (va.get() + len) as usize);
+        // Pages only, so clearing entries never splits a block (and never
+        // needs a table); writing entries without VALID unmaps them.
+        let _ = self.map.map_range(&region, PhysicalAddress(0), A::empty(), Constraints::NO_BLOCK_MAPPINGS);
+        invalidate_asid(self.asid);
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+impl Drop for Tables {
+    fn drop(&mut self) {
+        // No CPU runs in the space any more; drop its cached translations
+        // before the ASID can name another space.
+        invalidate_asid(self.asid);
+        free_asid(self.asid);
+    }
+}
+
 /// The user-space MMU the core drives.
 pub struct Mmu;
 
 impl UserMmu for Mmu {
-    fn create(&self, maps: &[UserMapping]) -> Result<u64, TeeResult> {
+    fn create(&self, maps: &[UserMapping]) -> Result<Box<dyn UserTables>, TeeResult> {
+        let translation = PoolTranslation { pool: SpinLock::new(Vec::new()) };
+        // The root table.
+        translation.reserve(1)?;
         let asid = alloc_asid().ok_or(TeeResult::ERROR_OUT_OF_MEMORY)?;
-        let mut map = Table::with_asid_and_va_range(IdTranslation::new(), asid, 1, El1And0, VaRange::Upper);
+        let map = Table::with_asid_and_va_range(translation, asid, 1, El1And0, VaRange::Upper);
+        let mut t = Tables { map, asid };
         for m in maps {
-            if let Err(e) = map_one(&mut map, m) {
-                free_asid(asid);
-                return Err(e);
-            }
+            t.map_one(m)?;
         }
         // Stale entries of a previous owner of this ASID must not survive.
         invalidate_asid(asid);
-        let handle = {
-            let mut n = NEXT_HANDLE.lock();
-            *n += 1;
-            *n
-        };
-        SPACES.lock().insert(handle, Space { map, asid });
-        Ok(handle)
-    }
-
-    fn map(&self, handle: u64, m: &UserMapping) -> Result<(), TeeResult> {
-        let mut spaces = SPACES.lock();
-        let s = spaces.get_mut(&handle).ok_or(TeeResult::ERROR_BAD_STATE)?;
-        map_one(&mut s.map, m)
-    }
-
-    fn unmap(&self, handle: u64, va: u64, len: u64) {
-        let mut spaces = SPACES.lock();
-        if let Some(s) = spaces.get_mut(&handle) {
-            let region = MemoryRegion::new(va as usize, (va + len) as usize);
-            // Writing entries without VALID leaves the range unmapped.
-            let _ = s.map.map_range(&region, PhysicalAddress(0), A::empty(), Constraints::empty());
-            invalidate_asid(s.asid);
-        }
-    }
-
-    fn destroy(&self, handle: u64) {
-        let s = SPACES.lock().remove(&handle);
-        if let Some(s) = s {
-            invalidate_asid(s.asid);
-            free_asid(s.asid);
-            drop(s.map);
-        }
+        Ok(Box::new(t))
     }
 
     fn peak_parallel(&self) -> u32 {
         PEAK_IN_USER.load(Ordering::Relaxed)
     }
 
-    fn sync_code(&self, pa: u64, len: u64) {
-        let mut a = pa & !63;
-        while a < pa + len {
+    fn asids_in_use(&self) -> u32 {
+        ASIDS.lock().iter().map(|w| w.count_ones()).sum::<u32>() - 1
+    }
+
+    fn sync_code(&self, pa: SecPhys, len: u64) {
+        let (start, end) = (pa.get() & !63, pa.get() + len);
+        let mut a = start;
+        while a < end {
             // SAFETY: cleaning data cache lines of memory the OS owns (the
             // TA image it just wrote) has no other effect.
             unsafe { asm!("dc cvau, {}", in(reg) a, options(nostack)) };
@@ -221,17 +314,11 @@ impl UserMmu for Mmu {
     }
 }
 
-fn ttbr1(handle: u64) -> Option<u64> {
-    let spaces = SPACES.lock();
-    let s = spaces.get(&handle)?;
-    Some(s.map.root_address().0 as u64 | (s.asid as u64) << 48)
-}
-
-/// Runs user mode in `space` until a syscall or a fault. Interrupts taken
+/// Runs user mode in `tables` until a syscall or a fault. Interrupts taken
 /// meanwhile are handled as if they had hit the OS (a foreign one suspends
 /// this thread until the normal world resumes it).
-pub fn enter(space: u64, regs: &mut UserRegs) -> UserExit {
-    let Some(ttbr) = ttbr1(space) else {
+pub fn enter(tables: &dyn UserTables, regs: &mut UserRegs) -> UserExit {
+    let Some(ttbr) = tables.as_any().downcast_ref::<Tables>().map(Tables::ttbr) else {
         return UserExit::Fault { esr: 0, far: 0 };
     };
     loop {

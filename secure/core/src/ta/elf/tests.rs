@@ -13,6 +13,12 @@ const SHT_STRTAB: u32 = 3;
 const SHT_DYNAMIC: u32 = 6;
 const PT_GNU_STACK: u32 = 0x6474_e551;
 
+/// The answer the loader gives, which most tests pin; `reject_reasons`
+/// checks the reasons.
+fn parse(bytes: &[u8]) -> Result<Elf, TeeResult> {
+    super::parse(bytes).map_err(Reject::code)
+}
+
 // Canonical test image, shaped like GNU ld's output for upstream's TA
 // link script: headers in their own page, text (R+X) from file 0x1000
 // at vaddr 0, data (RW) from file 0x2000 at vaddr 0x1000 with .bss.
@@ -665,4 +671,44 @@ fn fuzzed_images_never_panic() {
     }
     // Many mutations land in padding; the loop exercised both outcomes.
     assert!(accepted > 100 && accepted < 30_000, "accepted {accepted}");
+}
+
+#[test]
+fn reject_reasons() {
+    let why = |f: &[u8]| super::parse(f).unwrap_err();
+    assert_eq!(why(&canonical()[..40]), Reject::Truncated("ELF header"));
+    assert_eq!(why(&patched(|f| set16(f, 18, 62))), Reject::NotTaElf("machine is not AArch64"));
+    // What a TA linked without the SDK's settings looks like: ET_EXEC.
+    let exec = why(&patched(|f| set16(f, 16, 2)));
+    assert_eq!(exec, Reject::NotTaElf("not ET_DYN (position independent)"));
+    assert_eq!(exec.code(), BAD);
+    assert_eq!(why(&patched(|f| set32(f, ph(1, P_FLAGS), PF_R | PF_W | PF_X))), Reject::WritableAndExecutable(DATA_VA));
+    let unreadable = why(&patched(|f| set32(f, ph(0, P_FLAGS), PF_X)));
+    assert_eq!((unreadable, unreadable.code()), (Reject::UnreadableSegment(0), TeeResult::ERROR_NOT_SUPPORTED));
+    assert_eq!(why(&build(&Opts { entry: DATA_VA, ..Opts::default() })), Reject::BadEntry(DATA_VA));
+    let relocs = vec![(PTRS_VA, R_AARCH64_ABS64, 0)];
+    assert_eq!(why(&build(&Opts { relocs, ..Opts::default() })), Reject::Relocation(R_AARCH64_ABS64));
+    let needed = why(&build(&Opts { dyn_extra: vec![(DT_NEEDED, 1)], ..Opts::default() }));
+    assert_eq!((needed, needed.code()), (Reject::Dependency, TeeResult::ERROR_NOT_SUPPORTED));
+    assert_eq!(
+        std::string::ToString::to_string(&Reject::NotTaElf("machine is not AArch64")),
+        "not an AArch64 TA ELF (static PIE): machine is not AArch64"
+    );
+}
+
+#[test]
+fn head_checks_name_the_field() {
+    let uuid = Uuid::from(test_head().uuid);
+    assert_eq!(check_head(&test_head(), &uuid), Ok(()));
+    let other = Uuid::new(1, 2, 3, [4; 8]);
+    assert_eq!(check_head(&test_head(), &other), Err(Reject::HeadUuid(uuid)));
+    let old = TaHead { depr_entry: 0x1000, ..test_head() };
+    assert_eq!(check_head(&old, &uuid), Err(Reject::HeadEntry(0x1000)));
+    let flags = TaHead { flags: 1 << 31, ..test_head() };
+    assert_eq!(check_head(&flags, &uuid), Err(Reject::HeadFlags(1 << 31)));
+    for stack_size in [0, MAX_STACK + 1] {
+        let head = TaHead { stack_size, ..test_head() };
+        assert_eq!(check_head(&head, &uuid), Err(Reject::StackSize(stack_size)));
+    }
+    assert_eq!(check_head(&TaHead { stack_size: MAX_STACK, ..test_head() }, &uuid), Ok(()));
 }
