@@ -123,6 +123,22 @@ pub const SMCCC_ARCH_WORKAROUND_3: u32 = 0x8000_3FFF;
 
 /// Generic "not supported" answer for arch and feature queries.
 pub const SMCCC_NOT_SUPPORTED: i32 = -1;
+/// ARCH_FEATURES answer for a workaround this PE needs no call for (it is
+/// mitigated permanently, e.g. at reset).
+pub const SMCCC_NOT_REQUIRED: i32 = -2;
+/// ARCH_FEATURES answer for a workaround: this PE is not affected.
+pub const SMCCC_WORKAROUND_UNAFFECTED: i32 = 1;
+
+/// Standard-service general queries (owner 4): how many standard-service
+/// calls are implemented, the implementation's UID (x0..x3), its revision.
+pub const STD_SVC_CALL_COUNT: u32 = 0x8400_FF00;
+pub const STD_SVC_UID: u32 = 0x8400_FF01;
+pub const STD_SVC_REVISION: u32 = 0x8400_FF03;
+/// The UID oxtee's monitor answers to [`STD_SVC_UID`]
+/// (e1347e61-247f-4e92-b22c-295fdb06fd16, one 32-bit word per register, in
+/// the word order OP-TEE uses for its UIDs), so a normal world can tell it
+/// from other firmware (TF-A answers its own).
+pub const MONITOR_STD_SVC_UID: [u32; 4] = [0xe134_7e61, 0x247f_4e92, 0xb22c_295f, 0xdb06_fd16];
 /// What a monitor places in x0 for a function id nobody implements; the
 /// 32-bit view (w0) reads as 0xFFFF_FFFF.
 pub const UNKNOWN_FUNCTION_64: u64 = u64::MAX;
@@ -200,6 +216,9 @@ mod tests {
         assert_eq!(SMCCC_ARCH_WORKAROUND_2, 0x8000_7FFF);
         assert_eq!(SMCCC_ARCH_WORKAROUND_3, 0x8000_3FFF);
         assert_eq!(SMCCC_NOT_SUPPORTED, -1);
+        assert_eq!(SMCCC_NOT_REQUIRED, -2);
+        assert_eq!(SMCCC_WORKAROUND_UNAFFECTED, 1);
+        assert_eq!((STD_SVC_CALL_COUNT, STD_SVC_UID, STD_SVC_REVISION), (0x8400_FF00, 0x8400_FF01, 0x8400_FF03));
         assert_eq!(UNKNOWN_FUNCTION_64, 0xFFFF_FFFF_FFFF_FFFF);
         // Our arch ids must agree with the smccc crate's.
         assert_eq!(SMCCC_VERSION, smccc::arch::SMCCC_VERSION);

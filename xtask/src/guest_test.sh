@@ -7,6 +7,11 @@ if dmesg | grep -i optee | grep -q -i -E "error|fail|unable|invalid|timeout"; th
 fi
 if dmesg | grep -q "optee: revision"; then echo "oxtee-test: driver revision line present"; else echo "oxtee-test: FAIL no revision line"; fi
 [ -e /dev/tee0 ] && [ -e /dev/teepriv0 ] || echo "oxtee-test: FAIL /dev/tee0 or /dev/teepriv0 missing"
+# Boot entropy: no secure-world node reaches Linux's tree, and the seeds
+# there are QEMU's per-boot ones that the monitor filled in (a zero
+# placeholder would leave KASLR off for lack of a seed).
+[ -e /proc/device-tree/secure-chosen ] && echo "oxtee-test: FAIL /secure-chosen is in Linux's device tree"
+if dmesg | grep -q "KASLR enabled"; then echo "oxtee-test: per-boot kaslr-seed used"; else echo "oxtee-test: FAIL KASLR off: no per-boot kaslr-seed"; fi
 
 cclient() {
     if [ -x /usr/bin/oxtee-cclient ]; then "$@" /usr/bin/oxtee-cclient; else echo "cclient: not built"; fi

@@ -1,14 +1,15 @@
 //! Linux in the normal world: Debian's kernel with the stock OP-TEE driver,
 //! an initramfs with busybox, Debian's OP-TEE client stack and ours, and a
 //! device tree derived from QEMU's (PSCI, the OP-TEE firmware node, the
-//! static shared memory reserved, the initramfs).
+//! static shared memory reserved, the initramfs; no seed of the dump run:
+//! the monitor fills the seed placeholders at every boot).
 
 use crate::debian::{self, Debian};
 use crate::images::Images;
 use crate::initramfs::Cpio;
 use crate::qemu::{self, Outcome};
 use crate::{Result, root};
-use oxtee_platform::map;
+use oxtee_platform::{dtb, map};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -35,12 +36,28 @@ fn run_tool(cmd: &mut Command) -> Result {
     if out.status.success() { Ok(()) } else { Err(format!("{cmd:?}: {}", String::from_utf8_lossy(&out.stderr).trim())) }
 }
 
-/// QEMU's own device tree for this machine shape, plus what Linux needs.
-fn device_tree(smp: u32, gic: u32, initrd_len: u64, dir: &Path) -> Result<PathBuf> {
-    let qemu_dtb = dir.join(format!("qemu-smp{smp}-gic{gic}.dtb"));
-    run_tool(Command::new("qemu-system-aarch64").args([
+/// Seeds in QEMU's tree (lengths as QEMU writes them) that the monitor
+/// refills at every boot from QEMU's per-boot `/chosen` (see `dtb_seeds`).
+const SEED_PLACEHOLDER_LEN: [(&str, usize); 2] = [("rng-seed", 32), ("kaslr-seed", 8)];
+
+/// Async-notification interrupt of the OP-TEE node: SPI 187 (INTID 219),
+/// which QEMU `virt` leaves unused and upstream OP-TEE's qemu_armv8a
+/// raises (`CFG_CORE_ASYNC_NOTIF_GIC_INTID`). Its driver needs it whenever
+/// the OS advertises asynchronous notifications; ours does not and ignores it.
+const OPTEE_NOTIF_SPI: u32 = 187;
+
+/// QEMU's tree for this machine shape, dumped into a private directory and
+/// read back: it carries the seeds QEMU made for that dump run, which must
+/// never reach a file under `target/` nor the tree Linux boots with.
+fn dump_qemu_tree(smp: u32, gic: u32, dir: &Path) -> Result<Vec<u8>> {
+    use std::os::unix::fs::DirBuilderExt;
+    let private = dir.join(format!(".dump-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&private);
+    std::fs::DirBuilder::new().mode(0o700).create(&private).map_err(|e| format!("{}: {e}", private.display()))?;
+    let file = private.join("qemu.dtb");
+    let run = run_tool(Command::new("qemu-system-aarch64").args([
         "-M",
-        &format!("virt,secure=on,virtualization=off,gic-version={gic},dumpdtb={}", qemu_dtb.display()),
+        &format!("virt,secure=on,virtualization=off,gic-version={gic},dumpdtb={}", file.display()),
         "-cpu",
         "cortex-a57",
         "-m",
@@ -50,11 +67,56 @@ fn device_tree(smp: u32, gic: u32, initrd_len: u64, dir: &Path) -> Result<PathBu
         "-nographic",
         "-nic",
         "none",
-    ]))?;
+    ]));
+    let blob = run.and_then(|()| std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display())));
+    let _ = std::fs::remove_dir_all(&private);
+    blob
+}
+
+/// Removes every seed of the dump run from QEMU's tree: the whole
+/// `/secure-chosen` node (the secure world's seeds) and `/chosen`'s
+/// `rng-seed`/`kaslr-seed` (fixed values would be no entropy at all).
+fn strip_seeds(blob: &mut [u8]) -> Result {
+    let err = |e: dtb::Error| format!("QEMU's device tree: {e:?}");
+    dtb::nop_node(blob, dtb::SECURE_CHOSEN).map_err(err)?;
+    for name in dtb::SEED_PROPERTIES {
+        dtb::nop_property(blob, "/chosen", name).map_err(err)?;
+    }
+    Ok(())
+}
+
+/// The checks `device_tree` makes on what it wrote: no secure-world node,
+/// and `/chosen` seeds only as all-zero placeholders of QEMU's lengths.
+fn check_no_seeds(blob: &[u8]) -> Result {
+    let err = |e: dtb::Error| format!("generated device tree: {e:?}");
+    for name in dtb::SEED_PROPERTIES {
+        if dtb::property(blob, dtb::SECURE_CHOSEN, name).map_err(err)?.is_some() {
+            return Err(format!("generated device tree still has {}/{name}", dtb::SECURE_CHOSEN));
+        }
+    }
+    for (name, len) in SEED_PLACEHOLDER_LEN {
+        match dtb::property(blob, "/chosen", name).map_err(err)? {
+            Some(r) if r.len() == len && blob[r.clone()].iter().all(|&b| b == 0) => {}
+            other => {
+                return Err(format!("generated device tree: /chosen/{name} is not a zero placeholder ({other:?})"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// QEMU's own device tree for this machine shape, plus what Linux needs.
+/// The monitor fills the seed placeholders from QEMU's per-boot tree.
+fn device_tree(smp: u32, gic: u32, initrd_len: u64, dir: &Path) -> Result<PathBuf> {
+    let mut blob = dump_qemu_tree(smp, gic, dir)?;
+    strip_seeds(&mut blob)?;
+    let qemu_dtb = dir.join(format!("qemu-smp{smp}-gic{gic}.dtb"));
+    std::fs::write(&qemu_dtb, &blob).map_err(|e| e.to_string())?;
     let base = dir.join(format!("qemu-smp{smp}-gic{gic}.dts"));
     run_tool(Command::new("dtc").args(["-q", "-I", "dtb", "-O", "dts", "-o"]).arg(&base).arg(&qemu_dtb))?;
     let start = map::LINUX_INITRD_ADDR;
     let end = start + initrd_len;
+    let placeholder = |len: usize| vec!["00"; len].join(" ");
     let extra = format!(
         r#"/include/ "{base}"
 / {{
@@ -70,6 +132,7 @@ fn device_tree(smp: u32, gic: u32, initrd_len: u64, dir: &Path) -> Result<PathBu
         optee {{
             compatible = "linaro,optee-tz";
             method = "smc";
+            interrupts = <0 {notif} 1>;
         }};
     }};
     reserved-memory {{
@@ -85,17 +148,24 @@ fn device_tree(smp: u32, gic: u32, initrd_len: u64, dir: &Path) -> Result<PathBu
         bootargs = "console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=/init panic=-1 loglevel=6";
         linux,initrd-start = /bits/ 64 <{start:#x}>;
         linux,initrd-end = /bits/ 64 <{end:#x}>;
+        // Filled by the monitor at boot from QEMU's per-boot /chosen.
+        rng-seed = [{rng}];
+        kaslr-seed = [{kaslr}];
     }};
 }};
 "#,
         base = base.display(),
         shm = map::STATIC_SHM_BASE,
         shm_size = map::STATIC_SHM_SIZE,
+        notif = OPTEE_NOTIF_SPI,
+        rng = placeholder(SEED_PLACEHOLDER_LEN[0].1),
+        kaslr = placeholder(SEED_PLACEHOLDER_LEN[1].1),
     );
     let dts = dir.join(format!("linux-smp{smp}-gic{gic}.dts"));
     std::fs::write(&dts, extra).map_err(|e| e.to_string())?;
     let dtb = dir.join(format!("linux-smp{smp}-gic{gic}.dtb"));
     run_tool(Command::new("dtc").args(["-q", "-I", "dts", "-O", "dtb", "-o"]).arg(&dtb).arg(&dts))?;
+    check_no_seeds(&std::fs::read(&dtb).map_err(|e| e.to_string())?)?;
     Ok(dtb)
 }
 
@@ -467,6 +537,40 @@ mod tests {
             run_mode_script(&Mode::Command(shell_words(&["sh".into(), "-c".into(), "cat; echo read-all".into()])));
         assert!(out.contains("read-all"), "{out}");
         assert_eq!(command_status(&out), Some(0));
+    }
+
+    fn dtc(dts: &str) -> Vec<u8> {
+        use std::io::Write;
+        let mut child = std::process::Command::new("dtc")
+            .args(["-q", "-I", "dts", "-O", "dtb"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("dtc (device-tree-compiler) is installed");
+        child.stdin.take().unwrap().write_all(dts.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        out.stdout
+    }
+
+    #[test]
+    fn dumped_seeds_never_reach_the_linux_tree() {
+        // The shape of QEMU's dump: seeds for both worlds.
+        let mut blob = dtc(r#"/dts-v1/; / {
+            secure-chosen { stdout-path = "/pl011@9040000"; rng-seed = <0xa5a5a5a5 0xa5a5a5a5>; kaslr-seed = <1 2>; };
+            chosen { stdout-path = "/pl011@9000000"; rng-seed = <0x5a5a5a5a>; kaslr-seed = <3 4>; };
+        };"#);
+        assert!(check_no_seeds(&blob).is_err());
+        strip_seeds(&mut blob).unwrap();
+        assert!(!blob.windows(4).any(|w| w == [0xa5; 4] || w == [0x5a; 4]));
+        // Without placeholders the tree is still refused; with them, accepted.
+        assert!(check_no_seeds(&blob).is_err());
+        let ok = dtc(r#"/dts-v1/; / { chosen { rng-seed = [00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00
+            00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00]; kaslr-seed = [00 00 00 00 00 00 00 00]; }; };"#);
+        assert!(check_no_seeds(&ok).is_ok());
+        let leaked = dtc(r#"/dts-v1/; / { chosen { rng-seed = [01 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00
+            00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00]; kaslr-seed = [00 00 00 00 00 00 00 00]; }; };"#);
+        assert!(check_no_seeds(&leaked).is_err());
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod setup;
 mod sign;
 mod tas;
 
+use oxtee_platform::map;
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
@@ -132,8 +133,19 @@ fn test() -> Result {
     let imgs = images::build_test()?;
     let mut passed = 0u64;
     let mut failed = 0u64;
-    for (smp, gic) in [(1, 2), (4, 3)] {
-        let cfg = qemu::Config { smp, gic, timeout_secs: 120, ..qemu::Config::default() };
+    // The two machine shapes, then one with a CPU more than the platform
+    // supports (GICv3 numbers it Aff0 = 8): it must stay parked.
+    let over = oxtee_platform::MAX_CPUS as u32 + 1;
+    for (smp, gic) in [(1, 2), (4, 3), (over, 3)] {
+        let mut cfg = qemu::Config { smp, gic, timeout_secs: 120, ..qemu::Config::default() };
+        if smp == over {
+            cfg.name = format!("smp{smp}-gic{gic}-topology");
+            let harness =
+                format!("loader,file={},addr={:#x},force-raw=on", imgs.harness.display(), map::NS_PAYLOAD_ADDR);
+            let mode =
+                format!("loader,addr={:#x},data={:#x},data-len=4", map::HARNESS_MODE_ADDR, map::HARNESS_MODE_TOPOLOGY);
+            cfg.extra = vec!["-device".into(), harness, "-device".into(), mode];
+        }
         let out = qemu::boot(&imgs, &cfg, qemu::Show::OnFailure)?;
         match qemu::harness_tally(&out.ns_log) {
             Some((p, f)) => {

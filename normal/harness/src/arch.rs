@@ -114,6 +114,16 @@ pub fn read_mem(pa: u64, buf: &mut [u8]) {
     unsafe { core::ptr::copy_nonoverlapping(pa as *const u8, buf.as_mut_ptr(), buf.len()) }
 }
 
+/// A copy of normal-world RAM QEMU or the firmware filled (the device tree
+/// at boot), which nothing writes while the harness runs.
+pub fn phys_bytes(pa: u64, len: usize) -> alloc::vec::Vec<u8> {
+    let mut v = alloc::vec![0u8; len];
+    // SAFETY: callers pass the device tree's range in RAM; the MMU is off,
+    // so pa is the address, and the buffer is exactly `len` bytes.
+    unsafe { core::ptr::copy_nonoverlapping(pa as *const u8, v.as_mut_ptr(), len) };
+    v
+}
+
 pub fn write_mem(pa: u64, data: &[u8]) {
     // SAFETY: as in read_mem.
     unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), pa as *mut u8, data.len()) }
@@ -158,6 +168,68 @@ pub fn gicv3_ack() -> u32 {
 pub fn gicv3_eoi(intid: u32) {
     // SAFETY: ends the interrupt acknowledged above.
     unsafe { asm!("msr S3_0_C12_C12_1, {}", "isb", in(reg) intid as u64, options(nostack)) };
+}
+
+pub fn midr() -> u64 {
+    let v: u64;
+    // SAFETY: reading an ID register has no side effects.
+    unsafe { asm!("mrs {}, midr_el1", out(reg) v, options(nomem, nostack)) };
+    v
+}
+
+/// PMU on for this CPU: the cycle counter and event counter 0 counting
+/// CPU_CYCLES (0x11) at EL0 and EL1 in both security states as far as the
+/// filters go; whether the secure side is counted is the firmware's call
+/// (MDCR_EL3.SPME, PMCR_EL0.DP).
+pub fn pmu_start() {
+    // SAFETY: the PMU registers are accessible at EL1 (the firmware does
+    // not trap them); they only configure counting.
+    unsafe {
+        asm!(
+            "msr pmccfiltr_el0, xzr",
+            "msr pmselr_el0, xzr",
+            "mov {t}, #0x11",
+            "msr pmxevtyper_el0, {t}",
+            "msr pmcntenset_el0, {en}",
+            "mrs {t}, pmcr_el0",
+            "orr {t}, {t}, #0x7",
+            "msr pmcr_el0, {t}",
+            "isb",
+            en = in(reg) PMU_COUNTERS,
+            t = out(reg) _,
+            options(nostack),
+        )
+    };
+}
+
+/// PMCNTEN bits: the cycle counter (31) and event counter 0.
+const PMU_COUNTERS: u64 = (1 << 31) | 1;
+
+/// (cycle counter, event counter 0).
+pub fn pmu_read() -> (u64, u64) {
+    let (c, e): (u64, u64);
+    // SAFETY: reading PMU counters has no side effects.
+    unsafe {
+        asm!("isb", "mrs {c}, pmccntr_el0", "msr pmselr_el0, xzr", "isb", "mrs {e}, pmxevcntr_el0",
+             c = out(reg) c, e = out(reg) e, options(nostack))
+    };
+    (c, e & 0xffff_ffff)
+}
+
+pub fn pmu_stop() {
+    // SAFETY: as pmu_start; clears PMCR_EL0.E and the enables.
+    unsafe {
+        asm!(
+            "mrs {t}, pmcr_el0",
+            "bic {t}, {t}, #1",
+            "msr pmcr_el0, {t}",
+            "msr pmcntenclr_el0, {en}",
+            "isb",
+            en = in(reg) PMU_COUNTERS,
+            t = out(reg) _,
+            options(nostack),
+        )
+    };
 }
 
 /// Arms the EL1 virtual timer `ticks` counter ticks from now.

@@ -108,30 +108,69 @@ fn bad_ids(cpu: usize) {
     eq(cpu, "unknown yielding id", call(0x3200_ffff, 0)[0], smc::RETURN_EBADCMD as u64);
 }
 
+/// Cortex-A57 (MIDR implementer Arm, part 0xd07), the CPU of every run.
+fn is_cortex_a57() -> bool {
+    let midr = arch::midr();
+    (midr >> 24) & 0xff == 0x41 && (midr >> 4) & 0xfff == 0xd07
+}
+
+fn features(q: u32) -> i64 {
+    call(smccc::SMCCC_ARCH_FEATURES, q as u64)[0] as i32 as i64
+}
+
 fn smccc_arch(cpu: usize) {
-    eq(cpu, "SMCCC_VERSION", call(smccc::SMCCC_VERSION, 0)[0], 0x1_0001);
-    eq(cpu, "ARCH_FEATURES(ARCH_FEATURES)", call(smccc::SMCCC_ARCH_FEATURES, smccc::SMCCC_ARCH_FEATURES as u64)[0], 0);
-    let r = call(smccc::SMCCC_ARCH_FEATURES, smccc::SMCCC_ARCH_WORKAROUND_1 as u64)[0];
-    eq(cpu, "ARCH_FEATURES(WORKAROUND_1)", r as i64, smccc::SMCCC_NOT_SUPPORTED as i64);
+    // SMCCC 1.1 or later (ARCH_FEATURES, the workaround calls); ours is 1.2.
+    let v = call(smccc::SMCCC_VERSION, 0)[0];
+    let (major, minor) = ((v >> 16) & 0x7fff, v & 0xffff);
+    let least_minor = if crate::firmware::ours() { 2 } else { 1 };
+    check(v >> 31 == 0 && major == 1 && minor >= least_minor, cpu, "SMCCC_VERSION", format_args!("{v:#x}"));
+    eq(cpu, "ARCH_FEATURES(ARCH_FEATURES)", features(smccc::SMCCC_ARCH_FEATURES), 0);
+    eq(cpu, "ARCH_FEATURES(VERSION)", features(smccc::SMCCC_VERSION), 0);
+    let unknown = features(0x8000_7000);
+    eq(cpu, "ARCH_FEATURES(unknown arch id)", unknown, smccc::SMCCC_NOT_SUPPORTED as i64);
+    if is_cortex_a57() {
+        // Spectre v2 and BHB: the firmware invalidates the branch predictor
+        // (WORKAROUND_1/3 needed); Spectre v4: mitigated for good at reset.
+        eq(cpu, "ARCH_FEATURES(WORKAROUND_1) on Cortex-A57", features(smccc::SMCCC_ARCH_WORKAROUND_1), 0);
+        eq(
+            cpu,
+            "ARCH_FEATURES(WORKAROUND_2) on Cortex-A57",
+            features(smccc::SMCCC_ARCH_WORKAROUND_2),
+            smccc::SMCCC_NOT_REQUIRED as i64,
+        );
+        eq(cpu, "ARCH_FEATURES(WORKAROUND_3) on Cortex-A57", features(smccc::SMCCC_ARCH_WORKAROUND_3), 0);
+    }
+    for (wa, name) in
+        [(smccc::SMCCC_ARCH_WORKAROUND_1, "WORKAROUND_1"), (smccc::SMCCC_ARCH_WORKAROUND_3, "WORKAROUND_3")]
+    {
+        if features(wa) == 0 {
+            // The call returns, and keeps every register SMCCC says it must.
+            preserved(cpu, wa, name);
+        }
+    }
+}
+
+/// Registers a call must preserve (x4-x28, q0-q7), checked around one SMC.
+fn preserved(cpu: usize, id: u32, name: &str) {
+    let mut p = Probe { x: [0; 29], q: [0; 8] };
+    for (i, r) in p.x.iter_mut().enumerate() {
+        *r = 0x5eed_0000_0000_0000 | ((cpu as u64) << 32) | i as u64;
+    }
+    for (i, q) in p.q.iter_mut().enumerate() {
+        *q = 0xf00d_0000_0000_0000_0000_0000_0000_0000 | ((cpu as u128) << 64) | i as u128;
+    }
+    p.x[0] = id as u64;
+    let seed = (p.x, p.q);
+    arch::probe(&mut p);
+    let x_ok = p.x[4..] == seed.0[4..];
+    check(x_ok, cpu, name, format_args!("x4-x28 changed: {:x?}", &p.x[4..]));
+    check(p.q == seed.1, cpu, name, format_args!("q0-q7 changed"));
 }
 
 /// SMCCC: x4-x17 are preserved unless they carry results, and so are
 /// x18-x28 and the FP/SIMD registers. Checked across a call the monitor
 /// answers itself and one that goes through the trusted OS.
 fn preservation(cpu: usize) {
-    for (id, name) in [(smccc::SMCCC_VERSION, "monitor-only call"), (smc::CALLS_UID, "OS fast call")] {
-        let mut p = Probe { x: [0; 29], q: [0; 8] };
-        for (i, r) in p.x.iter_mut().enumerate() {
-            *r = 0x5eed_0000_0000_0000 | ((cpu as u64) << 32) | i as u64;
-        }
-        for (i, q) in p.q.iter_mut().enumerate() {
-            *q = 0xf00d_0000_0000_0000_0000_0000_0000_0000 | ((cpu as u128) << 64) | i as u128;
-        }
-        p.x[0] = id as u64;
-        let seed = (p.x, p.q);
-        arch::probe(&mut p);
-        let x_ok = p.x[4..] == seed.0[4..];
-        check(x_ok, cpu, name, format_args!("x4-x28 changed: {:x?}", &p.x[4..]));
-        check(p.q == seed.1, cpu, name, format_args!("q0-q7 changed"));
-    }
+    preserved(cpu, smccc::SMCCC_VERSION, "monitor-only call");
+    preserved(cpu, smc::CALLS_UID, "OS fast call");
 }

@@ -16,11 +16,32 @@ const GICC_EOIR: u64 = 0x010;
 pub static TICKS: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
 static PERIOD: AtomicU64 = AtomicU64::new(0);
 
+const GICD_CTLR: u64 = 0x000;
+/// GICD_CTLR, non-secure view: EnableGrp1 (bit 0), with affinity routing
+/// EnableGrp1A (bit 1) and ARE_NS (bit 4); RWP (bit 31).
+const GICD_CTLR_NS_ENABLE_V3: u32 = (1 << 4) | (1 << 1) | 1;
+const GICD_CTLR_NS_ENABLE_V2: u32 = 1;
+const GICD_CTLR_RWP: u32 = 1 << 31;
+
+/// Enables the distributor for the normal world's group, as Linux does:
+/// firmware (TF-A, ours) leaves it to the normal world.
+fn enable_distributor() {
+    let ctlr = map::GICD_BASE + GICD_CTLR;
+    let want = if arch::gic_v3() { GICD_CTLR_NS_ENABLE_V3 } else { GICD_CTLR_NS_ENABLE_V2 };
+    if arch::read32(ctlr) & want != want {
+        arch::write32(ctlr, arch::read32(ctlr) | want);
+        while arch::read32(ctlr) & GICD_CTLR_RWP != 0 {
+            core::hint::spin_loop();
+        }
+    }
+}
+
 /// Starts this CPU's tick.
 pub fn start_tick(period_ms: u64) {
     let cpu = arch::cpu_index();
     let period = arch::counter_freq() * period_ms / 1000;
     PERIOD.store(period, Ordering::Relaxed);
+    enable_distributor();
     if arch::gic_v3() {
         arch::gicv3_cpu_on();
         let sgi = map::GICR_BASE + cpu as u64 * 0x2_0000 + 0x1_0000;

@@ -13,6 +13,7 @@ mod client;
 mod driver;
 mod fastcalls;
 mod faults;
+mod firmware;
 mod irq;
 mod power;
 mod production;
@@ -56,13 +57,19 @@ const MODE_PRODUCTION: u32 = 0x9d0d_0001;
 extern "C" fn primary_main(dtb: u64, boot_ticks: u64) -> ! {
     *UART.lock() = Some(arch::uart());
     arch::init_heap();
-    let cpus = arch::device_tree(dtb).map(|f| f.cpus().count()).unwrap_or(1).clamp(1, oxtee_platform::MAX_CPUS);
+    let present = arch::device_tree(dtb).map(|f| f.cpus().count()).unwrap_or(1);
+    let cpus = present.clamp(1, oxtee_platform::MAX_CPUS);
     NUM_CPUS.store(cpus, Ordering::Relaxed);
     say!("oxtee harness: normal world up, {cpus} CPU(s), device tree at {dtb:#x}");
 
     let mode = arch::read_phys_u32(oxtee_platform::map::HARNESS_MODE_ADDR);
     if mode == MODE_BENCH {
         bench::run(boot_ticks);
+    } else if mode == oxtee_platform::map::HARNESS_MODE_TOPOLOGY {
+        firmware::identify();
+        power::topology(dtb, cpus);
+        let (p, f) = checks::totals();
+        say!("harness: {p} passed, {f} failed");
     } else if mode == MODE_PRODUCTION || !production::has_test_pta() {
         if mode != MODE_PRODUCTION {
             say!(
@@ -70,11 +77,16 @@ extern "C" fn primary_main(dtb: u64, boot_ticks: u64) -> ! {
                  (boot the test build for all: cargo xtask run --harness --test-build)"
             );
         }
+        firmware::identify();
+        firmware::secure_seeds_gone(dtb);
         production::run();
         let (p, f) = checks::totals();
         say!("harness: {p} passed, {f} failed");
     } else {
+        firmware::identify();
+        firmware::secure_seeds_gone(dtb);
         power::run_all(cpus);
+        firmware::secure_world_uncounted();
         let (p, f) = checks::totals();
         say!("harness: {p} passed, {f} failed");
     }

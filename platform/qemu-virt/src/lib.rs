@@ -1,9 +1,12 @@
 //! Facts about the QEMU `virt` machine (`secure=on`) that every world agrees
 //! on: the memory map, CPU limits and the layout of the firmware package the
-//! monitor boots from. Pure data, no hardware access.
+//! monitor boots from; in-place device-tree edits (`dtb`) and the speculation
+//! mitigations the CPU needs (`cpu`). Pure logic, no hardware access.
 #![no_std]
 #![forbid(unsafe_code)]
 
+pub mod cpu;
+pub mod dtb;
 pub mod fwpkg;
 pub mod map;
 

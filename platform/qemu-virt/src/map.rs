@@ -41,6 +41,9 @@ pub const NS_PAYLOAD_ADDR: u64 = 0x4020_0000;
 /// A word the harness reads at start to pick its mode (tests or benchmark);
 /// `cargo xtask` writes it with QEMU's generic loader.
 pub const HARNESS_MODE_ADDR: u64 = 0x41ff_f000;
+/// Harness mode: on a machine with more CPUs than the platform supports,
+/// check that the extra ones stay parked and the rest work.
+pub const HARNESS_MODE_TOPOLOGY: u32 = 0x70b0_0001;
 
 /// Where `cargo xtask` places Linux: the kernel Image (2 MiB aligned, above
 /// the static shared memory), its device tree, and the initramfs.

@@ -5,8 +5,9 @@ use crate::arch;
 use crate::arch::mem as platform_mem;
 use crate::context::{CpuContext, El1Regs, Pending, World, WorldContext, this_cpu_context};
 use crate::psci;
-use log::{error, info};
+use log::{debug, error, info, warn};
 use oxtee_abi::opteed::Vector;
+use oxtee_platform::{dtb, map};
 
 use spin::Once;
 
@@ -15,6 +16,8 @@ const SCR_NS: u64 = 1 << 0;
 const SCR_FIQ: u64 = 1 << 2;
 const SCR_RES1: u64 = 0b11 << 4;
 const SCR_HCE: u64 = 1 << 8;
+/// Secure state never fetches instructions from non-secure memory.
+const SCR_SIF: u64 = 1 << 9;
 const SCR_RW: u64 = 1 << 10;
 const SCR_ST: u64 = 1 << 11;
 
@@ -22,15 +25,19 @@ const SCR_ST: u64 = 1 << 11;
 const SPSR_EL1H_MASKED: u64 = 0x3c5;
 const SPSR_EL2H_MASKED: u64 = 0x3c9;
 
-/// Secure world: lower ELs AArch64, S-EL1 may use the secure timer, and
-/// its interrupts stay at S-EL1.
-pub const SCR_SECURE: u64 = SCR_RES1 | SCR_RW | SCR_ST;
+/// Secure world: lower ELs AArch64, S-EL1 may use the secure timer, no
+/// instruction fetch from non-secure memory, and every interrupt taken
+/// there stays at S-EL1 (IRQ, FIQ and EA clear; the OS hands normal-world
+/// interrupts back itself, as OP-TEE does under TF-A's opteed).
+pub const SCR_SECURE: u64 = SCR_RES1 | SCR_RW | SCR_ST | SCR_SIF;
 
 pub fn scr_nonsecure() -> u64 {
     // Secure (group 0/1S) interrupts that arrive while the normal world runs
-    // come to EL3 as FIQ and are passed to the OS's fiq vector.
+    // come to EL3 as FIQ and are passed to the OS's fiq vector; IRQs and
+    // external aborts stay with the normal world. SIF is set in both
+    // worlds' values, as TF-A does (it only acts in secure state).
     let hce = if arch::has_el2() { SCR_HCE } else { 0 };
-    SCR_RES1 | SCR_RW | SCR_ST | SCR_NS | SCR_FIQ | hce
+    SCR_RES1 | SCR_RW | SCR_ST | SCR_NS | SCR_FIQ | SCR_SIF | hce
 }
 
 pub struct BootInfo {
@@ -44,7 +51,7 @@ pub static BOOT: Once<BootInfo> = Once::new();
 fn os_context(cpu: &mut CpuContext, pc: u64, args: [u64; 4]) {
     let runtime_sp = cpu.world[0].runtime_sp;
     let ctx = cpu.ctx(World::Secure);
-    *ctx = WorldContext { runtime_sp, ..Default::default() };
+    *ctx = WorldContext { runtime_sp, pmcr_el0: arch::initial_pmcr(), ..Default::default() };
     ctx.x[..4].copy_from_slice(&args);
     ctx.elr_el3 = pc;
     ctx.spsr_el3 = SPSR_EL1H_MASKED;
@@ -69,7 +76,7 @@ pub fn os_vector_context(cpu: &mut CpuContext, v: Vector, x0: u64) {
 pub fn ns_context(cpu: &mut CpuContext, pc: u64, x0: u64) {
     let runtime_sp = cpu.world[1].runtime_sp;
     let ctx = cpu.ctx(World::NonSecure);
-    *ctx = WorldContext { runtime_sp, ..Default::default() };
+    *ctx = WorldContext { runtime_sp, pmcr_el0: arch::initial_pmcr(), ..Default::default() };
     ctx.x[0] = x0;
     ctx.elr_el3 = pc;
     ctx.spsr_el3 = if arch::has_el2() { SPSR_EL2H_MASKED } else { SPSR_EL1H_MASKED };
@@ -90,6 +97,7 @@ fn init_cpu(cpu_index: usize) -> &'static mut CpuContext {
 
 /// Primary CPU, first Rust code after reset. Returns the context to enter.
 pub extern "C" fn cold_boot() -> *mut WorldContext {
+    arch::mmu::init();
     crate::init_logging();
     info!("oxtee monitor {} starting (EL3)", env!("CARGO_PKG_VERSION"));
     arch::gic::init_distributor(arch::has_gicv3_sysregs());
@@ -99,7 +107,10 @@ pub extern "C" fn cold_boot() -> *mut WorldContext {
         Ok(h) => h,
         Err(e) => crate::fatal(format_args!("firmware package: {e:?}")),
     };
-    let topo = platform_mem::read_topology(header.ns_dtb);
+    // QEMU's own tree, at the base of RAM: the machine's shape, and the
+    // secure world's per-boot seed. The OS gets it (as TF-A hands OP-TEE the
+    // tree QEMU left there); the normal world gets its payload's tree.
+    let topo = platform_mem::read_topology(map::NS_DTB_ADDR);
     psci::init(topo.cpus, topo.dram);
     info!(
         "OS image {:#x} bytes -> {:#x}, entry {:#x}; normal world entry {:#x}; {} CPU(s)",
@@ -110,11 +121,40 @@ pub extern "C" fn cold_boot() -> *mut WorldContext {
 
     // opteed's cold-boot registers: x0 pageable part, x1 memory limit (both
     // unused here), x2 device tree.
-    os_context(cpu, header.os_entry, [0, 0, header.ns_dtb, 0]);
+    os_context(cpu, header.os_entry, [0, 0, map::NS_DTB_ADDR, 0]);
     cpu.el1[World::Secure as usize] = El1Regs::reset();
     cpu.pending = Pending::ColdBoot;
     cpu.load(World::Secure);
     cpu.ctx(World::Secure)
+}
+
+/// After the OS's cold boot, before the normal world first runs: the
+/// secure seeds leave QEMU's tree (whatever the OS did with them), and a
+/// payload tree of its own gets QEMU's per-boot normal-world seeds in the
+/// placeholders `cargo xtask` left for them.
+pub fn prepare_normal_world_trees(ns_dtb: u64) {
+    match platform_mem::with_tree(map::NS_DTB_ADDR, dtb::remove_secure_seeds) {
+        Some(Ok(n)) => debug!("{n} secure seed propert(ies) removed from QEMU's device tree"),
+        Some(Err(e)) => warn!("QEMU's device tree: {e:?}; secure seeds may remain"),
+        None => warn!("no device tree at {:#x}", map::NS_DTB_ADDR),
+    }
+    if ns_dtb == map::NS_DTB_ADDR {
+        return;
+    }
+    match platform_mem::with_trees(map::NS_DTB_ADDR, ns_dtb, dtb::copy_seeds) {
+        Some(Ok(r)) => debug!("payload device tree seeds: {r:?}"),
+        Some(Err(e)) => warn!("payload device tree at {ns_dtb:#x}: {e:?}"),
+        None => {
+            // Without QEMU's values, placeholders must not pass for entropy.
+            let gone = platform_mem::with_tree(ns_dtb, |d| {
+                dtb::SEED_PROPERTIES
+                    .iter()
+                    .map(|name| dtb::nop_property(d, "/chosen", name).unwrap_or(0))
+                    .sum::<usize>()
+            });
+            warn!("no seeds for the payload device tree at {ns_dtb:#x}; placeholders removed: {gone:?}");
+        }
+    }
 }
 
 /// A secondary CPU released by CPU_ON. Returns the context to enter.
@@ -130,7 +170,7 @@ pub extern "C" fn warm_boot() -> *mut WorldContext {
         Some(_) => {
             // TF-A re-initialises the secure context for cpu_on.
             let runtime_sp = cpu.world[0].runtime_sp;
-            *cpu.ctx(World::Secure) = WorldContext { runtime_sp, ..Default::default() };
+            *cpu.ctx(World::Secure) = WorldContext { runtime_sp, pmcr_el0: arch::initial_pmcr(), ..Default::default() };
             cpu.el1[World::Secure as usize] = El1Regs::reset();
             os_vector_context(cpu, Vector::CpuOn, 0);
             cpu.pending = Pending::CpuOn;

@@ -13,6 +13,8 @@ pub struct WorldContext {
     pub spsr_el3: u64,
     /// Top of this CPU's EL3 stack, loaded on every exception entry.
     pub runtime_sp: u64,
+    /// The world's PMCR_EL0 (saved on entry to EL3, restored on exit).
+    pub pmcr_el0: u64,
 }
 
 /// EL1 system registers, in the order of `el1_save`/`el1_restore`.
@@ -153,7 +155,7 @@ impl CpuContext {
 impl CpuContext {
     pub const fn new_const() -> Self {
         const W: WorldContext =
-            WorldContext { x: [0; 31], scr_el3: 0, sp_el0: 0, elr_el3: 0, spsr_el3: 0, runtime_sp: 0 };
+            WorldContext { x: [0; 31], scr_el3: 0, sp_el0: 0, elr_el3: 0, spsr_el3: 0, runtime_sp: 0, pmcr_el0: 0 };
         const E: El1Regs = El1Regs {
             sctlr: 0,
             actlr: 0,

@@ -10,6 +10,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use log::{debug, error, info, warn};
 use oxtee_abi::opteed::{self, Vector};
 use oxtee_abi::smc::{self, FunctionId, UNKNOWN_FUNCTION_64};
+use oxtee_platform::cpu::Answer;
 use oxtee_platform::map;
 
 static OS_VECTORS: AtomicU64 = AtomicU64::new(0);
@@ -26,8 +27,9 @@ const EXC_FIQ: u64 = 2;
 const EC_SMC64: u64 = 0x17;
 const EC_FP: u64 = 0x07;
 
-/// SMCCC version we implement (1.1).
-const SMCCC_VERSION_1_1: u64 = 0x1_0001;
+/// SMCCC version we implement (1.2: x0-x17 may carry arguments and results
+/// of SMC64 calls; we take x0-x7 and preserve the rest).
+const SMCCC_VERSION_1_2: u64 = 0x1_0002;
 
 pub extern "C" fn dispatch(ctx: *mut WorldContext, kind: u64) -> *mut WorldContext {
     let cpu = this_cpu_context();
@@ -76,15 +78,38 @@ fn ret_ns(cpu: &mut CpuContext, x0: u64) -> *mut WorldContext {
     ns
 }
 
-/// SMCCC architecture calls (owner 0), answered for either world.
-fn smccc_arch(fid: u32, x1: u64) -> u64 {
+/// SMCCC architecture calls (owner 0), answered for either world. `None`
+/// means "return with the caller's registers unchanged" (a workaround call
+/// whose work, if any, was done on the way into EL3).
+fn smccc_arch(fid: u32, x1: u64) -> Option<u64> {
+    let answer = |a: Answer| a as i32 as i64 as u64;
+    let call = |a: Answer| if a == Answer::Unknown { Some(UNKNOWN_FUNCTION_64) } else { None };
     match fid {
-        smc::SMCCC_VERSION => SMCCC_VERSION_1_1,
-        smc::SMCCC_ARCH_FEATURES => match x1 as u32 {
+        smc::SMCCC_VERSION => Some(SMCCC_VERSION_1_2),
+        smc::SMCCC_ARCH_FEATURES => Some(match x1 as u32 {
             smc::SMCCC_VERSION | smc::SMCCC_ARCH_FEATURES => 0,
+            smc::SMCCC_ARCH_WORKAROUND_1 => answer(arch::mitigations().workaround_1),
+            smc::SMCCC_ARCH_WORKAROUND_2 => answer(arch::mitigations().workaround_2),
+            smc::SMCCC_ARCH_WORKAROUND_3 => answer(arch::mitigations().workaround_3),
             _ => smc::SMCCC_NOT_SUPPORTED as i64 as u64,
-        },
-        _ => UNKNOWN_FUNCTION_64,
+        }),
+        // On a Cortex-A57 these are answered in the vector itself, after the
+        // branch predictor was invalidated (entry.S); on cores that are not
+        // affected (or mitigated for good) they have nothing to do.
+        smc::SMCCC_ARCH_WORKAROUND_1 => call(arch::mitigations().workaround_1),
+        smc::SMCCC_ARCH_WORKAROUND_2 => call(arch::mitigations().workaround_2),
+        smc::SMCCC_ARCH_WORKAROUND_3 => call(arch::mitigations().workaround_3),
+        _ => Some(UNKNOWN_FUNCTION_64),
+    }
+}
+
+/// Standard-service general queries (owner 4, besides PSCI).
+fn std_svc(fid: u32) -> Option<[u64; 4]> {
+    match fid {
+        smc::STD_SVC_CALL_COUNT => Some([psci::CALL_COUNT, 0, 0, 0]),
+        smc::STD_SVC_UID => Some(smc::MONITOR_STD_SVC_UID.map(u64::from)),
+        smc::STD_SVC_REVISION => Some([0, 1, 0, 0]),
+        _ => None,
     }
 }
 
@@ -102,8 +127,16 @@ fn smc_from_ns(cpu: &mut CpuContext) -> *mut WorldContext {
         return ret_ns(cpu, UNKNOWN_FUNCTION_64);
     };
     match f.owner() {
-        smc::OWNER_ARCH if f.is_fast() => ret_ns(cpu, smccc_arch(f.0, x1)),
+        smc::OWNER_ARCH if f.is_fast() => match smccc_arch(f.0, x1) {
+            Some(v) => ret_ns(cpu, v),
+            None => cpu.ctx(World::NonSecure),
+        },
         smc::OWNER_STANDARD if f.is_fast() => {
+            if let Some(r) = std_svc(f.0) {
+                let ns = cpu.ctx(World::NonSecure);
+                ns.x[..4].copy_from_slice(&r);
+                return ns;
+            }
             let me = arch::this_cpu();
             match psci::handle(me, f.0, x1, x2, x3, os_vectors().is_some()) {
                 Outcome::Return(v) => ret_ns(cpu, v),
@@ -175,6 +208,7 @@ fn smc_from_os(cpu: &mut CpuContext) -> *mut WorldContext {
                 error!("OS reported a bad vector table {x1:#x}; running without it");
             }
             let boot = BOOT.get().expect("boot info set at cold boot");
+            boot::prepare_normal_world_trees(boot.ns_dtb);
             boot::ns_context(cpu, boot.ns_entry, boot.ns_dtb);
             psci::mark_on(me);
             info!("entering normal world at {:#x}", boot.ns_entry);
@@ -195,7 +229,9 @@ fn smc_from_os(cpu: &mut CpuContext) -> *mut WorldContext {
         (id, _) if FunctionId(id).owner() == smc::OWNER_ARCH && FunctionId(id).is_fast() => {
             // OP-TEE asks for SMCCC_VERSION / workarounds at boot.
             let s = cpu.ctx(World::Secure);
-            s.x[0] = smccc_arch(id, x1);
+            if let Some(v) = smccc_arch(id, x1) {
+                s.x[0] = v;
+            }
             s
         }
         (id, pending) => {

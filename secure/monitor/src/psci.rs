@@ -27,6 +27,9 @@ static DRAM_END: AtomicU64 = AtomicU64::new(0);
 
 /// PSCI 1.1.
 pub const VERSION: u64 = 0x0001_0001;
+/// How many PSCI functions `handle` implements (see `is_supported`), for
+/// the standard-service call count.
+pub const CALL_COUNT: u64 = 10;
 /// MIGRATE_INFO_TYPE: the trusted OS is MP-capable, needs no migration.
 const TOS_NOT_PRESENT_MP: u64 = 2;
 
@@ -157,6 +160,8 @@ fn cpu_on(mpidr: u64, entry: u64, context_id: u64) -> Outcome {
     ON_ENTRY[t].store(entry, Ordering::Relaxed);
     ON_CONTEXT[t].store(context_id, Ordering::Relaxed);
     MAILBOXES[t].store(arch::warm_entry_addr(), Ordering::Release);
+    // A CPU that never ran yet reads its mailbox with its MMU off.
+    arch::mmu::clean_invalidate(MAILBOXES[t].as_ptr() as u64, 8);
     arch::dsb_sev();
     debug!("CPU_ON {t} at {entry:#x}");
     Outcome::Return(0)

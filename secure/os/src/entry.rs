@@ -103,17 +103,49 @@ fn init_cpu_interrupts() {
     gic::claim_private(arch::cpu_index(), timer::INTID);
 }
 
+/// The random generator's key material: QEMU's per-boot secure seed (read
+/// and wiped from the tree the monitor passed), 256 bits of RNDR where the
+/// CPU has it, and the counter (predictable under `-icount`, so never the
+/// only source if another exists). Seed bytes are wiped after use and never
+/// logged.
+fn seed_rng(dtb: u64) -> Rng {
+    let mut seed =
+        if (map::DRAM_BASE..map::DRAM_BASE + 0x4000_0000).contains(&dtb) { arch::take_secure_seed(dtb) } else { None };
+    let mut hw = [0u8; 32];
+    let mut hw_words = 0;
+    if arch::rndr_implemented() {
+        for _ in 0..16 {
+            if hw_words == 4 {
+                break;
+            }
+            if let Some(v) = arch::rndr() {
+                hw[hw_words * 8..][..8].copy_from_slice(&v.to_le_bytes());
+                hw_words += 1;
+            }
+        }
+    }
+    match (&seed, hw_words) {
+        (Some(s), 0) => info!("boot entropy: QEMU's secure seed ({} bytes)", s.len()),
+        (Some(s), n) => info!("boot entropy: QEMU's secure seed ({} bytes) and RNDR ({} bits)", s.len(), n * 64),
+        (None, 0) => {
+            warn!("no boot entropy (no secure seed, no RNDR): random numbers are seeded from the counter only")
+        }
+        (None, n) => info!("boot entropy: RNDR ({} bits); no secure seed in the device tree", n * 64),
+    }
+    let rng = Rng::new(&[seed.as_deref().unwrap_or(&[]), &hw[..hw_words * 8], &arch::counter().to_le_bytes()]);
+    if let Some(s) = seed.as_mut() {
+        arch::wipe(s);
+    }
+    arch::wipe(&mut hw);
+    rng
+}
+
 pub extern "C" fn cold_boot(dtb: u64) -> u64 {
     crate::init_logging();
     let layout = arch::layout();
     arch::init_heap(layout.heap);
     let ns_ram = ns_ram_from_dt(dtb);
-    let seed =
-        if (map::DRAM_BASE..map::DRAM_BASE + 0x4000_0000).contains(&dtb) { arch::take_secure_seed(dtb) } else { None };
-    if seed.is_none() {
-        warn!("no boot entropy in the device tree: random numbers are seeded from the counter only");
-    }
-    let rng = Rng::new(&[seed.as_deref().unwrap_or(&[]), &arch::counter().to_le_bytes()]);
+    let rng = seed_rng(dtb);
     // Thread stacks first, so the kernel map can leave their guard pages out.
     let threads = THREADS_PER_CPU * MAX_CPUS;
     let guards = thread::init(threads, THREAD_STACK_SIZE);

@@ -5,10 +5,21 @@
 .global _start
 _start:
     // All CPUs start here, at the image's load address in secure flash.
+    // A CPU outside the platform (Aff2/Aff3 set, Aff0 of 8 or more, or a
+    // linear index past MAX_CPUS) has no stack, context or mailbox: it
+    // stays here for good, before touching any memory.
     mrs     x0, mpidr_el1
+    ubfx    x1, x0, #16, #8
+    ubfx    x2, x0, #32, #8
+    orr     x1, x1, x2
+    cbnz    x1, unsupported_cpu
     and     x1, x0, #0xff
+    cmp     x1, #8
+    b.hs    unsupported_cpu
     ubfx    x0, x0, #8, #8
     add     x0, x1, x0, lsl #3          // linear CPU index
+    cmp     x0, #{max_cpus}
+    b.hs    unsupported_cpu
     cbnz    x0, secondary_pen
 
     // Primary: copy the loaded image (text, rodata, data) into secure RAM.
@@ -24,6 +35,10 @@ _start:
     isb
     ldr     x4, =primary_ram_entry
     br      x4
+
+unsupported_cpu:
+    wfi
+    b       unsupported_cpu
 
 // Parked CPUs wait here until PSCI CPU_ON writes their mailbox. Runs first
 // from flash, later (after CPU_OFF) from RAM; x0 = linear CPU index.
@@ -83,6 +98,8 @@ world_exit:
     ldp     x1, x2, [sp, #{ctx_scr}]    // scr, then sp_el0
     msr     scr_el3, x1
     msr     sp_el0, x2
+    ldr     x1, [sp, #{ctx_pmcr}]
+    msr     pmcr_el0, x1
     ldp     x2, x3, [sp, #16]
     ldp     x4, x5, [sp, #32]
     ldp     x6, x7, [sp, #48]
@@ -124,6 +141,13 @@ save_and_dispatch:
     mrs     x2, elr_el3
     mrs     x3, spsr_el3
     stp     x2, x3, [sp, #{ctx_elr}]
+    // Each world has its own PMCR_EL0; with DP set, the cycle counter
+    // stops wherever event counting is prohibited (EL3, the secure world:
+    // MDCR_EL3.SPME is clear), whatever the normal world programmed.
+    mrs     x2, pmcr_el0
+    str     x2, [sp, #{ctx_pmcr}]
+    orr     x2, x2, #(1 << 5)
+    msr     pmcr_el0, x2
     mov     x1, x0
     mov     x0, sp
     ldr     x2, [x0, #{ctx_runtime_sp}]
@@ -154,8 +178,45 @@ el3_fault:
     b       save_and_dispatch
 .endm
 
+// For CPUs whose branch predictor lower ELs can train (Cortex-A57/A72,
+// CVE-2017-5715 and CVE-2022-23960): every entry from a lower EL turns the
+// EL3 MMU off and on again, which invalidates their branch predictor. An
+// SMCCC_ARCH_WORKAROUND_1/3 call (SMC #0 from AArch64) needs nothing else
+// and returns at once with its registers unchanged.
+.macro vec_lower_bp_inval kind
+    .balign 0x80
+    stp     x0, x1, [sp, #0]
+    mrs     x1, sctlr_el3
+    bic     x1, x1, #1
+    msr     sctlr_el3, x1
+    isb
+    orr     x1, x1, #1
+    msr     sctlr_el3, x1
+    isb
+.if \kind == 0
+    mov     w1, #0x8000
+    movk    w1, #0x8000, lsl #16        // SMCCC_ARCH_WORKAROUND_1
+    cmp     w0, w1
+    mov     w1, #0x3fff
+    movk    w1, #0x8000, lsl #16        // SMCCC_ARCH_WORKAROUND_3
+    ccmp    w0, w1, #4, ne
+    b.ne    1f
+    mrs     x1, esr_el3
+    movz    w0, #0x5e00, lsl #16        // EC = SMC64, IL, imm16 = 0
+    cmp     w1, w0
+    b.ne    1f
+    ldp     x0, x1, [sp, #0]
+    eret
+1:
+.endif
+    mov     x0, #\kind
+    b       save_and_dispatch
+.endm
+
+.macro vec_table name, lower
 .balign 0x800
-el3_vectors:
+.global \name
+\name:
     vec_fault 0
     vec_fault 1
     vec_fault 2
@@ -164,14 +225,18 @@ el3_vectors:
     vec_fault 5
     vec_fault 6
     vec_fault 7
-    vec_lower 0     // lower EL, AArch64: synchronous (SMC)
-    vec_lower 1     // IRQ
-    vec_lower 2     // FIQ
-    vec_lower 3     // SError
+    \lower 0     // lower EL, AArch64: synchronous (SMC)
+    \lower 1     // IRQ
+    \lower 2     // FIQ
+    \lower 3     // SError
     vec_fault 12    // lower EL, AArch32: not supported
     vec_fault 13
     vec_fault 14
     vec_fault 15
+.endm
+
+    vec_table el3_vectors, vec_lower
+    vec_table el3_vectors_bp_inval, vec_lower_bp_inval
 .ltorg
 
 // EL1 system registers of one world. Order matches El1Regs in Rust.

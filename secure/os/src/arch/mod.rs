@@ -191,8 +191,11 @@ pub fn unwind_ledger(ledger: &oxtee_guard::Ledger) -> usize {
 pub const ABORT_CODE: u32 = optee_smc::RETURN_ENOTAVAIL;
 
 /// Takes the boot entropy QEMU leaves for the secure world
-/// (`/secure-chosen/rng-seed` and `kaslr-seed`) and wipes it from the
-/// device tree, which sits in normal-world RAM. Cold boot, MMU off.
+/// (`/secure-chosen/rng-seed` and `kaslr-seed`, fresh at every boot, in the
+/// tree QEMU put at the base of RAM, which the monitor passes in x2) and
+/// zeroes it there, since that tree sits in normal-world RAM. Cold boot,
+/// MMU off. (Our monitor also removes the properties before the normal
+/// world runs; under TF-A, this wipe is the only one.)
 pub fn take_secure_seed(addr: u64) -> Option<alloc::vec::Vec<u8>> {
     let fdt = read_fdt(addr)?;
     let node = fdt.find_node("/secure-chosen")?;
@@ -208,6 +211,39 @@ pub fn take_secure_seed(addr: u64) -> Option<alloc::vec::Vec<u8>> {
         }
     }
     (!seed.is_empty()).then_some(seed)
+}
+
+/// Overwrites a buffer that held secret bytes (volatile, so the stores are
+/// not dropped as dead before the buffer is freed).
+pub fn wipe(buf: &mut [u8]) {
+    for b in buf.iter_mut() {
+        // SAFETY: `b` is a valid, exclusive reference into `buf`.
+        unsafe { core::ptr::write_volatile(b, 0) };
+    }
+    core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
+}
+
+/// Whether the CPU has `RNDR` (FEAT_RNG: ID_AA64ISAR0_EL1 bits 63:60).
+pub fn rndr_implemented() -> bool {
+    let isar0: u64;
+    // SAFETY: reading an ID register has no side effects.
+    unsafe { asm!("mrs {}, id_aa64isar0_el1", out(reg) isar0, options(nomem, nostack)) };
+    (isar0 >> 60) & 0xf != 0
+}
+
+/// 64 bits from the CPU's random number generator, or `None` if it has
+/// none or could not produce a value in reasonable time (PSTATE.Z set).
+pub fn rndr() -> Option<u64> {
+    if !rndr_implemented() {
+        return None;
+    }
+    let (v, ok): (u64, u64);
+    // SAFETY: RNDR exists on this CPU (checked above); reading it only
+    // returns a random number and sets the flags.
+    unsafe {
+        asm!("mrs {v}, S3_3_C2_C4_0", "cset {ok}, ne", v = out(reg) v, ok = out(reg) ok, options(nomem, nostack))
+    };
+    (ok != 0).then_some(v)
 }
 
 /// The physical counter (entropy stirred into the random generator).
