@@ -105,6 +105,9 @@ pub const FAULT_POINT_TA_TO_TA: u32 = 10;
 pub const FAULT_POINT_SLEEP_LOCK: u32 = 11;
 /// In REGISTER_SHM with the page list read.
 pub const FAULT_POINT_REGISTER_SHM: u32 = 12;
+/// While an aborted call is being finished (a second fault: the call is
+/// dropped, answered ENOTAVAIL in a0, and its thread serves again).
+pub const FAULT_POINT_FINISH: u32 = 13;
 
 /// What the OS holds, and its limits (CMD_RESOURCES), all little-endian u64.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]

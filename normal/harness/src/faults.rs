@@ -140,6 +140,19 @@ pub fn run(session: u32) {
     eq(0, "the sleeping lock is free", (r.ret(), r.msg.params.get(1).copied()), (0, Some(value(Dir::Out, 0, 0))));
     same("after a fault holding each resource", &before, &resources(session));
 
+    // A second fault while an aborted call is finished, more times than
+    // there are threads: each call is dropped (ENOTAVAIL), its thread
+    // serves again.
+    for i in 0..20 {
+        arm(session, t::FAULT_POINT_FINISH);
+        let r = fault(session, t::FAULT_POINT_NOW, t::FAULT_PANIC, 0);
+        if r.a0 != smc::RETURN_ENOTAVAIL as u64 {
+            check(false, 0, "a second fault drops the call", format_args!("round {i}: a0 {:#x}", r.a0));
+        }
+    }
+    noop_ok(session, "serving after 20 double faults");
+    same("after double faults", &before, &resources(session));
+
     // 10,000 kernel faults in a row, of every kind.
     let kinds = [t::FAULT_DATA_ABORT, t::FAULT_PANIC, t::FAULT_STACK_OVERFLOW, t::FAULT_OUT_OF_MEMORY];
     let mut wrong = 0;

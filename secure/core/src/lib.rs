@@ -10,15 +10,12 @@ extern crate alloc;
 extern crate std;
 
 /// Pins `$value` on the stack as `$name` and arms it in `$ledger`, so an
-/// aborted call drops it (see `oxtee_guard::Held`); if the ledger is full
-/// the enclosing function returns `$err`.
+/// aborted call drops it (`oxtee_guard::hold!`); if it cannot be armed the
+/// enclosing function returns `$err`.
 #[macro_export]
 macro_rules! hold {
-    ($name:ident = $value:expr, in $ledger:expr, or $err:expr) => {
-        let mut $name = core::pin::pin!(oxtee_guard::Held::new($ledger, $value));
-        if $name.as_mut().arm().is_err() {
-            return $err;
-        }
+    ($($t:tt)*) => {
+        oxtee_guard::hold!($($t)*)
     };
 }
 

@@ -11,10 +11,9 @@
 use crate::nsmem::{BadAddr, NsMemory};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::pin::pin;
 use oxtee_abi::addr::{NsPhys, NsRange};
 use oxtee_abi::msg::{NONCONTIG_PAGE_SIZE, PAGE_LIST_ENTRIES};
-use oxtee_guard::{Held, Ledger, SpinLock};
+use oxtee_guard::{Ledger, SpinLock};
 
 const PAGE: u64 = NONCONTIG_PAGE_SIZE as u64;
 
@@ -212,9 +211,12 @@ impl ShmRegistry {
         if !oxtee_guard::heap::room_for(bytes) {
             return Err(ShmError::OutOfMemory);
         }
-        let mut pages = pin!(Held::new(ledger, Vec::new()));
-        pages.as_mut().arm().map_err(|_| ShmError::OutOfMemory)?;
-        let v = pages.as_mut().get();
+        // The shared list is allocated first, so nothing is built that an
+        // allocation failure could strand.
+        crate::hold!(list = Arc::new(Vec::new()), in ledger, or Err(ShmError::OutOfMemory));
+        let Some(v) = Arc::get_mut(list.as_mut().get()) else {
+            return Err(ShmError::OutOfMemory);
+        };
         v.try_reserve_exact(count).map_err(|_| ShmError::OutOfMemory)?;
         let mut entry = [0u8; 8];
         while v.len() < count {
@@ -240,8 +242,7 @@ impl ShmRegistry {
                 }
             }
         }
-        let v = core::mem::take(v);
-        Ok(Pages { list: PageList::List(Arc::new(v)), start: 0, first, size })
+        Ok(Pages { list: PageList::List(list.as_mut().get().clone()), start: 0, first, size })
     }
 
     /// A contiguous buffer: must lie in the static pool.

@@ -100,7 +100,7 @@ struct UserFrame<'a> {
 
 impl Os {
     /// Finds the argument named by a0..a3.
-    fn locate(&self, a: &[u64; 8]) -> Result<(ArgLocation, usize), u32> {
+    fn locate(&self, a: &[u64; 8]) -> Result<(ArgLocation, MsgArgHeader), u32> {
         let fid = a[0] as u32;
         let with_rpc = fid != smc::CALL_WITH_ARG;
         let hdr_size = core::mem::size_of::<MsgArgHeader>() as u64;
@@ -147,7 +147,7 @@ impl Os {
         };
         let arg = whole.slice(0, size).map_err(|_| smc::RETURN_EBADADDR)?;
         let rpc = if with_rpc { Some(whole.slice(size, rpc_size).map_err(|_| smc::RETURN_EBADADDR)?) } else { None };
-        Ok((ArgLocation { arg, rpc, held: held.map(ShmUse::into_cookie) }, n))
+        Ok((ArgLocation { arg, rpc, held: held.map(ShmUse::into_cookie) }, hdr))
     }
 
     /// Serves one yielding call (CALL_WITH_ARG / _RPC_ARG / _REGD_ARG) on
@@ -155,46 +155,48 @@ impl Os {
     pub fn serve(&self, env: &mut dyn ThreadEnv, a: [u64; 8]) -> SmcResult {
         let t = self.threads.ctx(env.thread_id());
         t.begin();
-        let (loc, n) = match self.locate(&a) {
+        let (loc, hdr) = match self.locate(&a) {
             Ok(l) => l,
             Err(code) => return smc_err(code),
         };
+        // From here an aborted call is answered through the thread, which
+        // also holds the use of a registered buffer the argument is in.
+        let n = hdr.num_params as usize;
+        *t.reply.lock() = Some(Reply { arg: loc.arg.clone(), hdr, held: loc.held });
         // The caller's RPC argument, else a cached buffer, is this thread's.
         *t.rpc_arg.lock() = match &loc.rpc {
             Some(p) => Some(RpcArg { pages: p.clone(), cookie: 0, owned: false }),
             None => self.fast.shm_cache.take(),
         };
         let mut rpc = Rpc { env, mem: self.mem, shm: &self.shm, t };
-        let result = self.serve_located(&mut rpc, loc, n);
+        let result = self.serve_located(&mut rpc, &loc.arg, n);
         self.end_call(&mut rpc);
         result
     }
 
-    fn serve_located(&self, rpc: &mut Rpc, loc: ArgLocation, n: usize) -> SmcResult {
+    fn serve_located(&self, rpc: &mut Rpc, arg: &Pages, n: usize) -> SmcResult {
         let t = rpc.t;
         let size = msg::size_for(n);
-        let give_back = |held: Option<u64>| {
-            if let Some(c) = held {
-                self.shm.release(c);
-            }
+        let fail = |code| {
+            self.drop_reply(t);
+            smc_err(code)
         };
-        crate::hold!(copy = Vec::new(), in &t.ledger, or { give_back(loc.held); smc_err(smc::RETURN_ENOMEM) });
+        crate::hold!(copy = Vec::new(), in &t.ledger, or fail(smc::RETURN_ENOMEM));
         let bytes: &mut Vec<u8> = copy.as_mut().get();
         if bytes.try_reserve_exact(size).is_err() {
-            give_back(loc.held);
-            return smc_err(smc::RETURN_ENOMEM);
+            return fail(smc::RETURN_ENOMEM);
         }
         bytes.resize(size, 0);
-        if loc.arg.read(self.mem, 0, bytes).is_err() {
-            give_back(loc.held);
-            return smc_err(smc::RETURN_EBADADDR);
+        if arg.read(self.mem, 0, bytes).is_err() {
+            return fail(smc::RETURN_EBADADDR);
         }
         let Ok((hdr, _)) = MsgArgHeader::read_from_prefix(bytes) else {
-            give_back(loc.held);
-            return smc_err(smc::RETURN_EBADADDR);
+            return fail(smc::RETURN_EBADADDR);
         };
-        // From here an aborted call is answered through the thread.
-        *t.reply.lock() = Some(Reply { arg: loc.arg, hdr, held: loc.held });
+        // Answers echo the private copy's header.
+        if let Some(r) = t.reply.lock().as_mut() {
+            r.hdr = hdr;
+        }
         match msg::parse(bytes, n) {
             Ok(parsed) => {
                 crate::hold!(message = parsed, in &t.ledger, or self.answer_header(t, TeeResult::ERROR_OUT_OF_MEMORY));
@@ -231,7 +233,10 @@ impl Os {
             self.shm.release(c);
         }
         match r {
-            Ok(()) => smc_err(smc::RETURN_OK),
+            Ok(()) => {
+                t.answered.store(true, Ordering::Release);
+                smc_err(smc::RETURN_OK)
+            }
             Err(_) => smc_err(smc::RETURN_EBADADDR),
         }
     }
@@ -253,19 +258,26 @@ impl Os {
         }
     }
 
-    /// Runs the jobs the thread owes (see `threads::Job`).
+    /// Runs the jobs the thread owes (see `threads::Job`). A job being run
+    /// is armed: if the call is aborted meanwhile, it goes back on the
+    /// queue for the abort path to run again.
     pub(crate) fn run_jobs(&self, rpc: &mut Rpc) {
-        while let Some(job) = rpc.t.next_job(false) {
+        let t = rpc.t;
+        while let Some(job) = t.next_job(false) {
+            crate::hold!(pending = PendingJob { t, job: Some(job) }, in &t.ledger);
+            let Some(job) = pending.as_mut().get().job.as_ref() else { continue };
             match job {
                 Job::Wake(key) => {
-                    let _ = rpc.notif_send(key);
+                    let _ = rpc.notif_send(*key);
                 }
                 Job::ShmFree { kind, cookie } => {
-                    let mut p = [Param::Value { dir: Dir::In, a: kind as u64, b: cookie, c: 0 }];
+                    let mut p = [Param::Value { dir: Dir::In, a: *kind as u64, b: *cookie, c: 0 }];
                     let _ = rpc.cmd(oxtee_abi::rpc::CMD_SHM_FREE, &mut p);
                 }
-                Job::Release(inst) => self.release_instance(rpc, &inst),
+                Job::Release(inst) => self.release_instance(rpc, inst),
+                Job::CloseOwned(id) => self.close_owned(rpc, *id),
             }
+            pending.as_mut().get().job = None;
         }
     }
 
@@ -288,6 +300,17 @@ impl Os {
         self.drop_reply(rpc.t);
     }
 
+    /// Gives up on the call on thread `id` (a second fault while its abort
+    /// was being finished): nothing it armed runs, its registered-buffer
+    /// use is given back, the thread can serve again.
+    pub fn abandon_call(&self, id: usize) -> usize {
+        let (held, forgotten) = self.threads.ctx(id).abandon();
+        if let Some(c) = held {
+            self.shm.release(c);
+        }
+        forgotten
+    }
+
     /// Finishes a call the platform aborted on this thread, after it has
     /// unwound the thread's ledger (`Ledger::unwind`) and restarted the
     /// thread on a fresh stack: runs what the unwinding queued, answers the
@@ -299,6 +322,7 @@ impl Os {
         self.aborted.fetch_add(1, Ordering::Relaxed);
         let mut rpc = Rpc { env, mem: self.mem, shm: &self.shm, t };
         self.run_jobs(&mut rpc);
+        self.fault_point(tp::FAULT_POINT_FINISH);
         // A TA the call was inside died with it: that is what its clients
         // see from now on, whatever the cause.
         let ret = match cause {
@@ -306,8 +330,14 @@ impl Os {
             AbortCause::OutOfMemory => TeeResult::ERROR_OUT_OF_MEMORY,
             AbortCause::Fault => TeeResult::ERROR_GENERIC,
         };
-        warn!("thread {}: call aborted ({cause:?}); answered {ret:?}", t.id);
-        let r = self.answer_header(t, ret);
+        let r = if t.answered.load(Ordering::Acquire) {
+            // Aborted after its answer was written: it stands.
+            warn!("thread {}: call aborted ({cause:?}) after it was answered", t.id);
+            smc_err(smc::RETURN_OK)
+        } else {
+            warn!("thread {}: call aborted ({cause:?}); answered {ret:?}", t.id);
+            self.answer_header(t, ret)
+        };
         self.end_call(&mut rpc);
         r
     }
@@ -597,6 +627,20 @@ impl Os {
                 });
                 (r.ret, r.origin)
             }
+        }
+    }
+}
+
+/// A job taken off the queue and being run (see `run_jobs`).
+struct PendingJob<'a> {
+    t: &'a crate::threads::ThreadCtx,
+    job: Option<Job>,
+}
+
+impl Drop for PendingJob<'_> {
+    fn drop(&mut self) {
+        if let Some(job) = self.job.take() {
+            self.t.defer(job);
         }
     }
 }

@@ -11,9 +11,8 @@
 
 use crate::rpc::Rpc;
 use crate::threads::{Job, ThreadCtx};
-use core::pin::pin;
 use oxtee_abi::tee::TeeResult;
-use oxtee_guard::{Held, SpinLock};
+use oxtee_guard::SpinLock;
 
 /// Largest notification key the Linux driver accepts without ASYNC_NOTIF.
 pub const MAX_KEY: u32 = 255;
@@ -89,6 +88,10 @@ impl Waiters {
         self.head = (self.head + 1) % MAX_WAITERS;
         self.len -= 1;
         Some(k)
+    }
+
+    fn contains(&self, key: u32) -> bool {
+        (0..self.len).any(|i| self.keys[(self.head + i) % MAX_WAITERS] == key)
     }
 
     /// Takes `key` out of the queue; false if it was not there.
@@ -175,21 +178,33 @@ impl SleepMutex {
                 }
                 key
             };
-            let t = rpc.t;
-            let mut ticket = pin!(Held::new(&t.ledger, Ticket { mutex: self, keys, t, key }));
-            // A full ledger: give the place up at once (the ticket's drop).
-            ticket.as_mut().arm().map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
-            let r = rpc.notif_wait(key);
-            match r {
-                Ok(()) => {
-                    // Woken: the unlock that picked us took us off the queue.
-                    ticket.as_mut().get().key = 0;
-                    keys.free(key);
-                    sleeps += 1;
-                }
-                Err(e) => return Err(e),
+            self.sleep(rpc, keys, key)?;
+            sleeps += 1;
+        }
+    }
+
+    /// Sleeps on `key` (queued) until an unlock picks it.
+    fn sleep(&self, rpc: &mut Rpc, keys: &NotifKeys, key: u32) -> Result<(), TeeResult> {
+        let t = rpc.t;
+        // A full ledger: give the place up at once (the ticket's drop).
+        crate::hold!(
+            ticket = Ticket { mutex: self, keys, t, key },
+            in &t.ledger,
+            or Err(TeeResult::ERROR_OUT_OF_MEMORY)
+        );
+        loop {
+            rpc.notif_wait(key)?;
+            // The unlock that picked us took us off the queue; a wake-up
+            // still queued is a stale one (a SEND that was passed on after
+            // an error): sleep on.
+            let picked = !self.state.lock().waiters.contains(key);
+            if picked {
+                break;
             }
         }
+        ticket.as_mut().get().key = 0;
+        keys.free(key);
+        Ok(())
     }
 
     /// Takes the mutex if it is free; never sleeps.

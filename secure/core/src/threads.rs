@@ -33,12 +33,15 @@ pub(crate) enum Job {
     ShmFree { kind: u32, cookie: u64 },
     /// An instance lost a session or died: free it unless something keeps it.
     Release(Arc<Instance>),
+    /// Close the sessions dead instance `id` had opened (what an aborted
+    /// `free_instance` did not get to).
+    CloseOwned(u32),
 }
 
 /// Jobs one thread can owe at once: wake-ups for the sleeping locks it
 /// holds (a few per TA nesting level), its RPC buffer, TA-load memory and
 /// instances to release.
-const JOBS: usize = 32;
+const JOBS: usize = 64;
 
 /// Where a call's answer goes, kept outside the call's stack so an aborted
 /// call can still be answered.
@@ -70,6 +73,8 @@ pub struct ThreadCtx {
     pub(crate) reply: SpinLock<Option<Reply>>,
     /// The call's RPC argument buffer (see `rpc`).
     pub(crate) rpc_arg: SpinLock<Option<RpcArg>>,
+    /// The call's answer is written (an abort after that still says OK).
+    pub(crate) answered: AtomicBool,
 }
 
 impl ThreadCtx {
@@ -86,6 +91,7 @@ impl ThreadCtx {
             killed_ta: AtomicBool::new(false),
             reply: SpinLock::new(None),
             rpc_arg: SpinLock::new(None),
+            answered: AtomicBool::new(false),
         }
     }
 
@@ -138,16 +144,30 @@ impl ThreadCtx {
         self.killed_ta.load(Ordering::Relaxed)
     }
 
-    /// A new call starts on this thread.
+    /// A new call starts on this thread. (Jobs an abandoned call left
+    /// queued are run at the end of this one.)
     pub(crate) fn begin(&self) {
-        if !self.ledger.is_empty()
-            || self.jobs_queued() != 0
-            || self.depth() != 0
-            || self.running.load(Ordering::Relaxed)
-        {
+        if !self.ledger.is_empty() || self.depth() != 0 || self.running.load(Ordering::Relaxed) {
             error!("thread {}: a new call finds state of the last one left behind", self.id);
         }
         self.killed_ta.store(false, Ordering::Relaxed);
+        self.answered.store(false, Ordering::Relaxed);
+    }
+
+    /// Gives up on the call on this thread without running anything it
+    /// armed (a second fault while its abort was being finished: its
+    /// stack can no longer be trusted). What its frames held leaks; the
+    /// thread's own state is reset so it can serve again. Returns the
+    /// registered buffer whose use the call's argument held, for the caller
+    /// to give back, and how many armed entries were forgotten.
+    pub fn abandon(&self) -> (Option<u64>, usize) {
+        let forgotten = self.ledger.forget_all();
+        self.depth.store(0, Ordering::Relaxed);
+        self.running.store(false, Ordering::Release);
+        let held = self.reply.lock().take().and_then(|r| r.held);
+        // The RPC buffer stays with the thread (the next call uses it);
+        // queued jobs stay too and run at the end of the next call.
+        (held, forgotten)
     }
 
     /// Enters a TA call (nesting); None past `max`.

@@ -75,6 +75,7 @@ pub fn total() -> usize {
 }
 
 /// This CPU's index (0 on the host).
+#[inline(always)]
 pub fn cpu_index() -> usize {
     crate::raw::cpu_index()
 }

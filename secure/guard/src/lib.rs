@@ -35,3 +35,12 @@ pub mod testing;
 pub use heap::KernelHeap;
 pub use ledger::{Held, LEDGER_SLOTS, Ledger, LedgerFull};
 pub use lock::{SpinGuard, SpinLock, cpu_locks_held, release_cpu_locks};
+
+/// What `release_cpu_locks` opened.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Released {
+    pub locks: usize,
+    /// The kernel heap's lock was among them: the faulting code was inside
+    /// the allocator, whose free lists may be half updated.
+    pub heap: bool,
+}

@@ -7,7 +7,7 @@
 
 use crate::raw::{CpuLocks, LockCell};
 use core::marker::PhantomData;
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 pub struct SpinLock<T> {
     cell: LockCell<T>,
@@ -35,14 +35,22 @@ impl<T> SpinLock<T> {
         }
     }
 
+    // Inlined, so no stack frame (which could overflow into a guard page)
+    // separates taking the lock from recording it.
+    #[inline(always)]
     pub fn try_lock(&self) -> Option<SpinGuard<'_, T>> {
         self.cell.locked.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).ok()?;
-        let slot = with_cpu_locks(|l| l.push(&self.cell.locked));
-        Some(SpinGuard { lock: self, slot, _local: PhantomData })
+        let cpu = crate::heap::cpu_index();
+        let slot = with_cpu_list(cpu, |l| l.push(&self.cell.locked));
+        Some(SpinGuard { lock: self, cpu, slot, _local: PhantomData })
     }
 
     pub fn into_inner(self) -> T {
         self.cell.into_inner()
+    }
+
+    pub(crate) fn word(&self) -> &AtomicBool {
+        &self.cell.locked
     }
 
     pub fn get_mut(&mut self) -> &mut T {
@@ -53,6 +61,8 @@ impl<T> SpinLock<T> {
 /// A held `SpinLock`. Not `Send`: a lock is released on the CPU that took it.
 pub struct SpinGuard<'a, T> {
     lock: &'a SpinLock<T>,
+    /// The CPU whose list records it, and where.
+    cpu: usize,
     slot: Option<usize>,
     _local: PhantomData<*mut ()>,
 }
@@ -64,11 +74,19 @@ impl<'a, T> SpinGuard<'a, T> {
 }
 
 impl<T> Drop for SpinGuard<'_, T> {
+    #[inline(always)]
     fn drop(&mut self) {
-        if let Some(slot) = self.slot {
-            with_cpu_locks(|l| l.remove(slot));
+        let word = &self.lock.cell.locked;
+        // Forget the lock in the list that recorded it; if the abort path
+        // already took it from there, it opened the lock, which may belong
+        // to someone else by now: leave it alone.
+        let ours = match self.slot {
+            Some(slot) => with_cpu_list(self.cpu, |l| l.take(slot, word)),
+            None => true,
+        };
+        if ours {
+            word.store(false, Ordering::Release);
         }
-        self.lock.cell.locked.store(false, Ordering::Release);
     }
 }
 
@@ -80,15 +98,23 @@ pub fn cpu_locks_held() -> usize {
     with_cpu_locks(|l| l.held())
 }
 
-#[cfg(not(any(test, feature = "std")))]
+/// The current CPU's list.
+#[inline(always)]
 pub(crate) fn with_cpu_locks<R>(f: impl FnOnce(&CpuLocks) -> R) -> R {
+    with_cpu_list(crate::heap::cpu_index(), f)
+}
+
+#[cfg(not(any(test, feature = "std")))]
+#[inline(always)]
+fn with_cpu_list<R>(cpu: usize, f: impl FnOnce(&CpuLocks) -> R) -> R {
     static LISTS: [CpuLocks; oxtee_platform::MAX_CPUS] = [const { CpuLocks::new() }; oxtee_platform::MAX_CPUS];
-    f(&LISTS[crate::heap::cpu_index()])
+    f(&LISTS[cpu % oxtee_platform::MAX_CPUS])
 }
 
 #[cfg(any(test, feature = "std"))]
-pub(crate) fn with_cpu_locks<R>(f: impl FnOnce(&CpuLocks) -> R) -> R {
-    // On the host each thread plays a CPU.
+fn with_cpu_list<R>(_cpu: usize, f: impl FnOnce(&CpuLocks) -> R) -> R {
+    // On the host each thread plays a CPU (and a guard cannot change
+    // threads: it is not `Send`).
     std::thread_local! {
         static LIST: CpuLocks = const { CpuLocks::new() };
     }

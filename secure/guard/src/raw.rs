@@ -130,6 +130,7 @@ impl CpuLocks {
 
     /// Records `word` as held; the slot index, or None if all are taken
     /// (the lock is then held unrecorded: an abort would not open it).
+    #[inline(always)]
     pub(crate) fn push(&self, word: &AtomicBool) -> Option<usize> {
         let p = word as *const AtomicBool as *mut AtomicBool;
         self.slots
@@ -137,32 +138,38 @@ impl CpuLocks {
             .position(|s| s.compare_exchange(ptr::null_mut(), p, Ordering::AcqRel, Ordering::Relaxed).is_ok())
     }
 
-    pub(crate) fn remove(&self, slot: usize) {
-        self.slots[slot].store(ptr::null_mut(), Ordering::Release);
+    /// Forgets `word` at `slot`; false if the slot no longer records it
+    /// (the abort path opened the lock meanwhile: it is not ours to open).
+    #[inline(always)]
+    pub(crate) fn take(&self, slot: usize, word: &AtomicBool) -> bool {
+        let p = word as *const AtomicBool as *mut AtomicBool;
+        self.slots[slot].compare_exchange(p, ptr::null_mut(), Ordering::AcqRel, Ordering::Relaxed).is_ok()
     }
 
     pub(crate) fn held(&self) -> usize {
         self.slots.iter().filter(|s| !s.load(Ordering::Relaxed).is_null()).count()
     }
 
-    /// Opens every lock recorded here and forgets it; how many there were.
+    /// Opens every lock recorded here and forgets it.
     ///
     /// # Safety
     /// Only on the abort path of the CPU that owns this list, before
     /// anything that could free a lock's memory runs: the code that held
     /// the locks never runs again, and the locks still exist.
-    pub(crate) unsafe fn release_all(&self) -> usize {
-        let mut n = 0;
+    pub(crate) unsafe fn release_all(&self) -> crate::Released {
+        let heap = active_heap().map(|h| h.heap.word() as *const AtomicBool);
+        let mut r = crate::Released::default();
         for s in &self.slots {
             let p = s.swap(ptr::null_mut(), Ordering::AcqRel);
             if let Some(word) = NonNull::new(p) {
+                r.heap |= heap == Some(p as *const AtomicBool);
                 // SAFETY: the word belongs to a lock that was held (so not
                 // freed: its holder borrowed it) by code that is abandoned.
                 unsafe { word.as_ref() }.store(false, Ordering::Release);
-                n += 1;
+                r.locks += 1;
             }
         }
-        n
+        r
     }
 }
 
@@ -212,6 +219,7 @@ pub(crate) fn active_heap() -> Option<&'static crate::heap::KernelHeap> {
 }
 
 /// This CPU's index (0 on the host).
+#[inline(always)]
 pub(crate) fn cpu_index() -> usize {
     #[cfg(all(target_arch = "aarch64", target_os = "none"))]
     {
@@ -252,12 +260,12 @@ impl crate::Ledger {
 }
 
 /// Opens every spin lock the current CPU holds (the abort path, first
-/// thing). Returns how many there were.
+/// thing), and says which.
 ///
 /// # Safety
 /// Only from the abort path of this CPU, before anything that could free a
 /// lock's memory runs: the code that holds the locks never runs again.
-pub unsafe fn release_cpu_locks() -> usize {
+pub unsafe fn release_cpu_locks() -> crate::Released {
     // SAFETY: forwarded from the caller.
     crate::lock::with_cpu_locks(|l| unsafe { l.release_all() })
 }
@@ -283,7 +291,7 @@ impl<T> core::ops::DerefMut for crate::SpinGuard<'_, T> {
 pub(crate) fn release_frozen_locks() {
     // SAFETY: the calling thread freezes for good right after: the code
     // that holds these locks never runs again.
-    unsafe { release_cpu_locks() };
+    let _ = unsafe { release_cpu_locks() };
 }
 
 /// `Ledger::unwind` for `testing::run_abortable`, once its thread froze.
@@ -312,7 +320,7 @@ mod tests {
         core::mem::forget(gb);
         // SAFETY: the code holding the locks is abandoned (forgotten guards).
         let n = unsafe { release_cpu_locks() };
-        assert_eq!(n, 2);
+        assert_eq!(n, crate::Released { locks: 2, heap: false });
         assert_eq!(cpu_locks_held(), 0);
         *a.try_lock().expect("opened") += 1;
         assert_eq!(*b.lock(), 2);
@@ -330,6 +338,6 @@ mod tests {
         }
         assert_eq!(cpu_locks_held(), 0);
         // SAFETY: nothing is held; nothing is opened.
-        assert_eq!(unsafe { release_cpu_locks() }, 0);
+        assert_eq!(unsafe { release_cpu_locks() }.locks, 0);
     }
 }

@@ -4,7 +4,7 @@
 use crate::arch::{self, gic, interrupt, nsmem::NsRam, thread, timer};
 use crate::{mm, os};
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use log::{debug, error, info, warn};
 use oxtee_abi::addr::{NsPhys, NsRange};
 use oxtee_abi::{optee_smc as smc, opteed};
@@ -76,6 +76,27 @@ const LIMITS: Limits = Limits {
 pub const KIND_PANIC: u64 = 0x100;
 pub const KIND_OUT_OF_MEMORY: u64 = 0x101;
 
+/// Set when a fault hit the heap allocator: its free lists may be torn, so
+/// the OS stops serving (every call gets ENOTAVAIL) rather than hand out
+/// memory that might overlap other data.
+static HALTED: AtomicBool = AtomicBool::new(false);
+
+/// A panic is being handled on this CPU (a panic inside it skips the report).
+static PANICKING: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_CPUS];
+
+/// What the abort path learns from the locks it opened: a fault inside the
+/// heap allocator stops the OS.
+pub fn note_released(r: oxtee_guard::Released) {
+    if r.heap && !HALTED.swap(true, Ordering::AcqRel) {
+        error!("a fault inside the heap allocator: its state is unknown; the OS stops serving");
+    }
+}
+
+/// Marks a panic on this CPU; false if one was already being handled.
+pub fn panic_starts() -> bool {
+    !PANICKING[arch::cpu_index()].swap(true, Ordering::AcqRel)
+}
+
 /// The `*_DONE` each CPU owes the monitor for the entry it is in (what the
 /// abort path returns with when no trusted thread was running).
 static DONE: [AtomicU32; MAX_CPUS] = [const { AtomicU32::new(opteed::RETURN_CALL_DONE) }; MAX_CPUS];
@@ -141,6 +162,7 @@ fn seed_rng(dtb: u64) -> Rng {
 }
 
 pub extern "C" fn cold_boot(dtb: u64) -> u64 {
+    entered(opteed::RETURN_ENTRY_DONE);
     crate::init_logging();
     let layout = arch::layout();
     arch::init_heap(layout.heap);
@@ -162,6 +184,7 @@ pub extern "C" fn cold_boot(dtb: u64) -> u64 {
     oxtee_core::fault::set_injector(arch::inject_fault);
     let core =
         crate::OS.call_once(|| Os::new(config, shm, LIMITS, mem, ptas()).with_user_tas(&USER_MMU, key).with_rng(rng));
+    thread::bind_ledgers();
     info!(
         "oxtee OS {} (build {:016x}{}) ready: {} KiB heap, {} threads x {} KiB, caps {:#x}, GICv{}, normal RAM {:#x}+{:#x}",
         env!("CARGO_PKG_VERSION"),
@@ -191,11 +214,19 @@ pub extern "C" fn cold_boot(dtb: u64) -> u64 {
 
 pub extern "C" fn fast_smc(args: &mut [u64; 8]) {
     entered(opteed::RETURN_CALL_DONE);
+    if HALTED.load(Ordering::Acquire) {
+        args[0] = smc::RETURN_ENOTAVAIL as u64;
+        return;
+    }
     os().fast_call(args);
 }
 
 pub extern "C" fn yield_smc(args: &mut [u64; 8]) {
     entered(opteed::RETURN_CALL_DONE);
+    if HALTED.load(Ordering::Acquire) {
+        args[0] = smc::RETURN_ENOTAVAIL as u64;
+        return;
+    }
     let out = match args[0] as u32 {
         smc::CALL_WITH_ARG | smc::CALL_WITH_RPC_ARG | smc::CALL_WITH_REGD_ARG => thread::start(*args),
         smc::RETURN_FROM_RPC => thread::resume(*args),
@@ -251,7 +282,9 @@ pub extern "C" fn fiq() {
 pub extern "C" fn exception(kind: u64, esr: u64, elr: u64, far: u64, out: &mut [u64; 5]) {
     // First: no lock the faulting code held may stay closed (the log's
     // included, so the report below cannot wait on it).
-    let opened = arch::release_cpu_locks();
+    let released = arch::release_cpu_locks();
+    let opened = released.locks;
+    note_released(released);
     let on_thread = thread::current().is_some();
     let cause = match kind {
         KIND_OUT_OF_MEMORY => AbortCause::OutOfMemory,
@@ -268,7 +301,10 @@ pub extern "C" fn exception(kind: u64, esr: u64, elr: u64, far: u64, out: &mut [
         warn!("{opened} spin lock(s) the panicking code held were opened");
     }
     let done = DONE[arch::cpu_index()].load(Ordering::Relaxed);
-    let regs = match thread::abort_current(cause) {
+    // The report is out; a later panic on this CPU is a new one.
+    PANICKING[arch::cpu_index()].store(false, Ordering::Release);
+    let aborted = if HALTED.load(Ordering::Acquire) { None } else { thread::abort_current(cause) };
+    let regs = match aborted {
         Some(r) => {
             *out = [opteed::RETURN_CALL_DONE as u64, r[0], r[1], r[2], r[3]];
             arch::user::restore_ns_fp();

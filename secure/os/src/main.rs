@@ -51,8 +51,13 @@ fn is_alloc_failure(info: &core::panic::PanicInfo) -> bool {
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    // Nothing the panicking code held may block the report or the abort.
-    arch::release_cpu_locks();
+    // Nothing the panicking code held may block the report or the abort
+    // (the abort path opens the locks again and sees the heap's).
+    entry::note_released(arch::release_cpu_locks());
+    // A panic while reporting one (formatting it) goes straight on.
+    if !entry::panic_starts() {
+        arch::abort_current_call(entry::KIND_PANIC)
+    }
     let oom = is_alloc_failure(info);
     let why = if oom { " (out of memory: the call is aborted)" } else { "" };
     match info.location() {

@@ -69,6 +69,11 @@ pub fn init(layout: &crate::arch::Layout, ns_ram: NsRange, guards: &[KernVirt]) 
         let g = g.get() as usize;
         space.unmap(g, g + 4096);
     }
+    // An entry stack overflowing (the abort path runs destructors there)
+    // faults instead of running into the next CPU's stack.
+    for &g in &layout.entry_stack_guards {
+        space.unmap(g, g + 4096);
+    }
     let uart = map::SECURE_UART_BASE as usize;
     space.map(uart, uart + 0x1000, Kind::Device);
     let gicd = map::GICD_BASE as usize;

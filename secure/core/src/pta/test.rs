@@ -288,7 +288,7 @@ impl TestPta {
         match point {
             t::FAULT_POINT_NOW => crate::fault::raise(kind),
             t::FAULT_POINT_SPIN_LOCK => ctx.os.sessions.with_lock_held(|| crate::fault::raise(kind)),
-            0..=t::FAULT_POINT_REGISTER_SHM => {
+            0..=t::FAULT_POINT_FINISH => {
                 ctx.os.faults.arm(point, kind, skip);
                 TeeResult::SUCCESS
             }

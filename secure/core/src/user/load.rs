@@ -13,6 +13,7 @@ use oxtee_abi::rpc;
 use oxtee_abi::ta as abi;
 use oxtee_abi::tee::TeeResult;
 use oxtee_abi::uuid::Uuid;
+use oxtee_guard::Ledger;
 
 /// Largest TA image we accept from the normal world.
 const MAX_IMAGE: u64 = 16 << 20;
@@ -127,8 +128,20 @@ fn page_ceil(v: u64) -> Option<u64> {
     Some(page_floor(v.checked_add(PAGE_SIZE as u64 - 1)?))
 }
 
+/// What `build` has made so far, armed in the thread's ledger so that an
+/// aborted load gives it back.
+#[derive(Default)]
+struct Staging {
+    parsed: Option<elf::Elf>,
+    img: Option<PageBuf>,
+    info: Option<(PageBuf, UserVirt)>,
+    space: Option<UserSpace>,
+}
+
 /// Checks and loads `signed` (a private copy) for `uuid` at `base`, with
-/// its stack ending at `stack_top`.
+/// its stack ending at `stack_top`, into `out` (a cell of the caller's,
+/// armed). What is built on the way is armed in `ledger`.
+#[allow(clippy::too_many_arguments)]
 pub fn build(
     signed: &[u8],
     key: &image::TaKey,
@@ -136,7 +149,9 @@ pub fn build(
     mmu: &'static dyn UserMmu,
     base: UserVirt,
     stack_top: UserVirt,
-) -> Result<Loaded, TeeResult> {
+    ledger: &Ledger,
+    out: &mut Option<Loaded>,
+) -> Result<(), TeeResult> {
     let verified = image::verify(signed, key, &uuid).map_err(|e| {
         warn!("TA {uuid}: image rejected: {e} ({})", e.code());
         e.code()
@@ -145,8 +160,10 @@ pub fn build(
         warn!("TA {uuid}: ELF rejected: {e} ({})", e.code());
         e.code()
     };
-    let parsed = elf::parse(verified.elf).map_err(elf_reject)?;
-    let mut img = PageBuf::new(parsed.span)?;
+    crate::hold!(staging = Staging::default(), in ledger, or Err(TeeResult::ERROR_OUT_OF_MEMORY));
+    let Staging { parsed, img: img_slot, info, space: space_slot } = staging.as_mut().get();
+    let parsed = parsed.insert(elf::parse(verified.elf).map_err(elf_reject)?);
+    let img = img_slot.insert(PageBuf::new(parsed.span)?);
     parsed.load_into(verified.elf, img.bytes_mut(), base.get())?;
     let head = parsed.ta_head(img.bytes())?;
     elf::check_head(&head, &uuid).map_err(elf_reject)?;
@@ -164,13 +181,16 @@ pub fn build(
         ranges.push((start, base.add(start), end - start, perm));
     }
     let entry = base.checked_add(parsed.entry).ok_or(TeeResult::ERROR_BAD_FORMAT)?;
-    let info = match parsed.phdr_info {
-        Some(at) => Some(phdr_info(&parsed, img.bytes_mut(), at, base)?),
-        None => None,
-    };
-    let mut space = UserSpace::new(mmu);
-    space.add(img, &ranges).map_err(|_| TeeResult::ERROR_BAD_FORMAT)?;
-    if let Some((page, va)) = info {
+    if let Some(at) = parsed.phdr_info {
+        *info = Some(phdr_info(parsed, img.bytes_mut(), at, base)?);
+    }
+    let space = space_slot.insert(UserSpace::new(mmu));
+    // The image moves into the space (which the staging holds).
+    if let Some(img) = img_slot.take() {
+        space.add(img, &ranges).map_err(|_| TeeResult::ERROR_BAD_FORMAT)?;
+    }
+    drop(ranges);
+    if let Some((page, va)) = info.take() {
         let len = page.len();
         space.add(page, &[(0, va, len, UserPerm::ReadOnly)])?;
     }
@@ -181,5 +201,9 @@ pub fn build(
     space.add(stack, &[(0, UserVirt::new(stack_base), stack_len, UserPerm::ReadWrite)])?;
     space.activate()?;
     let footprint = space.footprint();
-    Ok(Loaded { space, head, entry, footprint })
+    let Some(space) = space_slot.take() else {
+        return Err(TeeResult::ERROR_GENERIC);
+    };
+    *out = Some(Loaded { space, head, entry, footprint });
+    Ok(())
 }

@@ -285,6 +285,44 @@ impl Drop for Opening<'_> {
     }
 }
 
+/// A held `busy` lock of an instance (outside a `Visit`); dropped held, it
+/// is released and the wake-up queued.
+struct Busy<'a> {
+    inst: Arc<Instance>,
+    t: &'a ThreadCtx,
+    held: bool,
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        if self.held {
+            self.inst.busy.unlock_later(self.t);
+        }
+    }
+}
+
+/// A session of a dead instance being closed (`close_owned`). Dropped
+/// before it is done (an abort), its target gets the session's count back
+/// and the rest of the closing is queued.
+struct Closing<'a> {
+    t: &'a ThreadCtx,
+    owner: u32,
+    session: Option<Session>,
+}
+
+impl Drop for Closing<'_> {
+    fn drop(&mut self) {
+        if let Some(s) = self.session.take() {
+            if let Target::User(target) = &s.target
+                && session_gone(target)
+            {
+                self.t.defer(Job::Release(target.clone()));
+            }
+            self.t.defer(Job::CloseOwned(self.owner));
+        }
+    }
+}
+
 /// One session of `inst` ended: true if the instance is now to be freed.
 fn session_gone(inst: &Instance) -> bool {
     let mut st = inst.state.lock();
@@ -444,11 +482,15 @@ impl Os {
         if !pending {
             return;
         }
-        let me = rpc.t.id + 1;
-        let nested = rpc.t.depth() > 0 || inst.owner.load(Ordering::Acquire) == me;
+        let t = rpc.t;
+        let me = t.id + 1;
+        let nested = t.depth() > 0 || inst.owner.load(Ordering::Acquire) == me;
+        crate::hold!(busy = Busy { inst: inst.clone(), t, held: false }, in &t.ledger);
         let locked = if nested { inst.busy.try_lock() } else { inst.busy.lock(rpc, &self.notif).is_ok() };
         if locked {
+            busy.as_mut().get().held = true;
             self.free_if_pending(rpc, inst);
+            busy.as_mut().get().held = false;
             let _ = inst.busy.unlock(rpc);
         }
     }
@@ -493,11 +535,22 @@ impl Os {
         };
         drop(space);
         self.user.live.fetch_sub(1, Ordering::AcqRel);
-        while let Some((id, s)) = self.sessions.take_owned_by(inst.id) {
-            if let Target::User(t) = &s.target {
-                let t = t.clone();
-                self.user_close(rpc, id, &s, &t);
+        self.close_owned(rpc, inst.id);
+    }
+
+    /// Closes every session instance `owner` (dead) had opened. Each one
+    /// is armed while it closes: if the call is aborted then, its target
+    /// gets its count back and the rest of the work is queued.
+    pub(crate) fn close_owned(&self, rpc: &mut Rpc, owner: u32) {
+        let t = rpc.t;
+        while let Some((id, s)) = self.sessions.take_owned_by(owner) {
+            crate::hold!(closing = Closing { t, owner, session: Some(s) }, in &t.ledger);
+            if let Some(s) = closing.as_mut().get().session.as_ref()
+                && let Target::User(target) = &s.target
+            {
+                self.user_close(rpc, id, s, target);
             }
+            closing.as_mut().get().session = None;
         }
     }
 
@@ -591,7 +644,9 @@ impl Os {
         // A session that closed while this call ran may have left the
         // instance for us to free.
         if !killed && inst.state.lock().free_pending && inst.busy.try_lock() {
+            v.busy = true;
             self.free_if_pending(rpc, inst);
+            v.busy = false;
             let _ = inst.busy.unlock(rpc);
         }
         if killed {
@@ -770,7 +825,7 @@ impl Os {
         let window = Instance::window(id);
         #[cfg(test)]
         if let Some(loaded) = tests::fake_load(&self.user, uuid, window, window.add(STACK_TOP)) {
-            *out = Some(self.install(id, uuid, loaded?));
+            *out = Some(self.install(id, uuid, &mut Some(loaded?))?);
             slot.as_mut().get().taken = false;
             return Ok(());
         }
@@ -781,30 +836,32 @@ impl Os {
         load::fetch(rpc, uuid, image.as_mut().get())?;
         self.fault_point(tp::FAULT_POINT_TA_LOAD);
         crate::hold!(loaded = None, in &t.ledger, or oom);
-        *loaded.as_mut().get() =
-            Some(load::build(image.as_mut().get(), key, uuid, mmu, window, window.add(STACK_TOP))?);
+        let (stack_top, ledger) = (window.add(STACK_TOP), &t.ledger);
+        load::build(image.as_mut().get(), key, uuid, mmu, window, stack_top, ledger, loaded.as_mut().get())?;
         *image.as_mut().get() = Vec::new();
-        let Some(l) = loaded.as_mut().get().take() else {
-            return Err(TeeResult::ERROR_GENERIC);
-        };
-        *out = Some(self.install(id, uuid, l));
+        *out = Some(self.install(id, uuid, loaded.as_mut().get())?);
         slot.as_mut().get().taken = false;
         Ok(())
     }
 
-    fn install(&self, id: u32, uuid: Uuid, loaded: load::Loaded) -> Arc<Instance> {
+    /// Makes the instance for what `loaded` (an armed cell) holds: the
+    /// instance is allocated first, then the address space moves into it.
+    fn install(&self, id: u32, uuid: Uuid, loaded: &mut Option<load::Loaded>) -> Result<Arc<Instance>, TeeResult> {
         let window = Instance::window(id);
+        let Some(l) = loaded.as_ref() else {
+            return Err(TeeResult::ERROR_GENERIC);
+        };
         let inst = Arc::new(Instance {
             id,
             uuid,
-            flags: loaded.head.flags,
-            stack_size: loaded.head.stack_size,
-            entry: loaded.entry,
+            flags: l.head.flags,
+            stack_size: l.head.stack_size,
+            entry: l.entry,
             base: window,
             busy: SleepMutex::new(),
             owner: AtomicUsize::new(0),
             state: SpinLock::new(State {
-                space: Some(loaded.space),
+                space: None,
                 dead: false,
                 freed: false,
                 free_pending: false,
@@ -812,12 +869,17 @@ impl Os {
                 tpidr: 0,
             }),
         });
+        let Some(loaded) = loaded.take() else {
+            return Err(TeeResult::ERROR_GENERIC);
+        };
+        let footprint = loaded.footprint;
+        inst.state.lock().space = Some(loaded.space);
         debug!(
             "TA {uuid} loaded at {:#x}: flags {:#x}, stack {} KiB, {} KiB in all",
             inst.base,
             inst.flags,
             inst.stack_size / 1024,
-            loaded.footprint / 1024
+            footprint / 1024
         );
         if inst.single() {
             let mut single = self.user.single.lock();
@@ -826,6 +888,6 @@ impl Os {
                 single.push(inst.clone());
             }
         }
-        inst
+        Ok(inst)
     }
 }

@@ -19,14 +19,15 @@ _start:
     smc     #0
     b       .
 
-// Sets sp to the top of this CPU's entry stack. Clobbers x9, x10.
+// Sets sp to the top of this CPU's entry stack. Clobbers x9, x10, x11.
 set_stack:
     mrs     x9, mpidr_el1
     and     x10, x9, #0xff
     ubfx    x9, x9, #8, #8
     add     x9, x10, x9, lsl #3
     ldr     x10, =__entry_stacks_end
-    sub     x10, x10, x9, lsl #15       // 32 KiB per CPU
+    mov     x11, #0x9000                // 36 KiB per CPU: 32 KiB stack, 4 KiB guard
+    msub    x10, x9, x11, x10
     mov     sp, x10
     ret
 

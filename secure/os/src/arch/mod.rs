@@ -47,6 +47,7 @@ unsafe extern "C" {
     static __data_end: u8;
     static __heap_start: u8;
     static __os_ram_end: u8;
+    static __entry_stacks_end: u8;
     fn abort_call(kind: u64) -> !;
 }
 
@@ -57,7 +58,12 @@ pub struct Layout {
     /// .data, .bss and the entry stacks.
     pub data: (usize, usize),
     pub heap: (usize, usize),
+    /// Guard pages under each CPU's entry stack (left unmapped).
+    pub entry_stack_guards: [usize; oxtee_platform::MAX_CPUS],
 }
+
+/// Each CPU's slot in `.stacks`: a guard page under its entry stack.
+const ENTRY_SLOT: usize = 36 * 1024;
 
 pub fn layout() -> Layout {
     let a = |p: *const u8| p as usize;
@@ -66,6 +72,7 @@ pub fn layout() -> Layout {
         rodata: (a(&raw const __rodata_start), a(&raw const __rodata_end)),
         data: (a(&raw const __data_start), a(&raw const __data_end)),
         heap: (a(&raw const __heap_start), a(&raw const __os_ram_end)),
+        entry_stack_guards: core::array::from_fn(|i| a(&raw const __entry_stacks_end) - (i + 1) * ENTRY_SLOT),
     }
 }
 
@@ -170,7 +177,7 @@ pub fn init_heap(range: (usize, usize)) {
 /// Opens every spin lock this CPU holds: the first thing the abort path
 /// does, so the code that faulted cannot keep a lock (the UART log's
 /// included) closed for ever.
-pub fn release_cpu_locks() -> usize {
+pub fn release_cpu_locks() -> oxtee_guard::Released {
     // SAFETY: called only from the abort path (`entry::exception` and the
     // panic handler) of this CPU, before anything is freed: the code that
     // held the locks is abandoned and never runs again.

@@ -96,7 +96,8 @@ pub fn init(count: usize, stack_size: usize) -> Vec<KernVirt> {
             .map(|_| {
                 let pages = stack_size.div_ceil(4096) + 1;
                 let stack: Box<[StackPage]> = (0..pages).map(|_| StackPage([0; 4096])).collect();
-                guards.push(KernVirt::new(stack.as_ptr() as u64));
+                let range = stack.as_ptr_range();
+                guards.push(KernVirt::new(range.start as u64));
                 ThreadSlot(UnsafeCell::new(Thread {
                     ctx: KernelContext::default(),
                     stack,
@@ -164,6 +165,16 @@ fn reset(id: usize, body: extern "C" fn(usize) -> !) {
     t.ctx.sp = top;
 }
 
+/// Tells each thread's ledger where the thread's stack is (only cells on
+/// it can be armed there). After `init` and the core's thread table exist.
+pub fn bind_ledgers() {
+    let Some(slots) = THREADS.get() else { return };
+    for (id, _) in slots.iter().enumerate() {
+        let r = thread(id).stack.as_ptr_range();
+        os().threads.ctx(id).ledger.set_stack(r.start as usize, r.end as usize);
+    }
+}
+
 /// A new yielding call. Returns a0..a3 for the normal world.
 pub fn start(args: [u64; 8]) -> [u64; 4] {
     let Some(id) = os().threads.claim() else {
@@ -186,13 +197,20 @@ pub fn start(args: [u64; 8]) -> [u64; 4] {
 /// if no thread was running.
 pub fn abort_current(cause: AbortCause) -> Option<[u64; 4]> {
     let state = cpu();
-    let id = state.current.take()?;
+    // `current` stays set while the ledger is unwound: a fault in a
+    // destructor then finds the thread, already aborting.
+    let id = state.current?;
     let t = thread(id);
     if t.aborting {
-        // A fault while finishing an aborted call: give up on the call.
-        // What it still held stays held (logged), but the thread and the
-        // OS go on.
-        error!("thread {id}: fault while finishing an aborted call; the call is dropped");
+        // A fault while unwinding or finishing an aborted call: give up on
+        // the call. Nothing more it armed runs (its stack is not to be
+        // trusted); what it still held leaks, but the thread and the OS go
+        // on.
+        state.current = None;
+        let forgotten = os().abandon_call(id);
+        error!(
+            "thread {id}: fault while finishing an aborted call; the call is dropped ({forgotten} held resources leaked)"
+        );
         os().threads.release(id);
         return Some([super::ABORT_CODE as u64, 0, 0, 0]);
     }
@@ -200,6 +218,7 @@ pub fn abort_current(cause: AbortCause) -> Option<[u64; 4]> {
     t.cause = cause;
     let n = super::unwind_ledger(&os().threads.ctx(id).ledger);
     log::debug!("thread {id}: {n} held resources given back");
+    state.current = None;
     reset(id, thread_abort_main);
     Some(run(id))
 }
@@ -219,8 +238,9 @@ fn leave(id: usize, exit: Exit, out: [u64; 4]) {
     let held = oxtee_guard::cpu_locks_held();
     if held != 0 {
         // A spin lock held across a suspension would be released on the
-        // wrong CPU; this is a bug in the OS, never a path.
-        error!("thread {id} leaves the CPU holding {held} spin lock(s)");
+        // wrong CPU: a bug in the OS, never a path. The call is aborted (the
+        // abort path opens the locks on this CPU, where they were taken).
+        panic!("thread {id} would leave the CPU holding {held} spin lock(s)");
     }
     let t = thread(id);
     t.exit = exit;

@@ -126,37 +126,30 @@ fn free_table(p: usize) {
 
 impl PoolTranslation {
     /// Makes sure `n` tables are at hand; OUT_OF_MEMORY if the heap
-    /// cannot give them (nothing is changed then).
+    /// cannot give them (what was allocated stays in the pool).
     fn reserve(&self, n: usize) -> Result<(), TeeResult> {
-        let have = self.pool.lock().len();
-        let mut fresh: [usize; MAX_RESERVE] = [0; MAX_RESERVE];
-        let want = n.saturating_sub(have).min(MAX_RESERVE);
-        for i in 0..want {
-            match alloc_table() {
-                Some(p) => fresh[i] = p,
-                None => {
-                    fresh[..i].iter().for_each(|p| free_table(*p));
-                    return Err(TeeResult::ERROR_OUT_OF_MEMORY);
+        // Grow the list outside its lock (only this space's thread uses it).
+        let mut pool = core::mem::take(&mut *self.pool.lock());
+        let want = n.saturating_sub(pool.len());
+        let mut r = pool.try_reserve(want).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY);
+        if r.is_ok() {
+            for _ in 0..want {
+                match alloc_table() {
+                    Some(p) => pool.push(p),
+                    None => {
+                        r = Err(TeeResult::ERROR_OUT_OF_MEMORY);
+                        break;
+                    }
                 }
             }
         }
-        // Grow the list outside its lock (only this space's thread uses it).
-        let mut pool = core::mem::take(&mut *self.pool.lock());
-        if pool.try_reserve(want).is_err() {
-            fresh[..want].iter().for_each(|p| free_table(*p));
-            *self.pool.lock() = pool;
-            return Err(TeeResult::ERROR_OUT_OF_MEMORY);
-        }
-        pool.extend_from_slice(&fresh[..want]);
         *self.pool.lock() = pool;
-        Ok(())
+        r
     }
 }
 
-/// Most tables one change needs: a level-2 table per GiB and a level-3
+/// Tables one change needs at most: a level-2 table per GiB and a level-3
 /// table per 2 MiB the range touches (user mappings use pages only).
-const MAX_RESERVE: usize = 8;
-
 fn tables_for(va: UserVirt, len: u64) -> usize {
     let (start, end) = (va.get(), va.get() + len.max(1) - 1);
     let span = |shift: u32| ((end >> shift) - (start >> shift) + 1) as usize;
@@ -192,10 +185,14 @@ impl Drop for PoolTranslation {
 type Table = Mapping<PoolTranslation, El1And0>;
 
 /// One TA address space: its tables and its ASID (freed with it).
-struct Tables {
+struct Inner {
     map: Table,
     asid: usize,
 }
+
+/// What the core owns: allocated empty first, so nothing built afterwards
+/// (tables, an ASID) is ever stranded by a failed allocation.
+struct Tables(Option<Inner>);
 
 // SAFETY: the tables' raw pointers refer to pages owned by this value
 // alone; it is used by one thread at a time (the one inside the TA).
@@ -232,7 +229,7 @@ fn invalidate_asid(asid: usize) {
     unsafe { asm!("dsb ishst", "tlbi aside1is, {}", "dsb ish", "isb", in(reg) (asid as u64) << 48, options(nostack)) };
 }
 
-impl Tables {
+impl Inner {
     fn map_one(&mut self, m: &UserMapping) -> Result<(), TeeResult> {
         self.map.translation().reserve(tables_for(m.va, m.len))?;
         let region = MemoryRegion::new(m.va.get() as usize, (m.va.get() + m.len) as usize);
@@ -246,17 +243,24 @@ impl Tables {
     }
 }
 
+impl Tables {
+    fn ttbr(&self) -> Option<u64> {
+        self.0.as_ref().map(Inner::ttbr)
+    }
+}
+
 impl UserTables for Tables {
     fn map(&mut self, m: &UserMapping) -> Result<(), TeeResult> {
-        self.map_one(m)
+        self.0.as_mut().ok_or(TeeResult::ERROR_BAD_STATE)?.map_one(m)
     }
 
     fn unmap(&mut self, va: UserVirt, len: u64) {
+        let Some(t) = self.0.as_mut() else { return };
         let region = MemoryRegion::new(va.get() as usize, (va.get() + len) as usize);
         // Pages only, so clearing entries never splits a block (and never
         // needs a table); writing entries without VALID unmaps them.
-        let _ = self.map.map_range(&region, PhysicalAddress(0), A::empty(), Constraints::NO_BLOCK_MAPPINGS);
-        invalidate_asid(self.asid);
+        let _ = t.map.map_range(&region, PhysicalAddress(0), A::empty(), Constraints::NO_BLOCK_MAPPINGS);
+        invalidate_asid(t.asid);
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -264,7 +268,7 @@ impl UserTables for Tables {
     }
 }
 
-impl Drop for Tables {
+impl Drop for Inner {
     fn drop(&mut self) {
         // No CPU runs in the space any more; drop its cached translations
         // before the ASID can name another space.
@@ -278,18 +282,19 @@ pub struct Mmu;
 
 impl UserMmu for Mmu {
     fn create(&self, maps: &[UserMapping]) -> Result<Box<dyn UserTables>, TeeResult> {
+        let mut tables = Box::new(Tables(None));
         let translation = PoolTranslation { pool: SpinLock::new(Vec::new()) };
         // The root table.
         translation.reserve(1)?;
         let asid = alloc_asid().ok_or(TeeResult::ERROR_OUT_OF_MEMORY)?;
         let map = Table::with_asid_and_va_range(translation, asid, 1, El1And0, VaRange::Upper);
-        let mut t = Tables { map, asid };
+        let t = tables.0.insert(Inner { map, asid });
+        // Stale entries of a previous owner of this ASID must not survive.
+        invalidate_asid(asid);
         for m in maps {
             t.map_one(m)?;
         }
-        // Stale entries of a previous owner of this ASID must not survive.
-        invalidate_asid(asid);
-        Ok(Box::new(t))
+        Ok(tables)
     }
 
     fn peak_parallel(&self) -> u32 {
@@ -318,7 +323,7 @@ impl UserMmu for Mmu {
 /// meanwhile are handled as if they had hit the OS (a foreign one suspends
 /// this thread until the normal world resumes it).
 pub fn enter(tables: &dyn UserTables, regs: &mut UserRegs) -> UserExit {
-    let Some(ttbr) = tables.as_any().downcast_ref::<Tables>().map(Tables::ttbr) else {
+    let Some(ttbr) = tables.as_any().downcast_ref::<Tables>().and_then(Tables::ttbr) else {
         return UserExit::Fault { esr: 0, far: 0 };
     };
     loop {
