@@ -6,6 +6,7 @@ use crate::arch::mem as platform_mem;
 use crate::context::{CpuContext, El1Regs, Pending, World, WorldContext, this_cpu_context};
 use crate::psci;
 use log::{debug, error, info, warn};
+use oxtee_abi::addr::{NsPhys, SecPhys};
 use oxtee_abi::opteed::Vector;
 use oxtee_platform::{dtb, map};
 
@@ -41,19 +42,19 @@ pub fn scr_nonsecure() -> u64 {
 }
 
 pub struct BootInfo {
-    pub ns_entry: u64,
-    pub ns_dtb: u64,
+    pub ns_entry: NsPhys,
+    pub ns_dtb: NsPhys,
 }
 
 pub static BOOT: Once<BootInfo> = Once::new();
 
 /// Builds a fresh secure context that enters the OS at `pc`.
-fn os_context(cpu: &mut CpuContext, pc: u64, args: [u64; 4]) {
+fn os_context(cpu: &mut CpuContext, pc: SecPhys, args: [u64; 4]) {
     let runtime_sp = cpu.world[0].runtime_sp;
     let ctx = cpu.ctx(World::Secure);
     *ctx = WorldContext { runtime_sp, pmcr_el0: arch::initial_pmcr(), ..Default::default() };
     ctx.x[..4].copy_from_slice(&args);
-    ctx.elr_el3 = pc;
+    ctx.elr_el3 = pc.get();
     ctx.spsr_el3 = SPSR_EL1H_MASKED;
     ctx.scr_el3 = SCR_SECURE;
 }
@@ -73,12 +74,12 @@ pub fn os_vector_context(cpu: &mut CpuContext, v: Vector, x0: u64) {
 }
 
 /// Prepares the normal world's first entry on this CPU.
-pub fn ns_context(cpu: &mut CpuContext, pc: u64, x0: u64) {
+pub fn ns_context(cpu: &mut CpuContext, pc: NsPhys, x0: u64) {
     let runtime_sp = cpu.world[1].runtime_sp;
     let ctx = cpu.ctx(World::NonSecure);
     *ctx = WorldContext { runtime_sp, pmcr_el0: arch::initial_pmcr(), ..Default::default() };
     ctx.x[0] = x0;
-    ctx.elr_el3 = pc;
+    ctx.elr_el3 = pc.get();
     ctx.spsr_el3 = if arch::has_el2() { SPSR_EL2H_MASKED } else { SPSR_EL1H_MASKED };
     ctx.scr_el3 = scr_nonsecure();
     cpu.el1[World::NonSecure as usize] = El1Regs::reset();
@@ -110,18 +111,18 @@ pub extern "C" fn cold_boot() -> *mut WorldContext {
     // QEMU's own tree, at the base of RAM: the machine's shape, and the
     // secure world's per-boot seed. The OS gets it (as TF-A hands OP-TEE the
     // tree QEMU left there); the normal world gets its payload's tree.
-    let topo = platform_mem::read_topology(map::NS_DTB_ADDR);
+    let topo = platform_mem::read_topology(NsPhys::new(map::NS_DTB_ADDR));
     psci::init(topo.cpus, topo.dram);
     info!(
         "OS image {:#x} bytes -> {:#x}, entry {:#x}; normal world entry {:#x}; {} CPU(s)",
         header.os_size, header.os_load_addr, header.os_entry, header.ns_entry, topo.cpus
     );
     platform_mem::copy_os_image(&header);
-    BOOT.call_once(|| BootInfo { ns_entry: header.ns_entry, ns_dtb: header.ns_dtb });
+    BOOT.call_once(|| BootInfo { ns_entry: NsPhys::new(header.ns_entry), ns_dtb: NsPhys::new(header.ns_dtb) });
 
     // opteed's cold-boot registers: x0 pageable part, x1 memory limit (both
     // unused here), x2 device tree.
-    os_context(cpu, header.os_entry, [0, 0, map::NS_DTB_ADDR, 0]);
+    os_context(cpu, SecPhys::new(header.os_entry), [0, 0, map::NS_DTB_ADDR, 0]);
     cpu.el1[World::Secure as usize] = El1Regs::reset();
     cpu.pending = Pending::ColdBoot;
     cpu.load(World::Secure);
@@ -132,16 +133,17 @@ pub extern "C" fn cold_boot() -> *mut WorldContext {
 /// secure seeds leave QEMU's tree (whatever the OS did with them), and a
 /// payload tree of its own gets QEMU's per-boot normal-world seeds in the
 /// placeholders `cargo xtask` left for them.
-pub fn prepare_normal_world_trees(ns_dtb: u64) {
-    match platform_mem::with_tree(map::NS_DTB_ADDR, dtb::remove_secure_seeds) {
+pub fn prepare_normal_world_trees(ns_dtb: NsPhys) {
+    let qemu_dtb = NsPhys::new(map::NS_DTB_ADDR);
+    match platform_mem::with_tree(qemu_dtb, dtb::remove_secure_seeds) {
         Some(Ok(n)) => debug!("{n} secure seed propert(ies) removed from QEMU's device tree"),
         Some(Err(e)) => warn!("QEMU's device tree: {e:?}; secure seeds may remain"),
         None => warn!("no device tree at {:#x}", map::NS_DTB_ADDR),
     }
-    if ns_dtb == map::NS_DTB_ADDR {
+    if ns_dtb == qemu_dtb {
         return;
     }
-    match platform_mem::with_trees(map::NS_DTB_ADDR, ns_dtb, dtb::copy_seeds) {
+    match platform_mem::with_trees(qemu_dtb, ns_dtb, dtb::copy_seeds) {
         Some(Ok(r)) => debug!("payload device tree seeds: {r:?}"),
         Some(Err(e)) => warn!("payload device tree at {ns_dtb:#x}: {e:?}"),
         None => {

@@ -209,7 +209,7 @@ fn smc_from_os(cpu: &mut CpuContext) -> *mut WorldContext {
             }
             let boot = BOOT.get().expect("boot info set at cold boot");
             boot::prepare_normal_world_trees(boot.ns_dtb);
-            boot::ns_context(cpu, boot.ns_entry, boot.ns_dtb);
+            boot::ns_context(cpu, boot.ns_entry, boot.ns_dtb.get());
             psci::mark_on(me);
             info!("entering normal world at {:#x}", boot.ns_entry);
             back_to_ns(cpu)

@@ -6,6 +6,7 @@
 use crate::arch;
 use core::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use log::{debug, info};
+use oxtee_abi::addr::{NsPhys, NsRange};
 use oxtee_abi::opteed::Vector;
 use oxtee_abi::smc::psci::error::{ALREADY_ON, INVALID_ADDRESS, INVALID_PARAMETERS, NOT_SUPPORTED, ON_PENDING};
 use oxtee_abi::smc::psci::*;
@@ -33,14 +34,16 @@ pub const CALL_COUNT: u64 = 10;
 /// MIGRATE_INFO_TYPE: the trusted OS is MP-capable, needs no migration.
 const TOS_NOT_PRESENT_MP: u64 = 2;
 
-pub fn init(cpus: usize, dram: (u64, u64)) {
+pub fn init(cpus: usize, dram: NsRange) {
     NUM_CPUS.store(cpus, Ordering::Relaxed);
-    DRAM_BASE.store(dram.0, Ordering::Relaxed);
-    DRAM_END.store(dram.0.saturating_add(dram.1), Ordering::Relaxed);
+    DRAM_BASE.store(dram.start.get(), Ordering::Relaxed);
+    DRAM_END.store(dram.start.get().saturating_add(dram.size), Ordering::Relaxed);
 }
 
 pub struct OnRequest {
-    pub entry: u64,
+    /// Where the normal world asked the CPU to start.
+    pub entry: NsPhys,
+    /// Its x0 (opaque to us).
     pub context_id: u64,
 }
 
@@ -49,7 +52,7 @@ pub fn take_on_request(cpu: usize) -> Option<OnRequest> {
         return None;
     }
     Some(OnRequest {
-        entry: ON_ENTRY[cpu].load(Ordering::Relaxed),
+        entry: NsPhys::new(ON_ENTRY[cpu].load(Ordering::Relaxed)),
         context_id: ON_CONTEXT[cpu].load(Ordering::Relaxed),
     })
 }

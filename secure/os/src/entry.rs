@@ -107,9 +107,9 @@ fn entered(done: u32) {
 
 /// Normal-world RAM from the device tree the monitor passed (QEMU's, read
 /// before the normal world has run); 1 GiB at DRAM_BASE if there is none.
-fn ns_ram_from_dt(dtb: u64) -> NsRange {
+fn ns_ram_from_dt(dtb: NsPhys) -> NsRange {
     let fallback = NsRange::new(NsPhys::new(map::DRAM_BASE), 0x4000_0000);
-    if !(map::DRAM_BASE..map::DRAM_BASE + 0x4000_0000).contains(&dtb) {
+    if !fallback.contains(dtb, 1) {
         return fallback;
     }
     arch::read_fdt(dtb)
@@ -129,9 +129,9 @@ fn init_cpu_interrupts() {
 /// CPU has it, and the counter (predictable under `-icount`, so never the
 /// only source if another exists). Seed bytes are wiped after use and never
 /// logged.
-fn seed_rng(dtb: u64) -> Rng {
-    let mut seed =
-        if (map::DRAM_BASE..map::DRAM_BASE + 0x4000_0000).contains(&dtb) { arch::take_secure_seed(dtb) } else { None };
+fn seed_rng(dtb: NsPhys) -> Rng {
+    let window = NsRange::new(NsPhys::new(map::DRAM_BASE), 0x4000_0000);
+    let mut seed = if window.contains(dtb, 1) { arch::take_secure_seed(dtb) } else { None };
     let mut hw = [0u8; 32];
     let mut hw_words = 0;
     if arch::rndr_implemented() {
@@ -163,6 +163,8 @@ fn seed_rng(dtb: u64) -> Rng {
 
 pub extern "C" fn cold_boot(dtb: u64) -> u64 {
     entered(opteed::RETURN_ENTRY_DONE);
+    // x2 of the opteed entry: QEMU's device tree, in normal-world RAM.
+    let dtb = NsPhys::new(dtb);
     crate::init_logging();
     let layout = arch::layout();
     arch::init_heap(layout.heap);

@@ -3,6 +3,7 @@
 //! payload's), and the OS image destination. The EL3 tables identity-map
 //! all of them.
 
+use oxtee_abi::addr::{NsPhys, NsRange};
 use oxtee_platform::{dtb, fwpkg, map};
 
 /// Largest device tree the monitor reads or edits (QEMU's is 1 MiB at most,
@@ -41,7 +42,8 @@ pub fn copy_os_image(h: &fwpkg::Header) {
 /// other CPU or world uses meanwhile (cold boot, before the normal world
 /// runs). `None` if there is no tree there or it is too large. Caches are
 /// cleaned around the access, for worlds that run with their MMU off.
-pub fn with_tree<R>(addr: u64, f: impl FnOnce(&mut [u8]) -> R) -> Option<R> {
+pub fn with_tree<R>(at: NsPhys, f: impl FnOnce(&mut [u8]) -> R) -> Option<R> {
+    let addr = at.get();
     let window = map::DRAM_BASE..map::DRAM_BASE + 0x4000_0000;
     if !window.contains(&addr) {
         return None;
@@ -66,14 +68,14 @@ pub fn with_tree<R>(addr: u64, f: impl FnOnce(&mut [u8]) -> R) -> Option<R> {
 
 pub struct Topology {
     pub cpus: usize,
-    /// Normal-world DRAM (base, size).
-    pub dram: (u64, u64),
+    /// Normal-world DRAM.
+    pub dram: NsRange,
 }
 
 /// Runs `f` on two distinct device trees at once: `src` to read, `dst` to
 /// edit (see `with_tree`). `None` unless both are there and do not overlap.
-pub fn with_trees<R>(src: u64, dst: u64, f: impl FnOnce(&[u8], &mut [u8]) -> R) -> Option<R> {
-    let span = |addr: u64| with_tree(addr, |t| (addr, addr + t.len() as u64));
+pub fn with_trees<R>(src: NsPhys, dst: NsPhys, f: impl FnOnce(&[u8], &mut [u8]) -> R) -> Option<R> {
+    let span = |at: NsPhys| with_tree(at, |t| (at.get(), at.get() + t.len() as u64));
     let (a, b) = (span(src)?, span(dst)?);
     if a.0 < b.1 && b.0 < a.1 {
         return None;
@@ -85,15 +87,15 @@ pub fn with_trees<R>(src: u64, dst: u64, f: impl FnOnce(&[u8], &mut [u8]) -> R) 
 
 /// CPU count and DRAM range from the device tree QEMU generated. Read at
 /// cold boot, before the normal world has run, so it is still QEMU's.
-pub fn read_topology(dtb: u64) -> Topology {
+pub fn read_topology(dtb: NsPhys) -> Topology {
     with_tree(dtb, |tree| topology(tree)).unwrap_or_else(|| {
         log::warn!("no device tree at {dtb:#x}; assuming one CPU");
-        Topology { cpus: 1, dram: (map::DRAM_BASE, 0x0800_0000) }
+        Topology { cpus: 1, dram: NsRange::new(NsPhys::new(map::DRAM_BASE), 0x0800_0000) }
     })
 }
 
 fn topology(tree: &[u8]) -> Topology {
-    let fallback = Topology { cpus: 1, dram: (map::DRAM_BASE, 0x0800_0000) };
+    let fallback = Topology { cpus: 1, dram: NsRange::new(NsPhys::new(map::DRAM_BASE), 0x0800_0000) };
     let Ok(fdt) = fdt::Fdt::new(tree) else {
         return fallback;
     };
@@ -106,7 +108,7 @@ fn topology(tree: &[u8]) -> Topology {
         .memory()
         .regions()
         .next()
-        .map(|r| (r.starting_address as u64, r.size.unwrap_or(0) as u64))
+        .map(|r| NsRange::new(NsPhys::new(r.starting_address as u64), r.size.unwrap_or(0) as u64))
         .unwrap_or(fallback.dram);
     Topology { cpus, dram }
 }

@@ -203,7 +203,7 @@ pub const ABORT_CODE: u32 = optee_smc::RETURN_ENOTAVAIL;
 /// zeroes it there, since that tree sits in normal-world RAM. Cold boot,
 /// MMU off. (Our monitor also removes the properties before the normal
 /// world runs; under TF-A, this wipe is the only one.)
-pub fn take_secure_seed(addr: u64) -> Option<alloc::vec::Vec<u8>> {
+pub fn take_secure_seed(addr: oxtee_abi::addr::NsPhys) -> Option<alloc::vec::Vec<u8>> {
     let fdt = read_fdt(addr)?;
     let node = fdt.find_node("/secure-chosen")?;
     let mut seed = alloc::vec::Vec::new();
@@ -263,11 +263,11 @@ pub fn counter() -> u64 {
 
 /// The device tree at `addr` (QEMU's, in normal-world RAM that is not yet
 /// mapped: read with the MMU off at cold boot).
-pub fn read_fdt(addr: u64) -> Option<fdt::Fdt<'static>> {
+pub fn read_fdt(addr: oxtee_abi::addr::NsPhys) -> Option<fdt::Fdt<'static>> {
     // SAFETY: called at cold boot before the MMU is on and before the normal
     // world has run; `addr` is where QEMU placed a device tree, and fdt
     // checks its header and bounds before reading further.
-    unsafe { fdt::Fdt::from_ptr(addr as *const u8).ok() }
+    unsafe { fdt::Fdt::from_ptr(addr.get() as *const u8).ok() }
 }
 
 /// Raises an injected fault of `kind` (`oxtee_abi::test_pta::FAULT_*`) for
