@@ -11,6 +11,7 @@ mod linux;
 mod qemu;
 mod setup;
 mod sign;
+mod soak;
 mod tas;
 
 use std::path::PathBuf;
@@ -25,6 +26,7 @@ commands:
   run [opts]            build and boot under QEMU, showing both consoles
   test                  host tests, lint, and the QEMU harness matrix
   bench                 instruction counts under QEMU -icount
+  soak [opts]           the harness's hostile campaign, long (--help for options)
   lint                  rustfmt, clippy (safety lints at deny), unsafe policy
   setup                 install what the tools need (apt packages, targets)
   sign-ta [opts] IN OUT sign a TA ELF (or re-sign a .ta): --key PEM, --uuid UUID,
@@ -53,6 +55,7 @@ fn main() -> ExitCode {
         "run" => qemu::run_cli(rest),
         "test" => test(),
         "bench" => bench::run(),
+        "soak" => soak::run_cli(rest),
         "lint" => lint::run(),
         "setup" => setup::ensure(true),
         "sign-ta" => sign::run_cli(rest),
@@ -98,17 +101,39 @@ fn test() -> Result {
     let imgs = images::build()?;
     let mut passed = 0u64;
     let mut failed = 0u64;
+    // The harness ends with a modest hostile campaign; its seed is fixed
+    // unless OXTEE_HOSTILE_SEED names another.
+    let seed = match std::env::var("OXTEE_HOSTILE_SEED") {
+        Ok(s) => {
+            let s = s.trim();
+            let v = s.strip_prefix("0x").map_or_else(|| s.parse(), |h| u64::from_str_radix(h, 16));
+            vec![(oxtee_platform::map::HARNESS_ARG_SEED, v.map_err(|_| format!("OXTEE_HOSTILE_SEED={s}"))?)]
+        }
+        Err(_) => Vec::new(),
+    };
     for (smp, gic) in [(1, 2), (4, 3)] {
-        let cfg = qemu::Config { smp, gic, timeout_secs: 120, ..qemu::Config::default() };
+        let cfg = qemu::Config { smp, gic, timeout_secs: 120, words: seed.clone(), ..qemu::Config::default() };
         let out = qemu::boot(&imgs, &cfg, qemu::Show::OnFailure)?;
+        if let Some(l) = out.ns_log.lines().find(|l| l.contains("hostile: summary")) {
+            println!("  {}", l.trim());
+        }
         match qemu::harness_tally(&out.ns_log) {
             Some((p, f)) => {
-                println!("  {smp} CPU(s), GICv{gic}: {p} passed, {f} failed ({:.1} s)", out.secs);
-                if f > 0 {
+                // OS panics and exceptions the harness did not cause on
+                // purpose fail the run even if every check passed.
+                let panics = qemu::unexpected_incidents(&out);
+                println!(
+                    "  {smp} CPU(s), GICv{gic}: {p} passed, {f} failed, {panics} unexpected OS panics ({:.1} s)",
+                    out.secs
+                );
+                if f > 0 || panics > 0 {
+                    for l in out.ns_log.lines().filter(|l| l.contains("FAIL")).take(40) {
+                        eprintln!("  {l}");
+                    }
                     qemu::print_tails(&out);
                 }
                 passed += p;
-                failed += f;
+                failed += f + panics;
             }
             None => {
                 qemu::print_tails(&out);

@@ -12,6 +12,7 @@ mod checks;
 mod client;
 mod driver;
 mod fastcalls;
+mod hostile;
 mod irq;
 mod power;
 mod shm;
@@ -46,7 +47,10 @@ pub static NUM_CPUS: AtomicUsize = AtomicUsize::new(1);
 /// Secondaries that finished their work for the current round.
 pub static FINISHED: AtomicU32 = AtomicU32::new(0);
 
-const MODE_BENCH: u32 = 0xbe4c_0001;
+/// A u64 argument `cargo xtask` may leave after the mode word (0 if not).
+fn mode_arg(at: u64) -> u64 {
+    arch::read_phys_u32(at) as u64 | (arch::read_phys_u32(at + 4) as u64) << 32
+}
 
 extern "C" fn primary_main(dtb: u64, boot_ticks: u64) -> ! {
     *UART.lock() = Some(arch::uart());
@@ -55,20 +59,38 @@ extern "C" fn primary_main(dtb: u64, boot_ticks: u64) -> ! {
     NUM_CPUS.store(cpus, Ordering::Relaxed);
     say!("oxtee harness: normal world up, {cpus} CPU(s), device tree at {dtb:#x}");
 
-    if arch::read_phys_u32(oxtee_platform::map::HARNESS_MODE_ADDR) == MODE_BENCH {
+    use oxtee_platform::map;
+    let mode = arch::read_phys_u32(map::HARNESS_MODE_ADDR);
+    let seed = match mode_arg(map::HARNESS_ARG_SEED) {
+        0 => hostile::DEFAULT_SEED,
+        s => s,
+    };
+    if mode == map::HARNESS_MODE_BENCH {
         bench::run(boot_ticks);
+        power::system_off()
+    }
+    if mode == map::HARNESS_MODE_SOAK {
+        let phases = match mode_arg(map::HARNESS_ARG_PHASES) {
+            0 => hostile::PHASE_RANDOM | hostile::PHASE_DIRECTED,
+            p => p,
+        };
+        hostile::run(cpus, hostile::Plan::soak(seed, mode_arg(map::HARNESS_ARG_SMCS), phases));
     } else {
         power::run_all(cpus);
         let (p, f) = checks::totals();
-        say!("harness: {p} passed, {f} failed");
+        say!("harness: before the hostile campaign: {p} checks passed, {f} failed");
+        hostile::run(cpus, hostile::Plan::modest(seed));
     }
+    say!("harness: {} deliberate OS aborts", checks::DELIBERATE_ABORTS.load(Ordering::Relaxed));
+    let (p, f) = checks::totals();
+    say!("harness: {p} passed, {f} failed");
     power::system_off()
 }
 
 /// Entered on each secondary CPU through PSCI CPU_ON; `round` is the
 /// context id the primary passed.
 extern "C" fn secondary_main(round: u64) -> ! {
-    power::secondary(round)
+    if round == hostile::ROUND { hostile::secondary(round) } else { power::secondary(round) }
 }
 
 #[panic_handler]

@@ -44,6 +44,9 @@ pub fn battery(cpu: usize) {
     if cpu == 0 {
         let r = client::invoke(s, t::CMD_STACK_OVERFLOW, vec![]);
         eq(cpu, "stack overflow aborts the call", r.a0, smc::RETURN_ENOTAVAIL as u64);
+        if r.a0 == smc::RETURN_ENOTAVAIL as u64 {
+            crate::checks::DELIBERATE_ABORTS.fetch_add(1, Ordering::Relaxed);
+        }
         let r = client::invoke(s, t::CMD_NOOP, vec![]);
         eq(cpu, "serving after a stack overflow", (r.a0, r.ret()), (0, OK));
     }
