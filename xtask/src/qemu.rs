@@ -252,7 +252,8 @@ pub fn harness_figure(log: &str, key: &str) -> Option<u64> {
         {
             return n.parse().ok();
         }
-        l.split_whitespace().find_map(|kv| kv.strip_prefix(key)?.strip_prefix('=')?.parse().ok())
+        l.split_whitespace()
+            .find_map(|kv| kv.trim_start_matches('(').strip_prefix(key)?.strip_prefix('=')?.parse().ok())
     })
 }
 
@@ -399,6 +400,7 @@ mod tests {
         assert_eq!(unexpected_incidents(&out("hostile: progress smcs=9 deliberate_aborts=1 x=2\n")), 2);
         assert_eq!(unexpected_incidents(&out("")), 3);
         assert_eq!(harness_figure("a smcs=5 b\nsmcs=7\n", "smcs"), Some(7));
+        assert_eq!(harness_figure("x (smcs=8 y=1)\n", "smcs"), Some(8));
     }
 
     #[test]

@@ -14,14 +14,15 @@ const USAGE: &str =
   --seed S        campaign seed, decimal or 0x-hex (default: from the clock; printed)
   --smcs N        SMCs the random phase sends, all CPUs together (default 10000000)
   --phases LIST   comma-separated: random, directed, or single directed sequences:
-                  bad-resumes, all-threads, under-suspended, aborted-holding,
+                  bad-resumes, all-threads, mutex-waits, under-suspended, aborted-holding,
                   huge-regs, many-regs, sessions, mass-aborts (default random,directed)
   --timeout SECS  kill QEMU after this long (default 900 + smcs/2000)";
 
 /// Directed sequences in the harness's order (`hostile/directed.rs`).
-const SEQUENCES: [&str; 8] = [
+const SEQUENCES: [&str; 9] = [
     "bad-resumes",
     "all-threads",
+    "mutex-waits",
     "under-suspended",
     "aborted-holding",
     "huge-regs",

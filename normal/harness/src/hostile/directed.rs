@@ -21,9 +21,10 @@ use oxtee_core::msg::{self, Dir, Param};
 
 type Sequence = fn(&mut Cpu, &mut State, &mut Rng, &Plan);
 
-const SEQUENCES: [(&str, Sequence); 8] = [
+const SEQUENCES: [(&str, Sequence); 9] = [
     ("bad resumes", bad_resumes),
     ("every thread held", all_threads),
+    ("mutex waits", mutex_waits),
     ("resources under a suspended call", under_suspended),
     ("aborted calls holding resources", aborted_holding),
     ("huge registrations", huge_registrations),
@@ -36,6 +37,8 @@ const SEQUENCES: [(&str, Sequence); 8] = [
 pub fn run(cpu: &mut Cpu, plan: &Plan, which: u64) {
     let mut rng = Rng::for_case(cpu.seed, cpu.id, u64::MAX - 2);
     let mut st = State::new(cpu, &mut rng, 4);
+    cpu.phase = "directed warm-up";
+    super::campaign::warm_up(cpu, &mut st, &mut rng);
     for (i, (name, seq)) in SEQUENCES.iter().enumerate() {
         if which & 1 << i == 0 {
             continue;
@@ -134,6 +137,47 @@ fn all_threads(cpu: &mut Cpu, st: &mut State, rng: &mut Rng, _: &Plan) {
         let h = held.swap_remove(rng.below(held.len() as u64) as usize);
         finish_held(cpu, st, rng, h, 20);
     }
+}
+
+/// Calls queued on the test mutex and the TA load lock are all woken, in
+/// order, and no SEND is left over. Then one waiter is woken without a SEND (a spurious wake-up,
+/// which the normal world may give): it must wait again and get the mutex
+/// when its holder lets go, and the queue must not keep its old entry (OP-
+/// TEE's wait queues wait again on the same entry until really woken).
+fn mutex_waits(cpu: &mut Cpu, st: &mut State, rng: &mut Rng, _: &Plan) {
+    let timeouts = drive::WAIT_TIMEOUTS.load(Ordering::Relaxed);
+    drive::clear_posts();
+    for lock in [Lock::TestMutex, Lock::TaLoad] {
+        match lock_queue(cpu, st, rng, lock, cpu.threads as usize - 2) {
+            Some((holder, queue)) => drain_queue(cpu, st, rng, lock, holder, queue),
+            None => fail!(cpu, "could not queue calls on a lock"),
+        }
+    }
+    let left = drive::pending_posts();
+    if drive::WAIT_TIMEOUTS.load(Ordering::Relaxed) != timeouts || !left.is_empty() {
+        fail!(cpu, "honest waits on the test mutex: wake-ups lost, or SENDs to keys nobody waits on: {left:?}");
+    }
+    drive::clear_posts();
+    let Some((holder, mut queue)) = lock_queue(cpu, st, rng, Lock::TestMutex, 1) else {
+        return fail!(cpu, "could not queue a call on the test mutex");
+    };
+    let mut w = queue.pop().expect("one waiter");
+    let first = drive::wake_spuriously(cpu, &mut w.call, w.r);
+    w.r = drive::step(cpu, &mut w.call);
+    if drive::waits_on(cpu, &w.call, w.r).is_none() {
+        fail!(cpu, "a waiter woken spuriously while the mutex is held did not wait again: RPC {:#x?}", w.r);
+    }
+    drain_queue(cpu, st, rng, Lock::TestMutex, holder, vec![w]);
+    let left = drive::pending_posts();
+    if !left.is_empty() {
+        fail!(
+            cpu,
+            "after a spurious wake-up (key {first:?}) the mutex queue kept the waiter's old entry: an unlock sent \
+             NOTIFICATION SEND to key(s) {left:?}, which nobody waits on (the next waiter there wakes at once, \
+             and an entry ahead of a real waiter takes its wake-up)"
+        );
+    }
+    drive::clear_posts();
 }
 
 /// A call suspended while it holds a registered buffer (as a memref, or as
@@ -294,6 +338,7 @@ fn call_msg_arg(cpu: &mut Cpu, st: &mut State, rng: &mut Rng, msg: &msg::Message
 
 /// How a directed sequence that runs up to a limit ended.
 fn limit_reached(cpu: &Cpu, what: &str, count: u64, bound: u64, stop: Option<(u64, u32)>) {
+    say!("hostile: {what}: stopped after {count} ({})", super::figures());
     match stop {
         None => say!("hostile: {what}: no limit within {bound} (all accepted)"),
         Some((a0, ret)) if a0 == 0 && ret != OK => {

@@ -30,8 +30,7 @@ pub static HANGS: AtomicU64 = AtomicU64::new(0);
 /// NOTIFICATION WAITs that no SEND ended within the bound (answered with
 /// an error so the thread can go on).
 pub static WAIT_TIMEOUTS: AtomicU64 = AtomicU64::new(0);
-/// WAITs answered at once without a SEND (a hostile spurious wake-up,
-/// after which a lost wake-up is the normal world's own doing).
+/// WAITs answered at once without a SEND (directed sequences only).
 pub static SPURIOUS_WAKEUPS: AtomicU64 = AtomicU64::new(0);
 
 /// Longest a call may take, and longest a CPU retries ETHREAD_LIMIT.
@@ -266,21 +265,7 @@ pub fn serve(cpu: &mut Cpu, rng: &mut Rng, hostile: u64, call: &mut Call, r: [u6
         }
         smc::RETURN_RPC_FOREIGN_INTR => {}
         smc::RETURN_RPC_CMD => {
-            let cookie = join(r[1], r[2]);
-            let lent = RPC_ARGS.lock().get(&cookie).copied();
-            let at = match (cookie, lent) {
-                (0, _) => call.rpc_arg.clone(),
-                (_, Some(Lent { pool: Some(_), pa })) => Some(NsBuf::contiguous(pa, msg::size_for(RPC_PARAMS) as u64)),
-                (_, Some(Lent { pa, .. })) => {
-                    fail!(cpu, "RPC_CMD in memory it should have refused: {pa:#x}");
-                    None
-                }
-                (_, None) => {
-                    fail!(cpu, "RPC_CMD names cookie {cookie:#x}, which is not an RPC argument it holds");
-                    None
-                }
-            };
-            if let Some(buf) = at {
+            if let Some(buf) = rpc_message(cpu, call, r) {
                 command(cpu, rng, evil, &buf);
             }
         }
@@ -288,6 +273,70 @@ pub fn serve(cpu: &mut Cpu, rng: &mut Rng, hostile: u64, call: &mut Call, r: [u6
     }
     call.resumed = Some(thread);
     call.regs = next;
+}
+
+/// Where the message of RPC_CMD `r` is.
+fn rpc_message(cpu: &Cpu, call: &Call, r: [u64; 4]) -> Option<NsBuf> {
+    let cookie = join(r[1], r[2]);
+    let lent = RPC_ARGS.lock().get(&cookie).copied();
+    match (cookie, lent) {
+        (0, _) => call.rpc_arg.clone(),
+        (_, Some(Lent { pool: Some(_), pa })) => Some(NsBuf::contiguous(pa, msg::size_for(RPC_PARAMS) as u64)),
+        (_, Some(Lent { pa, .. })) => {
+            fail!(cpu, "RPC_CMD in memory it should have refused: {pa:#x}");
+            None
+        }
+        (_, None) => {
+            fail!(cpu, "RPC_CMD names cookie {cookie:#x}, which is not an RPC argument it holds");
+            None
+        }
+    }
+}
+
+/// If `r` is a NOTIFICATION WAIT, answers it at once as if woken, though
+/// nobody sent the key (a spurious wake-up), and returns the key.
+pub fn wake_spuriously(cpu: &Cpu, call: &mut Call, r: [u64; 4]) -> Option<u64> {
+    if r[0] as u32 != smc::RETURN_RPC_CMD {
+        return None;
+    }
+    let buf = rpc_message(cpu, call, r)?;
+    let mut m = rpc_msg(&buf)?;
+    let key = match (m.hdr.cmd, m.params.first()) {
+        (rpc::CMD_NOTIFICATION, Some(Param::Value { a, b, .. })) if *a == rpc::NOTIFICATION_WAIT as u64 => *b,
+        _ => return None,
+    };
+    RPCS.fetch_add(1, Ordering::Relaxed);
+    SPURIOUS_WAKEUPS.fetch_add(1, Ordering::Relaxed);
+    m.hdr.ret = 0;
+    buf.write(0, &m.encode());
+    call.resumed = Some(r[3]);
+    call.regs = [smc::RETURN_FROM_RPC as u64, 0, 0, r[3], 0, 0, 0, 0];
+    Some(key)
+}
+
+/// The NOTIFICATION key of RPC `r`, if it is a WAIT (without answering it).
+pub fn waits_on(cpu: &Cpu, call: &Call, r: [u64; 4]) -> Option<u64> {
+    if r[0] as u32 != smc::RETURN_RPC_CMD {
+        return None;
+    }
+    let m = rpc_msg(&rpc_message(cpu, call, r)?)?;
+    match (m.hdr.cmd, m.params.first()) {
+        (rpc::CMD_NOTIFICATION, Some(Param::Value { a, b, .. })) if *a == rpc::NOTIFICATION_WAIT as u64 => Some(*b),
+        _ => None,
+    }
+}
+
+/// Keys with a SEND no WAIT has consumed yet.
+pub fn pending_posts() -> alloc::vec::Vec<usize> {
+    (0..KEYS).filter(|k| POSTED[*k].load(Ordering::Acquire)).collect()
+}
+
+/// Forgets every SEND no WAIT consumed (a sequence that lost wake-ups on
+/// purpose must not leave them to wake later waiters of the same keys).
+pub fn clear_posts() {
+    for k in &POSTED {
+        k.store(false, Ordering::Release);
+    }
 }
 
 /// Memory for an RPC_ALLOC or SHM_ALLOC of `size`: (address, cookie). An
@@ -378,12 +427,11 @@ fn command(cpu: &mut Cpu, rng: &mut Rng, evil: bool, buf: &NsBuf) {
         }
         (rpc::CMD_NOTIFICATION, Some(Param::Value { dir: Dir::In, a, b: key, .. })) if (key as usize) < KEYS => {
             let k = &POSTED[key as usize];
+            // (No spurious wake-ups here: the OS loses a later wake-up after
+            // one, which the directed "mutex waits" sequence shows once.)
             if a == rpc::NOTIFICATION_SEND as u64 {
                 k.store(true, Ordering::Release);
                 arch::sev();
-            } else if evil && rng.chance(50) {
-                // A spurious wake-up: the waiter must check its condition.
-                SPURIOUS_WAKEUPS.fetch_add(1, Ordering::Relaxed);
             } else {
                 let t0 = arch::counter();
                 let bound = arch::counter_freq() * WAIT_BOUND_MS / 1000;

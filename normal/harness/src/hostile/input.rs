@@ -555,7 +555,11 @@ pub fn message(rng: &mut Rng, cpu: &mut Cpu, own: &mut Own, shared_s: &[u32], sh
             match rng.below(3) {
                 0 => {
                     let at = rng.pick(&[4usize, 12, 16, 20, 24]);
-                    bytes[at..at + 4].copy_from_slice(&(rng.edgy() as u32).to_le_bytes());
+                    let mut v = rng.edgy() as u32;
+                    if at == 4 && v == t::CMD_STACK_OVERFLOW {
+                        v = t::CMD_NOOP;
+                    }
+                    bytes[at..at + 4].copy_from_slice(&v.to_le_bytes());
                 }
                 1 if n > 0 => {
                     let at = 32 + 32 * rng.below(n as u64) as usize + rng.below(8) as usize;

@@ -123,15 +123,20 @@ pub fn check_a0(cpu: &Cpu, what: &str, a0: u64) -> bool {
     a0 == 0
 }
 
-pub fn open_test(cpu: &mut Cpu, st: &mut State, rng: &mut Rng, hostile: u64) -> Result<u32, (u64, u32)> {
-    let (a, b) = t::UUID.to_msg_value();
+/// OPEN_SESSION of `uuid`, public login.
+pub fn open_msg(uuid: oxtee_abi::uuid::Uuid) -> Message {
+    let (a, b) = uuid.to_msg_value();
     let mut msg = Message::new(
         m::CMD_OPEN_SESSION,
         vec![Param::Value { dir: Dir::In, a, b, c: 0 }, Param::Value { dir: Dir::In, a: 0, b: 0, c: 0 }],
     );
     msg.meta[0] = true;
     msg.meta[1] = true;
-    let (a0, r) = call_msg(cpu, st, rng, hostile, &msg);
+    msg
+}
+
+pub fn open_test(cpu: &mut Cpu, st: &mut State, rng: &mut Rng, hostile: u64) -> Result<u32, (u64, u32)> {
+    let (a0, r) = call_msg(cpu, st, rng, hostile, &open_msg(t::UUID));
     if a0 == 0 && r.hdr.ret == OK { Ok(r.hdr.session) } else { Err((a0, r.hdr.ret)) }
 }
 
@@ -224,7 +229,9 @@ pub fn held_threads(st: &State) -> Vec<u64> {
 /// Starts a CMD_RPC call and leaves it at its first RPC. None if it was
 /// refused (ETHREAD_LIMIT) or ended at once.
 /// Kind 1 spins on a memref of an own registered buffer; kind 2 has its
-/// argument in a registered buffer. The session is `on`, or a random own one.
+/// argument in a registered buffer; kind 3 passes no RPC argument (so the
+/// OS allocates one, or takes it from its cache). The session is `on`, or
+/// a random own one.
 pub fn hold(cpu: &mut Cpu, st: &mut State, rng: &mut Rng, kind: u64, on: Option<u32>) -> Option<Held> {
     let session = match on {
         Some(s) => s,
@@ -248,6 +255,7 @@ pub fn hold(cpu: &mut Cpu, st: &mut State, rng: &mut Rng, kind: u64, on: Option<
     // registered for it alone, on a static-pool page nothing else uses.
     let regd = if kind == 2 { arg_buffer(cpu, st, rng) } else { None };
     let arg_reg = regd.as_ref().map(|(r, block)| (r.cookie, *block));
+    let rpc_arg = kind != 3 && rng.chance(50);
     let (mut call, block, uses) = match regd {
         Some((Reg { cookie, buf }, _)) => {
             buf.write(0, &bytes);
@@ -259,7 +267,7 @@ pub fn hold(cpu: &mut Cpu, st: &mut State, rng: &mut Rng, kind: u64, on: Option<
         None => {
             let pa = shm::pool_alloc(2 * PAGE)?;
             arch::write_mem(pa, &bytes);
-            let call = if rng.chance(50) { Call::rpc_arg(pa, n) } else { Call::arg(pa) };
+            let call = if rpc_arg { Call::rpc_arg(pa, n) } else { Call::arg(pa) };
             (call, Some(pa), uses)
         }
     };
@@ -291,4 +299,95 @@ fn arg_buffer(cpu: &mut Cpu, st: &mut State, rng: &mut Rng) -> Option<(Reg, u64)
         return None;
     }
     Some((Reg { cookie, buf: NsBuf::contiguous(block, PAGE) }, block))
+}
+
+/// Starts `msg` (static pool, with an RPC argument) and leaves it at its
+/// first RPC; None if it ended without one.
+pub fn hold_msg(cpu: &mut Cpu, st: &mut State, rng: &mut Rng, msg: &Message) -> Option<Held> {
+    let pa = shm::pool_alloc(2 * PAGE)?;
+    arch::write_mem(pa, &msg.encode());
+    let mut call = Call::rpc_arg(pa, msg.params.len());
+    let r = drive::step(cpu, &mut call);
+    let h = Held { call, r, block: Some(pa), uses: None, session: msg.hdr.session, arg_reg: None };
+    if drive::is_rpc(r[0]) {
+        return Some(h);
+    }
+    check_a0(cpu, "call meant to be held", r[0]);
+    release_held(cpu, st, rng, h);
+    None
+}
+
+/// A lock of the OS that calls sleep on (a `SleepMutex`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    /// The test PTA's mutex (CMD_MUTEX): every waiter must get it.
+    TestMutex,
+    /// The user-TA load lock, held across LOAD_TA: an open of a TA that
+    /// does not exist takes it (and fails once it has it).
+    TaLoad,
+}
+
+fn lock_msg(st: &State, lock: Lock, hold_ms: u64) -> Message {
+    match lock {
+        Lock::TestMutex => {
+            invoke_msg(st.own.private, t::CMD_MUTEX, vec![value(Dir::In, hold_ms, 0), value(Dir::Out, 0, 0)])
+        }
+        Lock::TaLoad => open_msg(oxtee_abi::uuid::Uuid::NIL),
+    }
+}
+
+/// `lock` taken by one call that is then suspended while it holds it (a
+/// foreign interrupt, or LOAD_TA), and `n` more calls queued behind it,
+/// each suspended in its NOTIFICATION WAIT, in queue order.
+pub fn lock_queue(cpu: &mut Cpu, st: &mut State, rng: &mut Rng, lock: Lock, n: usize) -> Option<(Held, Vec<Held>)> {
+    let holder = (0..20).find_map(|_| {
+        let h = hold_msg(cpu, st, rng, &lock_msg(st, lock, 40))?;
+        if drive::waits_on(cpu, &h.call, h.r).is_none() && h.r[0] as u32 != smc::RETURN_RPC_ALLOC {
+            return Some(h);
+        }
+        finish_held(cpu, st, rng, h, 0);
+        None
+    })?;
+    let mut queue = Vec::new();
+    for _ in 0..n {
+        match hold_msg(cpu, st, rng, &lock_msg(st, lock, 0)) {
+            Some(w) if drive::waits_on(cpu, &w.call, w.r).is_some() => queue.push(w),
+            Some(w) => {
+                fail!(cpu, "a call on a held lock did not wait for it: RPC {:#x?}", w.r);
+                finish_held(cpu, st, rng, w, 0);
+            }
+            None => fail!(cpu, "a call on a held lock did not wait for it"),
+        }
+    }
+    Some((holder, queue))
+}
+
+/// Ends the holder, then each waiter in queue order: each must get the
+/// lock in turn (no wake-up lost; on the test mutex, every call succeeds
+/// with no exclusion violation).
+pub fn drain_queue(cpu: &mut Cpu, st: &mut State, rng: &mut Rng, lock: Lock, holder: Held, queue: Vec<Held>) {
+    finish_held(cpu, st, rng, holder, 0);
+    for mut w in queue {
+        let timeouts = drive::WAIT_TIMEOUTS.load(Ordering::Relaxed);
+        let out = drive::finish(cpu, rng, 0, &mut w.call, w.r);
+        let mut back = [0u8; 32 + 64];
+        if let Some(b) = w.block {
+            arch::read_mem(b, &mut back);
+        }
+        let answer = msg::parse(&back, 2).ok();
+        let ret = answer.as_ref().map_or(u32::MAX, |m| m.hdr.ret);
+        let violations = match answer.as_ref().and_then(|m| m.params.get(1)) {
+            Some(Param::Value { a, .. }) if lock == Lock::TestMutex => *a,
+            _ => 0,
+        };
+        let lost = drive::WAIT_TIMEOUTS.load(Ordering::Relaxed) != timeouts;
+        if out.a0 != 0 || lost || violations != 0 || (lock == Lock::TestMutex && ret != OK) {
+            fail!(
+                cpu,
+                "a queued call: a0 {:#x} ret {ret:#x}, wake-up lost {lost}, {violations} exclusion violations",
+                out.a0
+            );
+        }
+        release_held(cpu, st, rng, w);
+    }
 }
