@@ -609,7 +609,7 @@ pub fn place(rng: &mut Rng, cpu: &mut Cpu, own: &Own, mc: &MsgCase) -> Placed {
     let need = |rpc: bool| size_for(declared.min(127) as usize) as u64 + if rpc { RPC_ARG_SIZE } else { 0 };
     let regs = |fid: u32, pa: u64| [fid as u64, pa >> 32, pa & 0xffff_ffff, 0, 0, 0, 0, 0];
     let mut choice = rng.below(100);
-    if choice >= 70 && choice < 82 && own.regs.is_empty() {
+    if (70..82).contains(&choice) && own.regs.is_empty() {
         choice = 0;
     }
     match choice {

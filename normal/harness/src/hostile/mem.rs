@@ -239,7 +239,7 @@ pub fn page_list(rng: &mut Rng, scratch: &mut Scratch, kind: ListKind, size: u64
                 page[PAGE as usize - 8..].copy_from_slice(&next.to_le_bytes());
                 arch::write_mem(lists[li], &page);
             }
-            let buf = (kind == ListKind::Valid).then(|| NsBuf { backing: Backing::Pages(data), first: offset, size });
+            let buf = (kind == ListKind::Valid).then_some(NsBuf { backing: Backing::Pages(data), first: offset, size });
             (lists[0], buf)
         }
         ListKind::Looping | ListKind::Huge | ListKind::Empty => {
