@@ -31,6 +31,9 @@ pub struct Config {
     /// Words QEMU's loader writes into RAM before reset: (address, value);
     /// how the harness is told its mode and parameters.
     pub words: Vec<(u64, u64)>,
+    /// Kill QEMU once the normal-world console has been silent this long
+    /// (a hung guest), well before `timeout_secs`.
+    pub idle_secs: Option<u64>,
 }
 
 impl Default for Config {
@@ -47,6 +50,7 @@ impl Default for Config {
             semihosting: false,
             icount: false,
             words: Vec::new(),
+            idle_secs: None,
         }
     }
 }
@@ -165,6 +169,7 @@ pub fn boot(imgs: &Images, cfg: &Config, show: Show) -> Result<Outcome> {
     ];
     let deadline = Duration::from_secs(cfg.timeout_secs);
     let mut timed_out = false;
+    let (mut ns_len, mut last_output) = (0, Instant::now());
     let status = loop {
         if show != Show::OnFailure {
             let mut out = std::io::stdout().lock();
@@ -176,7 +181,18 @@ pub fn boot(imgs: &Images, cfg: &Config, show: Show) -> Result<Outcome> {
         if let Some(st) = child.try_wait().map_err(|e| e.to_string())? {
             break Some(st);
         }
-        if start.elapsed() > deadline {
+        let len = std::fs::metadata(&ns_log).map_or(0, |m| m.len());
+        if len != ns_len {
+            (ns_len, last_output) = (len, Instant::now());
+        }
+        let silent = cfg.idle_secs.is_some_and(|s| last_output.elapsed() > Duration::from_secs(s));
+        if start.elapsed() > deadline || silent {
+            if silent {
+                eprintln!(
+                    "qemu: killed after {} s without normal-world output (hung)",
+                    last_output.elapsed().as_secs()
+                );
+            }
             timed_out = true;
             let _ = child.kill();
             let _ = child.wait();
@@ -200,7 +216,7 @@ pub fn boot(imgs: &Images, cfg: &Config, show: Show) -> Result<Outcome> {
     if !stderr.trim().is_empty() && !clean_exit {
         eprintln!("qemu stderr: {}", stderr.trim());
     }
-    if timed_out {
+    if timed_out && start.elapsed() > deadline {
         eprintln!("qemu: killed after {} s (timeout)", cfg.timeout_secs);
     }
     Ok(Outcome {

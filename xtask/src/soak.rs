@@ -16,7 +16,8 @@ const USAGE: &str =
   --phases LIST   comma-separated: random, directed, or single directed sequences:
                   bad-resumes, all-threads, mutex-waits, under-suspended, aborted-holding,
                   huge-regs, many-regs, sessions, mass-aborts (default random,directed)
-  --timeout SECS  kill QEMU after this long (default 900 + smcs/2000)";
+  --timeout SECS  kill QEMU after this long (default 900 + smcs/2000); it is killed
+                  earlier, as hung, after 300 s without normal-world output";
 
 /// Directed sequences in the harness's order (`hostile/directed.rs`).
 const SEQUENCES: [&str; 9] = [
@@ -93,6 +94,8 @@ pub fn run_cli(args: &[String]) -> Result {
         smp,
         gic,
         timeout_secs: timeout.unwrap_or(900 + smcs / 2000),
+        // The harness prints progress at least every minute or so.
+        idle_secs: Some(300),
         name: "soak".into(),
         words: vec![
             (map::HARNESS_MODE_ADDR, map::HARNESS_MODE_SOAK as u64),

@@ -74,12 +74,17 @@ pub fn random(cpu: &mut Cpu, plan: &Plan) {
     for round in 1..=plan.rounds {
         cpu.phase = "random";
         let target = start + plan.smcs * round / plan.rounds;
-        while drive::SMCS.load(Ordering::Relaxed) < target {
+        let mut dead = 0;
+        while drive::SMCS.load(Ordering::Relaxed) < target && !super::STOP.load(Ordering::Acquire) {
             for _ in 0..BATCH {
                 one_case(cpu, &mut st);
                 progress(cpu, plan.progress);
             }
-            alive(cpu, &mut st, &mut rng, "a batch");
+            dead = if alive(cpu, &mut st, &mut rng, "a batch") { 0 } else { dead + 1 };
+            if dead == 3 {
+                fail!(cpu, "the OS no longer serves: the campaign stops");
+                super::STOP.store(true, Ordering::Release);
+            }
         }
         cpu.phase = "round end";
         settle(cpu, &mut st, &mut rng);

@@ -75,7 +75,7 @@ impl Plan {
             huge_regs: 64,
             aborts: 150_000,
             phases,
-            progress: 500_000,
+            progress: 200_000,
         }
     }
 }
@@ -122,6 +122,9 @@ macro_rules! fail {
     };
 }
 pub(crate) use fail;
+
+/// Set when the OS no longer serves: the campaign stops where it is.
+pub static STOP: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
 
 /// All CPUs of the campaign meet here.
 static ARRIVED: AtomicUsize = AtomicUsize::new(0);
@@ -204,7 +207,7 @@ pub fn run(cpus: usize, plan: Plan) {
         }
     }
     let only = plan.phases >> PHASE_ONE_DIRECTED;
-    if plan.phases & PHASE_DIRECTED != 0 || only != 0 {
+    if (plan.phases & PHASE_DIRECTED != 0 || only != 0) && !STOP.load(Ordering::Acquire) {
         cpu.solo = true;
         directed::run(&mut cpu, &plan, if only == 0 { u64::MAX } else { only });
     }

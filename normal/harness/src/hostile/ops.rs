@@ -192,12 +192,13 @@ pub fn values_ok(cpu: &mut Cpu, st: &mut State, rng: &mut Rng, hostile: u64, ses
 
 /// The OS still serves: a no-op and a checked CMD_VALUES on the private
 /// session, honestly.
-pub fn alive(cpu: &mut Cpu, st: &mut State, rng: &mut Rng, what: &str) {
+pub fn alive(cpu: &mut Cpu, st: &mut State, rng: &mut Rng, what: &str) -> bool {
     let (a0, r) = call_msg(cpu, st, rng, 0, &invoke_msg(st.own.private, t::CMD_NOOP, vec![]));
     if a0 != 0 || r.hdr.ret != OK {
         fail!(cpu, "not serving after {what}: NOOP a0 {a0:#x} ret {:#x}", r.hdr.ret);
+        return false;
     }
-    values_ok(cpu, st, rng, 0, st.own.private, what);
+    values_ok(cpu, st, rng, 0, st.own.private, what)
 }
 
 pub fn finish_held(cpu: &mut Cpu, st: &mut State, rng: &mut Rng, mut h: Held, hostile: u64) {
