@@ -114,23 +114,29 @@ pub fn run_cli(args: &[String]) -> Result {
 pub fn report(out: &qemu::Outcome, seed: u64, smp: u32) -> Result {
     let fig = |k: &str| qemu::harness_figure(&out.ns_log, k).unwrap_or(0);
     let finished = out.ns_log.lines().any(|l| l.contains("hostile: summary"));
-    let panics = qemu::unexpected_incidents(out);
+    let (panic_lines, _) = qemu::os_incidents(&out.secure_log);
+    let exceptions = qemu::unexpected_incidents(out) - panic_lines;
     let hangs = fig("hangs") + u64::from(!finished || out.timed_out);
     let left = fig("left_behind");
     let failures = fig("failures");
     println!(
         "soak: seed={seed:#x} cpus={smp} SMCs sent={} yielding calls={} RPCs served={} (hostile answers {}) \
-         deliberate aborts={} panics={panics} hangs={hangs} resources left behind={left} failed checks={failures} \
-         wall={:.0} s{}",
+         deliberate aborts={} OS panics={panic_lines} unexpected OS exceptions={exceptions} hangs={hangs} \
+         resources left behind={left} failed checks={failures} wall={:.0} s",
         fig("smcs"),
         fig("yielding"),
         fig("rpcs"),
         fig("hostile_answers"),
         fig("deliberate_aborts"),
         out.secs,
-        if finished { "" } else { " (did not finish: figures from its last progress line)" }
     );
-    if panics + hangs + left + failures > 0 {
+    if !finished {
+        println!(
+            "soak: the run did not finish: figures are from its last progress line (exceptions may include \
+             deliberate aborts made after it)"
+        );
+    }
+    if panic_lines + exceptions + hangs + left + failures > 0 {
         for l in out.ns_log.lines().filter(|l| l.contains("FAIL")).take(40) {
             eprintln!("  {l}");
         }

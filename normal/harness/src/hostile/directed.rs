@@ -476,7 +476,7 @@ fn mass_aborts(cpu: &mut Cpu, st: &mut State, rng: &mut Rng, plan: &Plan) {
         if i % 1000 == 999 && !alive(cpu, st, rng, "a thousand aborted calls") {
             break;
         }
-        if i % 5_000 == 4_999 {
+        if i % 1000 == 999 {
             say!("hostile: {} calls aborted ({})", i + 1, super::figures());
         }
     }
