@@ -35,7 +35,7 @@ pub static SPURIOUS_WAKEUPS: AtomicU64 = AtomicU64::new(0);
 
 /// Longest a call may take, and longest a CPU retries ETHREAD_LIMIT.
 const CALL_BOUND_S: u64 = 30;
-const WAIT_BOUND_MS: u64 = 2000;
+const WAIT_BOUND_MS: u64 = 500;
 /// The RPC argument the OS asks for holds this many parameters.
 const RPC_PARAMS: usize = 4;
 

@@ -73,6 +73,15 @@ impl Own {
     }
 }
 
+/// A parameter word that is not meant as an address: a mutated attribute
+/// may still make it one, so it never names the harness's own memory
+/// (device tree, image, heap, static pool, page heap), which the OS would
+/// then write to.
+pub fn word(rng: &mut Rng) -> u64 {
+    let v = rng.edgy();
+    if (oxtee_platform::map::DRAM_BASE..mem::SCRATCH_BASE).contains(&v) { v | 1 << 40 } else { v }
+}
+
 /// A cookie no CPU has registered.
 pub fn stranger_cookie(rng: &mut Rng, own: &Own) -> u64 {
     loop {
@@ -366,14 +375,20 @@ fn param(rng: &mut Rng, cpu: &mut Cpu, own: &Own, shared: &[u64], blocks: &mut V
         flags |= 1 << rng.pick(&[10u64, 12, 15, 19, 31, 32, 63]);
     }
     match rng.below(20) {
-        0..=5 => put(out, rng.pick(&ATTR_VALUE) | flags, rng.edgy(), rng.edgy(), rng.edgy()),
+        0..=5 => put(out, rng.pick(&ATTR_VALUE) | flags, word(rng), word(rng), word(rng)),
         6..=10 => {
             let attr = rng.pick(&ATTR_TMEM) | flags;
             if rng.chance(35) {
                 let kind = ListKind::random(rng);
                 let size = if rng.chance(3) { rng.range(1, 4 << 20) } else { rng.range(1, 16 * PAGE) };
                 let list = mem::page_list(rng, &mut cpu.scratch, kind, size);
-                let size = if rng.chance(10) { rng.edgy() } else { list.size };
+                // A size that lies about the list (never past 4 MiB on a
+                // looping one, which would make the OS read for minutes).
+                let size = match rng.chance(10) {
+                    true if kind == ListKind::Looping => rng.edgy() % (4 << 20),
+                    true => rng.edgy(),
+                    false => list.size,
+                };
                 put(out, attr | m::ATTR_NONCONTIG, list.ptr, size, rng.edgy());
             } else {
                 let (buf, size) = match rng.below(6) {
@@ -410,16 +425,16 @@ fn param(rng: &mut Rng, cpu: &mut Cpu, own: &Own, shared: &[u64], blocks: &mut V
                 let offs = rng.below(size);
                 (offs, rng.below(size - offs + 1))
             } else {
-                (rng.edgy(), rng.edgy())
+                (word(rng), word(rng))
             };
             put(out, rng.pick(&ATTR_RMEM) | flags, offs, len, cookie);
         }
-        15 | 16 => put(out, m::ATTR_TYPE_NONE | flags, rng.edgy(), rng.edgy(), rng.edgy()),
+        15 | 16 => put(out, m::ATTR_TYPE_NONE | flags, word(rng), word(rng), word(rng)),
         17 | 18 => {
             let t = rng.pick(&[4u64, 8, 0xc, 0xd, 0xe, 0xf, 0x10, 0x80, 0xff]);
-            put(out, t | flags, rng.edgy(), rng.edgy(), rng.edgy());
+            put(out, t | flags, word(rng), word(rng), word(rng));
         }
-        _ => put(out, rng.edgy() & !(m::ATTR_NONCONTIG), rng.edgy(), rng.edgy(), rng.edgy()),
+        _ => put(out, rng.edgy() & !(m::ATTR_NONCONTIG), word(rng), word(rng), word(rng)),
     }
 }
 
@@ -454,7 +469,7 @@ pub fn message(rng: &mut Rng, cpu: &mut Cpu, own: &mut Own, shared_s: &[u32], sh
         }
     };
     let mut blocks = Vec::new();
-    let mut body = Vec::new();
+    let mut body: Vec<u8> = Vec::new();
     let mut intent = Intent::None;
     let actual: u32;
     match cmd {
@@ -504,7 +519,7 @@ pub fn message(rng: &mut Rng, cpu: &mut Cpu, own: &mut Own, shared_s: &[u32], sh
             };
             let rmem = rng.chance(85);
             let attr = if rmem { rng.pick(&ATTR_RMEM) } else { rng.pick(&ATTR_VALUE) };
-            put(&mut body, attr, rng.edgy(), rng.edgy(), cookie);
+            put(&mut body, attr, word(rng), word(rng), cookie);
             actual = 1;
             let mine = own.regs.iter().any(|r| r.cookie == cookie);
             intent = Intent::Unregister { cookie, must_succeed: rmem && mine };
@@ -518,18 +533,6 @@ pub fn message(rng: &mut Rng, cpu: &mut Cpu, own: &mut Own, shared_s: &[u32], sh
             if cmd == m::CMD_CLOSE_SESSION {
                 intent = Intent::Close { session, must_succeed: n == 0 && own.sessions.contains(&session) };
             }
-        }
-    }
-    // The test PTA waits as long as a value says: keep it short.
-    if cmd == m::CMD_INVOKE_COMMAND && body.len() >= 16 {
-        let cap = match func {
-            t::CMD_SLEEP | t::CMD_SPIN | t::CMD_MUTEX => Some(3),
-            t::CMD_SUPP_FS => Some(64 << 10),
-            _ => None,
-        };
-        if let Some(cap) = cap {
-            let a = u64::from_le_bytes(body[8..16].try_into().unwrap()) % (cap + 1);
-            body[8..16].copy_from_slice(&a.to_le_bytes());
         }
     }
     let declared =
@@ -570,6 +573,24 @@ pub fn message(rng: &mut Rng, cpu: &mut Cpu, own: &mut Own, shared_s: &[u32], sh
         }
     }
     let declared = u32::from_le_bytes(bytes[28..32].try_into().unwrap());
+    // Whatever the OS reads is written here (zeros past the parameters
+    // made), never left over from an earlier case.
+    let reads = size_for(declared.min(m::MAX_NUM_PARAMS) as usize);
+    if bytes.len() < reads {
+        bytes.resize(reads, 0);
+    }
+    // The test PTA waits as long as a value says: keep it short, whatever
+    // command the header ended up naming.
+    let func = u32::from_le_bytes(bytes[4..8].try_into().unwrap());
+    let cap = match func {
+        t::CMD_SLEEP | t::CMD_SPIN | t::CMD_MUTEX => Some(3),
+        t::CMD_SUPP_FS => Some(64 << 10),
+        _ => None,
+    };
+    if let Some(cap) = cap.filter(|_| bytes.len() >= 48) {
+        let a = u64::from_le_bytes(bytes[40..48].try_into().unwrap()) % (cap + 1);
+        bytes[40..48].copy_from_slice(&a.to_le_bytes());
+    }
     // What only a well-formed request promises.
     let untouched = clean && declared == actual;
     match &mut intent {

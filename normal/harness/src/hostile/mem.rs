@@ -16,7 +16,7 @@ pub const PAGE: u64 = 4096;
 /// Scratch windows: 32 MiB per CPU from here, then one shared by all CPUs.
 /// (RAM is 1 GiB from 0x4000_0000 as `cargo xtask` starts QEMU; the harness
 /// image, its heap, the static pool and its page heap all lie below.)
-const SCRATCH_BASE: u64 = 0x5000_0000;
+pub const SCRATCH_BASE: u64 = 0x5000_0000;
 const WINDOW: u64 = 32 << 20;
 pub const SHARED_WINDOW: usize = oxtee_platform::MAX_CPUS;
 /// End of normal-world RAM in every machine `cargo xtask` starts.
