@@ -28,8 +28,9 @@ pub const CMD_SLEEP: u32 = 5;
 /// cancellable. p1 value out -> (foreign interrupts taken, CPU at start, CPU at end).
 /// An optional memref in p2 is held, untouched, for the whole spin.
 pub const CMD_SPIN: u32 = 6;
-/// p0 value out -> (secure heap bytes in use, registered shm buffers, shm
-/// uses held); p1 value out -> (busy threads, open sessions, 0).
+/// p0 value out -> (secure heap bytes in use, registered shm buffers); p1
+/// value out -> (busy threads, open sessions). (Values carry a and b back,
+/// as in OP-TEE; CMD_RESOURCES has every count.)
 pub const CMD_STATS: u32 = 7;
 /// p0 value in (a = milliseconds to hold): takes the test mutex, checks
 /// nobody else is inside, holds it, releases. p1 value out -> (exclusion

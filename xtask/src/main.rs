@@ -11,6 +11,7 @@ mod linux;
 mod qemu;
 mod setup;
 mod sign;
+mod soak;
 mod tas;
 
 use oxtee_platform::map;
@@ -28,6 +29,7 @@ commands:
                         a shell, or CMD run in the guest (exit status passed on)
   test                  host tests, lint, the QEMU harness and Linux runs
   bench                 instruction counts under QEMU -icount
+  soak [opts]           the harness's hostile campaign, long (--help for options)
   lint                  rustfmt, clippy (safety lints at deny), unsafe policy
   setup                 install what the tools need (apt packages, targets)
   sign-ta [opts] IN OUT sign a TA ELF (or re-sign a .ta): --key PEM, --uuid UUID,
@@ -76,6 +78,7 @@ fn main() -> ExitCode {
         "bench" => no_options(bench::run),
         "lint" => no_options(lint::run),
         "setup" => no_options(|| setup::ensure(true)),
+        "soak" => soak::run_cli(rest).map(|()| 0),
         "sign-ta" => sign::run_cli(rest).map(|()| 0),
         "tas" => no_options(tas::run_cli),
         "help" | "-h" | "--help" => {
@@ -133,13 +136,24 @@ fn test() -> Result {
     let imgs = images::build_test()?;
     let mut passed = 0u64;
     let mut failed = 0u64;
+    // The harness ends with a modest hostile campaign; its seed is fixed
+    // unless OXTEE_HOSTILE_SEED names another.
+    let seed = match std::env::var("OXTEE_HOSTILE_SEED") {
+        Ok(s) => {
+            let s = s.trim();
+            let v = s.strip_prefix("0x").map_or_else(|| s.parse(), |h| u64::from_str_radix(h, 16));
+            vec![(map::HARNESS_ARG_SEED, v.map_err(|_| format!("OXTEE_HOSTILE_SEED={s}"))?)]
+        }
+        Err(_) => Vec::new(),
+    };
     // The two machine shapes, then one with a CPU more than the platform
     // supports (GICv3 numbers it Aff0 = 8): it must stay parked.
     let over = oxtee_platform::MAX_CPUS as u32 + 1;
     for (smp, gic) in [(1, 2), (4, 3), (over, 3)] {
-        let mut cfg = qemu::Config { smp, gic, timeout_secs: 120, ..qemu::Config::default() };
+        let mut cfg = qemu::Config { smp, gic, timeout_secs: 120, words: seed.clone(), ..qemu::Config::default() };
         if smp == over {
             cfg.name = format!("smp{smp}-gic{gic}-topology");
+            cfg.words.clear();
             let harness =
                 format!("loader,file={},addr={:#x},force-raw=on", imgs.harness.display(), map::NS_PAYLOAD_ADDR);
             let mode =
@@ -147,14 +161,26 @@ fn test() -> Result {
             cfg.extra = vec!["-device".into(), harness, "-device".into(), mode];
         }
         let out = qemu::boot(&imgs, &cfg, qemu::Show::OnFailure)?;
+        if let Some(l) = out.ns_log.lines().find(|l| l.contains("hostile: summary")) {
+            println!("  {}", l.trim());
+        }
         match qemu::harness_tally(&out.ns_log) {
             Some((p, f)) => {
-                println!("  {smp} CPU(s), GICv{gic}: {p} passed, {f} failed ({:.1} s)", out.secs);
-                if f > 0 {
+                // OS panics and exceptions the harness did not cause on
+                // purpose fail the run even if every check passed.
+                let panics = qemu::unexpected_incidents(&out);
+                println!(
+                    "  {smp} CPU(s), GICv{gic}: {p} passed, {f} failed, {panics} unexpected OS panics ({:.1} s)",
+                    out.secs
+                );
+                if f > 0 || panics > 0 {
+                    for l in out.ns_log.lines().filter(|l| l.contains("FAIL")).take(40) {
+                        eprintln!("  {l}");
+                    }
                     qemu::print_tails(&out);
                 }
                 passed += p;
-                failed += f;
+                failed += f + panics;
             }
             None => {
                 qemu::print_tails(&out);

@@ -35,6 +35,12 @@ pub struct Config {
     pub icount: bool,
     /// The harness checks the default (production) image.
     pub production: bool,
+    /// Words QEMU's loader writes into RAM before reset: (address, value);
+    /// how the harness is told its mode and parameters.
+    pub words: Vec<(u64, u64)>,
+    /// Kill QEMU once the normal-world console has been silent this long
+    /// (a hung guest), well before `timeout_secs`.
+    pub idle_secs: Option<u64>,
 }
 
 impl Default for Config {
@@ -52,6 +58,8 @@ impl Default for Config {
             semihosting: false,
             icount: false,
             production: false,
+            words: Vec::new(),
+            idle_secs: None,
         }
     }
 }
@@ -60,6 +68,9 @@ impl Default for Config {
 pub enum Show {
     /// Stream both consoles as they run.
     Live,
+    /// Stream the normal-world console only (long runs whose secure log
+    /// is large).
+    Normal,
     /// Quiet; the caller prints tails if something went wrong.
     OnFailure,
 }
@@ -106,9 +117,20 @@ pub fn command(imgs: &Images, cfg: &Config, ns_log: &Path, sec_log: &Path) -> Co
         c.args(["-icount", "shift=0"]);
     }
     if cfg.bench {
-        c.arg("-device").arg(format!("loader,addr={:#x},data=0xbe4c0001,data-len=4", map::HARNESS_MODE_ADDR));
+        c.arg("-device").arg(format!(
+            "loader,addr={:#x},data={:#x},data-len=4",
+            map::HARNESS_MODE_ADDR,
+            map::HARNESS_MODE_BENCH
+        ));
     } else if cfg.production {
-        c.arg("-device").arg(format!("loader,addr={:#x},data=0x9d0d0001,data-len=4", map::HARNESS_MODE_ADDR));
+        c.arg("-device").arg(format!(
+            "loader,addr={:#x},data={:#x},data-len=4",
+            map::HARNESS_MODE_ADDR,
+            map::HARNESS_MODE_PRODUCTION
+        ));
+    }
+    for (addr, value) in &cfg.words {
+        c.arg("-device").arg(format!("loader,addr={addr:#x},data={value:#x},data-len=8"));
     }
     c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
     c
@@ -162,17 +184,30 @@ pub fn boot(imgs: &Images, cfg: &Config, show: Show) -> Result<Outcome> {
     ];
     let deadline = Duration::from_secs(cfg.timeout_secs);
     let mut timed_out = false;
+    let (mut ns_len, mut last_output) = (0, Instant::now());
     let status = loop {
-        if show == Show::Live {
+        if show != Show::OnFailure {
             let mut out = std::io::stdout().lock();
-            for t in &mut tails {
+            let n = if show == Show::Live { 2 } else { 1 };
+            for t in &mut tails[..n] {
                 t.pump(&mut out);
             }
         }
         if let Some(st) = child.try_wait().map_err(|e| e.to_string())? {
             break Some(st);
         }
-        if start.elapsed() > deadline {
+        let len = std::fs::metadata(&ns_log).map_or(0, |m| m.len());
+        if len != ns_len {
+            (ns_len, last_output) = (len, Instant::now());
+        }
+        let silent = cfg.idle_secs.is_some_and(|s| last_output.elapsed() > Duration::from_secs(s));
+        if start.elapsed() > deadline || silent {
+            if silent {
+                eprintln!(
+                    "qemu: killed after {} s without normal-world output (hung)",
+                    last_output.elapsed().as_secs()
+                );
+            }
             timed_out = true;
             let _ = child.kill();
             let _ = child.wait();
@@ -180,9 +215,10 @@ pub fn boot(imgs: &Images, cfg: &Config, show: Show) -> Result<Outcome> {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    if show == Show::Live {
+    if show != Show::OnFailure {
         let mut out = std::io::stdout().lock();
-        for t in &mut tails {
+        let n = if show == Show::Live { 2 } else { 1 };
+        for t in &mut tails[..n] {
             t.pump(&mut out);
         }
     }
@@ -195,7 +231,7 @@ pub fn boot(imgs: &Images, cfg: &Config, show: Show) -> Result<Outcome> {
     if !stderr.trim().is_empty() && !clean_exit {
         eprintln!("qemu stderr: {}", stderr.trim());
     }
-    if timed_out {
+    if timed_out && start.elapsed() > deadline {
         eprintln!("qemu: killed after {} s (timeout)", cfg.timeout_secs);
     }
     Ok(Outcome {
@@ -221,6 +257,46 @@ pub fn print_tails(out: &Outcome) {
     for l in tail(&out.secure_log, 30) {
         eprintln!("  {l}");
     }
+}
+
+/// Incidents the OS logged: (panics, exceptions it aborted a call for).
+/// Exceptions include the ones the harness causes on purpose.
+pub fn os_incidents(secure_log: &str) -> (u64, u64) {
+    let mut panics = 0;
+    let mut exceptions = 0;
+    for l in secure_log.lines() {
+        if l.contains(" PANIC] ") {
+            panics += 1;
+        } else if l.contains("exception in the OS") {
+            exceptions += 1;
+        }
+    }
+    (panics, exceptions)
+}
+
+/// A count the harness printed as `key=N` or `harness: N key` (last one).
+pub fn harness_figure(log: &str, key: &str) -> Option<u64> {
+    log.lines().rev().find_map(|l| {
+        let l = l.trim();
+        if let Some(rest) = l.strip_prefix("harness: ")
+            && let Some(n) = rest.strip_suffix(key).map(str::trim)
+        {
+            return n.parse().ok();
+        }
+        l.split_whitespace()
+            .find_map(|kv| kv.trim_start_matches('(').strip_prefix(key)?.strip_prefix('=')?.parse().ok())
+    })
+}
+
+/// OS panics and exceptions nobody asked for: the harness counts the ones
+/// it caused on purpose (a stack overflow, injected faults: one panic or
+/// exception line each).
+pub fn unexpected_incidents(out: &Outcome) -> u64 {
+    let (panics, exceptions) = os_incidents(&out.secure_log);
+    let deliberate = harness_figure(&out.ns_log, "deliberate OS aborts")
+        .or_else(|| harness_figure(&out.ns_log, "deliberate_aborts"))
+        .unwrap_or(0);
+    (panics + exceptions).saturating_sub(deliberate)
 }
 
 /// The harness's closing `harness: N passed, M failed` line.
@@ -404,6 +480,25 @@ pub fn follow(path: &Path, prefix: &'static str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn incidents_subtract_deliberate_aborts() {
+        let sec = "[os c0 E] unexpected exception 4 in the OS\n[os c1 E] unexpected exception 4 in the OS\n\
+                   [os c0 PANIC] boom\n[os c0 I] fine\n";
+        assert_eq!(os_incidents(sec), (1, 2));
+        let out = |ns: &str| Outcome {
+            ns_log: ns.into(),
+            secure_log: sec.into(),
+            clean_exit: true,
+            timed_out: false,
+            secs: 0.0,
+        };
+        assert_eq!(unexpected_incidents(&out("harness: 2 deliberate OS aborts\n")), 1);
+        assert_eq!(unexpected_incidents(&out("hostile: progress smcs=9 deliberate_aborts=1 x=2\n")), 2);
+        assert_eq!(unexpected_incidents(&out("")), 3);
+        assert_eq!(harness_figure("a smcs=5 b\nsmcs=7\n", "smcs"), Some(7));
+        assert_eq!(harness_figure("x (smcs=8 y=1)\n", "smcs"), Some(8));
+    }
 
     #[test]
     fn tally_reads_the_last_harness_line() {

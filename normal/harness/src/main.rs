@@ -14,6 +14,7 @@ mod driver;
 mod fastcalls;
 mod faults;
 mod firmware;
+mod hostile;
 mod irq;
 mod power;
 mod production;
@@ -49,10 +50,10 @@ pub static NUM_CPUS: AtomicUsize = AtomicUsize::new(1);
 /// Secondaries that finished their work for the current round.
 pub static FINISHED: AtomicU32 = AtomicU32::new(0);
 
-const MODE_BENCH: u32 = 0xbe4c_0001;
-/// The default (production) OS image: no test PTA, so only what a user's
-/// normal world sees is checked.
-const MODE_PRODUCTION: u32 = 0x9d0d_0001;
+/// A u64 argument `cargo xtask` may leave after the mode word (0 if not).
+fn mode_arg(at: u64) -> u64 {
+    arch::read_phys_u32(at) as u64 | (arch::read_phys_u32(at + 4) as u64) << 32
+}
 
 extern "C" fn primary_main(dtb: u64, boot_ticks: u64) -> ! {
     *UART.lock() = Some(arch::uart());
@@ -62,16 +63,27 @@ extern "C" fn primary_main(dtb: u64, boot_ticks: u64) -> ! {
     NUM_CPUS.store(cpus, Ordering::Relaxed);
     say!("oxtee harness: normal world up, {cpus} CPU(s), device tree at {dtb:#x}");
 
-    let mode = arch::read_phys_u32(oxtee_platform::map::HARNESS_MODE_ADDR);
-    if mode == MODE_BENCH {
+    use oxtee_platform::map;
+    let mode = arch::read_phys_u32(map::HARNESS_MODE_ADDR);
+    let seed = match mode_arg(map::HARNESS_ARG_SEED) {
+        0 => hostile::DEFAULT_SEED,
+        s => s,
+    };
+    if mode == map::HARNESS_MODE_BENCH {
         bench::run(boot_ticks);
-    } else if mode == oxtee_platform::map::HARNESS_MODE_TOPOLOGY {
+        power::system_off()
+    }
+    if mode == map::HARNESS_MODE_TOPOLOGY {
         firmware::identify();
         power::topology(dtb, cpus);
-        let (p, f) = checks::totals();
-        say!("harness: {p} passed, {f} failed");
-    } else if mode == MODE_PRODUCTION || !production::has_test_pta() {
-        if mode != MODE_PRODUCTION {
+    } else if mode == map::HARNESS_MODE_SOAK {
+        let phases = match mode_arg(map::HARNESS_ARG_PHASES) {
+            0 => hostile::PHASE_RANDOM | hostile::PHASE_DIRECTED,
+            p => p,
+        };
+        hostile::run(cpus, hostile::Plan::soak(seed, mode_arg(map::HARNESS_ARG_SMCS), phases));
+    } else if mode == map::HARNESS_MODE_PRODUCTION || !production::has_test_pta() {
+        if mode != map::HARNESS_MODE_PRODUCTION {
             say!(
                 "harness: no test PTA: the OS is its default build; running the default-image checks \
                  (boot the test build for all: cargo xtask run --harness --test-build)"
@@ -80,23 +92,25 @@ extern "C" fn primary_main(dtb: u64, boot_ticks: u64) -> ! {
         firmware::identify();
         firmware::secure_seeds_gone(dtb);
         production::run();
-        let (p, f) = checks::totals();
-        say!("harness: {p} passed, {f} failed");
     } else {
         firmware::identify();
         firmware::secure_seeds_gone(dtb);
         power::run_all(cpus);
         firmware::secure_world_uncounted();
         let (p, f) = checks::totals();
-        say!("harness: {p} passed, {f} failed");
+        say!("harness: before the hostile campaign: {p} checks passed, {f} failed");
+        hostile::run(cpus, hostile::Plan::modest(seed));
     }
+    say!("harness: {} deliberate OS aborts", checks::DELIBERATE_ABORTS.load(Ordering::Relaxed));
+    let (p, f) = checks::totals();
+    say!("harness: {p} passed, {f} failed");
     power::system_off()
 }
 
 /// Entered on each secondary CPU through PSCI CPU_ON; `round` is the
 /// context id the primary passed.
 extern "C" fn secondary_main(round: u64) -> ! {
-    power::secondary(round)
+    if round == hostile::ROUND { hostile::secondary(round) } else { power::secondary(round) }
 }
 
 #[panic_handler]

@@ -122,25 +122,11 @@ pub fn thread_limit(cpu: usize, cpus: usize) {
     client::close(session);
 }
 
+/// (secure heap bytes in use, registered buffers, uses held on them, busy
+/// threads), from the test PTA's CMD_RESOURCES.
 fn stats(session: u32) -> (u64, u64, u64, u64) {
-    let r = client::invoke(session, t::CMD_STATS, vec![value(Dir::Out, 0, 0), value(Dir::Out, 0, 0)]);
-    match (r.msg.params.first(), r.msg.params.get(1)) {
-        (Some(Param::Value { a, b, .. }), Some(Param::Value { a: busy, .. })) => (*a, *b, r.msg.params[0].c(), *busy),
-        _ => (u64::MAX, 0, 0, 0),
-    }
-}
-
-trait C {
-    fn c(&self) -> u64;
-}
-
-impl C for Param {
-    fn c(&self) -> u64 {
-        match self {
-            Param::Value { c, .. } => *c,
-            _ => 0,
-        }
-    }
+    let r = crate::faults::resources(session);
+    (r.heap_used, r.shm_buffers, r.shm_uses, r.threads_busy)
 }
 
 /// Registration churn and every parameter kind, thousands of times: heap,

@@ -49,6 +49,9 @@ pub fn battery(cpu: usize) {
             (r.a0, r.ret(), r.origin()),
             (0, TeeResult::ERROR_GENERIC.0, Origin::Tee as u32),
         );
+        if r.a0 == 0 && r.ret() == TeeResult::ERROR_GENERIC.0 {
+            crate::checks::DELIBERATE_ABORTS.fetch_add(1, Ordering::Relaxed);
+        }
         let r = client::invoke(s, t::CMD_NOOP, vec![]);
         eq(cpu, "serving after a stack overflow", (r.a0, r.ret()), (0, OK));
     }

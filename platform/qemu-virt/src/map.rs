@@ -44,6 +44,17 @@ pub const HARNESS_MODE_ADDR: u64 = 0x41ff_f000;
 /// Harness mode: on a machine with more CPUs than the platform supports,
 /// check that the extra ones stay parked and the rest work.
 pub const HARNESS_MODE_TOPOLOGY: u32 = 0x70b0_0001;
+/// Mode word values: benchmarks, or the hostile campaign alone (soak).
+pub const HARNESS_MODE_BENCH: u32 = 0xbe4c_0001;
+pub const HARNESS_MODE_SOAK: u32 = 0x50a4_0001;
+/// Harness mode: the default (production) OS image, no test PTA; only what
+/// a user's normal world sees is checked.
+pub const HARNESS_MODE_PRODUCTION: u32 = 0x9d0d_0001;
+/// u64 arguments after the mode word (0 = the harness's default): the
+/// hostile campaign's seed, its SMC target and the phases it runs.
+pub const HARNESS_ARG_SEED: u64 = HARNESS_MODE_ADDR + 8;
+pub const HARNESS_ARG_SMCS: u64 = HARNESS_MODE_ADDR + 16;
+pub const HARNESS_ARG_PHASES: u64 = HARNESS_MODE_ADDR + 24;
 
 /// Where `cargo xtask` places Linux: the kernel Image (2 MiB aligned, above
 /// the static shared memory), its device tree, and the initramfs.

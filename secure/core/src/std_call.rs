@@ -159,15 +159,29 @@ impl Os {
             Ok(l) => l,
             Err(code) => return smc_err(code),
         };
+        // The location's page lists are on the heap: an aborted call drops
+        // them from the ledger (the registered-buffer use is the reply's).
+        let held = loc.held;
+        let refuse = || {
+            if let Some(c) = held {
+                self.shm.release(c);
+            }
+            smc_err(smc::RETURN_ENOMEM)
+        };
+        crate::hold!(loc = loc, in &t.ledger, or refuse());
+        let loc: &ArgLocation = loc.as_mut().get();
         // From here an aborted call is answered through the thread, which
         // also holds the use of a registered buffer the argument is in.
         let n = hdr.num_params as usize;
-        *t.reply.lock() = Some(Reply { arg: loc.arg.clone(), hdr, held: loc.held });
+        let reply = Reply { arg: loc.arg.clone(), hdr, held };
+        *t.reply.lock() = Some(reply);
         // The caller's RPC argument, else a cached buffer, is this thread's.
-        *t.rpc_arg.lock() = match &loc.rpc {
-            Some(p) => Some(RpcArg { pages: p.clone(), cookie: 0, owned: false }),
+        let own = loc.rpc.as_ref().map(|p| RpcArg { pages: p.clone(), cookie: 0, owned: false });
+        let rpc_arg = match own {
+            Some(a) => Some(a),
             None => self.fast.shm_cache.take(),
         };
+        *t.rpc_arg.lock() = rpc_arg;
         let mut rpc = Rpc { env, mem: self.mem, shm: &self.shm, t };
         let result = self.serve_located(&mut rpc, &loc.arg, n);
         self.end_call(&mut rpc);

@@ -169,7 +169,7 @@ impl TestPta {
         }
         let heap = oxtee_guard::heap::used() as u64;
         let shm = ctx.os.shm.stats();
-        set_value(&mut params[0], (heap, shm.buffers as u64, shm.users as u64));
+        set_value(&mut params[0], (heap, shm.buffers as u64, 0));
         let busy = ctx.os.threads.busy() as u64;
         set_value(&mut params[1], (busy, ctx.os.sessions.count() as u64, 0));
         TeeResult::SUCCESS
