@@ -483,7 +483,8 @@ mod tests {
 
     #[test]
     fn incidents_subtract_deliberate_aborts() {
-        let sec = "[os c0 E] unexpected exception 4 in the OS\n[os c1 E] unexpected exception 4 in the OS\n\
+        let sec = "[os c0 E] exception in the OS (data abort): ESR 0x96000006\n\
+                   [os c1 E] exception in the OS (data abort) on a trusted thread: ESR 0x96000046\n\
                    [os c0 PANIC] boom\n[os c0 I] fine\n";
         assert_eq!(os_incidents(sec), (1, 2));
         let out = |ns: &str| Outcome {
@@ -493,7 +494,10 @@ mod tests {
             timed_out: false,
             secs: 0.0,
         };
+        // Deliberate aborts (stack overflows, injected panics) cover
+        // either kind of line.
         assert_eq!(unexpected_incidents(&out("harness: 2 deliberate OS aborts\n")), 1);
+        assert_eq!(unexpected_incidents(&out("harness: 3 deliberate OS aborts\n")), 0);
         assert_eq!(unexpected_incidents(&out("hostile: progress smcs=9 deliberate_aborts=1 x=2\n")), 2);
         assert_eq!(unexpected_incidents(&out("")), 3);
         assert_eq!(harness_figure("a smcs=5 b\nsmcs=7\n", "smcs"), Some(7));
