@@ -409,31 +409,56 @@ fn limit_reached(cpu: &Cpu, what: &str, count: u64, bound: u64, stop: Option<(u6
 }
 
 /// Registrations of the largest buffer the OS accepts (a looping page list:
-/// cheap for us, not for it), until it says no; then one byte more than
-/// the largest, which it must refuse.
+/// cheap for us, not for it; from 1 GiB down by halves), again and again
+/// until it says no (its limit on the pages all buffers describe); then
+/// one byte more than 1 GiB, which it must refuse. Once everything is
+/// given back, the largest size is accepted again.
 fn huge_registrations(cpu: &mut Cpu, st: &mut State, rng: &mut Rng, plan: &Plan) {
     let list = mem::page_list(rng, &mut cpu.scratch, ListKind::Looping, MAX_BUFFER);
     let ptr = list.ptr & !(PAGE - 1);
     let mut cookies = Vec::new();
     let mut stop = None;
-    for _ in 0..plan.huge_regs {
+    let mut size = MAX_BUFFER;
+    while size >= 1 << 20 && (cookies.len() as u64) < plan.huge_regs {
         let cookie = st.own.fresh_cookie();
-        let (a0, ret) = register(cpu, st, rng, 0, ptr, MAX_BUFFER, cookie);
-        if (a0, ret) != (0, OK) {
+        let (a0, ret) = register(cpu, st, rng, 0, ptr, size, cookie);
+        if (a0, ret) == (0, OK) {
+            cookies.push(cookie);
+        } else if cookies.is_empty() {
+            say!("hostile: a {} MiB registration refused with {ret:#x} ({})", size >> 20, TeeResult(ret).name());
+            size /= 2;
+        } else {
             stop = Some((a0, ret));
             break;
         }
-        cookies.push(cookie);
     }
-    say!("hostile: {} registrations of {} MiB accepted", cookies.len(), MAX_BUFFER >> 20);
-    limit_reached(cpu, "1 GiB registrations", cookies.len() as u64, plan.huge_regs, stop);
+    say!(
+        "hostile: {} registrations of {} MiB accepted ({} MiB in all)",
+        cookies.len(),
+        size >> 20,
+        (cookies.len() as u64 * size) >> 20
+    );
+    limit_reached(cpu, "registrations of the largest buffer", cookies.len() as u64, plan.huge_regs, stop);
     alive(cpu, st, rng, "huge registrations");
     let cookie = st.own.fresh_cookie();
     let (a0, ret) = register(cpu, st, rng, 0, ptr, MAX_BUFFER + 1, cookie);
     if a0 != 0 || ret == OK {
         fail!(cpu, "registration of 1 GiB + 1 byte: a0 {a0:#x} ret {ret:#x}");
     }
+    let accepted = !cookies.is_empty();
+    if !accepted {
+        fail!(cpu, "no registration of 1 MiB or more was accepted");
+    }
     give_back(cpu, st, rng, "unregister a huge buffer", cookies, unregister);
+    if accepted {
+        let cookie = st.own.fresh_cookie();
+        let (a0, ret) = register(cpu, st, rng, 0, ptr, size, cookie);
+        if (a0, ret) != (0, OK) {
+            fail!(cpu, "a {} MiB registration once all were given back: a0 {a0:#x} ret {ret:#x}", size >> 20);
+        } else {
+            give_back(cpu, st, rng, "unregister a huge buffer", vec![cookie], unregister);
+        }
+    }
 }
 
 /// One-page registrations (all of the same page) until the OS says no.
