@@ -1,6 +1,7 @@
 //! Trusted-application ABI: signed image headers and the user-TA syscall
 //! numbers.
 
+pub mod crypto;
 mod head;
 mod shdr;
 mod syscall;
