@@ -34,6 +34,7 @@ const CRATES: &[(&str, Policy)] = &[
     ("ta/sdk-macros", Policy::Forbid),
     ("ta/hello", Policy::Forbid),
     ("ta/test", Policy::Forbid),
+    ("ta/crypto-test", Policy::Forbid),
 ];
 
 const HOST_CRATES: &[&str] = &[
@@ -109,7 +110,9 @@ fn ta_lint() -> Result {
     // Not `--all`: that would reach the host workspace through `abi`.
     run(ta_cargo().args(["fmt", "--", "--check"])).map_err(|_| "rustfmt: run `cargo fmt` in ta/".to_string())?;
     let deny = ["--", "-D", "warnings"];
-    run(ta_cargo().args(["clippy", "--quiet", "--release", "-p", "oxtee-utee", "-p", "hello"]).args(deny))?;
+    run(ta_cargo()
+        .args(["clippy", "--quiet", "--release", "-p", "oxtee-utee", "-p", "hello", "-p", "oxtee-crypto-test-ta"])
+        .args(deny))?;
     for feature in ["multi", "single", "keep", "excl"] {
         run(ta_cargo()
             .args(["clippy", "--quiet", "--release", "-p", "oxtee-test-ta", "--features", feature])

@@ -1,5 +1,6 @@
 //! `cargo xtask tas`: builds the user-mode TAs of the `ta/` workspace
-//! (the hello example and the four builds of the test TA) for
+//! (the hello example, the four builds of the test TA and the crypto
+//! test TA) for
 //! `aarch64-unknown-none`, checks each ELF has the shape the OS loads,
 //! signs it with the TA key and writes `target/ta/<uuid>.ta`. Also writes
 //! the deliberately broken images the suite expects to be refused.
@@ -144,6 +145,10 @@ pub fn build() -> Result<Vec<PathBuf>> {
         }
     }
     out.extend(bad_images(&multi_elf.ok_or("no TEST_MULTI build")?, &key, &dir)?);
+
+    let crypto = build_elf("oxtee-crypto-test-ta", "oxtee-crypto-test-ta", &[])?;
+    check_elf(&crypto, oxtee_abi::crypto_test_ta::UUID, 0).map_err(|e| format!("ta/crypto-test: {e}"))?;
+    out.push(write(&dir, oxtee_abi::crypto_test_ta::UUID, &crate::sign::sign_ta(&crypto, &key)?)?);
     Ok(out)
 }
 

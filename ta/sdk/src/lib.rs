@@ -42,6 +42,9 @@ pub use oxtee_abi::tee::Origin;
 pub use oxtee_utee_macros::{ta_close_session, ta_config, ta_create, ta_destroy, ta_invoke_command, ta_open_session};
 pub use parameter::{ParamMemref, ParamType, ParamTypes, ParamValue, Parameter, Parameters};
 pub use property::{ClientProperty, Identity, TaProperty, TeeProperty};
+/// The crypto system calls as they are (handles, raw results): for code
+/// that drives the kernel directly, such as the crypto test TA.
+pub use sys::cryp as raw_cryp;
 pub use ta_session::{TaSession, TeeParam, TeeParams};
 pub use time::Time;
 pub use uuid::Uuid;
