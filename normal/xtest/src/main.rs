@@ -4,6 +4,7 @@
 //! `xtest: N passed, M failed`.
 #![forbid(unsafe_code)]
 
+mod crypto;
 mod robust;
 mod user_ta;
 
@@ -354,6 +355,11 @@ fn bench_ta(n: u32) -> ! {
 }
 
 fn main() {
+    if std::env::args().nth(1).is_some_and(|a| a == "bench-crypto") {
+        crypto::bench();
+    }
+    // `oxtee-xtest crypto`: only the crypto cases (and the leak check).
+    let only_crypto = std::env::args().nth(1).is_some_and(|a| a == "crypto");
     if let Some(n) = std::env::args().nth(1).filter(|a| a == "bench-ta").and(std::env::args().nth(2)) {
         bench_ta(n.parse().unwrap_or(1000));
     }
@@ -395,7 +401,15 @@ fn main() {
         );
         if with_supplicant {
             user_ta::run(&mut ctx, false);
+            crypto::run(&mut ctx, false);
         }
+        let (p, f) = (PASSED.load(Ordering::Relaxed), FAILED.load(Ordering::Relaxed));
+        println!("xtest: {:.1} s", t0.elapsed().as_secs_f64());
+        println!("xtest: {p} passed, {f} failed");
+        std::process::exit(if f == 0 { 0 } else { 1 });
+    }
+    if only_crypto {
+        crypto::run(&mut ctx, test_build);
         let (p, f) = (PASSED.load(Ordering::Relaxed), FAILED.load(Ordering::Relaxed));
         println!("xtest: {:.1} s", t0.elapsed().as_secs_f64());
         println!("xtest: {p} passed, {f} failed");
@@ -415,6 +429,7 @@ fn main() {
     if with_supplicant {
         user_ta::run(&mut ctx, true);
         robust::run(&mut ctx);
+        crypto::run(&mut ctx, true);
     }
     let heap1 = stats(&mut ctx);
     eq("open sessions back to start", heap1.1, heap0.1);

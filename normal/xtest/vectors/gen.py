@@ -77,7 +77,9 @@ c = cmac.CMAC(algorithms.AES(H("2b7e151628aed2a6abf7158809cf4f3c")))
 c.update(H("6bc1bee22e409f96e93d7e117393172a"))
 assert c.finalize().hex() == "070a16b46b4d4144f79bdd9dd04a287c"
 
-HMAC_KEYS = [b"Jefe", bytes(range(20)), b"\xaa" * 131]
+# GP key sizes: 256 bits fits every HMAC key type (SHA-384 and up need at
+# least that, MD5 allows at most 512).
+HMAC_KEYS = [bytes(range(32)), b"\xaa" * 64, b"\x0b" * 40]
 HMAC_MSGS = [b"what do ya want for nothing?", b"Hi There", b"Test Using Larger Than Block-Size Key - Hash Key First"]
 def hmac_sm3(k, m):
     from cryptography.hazmat.primitives import hmac as ch
