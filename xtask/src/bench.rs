@@ -11,6 +11,22 @@ const REFERENCE: &[(&str, &str, f64)] = &[
     ("boot_insns", "reset to first normal-world instruction", 18_800_000.0),
 ];
 
+/// Crypto rows (`oxtee-xtest bench-crypto` keys) with upstream OP-TEE
+/// 4.10's figures on this QEMU (one vCPU, from a TA) where measured.
+const CRYPTO_REFERENCE: &[(&str, &str, f64)] = &[
+    ("crypto_sha256_4k_insns", "SHA-256 of 4 KiB", 333_600.0),
+    ("crypto_aes128_ecb_1k_insns", "AES-128-ECB of 1 KiB", 145_500.0),
+    ("crypto_aes256_cbc_1k_insns", "AES-256-CBC of 1 KiB", 175_700.0),
+    ("crypto_aes256_gcm_1k_insns", "AES-256-GCM of 1 KiB", f64::NAN),
+    ("crypto_aes256_gcm_1m_insns", "AES-256-GCM of 1 MiB", f64::NAN),
+    ("crypto_hmac_sha256_4k_insns", "HMAC-SHA256 of 4 KiB", f64::NAN),
+    ("crypto_rsa2048_sign_insns", "RSA-2048 sign (PKCS#1 v1.5, SHA-256 digest)", f64::NAN),
+    ("crypto_rsa2048_verify_insns", "RSA-2048 verify", f64::NAN),
+    ("crypto_ecdsa_p256_sign_insns", "ECDSA P-256 sign", f64::NAN),
+    ("crypto_ecdsa_p256_verify_insns", "ECDSA P-256 verify", f64::NAN),
+    ("crypto_rsa3072_keygen_insns", "RSA-3072 key generation (mean of 3)", f64::NAN),
+];
+
 pub fn run() -> Result {
     crate::setup::ensure(false)?;
     // The benchmarks call the test PTA.
@@ -85,6 +101,26 @@ pub fn run() -> Result {
         figures.push((key.replace("_ns", "_insns"), format!("{v:.1}")));
     }
     figures.push(("linux_10000_invokes_wall_s".into(), format!("{:.3}", wall_ns / 1e9)));
+    // Crypto from a TA (the crypto test TA's bench command): per
+    // operation, init to final on an allocated state.
+    let cr = linux_figures(&imgs, &extra, "oxtee-xtest bench-crypto", true)?;
+    println!("{:<58} {:>14} {:>14} {:>8}", "crypto from a TA, per operation", "oxtee", "OP-TEE 4.10", "ratio");
+    for (key, what, reference) in CRYPTO_REFERENCE {
+        let v = cr.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.parse::<f64>().ok());
+        let Some(v) = v else {
+            println!("{what:<58} {:>14} (no figure)", "-");
+            continue;
+        };
+        if reference.is_nan() {
+            println!("{what:<58} {v:>14.0} {:>14} {:>8}", "-", "-");
+        } else {
+            println!("{what:<58} {v:>14.0} {reference:>14.0} {:>7.3}x", v / reference);
+        }
+        figures.push(((*key).into(), format!("{v:.0}")));
+    }
+    if let Some((_, f)) = cr.iter().find(|(k, _)| k == "crypto_failures").filter(|(_, f)| f != "0") {
+        return Err(format!("bench-crypto: {f} rows failed"));
+    }
     let mut json = String::from(
         "{\n  \"unit\": \"guest instructions\",\n  \"qemu\": \"virt,secure=on cortex-a57 -icount shift=0 -smp 1\",\n",
     );
