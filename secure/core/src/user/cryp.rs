@@ -47,8 +47,7 @@ fn v(a: u64) -> UserVirt {
 /// Whether the heap can take what an algorithm may allocate; OUT_OF_MEMORY
 /// instead of a panic deep inside a crate.
 fn headroom() -> R<()> {
-    let mut probe: Vec<u8> = Vec::new();
-    probe.try_reserve_exact(HEADROOM).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)
+    if oxtee_guard::heap::room_for(HEADROOM) { Ok(()) } else { Err(TeeResult::ERROR_OUT_OF_MEMORY) }
 }
 
 /// A byte buffer allocated fallibly.
@@ -127,7 +126,8 @@ impl Table {
     }
 
     /// An object the TA may name (BAD_STATE otherwise, as upstream's
-    /// `tee_obj_get`; a key bound to a state is not the TA's to touch).
+    /// `tee_obj_get`). Keys bound to a state stay reachable, as upstream:
+    /// libutee resets and copies into them; only closing them is refused.
     fn obj(&self, h: u64) -> R<&ObjEntry> {
         let h = u32::try_from(h).map_err(|_| TeeResult::ERROR_BAD_STATE)?;
         self.objs.get(&h).ok_or(TeeResult::ERROR_BAD_STATE)
