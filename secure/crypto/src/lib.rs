@@ -142,3 +142,21 @@ impl Attrs for [Attr] {
         })
     }
 }
+
+impl<'a> Attrs for Vec<AttrRef<'a>> {
+    fn bytes(&self, id: u32) -> Option<&[u8]> {
+        self.as_slice().bytes(id)
+    }
+    fn value(&self, id: u32) -> Option<(u32, u32)> {
+        self.as_slice().value(id)
+    }
+}
+
+impl Attrs for Vec<Attr> {
+    fn bytes(&self, id: u32) -> Option<&[u8]> {
+        self.as_slice().bytes(id)
+    }
+    fn value(&self, id: u32) -> Option<(u32, u32)> {
+        self.as_slice().value(id)
+    }
+}

@@ -14,6 +14,7 @@
 //! drops it, which kills the instance (it is in an unknown state), frees
 //! its pages, tables and ASID, and queues the rest of its release.
 
+pub mod cryp;
 mod load;
 pub mod space;
 mod syscall;

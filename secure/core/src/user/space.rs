@@ -159,11 +159,14 @@ pub struct UserSpace {
     tables: Option<Box<dyn UserTables>>,
     bufs: Vec<Option<PageBuf>>,
     maps: Vec<Mapped>,
+    /// The instance's crypto objects and operation states: they live and
+    /// die with its address space.
+    pub cryp: super::cryp::Table,
 }
 
 impl UserSpace {
     pub fn new(mmu: &'static dyn UserMmu) -> UserSpace {
-        UserSpace { mmu, tables: None, bufs: Vec::new(), maps: Vec::new() }
+        UserSpace { mmu, tables: None, bufs: Vec::new(), maps: Vec::new(), cryp: Default::default() }
     }
 
     /// The translation tables, once `activate` has built them.

@@ -201,7 +201,11 @@ impl Os {
             abi::SYS_STORAGE_OBJ_OPEN | abi::SYS_STORAGE_OBJ_CREATE | abi::SYS_STORAGE_ENUM_START => {
                 Flow::Continue(TeeResult::ERROR_STORAGE_NOT_AVAILABLE.0 as u64)
             }
-            // The rest of cryptography arrives with its own work.
+            n if super::cryp::is_cryp_syscall(n) => {
+                let now = rpc.env.now_ns();
+                let fill = |out: &mut [u8]| self.rng.fill(out, now);
+                res(super::cryp::syscall(n, &a, space, &fill))
+            }
             _ => {
                 debug!("TA {}: syscall {n} not supported (x0={:#x} x1={:#x} x2={:#x})", inst.uuid, a[0], a[1], a[2]);
                 Flow::Continue(TeeResult::ERROR_NOT_SUPPORTED.0 as u64)

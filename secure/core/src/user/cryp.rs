@@ -1,0 +1,1212 @@
+//! The GP cryptography syscalls (numbers 15-40 and 54 of upstream's
+//! `tee_syscall_numbers.h`), with upstream's kernel semantics: handle
+//! tables of transient objects and operation states per TA instance, key
+//! objects bound to a state, the state machine and the error codes of
+//! `tee_svc_cryp.c`. The algorithms live in `oxtee-crypto`; this layer
+//! marshals TA memory in and out.
+//!
+//! Everything here is owned by the instance's [`UserSpace`], so it is
+//! dropped (and its secrets wiped) with the instance, whether the TA
+//! frees it, dies, or the call is aborted. Kernel memory a TA can make us
+//! hold is bounded: a fixed number of handles, chunked copies of payloads,
+//! and a heap headroom check before anything that allocates inside the
+//! algorithm crates.
+
+use super::space::{Access, UserSpace};
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+use oxtee_abi::addr::UserVirt;
+use oxtee_abi::ta::crypto::{self as id, UteeAttribute, UteeObjectInfo};
+use oxtee_abi::tee::TeeResult;
+use oxtee_crypto::object::{AttrOut, Object};
+use oxtee_crypto::{AttrRef, Attrs, ae, cipher, hash, kdf, mac, pk};
+use zerocopy::{FromBytes, IntoBytes};
+
+/// Objects plus states one instance may hold.
+pub const MAX_HANDLES: usize = 4096;
+/// Attributes in one populate / operate / derive / generate call.
+const MAX_ATTRS: u64 = 64;
+/// Bytes of attribute data in one call (an RSA-4096 keypair is ~2.3 KiB).
+const MAX_ATTR_BYTES: u64 = 64 * 1024;
+/// Payloads are processed this much at a time (kernel copy bounded).
+const CHUNK: usize = 16 * 1024;
+/// Longest input an asymmetric operation takes (a 4096-bit block, an
+/// EdDSA message, an SM2 ciphertext).
+const MAX_ASYM_INPUT: u64 = 64 * 1024;
+/// Free heap asked for before calls that allocate inside the algorithm
+/// crates (whose allocations cannot fail gracefully).
+const HEADROOM: usize = 192 * 1024;
+
+type R<T> = Result<T, TeeResult>;
+
+fn v(a: u64) -> UserVirt {
+    UserVirt::new(a)
+}
+
+/// Whether the heap can take what an algorithm may allocate; OUT_OF_MEMORY
+/// instead of a panic deep inside a crate.
+fn headroom() -> R<()> {
+    if oxtee_guard::heap::room_for(HEADROOM) { Ok(()) } else { Err(TeeResult::ERROR_OUT_OF_MEMORY) }
+}
+
+/// A byte buffer allocated fallibly.
+fn buffer(len: usize) -> R<Vec<u8>> {
+    let mut b = Vec::new();
+    b.try_reserve_exact(len).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
+    b.resize(len, 0);
+    Ok(b)
+}
+
+fn secret_buffer(len: usize) -> R<oxtee_crypto::Secret> {
+    Ok(zeroize::Zeroizing::new(buffer(len)?))
+}
+
+enum Ctx {
+    None,
+    Hash(Box<dyn hash::Hash>),
+    Mac(Box<dyn mac::Mac>),
+    Cipher(Box<dyn cipher::Cipher>),
+    Ae(Box<dyn ae::Ae>, usize),
+}
+
+impl Ctx {
+    fn try_clone(&self) -> Ctx {
+        match self {
+            Ctx::None => Ctx::None,
+            Ctx::Hash(h) => Ctx::Hash(h.box_clone()),
+            Ctx::Mac(m) => Ctx::Mac(m.box_clone()),
+            Ctx::Cipher(c) => Ctx::Cipher(c.box_clone()),
+            Ctx::Ae(a, t) => Ctx::Ae(a.box_clone(), *t),
+        }
+    }
+}
+
+struct State {
+    algo: u32,
+    mode: u32,
+    /// Key objects bound to the state (0: none); closed with it.
+    key1: u32,
+    key2: u32,
+    initialized: bool,
+    ctx: Ctx,
+}
+
+struct ObjEntry {
+    obj: Object,
+    /// Bound to an operation state: invisible to the object calls.
+    busy: bool,
+}
+
+/// One instance's crypto objects and operation states.
+#[derive(Default)]
+pub struct Table {
+    objs: BTreeMap<u32, ObjEntry>,
+    states: BTreeMap<u32, State>,
+    next: u32,
+}
+
+impl Table {
+    /// Live objects and states (for the leak checks of the test build).
+    pub fn count(&self) -> usize {
+        self.objs.len() + self.states.len()
+    }
+
+    fn new_handle(&mut self) -> R<u32> {
+        if self.count() >= MAX_HANDLES {
+            return Err(TeeResult::ERROR_OUT_OF_MEMORY);
+        }
+        loop {
+            self.next = self.next.wrapping_add(1);
+            let h = self.next;
+            if h != 0 && !self.objs.contains_key(&h) && !self.states.contains_key(&h) {
+                return Ok(h);
+            }
+        }
+    }
+
+    /// An object the TA may name (BAD_STATE otherwise, as upstream's
+    /// `tee_obj_get`). Keys bound to a state stay reachable, as upstream:
+    /// libutee resets and copies into them; only closing them is refused.
+    fn obj(&self, h: u64) -> R<&ObjEntry> {
+        let h = u32::try_from(h).map_err(|_| TeeResult::ERROR_BAD_STATE)?;
+        self.objs.get(&h).ok_or(TeeResult::ERROR_BAD_STATE)
+    }
+
+    fn obj_mut(&mut self, h: u64) -> R<&mut ObjEntry> {
+        let h = u32::try_from(h).map_err(|_| TeeResult::ERROR_BAD_STATE)?;
+        self.objs.get_mut(&h).ok_or(TeeResult::ERROR_BAD_STATE)
+    }
+
+    fn state(&self, h: u64) -> R<&State> {
+        let h = u32::try_from(h).map_err(|_| TeeResult::ERROR_BAD_PARAMETERS)?;
+        self.states.get(&h).ok_or(TeeResult::ERROR_BAD_PARAMETERS)
+    }
+
+    fn state_mut(&mut self, h: u64) -> R<&mut State> {
+        let h = u32::try_from(h).map_err(|_| TeeResult::ERROR_BAD_PARAMETERS)?;
+        self.states.get_mut(&h).ok_or(TeeResult::ERROR_BAD_PARAMETERS)
+    }
+
+    fn free_state(&mut self, h: u32) {
+        if let Some(s) = self.states.remove(&h) {
+            for k in [s.key1, s.key2] {
+                if k != 0 {
+                    self.objs.remove(&k);
+                }
+            }
+        }
+    }
+}
+
+/// The key object type an algorithm accepts in `mode` (and a second one,
+/// 0 when none), as upstream's `tee_svc_cryp_check_key_type`.
+fn key_types(algo: u32, mode: u32) -> Option<(u32, u32)> {
+    let verify_or_enc = mode == id::MODE_ENCRYPT || mode == id::MODE_VERIFY;
+    let t = match id::alg_main(algo) {
+        id::MAIN_ALGO_MD5 => (id::TYPE_HMAC_MD5, 0),
+        id::MAIN_ALGO_SHA1 => (id::TYPE_HMAC_SHA1, 0),
+        id::MAIN_ALGO_SHA224 => (id::TYPE_HMAC_SHA224, 0),
+        id::MAIN_ALGO_SHA256 => (id::TYPE_HMAC_SHA256, 0),
+        id::MAIN_ALGO_SHA384 => (id::TYPE_HMAC_SHA384, 0),
+        id::MAIN_ALGO_SHA512 => (id::TYPE_HMAC_SHA512, 0),
+        id::MAIN_ALGO_SHA3_224 => (id::TYPE_HMAC_SHA3_224, 0),
+        id::MAIN_ALGO_SHA3_256 => (id::TYPE_HMAC_SHA3_256, 0),
+        id::MAIN_ALGO_SHA3_384 => (id::TYPE_HMAC_SHA3_384, 0),
+        id::MAIN_ALGO_SHA3_512 => (id::TYPE_HMAC_SHA3_512, 0),
+        id::MAIN_ALGO_SM3 => (id::TYPE_HMAC_SM3, 0),
+        id::MAIN_ALGO_AES => (id::TYPE_AES, 0),
+        id::MAIN_ALGO_DES => (id::TYPE_DES, 0),
+        id::MAIN_ALGO_DES3 => (id::TYPE_DES3, 0),
+        id::MAIN_ALGO_SM4 => (id::TYPE_SM4, 0),
+        id::MAIN_ALGO_RSA => (id::TYPE_RSA_KEYPAIR, if verify_or_enc { id::TYPE_RSA_PUBLIC_KEY } else { 0 }),
+        id::MAIN_ALGO_DSA => (id::TYPE_DSA_KEYPAIR, if verify_or_enc { id::TYPE_DSA_PUBLIC_KEY } else { 0 }),
+        id::MAIN_ALGO_DH => (id::TYPE_DH_KEYPAIR, 0),
+        id::MAIN_ALGO_ECDSA => {
+            (id::TYPE_ECDSA_KEYPAIR, if mode == id::MODE_VERIFY { id::TYPE_ECDSA_PUBLIC_KEY } else { 0 })
+        }
+        id::MAIN_ALGO_ECDH => (id::TYPE_ECDH_KEYPAIR, 0),
+        id::MAIN_ALGO_ED25519 => {
+            (id::TYPE_ED25519_KEYPAIR, if mode == id::MODE_VERIFY { id::TYPE_ED25519_PUBLIC_KEY } else { 0 })
+        }
+        id::MAIN_ALGO_SM2_PKE => {
+            (if mode == id::MODE_ENCRYPT { id::TYPE_SM2_PKE_PUBLIC_KEY } else { id::TYPE_SM2_PKE_KEYPAIR }, 0)
+        }
+        id::MAIN_ALGO_SM2_DSA_SM3 => {
+            (if mode == id::MODE_VERIFY { id::TYPE_SM2_DSA_PUBLIC_KEY } else { id::TYPE_SM2_DSA_KEYPAIR }, 0)
+        }
+        id::MAIN_ALGO_SM2_KEP => (id::TYPE_SM2_KEP_KEYPAIR, id::TYPE_SM2_KEP_PUBLIC_KEY),
+        id::MAIN_ALGO_HKDF => (id::TYPE_HKDF_IKM, 0),
+        id::MAIN_ALGO_CONCAT_KDF => (id::TYPE_CONCAT_KDF_Z, 0),
+        id::MAIN_ALGO_PBKDF2 => (id::TYPE_PBKDF2_PASSWORD, 0),
+        id::MAIN_ALGO_X25519 => (id::TYPE_X25519_KEYPAIR, 0),
+        id::MAIN_ALGO_X448 => (id::TYPE_X448_KEYPAIR, 0),
+        _ => return None,
+    };
+    Some(t)
+}
+
+/// The ECDSA identifiers upstream once used, mapped as its kernel still
+/// maps them (the old ECDH ones equal the new one).
+fn translate_compat(algo: u32) -> u32 {
+    match algo {
+        id::ALG_ECDSA_P192 => id::ALG_ECDSA_SHA1,
+        id::ALG_ECDSA_P224 => id::ALG_ECDSA_SHA224,
+        id::ALG_ECDSA_P256 => id::ALG_ECDSA_SHA256,
+        id::ALG_ECDSA_P384 => id::ALG_ECDSA_SHA384,
+        id::ALG_ECDSA_P521 => id::ALG_ECDSA_SHA512,
+        a => a,
+    }
+}
+
+/// The digest or MAC length of a hash or MAC algorithm.
+fn digest_len(algo: u32) -> R<usize> {
+    let main = match id::alg_class(algo) {
+        id::OPERATION_DIGEST => id::alg_main(algo),
+        id::OPERATION_MAC => match id::alg_chain(algo) {
+            // HMAC: the main algorithm is the hash.
+            _ if id::alg_main(algo) < id::MAIN_ALGO_AES => id::alg_main(algo),
+            _ => {
+                return Ok(if id::alg_main(algo) == id::MAIN_ALGO_AES || id::alg_main(algo) == id::MAIN_ALGO_SM4 {
+                    16
+                } else {
+                    8
+                });
+            }
+        },
+        _ => return Err(TeeResult::ERROR_BAD_PARAMETERS),
+    };
+    Ok(match main {
+        id::MAIN_ALGO_MD5 => 16,
+        id::MAIN_ALGO_SHA1 => 20,
+        id::MAIN_ALGO_SHA224 | id::MAIN_ALGO_SHA3_224 => 28,
+        id::MAIN_ALGO_SHA256 | id::MAIN_ALGO_SHA3_256 | id::MAIN_ALGO_SM3 => 32,
+        id::MAIN_ALGO_SHA384 | id::MAIN_ALGO_SHA3_384 => 48,
+        id::MAIN_ALGO_SHA512 | id::MAIN_ALGO_SHA3_512 => 64,
+        _ => return Err(TeeResult::ERROR_NOT_SUPPORTED),
+    })
+}
+
+/// The TA's `utee_attribute` list, copied in and checked: reference
+/// attributes' bytes are copied too (into `store`), so nothing is read
+/// from user memory twice.
+struct AttrList {
+    heads: Vec<UteeAttribute>,
+    store: oxtee_crypto::Secret,
+}
+
+impl AttrList {
+    fn read(space: &UserSpace, ptr: u64, count: u64) -> R<AttrList> {
+        if count > MAX_ATTRS {
+            return Err(TeeResult::ERROR_BAD_PARAMETERS);
+        }
+        let n = count as usize;
+        let mut raw = buffer(n * size_of::<UteeAttribute>())?;
+        if n != 0 {
+            space.read(v(ptr), &mut raw)?;
+        }
+        let mut heads = Vec::new();
+        heads.try_reserve_exact(n).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
+        let mut total = 0u64;
+        for c in raw.chunks_exact(size_of::<UteeAttribute>()) {
+            let a = UteeAttribute::read_from_bytes(c).map_err(|_| TeeResult::ERROR_BAD_PARAMETERS)?;
+            if !id::attr_is_value(a.attribute_id) {
+                total = total.checked_add(a.b).ok_or(TeeResult::ERROR_BAD_PARAMETERS)?;
+            }
+            heads.push(a);
+        }
+        if total > MAX_ATTR_BYTES {
+            return Err(TeeResult::ERROR_BAD_PARAMETERS);
+        }
+        let mut store = secret_buffer(total as usize)?;
+        let mut at = 0usize;
+        for a in heads.iter_mut() {
+            if id::attr_is_value(a.attribute_id) {
+                continue;
+            }
+            let len = a.b as usize;
+            if len != 0 {
+                space.read(v(a.a), &mut store[at..at + len]).map_err(|_| TeeResult::ERROR_ACCESS_DENIED)?;
+            }
+            // From now on `a` is the offset of the bytes in `store`.
+            a.a = at as u64;
+            at += len;
+        }
+        Ok(AttrList { heads, store })
+    }
+
+    fn refs(&self) -> R<Vec<AttrRef<'_>>> {
+        let mut out = Vec::new();
+        out.try_reserve_exact(self.heads.len()).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
+        for a in &self.heads {
+            out.push(if id::attr_is_value(a.attribute_id) {
+                AttrRef::Value(a.attribute_id, a.a as u32, a.b as u32)
+            } else {
+                let (at, len) = (a.a as usize, a.b as usize);
+                AttrRef::Bytes(a.attribute_id, &self.store[at..at + len])
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// The OS's random generator as the algorithms want it.
+struct OsRng<'a> {
+    fill: &'a dyn Fn(&mut [u8]),
+}
+
+impl oxtee_crypto::Rng for OsRng<'_> {
+    fn fill(&mut self, out: &mut [u8]) {
+        (self.fill)(out)
+    }
+}
+
+/// Reads a user `uint64_t` length (ACCESS_DENIED if unreadable).
+fn read_len(space: &UserSpace, ptr: u64) -> R<u64> {
+    let mut b = [0u8; 8];
+    space.read(v(ptr), &mut b)?;
+    Ok(u64::from_le_bytes(b))
+}
+
+fn write_len(space: &mut UserSpace, ptr: u64, len: u64) -> R<()> {
+    space.write(v(ptr), &len.to_le_bytes())
+}
+
+fn check_read(space: &UserSpace, ptr: u64, len: u64) -> R<()> {
+    if len == 0 || space.check(v(ptr), len, Access::Read) { Ok(()) } else { Err(TeeResult::ERROR_ACCESS_DENIED) }
+}
+
+fn check_write(space: &UserSpace, ptr: u64, len: u64) -> R<()> {
+    if len == 0 || space.check(v(ptr), len, Access::Write) { Ok(()) } else { Err(TeeResult::ERROR_ACCESS_DENIED) }
+}
+
+/// Feeds user memory [ptr, ptr+len) to `f` a chunk at a time.
+fn feed(space: &UserSpace, ptr: u64, len: u64, mut f: impl FnMut(&[u8]) -> R<()>) -> R<()> {
+    if len == 0 {
+        return Ok(());
+    }
+    let mut chunk = buffer((len as usize).min(CHUNK))?;
+    let mut done = 0u64;
+    while done < len {
+        let n = ((len - done) as usize).min(CHUNK);
+        space.read(v(ptr + done), &mut chunk[..n])?;
+        f(&chunk[..n])?;
+        done += n as u64;
+    }
+    chunk.fill(0);
+    Ok(())
+}
+
+/// Copies [src, src+len) through `f` (in place) into dst, a chunk at a
+/// time. `f(chunk, last)`.
+fn transform(
+    space: &mut UserSpace,
+    src: u64,
+    dst: u64,
+    len: u64,
+    whole: usize,
+    mut f: impl FnMut(&mut [u8], bool) -> R<()>,
+) -> R<()> {
+    if len == 0 {
+        return f(&mut [], true);
+    }
+    // Chunks stay multiples of the block so block modes see whole blocks
+    // until the last one.
+    let step = (CHUNK / whole.max(1)) * whole.max(1);
+    let mut chunk = buffer((len as usize).min(step))?;
+    let mut done = 0u64;
+    while done < len {
+        let n = ((len - done) as usize).min(step);
+        let last = done + n as u64 == len;
+        space.read(v(src + done), &mut chunk[..n])?;
+        f(&mut chunk[..n], last)?;
+        space.write(v(dst + done), &chunk[..n])?;
+        done += n as u64;
+    }
+    chunk.fill(0);
+    Ok(())
+}
+
+/// Algorithms an operation state can be allocated for.
+fn supported(algo: u32) -> bool {
+    use id::*;
+    matches!(
+        algo,
+        ALG_MD5
+            | ALG_SHA1
+            | ALG_SHA224
+            | ALG_SHA256
+            | ALG_SHA384
+            | ALG_SHA512
+            | ALG_SHA3_224
+            | ALG_SHA3_256
+            | ALG_SHA3_384
+            | ALG_SHA3_512
+            | ALG_SHAKE128
+            | ALG_SHAKE256
+            | ALG_SM3
+            | ALG_HMAC_MD5
+            | ALG_HMAC_SHA1
+            | ALG_HMAC_SHA224
+            | ALG_HMAC_SHA256
+            | ALG_HMAC_SHA384
+            | ALG_HMAC_SHA512
+            | ALG_HMAC_SHA3_224
+            | ALG_HMAC_SHA3_256
+            | ALG_HMAC_SHA3_384
+            | ALG_HMAC_SHA3_512
+            | ALG_HMAC_SM3
+            | ALG_AES_CMAC
+            | ALG_DES3_CMAC
+            | ALG_AES_CBC_MAC_NOPAD
+            | ALG_AES_CBC_MAC_PKCS5
+            | ALG_DES_CBC_MAC_NOPAD
+            | ALG_DES_CBC_MAC_PKCS5
+            | ALG_DES3_CBC_MAC_NOPAD
+            | ALG_DES3_CBC_MAC_PKCS5
+            | ALG_AES_ECB_NOPAD
+            | ALG_AES_CBC_NOPAD
+            | ALG_AES_CTR
+            | ALG_AES_CTS
+            | ALG_AES_XTS
+            | ALG_DES_ECB_NOPAD
+            | ALG_DES_CBC_NOPAD
+            | ALG_DES3_ECB_NOPAD
+            | ALG_DES3_CBC_NOPAD
+            | ALG_SM4_ECB_NOPAD
+            | ALG_SM4_CBC_NOPAD
+            | ALG_SM4_CTR
+            | ALG_SM4_XTS
+            | ALG_AES_GCM
+            | ALG_AES_CCM
+            | ALG_RSASSA_PKCS1_V1_5
+            | ALG_RSASSA_PKCS1_V1_5_MD5
+            | ALG_RSASSA_PKCS1_V1_5_SHA1
+            | ALG_RSASSA_PKCS1_V1_5_SHA224
+            | ALG_RSASSA_PKCS1_V1_5_SHA256
+            | ALG_RSASSA_PKCS1_V1_5_SHA384
+            | ALG_RSASSA_PKCS1_V1_5_SHA512
+            | ALG_RSASSA_PKCS1_PSS_MGF1_MD5
+            | ALG_RSASSA_PKCS1_PSS_MGF1_SHA1
+            | ALG_RSASSA_PKCS1_PSS_MGF1_SHA224
+            | ALG_RSASSA_PKCS1_PSS_MGF1_SHA256
+            | ALG_RSASSA_PKCS1_PSS_MGF1_SHA384
+            | ALG_RSASSA_PKCS1_PSS_MGF1_SHA512
+            | ALG_RSAES_PKCS1_V1_5
+            | ALG_RSAES_PKCS1_OAEP_MGF1_MD5
+            | ALG_RSAES_PKCS1_OAEP_MGF1_SHA1
+            | ALG_RSAES_PKCS1_OAEP_MGF1_SHA224
+            | ALG_RSAES_PKCS1_OAEP_MGF1_SHA256
+            | ALG_RSAES_PKCS1_OAEP_MGF1_SHA384
+            | ALG_RSAES_PKCS1_OAEP_MGF1_SHA512
+            | ALG_RSA_NOPAD
+            | ALG_DSA_SHA1
+            | ALG_DSA_SHA224
+            | ALG_DSA_SHA256
+            | ALG_DH_DERIVE_SHARED_SECRET
+            | ALG_ECDSA_SHA1
+            | ALG_ECDSA_SHA224
+            | ALG_ECDSA_SHA256
+            | ALG_ECDSA_SHA384
+            | ALG_ECDSA_SHA512
+            | ALG_ECDH_DERIVE_SHARED_SECRET
+            | ALG_ED25519
+            | ALG_X25519
+            | ALG_SM2_DSA_SM3
+            | ALG_SM2_PKE
+            | ALG_SM2_KEP
+            | ALG_HKDF
+            | ALG_HKDF_MD5_DERIVE_KEY
+            | ALG_HKDF_SHA1_DERIVE_KEY
+            | ALG_HKDF_SHA224_DERIVE_KEY
+            | ALG_HKDF_SHA256_DERIVE_KEY
+            | ALG_HKDF_SHA384_DERIVE_KEY
+            | ALG_HKDF_SHA512_DERIVE_KEY
+            | ALG_CONCAT_KDF_SHA1_DERIVE_KEY
+            | ALG_CONCAT_KDF_SHA224_DERIVE_KEY
+            | ALG_CONCAT_KDF_SHA256_DERIVE_KEY
+            | ALG_CONCAT_KDF_SHA384_DERIVE_KEY
+            | ALG_CONCAT_KDF_SHA512_DERIVE_KEY
+            | ALG_PBKDF2_HMAC_SHA1_DERIVE_KEY
+    )
+}
+
+/// The crypto syscalls. `rand` fills a buffer from the OS's DRBG.
+pub fn syscall(n: u32, a: &[u64; 31], space: &mut UserSpace, rand: &dyn Fn(&mut [u8])) -> R<()> {
+    use oxtee_abi::ta as sc;
+    match n {
+        sc::SYS_CRYP_STATE_ALLOC => state_alloc(space, a),
+        sc::SYS_CRYP_STATE_COPY => state_copy(space, a[0], a[1]),
+        sc::SYS_CRYP_STATE_FREE => {
+            let h = space.cryp.state(a[0]).map(|_| a[0] as u32)?;
+            space.cryp.free_state(h);
+            Ok(())
+        }
+        sc::SYS_HASH_INIT => hash_init(space, a[0]),
+        sc::SYS_HASH_UPDATE => hash_update(space, a[0], a[1], a[2]),
+        sc::SYS_HASH_FINAL => hash_final(space, a),
+        sc::SYS_CIPHER_INIT => cipher_init(space, a[0], a[1], a[2]),
+        sc::SYS_CIPHER_UPDATE => cipher_update(space, a, false),
+        sc::SYS_CIPHER_FINAL => cipher_update(space, a, true),
+        sc::SYS_CRYP_OBJ_GET_INFO => {
+            let info = space.cryp.obj(a[0])?.obj.info();
+            space.write(v(a[1]), info.as_bytes())
+        }
+        sc::SYS_CRYP_OBJ_RESTRICT_USAGE => {
+            space.cryp.obj_mut(a[0])?.obj.restrict_usage(a[1] as u32);
+            Ok(())
+        }
+        sc::SYS_CRYP_OBJ_GET_ATTR => obj_get_attr(space, a),
+        sc::SYS_CRYP_OBJ_ALLOC => obj_alloc(space, a),
+        sc::SYS_CRYP_OBJ_CLOSE => {
+            let e = space.cryp.obj(a[0])?;
+            if e.busy {
+                return Err(TeeResult::ERROR_ITEM_NOT_FOUND);
+            }
+            space.cryp.objs.remove(&(a[0] as u32));
+            Ok(())
+        }
+        sc::SYS_CRYP_OBJ_RESET => {
+            space.cryp.obj_mut(a[0])?.obj.reset();
+            Ok(())
+        }
+        sc::SYS_CRYP_OBJ_POPULATE => obj_populate(space, a),
+        sc::SYS_CRYP_OBJ_COPY => obj_copy(space, a[0], a[1]),
+        sc::SYS_CRYP_OBJ_GENERATE_KEY => obj_generate(space, a, rand),
+        sc::SYS_CRYP_DERIVE_KEY => derive_key(space, a, rand),
+        sc::SYS_AUTHENC_INIT => authenc_init(space, a),
+        sc::SYS_AUTHENC_UPDATE_AAD => authenc_aad(space, a[0], a[1], a[2]),
+        sc::SYS_AUTHENC_UPDATE_PAYLOAD => authenc_payload(space, a),
+        sc::SYS_AUTHENC_ENC_FINAL => authenc_enc_final(space, a),
+        sc::SYS_AUTHENC_DEC_FINAL => authenc_dec_final(space, a),
+        sc::SYS_ASYMM_OPERATE => asymm_operate(space, a, rand),
+        sc::SYS_ASYMM_VERIFY => asymm_verify(space, a),
+        _ => Err(TeeResult::ERROR_NOT_SUPPORTED),
+    }
+}
+
+/// Whether `n` is one of the calls [`syscall`] serves.
+pub fn is_cryp_syscall(n: u32) -> bool {
+    use oxtee_abi::ta as sc;
+    (sc::SYS_CRYP_STATE_ALLOC..=sc::SYS_ASYMM_VERIFY).contains(&n) && n != sc::SYS_CRYP_RANDOM_NUMBER_GENERATE
+        || n == sc::SYS_CRYP_OBJ_GENERATE_KEY
+}
+
+fn state_alloc(space: &mut UserSpace, a: &[u64; 31]) -> R<()> {
+    let algo = translate_compat(a[0] as u32);
+    let mode = a[1] as u32;
+    let (key1, key2, out) = (a[2], a[3], a[4]);
+    let t = &space.cryp;
+    for k in [key1, key2] {
+        if k != 0 {
+            let e = t.obj(k)?;
+            if e.busy {
+                return Err(TeeResult::ERROR_BAD_PARAMETERS);
+            }
+            let (r1, r2) = key_types(algo, mode).ok_or(TeeResult::ERROR_BAD_PARAMETERS)?;
+            if e.obj.obj_type != r1 && e.obj.obj_type != r2 {
+                return Err(TeeResult::ERROR_BAD_PARAMETERS);
+            }
+        }
+    }
+    let class = id::alg_class(algo);
+    let (has1, has2) = (key1 != 0, key2 != 0);
+    let keys_ok = match class {
+        id::OPERATION_CIPHER if id::alg_chain(algo) == id::CHAIN_MODE_XTS => has1 && has2,
+        id::OPERATION_CIPHER
+        | id::OPERATION_AE
+        | id::OPERATION_MAC
+        | id::OPERATION_ASYMMETRIC_CIPHER
+        | id::OPERATION_ASYMMETRIC_SIGNATURE => has1 && !has2,
+        id::OPERATION_DIGEST => !has1 && !has2,
+        id::OPERATION_KEY_DERIVATION if algo == id::ALG_SM2_KEP => has1 && has2,
+        id::OPERATION_KEY_DERIVATION => has1 && !has2,
+        _ => return Err(TeeResult::ERROR_NOT_SUPPORTED),
+    };
+    if !supported(algo) {
+        return Err(TeeResult::ERROR_NOT_SUPPORTED);
+    }
+    if !keys_ok {
+        return Err(TeeResult::ERROR_BAD_PARAMETERS);
+    }
+    headroom()?;
+    let ctx = if class == id::OPERATION_DIGEST { Ctx::Hash(hash::new(algo)?) } else { Ctx::None };
+    let h = space.cryp.new_handle()?;
+    space.write_u32(v(out), h)?;
+    let t = &mut space.cryp;
+    for k in [key1, key2] {
+        if k != 0
+            && let Ok(e) = t.obj_mut(k)
+        {
+            e.busy = true;
+        }
+    }
+    t.states.insert(h, State { algo, mode, key1: key1 as u32, key2: key2 as u32, initialized: false, ctx });
+    Ok(())
+}
+
+fn state_copy(space: &mut UserSpace, dst: u64, src: u64) -> R<()> {
+    let t = &mut space.cryp;
+    t.state(dst)?;
+    let s = t.state(src)?;
+    let (algo, mode, initialized) = (s.algo, s.mode, s.initialized);
+    let d = t.state(dst)?;
+    if d.algo != algo || d.mode != mode {
+        return Err(TeeResult::ERROR_BAD_PARAMETERS);
+    }
+    match id::alg_class(algo) {
+        id::OPERATION_CIPHER | id::OPERATION_AE | id::OPERATION_DIGEST | id::OPERATION_MAC => {}
+        _ => return Err(TeeResult::ERROR_BAD_STATE),
+    }
+    headroom()?;
+    let ctx = t.state(src)?.ctx.try_clone();
+    let d = t.state_mut(dst)?;
+    d.ctx = ctx;
+    d.initialized = initialized;
+    Ok(())
+}
+
+/// The secret value of the key object bound as `key` (BAD_PARAMETERS
+/// when it holds no key yet), copied so the table can be borrowed again.
+fn key_secret(t: &Table, key: u32) -> R<oxtee_crypto::Secret> {
+    let e = t.objs.get(&key).ok_or(TeeResult::ERROR_BAD_STATE)?;
+    if !e.obj.is_initialized() {
+        return Err(TeeResult::ERROR_BAD_PARAMETERS);
+    }
+    let s = e.obj.bytes(id::ATTR_SECRET_VALUE).ok_or(TeeResult::ERROR_BAD_PARAMETERS)?;
+    let mut out = secret_buffer(s.len())?;
+    out.copy_from_slice(s);
+    Ok(out)
+}
+
+fn hash_init(space: &mut UserSpace, st: u64) -> R<()> {
+    let t = &mut space.cryp;
+    let s = t.state(st)?;
+    match id::alg_class(s.algo) {
+        id::OPERATION_DIGEST => {
+            let algo = s.algo;
+            let h = hash::new(algo)?;
+            let s = t.state_mut(st)?;
+            s.ctx = Ctx::Hash(h);
+        }
+        id::OPERATION_MAC => {
+            let (algo, key1) = (s.algo, s.key1);
+            let key = key_secret(t, key1)?;
+            let m = mac::new(algo, &key)?;
+            t.state_mut(st)?.ctx = Ctx::Mac(m);
+        }
+        _ => return Err(TeeResult::ERROR_BAD_PARAMETERS),
+    }
+    t.state_mut(st)?.initialized = true;
+    Ok(())
+}
+
+/// Splits the space into the table and the memory, so a state can be
+/// driven while user memory is read.
+fn with_state<T>(space: &mut UserSpace, st: u64, f: impl FnOnce(&mut State, &mut UserSpace) -> R<T>) -> R<T> {
+    let h = u32::try_from(st).map_err(|_| TeeResult::ERROR_BAD_PARAMETERS)?;
+    let mut s = space.cryp.states.remove(&h).ok_or(TeeResult::ERROR_BAD_PARAMETERS)?;
+    let r = f(&mut s, space);
+    space.cryp.states.insert(h, s);
+    r
+}
+
+fn hash_update(space: &mut UserSpace, st: u64, chunk: u64, len: u64) -> R<()> {
+    if chunk == 0 && len != 0 {
+        return Err(TeeResult::ERROR_BAD_PARAMETERS);
+    }
+    if len == 0 {
+        return Ok(());
+    }
+    check_read(space, chunk, len)?;
+    with_state(space, st, |s, space| {
+        if !s.initialized {
+            return Err(TeeResult::ERROR_BAD_STATE);
+        }
+        match &mut s.ctx {
+            Ctx::Hash(h) => feed(space, chunk, len, |c| {
+                h.update(c);
+                Ok(())
+            }),
+            Ctx::Mac(m) => feed(space, chunk, len, |c| m.update(c)),
+            _ => Err(TeeResult::ERROR_BAD_PARAMETERS),
+        }
+    })
+}
+
+fn hash_final(space: &mut UserSpace, a: &[u64; 31]) -> R<()> {
+    let (st, chunk, len, out, out_len) = (a[0], a[1], a[2], a[3], a[4]);
+    if chunk == 0 && len != 0 {
+        return Err(TeeResult::ERROR_BAD_PARAMETERS);
+    }
+    check_read(space, chunk, len)?;
+    let hlen = read_len(space, out_len)?;
+    check_write(space, out, hlen)?;
+    with_state(space, st, |s, space| {
+        if !s.initialized {
+            return Err(TeeResult::ERROR_BAD_STATE);
+        }
+        let xof = s.algo == id::ALG_SHAKE128 || s.algo == id::ALG_SHAKE256;
+        if xof {
+            let Ctx::Hash(h) = &mut s.ctx else { return Err(TeeResult::ERROR_BAD_PARAMETERS) };
+            feed(space, chunk, len, |c| {
+                h.update(c);
+                Ok(())
+            })?;
+            let n = usize::try_from(hlen).map_err(|_| TeeResult::ERROR_BAD_PARAMETERS)?;
+            if n > MAX_ASYM_INPUT as usize {
+                return Err(TeeResult::ERROR_BAD_PARAMETERS);
+            }
+            let mut d = buffer(n)?;
+            h.finish(&mut d);
+            return space.write(v(out), &d);
+        }
+        let size = digest_len(s.algo)?;
+        if hlen < size as u64 {
+            write_len(space, out_len, size as u64)?;
+            return Err(TeeResult::ERROR_SHORT_BUFFER);
+        }
+        let mut d = [0u8; 64];
+        match &mut s.ctx {
+            Ctx::Hash(h) => {
+                feed(space, chunk, len, |c| {
+                    h.update(c);
+                    Ok(())
+                })?;
+                h.finish(&mut d[..size]);
+            }
+            Ctx::Mac(m) => {
+                feed(space, chunk, len, |c| m.update(c))?;
+                m.finish(&mut d[..size])?;
+            }
+            _ => return Err(TeeResult::ERROR_BAD_PARAMETERS),
+        }
+        space.write(v(out), &d[..size])?;
+        d.fill(0);
+        write_len(space, out_len, size as u64)
+    })
+}
+
+fn cipher_init(space: &mut UserSpace, st: u64, iv: u64, iv_len: u64) -> R<()> {
+    let t = &space.cryp;
+    let s = t.state(st)?;
+    if id::alg_class(s.algo) != id::OPERATION_CIPHER {
+        return Err(TeeResult::ERROR_BAD_STATE);
+    }
+    let (algo, mode, k1, k2) = (s.algo, s.mode, s.key1, s.key2);
+    let key1 = key_secret(t, k1)?;
+    if iv_len > 64 {
+        return Err(TeeResult::ERROR_BAD_PARAMETERS);
+    }
+    let mut ivb = [0u8; 64];
+    let ivb = &mut ivb[..iv_len as usize];
+    if iv_len != 0 {
+        space.read(v(iv), ivb)?;
+    }
+    let key2 = if k2 != 0 { Some(key_secret(t, k2)?) } else { None };
+    headroom()?;
+    let c = cipher::new(algo, mode == id::MODE_ENCRYPT, &key1, key2.as_deref().map(|k| &k[..]), ivb)?;
+    let s = space.cryp.state_mut(st)?;
+    s.ctx = Ctx::Cipher(c);
+    s.initialized = true;
+    Ok(())
+}
+
+fn cipher_update(space: &mut UserSpace, a: &[u64; 31], last: bool) -> R<()> {
+    let (st, src, len, dst, dst_len) = (a[0], a[1], a[2], a[3], a[4]);
+    with_state(space, st, |s, space| {
+        if !s.initialized {
+            return Err(TeeResult::ERROR_BAD_STATE);
+        }
+        check_read(space, src, len)?;
+        let dlen = if dst_len == 0 { 0 } else { read_len(space, dst_len)? };
+        if dst_len != 0 {
+            check_write(space, dst, dlen)?;
+        }
+        if dlen < len {
+            if dst_len != 0 {
+                write_len(space, dst_len, len)?;
+            }
+            return Err(TeeResult::ERROR_SHORT_BUFFER);
+        }
+        let Ctx::Cipher(c) = &mut s.ctx else { return Err(TeeResult::ERROR_BAD_STATE) };
+        let block = c.block_len();
+        if len > 0 {
+            transform(
+                space,
+                src,
+                dst,
+                len,
+                block,
+                |chunk, end| {
+                    if last && end { c.finish(chunk) } else { c.update(chunk) }
+                },
+            )?;
+        }
+        if dst_len != 0 {
+            write_len(space, dst_len, len)?;
+        }
+        Ok(())
+    })
+}
+
+fn obj_get_attr(space: &mut UserSpace, a: &[u64; 31]) -> R<()> {
+    let (obj, attr, buf, size) = (a[0], a[1] as u32, a[2], a[3]);
+    let e = space.cryp.obj(obj).map_err(|_| TeeResult::ERROR_ITEM_NOT_FOUND)?;
+    let room = read_len(space, size)?;
+    let mut tmp = [0u8; 8];
+    let out: oxtee_crypto::Secret = match e.obj.get_attr(attr)? {
+        AttrOut::Bytes(b) => {
+            let mut s = secret_buffer(b.len())?;
+            s.copy_from_slice(b);
+            s
+        }
+        AttrOut::Value(x, y) => {
+            tmp[..4].copy_from_slice(&x.to_le_bytes());
+            tmp[4..].copy_from_slice(&y.to_le_bytes());
+            if room < 8 || buf == 0 {
+                return Err(TeeResult::ERROR_SHORT_BUFFER);
+            }
+            return space.write(v(buf), &tmp);
+        }
+    };
+    write_len(space, size, out.len() as u64)?;
+    if out.is_empty() {
+        return Ok(());
+    }
+    if room < out.len() as u64 || buf == 0 {
+        return Err(TeeResult::ERROR_SHORT_BUFFER);
+    }
+    space.write(v(buf), &out)
+}
+
+fn obj_alloc(space: &mut UserSpace, a: &[u64; 31]) -> R<()> {
+    let (ty, max, out) = (a[0] as u32, a[1], a[2]);
+    let max = u32::try_from(max).map_err(|_| TeeResult::ERROR_NOT_SUPPORTED)?;
+    let obj = Object::alloc(ty, max)?;
+    let h = space.cryp.new_handle()?;
+    space.write_u32(v(out), h)?;
+    space.cryp.objs.insert(h, ObjEntry { obj, busy: false });
+    Ok(())
+}
+
+fn obj_populate(space: &mut UserSpace, a: &[u64; 31]) -> R<()> {
+    let (obj, attrs, count) = (a[0], a[1], a[2]);
+    let e = space.cryp.obj(obj)?;
+    if e.obj.is_initialized() {
+        return Err(TeeResult::ERROR_BAD_PARAMETERS);
+    }
+    let list = AttrList::read(space, attrs, count)?;
+    let refs = list.refs()?;
+    headroom()?;
+    space.cryp.obj_mut(obj)?.obj.populate(&refs)
+}
+
+fn obj_copy(space: &mut UserSpace, dst: u64, src: u64) -> R<()> {
+    let t = &mut space.cryp;
+    t.obj(dst)?;
+    let s = t.obj(src)?;
+    if !s.obj.is_initialized() {
+        return Err(TeeResult::ERROR_BAD_PARAMETERS);
+    }
+    if t.obj(dst)?.obj.is_initialized() {
+        return Err(TeeResult::ERROR_BAD_PARAMETERS);
+    }
+    headroom()?;
+    let (dh, sh) = (dst as u32, src as u32);
+    if dh == sh {
+        return Err(TeeResult::ERROR_BAD_PARAMETERS);
+    }
+    let mut d = t.objs.remove(&dh).ok_or(TeeResult::ERROR_BAD_STATE)?;
+    let r = match t.objs.get(&sh) {
+        Some(s) => d.obj.copy_from(&s.obj),
+        None => Err(TeeResult::ERROR_BAD_STATE),
+    };
+    t.objs.insert(dh, d);
+    r
+}
+
+fn obj_generate(space: &mut UserSpace, a: &[u64; 31], rand: &dyn Fn(&mut [u8])) -> R<()> {
+    let (obj, key_size, params, count) = (a[0], a[1], a[2], a[3]);
+    let e = space.cryp.obj(obj)?;
+    if e.obj.is_initialized() {
+        return Err(TeeResult::ERROR_BAD_PARAMETERS);
+    }
+    let key_size = u32::try_from(key_size).map_err(|_| TeeResult::ERROR_NOT_SUPPORTED)?;
+    let list = AttrList::read(space, params, count)?;
+    let refs = list.refs()?;
+    headroom()?;
+    let mut rng = OsRng { fill: rand };
+    space.cryp.obj_mut(obj)?.obj.generate(key_size, &refs, &mut rng)
+}
+
+fn derive_key(space: &mut UserSpace, a: &[u64; 31], rand: &dyn Fn(&mut [u8])) -> R<()> {
+    let (st, params, count, derived) = (a[0], a[1], a[2], a[3]);
+    let t = &space.cryp;
+    let s = t.state(st)?;
+    let (algo, k1, k2) = (s.algo, s.key1, s.key2);
+    let list = AttrList::read(space, params, count)?;
+    let refs = list.refs()?;
+    let t = &space.cryp;
+    let key = &t.objs.get(&k1).ok_or(TeeResult::ERROR_BAD_STATE)?.obj;
+    let out = t.obj(derived)?;
+    if !is_secret_type(out.obj.obj_type) {
+        return Err(TeeResult::ERROR_NOT_SUPPORTED);
+    }
+    headroom()?;
+    let mut rng = OsRng { fill: rand };
+    let secret = match id::alg_main(algo) {
+        id::MAIN_ALGO_HKDF | id::MAIN_ALGO_CONCAT_KDF | id::MAIN_ALGO_PBKDF2 => {
+            let ikm = key.bytes(id::ATTR_SECRET_VALUE).ok_or(TeeResult::ERROR_BAD_PARAMETERS)?;
+            kdf::derive(algo, ikm, &refs, (out.obj.max_size / 8) as usize)?
+        }
+        _ if algo == id::ALG_SM2_KEP => {
+            // The peer's keys travel as the second key object plus params;
+            // the algorithm sees both key objects' attributes.
+            let key2 = &t.objs.get(&k2).ok_or(TeeResult::ERROR_BAD_STATE)?.obj;
+            let both = Both { a: key, b: key2 };
+            pk::derive(algo, &both, &refs, &mut rng)?
+        }
+        _ => pk::derive(algo, key, &refs, &mut rng)?,
+    };
+    if secret.len() as u64 * 8 > out.obj.max_size as u64 {
+        return Err(TeeResult::ERROR_BAD_PARAMETERS);
+    }
+    // The derived object takes the secret as if populated with it, its
+    // usage kept.
+    let o = &mut space.cryp.obj_mut(derived)?.obj;
+    let usage = o.usage;
+    o.reset();
+    o.populate(&[AttrRef::Bytes(id::ATTR_SECRET_VALUE, &secret)])?;
+    o.usage = usage;
+    Ok(())
+}
+
+/// Object types holding one secret value (what a derivation can fill).
+fn is_secret_type(ty: u32) -> bool {
+    use id::*;
+    matches!(
+        ty,
+        TYPE_AES
+            | TYPE_DES
+            | TYPE_DES3
+            | TYPE_SM4
+            | TYPE_HMAC_MD5
+            | TYPE_HMAC_SHA1
+            | TYPE_HMAC_SHA224
+            | TYPE_HMAC_SHA256
+            | TYPE_HMAC_SHA384
+            | TYPE_HMAC_SHA512
+            | TYPE_HMAC_SHA3_224
+            | TYPE_HMAC_SHA3_256
+            | TYPE_HMAC_SHA3_384
+            | TYPE_HMAC_SHA3_512
+            | TYPE_HMAC_SM3
+            | TYPE_GENERIC_SECRET
+            | TYPE_HKDF_IKM
+            | TYPE_CONCAT_KDF_Z
+            | TYPE_PBKDF2_PASSWORD
+    )
+}
+
+/// Two key objects seen as one attribute list (SM2 KEP: ours, then the
+/// second key).
+struct Both<'a> {
+    a: &'a Object,
+    b: &'a Object,
+}
+
+impl oxtee_crypto::Attrs for Both<'_> {
+    fn bytes(&self, id: u32) -> Option<&[u8]> {
+        self.a.bytes(id).or_else(|| self.b.bytes(id))
+    }
+    fn value(&self, id: u32) -> Option<(u32, u32)> {
+        self.a.value(id).or_else(|| self.b.value(id))
+    }
+}
+
+fn authenc_init(space: &mut UserSpace, a: &[u64; 31]) -> R<()> {
+    let (st, nonce, nonce_len, tag_len, aad_len, payload_len) = (a[0], a[1], a[2], a[3], a[4], a[5]);
+    let t = &space.cryp;
+    let s = t.state(st)?;
+    if id::alg_class(s.algo) != id::OPERATION_AE {
+        return Err(TeeResult::ERROR_BAD_STATE);
+    }
+    let (algo, mode, k1) = (s.algo, s.mode, s.key1);
+    let key = key_secret(t, k1)?;
+    if nonce_len > 1024 || tag_len > 16 {
+        return Err(TeeResult::ERROR_BAD_PARAMETERS);
+    }
+    let mut nb = [0u8; 1024];
+    let nb = &mut nb[..nonce_len as usize];
+    if nonce_len != 0 {
+        space.read(v(nonce), nb)?;
+    }
+    headroom()?;
+    let ae = ae::new(
+        algo,
+        mode == id::MODE_ENCRYPT,
+        &key,
+        nb,
+        tag_len as usize * 8,
+        usize::try_from(aad_len).map_err(|_| TeeResult::ERROR_BAD_PARAMETERS)?,
+        usize::try_from(payload_len).map_err(|_| TeeResult::ERROR_BAD_PARAMETERS)?,
+    )?;
+    let s = space.cryp.state_mut(st)?;
+    s.ctx = Ctx::Ae(ae, tag_len as usize);
+    s.initialized = true;
+    Ok(())
+}
+
+fn ae_state(s: &mut State) -> R<(&mut Box<dyn ae::Ae>, usize)> {
+    if !s.initialized {
+        return Err(TeeResult::ERROR_BAD_STATE);
+    }
+    match &mut s.ctx {
+        Ctx::Ae(ae, t) => Ok((ae, *t)),
+        _ => Err(TeeResult::ERROR_BAD_STATE),
+    }
+}
+
+fn authenc_aad(space: &mut UserSpace, st: u64, aad: u64, len: u64) -> R<()> {
+    check_read(space, aad, len)?;
+    with_state(space, st, |s, space| {
+        let (ae, _) = ae_state(s)?;
+        feed(space, aad, len, |c| ae.update_aad(c))
+    })
+}
+
+fn authenc_payload(space: &mut UserSpace, a: &[u64; 31]) -> R<()> {
+    let (st, src, len, dst, dst_len) = (a[0], a[1], a[2], a[3], a[4]);
+    with_state(space, st, |s, space| {
+        let (ae, _) = ae_state(s)?;
+        check_read(space, src, len)?;
+        let dlen = read_len(space, dst_len)?;
+        check_write(space, dst, dlen)?;
+        if dlen < len {
+            write_len(space, dst_len, len)?;
+            return Err(TeeResult::ERROR_SHORT_BUFFER);
+        }
+        transform(space, src, dst, len, 16, |c, _| ae.update(c))?;
+        write_len(space, dst_len, len)
+    })
+}
+
+fn authenc_enc_final(space: &mut UserSpace, a: &[u64; 31]) -> R<()> {
+    let (st, src, len, dst, dst_len, tag, tag_len) = (a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+    with_state(space, st, |s, space| {
+        if !s.initialized {
+            return Err(TeeResult::ERROR_BAD_STATE);
+        }
+        if s.mode != id::MODE_ENCRYPT {
+            return Err(TeeResult::ERROR_BAD_PARAMETERS);
+        }
+        let (ae, tlen_needed) = ae_state(s)?;
+        check_read(space, src, len)?;
+        let dlen = if dst_len == 0 { 0 } else { read_len(space, dst_len)? };
+        if dst_len != 0 {
+            check_write(space, dst, dlen)?;
+        }
+        if dlen < len {
+            if dst_len != 0 {
+                write_len(space, dst_len, len)?;
+            }
+            write_len(space, tag_len, tlen_needed as u64)?;
+            return Err(TeeResult::ERROR_SHORT_BUFFER);
+        }
+        let tlen = read_len(space, tag_len)?;
+        check_write(space, tag, tlen)?;
+        if tlen < tlen_needed as u64 {
+            if dst_len != 0 {
+                write_len(space, dst_len, len)?;
+            }
+            write_len(space, tag_len, tlen_needed as u64)?;
+            return Err(TeeResult::ERROR_SHORT_BUFFER);
+        }
+        // Everything but the last chunk is payload; the tag comes with the
+        // last one.
+        let mut t = [0u8; 16];
+        let mut tag_out = 0usize;
+        transform(space, src, dst, len, 16, |c, last| {
+            if last {
+                tag_out = ae.enc_final(c, &mut t[..tlen_needed])?;
+                Ok(())
+            } else {
+                ae.update(c)
+            }
+        })?;
+        space.write(v(tag), &t[..tag_out])?;
+        if dst_len != 0 {
+            write_len(space, dst_len, len)?;
+        }
+        write_len(space, tag_len, tag_out as u64)
+    })
+}
+
+fn authenc_dec_final(space: &mut UserSpace, a: &[u64; 31]) -> R<()> {
+    let (st, src, len, dst, dst_len, tag, tag_len) = (a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+    with_state(space, st, |s, space| {
+        if !s.initialized {
+            return Err(TeeResult::ERROR_BAD_STATE);
+        }
+        if s.mode != id::MODE_DECRYPT {
+            return Err(TeeResult::ERROR_BAD_PARAMETERS);
+        }
+        let (ae, _) = ae_state(s)?;
+        check_read(space, src, len)?;
+        let dlen = if dst_len == 0 { 0 } else { read_len(space, dst_len)? };
+        if dst_len != 0 {
+            check_write(space, dst, dlen)?;
+        }
+        if dlen < len {
+            if dst_len != 0 {
+                write_len(space, dst_len, len)?;
+            }
+            return Err(TeeResult::ERROR_SHORT_BUFFER);
+        }
+        if tag_len > 16 {
+            return Err(TeeResult::ERROR_MAC_INVALID);
+        }
+        let mut t = [0u8; 16];
+        space.read(v(tag), &mut t[..tag_len as usize])?;
+        // The plaintext is only released once the tag checks: decrypt into
+        // a kernel buffer first (bounded: the last piece of a payload).
+        if len > MAX_ASYM_INPUT * 16 {
+            return Err(TeeResult::ERROR_BAD_PARAMETERS);
+        }
+        let mut plain = secret_buffer(len as usize)?;
+        if len != 0 {
+            space.read(v(src), &mut plain)?;
+        }
+        ae.dec_final(&mut plain, &t[..tag_len as usize])?;
+        if len != 0 {
+            space.write(v(dst), &plain)?;
+        }
+        if dst_len != 0 {
+            write_len(space, dst_len, len)?;
+        }
+        Ok(())
+    })
+}
+
+fn read_input(space: &UserSpace, ptr: u64, len: u64) -> R<oxtee_crypto::Secret> {
+    if len > MAX_ASYM_INPUT {
+        return Err(TeeResult::ERROR_BAD_PARAMETERS);
+    }
+    let mut b = secret_buffer(len as usize)?;
+    if len != 0 {
+        space.read(v(ptr), &mut b)?;
+    }
+    Ok(b)
+}
+
+fn asymm_operate(space: &mut UserSpace, a: &[u64; 31], rand: &dyn Fn(&mut [u8])) -> R<()> {
+    let (st, params, count, src, len, dst, dst_len) = (a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+    let t = &space.cryp;
+    let s = t.state(st)?;
+    let (algo, mode, k1) = (s.algo, s.mode, s.key1);
+    check_read(space, src, len)?;
+    let dlen = read_len(space, dst_len)?;
+    check_write(space, dst, dlen)?;
+    let list = AttrList::read(space, params, count)?;
+    let refs = list.refs()?;
+    let input = read_input(space, src, len)?;
+    let key = &space.cryp.objs.get(&k1).ok_or(TeeResult::ERROR_BAD_STATE)?.obj;
+    if !key.is_initialized() {
+        return Err(TeeResult::ERROR_GENERIC);
+    }
+    headroom()?;
+    let mut rng = OsRng { fill: rand };
+    let out = pk::operate(algo, mode, key, &refs, &input, &mut rng)?;
+    write_len(space, dst_len, out.len() as u64)?;
+    if (out.len() as u64) > dlen {
+        return Err(TeeResult::ERROR_SHORT_BUFFER);
+    }
+    space.write(v(dst), &out)
+}
+
+fn asymm_verify(space: &mut UserSpace, a: &[u64; 31]) -> R<()> {
+    let (st, params, count, data, data_len, sig, sig_len) = (a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+    let t = &space.cryp;
+    let s = t.state(st)?;
+    if s.mode != id::MODE_VERIFY {
+        return Err(TeeResult::ERROR_BAD_PARAMETERS);
+    }
+    let (algo, k1) = (s.algo, s.key1);
+    check_read(space, data, data_len)?;
+    check_read(space, sig, sig_len)?;
+    let list = AttrList::read(space, params, count)?;
+    let refs = list.refs()?;
+    let input = read_input(space, data, data_len)?;
+    let signature = read_input(space, sig, sig_len)?;
+    let key = &space.cryp.objs.get(&k1).ok_or(TeeResult::ERROR_BAD_STATE)?.obj;
+    if !key.is_initialized() {
+        return Err(TeeResult::ERROR_BAD_PARAMETERS);
+    }
+    headroom()?;
+    pk::verify(algo, key, &refs, &input, &signature)
+}
+
+/// The object info layout is what the ABI crate says (checked here so a
+/// change there cannot go unnoticed).
+const _: () = assert!(size_of::<UteeObjectInfo>() == 28);
