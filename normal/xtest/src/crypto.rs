@@ -829,7 +829,14 @@ fn asymmetric(ta: &mut Ta) {
                 let public = Attrs::new().r(g::ATTR_ED25519_PUBLIC_VALUE, &v.hex("pub"));
                 let pair = public.clone().r(g::ATTR_ED25519_PRIVATE_VALUE, &v.hex("d"));
                 let (msg, sig) = (v.hex("msg"), v.hex("sig"));
-                let name = format!("crypto Ed25519 RFC 8032 ({} bytes)", msg.len());
+                let (variant, op) = if v.has("ctx") {
+                    ("ctx", Attrs::new().r(g::ATTR_EDDSA_CTX, &v.hex("ctx")))
+                } else if v.has("ph") {
+                    ("ph", Attrs::new().v(g::ATTR_EDDSA_PREHASH, 1, 0))
+                } else {
+                    ("", Attrs::new())
+                };
+                let name = format!("crypto Ed25519{variant} RFC 8032 ({} bytes)", msg.len());
                 verify(
                     ta,
                     &format!("{name} known signature"),
@@ -838,7 +845,7 @@ fn asymmetric(ta: &mut Ta) {
                     256,
                     &msg,
                     &sig,
-                    &none,
+                    &op,
                 );
                 let mine = sign_verify(
                     ta,
@@ -849,9 +856,12 @@ fn asymmetric(ta: &mut Ta) {
                     256,
                     &msg,
                     64,
-                    &none,
+                    &op,
                 );
                 eq(&format!("{name} signature is the RFC's"), mine, Some(sig));
+                if !variant.is_empty() {
+                    continue;
+                }
                 // Ed25519ctx and Ed25519ph (RFC 8032 5.1): each verifies
                 // under its own variant and not under plain Ed25519.
                 for (what, op) in [

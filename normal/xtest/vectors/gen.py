@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from cryptography.hazmat.primitives.kdf.concatkdf import ConcatKDFHash
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+from ed25519_ref import sign as ed_sign
 
 H = bytes.fromhex
 def hx(b): return b.hex()
@@ -335,6 +336,22 @@ with open("asym.txt", "w") as f:
         assert k.sign(H(msg)).hex() == sig
         pk = k.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         line(f, "ed25519", d=H(sk), pub=pk, msg=H(msg), sig=H(sig))
+
+    # RFC 8032 7.2 (Ed25519ctx, context "foo") and 7.3 (Ed25519ph, "abc"),
+    # which OpenSSL's Python binding can't make: a direct implementation of
+    # RFC 8032 5.1, checked against test 1 above and the RFC's answers.
+    ed_check, _ = ed_sign(H("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"), b"")
+    assert ed_check.hex() == "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+    for sk, msg, ctx, ph, want in [
+        ("0305334e381af78f141cb666f6199f57bc3495335a256a95bd2a55bf546663f6", "f726936d19c800494e3fdaff20b276a8", b"foo", False,
+         "55a4cc2f70a54e04288c5f4cd1e45a7bb520b36292911876cada7323198dd87a8b36950b95130022907a7fb7c4e9b2d5f6cca685a587b4b21f4b888e4e7edb0d"),
+        ("833fe62409237b9d62ec77587520911e9a759cec1d19755b7da901b96dca3d42", "616263", None, True,
+         "98a70222f0b8121aa9d30f813d683f809e462b469c7ff87639499bb94e6dae4131f85042463c2a355a2003d062adf5aaa10b8c61e636062aaad11c2a26083406"),
+    ]:
+        pk, sig = ed_sign(H(sk), H(msg), ctx, ph)
+        assert sig.hex() == want
+        extra = {"ctx": ctx} if ctx is not None else {"ph": "1"}
+        line(f, "ed25519", d=H(sk), pub=pk, msg=H(msg), sig=sig, **extra)
 
 with open("kdf.txt", "w") as f:
     f.write(HEADER + "# hkdf alg ikm salt info okm | pbkdf2 alg pw salt iter out | concat alg z info out\n")
