@@ -1293,17 +1293,20 @@ pub fn run(ctx: &mut Context, test_build: bool) {
         Ok(ta) => ta,
         Err(e) => return check(false, "crypto: open the crypto test TA", format_args!("{e:#x}")),
     };
-    // One probe first: without the kernel's crypto the rest is noise.
-    let probe = ta.state(g::ALG_SHA256, g::MODE_DIGEST, 0, 0);
-    if probe == Err(NOT_SUPPORTED) {
-        return check(
-            false,
-            "crypto: the kernel has no crypto system calls",
-            format_args!("CRYP_STATE_ALLOC: NOT_SUPPORTED"),
-        );
-    }
-    if let Ok(st) = probe {
-        ta.free(st);
+    // One probe first: without the kernel's crypto system calls the rest
+    // is noise.
+    match ta.obj_alloc(g::TYPE_AES, 128) {
+        Err(NOT_SUPPORTED) => {
+            return check(
+                false,
+                "crypto: the kernel has no crypto system calls",
+                format_args!("CRYP_OBJ_ALLOC: NOT_SUPPORTED"),
+            );
+        }
+        Ok(k) => {
+            ta.close(k);
+        }
+        Err(_) => {}
     }
     digests(&mut ta);
     macs(&mut ta);
