@@ -101,9 +101,25 @@ pub fn run() -> Result {
         figures.push((key.replace("_ns", "_insns"), format!("{v:.1}")));
     }
     figures.push(("linux_10000_invokes_wall_s".into(), format!("{:.3}", wall_ns / 1e9)));
-    // Crypto from a TA (the crypto test TA's bench command): per
-    // operation, init to final on an allocated state.
-    let cr = linux_figures(&imgs, &extra, "oxtee-xtest bench-crypto", true)?;
+    crypto(&imgs, &extra, &mut figures)?;
+    let mut json = String::from(
+        "{\n  \"unit\": \"guest instructions\",\n  \"qemu\": \"virt,secure=on cortex-a57 -icount shift=0 -smp 1\",\n",
+    );
+    let body: Vec<String> = figures.iter().map(|(k, v)| format!("  \"{k}\": {v}")).collect();
+    json.push_str(&body.join(",\n"));
+    json.push_str("\n}\n");
+    let dir = root().join("target/bench");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let path = dir.join("fastcall.json");
+    std::fs::write(&path, json).map_err(|e| e.to_string())?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+/// Crypto from a TA (the crypto test TA's bench command, one Linux boot
+/// under `-icount`): per operation, init to final on an allocated state.
+fn crypto(imgs: &images::Images, extra: &[(std::path::PathBuf, &str)], figures: &mut Vec<(String, String)>) -> Result {
+    let cr = linux_figures(imgs, extra, "oxtee-xtest bench-crypto", true)?;
     println!("{:<58} {:>14} {:>14} {:>8}", "crypto from a TA, per operation", "oxtee", "OP-TEE 4.10", "ratio");
     for (key, what, reference) in CRYPTO_REFERENCE {
         let v = cr.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.parse::<f64>().ok());
@@ -118,21 +134,20 @@ pub fn run() -> Result {
         }
         figures.push(((*key).into(), format!("{v:.0}")));
     }
-    if let Some((_, f)) = cr.iter().find(|(k, _)| k == "crypto_failures").filter(|(_, f)| f != "0") {
-        return Err(format!("bench-crypto: {f} rows failed"));
+    match cr.iter().find(|(k, _)| k == "crypto_failures") {
+        Some((_, f)) if f == "0" => Ok(()),
+        Some((_, f)) => Err(format!("bench-crypto: {f} rows failed")),
+        None => Err("bench-crypto: no failure count".into()),
     }
-    let mut json = String::from(
-        "{\n  \"unit\": \"guest instructions\",\n  \"qemu\": \"virt,secure=on cortex-a57 -icount shift=0 -smp 1\",\n",
-    );
-    let body: Vec<String> = figures.iter().map(|(k, v)| format!("  \"{k}\": {v}")).collect();
-    json.push_str(&body.join(",\n"));
-    json.push_str("\n}\n");
-    let dir = root().join("target/bench");
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let path = dir.join("fastcall.json");
-    std::fs::write(&path, json).map_err(|e| e.to_string())?;
-    println!("wrote {}", path.display());
-    Ok(())
+}
+
+/// `cargo xtask bench --crypto`: only the crypto rows (one Linux boot).
+pub fn run_crypto() -> Result {
+    crate::setup::ensure(false)?;
+    let imgs = images::build_test()?;
+    let extra = crate::linux::guest_binaries()?;
+    let mut figures = Vec::new();
+    crypto(&imgs, &extra, &mut figures)
 }
 
 /// Boots Linux, runs `cmd` (which prints `BENCH key=value ...`), returns

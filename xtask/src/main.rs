@@ -28,7 +28,8 @@ commands:
                         build and boot Linux under QEMU, showing both consoles:
                         a shell, or CMD run in the guest (exit status passed on)
   test                  host tests, lint, the QEMU harness and Linux runs
-  bench                 instruction counts under QEMU -icount
+  bench                 instruction counts under QEMU -icount (--crypto: only the
+                        crypto rows, from the crypto test TA)
   soak [opts]           the harness's hostile campaign, long (--help for options)
   lint                  rustfmt, clippy (safety lints at deny), unsafe policy
   setup                 install what the tools need (apt packages, targets)
@@ -75,6 +76,7 @@ fn main() -> ExitCode {
         "run" => qemu::run_cli(rest),
         "build" => no_options(|| images::build().map(|_| ())),
         "test" => no_options(test),
+        "bench" if rest.first().is_some_and(|a| a == "--crypto") => bench::run_crypto().map(|()| 0),
         "bench" => no_options(bench::run),
         "lint" => no_options(lint::run),
         "setup" => no_options(|| setup::ensure(true)),

@@ -358,20 +358,26 @@ fn ok(r: TeeResult) -> Step<()> {
     if r == TeeResult::SUCCESS { Ok(()) } else { Err(r) }
 }
 
-fn prepare(algo: u32, mode: u32, req: &Request) -> Step<Prepared> {
+/// Allocates the request's keys (populated, generated, or left empty when
+/// the request gives neither attributes nor a size to generate), the
+/// derived-key object and, with `with_state`, the operation state.
+fn prepare(algo: u32, mode: u32, req: &Request, with_state: bool) -> Step<Prepared> {
     let mut p = Prepared { keys: [0; 2], state: 0, derived: 0 };
     for (i, spec) in req.keys.iter().enumerate() {
         let Some(k) = spec else { continue };
         p.keys[i] = sys::obj_alloc(k.obj_type, k.size)?;
         match k.generate {
             Some(bits) => ok(sys::obj_generate_key(p.keys[i], bits, &k.attrs))?,
+            None if k.attrs.is_empty() => {}
             None => ok(sys::obj_populate(p.keys[i], &k.attrs))?,
         }
     }
     if let Some((t, size)) = req.derived {
         p.derived = sys::obj_alloc(t, size)?;
     }
-    p.state = sys::state_alloc(algo, mode, p.keys[0], p.keys[1])?;
+    if with_state {
+        p.state = sys::state_alloc(algo, mode, p.keys[0], p.keys[1])?;
+    }
     Ok(p)
 }
 
@@ -514,7 +520,7 @@ fn oneshot(p: &mut Parameters) -> Result<()> {
         return Err(bad());
     }
     let mut tag_buf = vec![0u8; req.tag_len];
-    let prepared = prepare(algo, mode, &req).map_err(|e| Error::from_raw_error(e.0))?;
+    let prepared = prepare(algo, mode, &req, true).map_err(|e| Error::from_raw_error(e.0))?;
     let feed = Feed { data: req.input, total: req.input.len(), chunk: req.chunk };
     let mut m = p.2.as_memref()?;
     NEEDED.store(0, core::sync::atomic::Ordering::Relaxed);
@@ -549,7 +555,7 @@ fn bench(p: &mut Parameters) -> Result<()> {
     let raw = input(&mut p.1)?;
     let req = parse(&raw)?;
     let (iterations, kind) = value(&mut p.2)?;
-    let prepared = prepare(algo, mode, &req).map_err(|e| Error::from_raw_error(e.0))?;
+    let prepared = prepare(algo, mode, &req, kind != c::BENCH_KEYGEN).map_err(|e| Error::from_raw_error(e.0))?;
     // A generated input: one chunk of a pattern, fed until `input_len`.
     let generated: Vec<u8>;
     let feed = match req.input_len {
