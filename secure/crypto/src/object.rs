@@ -428,6 +428,7 @@ impl Object {
         for a in attrs {
             let idx = p.index_of(a.id()).ok_or(TeeResult::ERROR_ITEM_NOT_FOUND)?;
             let d = p.attrs[idx];
+            let mut bits = 0;
             let stored = match (d.kind, *a) {
                 (Kind::Secret, AttrRef::Bytes(id, b)) => {
                     if b.len() > p.secret_cap {
@@ -440,10 +441,14 @@ impl Object {
                         return Err(TeeResult::ERROR_BAD_PARAMETERS);
                     }
                     let v = strip_zeros(b);
-                    if bignum_bits(v) > BIGNUM_MAX_BITS {
-                        return Err(TeeResult::ERROR_BAD_PARAMETERS);
+                    bits = bignum_bits(v);
+                    // Refused below, after upstream's own checks (which
+                    // answer BAD_STATE for some), without copying it.
+                    if bits > BIGNUM_MAX_BITS {
+                        Attr::Bytes(id, Secret::new(Vec::new()))
+                    } else {
+                        Attr::Bytes(id, secret_bytes(v))
                     }
-                    Attr::Bytes(id, secret_bytes(v))
                 }
                 (Kind::Fixed(n), AttrRef::Bytes(id, b)) => {
                     if b.len() != n {
@@ -484,11 +489,14 @@ impl Object {
                 }
             }
 
-            if d.flags & BIGNUM_MAXBITS != 0
-                && let Attr::Bytes(_, v) = &stored
-                && bignum_bits(v) > self.max_size
-            {
+            if d.flags & BIGNUM_MAXBITS != 0 && bits > self.max_size {
                 return Err(TeeResult::ERROR_BAD_STATE);
+            }
+            // Our bound on big numbers (upstream takes any up to its
+            // import limit): none of the types has a use for more bits
+            // than its largest key.
+            if bits > BIGNUM_MAX_BITS {
+                return Err(TeeResult::ERROR_BAD_PARAMETERS);
             }
             slots[idx] = Some(stored);
         }

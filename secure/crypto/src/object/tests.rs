@@ -326,6 +326,14 @@ fn populate_bignum_bounds() {
     let huge = big(513, 1);
     let a = [AttrRef::Bytes(ids::ATTR_RSA_MODULUS, &n), AttrRef::Bytes(ids::ATTR_RSA_PUBLIC_EXPONENT, &huge)];
     assert_eq!(obj(ids::TYPE_RSA_PUBLIC_KEY, 2048).populate(&a), Err(BP));
+    // Upstream's own size checks come first: a modulus beyond the
+    // object's maximum is BAD_STATE there, however long.
+    assert_eq!(obj(ids::TYPE_RSA_PUBLIC_KEY, 4096).populate(&rsa_pub(&big(520, 0xff))), Err(BS));
+    let p = big(384, 0xf1);
+    let g = big(600, 0x01);
+    let mut a = dsa_domain(&p, &p, &g);
+    a.push(AttrRef::Bytes(ids::ATTR_DSA_PUBLIC_VALUE, &p));
+    assert_eq!(obj(ids::TYPE_DSA_PUBLIC_KEY, 3072).populate(&a), Err(BS));
     // ...but leading zeros cost nothing below the length bound.
     let mut e = vec![0u8; 4000];
     e.extend_from_slice(&[1, 0, 1]);
