@@ -527,8 +527,7 @@ pub fn syscall(n: u32, a: &[u64; 31], space: &mut UserSpace, rand: &dyn Fn(&mut 
             Ok(())
         }
         sc::SYS_CRYP_OBJ_RESET => {
-            space.cryp.obj_mut(a[0])?.obj.reset();
-            Ok(())
+            space.cryp.obj_mut(a[0])?.obj.reset()
         }
         sc::SYS_CRYP_OBJ_POPULATE => obj_populate(space, a),
         sc::SYS_CRYP_OBJ_COPY => obj_copy(space, a[0], a[1]),
@@ -936,7 +935,7 @@ fn derive_key(space: &mut UserSpace, a: &[u64; 31], rand: &dyn Fn(&mut [u8])) ->
     // usage kept.
     let o = &mut space.cryp.obj_mut(derived)?.obj;
     let usage = o.usage;
-    o.reset();
+    o.reset()?;
     o.populate(&[AttrRef::Bytes(id::ATTR_SECRET_VALUE, &secret)])?;
     o.usage = usage;
     Ok(())
