@@ -17,7 +17,7 @@ pub(crate) mod sym;
 use crate::accel::Accel;
 use crate::{ids, Result, TeeResult};
 use alloc::boxed::Box;
-use sym::{ctr_add, xor, Bc};
+use sym::{xor, Bc};
 
 /// A running cipher.
 pub trait Cipher: Send {
@@ -392,10 +392,4 @@ impl Drop for Xts {
         use zeroize::Zeroize;
         self.t.zeroize();
     }
-}
-
-// Keeps `ctr_add` referenced from this module for the GCM code's users.
-#[allow(dead_code)]
-fn _ctr_add_is_shared(c: &mut [u8; 16]) {
-    ctr_add(c, 0);
 }
