@@ -68,7 +68,7 @@ pub fn get() -> Option<&'static dyn Accel> {
 /// The AES S-box, computed at compile time: the multiplicative inverse in
 /// GF(2^8) (0 for 0, through log/antilog tables of generator 3) followed
 /// by FIPS-197's affine transformation.
-const SBOX: [u8; 256] = {
+pub(crate) const SBOX: [u8; 256] = {
     let mut exp = [0u8; 256];
     let mut log = [0u8; 256];
     let mut x = 1u8;

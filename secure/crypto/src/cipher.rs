@@ -393,3 +393,7 @@ impl Drop for Xts {
         self.t.zeroize();
     }
 }
+
+#[cfg(test)]
+#[path = "tests/mod.rs"]
+mod tests;
