@@ -154,7 +154,7 @@ struct Gcm {
 
 /// CTR with GCM's 32-bit counter (inc32): whole blocks, split where the
 /// low word wraps so a 128-bit counter engine can do the work.
-fn ctr32(bc: &dyn Bc, ctr: &mut [u8; 16], mut d: &mut [u8]) {
+pub(crate) fn ctr32(bc: &dyn Bc, ctr: &mut [u8; 16], mut d: &mut [u8]) {
     while d.len() >= 16 {
         let low = u32::from_be_bytes(ctr[12..16].try_into().expect("4 bytes"));
         let room = (1u64 << 32) - low as u64;
