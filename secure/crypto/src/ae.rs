@@ -12,8 +12,8 @@
 //! MAC_INVALID and wipes the decrypted last piece.
 
 use crate::accel::Accel;
-use crate::cipher::sym::{self, xor, Bc};
-use crate::{ids, Result, TeeResult};
+use crate::cipher::sym::{self, Bc, xor};
+use crate::{Result, TeeResult, ids};
 use alloc::boxed::Box;
 use cipher::array::Array;
 use ghash::universal_hash::UniversalHash;
@@ -76,7 +76,7 @@ pub(crate) fn new_with(
                 return Err(TeeResult::ERROR_BAD_PARAMETERS);
             }
             let tag_len = tag_bits / 8;
-            if !tag_bits.is_multiple_of(8) || !(4..=16).contains(&tag_len) || tag_len % 2 != 0 {
+            if !tag_bits.is_multiple_of(8) || !(4..=16).contains(&tag_len) || !tag_len.is_multiple_of(2) {
                 return Err(TeeResult::ERROR_NOT_SUPPORTED);
             }
             let bc = sym::aes(key, accel).map_err(|_| TeeResult::ERROR_BAD_STATE)?;
@@ -194,9 +194,25 @@ impl Gcm {
         let mut ej0 = j0;
         bc.ecb_enc(&mut ej0);
         let mut ctr = j0;
-        ctr[12..16].copy_from_slice(&u32::from_be_bytes(j0[12..16].try_into().expect("4 bytes")).wrapping_add(1).to_be_bytes());
+        ctr[12..16].copy_from_slice(
+            &u32::from_be_bytes(j0[12..16].try_into().expect("4 bytes")).wrapping_add(1).to_be_bytes(),
+        );
         h.zeroize();
-        Gcm { bc, gh, ej0, ctr, ks: [0; 16], ks_used: 16, buf: [0; 16], buf_len: 0, aad_bytes: 0, payload_bytes: 0, in_payload: false, tag_len, encrypt }
+        Gcm {
+            bc,
+            gh,
+            ej0,
+            ctr,
+            ks: [0; 16],
+            ks_used: 16,
+            buf: [0; 16],
+            buf_len: 0,
+            aad_bytes: 0,
+            payload_bytes: 0,
+            in_payload: false,
+            tag_len,
+            encrypt,
+        }
     }
 
     /// Absorbs GHASH input of any length through the block buffer.
@@ -364,7 +380,14 @@ struct Ccm {
 }
 
 impl Ccm {
-    fn new(bc: Box<dyn Bc>, encrypt: bool, nonce: &[u8], tag_len: usize, aad_len: usize, payload_len: usize) -> Result<Ccm> {
+    fn new(
+        bc: Box<dyn Bc>,
+        encrypt: bool,
+        nonce: &[u8],
+        tag_len: usize,
+        aad_len: usize,
+        payload_len: usize,
+    ) -> Result<Ccm> {
         // L: bytes for the payload length (at least 2), widened to what
         // the nonce leaves; a longer nonce is cut to 15 - L bytes, as
         // upstream's LibTomCrypt does.

@@ -15,9 +15,9 @@
 pub(crate) mod sym;
 
 use crate::accel::Accel;
-use crate::{ids, Result, TeeResult};
+use crate::{Result, TeeResult, ids};
 use alloc::boxed::Box;
-use sym::{xor, Bc};
+use sym::{Bc, xor};
 
 /// A running cipher.
 pub trait Cipher: Send {
@@ -86,12 +86,12 @@ pub(crate) fn new_with(
                 return Err(TeeResult::ERROR_BAD_PARAMETERS);
             }
             let tweak: [u8; 16] = iv.try_into().map_err(|_| TeeResult::ERROR_BAD_PARAMETERS)?;
-            Xts::new(sym::aes(key1, accel).map_err(bad_key)?, sym::aes(key2, accel).map_err(bad_key)?, tweak, encrypt)
+            Xts::boxed(sym::aes(key1, accel).map_err(bad_key)?, sym::aes(key2, accel).map_err(bad_key)?, tweak, encrypt)
         }
         ids::ALG_SM4_XTS => {
             let key2 = key2.ok_or(TeeResult::ERROR_BAD_STATE)?;
             let tweak: [u8; 16] = iv.try_into().map_err(|_| TeeResult::ERROR_BAD_STATE)?;
-            Xts::new(sym::sm4(key1).map_err(bad_key)?, sym::sm4(key2).map_err(bad_key)?, tweak, encrypt)
+            Xts::boxed(sym::sm4(key1).map_err(bad_key)?, sym::sm4(key2).map_err(bad_key)?, tweak, encrypt)
         }
         _ => Err(TeeResult::ERROR_NOT_SUPPORTED),
     }
@@ -300,7 +300,7 @@ struct Xts {
 }
 
 impl Xts {
-    fn new(data_key: Box<dyn Bc>, tweak_key: Box<dyn Bc>, mut t: [u8; 16], encrypt: bool) -> Result<Box<dyn Cipher>> {
+    fn boxed(data_key: Box<dyn Bc>, tweak_key: Box<dyn Bc>, mut t: [u8; 16], encrypt: bool) -> Result<Box<dyn Cipher>> {
         tweak_key.ecb_enc(&mut t);
         Ok(Box::new(Xts { data_key, tweak_key, t, encrypt }))
     }
@@ -383,7 +383,12 @@ impl Cipher for Xts {
         16
     }
     fn box_clone(&self) -> Box<dyn Cipher> {
-        Box::new(Xts { data_key: self.data_key.box_clone(), tweak_key: self.tweak_key.box_clone(), t: self.t, encrypt: self.encrypt })
+        Box::new(Xts {
+            data_key: self.data_key.box_clone(),
+            tweak_key: self.tweak_key.box_clone(),
+            t: self.t,
+            encrypt: self.encrypt,
+        })
     }
 }
 

@@ -7,8 +7,8 @@
 //! many bytes as the caller asks for.
 
 use crate::accel::Accel;
-use crate::cipher::sym::{ShaKind, Sha32};
-use crate::{ids, Result};
+use crate::cipher::sym::{Sha32, ShaKind};
+use crate::{Result, ids};
 use alloc::boxed::Box;
 use digest::{Digest, ExtendableOutputReset, FixedOutputReset, Update};
 

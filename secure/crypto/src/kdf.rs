@@ -11,7 +11,7 @@
 
 use crate::accel::Accel;
 use crate::mac::Hmac;
-use crate::{ids, Attrs, Result, Secret, TeeResult};
+use crate::{Attrs, Result, Secret, TeeResult, ids};
 use alloc::vec;
 
 /// Upstream's older identifiers for the HKDF salt and info attributes,
@@ -43,7 +43,13 @@ fn hmac(digest: u32, key: &[u8], accel: Option<&'static dyn Accel>) -> Result<Hm
 }
 
 /// [`derive`] with an explicit accelerator (or none).
-pub(crate) fn derive_with(algo: u32, ikm: &[u8], params: &dyn Attrs, out_len: usize, accel: Option<&'static dyn Accel>) -> Result<Secret> {
+pub(crate) fn derive_with(
+    algo: u32,
+    ikm: &[u8],
+    params: &dyn Attrs,
+    out_len: usize,
+    accel: Option<&'static dyn Accel>,
+) -> Result<Secret> {
     let want = |id: u32| -> Result<usize> {
         let (a, _) = params.value(id).ok_or(TeeResult::ERROR_BAD_PARAMETERS)?;
         let n = a as usize;
@@ -104,7 +110,14 @@ pub(crate) fn derive_with(algo: u32, ikm: &[u8], params: &dyn Attrs, out_len: us
 }
 
 /// HKDF-Extract then -Expand (RFC 5869); an empty salt is HashLen zeros.
-pub(crate) fn hkdf(digest: u32, ikm: &[u8], salt: &[u8], info: &[u8], okm_len: usize, accel: Option<&'static dyn Accel>) -> Result<Secret> {
+pub(crate) fn hkdf(
+    digest: u32,
+    ikm: &[u8],
+    salt: &[u8],
+    info: &[u8],
+    okm_len: usize,
+    accel: Option<&'static dyn Accel>,
+) -> Result<Secret> {
     let hl = crate::hash::new_with(digest, accel)?.out_len();
     if hl == 0 {
         return Err(TeeResult::ERROR_NOT_SUPPORTED);
@@ -131,7 +144,13 @@ pub(crate) fn hkdf(digest: u32, ikm: &[u8], salt: &[u8], info: &[u8], okm_len: u
 }
 
 /// Concat KDF (SP 800-56A 5.8.1): Hash(counter || Z || OtherInfo)...
-pub(crate) fn concat_kdf(digest: u32, z: &[u8], other: &[u8], len: usize, accel: Option<&'static dyn Accel>) -> Result<Secret> {
+pub(crate) fn concat_kdf(
+    digest: u32,
+    z: &[u8],
+    other: &[u8],
+    len: usize,
+    accel: Option<&'static dyn Accel>,
+) -> Result<Secret> {
     let mut h = crate::hash::new_with(digest, accel)?;
     let hl = h.out_len();
     if hl == 0 {
@@ -152,7 +171,14 @@ pub(crate) fn concat_kdf(digest: u32, z: &[u8], other: &[u8], len: usize, accel:
 
 /// PBKDF2 with HMAC (RFC 8018). As upstream, an iteration count of 0
 /// yields zero bytes.
-pub(crate) fn pbkdf2(digest: u32, password: &[u8], salt: &[u8], count: u32, len: usize, accel: Option<&'static dyn Accel>) -> Result<Secret> {
+pub(crate) fn pbkdf2(
+    digest: u32,
+    password: &[u8],
+    salt: &[u8],
+    count: u32,
+    len: usize,
+    accel: Option<&'static dyn Accel>,
+) -> Result<Secret> {
     let m = hmac(digest, password, accel)?;
     let hl = m.out_len();
     let mut out = Secret::new(vec![0u8; len]);

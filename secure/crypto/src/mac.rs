@@ -11,7 +11,7 @@
 use crate::accel::Accel;
 use crate::cipher::sym::{self, Bc};
 use crate::hash::Hash;
-use crate::{ids, Result, TeeResult};
+use crate::{Result, TeeResult, ids};
 use alloc::boxed::Box;
 use zeroize::Zeroize;
 
@@ -55,12 +55,24 @@ pub(crate) fn new_with(algo: u32, key: &[u8], accel: Option<&'static dyn Accel>)
         }
         ids::ALG_AES_CMAC => Ok(Box::new(BlockMac::new(sym::aes(key, accel).map_err(bad)?, Kind::Cmac))),
         ids::ALG_DES3_CMAC => Ok(Box::new(BlockMac::new(sym::des3(key).map_err(bad)?, Kind::Cmac))),
-        ids::ALG_AES_CBC_MAC_NOPAD => Ok(Box::new(BlockMac::new(sym::aes(key, accel).map_err(bad)?, Kind::CbcMac { pkcs5: false }))),
-        ids::ALG_AES_CBC_MAC_PKCS5 => Ok(Box::new(BlockMac::new(sym::aes(key, accel).map_err(bad)?, Kind::CbcMac { pkcs5: true }))),
-        ids::ALG_DES_CBC_MAC_NOPAD => Ok(Box::new(BlockMac::new(sym::des(key).map_err(bad)?, Kind::CbcMac { pkcs5: false }))),
-        ids::ALG_DES_CBC_MAC_PKCS5 => Ok(Box::new(BlockMac::new(sym::des(key).map_err(bad)?, Kind::CbcMac { pkcs5: true }))),
-        ids::ALG_DES3_CBC_MAC_NOPAD => Ok(Box::new(BlockMac::new(sym::des3(key).map_err(bad)?, Kind::CbcMac { pkcs5: false }))),
-        ids::ALG_DES3_CBC_MAC_PKCS5 => Ok(Box::new(BlockMac::new(sym::des3(key).map_err(bad)?, Kind::CbcMac { pkcs5: true }))),
+        ids::ALG_AES_CBC_MAC_NOPAD => {
+            Ok(Box::new(BlockMac::new(sym::aes(key, accel).map_err(bad)?, Kind::CbcMac { pkcs5: false })))
+        }
+        ids::ALG_AES_CBC_MAC_PKCS5 => {
+            Ok(Box::new(BlockMac::new(sym::aes(key, accel).map_err(bad)?, Kind::CbcMac { pkcs5: true })))
+        }
+        ids::ALG_DES_CBC_MAC_NOPAD => {
+            Ok(Box::new(BlockMac::new(sym::des(key).map_err(bad)?, Kind::CbcMac { pkcs5: false })))
+        }
+        ids::ALG_DES_CBC_MAC_PKCS5 => {
+            Ok(Box::new(BlockMac::new(sym::des(key).map_err(bad)?, Kind::CbcMac { pkcs5: true })))
+        }
+        ids::ALG_DES3_CBC_MAC_NOPAD => {
+            Ok(Box::new(BlockMac::new(sym::des3(key).map_err(bad)?, Kind::CbcMac { pkcs5: false })))
+        }
+        ids::ALG_DES3_CBC_MAC_PKCS5 => {
+            Ok(Box::new(BlockMac::new(sym::des3(key).map_err(bad)?, Kind::CbcMac { pkcs5: true })))
+        }
         _ => Err(TeeResult::ERROR_NOT_SUPPORTED),
     }
 }
@@ -156,7 +168,11 @@ impl Mac for Hmac {
         Hmac::out_len(self)
     }
     fn box_clone(&self) -> Box<dyn Mac> {
-        Box::new(Hmac { inner: self.inner.box_clone(), inner_keyed: self.inner_keyed.box_clone(), outer_keyed: self.outer_keyed.box_clone() })
+        Box::new(Hmac {
+            inner: self.inner.box_clone(),
+            inner_keyed: self.inner_keyed.box_clone(),
+            outer_keyed: self.outer_keyed.box_clone(),
+        })
     }
 }
 
@@ -298,7 +314,15 @@ impl Mac for BlockMac {
     }
 
     fn box_clone(&self) -> Box<dyn Mac> {
-        Box::new(BlockMac { bc: self.bc.box_clone(), kind: self.kind, k1: self.k1, k2: self.k2, state: self.state, buf: self.buf, buf_len: self.buf_len })
+        Box::new(BlockMac {
+            bc: self.bc.box_clone(),
+            kind: self.kind,
+            k1: self.k1,
+            k2: self.k2,
+            state: self.state,
+            buf: self.buf,
+            buf_len: self.buf_len,
+        })
     }
 }
 

@@ -110,15 +110,15 @@ fn dec_block(k: &AesKeys, b: &mut [u8]) {
 
 impl Accel for TestAccel {
     fn aes_ecb_encrypt(&self, keys: &AesKeys, data: &mut [u8]) {
-        assert!(data.len() % 16 == 0);
+        assert!(data.len().is_multiple_of(16));
         data.chunks_exact_mut(16).for_each(|b| enc_block(keys, b));
     }
     fn aes_ecb_decrypt(&self, keys: &AesKeys, data: &mut [u8]) {
-        assert!(data.len() % 16 == 0);
+        assert!(data.len().is_multiple_of(16));
         data.chunks_exact_mut(16).for_each(|b| dec_block(keys, b));
     }
     fn aes_cbc_encrypt(&self, keys: &AesKeys, iv: &mut [u8; 16], data: &mut [u8]) {
-        assert!(data.len() % 16 == 0);
+        assert!(data.len().is_multiple_of(16));
         for b in data.chunks_exact_mut(16) {
             b.iter_mut().zip(iv.iter()).for_each(|(x, y)| *x ^= y);
             enc_block(keys, b);
@@ -126,7 +126,7 @@ impl Accel for TestAccel {
         }
     }
     fn aes_cbc_decrypt(&self, keys: &AesKeys, iv: &mut [u8; 16], data: &mut [u8]) {
-        assert!(data.len() % 16 == 0);
+        assert!(data.len().is_multiple_of(16));
         for b in data.chunks_exact_mut(16) {
             let c: [u8; 16] = (&*b).try_into().unwrap();
             dec_block(keys, b);
@@ -135,7 +135,7 @@ impl Accel for TestAccel {
         }
     }
     fn aes_ctr(&self, keys: &AesKeys, ctr: &mut [u8; 16], data: &mut [u8]) {
-        assert!(data.len() % 16 == 0);
+        assert!(data.len().is_multiple_of(16));
         for b in data.chunks_exact_mut(16) {
             let mut k = *ctr;
             enc_block(keys, &mut k);
@@ -144,15 +144,15 @@ impl Accel for TestAccel {
         }
     }
     fn sha256_blocks(&self, state: &mut [u32; 8], blocks: &[u8]) {
-        assert!(blocks.len() % 64 == 0);
+        assert!(blocks.len().is_multiple_of(64));
         sha2::block_api::compress256(state, blocks.as_chunks::<64>().0);
     }
     fn sha1_blocks(&self, state: &mut [u32; 5], blocks: &[u8]) {
-        assert!(blocks.len() % 64 == 0);
+        assert!(blocks.len().is_multiple_of(64));
         sha1::block_api::compress(state, blocks.as_chunks::<64>().0);
     }
     fn ghash(&self, h: &[u8; 16], acc: &mut [u8; 16], blocks: &[u8]) {
-        assert!(blocks.len() % 16 == 0);
+        assert!(blocks.len().is_multiple_of(16));
         if blocks.is_empty() {
             return;
         }

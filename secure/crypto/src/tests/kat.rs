@@ -3,10 +3,10 @@
 
 extern crate std;
 
-use super::{alg, paths, vectors, Prng};
-use crate::{ae, cipher, hash, kdf, mac, AttrRef, TeeResult};
-use std::vec;
+use super::{Prng, alg, paths, vectors};
+use crate::{AttrRef, TeeResult, ae, cipher, hash, kdf, mac};
 use std::borrow::ToOwned;
+use std::vec;
 use std::vec::Vec;
 
 const HASH: &str = include_str!("../../vectors/hash.txt");
@@ -134,7 +134,7 @@ fn cipher_cuts(rng: &mut Prng, a: u32, len: usize) -> Vec<usize> {
     };
     let unit = if a == ALG_AES_CTR || a == ALG_SM4_CTR { 1 } else { bs };
     let tail = match a {
-        ALG_AES_CTS if len % 16 == 0 => 32,
+        ALG_AES_CTS if len.is_multiple_of(16) => 32,
         ALG_AES_CTS => 16 + len % 16,
         ALG_AES_XTS | ALG_SM4_XTS => 16 + len % 16,
         _ => len % bs,
@@ -203,7 +203,8 @@ fn sm4_xts_matches_xts_mode_crate() {
         // The AES path too, against the crate.
         let (k1, k2) = (rng.bytes(32), rng.bytes(32));
         let mut want = pt.clone();
-        let x = xts_mode::Xts128::new(aes::Aes256::new_from_slice(&k1).unwrap(), aes::Aes256::new_from_slice(&k2).unwrap());
+        let x =
+            xts_mode::Xts128::new(aes::Aes256::new_from_slice(&k1).unwrap(), aes::Aes256::new_from_slice(&k2).unwrap());
         x.encrypt_sector(&mut want, ::cipher::array::Array::try_from(&tweak[..]).unwrap());
         for p in paths() {
             let mut c = cipher::new_with(crate::ids::ALG_AES_XTS, true, &k1, Some(&k2), &tweak, p).unwrap();
@@ -311,15 +312,26 @@ fn kdfs() {
         for p in paths() {
             let (secret, want, out) = if v.s("alg").starts_with("HKDF") {
                 let (salt, info) = (v.h("salt"), v.h("info"));
-                let params = [AttrRef::Bytes(ATTR_HKDF_SALT, &salt), AttrRef::Bytes(ATTR_HKDF_INFO, &info), AttrRef::Value(ATTR_HKDF_OKM_LENGTH, len as u32, 0)];
+                let params = [
+                    AttrRef::Bytes(ATTR_HKDF_SALT, &salt),
+                    AttrRef::Bytes(ATTR_HKDF_INFO, &info),
+                    AttrRef::Value(ATTR_HKDF_OKM_LENGTH, len as u32, 0),
+                ];
                 (v.h("ikm"), v.h("okm"), kdf::derive_with(a, &v.h("ikm"), &P(&params[..]), 1024, p))
             } else if v.s("alg").starts_with("PBKDF2") {
                 let salt = v.h("salt");
-                let params = [AttrRef::Bytes(ATTR_PBKDF2_SALT, &salt), AttrRef::Value(ATTR_PBKDF2_DKM_LENGTH, len as u32, 0), AttrRef::Value(ATTR_PBKDF2_ITERATION_COUNT, v.n("count") as u32, 0)];
+                let params = [
+                    AttrRef::Bytes(ATTR_PBKDF2_SALT, &salt),
+                    AttrRef::Value(ATTR_PBKDF2_DKM_LENGTH, len as u32, 0),
+                    AttrRef::Value(ATTR_PBKDF2_ITERATION_COUNT, v.n("count") as u32, 0),
+                ];
                 (v.h("pw"), v.h("dk"), kdf::derive_with(a, &v.h("pw"), &P(&params[..]), 1024, p))
             } else {
                 let other = v.h("other");
-                let params = [AttrRef::Bytes(ATTR_CONCAT_KDF_OTHER_INFO, &other), AttrRef::Value(ATTR_CONCAT_KDF_DKM_LENGTH, len as u32, 0)];
+                let params = [
+                    AttrRef::Bytes(ATTR_CONCAT_KDF_OTHER_INFO, &other),
+                    AttrRef::Value(ATTR_CONCAT_KDF_DKM_LENGTH, len as u32, 0),
+                ];
                 (v.h("z"), v.h("dkm"), kdf::derive_with(a, &v.h("z"), &P(&params[..]), 1024, p))
             };
             let _ = secret;
@@ -346,15 +358,25 @@ fn gp_hkdf_with_hash_attribute() {
     assert_eq!(&kdf::derive(ALG_HKDF, &v.h("ikm"), &P(&params[..]), 42).unwrap()[..], &v.h("okm")[..]);
     let v = &vectors(KDF)[0];
     let (salt, info) = (v.h("salt"), v.h("info"));
-    let params = [AttrRef::Bytes(ATTR_HKDF_SALT, &salt), AttrRef::Bytes(ATTR_HKDF_INFO, &info), AttrRef::Value(ATTR_HKDF_OKM_LENGTH, 42, 0)];
+    let params = [
+        AttrRef::Bytes(ATTR_HKDF_SALT, &salt),
+        AttrRef::Bytes(ATTR_HKDF_INFO, &info),
+        AttrRef::Value(ATTR_HKDF_OKM_LENGTH, 42, 0),
+    ];
     assert_eq!(&kdf::derive(ALG_HKDF, &v.h("ikm"), &P(&params[..]), 64).unwrap()[..], &v.h("okm")[..]);
     // Larger than the output object: BAD_PARAMETERS; no length: same.
     assert_eq!(kdf::derive(ALG_HKDF, &v.h("ikm"), &P(&params[..]), 41).unwrap_err(), TeeResult::ERROR_BAD_PARAMETERS);
     assert_eq!(kdf::derive(ALG_HKDF, &v.h("ikm"), &P(&params[..2]), 64).unwrap_err(), TeeResult::ERROR_BAD_PARAMETERS);
     // More than 255 blocks.
     let big = [AttrRef::Value(ATTR_HKDF_OKM_LENGTH, 255 * 32 + 1, 0)];
-    assert_eq!(kdf::derive(ALG_HKDF_SHA256_DERIVE_KEY, b"k", &P(&big[..]), 1 << 20).unwrap_err(), TeeResult::ERROR_BAD_PARAMETERS);
+    assert_eq!(
+        kdf::derive(ALG_HKDF_SHA256_DERIVE_KEY, b"k", &P(&big[..]), 1 << 20).unwrap_err(),
+        TeeResult::ERROR_BAD_PARAMETERS
+    );
     // PBKDF2 without an iteration count.
     let p = [AttrRef::Value(ATTR_PBKDF2_DKM_LENGTH, 16, 0)];
-    assert_eq!(kdf::derive(ALG_PBKDF2_HMAC_SHA256_DERIVE_KEY, b"pw", &P(&p[..]), 64).unwrap_err(), TeeResult::ERROR_BAD_PARAMETERS);
+    assert_eq!(
+        kdf::derive(ALG_PBKDF2_HMAC_SHA256_DERIVE_KEY, b"pw", &P(&p[..]), 64).unwrap_err(),
+        TeeResult::ERROR_BAD_PARAMETERS
+    );
 }

@@ -4,16 +4,26 @@
 
 extern crate std;
 
-use super::{paths, Prng, TEST_ACCEL};
+use super::{Prng, TEST_ACCEL, paths};
 use crate::ids::*;
-use crate::{ae, cipher, hash, mac, TeeResult};
+use crate::{TeeResult, ae, cipher, hash, mac};
 use std::boxed::Box;
 use std::vec;
 use std::vec::Vec;
 
 const ACC: Option<&'static dyn crate::accel::Accel> = Some(&TEST_ACCEL);
 
-fn cipher_all(a: u32, enc: bool, k1: &[u8], k2: Option<&[u8]>, iv: &[u8], p: Option<&'static dyn crate::accel::Accel>, d: &[u8], cuts: &[usize]) -> Vec<u8> {
+#[allow(clippy::too_many_arguments)]
+fn cipher_all(
+    a: u32,
+    enc: bool,
+    k1: &[u8],
+    k2: Option<&[u8]>,
+    iv: &[u8],
+    p: Option<&'static dyn crate::accel::Accel>,
+    d: &[u8],
+    cuts: &[usize],
+) -> Vec<u8> {
     let mut c = cipher::new_with(a, enc, k1, k2, iv, p).unwrap();
     let mut d = d.to_vec();
     let mut at = 0;
@@ -92,9 +102,24 @@ fn digests_and_hmac_accel_equals_portable_and_hmac_crate() {
             assert_eq!(outs[0], outs[1]);
         }
         let want: Vec<u8> = match i % 3 {
-            0 => hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap().chain_update(&data).finalize().into_bytes().to_vec(),
-            1 => hmac::Hmac::<sha1::Sha1>::new_from_slice(&key).unwrap().chain_update(&data).finalize().into_bytes().to_vec(),
-            _ => hmac::SimpleHmac::<sha3::Sha3_224>::new_from_slice(&key).unwrap().chain_update(&data).finalize().into_bytes().to_vec(),
+            0 => hmac::Hmac::<sha2::Sha256>::new_from_slice(&key)
+                .unwrap()
+                .chain_update(&data)
+                .finalize()
+                .into_bytes()
+                .to_vec(),
+            1 => hmac::Hmac::<sha1::Sha1>::new_from_slice(&key)
+                .unwrap()
+                .chain_update(&data)
+                .finalize()
+                .into_bytes()
+                .to_vec(),
+            _ => hmac::SimpleHmac::<sha3::Sha3_224>::new_from_slice(&key)
+                .unwrap()
+                .chain_update(&data)
+                .finalize()
+                .into_bytes()
+                .to_vec(),
         };
         let a = [ALG_HMAC_SHA256, ALG_HMAC_SHA1, ALG_HMAC_SHA3_224][i % 3];
         for p in paths() {
@@ -115,7 +140,12 @@ fn cmac_and_cbc_mac_accel_equals_portable_and_cmac_crate() {
         let key = rng.bytes(16);
         let data_len = rng.below(700);
         let data = rng.bytes(data_len);
-        let want = cmac::Cmac::<aes::Aes128>::new_from_slice(&key).unwrap().chain_update(&data).finalize().into_bytes().to_vec();
+        let want = cmac::Cmac::<aes::Aes128>::new_from_slice(&key)
+            .unwrap()
+            .chain_update(&data)
+            .finalize()
+            .into_bytes()
+            .to_vec();
         for p in paths() {
             let mut m = mac::new_with(ALG_AES_CMAC, &key, p).unwrap();
             let mut at = 0;
@@ -174,9 +204,15 @@ fn gcm_accel_equals_portable_and_aes_gcm_crate() {
         if nlen == 12 {
             let mut d = pt.clone();
             let t = if klen == 16 {
-                aes_gcm::Aes128Gcm::new_from_slice(&key).unwrap().encrypt_inout_detached(nonce[..].try_into().unwrap(), &aad, (&mut d[..]).into()).unwrap()
+                aes_gcm::Aes128Gcm::new_from_slice(&key)
+                    .unwrap()
+                    .encrypt_inout_detached(nonce[..].try_into().unwrap(), &aad, (&mut d[..]).into())
+                    .unwrap()
             } else {
-                aes_gcm::Aes256Gcm::new_from_slice(&key).unwrap().encrypt_inout_detached(nonce[..].try_into().unwrap(), &aad, (&mut d[..]).into()).unwrap()
+                aes_gcm::Aes256Gcm::new_from_slice(&key)
+                    .unwrap()
+                    .encrypt_inout_detached(nonce[..].try_into().unwrap(), &aad, (&mut d[..]).into())
+                    .unwrap()
             };
             assert_eq!(outs[0].0, d);
             assert_eq!(&outs[0].1[..], &t[..]);
@@ -228,7 +264,10 @@ fn ccm_accel_equals_portable_and_ccm_crate() {
         let pt_len = rng.below(600);
         let pt = rng.bytes(pt_len);
         let mut d = pt.clone();
-        let want = ccm::Ccm::<aes::Aes128, U16, U13>::new_from_slice(&key).unwrap().encrypt_inout_detached(nonce[..].try_into().unwrap(), &aad, (&mut d[..]).into()).unwrap();
+        let want = ccm::Ccm::<aes::Aes128, U16, U13>::new_from_slice(&key)
+            .unwrap()
+            .encrypt_inout_detached(nonce[..].try_into().unwrap(), &aad, (&mut d[..]).into())
+            .unwrap();
         for p in paths() {
             let mut e = ae::new_with(ALG_AES_CCM, true, &key, &nonce, 128, aad.len(), pt.len(), p).unwrap();
             let mut at = 0;
@@ -255,13 +294,21 @@ fn cipher_errors_as_upstream() {
     let k = [1u8; 16];
     let iv = [2u8; 16];
     let e = |r: crate::Result<Box<dyn cipher::Cipher>>| r.err().unwrap();
-    for a in [ALG_AES_ECB_NOPAD, ALG_AES_CBC_NOPAD, ALG_DES_ECB_NOPAD, ALG_DES3_CBC_NOPAD, ALG_SM4_ECB_NOPAD, ALG_SM4_CBC_NOPAD] {
+    for a in [
+        ALG_AES_ECB_NOPAD,
+        ALG_AES_CBC_NOPAD,
+        ALG_DES_ECB_NOPAD,
+        ALG_DES3_CBC_NOPAD,
+        ALG_SM4_ECB_NOPAD,
+        ALG_SM4_CBC_NOPAD,
+    ] {
         let key: &[u8] = match a {
             ALG_DES_ECB_NOPAD => &k[..8],
             _ => &k,
         };
         let bs = if a == ALG_DES_ECB_NOPAD || a == ALG_DES3_CBC_NOPAD { 8 } else { 16 };
-        let ivv: &[u8] = if a == ALG_AES_CBC_NOPAD || a == ALG_SM4_CBC_NOPAD || a == ALG_DES3_CBC_NOPAD { &iv[..bs] } else { &[] };
+        let ivv: &[u8] =
+            if a == ALG_AES_CBC_NOPAD || a == ALG_SM4_CBC_NOPAD || a == ALG_DES3_CBC_NOPAD { &iv[..bs] } else { &[] };
         let mut c = cipher::new(a, true, key, None, ivv).unwrap();
         assert_eq!(c.block_len(), bs);
         assert_eq!(c.update(&mut [0u8; 5]).unwrap_err(), TeeResult::ERROR_BAD_PARAMETERS);
