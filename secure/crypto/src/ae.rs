@@ -147,7 +147,6 @@ struct Gcm {
     buf_len: usize,
     aad_bytes: u64,
     payload_bytes: u64,
-    in_payload: bool,
     tag_len: usize,
     encrypt: bool,
 }
@@ -209,7 +208,6 @@ impl Gcm {
             buf_len: 0,
             aad_bytes: 0,
             payload_bytes: 0,
-            in_payload: false,
             tag_len,
             encrypt,
         }
@@ -276,7 +274,7 @@ impl Gcm {
 
 impl Ae for Gcm {
     fn update_aad(&mut self, aad: &[u8]) -> Result<()> {
-        if self.in_payload {
+        if self.payload_bytes > 0 {
             return Err(TeeResult::ERROR_BAD_PARAMETERS);
         }
         let n = self.aad_bytes.checked_add(aad.len() as u64).ok_or(TeeResult::ERROR_BAD_PARAMETERS)?;
@@ -289,9 +287,10 @@ impl Ae for Gcm {
     }
 
     fn update(&mut self, data: &mut [u8]) -> Result<()> {
-        if !self.in_payload {
+        if self.payload_bytes == 0 {
+            // The AAD ends here: its partial block is padded (as upstream,
+            // also for an empty payload piece).
             self.flush();
-            self.in_payload = true;
         }
         let n = self.payload_bytes.checked_add(data.len() as u64).ok_or(TeeResult::ERROR_BAD_PARAMETERS)?;
         if n > GCM_MAX_PAYLOAD {
@@ -343,7 +342,6 @@ impl Ae for Gcm {
             buf_len: self.buf_len,
             aad_bytes: self.aad_bytes,
             payload_bytes: self.payload_bytes,
-            in_payload: self.in_payload,
             tag_len: self.tag_len,
             encrypt: self.encrypt,
         })
