@@ -9,7 +9,9 @@
 //! least what the announced payload length leaves room for) enforces the
 //! announced AAD and payload lengths: more, or finishing with less, is
 //! BAD_STATE. Tags are checked in constant time; a mismatch is
-//! MAC_INVALID and wipes the decrypted last piece.
+//! MAC_INVALID and wipes the decrypted last piece. A tag of another
+//! length than the one fixed at init never verifies (upstream's CCM
+//! compares only the bytes given, so a truncated tag would pass there).
 
 use crate::accel::Accel;
 use crate::cipher::sym::{self, Bc, xor};

@@ -10,6 +10,10 @@
 //! blocks and `finish` at least one block, stealing for a partial tail.
 //! AES ECB, CBC and CTR (and XTS's block work) go through the registered
 //! [`Accel`] when there is one.
+//!
+//! One deliberate difference: upstream's kernel answers NOT_SUPPORTED to
+//! an SM4-CTR final piece that is not a whole block (its length check
+//! lists only AES-CTR); here SM4-CTR, like AES-CTR, takes any length.
 
 #[path = "sym/mod.rs"]
 pub(crate) mod sym;
