@@ -27,7 +27,13 @@ fn digests() {
         let msg = v.h("msg");
         let rep = v.n("rep");
         let want = v.h("md");
+        // The accelerator hook only serves SHA-1/224/256; the long
+        // (million-byte) messages run once per path that matters.
+        let accelerated = [crate::ids::ALG_SHA1, crate::ids::ALG_SHA224, crate::ids::ALG_SHA256].contains(&a);
         for p in paths() {
+            if rep > 1 && p.is_some() && !accelerated {
+                continue;
+            }
             let mut h = hash::new_with(a, p).unwrap();
             if a == crate::ids::ALG_SHAKE128 || a == crate::ids::ALG_SHAKE256 {
                 assert_eq!(h.out_len(), 0);
@@ -40,6 +46,9 @@ fn digests() {
             let mut out = vec![0u8; want.len()];
             h.finish(&mut out);
             assert_eq!(out, want, "{} one shot", v.s("alg"));
+            if rep > 1 {
+                continue;
+            }
             // finish reset the state: pieces, with a copy taken midway.
             let cuts = rng.splits(full.len().min(5000), 1);
             let mut at = 0;
