@@ -526,9 +526,7 @@ pub fn syscall(n: u32, a: &[u64; 31], space: &mut UserSpace, rand: &dyn Fn(&mut 
             space.cryp.objs.remove(&(a[0] as u32));
             Ok(())
         }
-        sc::SYS_CRYP_OBJ_RESET => {
-            space.cryp.obj_mut(a[0])?.obj.reset()
-        }
+        sc::SYS_CRYP_OBJ_RESET => space.cryp.obj_mut(a[0])?.obj.reset(),
         sc::SYS_CRYP_OBJ_POPULATE => obj_populate(space, a),
         sc::SYS_CRYP_OBJ_COPY => obj_copy(space, a[0], a[1]),
         sc::SYS_CRYP_OBJ_GENERATE_KEY => obj_generate(space, a, rand),
