@@ -35,7 +35,7 @@
     stp     q30, q31, [sp, #480]
 .endm
 
-.macro ce_leave
+.macro ce_restore
     ldp     q0, q1, [sp, #0]
     ldp     q2, q3, [sp, #32]
     ldp     q4, q5, [sp, #64]
@@ -54,6 +54,10 @@
     ldp     q30, q31, [sp, #480]
     add     sp, sp, #512
     msr     daif, x15
+.endm
+
+.macro ce_leave
+    ce_restore
     ret
 .endm
 
@@ -569,7 +573,8 @@ ce_sha256_k:
 // ce_probe(regs_in, regs_out, func, a0, a1, a2, a3, a4): loads q0..q31
 // from regs_in (512 bytes), calls func(a0..a4), stores q0..q31 to
 // regs_out: the self-test's check that the functions above hand every
-// SIMD register back unchanged.
+// SIMD register back unchanged. Like them, it keeps its caller's SIMD
+// registers (and DAIF: in its frame, since func reuses x15).
 .global ce_probe
 .type ce_probe, %function
 ce_probe:
@@ -577,6 +582,8 @@ ce_probe:
     mov     x29, sp
     str     x1, [sp, #16]
     mov     x16, x2
+    ce_enter
+    str     x15, [x29, #24]
     ldp     q0, q1, [x0, #0]
     ldp     q2, q3, [x0, #32]
     ldp     q4, q5, [x0, #64]
@@ -599,7 +606,7 @@ ce_probe:
     mov     x3, x6
     mov     x4, x7
     blr     x16
-    ldr     x0, [sp, #16]
+    ldr     x0, [x29, #16]
     stp     q0, q1, [x0, #0]
     stp     q2, q3, [x0, #32]
     stp     q4, q5, [x0, #64]
@@ -616,6 +623,8 @@ ce_probe:
     stp     q26, q27, [x0, #416]
     stp     q28, q29, [x0, #448]
     stp     q30, q31, [x0, #480]
+    ldr     x15, [x29, #24]
+    ce_restore
     ldp     x29, x30, [sp], #32
     ret
 .size ce_probe, . - ce_probe
