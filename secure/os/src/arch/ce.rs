@@ -29,7 +29,16 @@ unsafe extern "C" {
     fn ce_sha256(state: *mut [u32; 8], data: *const u8, blocks: usize);
     fn ce_sha1(state: *mut [u32; 5], data: *const u8, blocks: usize);
     fn ce_ghash(h: *const [u8; 16], acc: *mut [u8; 16], data: *const u8, blocks: usize);
-    fn ce_probe(regs_in: *const Regs, regs_out: *mut Regs, func: usize, a0: usize, a1: usize, a2: usize, a3: usize, a4: usize);
+    fn ce_probe(
+        regs_in: *const Regs,
+        regs_out: *mut Regs,
+        func: usize,
+        a0: usize,
+        a1: usize,
+        a2: usize,
+        a3: usize,
+        a4: usize,
+    );
 }
 
 /// Bytes per assembly call (a multiple of every block size): bounds the
@@ -299,10 +308,8 @@ fn be_words<const N: usize>(state: &[u32; N], out: &mut [u8]) {
 
 /// SP 800-38A F.1: the AES-128 key and plaintext shared by its examples.
 const SP_KEY: [u8; 16] = hex("2b7e151628aed2a6abf7158809cf4f3c");
-const SP_PT: [u8; 64] = hex(
-    "6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51\
-     30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710",
-);
+const SP_PT: [u8; 64] = hex("6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51\
+     30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710");
 
 fn check(ok: bool, what: &'static str) -> Result<(), &'static str> {
     if ok { Ok(()) } else { Err(what) }
@@ -332,10 +339,8 @@ pub fn self_test() -> Result<(), &'static str> {
 
     // SP 800-38A F.1.1, F.2.1, F.5.1 (AES-128, four blocks).
     let keys = expand(&SP_KEY);
-    let ecb_ct: [u8; 64] = hex(
-        "3ad77bb40d7a3660a89ecaf32466ef97f5d3d58503b9699de785895a96fdbaaf\
-         43b1cd7f598ece23881b00e3ed0306887b0c785e27e8ad3f8223207104725dd4",
-    );
+    let ecb_ct: [u8; 64] = hex("3ad77bb40d7a3660a89ecaf32466ef97f5d3d58503b9699de785895a96fdbaaf\
+         43b1cd7f598ece23881b00e3ed0306887b0c785e27e8ad3f8223207104725dd4");
     let mut b = SP_PT;
     ce.aes_ecb_encrypt(&keys, &mut b);
     check(b == ecb_ct, "AES-ECB encryption")?;
@@ -343,10 +348,8 @@ pub fn self_test() -> Result<(), &'static str> {
     check(b == SP_PT, "AES-ECB decryption")?;
 
     let iv0: [u8; 16] = hex("000102030405060708090a0b0c0d0e0f");
-    let cbc_ct: [u8; 64] = hex(
-        "7649abac8119b246cee98e9b12e9197d5086cb9b507219ee95db113a917678b2\
-         73bed6b8e3c1743b7116e69e222295163ff1caa1681fac09120eca307586e1a7",
-    );
+    let cbc_ct: [u8; 64] = hex("7649abac8119b246cee98e9b12e9197d5086cb9b507219ee95db113a917678b2\
+         73bed6b8e3c1743b7116e69e222295163ff1caa1681fac09120eca307586e1a7");
     let (mut b, mut iv) = (SP_PT, iv0);
     ce.aes_cbc_encrypt(&keys, &mut iv, &mut b);
     check(b == cbc_ct && iv[..] == cbc_ct[48..], "AES-CBC encryption")?;
@@ -362,10 +365,8 @@ pub fn self_test() -> Result<(), &'static str> {
     check(b == SP_PT && iv[..] == cbc_ct[48..], "AES-CBC decryption in pieces")?;
 
     let ctr0: [u8; 16] = hex("f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff");
-    let ctr_ct: [u8; 64] = hex(
-        "874d6191b620e3261bef6864990db6ce9806f66b7970fdff8617187bb9fffdff\
-         5ae4df3edbd5d35e5b4f09020db03eab1e031dda2fbe03d1792170a0f3009cee",
-    );
+    let ctr_ct: [u8; 64] = hex("874d6191b620e3261bef6864990db6ce9806f66b7970fdff8617187bb9fffdff\
+         5ae4df3edbd5d35e5b4f09020db03eab1e031dda2fbe03d1792170a0f3009cee");
     let ctr4: [u8; 16] = hex("f0f1f2f3f4f5f6f7f8f9fafbfcfdff03");
     let (mut b, mut ctr) = (SP_PT, ctr0);
     ce.aes_ctr(&keys, &mut ctr, &mut b);
@@ -434,11 +435,9 @@ pub fn self_test() -> Result<(), &'static str> {
     check(acc == hex("f38cbb1ad69223dcc3457ae5b6b0f885"), "GHASH (GCM test case 2)")?;
     let h: [u8; 16] = hex("aaa9402664f1a41f40ebbc52c9993eb6");
     let acc0: [u8; 16] = hex("ca978112ca1bbdcafac231b39a23dc4d");
-    let data: [u8; 80] = hex(
-        "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d\
+    let data: [u8; 80] = hex("6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d\
          4bf5122f344554c53bde2ebb8cd2b7e3d1600ad631c385a5d7cce23c7785459a\
-         dbc1b4c900ffe48d575b5da5c6380401",
-    );
+         dbc1b4c900ffe48d575b5da5c6380401");
     let want: [u8; 16] = hex("1fbcbc2a083dcf2bdc5aa17d720cac2b");
     let mut acc = acc0;
     ce.ghash(&h, &mut acc, &data);
