@@ -176,6 +176,7 @@ pub extern "C" fn cold_boot(dtb: u64) -> u64 {
     let root = mm::init(&layout, ns_ram, &guards);
     arch::enable_mmu(root);
     init_cpu_interrupts();
+    arch::ce::init();
     let pool = NsRange::new(NsPhys::new(map::STATIC_SHM_BASE), map::STATIC_SHM_SIZE);
     let config =
         OsConfig { build_id: BUILD_ID, thread_count: threads as u32, static_shm: Some(pool), yielding_calls: true };

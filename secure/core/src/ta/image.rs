@@ -23,7 +23,7 @@ use oxtee_abi::tee::TeeResult;
 use oxtee_abi::uuid::Uuid;
 use rsa::traits::PublicKeyParts;
 use rsa::{BigUint, Pkcs1v15Sign, Pss, RsaPublicKey};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use zerocopy::{FromBytes, IntoBytes};
 
 /// Smallest TA key upstream still trusts (it refuses shorter RSA moduli as
@@ -150,7 +150,8 @@ pub fn verify<'a>(image: &'a [u8], key: &TaKey, uuid: &Uuid) -> Result<Verified<
 
     // Only now is the header trusted to say what follows it.
     let mut ta_version = 0;
-    let mut hasher = Sha256::new();
+    // The OS's own SHA-256 (the CPU's SHA instructions where it has them).
+    let mut hasher = oxtee_crypto::hash::new(oxtee_crypto::ids::ALG_SHA256).map_err(|_| Reject::Digest)?;
     hasher.update(shdr.as_bytes());
     let mut offs = hdr_len;
     match shdr.img_type {
@@ -177,8 +178,9 @@ pub fn verify<'a>(image: &'a [u8], key: &TaKey, uuid: &Uuid) -> Result<Verified<
         return Err(Reject::PayloadSize { signed: shdr.img_size, actual: elf.len() });
     }
     hasher.update(elf);
-    let digest = hasher.finalize();
-    if !same_bytes(digest.as_slice(), hash) {
+    let mut digest = [0u8; SHA256_LEN];
+    hasher.finish(&mut digest);
+    if !same_bytes(&digest, hash) {
         return Err(Reject::Digest);
     }
     Ok(Verified { elf, img_type: shdr.img_type, ta_version })
@@ -210,6 +212,7 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::Digest;
     use alloc::vec::Vec;
     use rsa::RsaPrivateKey;
     use rsa::pkcs1::DecodeRsaPrivateKey;

@@ -526,10 +526,7 @@ pub fn syscall(n: u32, a: &[u64; 31], space: &mut UserSpace, rand: &dyn Fn(&mut 
             space.cryp.objs.remove(&(a[0] as u32));
             Ok(())
         }
-        sc::SYS_CRYP_OBJ_RESET => {
-            space.cryp.obj_mut(a[0])?.obj.reset();
-            Ok(())
-        }
+        sc::SYS_CRYP_OBJ_RESET => space.cryp.obj_mut(a[0])?.obj.reset(),
         sc::SYS_CRYP_OBJ_POPULATE => obj_populate(space, a),
         sc::SYS_CRYP_OBJ_COPY => obj_copy(space, a[0], a[1]),
         sc::SYS_CRYP_OBJ_GENERATE_KEY => obj_generate(space, a, rand),
@@ -936,7 +933,7 @@ fn derive_key(space: &mut UserSpace, a: &[u64; 31], rand: &dyn Fn(&mut [u8])) ->
     // usage kept.
     let o = &mut space.cryp.obj_mut(derived)?.obj;
     let usage = o.usage;
-    o.reset();
+    o.reset()?;
     o.populate(&[AttrRef::Bytes(id::ATTR_SECRET_VALUE, &secret)])?;
     o.usage = usage;
     Ok(())

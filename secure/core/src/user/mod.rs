@@ -15,6 +15,8 @@
 //! its pages, tables and ASID, and queues the rest of its release.
 
 pub mod cryp;
+#[cfg(test)]
+mod cryp_tests;
 mod load;
 pub mod space;
 mod syscall;

@@ -89,7 +89,7 @@ fn prop_value(set: u32, index: usize, inst: &Instance, caller: &Caller) -> Optio
             // normal world cannot change.
             3 => PropValue::U32(1000),
             4 => PropValue::U32(100),
-            5 => PropValue::Bool(false),
+            5 => PropValue::Bool(true),
             6 => PropValue::U32(0),
             7 => PropValue::Str(env!("CARGO_PKG_VERSION")),
             8 => PropValue::U32(0),

@@ -1,6 +1,7 @@
 //! The OS's hardware layer: entry assembly, system registers, MMU and heap
 //! bring-up, and the secure UART. Portable logic lives in `oxtee-core`.
 
+pub mod ce;
 pub mod gic;
 pub mod interrupt;
 pub mod nsmem;
