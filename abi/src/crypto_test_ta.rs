@@ -164,10 +164,13 @@ pub enum Tag {
     /// `Chunk` of a pattern fed again and again (benchmarks of large
     /// inputs without large buffers).
     InputLen = 17,
+    /// With `Chunk`: at least this many bytes (u32) go to the final call
+    /// (default 1; AES-CTS needs the last two blocks there, 17 or more).
+    Tail = 18,
 }
 
 impl Tag {
-    pub const ALL: [Tag; 17] = [
+    pub const ALL: [Tag; 18] = [
         Tag::KeyType,
         Tag::KeySize,
         Tag::KeyAttrs,
@@ -185,6 +188,7 @@ impl Tag {
         Tag::DerivedSize,
         Tag::KeyGenerate,
         Tag::InputLen,
+        Tag::Tail,
     ];
 
     pub fn from_raw(raw: u32) -> Option<Tag> {

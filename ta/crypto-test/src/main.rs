@@ -288,6 +288,7 @@ struct Request<'a> {
     input: &'a [u8],
     input_len: Option<usize>,
     chunk: usize,
+    tail: usize,
     op_attrs: Vec<Attr<'a>>,
     check: &'a [u8],
     derived: Option<(u32, u32)>,
@@ -316,6 +317,7 @@ fn parse(buf: &[u8]) -> Result<Request<'_>> {
             Tag::Input => r.input = rec.data,
             Tag::InputLen => r.input_len = Some(u32_rec(rec.data)? as usize),
             Tag::Chunk => r.chunk = u32_rec(rec.data)? as usize,
+            Tag::Tail => r.tail = u32_rec(rec.data)? as usize,
             Tag::OpAttrs => r.op_attrs = attrs(rec.data)?,
             Tag::Check => r.check = rec.data,
             Tag::DerivedType => derived.0 = Some(u32_rec(rec.data)?),
@@ -411,11 +413,13 @@ struct Feed<'a> {
     data: &'a [u8],
     total: usize,
     chunk: usize,
+    /// Bytes kept for the final call, at least (1 when 0).
+    tail: usize,
 }
 
 impl Feed<'_> {
     fn updates(&self) -> usize {
-        if self.chunk == 0 || self.total == 0 { 0 } else { (self.total - 1) / self.chunk }
+        self.total.saturating_sub(self.tail.max(1)).checked_div(self.chunk).unwrap_or(0)
     }
 
     fn piece(&self, off: usize, len: usize) -> &[u8] {
@@ -521,7 +525,7 @@ fn oneshot(p: &mut Parameters) -> Result<()> {
     }
     let mut tag_buf = vec![0u8; req.tag_len];
     let prepared = prepare(algo, mode, &req, true).map_err(|e| Error::from_raw_error(e.0))?;
-    let feed = Feed { data: req.input, total: req.input.len(), chunk: req.chunk };
+    let feed = Feed { data: req.input, total: req.input.len(), chunk: req.chunk, tail: req.tail };
     let mut m = p.2.as_memref()?;
     NEEDED.store(0, core::sync::atomic::Ordering::Relaxed);
     let r = run(algo, mode, &prepared, &req, &feed, &mut Out::Append(m.buffer()), &mut tag_buf);
@@ -562,9 +566,9 @@ fn bench(p: &mut Parameters) -> Result<()> {
         Some(total) => {
             let chunk = if req.chunk == 0 { total } else { req.chunk.min(total) };
             generated = (0..chunk).map(|i| i as u8).collect();
-            Feed { data: &generated, total, chunk: if req.chunk == 0 { 0 } else { chunk } }
+            Feed { data: &generated, total, chunk: if req.chunk == 0 { 0 } else { chunk }, tail: req.tail }
         }
-        None => Feed { data: req.input, total: req.input.len(), chunk: req.chunk },
+        None => Feed { data: req.input, total: req.input.len(), chunk: req.chunk, tail: req.tail },
     };
     let mut scratch = vec![0u8; feed.data.len().max(feed.chunk) + 1024];
     let mut tag = vec![0u8; req.tag_len];
