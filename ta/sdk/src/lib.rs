@@ -23,6 +23,7 @@ extern crate alloc;
 mod arch;
 mod base64;
 pub mod cancellation;
+pub mod crypto;
 mod error;
 pub mod memory;
 mod parameter;
@@ -37,6 +38,12 @@ mod uuid;
 pub use arch::InstanceCell;
 #[cfg(feature = "fault-injection")]
 pub use arch::fault;
+pub use crypto::{
+    AE, AlgorithmId, Asymmetric, Attribute, AttributeId, AttributeMemref, AttributeValue, Cipher, DeriveKey, Digest,
+    ElementId, GenericObject, HandleFlag, Mac, ObjectInfo, OpHandle, OperationConstant, OperationInfo,
+    OperationInfoMultiple, OperationMode, OperationStates, Random, TransientObject, TransientObjectType, Usage,
+    UsageFlag, is_algorithm_supported,
+};
 pub use error::{Error, ErrorKind, Result};
 pub use oxtee_abi::tee::Origin;
 pub use oxtee_utee_macros::{ta_close_session, ta_config, ta_create, ta_destroy, ta_invoke_command, ta_open_session};
