@@ -22,6 +22,7 @@ extern crate alloc;
 
 mod arch;
 mod base64;
+pub mod bigint;
 pub mod cancellation;
 pub mod crypto;
 mod error;
@@ -38,6 +39,7 @@ mod uuid;
 pub use arch::InstanceCell;
 #[cfg(feature = "fault-injection")]
 pub use arch::fault;
+pub use bigint::{BigInt, BigIntFMM, BigIntFMMContext};
 pub use crypto::{
     AE, AlgorithmId, Asymmetric, Attribute, AttributeId, AttributeMemref, AttributeValue, Cipher, DeriveKey, Digest,
     ElementId, GenericObject, HandleFlag, Mac, ObjectInfo, OpHandle, OperationConstant, OperationInfo,
@@ -57,6 +59,17 @@ pub use uuid::Uuid;
 /// to it sees `TEE_ERROR_TARGET_DEAD` (GP `TEE_Panic`).
 pub fn tee_panic(code: u32) -> ! {
     sys::panic(code)
+}
+
+/// The arithmetic's panic on misuse: logs what went wrong, then `TEE_Panic`.
+fn bigint_panic(code: u32, what: &str) -> ! {
+    trace_println!("TEE_BigInt: {what}");
+    tee_panic(code)
+}
+
+/// Random bytes for the arithmetic's primality test.
+fn bigint_random(buf: &mut [u8]) {
+    crypto::Random::generate(buf)
 }
 
 /// `TEE_TIMEOUT_INFINITE`: no deadline for a wait or a TA-to-TA call.
