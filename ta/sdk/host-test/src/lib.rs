@@ -22,6 +22,13 @@ pub use error::{Error, ErrorKind, Result};
 #[path = "../../src/bigint.rs"]
 pub mod bigint;
 
+#[path = "../../src/crypto/buffer.rs"]
+#[allow(dead_code)]
+mod buffer;
+
+#[cfg(test)]
+mod buffer_tests;
+
 /// In a TA, `TEE_Panic`; here a Rust panic the tests can expect.
 fn bigint_panic(code: u32, what: &str) -> ! {
     panic!("TEE_BigInt panic {code:#x}: {what}")

@@ -5,6 +5,7 @@
 //! and [`Attribute`]s. The algorithms run in the kernel (OP-TEE's crypto
 //! syscalls); this module keeps what libutee keeps in user space.
 
+mod buffer;
 mod ids;
 mod object;
 mod operation;

@@ -6,6 +6,7 @@
 //! before any input is consumed, and a panic (`TEE_Panic`) wherever
 //! libutee raises one for a programming error.
 
+use super::buffer;
 use super::ids::{AlgorithmId, ElementId, OPTEE_ALG_ECDH_P, OPTEE_ALG_ECDSA_P, OperationMode, digest_size};
 use super::object::{
     Attribute, GenericObject, TransientObject, allocate_raw, copy_attributes, object_info_or_panic, reset_object,
@@ -171,71 +172,19 @@ fn allow(res: TeeResult, allowed: &[ErrorKind]) -> Result<()> {
     }
 }
 
-fn round_up(v: usize, to: usize) -> usize {
-    v.div_ceil(to) * to
-}
-
 type UpdateFn = fn(u32, &[u8], &mut [u8]) -> (TeeResult, usize);
 
-/// Gives the kernel the complete blocks of (buffered data + `src`), keeps
-/// the rest (with two-block buffering, CTS and XTS, always at least one
-/// byte more than a block so the final call has the last two blocks), and
-/// returns the bytes written to `dst`. The caller has checked that `dst`
-/// holds what this can produce; a kernel error here is fatal because the
-/// input can't be given back.
-fn buffer_update(op: &mut OpState, update: UpdateFn, mut src: &[u8], dst: &mut [u8]) -> usize {
-    let bs = op.block_size;
-    let (buf_size, extra) = if op.buffer_two_blocks { (2 * bs, 1) } else { (bs, 0) };
-    let mut written = 0;
-    let feed = |data: &[u8], state: u32, dst: &mut [u8], written: &mut usize| {
-        let (res, n) = update(state, data, &mut dst[*written..]);
+/// [`buffer::update`] of the operation's buffer into the kernel's
+/// `update` call; a kernel error here is fatal (the input can't be given
+/// back), as in libutee.
+fn buffer_update(op: &mut OpState, update: UpdateFn, src: &[u8], dst: &mut [u8]) -> usize {
+    let state = op.state;
+    let mut feed = |data: &[u8], out: &mut [u8]| {
+        let (res, n) = update(state, data, out);
         check(res);
-        *written += n.min(dst.len() - *written);
+        n.min(out.len())
     };
-
-    if op.buffer_offs > 0 {
-        // Complete the block in progress.
-        let room = if op.buffer_offs < bs { bs - op.buffer_offs } else { buf_size - op.buffer_offs };
-        let l = room.min(src.len());
-        op.buffer[op.buffer_offs..op.buffer_offs + l].copy_from_slice(&src[..l]);
-        op.buffer_offs += l;
-        src = &src[l..];
-        if !op.buffer_offs.is_multiple_of(bs) {
-            return 0;
-        }
-    }
-
-    if op.buffer_offs > 0 && op.buffer_offs + src.len() >= buf_size + extra {
-        // Process buffered blocks that won't be needed at the end.
-        let l = if op.buffer_two_blocks {
-            round_up(op.buffer_offs + src.len() - buf_size, bs).min(op.buffer_offs)
-        } else {
-            bs
-        };
-        feed(&op.buffer[..l], op.state, dst, &mut written);
-        op.buffer_offs -= l;
-        if op.buffer_offs > 0 {
-            op.buffer.copy_within(l..buf_size, 0);
-            op.buffer[op.buffer_offs..op.buffer_offs + src.len()].copy_from_slice(src);
-            op.buffer_offs += src.len();
-            return written;
-        }
-    }
-
-    if src.len() >= buf_size + extra {
-        // The buffer is empty: whole blocks straight from the input.
-        let l = if op.buffer_two_blocks {
-            round_up(src.len() - buf_size, bs)
-        } else {
-            round_up(src.len() - buf_size + 1, bs)
-        };
-        feed(&src[..l], op.state, dst, &mut written);
-        src = &src[l..];
-    }
-
-    op.buffer[op.buffer_offs..op.buffer_offs + src.len()].copy_from_slice(src);
-    op.buffer_offs += src.len();
-    written
+    buffer::update(&mut op.buffer, &mut op.buffer_offs, op.block_size, op.buffer_two_blocks, src, dst, &mut feed)
 }
 
 /// An allocated operation (`TEE_OperationHandle`), freed on drop. The
@@ -1032,15 +981,7 @@ impl Cipher {
     }
 
     fn update_len(op: &OpState, src_len: usize) -> usize {
-        let bs = op.block_size;
-        let total = op.buffer_offs + src_len;
-        if op.buffer_two_blocks {
-            if total > 2 * bs { round_up(total - 2 * bs, bs) } else { 0 }
-        } else if bs > 1 {
-            total / bs * bs
-        } else {
-            src_len
-        }
+        buffer::update_len(op.buffer_offs, op.block_size, op.buffer_two_blocks, src_len)
     }
 
     /// `TEE_CipherUpdate`: processes `src`, writes what is complete to
