@@ -161,13 +161,25 @@ pub(crate) fn close_ta_session(sess: u32) -> TeeResult {
 //
 // Lengths the kernel reads and writes back are `uint64_t` in the ABI; the
 // slices here bound what the kernel may touch: it is given a buffer's
-// address and, as the in/out length, that slice's own length.
+// address (NULL when empty) and, as the in/out length, that slice's own
+// length.
 
 /// The attributes of `attrs` as the kernel reads them: `Attribute` is a
 /// transparent `UteeAttribute` whose reference entries point into slices
 /// borrowed for at least as long as `attrs` is.
 fn attrs_arg(attrs: &[Attribute<'_>]) -> (usize, usize) {
-    (attrs.as_ptr() as usize, attrs.len())
+    (if attrs.is_empty() { 0 } else { attrs.as_ptr() as usize }, attrs.len())
+}
+
+/// A buffer's address as libutee passes it: NULL for an empty one (a
+/// Rust empty slice's pointer is dangling, not null).
+fn addr(s: &[u8]) -> usize {
+    if s.is_empty() { 0 } else { s.as_ptr() as usize }
+}
+
+/// An output buffer's address, NULL for an empty one.
+fn addr_mut(s: &mut [u8]) -> usize {
+    if s.is_empty() { 0 } else { s.as_mut_ptr() as usize }
 }
 
 /// CRYP_STATE_ALLOC: a crypto state for `algo` in `mode` that takes over
@@ -195,23 +207,20 @@ pub(crate) fn cryp_state_free(state: u32) -> TeeResult {
 /// HASH_INIT (digests and MACs; `iv` for the MACs that take one).
 pub(crate) fn hash_init(state: u32, iv: &[u8]) -> TeeResult {
     // SAFETY: the kernel reads `iv.len()` bytes at `iv`, a live slice.
-    TeeResult(unsafe { syscall(SYS_HASH_INIT, [state as usize, iv.as_ptr() as usize, iv.len(), 0, 0, 0, 0, 0]) })
+    TeeResult(unsafe { syscall(SYS_HASH_INIT, [state as usize, addr(iv), iv.len(), 0, 0, 0, 0, 0]) })
 }
 
 /// HASH_UPDATE.
 pub(crate) fn hash_update(state: u32, chunk: &[u8]) -> TeeResult {
     // SAFETY: the kernel reads `chunk.len()` bytes at `chunk`, a live slice.
-    TeeResult(unsafe {
-        syscall(SYS_HASH_UPDATE, [state as usize, chunk.as_ptr() as usize, chunk.len(), 0, 0, 0, 0, 0])
-    })
+    TeeResult(unsafe { syscall(SYS_HASH_UPDATE, [state as usize, addr(chunk), chunk.len(), 0, 0, 0, 0, 0]) })
 }
 
 /// Calls `nr` with (state, src, src_len, dst, &dst_len, rest...): the
 /// shape of the calls that consume input and write output.
 fn in_out_call(nr: u32, state: u32, src: &[u8], dst: &mut [u8]) -> (TeeResult, usize) {
     let mut len = dst.len() as u64;
-    let args =
-        [state as usize, src.as_ptr() as usize, src.len(), dst.as_mut_ptr() as usize, ptr_mut(&mut len), 0, 0, 0];
+    let args = [state as usize, addr(src), src.len(), addr_mut(dst), ptr_mut(&mut len), 0, 0, 0];
     // SAFETY: the kernel reads `src.len()` bytes at `src` (a live slice),
     // writes at most `len` = `dst.len()` bytes at `dst` (a live exclusive
     // slice, disjoint from `src` by the borrow rules) and one u64 to
@@ -228,7 +237,7 @@ pub(crate) fn hash_final(state: u32, chunk: &[u8], hash: &mut [u8]) -> (TeeResul
 /// CIPHER_INIT.
 pub(crate) fn cipher_init(state: u32, iv: &[u8]) -> TeeResult {
     // SAFETY: the kernel reads `iv.len()` bytes at `iv`, a live slice.
-    TeeResult(unsafe { syscall(SYS_CIPHER_INIT, [state as usize, iv.as_ptr() as usize, iv.len(), 0, 0, 0, 0, 0]) })
+    TeeResult(unsafe { syscall(SYS_CIPHER_INIT, [state as usize, addr(iv), iv.len(), 0, 0, 0, 0, 0]) })
 }
 
 /// CIPHER_UPDATE: (result, bytes written).
@@ -262,7 +271,7 @@ pub(crate) fn cryp_obj_restrict_usage(obj: u32, usage: u32) -> TeeResult {
 /// SHORT_BUFFER).
 pub(crate) fn cryp_obj_get_attr(obj: u32, attr_id: u32, buf: &mut [u8]) -> (TeeResult, usize) {
     let mut len = buf.len() as u64;
-    let args = [obj as usize, attr_id as usize, buf.as_mut_ptr() as usize, ptr_mut(&mut len), 0, 0, 0, 0];
+    let args = [obj as usize, attr_id as usize, addr_mut(buf), ptr_mut(&mut len), 0, 0, 0, 0];
     // SAFETY: the kernel writes at most `len` = `buf.len()` bytes at
     // `buf`, a live exclusive slice, and one u64 to `len`, a live local.
     let res = TeeResult(unsafe { syscall(SYS_CRYP_OBJ_GET_ATTR, args) });
@@ -323,7 +332,7 @@ pub(crate) fn cryp_derive_key(state: u32, params: &[Attribute<'_>], derived: u32
 
 /// CRYP_RANDOM_NUMBER_GENERATE: fills `buf`.
 pub(crate) fn cryp_random_number_generate(buf: &mut [u8]) -> TeeResult {
-    let args = [buf.as_mut_ptr() as usize, buf.len(), 0, 0, 0, 0, 0, 0];
+    let args = [addr_mut(buf), buf.len(), 0, 0, 0, 0, 0, 0];
     // SAFETY: the kernel writes `buf.len()` bytes at `buf`, a live
     // exclusive slice.
     TeeResult(unsafe { syscall(SYS_CRYP_RANDOM_NUMBER_GENERATE, args) })
@@ -331,7 +340,7 @@ pub(crate) fn cryp_random_number_generate(buf: &mut [u8]) -> TeeResult {
 
 /// AUTHENC_INIT (`tag_len` in bytes).
 pub(crate) fn authenc_init(state: u32, nonce: &[u8], tag_len: usize, aad_len: usize, payload_len: usize) -> TeeResult {
-    let args = [state as usize, nonce.as_ptr() as usize, nonce.len(), tag_len, aad_len, payload_len, 0, 0];
+    let args = [state as usize, addr(nonce), nonce.len(), tag_len, aad_len, payload_len, 0, 0];
     // SAFETY: the kernel reads `nonce.len()` bytes at `nonce`, a live slice.
     TeeResult(unsafe { syscall(SYS_AUTHENC_INIT, args) })
 }
@@ -339,9 +348,7 @@ pub(crate) fn authenc_init(state: u32, nonce: &[u8], tag_len: usize, aad_len: us
 /// AUTHENC_UPDATE_AAD.
 pub(crate) fn authenc_update_aad(state: u32, aad: &[u8]) -> TeeResult {
     // SAFETY: the kernel reads `aad.len()` bytes at `aad`, a live slice.
-    TeeResult(unsafe {
-        syscall(SYS_AUTHENC_UPDATE_AAD, [state as usize, aad.as_ptr() as usize, aad.len(), 0, 0, 0, 0, 0])
-    })
+    TeeResult(unsafe { syscall(SYS_AUTHENC_UPDATE_AAD, [state as usize, addr(aad), aad.len(), 0, 0, 0, 0, 0]) })
 }
 
 /// AUTHENC_UPDATE_PAYLOAD: (result, bytes written).
@@ -353,16 +360,8 @@ pub(crate) fn authenc_update_payload(state: u32, src: &[u8], dst: &mut [u8]) -> 
 pub(crate) fn authenc_enc_final(state: u32, src: &[u8], dst: &mut [u8], tag: &mut [u8]) -> (TeeResult, usize, usize) {
     let mut dlen = dst.len() as u64;
     let mut tlen = tag.len() as u64;
-    let args = [
-        state as usize,
-        src.as_ptr() as usize,
-        src.len(),
-        dst.as_mut_ptr() as usize,
-        ptr_mut(&mut dlen),
-        tag.as_mut_ptr() as usize,
-        ptr_mut(&mut tlen),
-        0,
-    ];
+    let args =
+        [state as usize, addr(src), src.len(), addr_mut(dst), ptr_mut(&mut dlen), addr_mut(tag), ptr_mut(&mut tlen), 0];
     // SAFETY: the kernel reads `src` (a live slice), writes at most
     // `dst.len()` bytes at `dst` and `tag.len()` at `tag` (live exclusive
     // slices) and one u64 each to `dlen` and `tlen`, live locals.
@@ -373,16 +372,7 @@ pub(crate) fn authenc_enc_final(state: u32, src: &[u8], dst: &mut [u8], tag: &mu
 /// AUTHENC_DEC_FINAL: (result, bytes written).
 pub(crate) fn authenc_dec_final(state: u32, src: &[u8], dst: &mut [u8], tag: &[u8]) -> (TeeResult, usize) {
     let mut dlen = dst.len() as u64;
-    let args = [
-        state as usize,
-        src.as_ptr() as usize,
-        src.len(),
-        dst.as_mut_ptr() as usize,
-        ptr_mut(&mut dlen),
-        tag.as_ptr() as usize,
-        tag.len(),
-        0,
-    ];
+    let args = [state as usize, addr(src), src.len(), addr_mut(dst), ptr_mut(&mut dlen), addr(tag), tag.len(), 0];
     // SAFETY: the kernel reads `src` and `tag` (live slices), writes at
     // most `dst.len()` bytes at `dst` (a live exclusive slice) and one u64
     // to `dlen`, a live local.
@@ -394,8 +384,7 @@ pub(crate) fn authenc_dec_final(state: u32, src: &[u8], dst: &mut [u8], tag: &[u
 pub(crate) fn asymm_operate(state: u32, params: &[Attribute<'_>], src: &[u8], dst: &mut [u8]) -> (TeeResult, usize) {
     let (p, n) = attrs_arg(params);
     let mut len = dst.len() as u64;
-    let args =
-        [state as usize, p, n, src.as_ptr() as usize, src.len(), dst.as_mut_ptr() as usize, ptr_mut(&mut len), 0];
+    let args = [state as usize, p, n, addr(src), src.len(), addr_mut(dst), ptr_mut(&mut len), 0];
     // SAFETY: the kernel reads the attribute array and the buffers it
     // names (borrowed, see CRYP_OBJ_POPULATE) and `src` (a live slice),
     // writes at most `dst.len()` bytes at `dst` (a live exclusive slice)
@@ -407,7 +396,7 @@ pub(crate) fn asymm_operate(state: u32, params: &[Attribute<'_>], src: &[u8], ds
 /// ASYMM_VERIFY.
 pub(crate) fn asymm_verify(state: u32, params: &[Attribute<'_>], data: &[u8], sig: &[u8]) -> TeeResult {
     let (p, n) = attrs_arg(params);
-    let args = [state as usize, p, n, data.as_ptr() as usize, data.len(), sig.as_ptr() as usize, sig.len(), 0];
+    let args = [state as usize, p, n, addr(data), data.len(), addr(sig), sig.len(), 0];
     // SAFETY: the kernel only reads: the attribute array and the buffers
     // it names (borrowed), `data` and `sig` (live slices).
     TeeResult(unsafe { syscall(SYS_ASYMM_VERIFY, args) })

@@ -69,7 +69,9 @@ impl<'a> AttributeMemref<'a> {
         if gp::attr_is_value(id) {
             tee_panic(0);
         }
-        let raw = UteeAttribute { a: buffer.as_ptr() as u64, b: buffer.len() as u64, attribute_id: id, pad: 0 };
+        // An empty buffer is passed as NULL, as from C.
+        let a = if buffer.is_empty() { 0 } else { buffer.as_ptr() as u64 };
+        let raw = UteeAttribute { a, b: buffer.len() as u64, attribute_id: id, pad: 0 };
         AttributeMemref(Attribute { raw, _buf: PhantomData })
     }
 
