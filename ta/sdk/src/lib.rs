@@ -9,7 +9,9 @@
 //! `#[ta_close_session]` and `#[ta_invoke_command]` attributes. The API
 //! follows the Teaclave TrustZone SDK's `optee-utee` where that costs
 //! nothing ([`Parameters`], [`ParamValue`], [`ParamMemref`], [`Error`],
-//! [`trace_println!`], [`Time`], [`TaSession`]). See `ta/README.md`.
+//! [`trace_println!`], [`Time`], [`TaSession`], and the cryptography:
+//! [`Digest`], [`Cipher`], [`Mac`], [`AE`], [`Asymmetric`], [`DeriveKey`],
+//! [`Random`], [`TransientObject`], [`BigInt`]). See `ta/README.md`.
 //!
 //! All `unsafe` is in two modules: `arch` (the entry glue, the `svc`
 //! instruction, the image's own symbols, the heap) and `sys` (one safe
