@@ -155,6 +155,107 @@ fn x25519() -> Result<()> {
     expect("X25519", shared(&a, &b)? == shared(&b, &a)?)
 }
 
+/// Operation state copy, digest extraction, and the operation info.
+fn copy_extract_info() -> Result<()> {
+    let want = unhex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    let a = Digest::allocate(AlgorithmId::Sha256)?;
+    let mut b = Digest::allocate(AlgorithmId::Sha256)?;
+    a.update(b"a");
+    b.copy(&a);
+    let mut h = [0u8; 32];
+    let n = b.do_final(b"bc", &mut h)?;
+    expect("copied digest", h[..n] == want[..])?;
+    a.update(b"bc");
+    let (mut x, mut y) = ([0u8; 20], [0u8; 20]);
+    let (n1, n2) = (a.extract(&mut x), a.extract(&mut y));
+    expect("digest extract", n1 == 20 && n2 == 12 && x[..] == want[..20] && y[..12] == want[20..])?;
+    let key = secret(TransientObjectType::Aes, 128, &[1; 16])?;
+    let op = Cipher::allocate(AlgorithmId::AesCtr, OperationMode::Decrypt, 256)?;
+    op.set_key(&key)?;
+    let mut buf = [0u8; 64];
+    let info = op.info_multiple(&mut buf)?;
+    let i = op.info();
+    expect(
+        "operation info",
+        info.number_of_keys() == 1
+            && info.keys[0].key_size == 128
+            && info.max_key_size == 256
+            && i.key_size() == 128
+            && i.mode() == OperationMode::Decrypt as u32
+            && buf[28..32] == 1u32.to_ne_bytes(),
+    )
+}
+
+/// AES-XTS (IEEE 1619 vector 1) and AES-CTS (RFC 3962), fed in pieces:
+/// the modes that keep two blocks back.
+fn xts_cts() -> Result<()> {
+    let (k1, k2) = (secret(TransientObjectType::Aes, 128, &[0; 16])?, secret(TransientObjectType::Aes, 128, &[0; 16])?);
+    let xts = Cipher::allocate(AlgorithmId::AesXts, OperationMode::Encrypt, 256)?;
+    expect("XTS same key", xts.set_key_2(&k1, &k1).is_err_and(|e| e.kind() == ErrorKind::Security))?;
+    xts.set_key_2(&k1, &k2)?;
+    xts.init(&[0; 16]);
+    let mut ct = [0u8; 32];
+    let mut n = xts.update(&[0; 7], &mut ct)?;
+    n += xts.update(&[0; 20], &mut ct[n..])?;
+    n += xts.do_final(&[0; 5], &mut ct[n..])?;
+    let want = unhex("917cf69ebd68b2ec9b9fe9a3eadda692cd43d2f59598ed858c02c2652fbf922e");
+    expect("AES-XTS", ct[..n] == want[..])?;
+
+    let key = secret(TransientObjectType::Aes, 128, b"chicken teriyaki")?;
+    let cts = Cipher::allocate(AlgorithmId::AesCts, OperationMode::Encrypt, 128)?;
+    cts.set_key(&key)?;
+    cts.init(&[0; 16]);
+    let pt = b"I would like the General Gau's ";
+    let mut out = [0u8; 31];
+    let mut n = cts.update(&pt[..5], &mut out)?;
+    n += cts.update(&pt[5..25], &mut out[n..])?;
+    expect("AES-CTS holds two blocks", n == 0 && cts.final_size(6) == 31)?;
+    n += cts.do_final(&pt[25..], &mut out[n..])?;
+    let want = unhex("fc00783e0efdb2c1d445d4c8eff7ed2297687268d6ecccc0c07b25e25ecfe5");
+    expect("AES-CTS", out[..n] == want[..])
+}
+
+/// AES-CCM, RFC 3610 packet vector 1, payload in pieces.
+fn aes_ccm() -> Result<()> {
+    let key = secret(TransientObjectType::Aes, 128, &unhex("c0c1c2c3c4c5c6c7c8c9cacbcccdcecf"))?;
+    let op = AE::allocate(AlgorithmId::AesCcm, OperationMode::Encrypt, 128)?;
+    op.set_key(&key)?;
+    let pt = unhex("08090a0b0c0d0e0f101112131415161718191a1b1c1d1e");
+    op.init(&unhex("00000003020100a0a1a2a3a4a5"), 64, 8, pt.len())?;
+    op.update_aad(&unhex("0001020304050607"));
+    let (mut ct, mut tag) = ([0u8; 23], [0u8; 8]);
+    let mut n = op.update(&pt[..3], &mut ct)?;
+    n += op.update(&pt[3..19], &mut ct[n..])?;
+    let (m, t) = op.encrypt_final(&pt[19..], &mut ct[n..], &mut tag)?;
+    n += m;
+    expect("AES-CCM", ct[..n] == unhex("588c979a61c663d2f066d0c2c0f989806d5f6b61dac384")[..])?;
+    expect("AES-CCM tag", tag[..t] == unhex("17e8d12cfdf926e0")[..])
+}
+
+/// RSA-1024: generated key, PKCS#1 v1.5 signature, OAEP round trip.
+fn rsa() -> Result<()> {
+    let key = TransientObject::allocate(TransientObjectType::RsaKeypair, 1024)?;
+    key.generate_key(1024, &[])?;
+    let digest = [9u8; 32];
+    let sign = Asymmetric::allocate(AlgorithmId::RsassaPkcs1V15Sha256, OperationMode::Sign, 1024)?;
+    sign.set_key(&key)?;
+    let mut sig = [0u8; 128];
+    expect(
+        "RSA short buffer",
+        sign.sign_digest(&[], &digest, &mut sig[..100]).is_err_and(|e| e.kind() == ErrorKind::ShortBuffer),
+    )?;
+    let n = sign.sign_digest(&[], &digest, &mut sig)?;
+    let verify = Asymmetric::allocate(AlgorithmId::RsassaPkcs1V15Sha256, OperationMode::Verify, 1024)?;
+    verify.set_key(&key)?;
+    verify.verify_digest(&[], &digest, &sig[..n])?;
+    let enc = Asymmetric::allocate(AlgorithmId::RsaesPkcs1OAepMgf1Sha256, OperationMode::Encrypt, 1024)?;
+    enc.set_key(&key)?;
+    let ct = enc.encrypt(&[], b"attack at dawn")?;
+    let dec = Asymmetric::allocate(AlgorithmId::RsaesPkcs1OAepMgf1Sha256, OperationMode::Decrypt, 1024)?;
+    dec.set_key(&key)?;
+    expect("RSA-OAEP", ct.len() == 128 && dec.decrypt(&[], &ct)? == b"attack at dawn")
+}
+
 /// Random bytes, and the arithmetic API: 2^127 - 1 is prime, 2^127 + 1 is not.
 fn random_and_bigint() -> Result<()> {
     let mut r = [0u8; 32];
@@ -167,10 +268,12 @@ fn random_and_bigint() -> Result<()> {
     expect("BigInt prime", m.is_probable_prime(80) == 1 && BigInt::add(&m, &two).is_probable_prime(80) == 0)
 }
 
+const CHECKS: usize = 11;
+
 type Check = (&'static str, fn() -> Result<()>);
 
 fn run_all() -> u32 {
-    let checks: [Check; 7] = [
+    let checks: [Check; CHECKS] = [
         ("SHA-256", sha256),
         ("AES-CBC", aes_cbc),
         ("HMAC", hmac),
@@ -178,6 +281,10 @@ fn run_all() -> u32 {
         ("ECDSA", ecdsa),
         ("X25519", x25519),
         ("random/BigInt", random_and_bigint),
+        ("copy/extract/info", copy_extract_info),
+        ("XTS/CTS", xts_cts),
+        ("AES-CCM", aes_ccm),
+        ("RSA", rsa),
     ];
     let mut passed = 0;
     for (name, f) in checks {
@@ -200,8 +307,8 @@ fn destroy() {}
 #[ta_open_session]
 fn open_session(_params: &mut Parameters) -> Result<()> {
     let passed = run_all();
-    trace_println!("crypto example: {passed} of 7 checks passed");
-    if passed == 7 { Ok(()) } else { Err(ErrorKind::Generic.into()) }
+    trace_println!("crypto example: {passed} of {CHECKS} checks passed");
+    if passed as usize == CHECKS { Ok(()) } else { Err(ErrorKind::Generic.into()) }
 }
 
 #[ta_close_session]
