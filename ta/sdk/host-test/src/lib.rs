@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 extern crate alloc;
+#[cfg(test)]
 extern crate std;
 
 #[path = "../../src/error.rs"]
