@@ -120,7 +120,17 @@ fn ta_lint() -> Result {
     }
     let host = host_triple()?;
     run(ta_cargo()
-        .args(["clippy", "--quiet", "--all-targets", "-p", "oxtee-utee-macros", "--target", &host])
+        .args([
+            "clippy",
+            "--quiet",
+            "--all-targets",
+            "-p",
+            "oxtee-utee-macros",
+            "-p",
+            "oxtee-utee-host-test",
+            "--target",
+            &host,
+        ])
         .args(deny))
 }
 

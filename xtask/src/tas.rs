@@ -183,7 +183,17 @@ pub fn host_triple() -> Result<String> {
 /// Host tests of the TA workspace (the macros run on the host), and the
 /// SDK's refusal to build without the TA target settings.
 pub fn host_tests() -> Result {
-    run(ta_cargo().args(["test", "--quiet", "-p", "oxtee-utee-macros", "--target", &host_triple()?]))?;
+    let host = host_triple()?;
+    run(ta_cargo().args([
+        "test",
+        "--quiet",
+        "-p",
+        "oxtee-utee-macros",
+        "-p",
+        "oxtee-utee-host-test",
+        "--target",
+        &host,
+    ]))?;
     sdk_refuses_bad_settings()
 }
 

@@ -9,7 +9,9 @@
 //! `#[ta_close_session]` and `#[ta_invoke_command]` attributes. The API
 //! follows the Teaclave TrustZone SDK's `optee-utee` where that costs
 //! nothing ([`Parameters`], [`ParamValue`], [`ParamMemref`], [`Error`],
-//! [`trace_println!`], [`Time`], [`TaSession`]). See `ta/README.md`.
+//! [`trace_println!`], [`Time`], [`TaSession`], and the cryptography:
+//! [`Digest`], [`Cipher`], [`Mac`], [`AE`], [`Asymmetric`], [`DeriveKey`],
+//! [`Random`], [`TransientObject`], [`BigInt`]). See `ta/README.md`.
 //!
 //! All `unsafe` is in two modules: `arch` (the entry glue, the `svc`
 //! instruction, the image's own symbols, the heap) and `sys` (one safe
@@ -22,7 +24,9 @@ extern crate alloc;
 
 mod arch;
 mod base64;
+pub mod bigint;
 pub mod cancellation;
+pub mod crypto;
 mod error;
 pub mod memory;
 mod parameter;
@@ -37,6 +41,13 @@ mod uuid;
 pub use arch::InstanceCell;
 #[cfg(feature = "fault-injection")]
 pub use arch::fault;
+pub use bigint::{BigInt, BigIntFMM, BigIntFMMContext};
+pub use crypto::{
+    AE, AlgorithmId, Asymmetric, Attribute, AttributeId, AttributeMemref, AttributeValue, Cipher, DeriveKey, Digest,
+    ElementId, GenericObject, HandleFlag, Mac, ObjectInfo, OpHandle, OperationConstant, OperationInfo,
+    OperationInfoMultiple, OperationMode, OperationStates, Random, TransientObject, TransientObjectType, Usage,
+    UsageFlag, is_algorithm_supported,
+};
 pub use error::{Error, ErrorKind, Result};
 pub use oxtee_abi::tee::Origin;
 pub use oxtee_utee_macros::{ta_close_session, ta_config, ta_create, ta_destroy, ta_invoke_command, ta_open_session};
@@ -53,6 +64,17 @@ pub use uuid::Uuid;
 /// to it sees `TEE_ERROR_TARGET_DEAD` (GP `TEE_Panic`).
 pub fn tee_panic(code: u32) -> ! {
     sys::panic(code)
+}
+
+/// The arithmetic's panic on misuse: logs what went wrong, then `TEE_Panic`.
+fn bigint_panic(code: u32, what: &str) -> ! {
+    trace_println!("TEE_BigInt: {what}");
+    tee_panic(code)
+}
+
+/// Random bytes for the arithmetic's primality test.
+fn bigint_random(buf: &mut [u8]) {
+    crypto::Random::generate(buf)
 }
 
 /// `TEE_TIMEOUT_INFINITE`: no deadline for a wait or a TA-to-TA call.

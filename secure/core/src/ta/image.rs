@@ -212,12 +212,12 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sha2::Digest;
     use alloc::vec::Vec;
     use rsa::RsaPrivateKey;
     use rsa::pkcs1::DecodeRsaPrivateKey;
     use rsa::pkcs8::DecodePrivateKey;
     use rsa::rand_core::{CryptoRng, RngCore};
+    use sha2::Digest;
     use std::string::ToString;
     use std::sync::OnceLock;
 

@@ -12,7 +12,7 @@
 //! and a heap headroom check before anything that allocates inside the
 //! algorithm crates.
 
-use super::space::{Access, UserSpace};
+use super::space::{Access, UserMem, UserSpace};
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
@@ -256,14 +256,14 @@ struct AttrList {
 }
 
 impl AttrList {
-    fn read(space: &UserSpace, ptr: u64, count: u64) -> R<AttrList> {
+    fn read(mem: &UserMem, ptr: u64, count: u64) -> R<AttrList> {
         if count > MAX_ATTRS {
             return Err(TeeResult::ERROR_BAD_PARAMETERS);
         }
         let n = count as usize;
         let mut raw = buffer(n * size_of::<UteeAttribute>())?;
         if n != 0 {
-            space.read(v(ptr), &mut raw)?;
+            mem.read(v(ptr), &mut raw)?;
         }
         let mut heads = Vec::new();
         heads.try_reserve_exact(n).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
@@ -286,7 +286,7 @@ impl AttrList {
             }
             let len = a.b as usize;
             if len != 0 {
-                space.read(v(a.a), &mut store[at..at + len]).map_err(|_| TeeResult::ERROR_ACCESS_DENIED)?;
+                mem.read(v(a.a), &mut store[at..at + len]).map_err(|_| TeeResult::ERROR_ACCESS_DENIED)?;
             }
             // From now on `a` is the offset of the bytes in `store`.
             a.a = at as u64;
@@ -322,45 +322,37 @@ impl oxtee_crypto::Rng for OsRng<'_> {
 }
 
 /// Reads a user `uint64_t` length (ACCESS_DENIED if unreadable).
-fn read_len(space: &UserSpace, ptr: u64) -> R<u64> {
+fn read_len(mem: &UserMem, ptr: u64) -> R<u64> {
     let mut b = [0u8; 8];
-    space.read(v(ptr), &mut b)?;
+    mem.read(v(ptr), &mut b)?;
     Ok(u64::from_le_bytes(b))
 }
 
-fn write_len(space: &mut UserSpace, ptr: u64, len: u64) -> R<()> {
-    space.write(v(ptr), &len.to_le_bytes())
+fn write_len(mem: &mut UserMem, ptr: u64, len: u64) -> R<()> {
+    mem.write(v(ptr), &len.to_le_bytes())
 }
 
-fn check_read(space: &UserSpace, ptr: u64, len: u64) -> R<()> {
-    if len == 0 || space.check(v(ptr), len, Access::Read) { Ok(()) } else { Err(TeeResult::ERROR_ACCESS_DENIED) }
+fn check_read(mem: &UserMem, ptr: u64, len: u64) -> R<()> {
+    if len == 0 || mem.check(v(ptr), len, Access::Read) { Ok(()) } else { Err(TeeResult::ERROR_ACCESS_DENIED) }
 }
 
-fn check_write(space: &UserSpace, ptr: u64, len: u64) -> R<()> {
-    if len == 0 || space.check(v(ptr), len, Access::Write) { Ok(()) } else { Err(TeeResult::ERROR_ACCESS_DENIED) }
+fn check_write(mem: &UserMem, ptr: u64, len: u64) -> R<()> {
+    if len == 0 || mem.check(v(ptr), len, Access::Write) { Ok(()) } else { Err(TeeResult::ERROR_ACCESS_DENIED) }
 }
 
-/// Feeds user memory [ptr, ptr+len) to `f` a chunk at a time.
-fn feed(space: &UserSpace, ptr: u64, len: u64, mut f: impl FnMut(&[u8]) -> R<()>) -> R<()> {
+/// Feeds user memory [ptr, ptr+len) to `f` where it lies (hashing and
+/// MACs read the TA's pages directly: nothing secret goes back).
+fn feed(mem: &UserMem, ptr: u64, len: u64, f: impl FnMut(&[u8]) -> R<()>) -> R<()> {
     if len == 0 {
         return Ok(());
     }
-    let mut chunk = buffer((len as usize).min(CHUNK))?;
-    let mut done = 0u64;
-    while done < len {
-        let n = ((len - done) as usize).min(CHUNK);
-        space.read(v(ptr + done), &mut chunk[..n])?;
-        f(&chunk[..n])?;
-        done += n as u64;
-    }
-    chunk.fill(0);
-    Ok(())
+    mem.visit(v(ptr), len, f)
 }
 
 /// Copies [src, src+len) through `f` (in place) into dst, a chunk at a
 /// time. `f(chunk, last)`.
 fn transform(
-    space: &mut UserSpace,
+    mem: &mut UserMem,
     src: u64,
     dst: u64,
     len: u64,
@@ -378,9 +370,9 @@ fn transform(
     while done < len {
         let n = ((len - done) as usize).min(step);
         let last = done + n as u64 == len;
-        space.read(v(src + done), &mut chunk[..n])?;
+        mem.read(v(src + done), &mut chunk[..n])?;
         f(&mut chunk[..n], last)?;
-        space.write(v(dst + done), &chunk[..n])?;
+        mem.write(v(dst + done), &chunk[..n])?;
         done += n as u64;
     }
     chunk.fill(0);
@@ -494,50 +486,51 @@ fn supported(algo: u32) -> bool {
 /// The crypto syscalls. `rand` fills a buffer from the OS's DRBG.
 pub fn syscall(n: u32, a: &[u64; 31], space: &mut UserSpace, rand: &dyn Fn(&mut [u8])) -> R<()> {
     use oxtee_abi::ta as sc;
+    let (mem, t) = space.split();
     match n {
-        sc::SYS_CRYP_STATE_ALLOC => state_alloc(space, a),
-        sc::SYS_CRYP_STATE_COPY => state_copy(space, a[0], a[1]),
+        sc::SYS_CRYP_STATE_ALLOC => state_alloc(mem, t, a),
+        sc::SYS_CRYP_STATE_COPY => state_copy(t, a[0], a[1]),
         sc::SYS_CRYP_STATE_FREE => {
-            let h = space.cryp.state(a[0]).map(|_| a[0] as u32)?;
-            space.cryp.free_state(h);
+            let h = t.state(a[0]).map(|_| a[0] as u32)?;
+            t.free_state(h);
             Ok(())
         }
-        sc::SYS_HASH_INIT => hash_init(space, a[0]),
-        sc::SYS_HASH_UPDATE => hash_update(space, a[0], a[1], a[2]),
-        sc::SYS_HASH_FINAL => hash_final(space, a),
-        sc::SYS_CIPHER_INIT => cipher_init(space, a[0], a[1], a[2]),
-        sc::SYS_CIPHER_UPDATE => cipher_update(space, a, false),
-        sc::SYS_CIPHER_FINAL => cipher_update(space, a, true),
+        sc::SYS_HASH_INIT => hash_init(t, a[0]),
+        sc::SYS_HASH_UPDATE => hash_update(mem, t, a[0], a[1], a[2]),
+        sc::SYS_HASH_FINAL => hash_final(mem, t, a),
+        sc::SYS_CIPHER_INIT => cipher_init(mem, t, a[0], a[1], a[2]),
+        sc::SYS_CIPHER_UPDATE => cipher_update(mem, t, a, false),
+        sc::SYS_CIPHER_FINAL => cipher_update(mem, t, a, true),
         sc::SYS_CRYP_OBJ_GET_INFO => {
-            let info = space.cryp.obj(a[0])?.obj.info();
-            space.write(v(a[1]), info.as_bytes())
+            let info = t.obj(a[0])?.obj.info();
+            mem.write(v(a[1]), info.as_bytes())
         }
         sc::SYS_CRYP_OBJ_RESTRICT_USAGE => {
-            space.cryp.obj_mut(a[0])?.obj.restrict_usage(a[1] as u32);
+            t.obj_mut(a[0])?.obj.restrict_usage(a[1] as u32);
             Ok(())
         }
-        sc::SYS_CRYP_OBJ_GET_ATTR => obj_get_attr(space, a),
-        sc::SYS_CRYP_OBJ_ALLOC => obj_alloc(space, a),
+        sc::SYS_CRYP_OBJ_GET_ATTR => obj_get_attr(mem, t, a),
+        sc::SYS_CRYP_OBJ_ALLOC => obj_alloc(mem, t, a),
         sc::SYS_CRYP_OBJ_CLOSE => {
-            let e = space.cryp.obj(a[0])?;
+            let e = t.obj(a[0])?;
             if e.busy {
                 return Err(TeeResult::ERROR_ITEM_NOT_FOUND);
             }
-            space.cryp.objs.remove(&(a[0] as u32));
+            t.objs.remove(&(a[0] as u32));
             Ok(())
         }
-        sc::SYS_CRYP_OBJ_RESET => space.cryp.obj_mut(a[0])?.obj.reset(),
-        sc::SYS_CRYP_OBJ_POPULATE => obj_populate(space, a),
-        sc::SYS_CRYP_OBJ_COPY => obj_copy(space, a[0], a[1]),
-        sc::SYS_CRYP_OBJ_GENERATE_KEY => obj_generate(space, a, rand),
-        sc::SYS_CRYP_DERIVE_KEY => derive_key(space, a, rand),
-        sc::SYS_AUTHENC_INIT => authenc_init(space, a),
-        sc::SYS_AUTHENC_UPDATE_AAD => authenc_aad(space, a[0], a[1], a[2]),
-        sc::SYS_AUTHENC_UPDATE_PAYLOAD => authenc_payload(space, a),
-        sc::SYS_AUTHENC_ENC_FINAL => authenc_enc_final(space, a),
-        sc::SYS_AUTHENC_DEC_FINAL => authenc_dec_final(space, a),
-        sc::SYS_ASYMM_OPERATE => asymm_operate(space, a, rand),
-        sc::SYS_ASYMM_VERIFY => asymm_verify(space, a),
+        sc::SYS_CRYP_OBJ_RESET => t.obj_mut(a[0])?.obj.reset(),
+        sc::SYS_CRYP_OBJ_POPULATE => obj_populate(mem, t, a),
+        sc::SYS_CRYP_OBJ_COPY => obj_copy(t, a[0], a[1]),
+        sc::SYS_CRYP_OBJ_GENERATE_KEY => obj_generate(mem, t, a, rand),
+        sc::SYS_CRYP_DERIVE_KEY => derive_key(mem, t, a, rand),
+        sc::SYS_AUTHENC_INIT => authenc_init(mem, t, a),
+        sc::SYS_AUTHENC_UPDATE_AAD => authenc_aad(mem, t, a[0], a[1], a[2]),
+        sc::SYS_AUTHENC_UPDATE_PAYLOAD => authenc_payload(mem, t, a),
+        sc::SYS_AUTHENC_ENC_FINAL => authenc_enc_final(mem, t, a),
+        sc::SYS_AUTHENC_DEC_FINAL => authenc_dec_final(mem, t, a),
+        sc::SYS_ASYMM_OPERATE => asymm_operate(mem, t, a, rand),
+        sc::SYS_ASYMM_VERIFY => asymm_verify(mem, t, a),
         _ => Err(TeeResult::ERROR_NOT_SUPPORTED),
     }
 }
@@ -549,11 +542,10 @@ pub fn is_cryp_syscall(n: u32) -> bool {
         || n == sc::SYS_CRYP_OBJ_GENERATE_KEY
 }
 
-fn state_alloc(space: &mut UserSpace, a: &[u64; 31]) -> R<()> {
+fn state_alloc(mem: &mut UserMem, t: &mut Table, a: &[u64; 31]) -> R<()> {
     let algo = translate_compat(a[0] as u32);
     let mode = a[1] as u32;
     let (key1, key2, out) = (a[2], a[3], a[4]);
-    let t = &space.cryp;
     for k in [key1, key2] {
         if k != 0 {
             let e = t.obj(k)?;
@@ -588,9 +580,8 @@ fn state_alloc(space: &mut UserSpace, a: &[u64; 31]) -> R<()> {
     }
     headroom()?;
     let ctx = if class == id::OPERATION_DIGEST { Ctx::Hash(hash::new(algo)?) } else { Ctx::None };
-    let h = space.cryp.new_handle()?;
-    space.write_u32(v(out), h)?;
-    let t = &mut space.cryp;
+    let h = t.new_handle()?;
+    mem.write_u32(v(out), h)?;
     for k in [key1, key2] {
         if k != 0
             && let Ok(e) = t.obj_mut(k)
@@ -602,8 +593,7 @@ fn state_alloc(space: &mut UserSpace, a: &[u64; 31]) -> R<()> {
     Ok(())
 }
 
-fn state_copy(space: &mut UserSpace, dst: u64, src: u64) -> R<()> {
-    let t = &mut space.cryp;
+fn state_copy(t: &mut Table, dst: u64, src: u64) -> R<()> {
     t.state(dst)?;
     let s = t.state(src)?;
     let (algo, mode, initialized) = (s.algo, s.mode, s.initialized);
@@ -636,8 +626,7 @@ fn key_secret(t: &Table, key: u32) -> R<oxtee_crypto::Secret> {
     Ok(out)
 }
 
-fn hash_init(space: &mut UserSpace, st: u64) -> R<()> {
-    let t = &mut space.cryp;
+fn hash_init(t: &mut Table, st: u64) -> R<()> {
     let s = t.state(st)?;
     match id::alg_class(s.algo) {
         id::OPERATION_DIGEST => {
@@ -658,55 +647,54 @@ fn hash_init(space: &mut UserSpace, st: u64) -> R<()> {
     Ok(())
 }
 
-/// Splits the space into the table and the memory, so a state can be
-/// driven while user memory is read.
-fn with_state<T>(space: &mut UserSpace, st: u64, f: impl FnOnce(&mut State, &mut UserSpace) -> R<T>) -> R<T> {
+/// Runs `f` on state `st` next to the TA's memory. The state stays in
+/// the table throughout, so an aborted call leaves it where the
+/// instance's teardown finds it.
+fn with_state<T>(mem: &mut UserMem, t: &mut Table, st: u64, f: impl FnOnce(&mut State, &mut UserMem) -> R<T>) -> R<T> {
     let h = u32::try_from(st).map_err(|_| TeeResult::ERROR_BAD_PARAMETERS)?;
-    let mut s = space.cryp.states.remove(&h).ok_or(TeeResult::ERROR_BAD_PARAMETERS)?;
-    let r = f(&mut s, space);
-    space.cryp.states.insert(h, s);
-    r
+    let s = t.states.get_mut(&h).ok_or(TeeResult::ERROR_BAD_PARAMETERS)?;
+    f(s, mem)
 }
 
-fn hash_update(space: &mut UserSpace, st: u64, chunk: u64, len: u64) -> R<()> {
+fn hash_update(mem: &mut UserMem, t: &mut Table, st: u64, chunk: u64, len: u64) -> R<()> {
     if chunk == 0 && len != 0 {
         return Err(TeeResult::ERROR_BAD_PARAMETERS);
     }
     if len == 0 {
         return Ok(());
     }
-    check_read(space, chunk, len)?;
-    with_state(space, st, |s, space| {
+    check_read(mem, chunk, len)?;
+    with_state(mem, t, st, |s, mem| {
         if !s.initialized {
             return Err(TeeResult::ERROR_BAD_STATE);
         }
         match &mut s.ctx {
-            Ctx::Hash(h) => feed(space, chunk, len, |c| {
+            Ctx::Hash(h) => feed(mem, chunk, len, |c| {
                 h.update(c);
                 Ok(())
             }),
-            Ctx::Mac(m) => feed(space, chunk, len, |c| m.update(c)),
+            Ctx::Mac(m) => feed(mem, chunk, len, |c| m.update(c)),
             _ => Err(TeeResult::ERROR_BAD_PARAMETERS),
         }
     })
 }
 
-fn hash_final(space: &mut UserSpace, a: &[u64; 31]) -> R<()> {
+fn hash_final(mem: &mut UserMem, t: &mut Table, a: &[u64; 31]) -> R<()> {
     let (st, chunk, len, out, out_len) = (a[0], a[1], a[2], a[3], a[4]);
     if chunk == 0 && len != 0 {
         return Err(TeeResult::ERROR_BAD_PARAMETERS);
     }
-    check_read(space, chunk, len)?;
-    let hlen = read_len(space, out_len)?;
-    check_write(space, out, hlen)?;
-    with_state(space, st, |s, space| {
+    check_read(mem, chunk, len)?;
+    let hlen = read_len(mem, out_len)?;
+    check_write(mem, out, hlen)?;
+    with_state(mem, t, st, |s, mem| {
         if !s.initialized {
             return Err(TeeResult::ERROR_BAD_STATE);
         }
         let xof = s.algo == id::ALG_SHAKE128 || s.algo == id::ALG_SHAKE256;
         if xof {
             let Ctx::Hash(h) = &mut s.ctx else { return Err(TeeResult::ERROR_BAD_PARAMETERS) };
-            feed(space, chunk, len, |c| {
+            feed(mem, chunk, len, |c| {
                 h.update(c);
                 Ok(())
             })?;
@@ -716,36 +704,35 @@ fn hash_final(space: &mut UserSpace, a: &[u64; 31]) -> R<()> {
             }
             let mut d = buffer(n)?;
             h.finish(&mut d);
-            return space.write(v(out), &d);
+            return mem.write(v(out), &d);
         }
         let size = digest_len(s.algo)?;
         if hlen < size as u64 {
-            write_len(space, out_len, size as u64)?;
+            write_len(mem, out_len, size as u64)?;
             return Err(TeeResult::ERROR_SHORT_BUFFER);
         }
         let mut d = [0u8; 64];
         match &mut s.ctx {
             Ctx::Hash(h) => {
-                feed(space, chunk, len, |c| {
+                feed(mem, chunk, len, |c| {
                     h.update(c);
                     Ok(())
                 })?;
                 h.finish(&mut d[..size]);
             }
             Ctx::Mac(m) => {
-                feed(space, chunk, len, |c| m.update(c))?;
+                feed(mem, chunk, len, |c| m.update(c))?;
                 m.finish(&mut d[..size])?;
             }
             _ => return Err(TeeResult::ERROR_BAD_PARAMETERS),
         }
-        space.write(v(out), &d[..size])?;
+        mem.write(v(out), &d[..size])?;
         d.fill(0);
-        write_len(space, out_len, size as u64)
+        write_len(mem, out_len, size as u64)
     })
 }
 
-fn cipher_init(space: &mut UserSpace, st: u64, iv: u64, iv_len: u64) -> R<()> {
-    let t = &space.cryp;
+fn cipher_init(mem: &mut UserMem, t: &mut Table, st: u64, iv: u64, iv_len: u64) -> R<()> {
     let s = t.state(st)?;
     if id::alg_class(s.algo) != id::OPERATION_CIPHER {
         return Err(TeeResult::ERROR_BAD_STATE);
@@ -758,31 +745,31 @@ fn cipher_init(space: &mut UserSpace, st: u64, iv: u64, iv_len: u64) -> R<()> {
     let mut ivb = [0u8; 64];
     let ivb = &mut ivb[..iv_len as usize];
     if iv_len != 0 {
-        space.read(v(iv), ivb)?;
+        mem.read(v(iv), ivb)?;
     }
     let key2 = if k2 != 0 { Some(key_secret(t, k2)?) } else { None };
     headroom()?;
     let c = cipher::new(algo, mode == id::MODE_ENCRYPT, &key1, key2.as_deref().map(|k| &k[..]), ivb)?;
-    let s = space.cryp.state_mut(st)?;
+    let s = t.state_mut(st)?;
     s.ctx = Ctx::Cipher(c);
     s.initialized = true;
     Ok(())
 }
 
-fn cipher_update(space: &mut UserSpace, a: &[u64; 31], last: bool) -> R<()> {
+fn cipher_update(mem: &mut UserMem, t: &mut Table, a: &[u64; 31], last: bool) -> R<()> {
     let (st, src, len, dst, dst_len) = (a[0], a[1], a[2], a[3], a[4]);
-    with_state(space, st, |s, space| {
+    with_state(mem, t, st, |s, mem| {
         if !s.initialized {
             return Err(TeeResult::ERROR_BAD_STATE);
         }
-        check_read(space, src, len)?;
-        let dlen = if dst_len == 0 { 0 } else { read_len(space, dst_len)? };
+        check_read(mem, src, len)?;
+        let dlen = if dst_len == 0 { 0 } else { read_len(mem, dst_len)? };
         if dst_len != 0 {
-            check_write(space, dst, dlen)?;
+            check_write(mem, dst, dlen)?;
         }
         if dlen < len {
             if dst_len != 0 {
-                write_len(space, dst_len, len)?;
+                write_len(mem, dst_len, len)?;
             }
             return Err(TeeResult::ERROR_SHORT_BUFFER);
         }
@@ -790,7 +777,7 @@ fn cipher_update(space: &mut UserSpace, a: &[u64; 31], last: bool) -> R<()> {
         let block = c.block_len();
         if len > 0 {
             transform(
-                space,
+                mem,
                 src,
                 dst,
                 len,
@@ -801,16 +788,16 @@ fn cipher_update(space: &mut UserSpace, a: &[u64; 31], last: bool) -> R<()> {
             )?;
         }
         if dst_len != 0 {
-            write_len(space, dst_len, len)?;
+            write_len(mem, dst_len, len)?;
         }
         Ok(())
     })
 }
 
-fn obj_get_attr(space: &mut UserSpace, a: &[u64; 31]) -> R<()> {
+fn obj_get_attr(mem: &mut UserMem, t: &mut Table, a: &[u64; 31]) -> R<()> {
     let (obj, attr, buf, size) = (a[0], a[1] as u32, a[2], a[3]);
-    let e = space.cryp.obj(obj).map_err(|_| TeeResult::ERROR_ITEM_NOT_FOUND)?;
-    let room = read_len(space, size)?;
+    let e = t.obj(obj).map_err(|_| TeeResult::ERROR_ITEM_NOT_FOUND)?;
+    let room = read_len(mem, size)?;
     let mut tmp = [0u8; 8];
     let out: oxtee_crypto::Secret = match e.obj.get_attr(attr)? {
         AttrOut::Bytes(b) => {
@@ -824,43 +811,42 @@ fn obj_get_attr(space: &mut UserSpace, a: &[u64; 31]) -> R<()> {
             if room < 8 || buf == 0 {
                 return Err(TeeResult::ERROR_SHORT_BUFFER);
             }
-            return space.write(v(buf), &tmp);
+            return mem.write(v(buf), &tmp);
         }
     };
-    write_len(space, size, out.len() as u64)?;
+    write_len(mem, size, out.len() as u64)?;
     if out.is_empty() {
         return Ok(());
     }
     if room < out.len() as u64 || buf == 0 {
         return Err(TeeResult::ERROR_SHORT_BUFFER);
     }
-    space.write(v(buf), &out)
+    mem.write(v(buf), &out)
 }
 
-fn obj_alloc(space: &mut UserSpace, a: &[u64; 31]) -> R<()> {
+fn obj_alloc(mem: &mut UserMem, t: &mut Table, a: &[u64; 31]) -> R<()> {
     let (ty, max, out) = (a[0] as u32, a[1], a[2]);
     let max = u32::try_from(max).map_err(|_| TeeResult::ERROR_NOT_SUPPORTED)?;
     let obj = Object::alloc(ty, max)?;
-    let h = space.cryp.new_handle()?;
-    space.write_u32(v(out), h)?;
-    space.cryp.objs.insert(h, ObjEntry { obj, busy: false });
+    let h = t.new_handle()?;
+    mem.write_u32(v(out), h)?;
+    t.objs.insert(h, ObjEntry { obj, busy: false });
     Ok(())
 }
 
-fn obj_populate(space: &mut UserSpace, a: &[u64; 31]) -> R<()> {
+fn obj_populate(mem: &mut UserMem, t: &mut Table, a: &[u64; 31]) -> R<()> {
     let (obj, attrs, count) = (a[0], a[1], a[2]);
-    let e = space.cryp.obj(obj)?;
+    let e = t.obj(obj)?;
     if e.obj.is_initialized() {
         return Err(TeeResult::ERROR_BAD_PARAMETERS);
     }
-    let list = AttrList::read(space, attrs, count)?;
+    let list = AttrList::read(mem, attrs, count)?;
     let refs = list.refs()?;
     headroom()?;
-    space.cryp.obj_mut(obj)?.obj.populate(&refs)
+    t.obj_mut(obj)?.obj.populate(&refs)
 }
 
-fn obj_copy(space: &mut UserSpace, dst: u64, src: u64) -> R<()> {
-    let t = &mut space.cryp;
+fn obj_copy(t: &mut Table, dst: u64, src: u64) -> R<()> {
     t.obj(dst)?;
     let s = t.obj(src)?;
     if !s.obj.is_initialized() {
@@ -883,28 +869,26 @@ fn obj_copy(space: &mut UserSpace, dst: u64, src: u64) -> R<()> {
     r
 }
 
-fn obj_generate(space: &mut UserSpace, a: &[u64; 31], rand: &dyn Fn(&mut [u8])) -> R<()> {
+fn obj_generate(mem: &mut UserMem, t: &mut Table, a: &[u64; 31], rand: &dyn Fn(&mut [u8])) -> R<()> {
     let (obj, key_size, params, count) = (a[0], a[1], a[2], a[3]);
-    let e = space.cryp.obj(obj)?;
+    let e = t.obj(obj)?;
     if e.obj.is_initialized() {
         return Err(TeeResult::ERROR_BAD_PARAMETERS);
     }
     let key_size = u32::try_from(key_size).map_err(|_| TeeResult::ERROR_NOT_SUPPORTED)?;
-    let list = AttrList::read(space, params, count)?;
+    let list = AttrList::read(mem, params, count)?;
     let refs = list.refs()?;
     headroom()?;
     let mut rng = OsRng { fill: rand };
-    space.cryp.obj_mut(obj)?.obj.generate(key_size, &refs, &mut rng)
+    t.obj_mut(obj)?.obj.generate(key_size, &refs, &mut rng)
 }
 
-fn derive_key(space: &mut UserSpace, a: &[u64; 31], rand: &dyn Fn(&mut [u8])) -> R<()> {
+fn derive_key(mem: &mut UserMem, t: &mut Table, a: &[u64; 31], rand: &dyn Fn(&mut [u8])) -> R<()> {
     let (st, params, count, derived) = (a[0], a[1], a[2], a[3]);
-    let t = &space.cryp;
     let s = t.state(st)?;
     let (algo, k1, k2) = (s.algo, s.key1, s.key2);
-    let list = AttrList::read(space, params, count)?;
+    let list = AttrList::read(mem, params, count)?;
     let refs = list.refs()?;
-    let t = &space.cryp;
     let key = &t.objs.get(&k1).ok_or(TeeResult::ERROR_BAD_STATE)?.obj;
     let out = t.obj(derived)?;
     if !is_secret_type(out.obj.obj_type) {
@@ -931,7 +915,7 @@ fn derive_key(space: &mut UserSpace, a: &[u64; 31], rand: &dyn Fn(&mut [u8])) ->
     }
     // The derived object takes the secret as if populated with it, its
     // usage kept.
-    let o = &mut space.cryp.obj_mut(derived)?.obj;
+    let o = &mut t.obj_mut(derived)?.obj;
     let usage = o.usage;
     o.reset()?;
     o.populate(&[AttrRef::Bytes(id::ATTR_SECRET_VALUE, &secret)])?;
@@ -982,9 +966,8 @@ impl oxtee_crypto::Attrs for Both<'_> {
     }
 }
 
-fn authenc_init(space: &mut UserSpace, a: &[u64; 31]) -> R<()> {
+fn authenc_init(mem: &mut UserMem, t: &mut Table, a: &[u64; 31]) -> R<()> {
     let (st, nonce, nonce_len, tag_len, aad_len, payload_len) = (a[0], a[1], a[2], a[3], a[4], a[5]);
-    let t = &space.cryp;
     let s = t.state(st)?;
     if id::alg_class(s.algo) != id::OPERATION_AE {
         return Err(TeeResult::ERROR_BAD_STATE);
@@ -997,7 +980,7 @@ fn authenc_init(space: &mut UserSpace, a: &[u64; 31]) -> R<()> {
     let mut nb = [0u8; 1024];
     let nb = &mut nb[..nonce_len as usize];
     if nonce_len != 0 {
-        space.read(v(nonce), nb)?;
+        mem.read(v(nonce), nb)?;
     }
     headroom()?;
     let ae = ae::new(
@@ -1009,7 +992,7 @@ fn authenc_init(space: &mut UserSpace, a: &[u64; 31]) -> R<()> {
         usize::try_from(aad_len).map_err(|_| TeeResult::ERROR_BAD_PARAMETERS)?,
         usize::try_from(payload_len).map_err(|_| TeeResult::ERROR_BAD_PARAMETERS)?,
     )?;
-    let s = space.cryp.state_mut(st)?;
+    let s = t.state_mut(st)?;
     s.ctx = Ctx::Ae(ae, tag_len as usize);
     s.initialized = true;
     Ok(())
@@ -1025,33 +1008,33 @@ fn ae_state(s: &mut State) -> R<(&mut Box<dyn ae::Ae>, usize)> {
     }
 }
 
-fn authenc_aad(space: &mut UserSpace, st: u64, aad: u64, len: u64) -> R<()> {
-    check_read(space, aad, len)?;
-    with_state(space, st, |s, space| {
+fn authenc_aad(mem: &mut UserMem, t: &mut Table, st: u64, aad: u64, len: u64) -> R<()> {
+    check_read(mem, aad, len)?;
+    with_state(mem, t, st, |s, mem| {
         let (ae, _) = ae_state(s)?;
-        feed(space, aad, len, |c| ae.update_aad(c))
+        feed(mem, aad, len, |c| ae.update_aad(c))
     })
 }
 
-fn authenc_payload(space: &mut UserSpace, a: &[u64; 31]) -> R<()> {
+fn authenc_payload(mem: &mut UserMem, t: &mut Table, a: &[u64; 31]) -> R<()> {
     let (st, src, len, dst, dst_len) = (a[0], a[1], a[2], a[3], a[4]);
-    with_state(space, st, |s, space| {
+    with_state(mem, t, st, |s, mem| {
         let (ae, _) = ae_state(s)?;
-        check_read(space, src, len)?;
-        let dlen = read_len(space, dst_len)?;
-        check_write(space, dst, dlen)?;
+        check_read(mem, src, len)?;
+        let dlen = read_len(mem, dst_len)?;
+        check_write(mem, dst, dlen)?;
         if dlen < len {
-            write_len(space, dst_len, len)?;
+            write_len(mem, dst_len, len)?;
             return Err(TeeResult::ERROR_SHORT_BUFFER);
         }
-        transform(space, src, dst, len, 16, |c, _| ae.update(c))?;
-        write_len(space, dst_len, len)
+        transform(mem, src, dst, len, 16, |c, _| ae.update(c))?;
+        write_len(mem, dst_len, len)
     })
 }
 
-fn authenc_enc_final(space: &mut UserSpace, a: &[u64; 31]) -> R<()> {
+fn authenc_enc_final(mem: &mut UserMem, t: &mut Table, a: &[u64; 31]) -> R<()> {
     let (st, src, len, dst, dst_len, tag, tag_len) = (a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
-    with_state(space, st, |s, space| {
+    with_state(mem, t, st, |s, mem| {
         if !s.initialized {
             return Err(TeeResult::ERROR_BAD_STATE);
         }
@@ -1059,32 +1042,32 @@ fn authenc_enc_final(space: &mut UserSpace, a: &[u64; 31]) -> R<()> {
             return Err(TeeResult::ERROR_BAD_PARAMETERS);
         }
         let (ae, tlen_needed) = ae_state(s)?;
-        check_read(space, src, len)?;
-        let dlen = if dst_len == 0 { 0 } else { read_len(space, dst_len)? };
+        check_read(mem, src, len)?;
+        let dlen = if dst_len == 0 { 0 } else { read_len(mem, dst_len)? };
         if dst_len != 0 {
-            check_write(space, dst, dlen)?;
+            check_write(mem, dst, dlen)?;
         }
         if dlen < len {
             if dst_len != 0 {
-                write_len(space, dst_len, len)?;
+                write_len(mem, dst_len, len)?;
             }
-            write_len(space, tag_len, tlen_needed as u64)?;
+            write_len(mem, tag_len, tlen_needed as u64)?;
             return Err(TeeResult::ERROR_SHORT_BUFFER);
         }
-        let tlen = read_len(space, tag_len)?;
-        check_write(space, tag, tlen)?;
+        let tlen = read_len(mem, tag_len)?;
+        check_write(mem, tag, tlen)?;
         if tlen < tlen_needed as u64 {
             if dst_len != 0 {
-                write_len(space, dst_len, len)?;
+                write_len(mem, dst_len, len)?;
             }
-            write_len(space, tag_len, tlen_needed as u64)?;
+            write_len(mem, tag_len, tlen_needed as u64)?;
             return Err(TeeResult::ERROR_SHORT_BUFFER);
         }
         // Everything but the last chunk is payload; the tag comes with the
         // last one.
         let mut t = [0u8; 16];
         let mut tag_out = 0usize;
-        transform(space, src, dst, len, 16, |c, last| {
+        transform(mem, src, dst, len, 16, |c, last| {
             if last {
                 tag_out = ae.enc_final(c, &mut t[..tlen_needed])?;
                 Ok(())
@@ -1092,17 +1075,17 @@ fn authenc_enc_final(space: &mut UserSpace, a: &[u64; 31]) -> R<()> {
                 ae.update(c)
             }
         })?;
-        space.write(v(tag), &t[..tag_out])?;
+        mem.write(v(tag), &t[..tag_out])?;
         if dst_len != 0 {
-            write_len(space, dst_len, len)?;
+            write_len(mem, dst_len, len)?;
         }
-        write_len(space, tag_len, tag_out as u64)
+        write_len(mem, tag_len, tag_out as u64)
     })
 }
 
-fn authenc_dec_final(space: &mut UserSpace, a: &[u64; 31]) -> R<()> {
+fn authenc_dec_final(mem: &mut UserMem, t: &mut Table, a: &[u64; 31]) -> R<()> {
     let (st, src, len, dst, dst_len, tag, tag_len) = (a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
-    with_state(space, st, |s, space| {
+    with_state(mem, t, st, |s, mem| {
         if !s.initialized {
             return Err(TeeResult::ERROR_BAD_STATE);
         }
@@ -1110,14 +1093,14 @@ fn authenc_dec_final(space: &mut UserSpace, a: &[u64; 31]) -> R<()> {
             return Err(TeeResult::ERROR_BAD_PARAMETERS);
         }
         let (ae, _) = ae_state(s)?;
-        check_read(space, src, len)?;
-        let dlen = if dst_len == 0 { 0 } else { read_len(space, dst_len)? };
+        check_read(mem, src, len)?;
+        let dlen = if dst_len == 0 { 0 } else { read_len(mem, dst_len)? };
         if dst_len != 0 {
-            check_write(space, dst, dlen)?;
+            check_write(mem, dst, dlen)?;
         }
         if dlen < len {
             if dst_len != 0 {
-                write_len(space, dst_len, len)?;
+                write_len(mem, dst_len, len)?;
             }
             return Err(TeeResult::ERROR_SHORT_BUFFER);
         }
@@ -1125,7 +1108,7 @@ fn authenc_dec_final(space: &mut UserSpace, a: &[u64; 31]) -> R<()> {
             return Err(TeeResult::ERROR_MAC_INVALID);
         }
         let mut t = [0u8; 16];
-        space.read(v(tag), &mut t[..tag_len as usize])?;
+        mem.read(v(tag), &mut t[..tag_len as usize])?;
         // The plaintext is only released once the tag checks: decrypt into
         // a kernel buffer first (bounded: the last piece of a payload).
         if len > MAX_ASYM_INPUT * 16 {
@@ -1133,70 +1116,68 @@ fn authenc_dec_final(space: &mut UserSpace, a: &[u64; 31]) -> R<()> {
         }
         let mut plain = secret_buffer(len as usize)?;
         if len != 0 {
-            space.read(v(src), &mut plain)?;
+            mem.read(v(src), &mut plain)?;
         }
         ae.dec_final(&mut plain, &t[..tag_len as usize])?;
         if len != 0 {
-            space.write(v(dst), &plain)?;
+            mem.write(v(dst), &plain)?;
         }
         if dst_len != 0 {
-            write_len(space, dst_len, len)?;
+            write_len(mem, dst_len, len)?;
         }
         Ok(())
     })
 }
 
-fn read_input(space: &UserSpace, ptr: u64, len: u64) -> R<oxtee_crypto::Secret> {
+fn read_input(mem: &UserMem, ptr: u64, len: u64) -> R<oxtee_crypto::Secret> {
     if len > MAX_ASYM_INPUT {
         return Err(TeeResult::ERROR_BAD_PARAMETERS);
     }
     let mut b = secret_buffer(len as usize)?;
     if len != 0 {
-        space.read(v(ptr), &mut b)?;
+        mem.read(v(ptr), &mut b)?;
     }
     Ok(b)
 }
 
-fn asymm_operate(space: &mut UserSpace, a: &[u64; 31], rand: &dyn Fn(&mut [u8])) -> R<()> {
+fn asymm_operate(mem: &mut UserMem, t: &mut Table, a: &[u64; 31], rand: &dyn Fn(&mut [u8])) -> R<()> {
     let (st, params, count, src, len, dst, dst_len) = (a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
-    let t = &space.cryp;
     let s = t.state(st)?;
     let (algo, mode, k1) = (s.algo, s.mode, s.key1);
-    check_read(space, src, len)?;
-    let dlen = read_len(space, dst_len)?;
-    check_write(space, dst, dlen)?;
-    let list = AttrList::read(space, params, count)?;
+    check_read(mem, src, len)?;
+    let dlen = read_len(mem, dst_len)?;
+    check_write(mem, dst, dlen)?;
+    let list = AttrList::read(mem, params, count)?;
     let refs = list.refs()?;
-    let input = read_input(space, src, len)?;
-    let key = &space.cryp.objs.get(&k1).ok_or(TeeResult::ERROR_BAD_STATE)?.obj;
+    let input = read_input(mem, src, len)?;
+    let key = &t.objs.get(&k1).ok_or(TeeResult::ERROR_BAD_STATE)?.obj;
     if !key.is_initialized() {
         return Err(TeeResult::ERROR_GENERIC);
     }
     headroom()?;
     let mut rng = OsRng { fill: rand };
     let out = pk::operate(algo, mode, key, &refs, &input, &mut rng)?;
-    write_len(space, dst_len, out.len() as u64)?;
+    write_len(mem, dst_len, out.len() as u64)?;
     if (out.len() as u64) > dlen {
         return Err(TeeResult::ERROR_SHORT_BUFFER);
     }
-    space.write(v(dst), &out)
+    mem.write(v(dst), &out)
 }
 
-fn asymm_verify(space: &mut UserSpace, a: &[u64; 31]) -> R<()> {
+fn asymm_verify(mem: &mut UserMem, t: &mut Table, a: &[u64; 31]) -> R<()> {
     let (st, params, count, data, data_len, sig, sig_len) = (a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
-    let t = &space.cryp;
     let s = t.state(st)?;
     if s.mode != id::MODE_VERIFY {
         return Err(TeeResult::ERROR_BAD_PARAMETERS);
     }
     let (algo, k1) = (s.algo, s.key1);
-    check_read(space, data, data_len)?;
-    check_read(space, sig, sig_len)?;
-    let list = AttrList::read(space, params, count)?;
+    check_read(mem, data, data_len)?;
+    check_read(mem, sig, sig_len)?;
+    let list = AttrList::read(mem, params, count)?;
     let refs = list.refs()?;
-    let input = read_input(space, data, data_len)?;
-    let signature = read_input(space, sig, sig_len)?;
-    let key = &space.cryp.objs.get(&k1).ok_or(TeeResult::ERROR_BAD_STATE)?.obj;
+    let input = read_input(mem, data, data_len)?;
+    let signature = read_input(mem, sig, sig_len)?;
+    let key = &t.objs.get(&k1).ok_or(TeeResult::ERROR_BAD_STATE)?.obj;
     if !key.is_initialized() {
         return Err(TeeResult::ERROR_BAD_PARAMETERS);
     }

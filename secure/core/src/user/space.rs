@@ -154,11 +154,18 @@ pub enum Access {
     Write,
 }
 
+/// The TA memory the kernel may access on its behalf: the buffers and
+/// where they are mapped. Separate from the tables so a syscall can borrow
+/// it next to the instance's other state.
+pub struct UserMem {
+    bufs: Vec<Option<PageBuf>>,
+    maps: Vec<Mapped>,
+}
+
 pub struct UserSpace {
     mmu: &'static dyn UserMmu,
     tables: Option<Box<dyn UserTables>>,
-    bufs: Vec<Option<PageBuf>>,
-    maps: Vec<Mapped>,
+    mem: UserMem,
     /// The instance's crypto objects and operation states: they live and
     /// die with its address space.
     pub cryp: super::cryp::Table,
@@ -166,7 +173,7 @@ pub struct UserSpace {
 
 impl UserSpace {
     pub fn new(mmu: &'static dyn UserMmu) -> UserSpace {
-        UserSpace { mmu, tables: None, bufs: Vec::new(), maps: Vec::new(), cryp: Default::default() }
+        UserSpace { mmu, tables: None, mem: UserMem { bufs: Vec::new(), maps: Vec::new() }, cryp: Default::default() }
     }
 
     /// The translation tables, once `activate` has built them.
@@ -184,15 +191,15 @@ impl UserSpace {
                 return Err(TeeResult::ERROR_BAD_PARAMETERS);
             }
             let vend = va.get().checked_add(len).ok_or(TeeResult::ERROR_BAD_PARAMETERS)?;
-            if self.maps.iter().any(|m| va.get() < m.va.get() + m.len && m.va.get() < vend) {
+            if self.mem.maps.iter().any(|m| va.get() < m.va.get() + m.len && m.va.get() < vend) {
                 return Err(TeeResult::ERROR_BAD_PARAMETERS);
             }
         }
-        let idx = self.bufs.len();
+        let idx = self.mem.bufs.len();
         let pa = buf.pa();
-        self.bufs.try_reserve(1).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
-        self.maps.try_reserve(ranges.len()).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
-        self.bufs.push(Some(buf));
+        self.mem.bufs.try_reserve(1).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
+        self.mem.maps.try_reserve(ranges.len()).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
+        self.mem.bufs.push(Some(buf));
         for &(off, va, len, perm) in ranges {
             if len == 0 {
                 continue;
@@ -203,7 +210,7 @@ impl UserSpace {
                 drop(self.remove(idx));
                 return Err(e);
             }
-            self.maps.push(Mapped { va, len, perm, buf: idx, off });
+            self.mem.maps.push(Mapped { va, len, perm, buf: idx, off });
         }
         Ok(idx)
     }
@@ -211,7 +218,7 @@ impl UserSpace {
     /// Unmaps buffer `idx` (from `add`) and hands it back.
     pub fn remove(&mut self, idx: usize) -> Option<PageBuf> {
         let mut tables = self.tables.as_mut();
-        self.maps.retain(|m| {
+        self.mem.maps.retain(|m| {
             if m.buf == idx {
                 if let Some(t) = tables.as_mut() {
                     t.unmap(m.va, m.len);
@@ -221,9 +228,9 @@ impl UserSpace {
                 true
             }
         });
-        let buf = self.bufs.get_mut(idx).and_then(Option::take);
-        while matches!(self.bufs.last(), Some(None)) {
-            self.bufs.pop();
+        let buf = self.mem.bufs.get_mut(idx).and_then(Option::take);
+        while matches!(self.mem.bufs.last(), Some(None)) {
+            self.mem.bufs.pop();
         }
         buf
     }
@@ -231,9 +238,9 @@ impl UserSpace {
     /// Builds the translation tables for everything added so far.
     pub fn activate(&mut self) -> Result<(), TeeResult> {
         let mut maps: Vec<UserMapping> = Vec::new();
-        maps.try_reserve_exact(self.maps.len()).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
-        for m in &self.maps {
-            let pa = self.bufs[m.buf].as_ref().map(PageBuf::pa).unwrap_or_default().add(m.off);
+        maps.try_reserve_exact(self.mem.maps.len()).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
+        for m in &self.mem.maps {
+            let pa = self.mem.bufs[m.buf].as_ref().map(PageBuf::pa).unwrap_or_default().add(m.off);
             maps.push(UserMapping { va: m.va, pa, len: m.len, perm: m.perm });
         }
         for m in maps.iter().filter(|m| m.perm == UserPerm::ReadExec) {
@@ -241,6 +248,76 @@ impl UserSpace {
         }
         self.tables = Some(self.mmu.create(&maps)?);
         Ok(())
+    }
+
+    /// The memory and the crypto table, borrowed together.
+    pub fn split(&mut self) -> (&mut UserMem, &mut super::cryp::Table) {
+        (&mut self.mem, &mut self.cryp)
+    }
+
+    pub fn mem(&self) -> &UserMem {
+        &self.mem
+    }
+
+    /// True if user mode may make `access` to every byte of the range.
+    pub fn check(&self, va: UserVirt, len: u64, access: Access) -> bool {
+        self.mem.check(va, len, access)
+    }
+
+    /// Copies user memory out; ERROR_ACCESS_DENIED if any byte is not
+    /// readable by the TA.
+    pub fn read(&self, va: UserVirt, out: &mut [u8]) -> Result<(), TeeResult> {
+        self.mem.read(va, out)
+    }
+
+    /// Copies into user memory the TA may write.
+    pub fn write(&mut self, va: UserVirt, data: &[u8]) -> Result<(), TeeResult> {
+        self.mem.write(va, data)
+    }
+
+    pub fn read_u32(&self, va: UserVirt) -> Result<u32, TeeResult> {
+        self.mem.read_u32(va)
+    }
+
+    pub fn write_u32(&mut self, va: UserVirt, v: u32) -> Result<(), TeeResult> {
+        self.mem.write_u32(va, v)
+    }
+
+    /// Direct access to a whole buffer (for parameters the OS copies back).
+    pub fn buf(&self, idx: usize) -> Option<&PageBuf> {
+        self.mem.buf(idx)
+    }
+
+    /// Bytes of secure memory this space holds.
+    pub fn footprint(&self) -> u64 {
+        self.mem.bufs.iter().flatten().map(PageBuf::len).sum()
+    }
+}
+
+impl UserMem {
+    /// Hands `f` the bytes of [va, va+len) where they lie, piece by piece
+    /// (no copy), if the TA may read all of them; ERROR_ACCESS_DENIED
+    /// otherwise, before `f` sees anything.
+    pub fn visit(
+        &self,
+        va: UserVirt,
+        len: u64,
+        mut f: impl FnMut(&[u8]) -> Result<(), TeeResult>,
+    ) -> Result<(), TeeResult> {
+        let bufs = &self.bufs;
+        if !self.check(va, len, Access::Read) {
+            return Err(TeeResult::ERROR_ACCESS_DENIED);
+        }
+        let mut result = Ok(());
+        self.walk(va, len, Access::Read, |b, off, r| {
+            if result.is_ok() {
+                result = match bufs.get(b).and_then(Option::as_ref) {
+                    Some(buf) => f(&buf.bytes()[off..off + r.len()]),
+                    None => Err(TeeResult::ERROR_ACCESS_DENIED),
+                };
+            }
+        });
+        result
     }
 
     /// The mapping holding user address `at` with `access`, and the offset
@@ -330,11 +407,6 @@ impl UserSpace {
     /// Direct access to a whole buffer (for parameters the OS copies back).
     pub fn buf(&self, idx: usize) -> Option<&PageBuf> {
         self.bufs.get(idx).and_then(Option::as_ref)
-    }
-
-    /// Bytes of secure memory this space holds.
-    pub fn footprint(&self) -> u64 {
-        self.bufs.iter().flatten().map(PageBuf::len).sum()
     }
 }
 
