@@ -987,10 +987,8 @@ fn sm2(ta: &mut Ta) {
         let (Ok(x), Ok(y)) = (x, y) else {
             return check(false, &format!("{name} public value"), format_args!("absent"));
         };
-        let public = Attrs::new()
-            .v(g::ATTR_ECC_CURVE, g::ECC_CURVE_SM2, 0)
-            .r(g::ATTR_ECC_PUBLIC_VALUE_X, &x)
-            .r(g::ATTR_ECC_PUBLIC_VALUE_Y, &y);
+        // An SM2 public key is X and Y only (upstream's attribute table).
+        let public = Attrs::new().r(g::ATTR_ECC_PUBLIC_VALUE_X, &x).r(g::ATTR_ECC_PUBLIC_VALUE_Y, &y);
         let Ok(pk) = ta.key(pub_t, 256, &public) else {
             return check(false, &format!("{name} public key"), format_args!("populate failed"));
         };
