@@ -271,7 +271,7 @@ mod tests {
     fn rec(out: &mut Vec<u8>, tag: u32, data: &[u8]) {
         out.extend_from_slice(&encode_attr_header(tag, data.len() as u32));
         out.extend_from_slice(data);
-        while out.len() % 4 != 0 {
+        while !out.len().is_multiple_of(4) {
             out.push(0);
         }
     }
