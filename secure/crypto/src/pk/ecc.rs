@@ -284,3 +284,8 @@ pub(super) fn generate(bits: u32, params: &dyn Attrs, rng: &mut dyn Rng) -> Resu
         Attr::Value(ids::ATTR_ECC_CURVE, curve, 0),
     ])
 }
+
+#[cfg(test)]
+pub(super) fn tests_digest_to_int(h: &[u8], nbits: usize) -> Vec<u8> {
+    digest_to_int(h, nbits)
+}

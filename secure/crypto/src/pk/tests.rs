@@ -1,1 +1,419 @@
+//! Host tests: known answers (RFC 8017-style RSA, RFC 8032, RFC 7748,
+//! DH) from `vectors/pk/xtest.txt` (public vectors as optee_test ships
+//! them), round trips, tampering, hostile sizes.
 
+extern crate std;
+
+use super::*;
+use crate::{AttrRef, NoAttrs};
+use alloc::string::String;
+use alloc::vec;
+use std::format;
+use std::collections::HashMap;
+
+const VECTORS: &str = include_str!("../../vectors/pk/xtest.txt");
+
+fn vectors() -> HashMap<String, Vec<u8>> {
+    VECTORS
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(k, v)| (k.into(), if v == "-" { Vec::new() } else { hex(v) }))
+        .collect()
+}
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+}
+
+/// Deterministic generator (xorshift64*), for tests only.
+struct TestRng(u64);
+
+impl Rng for TestRng {
+    fn fill(&mut self, out: &mut [u8]) {
+        for b in out {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            *b = (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 56) as u8;
+        }
+    }
+}
+
+/// An owned attribute list.
+struct Key(Vec<Attr>);
+
+impl Attrs for Key {
+    fn bytes(&self, id: u32) -> Option<&[u8]> {
+        self.0.as_slice().bytes(id)
+    }
+    fn value(&self, id: u32) -> Option<(u32, u32)> {
+        self.0.as_slice().value(id)
+    }
+}
+
+/// A borrowed attribute list.
+struct L<'a>(Vec<AttrRef<'a>>);
+
+impl Attrs for L<'_> {
+    fn bytes(&self, id: u32) -> Option<&[u8]> {
+        self.0.as_slice().bytes(id)
+    }
+    fn value(&self, id: u32) -> Option<(u32, u32)> {
+        self.0.as_slice().value(id)
+    }
+}
+
+fn b(id: u32, v: &[u8]) -> Attr {
+    Attr::Bytes(id, Secret::new(v.to_vec()))
+}
+
+fn rsa_key(v: &HashMap<String, Vec<u8>>, name: &str) -> Key {
+    Key(vec![
+        b(ids::ATTR_RSA_MODULUS, &v[&format!("{name}_modulus")]),
+        b(ids::ATTR_RSA_PUBLIC_EXPONENT, &v[&format!("{name}_pub_exp")]),
+        b(ids::ATTR_RSA_PRIVATE_EXPONENT, &v[&format!("{name}_priv_exp")]),
+    ])
+}
+
+fn sha(h: HashAlg, m: &[u8]) -> Vec<u8> {
+    use digest::Digest;
+    match h {
+        HashAlg::Md5 => md5::Md5::digest(m).to_vec(),
+        HashAlg::Sha1 => sha1::Sha1::digest(m).to_vec(),
+        HashAlg::Sha224 => sha2::Sha224::digest(m).to_vec(),
+        HashAlg::Sha256 => sha2::Sha256::digest(m).to_vec(),
+        HashAlg::Sha384 => sha2::Sha384::digest(m).to_vec(),
+        HashAlg::Sha512 => sha2::Sha512::digest(m).to_vec(),
+    }
+}
+
+const BAD: TeeResult = TeeResult::ERROR_BAD_PARAMETERS;
+const INVALID: TeeResult = TeeResult::ERROR_SIGNATURE_INVALID;
+
+#[test]
+fn rsa_nopad_known_answers() {
+    let v = vectors();
+    let mut rng = TestRng(1);
+    for name in ["ac_rsassa_vect1", "ac_rsassa_vect18", "ac_rsassa_vect19"] {
+        let k = rsa_key(&v, name);
+        let ptx = &v[&format!("{name}_ptx")];
+        let out = &v[&format!("{name}_out")];
+        let c = operate(ids::ALG_RSA_NOPAD, ids::MODE_ENCRYPT, &k, &NoAttrs, ptx, &mut rng).unwrap();
+        assert_eq!(&c[..], trim(out), "{name}");
+        let m = operate(ids::ALG_RSA_NOPAD, ids::MODE_DECRYPT, &k, &NoAttrs, out, &mut rng).unwrap();
+        assert_eq!(&m[..], trim(ptx), "{name}");
+    }
+    // Zero stays one zero byte; an input above the modulus is refused.
+    let k = rsa_key(&v, "ac_rsassa_vect1");
+    let z = operate(ids::ALG_RSA_NOPAD, ids::MODE_ENCRYPT, &k, &NoAttrs, &[0, 0, 0], &mut rng).unwrap();
+    assert_eq!(&z[..], &[0]);
+    let big = vec![0xff; v["ac_rsassa_vect1_modulus"].len()];
+    assert_eq!(operate(ids::ALG_RSA_NOPAD, ids::MODE_ENCRYPT, &k, &NoAttrs, &big, &mut rng).unwrap_err(), BAD);
+    assert_eq!(operate(ids::ALG_RSA_NOPAD, ids::MODE_SIGN, &k, &NoAttrs, &big, &mut rng).unwrap_err(), TeeResult::ERROR_GENERIC);
+}
+
+#[test]
+fn rsa_pkcs1_v15_sha1_known_answer_and_tamper() {
+    let v = vectors();
+    let mut rng = TestRng(2);
+    let k = rsa_key(&v, "ac_rsassa_vect3");
+    let d = sha(HashAlg::Sha1, &v["ac_rsassa_vect3_ptx"]);
+    let a = ids::ALG_RSASSA_PKCS1_V1_5_SHA1;
+    let sig = operate(a, ids::MODE_SIGN, &k, &NoAttrs, &d, &mut rng).unwrap();
+    assert_eq!(&sig[..], &v["ac_rsassa_vect3_out"][..]);
+    verify(a, &k, &NoAttrs, &d, &sig).unwrap();
+    let mut bad = sig.to_vec();
+    bad[5] ^= 1;
+    assert_eq!(verify(a, &k, &NoAttrs, &d, &bad).unwrap_err(), INVALID);
+    assert_eq!(verify(a, &k, &NoAttrs, &d, &sig[1..]).unwrap_err(), INVALID);
+    assert_eq!(verify(a, &k, &NoAttrs, &d[1..], &sig).unwrap_err(), BAD);
+    assert_eq!(operate(a, ids::MODE_SIGN, &k, &NoAttrs, &d[1..], &mut rng).unwrap_err(), BAD);
+    assert_eq!(operate(a, ids::MODE_VERIFY, &k, &NoAttrs, &d, &mut rng).unwrap_err(), BAD);
+}
+
+#[test]
+fn rsa_signatures_every_hash_round_trip() {
+    let v = vectors();
+    let mut rng = TestRng(3);
+    let k = rsa_key(&v, "ac_rsassa_vect3");
+    use ids::*;
+    let algs = [
+        (ALG_RSASSA_PKCS1_V1_5_MD5, HashAlg::Md5),
+        (ALG_RSASSA_PKCS1_V1_5_SHA224, HashAlg::Sha224),
+        (ALG_RSASSA_PKCS1_V1_5_SHA256, HashAlg::Sha256),
+        (ALG_RSASSA_PKCS1_V1_5_SHA384, HashAlg::Sha384),
+        (ALG_RSASSA_PKCS1_V1_5_SHA512, HashAlg::Sha512),
+        (ALG_RSASSA_PKCS1_PSS_MGF1_MD5, HashAlg::Md5),
+        (ALG_RSASSA_PKCS1_PSS_MGF1_SHA1, HashAlg::Sha1),
+        (ALG_RSASSA_PKCS1_PSS_MGF1_SHA224, HashAlg::Sha224),
+        (ALG_RSASSA_PKCS1_PSS_MGF1_SHA256, HashAlg::Sha256),
+        (ALG_RSASSA_PKCS1_PSS_MGF1_SHA384, HashAlg::Sha384),
+        (ALG_RSASSA_PKCS1_PSS_MGF1_SHA512, HashAlg::Sha512),
+    ];
+    for (a, h) in algs {
+        let d = sha(h, b"oxtee");
+        let sig = operate(a, MODE_SIGN, &k, &NoAttrs, &d, &mut rng).unwrap();
+        assert_eq!(sig.len(), 128);
+        verify(a, &k, &NoAttrs, &d, &sig).unwrap();
+        let mut d2 = d.clone();
+        d2[0] ^= 0x80;
+        assert_eq!(verify(a, &k, &NoAttrs, &d2, &sig).unwrap_err(), INVALID, "{a:#x}");
+    }
+    // PSS salt length from the parameters, checked on verification.
+    let d = sha(HashAlg::Sha256, b"salt");
+    let p = L(vec![AttrRef::Value(ATTR_RSA_PSS_SALT_LENGTH, 5, 0)]);
+    let sig = operate(ALG_RSASSA_PKCS1_PSS_MGF1_SHA256, MODE_SIGN, &k, &p, &d, &mut rng).unwrap();
+    verify(ALG_RSASSA_PKCS1_PSS_MGF1_SHA256, &k, &p, &d, &sig).unwrap();
+    assert_eq!(verify(ALG_RSASSA_PKCS1_PSS_MGF1_SHA256, &k, &NoAttrs, &d, &sig).unwrap_err(), INVALID);
+    // Raw PKCS#1 v1.5 (no DigestInfo): any input up to k - 11 bytes.
+    let sig = operate(ALG_RSASSA_PKCS1_V1_5, MODE_SIGN, &k, &NoAttrs, b"raw data", &mut rng).unwrap();
+    verify(ALG_RSASSA_PKCS1_V1_5, &k, &NoAttrs, b"raw data", &sig).unwrap();
+    assert_eq!(operate(ALG_RSASSA_PKCS1_V1_5, MODE_SIGN, &k, &NoAttrs, &[1; 118], &mut rng).unwrap_err(), BAD);
+}
+
+#[test]
+fn rsaes_known_answers_and_round_trips() {
+    let v = vectors();
+    let mut rng = TestRng(4);
+    use ids::*;
+    let k = rsa_key(&v, "ac_rsaes_pkcs1_v1_5_vect1");
+    let m = operate(ALG_RSAES_PKCS1_V1_5, MODE_DECRYPT, &k, &NoAttrs, &v["ac_rsaes_pkcs1_v1_5_vect1_out"], &mut rng).unwrap();
+    assert_eq!(&m[..], &v["ac_rsaes_pkcs1_v1_5_vect1_ptx"][..]);
+    let k = rsa_key(&v, "ac_rsaes_oaep_vect1");
+    let m = operate(ALG_RSAES_PKCS1_OAEP_MGF1_SHA1, MODE_DECRYPT, &k, &NoAttrs, &v["ac_rsaes_oaep_vect1_out"], &mut rng).unwrap();
+    assert_eq!(&m[..], &v["ac_rsaes_oaep_vect1_ptx"][..]);
+    // Bad padding: BAD_PARAMETERS, as upstream.
+    let mut c = v["ac_rsaes_oaep_vect1_out"].clone();
+    c[3] ^= 1;
+    assert_eq!(operate(ALG_RSAES_PKCS1_OAEP_MGF1_SHA1, MODE_DECRYPT, &k, &NoAttrs, &c, &mut rng).unwrap_err(), BAD);
+    assert_eq!(operate(ALG_RSAES_PKCS1_V1_5, MODE_DECRYPT, &k, &NoAttrs, &c, &mut rng).unwrap_err(), BAD);
+    // Round trips with labels and a different MGF digest.
+    let label = b"label";
+    let mgf = ALG_SHA256.to_le_bytes();
+    let p = L(vec![AttrRef::Bytes(ATTR_RSA_OAEP_LABEL, label), AttrRef::Bytes(ATTR_RSA_OAEP_MGF_HASH, &mgf)]);
+    for a in [ALG_RSAES_PKCS1_V1_5, ALG_RSAES_PKCS1_OAEP_MGF1_SHA1, ALG_RSAES_PKCS1_OAEP_MGF1_SHA224, ALG_RSAES_PKCS1_OAEP_MGF1_SHA256] {
+        let c = operate(a, MODE_ENCRYPT, &k, &p, b"secret", &mut rng).unwrap();
+        assert_eq!(c.len(), 128);
+        let m = operate(a, MODE_DECRYPT, &k, &p, &c, &mut rng).unwrap();
+        assert_eq!(&m[..], b"secret");
+        if a != ALG_RSAES_PKCS1_V1_5 {
+            assert_eq!(operate(a, MODE_DECRYPT, &k, &NoAttrs, &c, &mut rng).unwrap_err(), BAD);
+        }
+    }
+    let bad_mgf = L(vec![AttrRef::Bytes(ATTR_RSA_OAEP_MGF_HASH, &[1, 2])]);
+    assert_eq!(operate(ALG_RSAES_PKCS1_OAEP_MGF1_SHA1, MODE_ENCRYPT, &k, &bad_mgf, b"x", &mut rng).unwrap_err(), BAD);
+    assert_eq!(operate(ALG_RSAES_PKCS1_V1_5, MODE_ENCRYPT, &k, &NoAttrs, &[7; 118], &mut rng).unwrap_err(), BAD);
+}
+
+#[test]
+fn rsa_hostile_keys() {
+    let mut rng = TestRng(5);
+    let even = Key(vec![b(ids::ATTR_RSA_MODULUS, &[0x10; 64]), b(ids::ATTR_RSA_PUBLIC_EXPONENT, &[1, 0, 1]), b(ids::ATTR_RSA_PRIVATE_EXPONENT, &[3; 64])]);
+    assert_eq!(operate(ids::ALG_RSA_NOPAD, ids::MODE_DECRYPT, &even, &NoAttrs, &[1], &mut rng).unwrap_err(), BAD);
+    let huge = Key(vec![b(ids::ATTR_RSA_MODULUS, &[0xff; 600]), b(ids::ATTR_RSA_PUBLIC_EXPONENT, &[1, 0, 1])]);
+    assert_eq!(operate(ids::ALG_RSA_NOPAD, ids::MODE_ENCRYPT, &huge, &NoAttrs, &[1], &mut rng).unwrap_err(), BAD);
+    let empty = Key(vec![]);
+    assert_eq!(verify(ids::ALG_RSASSA_PKCS1_V1_5, &empty, &NoAttrs, &[1], &[1]).unwrap_err(), BAD);
+    let garbage = Key(vec![b(ids::ATTR_RSA_MODULUS, &[0xc5; 64]), b(ids::ATTR_RSA_PUBLIC_EXPONENT, &[1, 0, 1]), b(ids::ATTR_RSA_PRIVATE_EXPONENT, &[0x77; 64])]);
+    assert!(operate(ids::ALG_RSAES_PKCS1_V1_5, ids::MODE_DECRYPT, &garbage, &NoAttrs, &[1; 64], &mut rng).is_err());
+}
+
+#[test]
+fn rsa_generate_sign_verify() {
+    let mut rng = TestRng(6);
+    let k = Key(generate(ids::TYPE_RSA_KEYPAIR, 1024, &NoAttrs, &mut rng).unwrap());
+    let ids_out: Vec<u32> = k.0.iter().map(Attr::id).collect();
+    use ids::*;
+    assert_eq!(
+        ids_out,
+        [ATTR_RSA_MODULUS, ATTR_RSA_PUBLIC_EXPONENT, ATTR_RSA_PRIVATE_EXPONENT, ATTR_RSA_PRIME1, ATTR_RSA_PRIME2, ATTR_RSA_EXPONENT1, ATTR_RSA_EXPONENT2, ATTR_RSA_COEFFICIENT]
+    );
+    assert_eq!(k.bytes(ATTR_RSA_MODULUS).unwrap().len(), 128);
+    assert_eq!(k.bytes(ATTR_RSA_PUBLIC_EXPONENT).unwrap(), &[1, 0, 1]);
+    let d = sha(HashAlg::Sha256, b"gen");
+    let sig = operate(ALG_RSASSA_PKCS1_PSS_MGF1_SHA256, MODE_SIGN, &k, &NoAttrs, &d, &mut rng).unwrap();
+    verify(ALG_RSASSA_PKCS1_PSS_MGF1_SHA256, &k, &NoAttrs, &d, &sig).unwrap();
+    // Public exponent rules.
+    let p = L(vec![AttrRef::Bytes(ATTR_RSA_PUBLIC_EXPONENT, &[3])]);
+    assert_eq!(generate(TYPE_RSA_KEYPAIR, 512, &p, &mut rng).unwrap_err(), BAD);
+    let p = L(vec![AttrRef::Bytes(ATTR_RSA_PUBLIC_EXPONENT, &[1, 0, 0])]);
+    assert_eq!(generate(TYPE_RSA_KEYPAIR, 512, &p, &mut rng).unwrap_err(), BAD);
+    assert_eq!(generate(TYPE_RSA_KEYPAIR, 8192, &NoAttrs, &mut rng).unwrap_err(), BAD);
+}
+
+#[test]
+fn ed25519_rfc8032_known_answers() {
+    let v = vectors();
+    for (name, ph) in [("ed25519_rfc_8032_7_1", false), ("ed25519ctx_rfc_8032_7_2", false), ("ed25519ph_rfc_8032_7_3", true)] {
+        let get = |s: &str| v[&format!("{name}_{s}")].clone();
+        let k = Key(vec![b(ids::ATTR_ED25519_PUBLIC_VALUE, &get("public")), b(ids::ATTR_ED25519_PRIVATE_VALUE, &get("private"))]);
+        let ctx = v.get(&format!("{name}_context")).cloned().unwrap_or_default();
+        let mut p = vec![AttrRef::Value(ids::ATTR_EDDSA_PREHASH, ph as u32, 0)];
+        if !ctx.is_empty() {
+            p.push(AttrRef::Bytes(ids::ATTR_EDDSA_CTX, &ctx));
+        }
+        let p = L(p);
+        let msg = get("ptx");
+        let sig = operate(ids::ALG_ED25519, ids::MODE_SIGN, &k, &p, &msg, &mut TestRng(7)).unwrap();
+        assert_eq!(&sig[..], &get("out")[..], "{name}");
+        verify(ids::ALG_ED25519, &k, &p, &msg, &sig).unwrap();
+        let mut bad = sig.to_vec();
+        bad[40] ^= 4;
+        assert_eq!(verify(ids::ALG_ED25519, &k, &p, &msg, &bad).unwrap_err(), INVALID, "{name}");
+        assert_eq!(verify(ids::ALG_ED25519, &k, &p, &msg, &sig[..63]).unwrap_err(), BAD);
+        // The same signature does not verify under another variant.
+        assert_eq!(verify(ids::ALG_ED25519, &k, &L(vec![AttrRef::Bytes(ids::ATTR_EDDSA_CTX, b"x")]), &msg, &sig).unwrap_err(), INVALID);
+    }
+    let k = Key(generate(ids::TYPE_ED25519_KEYPAIR, 256, &NoAttrs, &mut TestRng(8)).unwrap());
+    let sig = operate(ids::ALG_ED25519, ids::MODE_SIGN, &k, &NoAttrs, b"m", &mut TestRng(9)).unwrap();
+    verify(ids::ALG_ED25519, &k, &NoAttrs, b"m", &sig).unwrap();
+    let bad_ph = L(vec![AttrRef::Value(ids::ATTR_EDDSA_PREHASH, 2, 0)]);
+    assert_eq!(operate(ids::ALG_ED25519, ids::MODE_SIGN, &k, &bad_ph, b"m", &mut TestRng(9)).unwrap_err(), BAD);
+    let long = [0u8; 256];
+    let long_ctx = L(vec![AttrRef::Bytes(ids::ATTR_EDDSA_CTX, &long)]);
+    assert_eq!(operate(ids::ALG_ED25519, ids::MODE_SIGN, &k, &long_ctx, b"m", &mut TestRng(9)).unwrap_err(), BAD);
+}
+
+#[test]
+fn x25519_rfc7748_known_answer() {
+    let v = vectors();
+    let alice = Key(vec![b(ids::ATTR_X25519_PRIVATE_VALUE, &v["x25519_alice_private"])]);
+    let bob_pub = L(vec![AttrRef::Bytes(ids::ATTR_X25519_PUBLIC_VALUE, &v["x25519_bob_public"])]);
+    let s = derive(ids::ALG_X25519, &alice, &bob_pub, &mut TestRng(1)).unwrap();
+    assert_eq!(&s[..], &v["x25519_shared_secret"][..]);
+    let zero = L(vec![AttrRef::Bytes(ids::ATTR_X25519_PUBLIC_VALUE, &[0; 32])]);
+    assert_eq!(derive(ids::ALG_X25519, &alice, &zero, &mut TestRng(1)).unwrap_err(), TeeResult::ERROR_SECURITY);
+    let short = L(vec![AttrRef::Bytes(ids::ATTR_X25519_PUBLIC_VALUE, &[9; 31])]);
+    assert_eq!(derive(ids::ALG_X25519, &alice, &short, &mut TestRng(1)).unwrap_err(), BAD);
+    let a = Key(generate(ids::TYPE_X25519_KEYPAIR, 256, &NoAttrs, &mut TestRng(2)).unwrap());
+    let bk = Key(generate(ids::TYPE_X25519_KEYPAIR, 256, &NoAttrs, &mut TestRng(3)).unwrap());
+    let s1 = derive(ids::ALG_X25519, &a, &L(vec![AttrRef::Bytes(ids::ATTR_X25519_PUBLIC_VALUE, bk.bytes(ids::ATTR_X25519_PUBLIC_VALUE).unwrap())]), &mut TestRng(1)).unwrap();
+    let s2 = derive(ids::ALG_X25519, &bk, &L(vec![AttrRef::Bytes(ids::ATTR_X25519_PUBLIC_VALUE, a.bytes(ids::ATTR_X25519_PUBLIC_VALUE).unwrap())]), &mut TestRng(1)).unwrap();
+    assert_eq!(s1, s2);
+}
+
+#[test]
+fn dh_known_answer_and_generate() {
+    let v = vectors();
+    use ids::*;
+    let k = Key(vec![
+        b(ATTR_DH_PRIME, &v["derive_key_dh_prime"]),
+        b(ATTR_DH_BASE, &v["derive_key_dh_base"]),
+        b(ATTR_DH_PUBLIC_VALUE, &v["derive_key_dh_public_value"]),
+        b(ATTR_DH_PRIVATE_VALUE, &v["derive_key_dh_private_value"]),
+    ]);
+    let p = L(vec![AttrRef::Bytes(ATTR_DH_PUBLIC_VALUE, &v["derive_key_dh_public_value_2"])]);
+    let s = derive(ALG_DH_DERIVE_SHARED_SECRET, &k, &p, &mut TestRng(1)).unwrap();
+    assert_eq!(&s[..], trim(&v["derive_key_dh_shared_secret"]));
+    let dom = L(vec![AttrRef::Bytes(ATTR_DH_PRIME, &v["keygen_dh256_p"]), AttrRef::Bytes(ATTR_DH_BASE, &v["keygen_dh256_g"])]);
+    let a = Key(generate(TYPE_DH_KEYPAIR, 256, &dom, &mut TestRng(2)).unwrap());
+    let bk = Key(generate(TYPE_DH_KEYPAIR, 256, &dom, &mut TestRng(3)).unwrap());
+    assert_eq!(a.value(ATTR_DH_X_BITS), Some((0, 0)));
+    let s1 = derive(ALG_DH_DERIVE_SHARED_SECRET, &a, &L(vec![AttrRef::Bytes(ATTR_DH_PUBLIC_VALUE, bk.bytes(ATTR_DH_PUBLIC_VALUE).unwrap())]), &mut TestRng(1)).unwrap();
+    let s2 = derive(ALG_DH_DERIVE_SHARED_SECRET, &bk, &L(vec![AttrRef::Bytes(ATTR_DH_PUBLIC_VALUE, a.bytes(ATTR_DH_PUBLIC_VALUE).unwrap())]), &mut TestRng(1)).unwrap();
+    assert_eq!(s1, s2);
+    assert_eq!(generate(TYPE_DH_KEYPAIR, 264, &dom, &mut TestRng(2)).unwrap_err(), BAD);
+    let xb = L(vec![AttrRef::Bytes(ATTR_DH_PRIME, &v["keygen_dh256_p"]), AttrRef::Bytes(ATTR_DH_BASE, &v["keygen_dh256_g"]), AttrRef::Value(ATTR_DH_X_BITS, 12, 0)]);
+    assert_eq!(generate(TYPE_DH_KEYPAIR, 256, &xb, &mut TestRng(2)).unwrap_err(), BAD);
+    let xb = L(vec![AttrRef::Bytes(ATTR_DH_PRIME, &v["keygen_dh256_p"]), AttrRef::Bytes(ATTR_DH_BASE, &v["keygen_dh256_g"]), AttrRef::Value(ATTR_DH_X_BITS, 64, 0)]);
+    let k = Key(generate(TYPE_DH_KEYPAIR, 256, &xb, &mut TestRng(2)).unwrap());
+    assert!(k.bytes(ATTR_DH_PRIVATE_VALUE).unwrap().len() <= 8);
+}
+
+#[test]
+fn dsa_generate_sign_verify() {
+    let v = vectors();
+    use ids::*;
+    let dom = L(vec![
+        AttrRef::Bytes(ATTR_DSA_PRIME, &v["keygen_dsa_test1_p"]),
+        AttrRef::Bytes(ATTR_DSA_SUBPRIME, &v["keygen_dsa_test1_q"]),
+        AttrRef::Bytes(ATTR_DSA_BASE, &v["keygen_dsa_test1_g"]),
+    ]);
+    let bits = 8 * v["keygen_dsa_test1_p"].len() as u32;
+    let k = Key(generate(TYPE_DSA_KEYPAIR, bits, &dom, &mut TestRng(4)).unwrap());
+    let d = sha(HashAlg::Sha1, b"dsa");
+    let sig = operate(ALG_DSA_SHA1, MODE_SIGN, &k, &NoAttrs, &d, &mut TestRng(5)).unwrap();
+    assert_eq!(sig.len(), 40);
+    verify(ALG_DSA_SHA1, &k, &NoAttrs, &d, &sig).unwrap();
+    let mut bad = sig.to_vec();
+    bad[39] ^= 1;
+    assert_eq!(verify(ALG_DSA_SHA1, &k, &NoAttrs, &d, &bad).unwrap_err(), INVALID);
+    assert_eq!(verify(ALG_DSA_SHA1, &k, &NoAttrs, &d, &[0; 40]).unwrap_err(), INVALID);
+    assert_eq!(operate(ALG_DSA_SHA1, MODE_SIGN, &k, &NoAttrs, &d[1..], &mut TestRng(5)).unwrap_err(), TeeResult::ERROR_SECURITY);
+    // SHA-256 digest on a 160-bit subprime: truncated to 20 bytes.
+    let d = sha(HashAlg::Sha256, b"dsa");
+    let sig = operate(ALG_DSA_SHA256, MODE_SIGN, &k, &NoAttrs, &d[..20], &mut TestRng(6)).unwrap();
+    verify(ALG_DSA_SHA256, &k, &NoAttrs, &d[..20], &sig).unwrap();
+    verify(ALG_DSA_SHA256, &k, &NoAttrs, &d, &sig).unwrap();
+}
+
+#[test]
+fn ecdsa_ecdh_every_curve() {
+    use ids::*;
+    let curves = [
+        (ECC_CURVE_NIST_P192, 192, ALG_ECDSA_SHA1, HashAlg::Sha1, 24),
+        (ECC_CURVE_NIST_P224, 224, ALG_ECDSA_SHA224, HashAlg::Sha224, 28),
+        (ECC_CURVE_NIST_P256, 256, ALG_ECDSA_SHA256, HashAlg::Sha256, 32),
+        (ECC_CURVE_NIST_P384, 384, ALG_ECDSA_SHA384, HashAlg::Sha384, 48),
+        (ECC_CURVE_NIST_P521, 521, ALG_ECDSA_SHA512, HashAlg::Sha512, 66),
+    ];
+    for (i, (curve, bits, alg, h, len)) in curves.into_iter().enumerate() {
+        let p = L(vec![AttrRef::Value(ATTR_ECC_CURVE, curve, 0)]);
+        let k = Key(generate(TYPE_ECDSA_KEYPAIR, bits, &p, &mut TestRng(10 + i as u64)).unwrap());
+        assert_eq!(k.value(ATTR_ECC_CURVE), Some((curve, 0)));
+        for d in [sha(h, b"ecdsa"), sha(HashAlg::Sha512, b"long"), vec![0x5a; 3], vec![0xa5; 100]] {
+            let sig = operate(alg, MODE_SIGN, &k, &NoAttrs, &d, &mut TestRng(20)).unwrap();
+            assert_eq!(sig.len(), 2 * len);
+            verify(alg, &k, &NoAttrs, &d, &sig).unwrap();
+            let mut bad = sig.to_vec();
+            bad[len + 1] ^= 1;
+            assert_eq!(verify(alg, &k, &NoAttrs, &d, &bad).unwrap_err(), INVALID);
+            assert_eq!(verify(alg, &k, &NoAttrs, &d, &sig[1..]).unwrap_err(), BAD);
+        }
+        assert_eq!(verify(alg, &k, &NoAttrs, b"x", &vec![0; 2 * len]).unwrap_err(), INVALID);
+        let other = if alg == ALG_ECDSA_SHA1 { ALG_ECDSA_SHA256 } else { ALG_ECDSA_SHA1 };
+        assert_eq!(operate(other, MODE_SIGN, &k, &NoAttrs, b"x", &mut TestRng(1)).unwrap_err(), BAD);
+        assert_eq!(generate(TYPE_ECDSA_KEYPAIR, bits + 1, &p, &mut TestRng(1)).unwrap_err(), BAD);
+        // ECDH both ways; a point off the curve is refused.
+        let a = Key(generate(TYPE_ECDH_KEYPAIR, bits, &p, &mut TestRng(30 + i as u64)).unwrap());
+        let peer = |k: &Key| (k.bytes(ATTR_ECC_PUBLIC_VALUE_X).unwrap().to_vec(), k.bytes(ATTR_ECC_PUBLIC_VALUE_Y).unwrap().to_vec());
+        let (ax, ay) = peer(&a);
+        let (kx, ky) = peer(&k);
+        let s1 = derive(ALG_ECDH_DERIVE_SHARED_SECRET, &a, &L(vec![AttrRef::Bytes(ATTR_ECC_PUBLIC_VALUE_X, &kx), AttrRef::Bytes(ATTR_ECC_PUBLIC_VALUE_Y, &ky)]), &mut TestRng(1)).unwrap();
+        let s2 = derive(ALG_ECDH_DERIVE_SHARED_SECRET, &k, &L(vec![AttrRef::Bytes(ATTR_ECC_PUBLIC_VALUE_X, &ax), AttrRef::Bytes(ATTR_ECC_PUBLIC_VALUE_Y, &ay)]), &mut TestRng(1)).unwrap();
+        assert_eq!(s1, s2);
+        assert_eq!(s1.len(), len);
+        let mut by = ky.clone();
+        *by.last_mut().unwrap() ^= 1;
+        assert_eq!(derive(ALG_ECDH_DERIVE_SHARED_SECRET, &a, &L(vec![AttrRef::Bytes(ATTR_ECC_PUBLIC_VALUE_X, &kx), AttrRef::Bytes(ATTR_ECC_PUBLIC_VALUE_Y, &by)]), &mut TestRng(1)).unwrap_err(), BAD);
+        let zero_d = Key(vec![b(ATTR_ECC_PRIVATE_VALUE, &[0]), b(ATTR_ECC_PUBLIC_VALUE_X, &kx), b(ATTR_ECC_PUBLIC_VALUE_Y, &ky), Attr::Value(ATTR_ECC_CURVE, curve, 0)]);
+        assert_eq!(operate(alg, MODE_SIGN, &zero_d, &NoAttrs, b"x", &mut TestRng(1)).unwrap_err(), BAD);
+    }
+    let p = L(vec![AttrRef::Value(ATTR_ECC_CURVE, 0x77, 0)]);
+    assert_eq!(generate(TYPE_ECDSA_KEYPAIR, 256, &p, &mut TestRng(1)).unwrap_err(), TeeResult::ERROR_NOT_SUPPORTED);
+}
+
+/// Our P-256 signature over a SHA-256 digest verifies with the p256
+/// crate's own verifier (an independent path from our truncation).
+#[test]
+fn ecdsa_p256_cross_check() {
+    use ids::*;
+    use p256::ecdsa::signature::hazmat::PrehashVerifier;
+    let p = L(vec![AttrRef::Value(ATTR_ECC_CURVE, ECC_CURVE_NIST_P256, 0)]);
+    let k = Key(generate(TYPE_ECDSA_KEYPAIR, 256, &p, &mut TestRng(40)).unwrap());
+    let d = sha(HashAlg::Sha256, b"cross");
+    let sig = operate(ALG_ECDSA_SHA256, MODE_SIGN, &k, &NoAttrs, &d, &mut TestRng(41)).unwrap();
+    let mut sec1 = vec![4u8];
+    sec1.extend(pad_left(k.bytes(ATTR_ECC_PUBLIC_VALUE_X).unwrap(), 32));
+    sec1.extend(pad_left(k.bytes(ATTR_ECC_PUBLIC_VALUE_Y).unwrap(), 32));
+    let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).unwrap();
+    let s = p256::ecdsa::Signature::from_slice(&sig).unwrap();
+    vk.verify_prehash(&d, &s).unwrap();
+}
+
+#[test]
+fn digest_truncation_takes_leftmost_bits() {
+    assert_eq!(ecc::tests_digest_to_int(&[0xff, 0x80, 0x01], 9), vec![0x01, 0xff]);
+    assert_eq!(ecc::tests_digest_to_int(&[0x12], 16), vec![0x00, 0x12]);
+    assert_eq!(ecc::tests_digest_to_int(&[0x12, 0x34, 0x56], 16), vec![0x12, 0x34]);
+}
