@@ -140,7 +140,8 @@ macro_rules! with_hash {
 /// The OAEP label and MGF1 digest the TA passed (`mgf` defaults to the
 /// OAEP digest; the attribute holds a 4-byte `TEE_ALG_*` digest id).
 fn oaep_params(algo: u32, params: &dyn Attrs) -> Result<(Box<[u8]>, HashAlg, HashAlg)> {
-    let h = HashAlg::of_algo(algo).ok_or(BAD)?;
+    // OAEP ids carry their digest in bits 20..23 (GP's "internal hash").
+    let h = HashAlg::of_algo(algo >> 8).ok_or(BAD)?;
     let label: Box<[u8]> = params.bytes(ids::ATTR_RSA_OAEP_LABEL).unwrap_or(&[]).into();
     let mgf = match params.bytes(ids::ATTR_RSA_OAEP_MGF_HASH) {
         None => h,

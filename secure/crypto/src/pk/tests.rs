@@ -152,13 +152,17 @@ fn rsa_signatures_every_hash_round_trip() {
     ];
     for (a, h) in algs {
         let d = sha(h, b"oxtee");
-        let sig = operate(a, MODE_SIGN, &k, &NoAttrs, &d, &mut rng).unwrap();
+        // A 1024-bit key holds a SHA-512 digest plus at most 62 salt bytes.
+        let p = L(vec![AttrRef::Value(ATTR_RSA_PSS_SALT_LENGTH, 20, 0)]);
+        let sig = operate(a, MODE_SIGN, &k, &p, &d, &mut rng).unwrap();
         assert_eq!(sig.len(), 128);
-        verify(a, &k, &NoAttrs, &d, &sig).unwrap();
+        verify(a, &k, &p, &d, &sig).unwrap();
         let mut d2 = d.clone();
         d2[0] ^= 0x80;
-        assert_eq!(verify(a, &k, &NoAttrs, &d2, &sig).unwrap_err(), INVALID, "{a:#x}");
+        assert_eq!(verify(a, &k, &p, &d2, &sig).unwrap_err(), INVALID, "{a:#x}");
     }
+    let d = sha(HashAlg::Sha512, b"big salt");
+    assert_eq!(operate(ALG_RSASSA_PKCS1_PSS_MGF1_SHA512, MODE_SIGN, &k, &NoAttrs, &d, &mut rng).unwrap_err(), BAD);
     // PSS salt length from the parameters, checked on verification.
     let d = sha(HashAlg::Sha256, b"salt");
     let p = L(vec![AttrRef::Value(ATTR_RSA_PSS_SALT_LENGTH, 5, 0)]);
@@ -417,3 +421,4 @@ fn digest_truncation_takes_leftmost_bits() {
     assert_eq!(ecc::tests_digest_to_int(&[0x12], 16), vec![0x00, 0x12]);
     assert_eq!(ecc::tests_digest_to_int(&[0x12, 0x34, 0x56], 16), vec![0x12, 0x34]);
 }
+
