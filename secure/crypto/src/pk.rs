@@ -10,7 +10,7 @@
 //! object type and holds the small helpers they share (attribute access,
 //! big-endian trimming, random-number adapters, digest selection).
 
-use crate::{ids, Attr, Attrs, Result, Rng, Secret, TeeResult};
+use crate::{Attr, Attrs, Result, Rng, Secret, TeeResult, ids};
 use alloc::vec::Vec;
 
 mod dh;
@@ -146,7 +146,7 @@ pub fn generate(obj_type: u32, key_bits: u32, params: &dyn Attrs, rng: &mut dyn 
 // ---- shared helpers -------------------------------------------------------
 
 /// A mandatory reference attribute; BAD_PARAMETERS when absent.
-fn need<'a>(attrs: &'a dyn Attrs, id: u32) -> Result<&'a [u8]> {
+fn need(attrs: &dyn Attrs, id: u32) -> Result<&[u8]> {
     attrs.bytes(id).ok_or(TeeResult::ERROR_BAD_PARAMETERS)
 }
 

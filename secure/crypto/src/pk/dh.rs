@@ -10,7 +10,7 @@
 //! without leading zero bytes, and the peer value is not checked.
 
 use super::{bn_attr, need, trim};
-use crate::{ids, Attr, Attrs, Result, Rng, Secret, TeeResult};
+use crate::{Attr, Attrs, Result, Rng, Secret, TeeResult, ids};
 use alloc::vec::Vec;
 use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
 use crypto_bigint::{BoxedUint, NonZero, Odd, Resize};
@@ -49,7 +49,9 @@ fn modpow(params: &BoxedMontyParams, prec: u32, base: &[u8], x: &BoxedUint) -> R
 /// `TEE_ATTR_DH_PUBLIC_VALUE`.
 pub(super) fn derive(key: &dyn Attrs, params: &dyn Attrs) -> Result<Secret> {
     let (mp, prec) = prime(need(key, ids::ATTR_DH_PRIME)?)?;
-    let x = zeroize::Zeroizing::new(BoxedUint::from_be_slice(trim(need(key, ids::ATTR_DH_PRIVATE_VALUE)?), prec).map_err(|_| BAD)?);
+    let x = zeroize::Zeroizing::new(
+        BoxedUint::from_be_slice(trim(need(key, ids::ATTR_DH_PRIVATE_VALUE)?), prec).map_err(|_| BAD)?,
+    );
     let peer = need(params, ids::ATTR_DH_PUBLIC_VALUE)?;
     Ok(Secret::new(modpow(&mp, prec, peer, &x)?))
 }
@@ -64,7 +66,7 @@ pub(super) fn generate(bits: u32, params: &dyn Attrs, rng: &mut dyn Rng) -> Resu
         return Err(BAD);
     }
     let (mp, prec) = prime(p)?;
-    if xbits % 8 != 0 {
+    if !xbits.is_multiple_of(8) {
         return Err(BAD);
     }
     let (kp, kq) = (p.len(), q.map(<[u8]>::len));

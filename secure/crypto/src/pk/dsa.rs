@@ -10,8 +10,8 @@
 //! prime's and draws the private value for the given domain.
 
 use super::rng::Rng10;
-use super::{bn_attr, need, pad_left, trim, HashAlg};
-use crate::{ids, Attr, Attrs, Result, Rng, Secret, TeeResult};
+use super::{HashAlg, bn_attr, need, pad_left, trim};
+use crate::{Attr, Attrs, Result, Rng, Secret, TeeResult, ids};
 use alloc::vec::Vec;
 use dsa::{Components, Signature, SigningKey, VerifyingKey};
 use rsa::BoxedUint;

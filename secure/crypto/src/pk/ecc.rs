@@ -15,7 +15,7 @@
 
 use super::rng::{Rng06, Rng10};
 use super::{bn_attr, need, pad_left, trim};
-use crate::{ids, Attr, Attrs, Result, Rng, Secret, TeeResult};
+use crate::{Attr, Attrs, Result, Rng, Secret, TeeResult, ids};
 use alloc::vec::Vec;
 
 const BAD: TeeResult = TeeResult::ERROR_BAD_PARAMETERS;

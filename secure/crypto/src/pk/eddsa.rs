@@ -11,7 +11,7 @@
 //! SECURITY.
 
 use super::need;
-use crate::{ids, Attr, Attrs, Result, Rng, Secret, TeeResult};
+use crate::{Attr, Attrs, Result, Rng, Secret, TeeResult, ids};
 use alloc::vec::Vec;
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
@@ -151,11 +151,7 @@ pub(super) fn verify(key: &dyn Attrs, params: &dyn Attrs, msg: &[u8], sig: &[u8]
             }
         }
     };
-    if ok {
-        Ok(())
-    } else {
-        Err(INVALID)
-    }
+    if ok { Ok(()) } else { Err(INVALID) }
 }
 
 /// `TEE_TYPE_ED25519_KEYPAIR` generation.

@@ -12,10 +12,10 @@
 //! NOPAD output drops leading zero bytes but keeps one for zero.
 
 use super::rng::Rng10;
-use super::{need, trim, HashAlg};
-use crate::{ids, Attr, Attrs, Result, Rng, Secret, TeeResult};
+use super::{HashAlg, need, trim};
+use crate::{Attr, Attrs, Result, Rng, Secret, TeeResult, ids};
 use ::rsa::traits::{PrivateKeyParts, PublicKeyParts};
-use ::rsa::{hazmat, BoxedUint, Oaep, Pkcs1v15Encrypt, Pkcs1v15Sign, PrivateKey, PublicKey, Pss};
+use ::rsa::{BoxedUint, Oaep, Pkcs1v15Encrypt, Pkcs1v15Sign, PrivateKey, Pss, PublicKey, hazmat};
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use subtle::{ConditionallySelectable, ConstantTimeEq};
@@ -51,11 +51,12 @@ fn private_key(key: &dyn Attrs) -> Result<PrivateKey> {
     let e = num(need(key, ids::ATTR_RSA_PUBLIC_EXPONENT)?)?;
     let d = num(need(key, ids::ATTR_RSA_PRIVATE_EXPONENT)?)?;
     let mut primes = Vec::new();
-    if let (Some(p), Some(q)) = (key.bytes(ids::ATTR_RSA_PRIME1), key.bytes(ids::ATTR_RSA_PRIME2)) {
-        if !trim(p).is_empty() && !trim(q).is_empty() {
-            primes.push(num(p)?);
-            primes.push(num(q)?);
-        }
+    if let (Some(p), Some(q)) = (key.bytes(ids::ATTR_RSA_PRIME1), key.bytes(ids::ATTR_RSA_PRIME2))
+        && !trim(p).is_empty()
+        && !trim(q).is_empty()
+    {
+        primes.push(num(p)?);
+        primes.push(num(q)?);
     }
     PrivateKey::from_components_with_large_exponent(n, e, d, primes).map_err(|_| BAD)
 }
@@ -75,10 +76,10 @@ fn raw_input(n: &BoxedUint, input: &[u8]) -> Result<Option<BoxedUint>> {
         return Err(BAD);
     }
     let x = BoxedUint::from_be_slice(x, n.bits_precision()).map_err(|_| BAD)?;
-    if &x > n {
+    if x > *n {
         return Err(BAD);
     }
-    if &x == n {
+    if x == *n {
         return Ok(None);
     }
     Ok(Some(x))
@@ -157,7 +158,13 @@ fn oaep_params(algo: u32, params: &dyn Attrs) -> Result<(Box<[u8]>, HashAlg, Has
 }
 
 /// RSAES encryption (PKCS#1 v1.5 or OAEP).
-pub(super) fn es_encrypt(algo: u32, key: &dyn Attrs, params: &dyn Attrs, input: &[u8], rng: &mut dyn Rng) -> Result<Secret> {
+pub(super) fn es_encrypt(
+    algo: u32,
+    key: &dyn Attrs,
+    params: &dyn Attrs,
+    input: &[u8],
+    rng: &mut dyn Rng,
+) -> Result<Secret> {
     let pk = public_key(key)?;
     let mut r = Rng10(rng);
     let out = if algo == ids::ALG_RSAES_PKCS1_V1_5 {
@@ -171,7 +178,13 @@ pub(super) fn es_encrypt(algo: u32, key: &dyn Attrs, params: &dyn Attrs, input: 
 
 /// RSAES decryption (PKCS#1 v1.5 or OAEP). Bad padding answers
 /// BAD_PARAMETERS, as upstream; the padding is checked in constant time.
-pub(super) fn es_decrypt(algo: u32, key: &dyn Attrs, params: &dyn Attrs, input: &[u8], rng: &mut dyn Rng) -> Result<Secret> {
+pub(super) fn es_decrypt(
+    algo: u32,
+    key: &dyn Attrs,
+    params: &dyn Attrs,
+    input: &[u8],
+    rng: &mut dyn Rng,
+) -> Result<Secret> {
     let k = private_key(key)?;
     let mut r = Rng10(rng);
     if algo == ids::ALG_RSAES_PKCS1_V1_5 {
@@ -222,12 +235,26 @@ fn pkcs1v15_unpad_ct(em: &[u8]) -> (subtle::Choice, usize) {
 /// DigestInfo prefixes (RFC 8017 section 9.2, note 1).
 fn digest_info_prefix(h: HashAlg) -> &'static [u8] {
     match h {
-        HashAlg::Md5 => &[0x30, 0x20, 0x30, 0x0c, 0x06, 0x08, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02, 0x05, 0x05, 0x00, 0x04, 0x10],
+        HashAlg::Md5 => &[
+            0x30, 0x20, 0x30, 0x0c, 0x06, 0x08, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02, 0x05, 0x05, 0x00, 0x04, 0x10,
+        ],
         HashAlg::Sha1 => &[0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14],
-        HashAlg::Sha224 => &[0x30, 0x2d, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x04, 0x05, 0x00, 0x04, 0x1c],
-        HashAlg::Sha256 => &[0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20],
-        HashAlg::Sha384 => &[0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30],
-        HashAlg::Sha512 => &[0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40],
+        HashAlg::Sha224 => &[
+            0x30, 0x2d, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x04, 0x05, 0x00, 0x04,
+            0x1c,
+        ],
+        HashAlg::Sha256 => &[
+            0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04,
+            0x20,
+        ],
+        HashAlg::Sha384 => &[
+            0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04,
+            0x30,
+        ],
+        HashAlg::Sha512 => &[
+            0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04,
+            0x40,
+        ],
     }
 }
 
@@ -342,7 +369,7 @@ fn bytes_of(x: &BoxedUint) -> Vec<u8> {
 /// `TEE_TYPE_RSA_KEYPAIR` generation: modulus of exactly `bits` bits,
 /// public exponent from the parameters or 65537.
 pub(super) fn generate(bits: u32, params: &dyn Attrs, rng: &mut dyn Rng) -> Result<Vec<Attr>> {
-    if !(MIN_GEN_BITS..=MAX_BITS as u32).contains(&bits) || bits % 8 != 0 {
+    if !(MIN_GEN_BITS..=MAX_BITS as u32).contains(&bits) || !bits.is_multiple_of(8) {
         return Err(BAD);
     }
     let e = match params.bytes(ids::ATTR_RSA_PUBLIC_EXPONENT) {

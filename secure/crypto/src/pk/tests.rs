@@ -8,8 +8,8 @@ use super::*;
 use crate::{AttrRef, NoAttrs};
 use alloc::string::String;
 use alloc::vec;
-use std::format;
 use std::collections::HashMap;
+use std::format;
 
 const VECTORS: &str = include_str!("../../vectors/pk/xtest.txt");
 
@@ -109,7 +109,10 @@ fn rsa_nopad_known_answers() {
     assert_eq!(&z[..], &[0]);
     let big = vec![0xff; v["ac_rsassa_vect1_modulus"].len()];
     assert_eq!(operate(ids::ALG_RSA_NOPAD, ids::MODE_ENCRYPT, &k, &NoAttrs, &big, &mut rng).unwrap_err(), BAD);
-    assert_eq!(operate(ids::ALG_RSA_NOPAD, ids::MODE_SIGN, &k, &NoAttrs, &big, &mut rng).unwrap_err(), TeeResult::ERROR_GENERIC);
+    assert_eq!(
+        operate(ids::ALG_RSA_NOPAD, ids::MODE_SIGN, &k, &NoAttrs, &big, &mut rng).unwrap_err(),
+        TeeResult::ERROR_GENERIC
+    );
 }
 
 #[test]
@@ -181,10 +184,13 @@ fn rsaes_known_answers_and_round_trips() {
     let mut rng = TestRng(4);
     use ids::*;
     let k = rsa_key(&v, "ac_rsaes_pkcs1_v1_5_vect1");
-    let m = operate(ALG_RSAES_PKCS1_V1_5, MODE_DECRYPT, &k, &NoAttrs, &v["ac_rsaes_pkcs1_v1_5_vect1_out"], &mut rng).unwrap();
+    let m = operate(ALG_RSAES_PKCS1_V1_5, MODE_DECRYPT, &k, &NoAttrs, &v["ac_rsaes_pkcs1_v1_5_vect1_out"], &mut rng)
+        .unwrap();
     assert_eq!(&m[..], &v["ac_rsaes_pkcs1_v1_5_vect1_ptx"][..]);
     let k = rsa_key(&v, "ac_rsaes_oaep_vect1");
-    let m = operate(ALG_RSAES_PKCS1_OAEP_MGF1_SHA1, MODE_DECRYPT, &k, &NoAttrs, &v["ac_rsaes_oaep_vect1_out"], &mut rng).unwrap();
+    let m =
+        operate(ALG_RSAES_PKCS1_OAEP_MGF1_SHA1, MODE_DECRYPT, &k, &NoAttrs, &v["ac_rsaes_oaep_vect1_out"], &mut rng)
+            .unwrap();
     assert_eq!(&m[..], &v["ac_rsaes_oaep_vect1_ptx"][..]);
     // Bad padding: BAD_PARAMETERS, as upstream.
     let mut c = v["ac_rsaes_oaep_vect1_out"].clone();
@@ -195,7 +201,12 @@ fn rsaes_known_answers_and_round_trips() {
     let label = b"label";
     let mgf = ALG_SHA256.to_le_bytes();
     let p = L(vec![AttrRef::Bytes(ATTR_RSA_OAEP_LABEL, label), AttrRef::Bytes(ATTR_RSA_OAEP_MGF_HASH, &mgf)]);
-    for a in [ALG_RSAES_PKCS1_V1_5, ALG_RSAES_PKCS1_OAEP_MGF1_SHA1, ALG_RSAES_PKCS1_OAEP_MGF1_SHA224, ALG_RSAES_PKCS1_OAEP_MGF1_SHA256] {
+    for a in [
+        ALG_RSAES_PKCS1_V1_5,
+        ALG_RSAES_PKCS1_OAEP_MGF1_SHA1,
+        ALG_RSAES_PKCS1_OAEP_MGF1_SHA224,
+        ALG_RSAES_PKCS1_OAEP_MGF1_SHA256,
+    ] {
         let c = operate(a, MODE_ENCRYPT, &k, &p, b"secret", &mut rng).unwrap();
         assert_eq!(c.len(), 128);
         let m = operate(a, MODE_DECRYPT, &k, &p, &c, &mut rng).unwrap();
@@ -212,13 +223,21 @@ fn rsaes_known_answers_and_round_trips() {
 #[test]
 fn rsa_hostile_keys() {
     let mut rng = TestRng(5);
-    let even = Key(vec![b(ids::ATTR_RSA_MODULUS, &[0x10; 64]), b(ids::ATTR_RSA_PUBLIC_EXPONENT, &[1, 0, 1]), b(ids::ATTR_RSA_PRIVATE_EXPONENT, &[3; 64])]);
+    let even = Key(vec![
+        b(ids::ATTR_RSA_MODULUS, &[0x10; 64]),
+        b(ids::ATTR_RSA_PUBLIC_EXPONENT, &[1, 0, 1]),
+        b(ids::ATTR_RSA_PRIVATE_EXPONENT, &[3; 64]),
+    ]);
     assert_eq!(operate(ids::ALG_RSA_NOPAD, ids::MODE_DECRYPT, &even, &NoAttrs, &[1], &mut rng).unwrap_err(), BAD);
     let huge = Key(vec![b(ids::ATTR_RSA_MODULUS, &[0xff; 600]), b(ids::ATTR_RSA_PUBLIC_EXPONENT, &[1, 0, 1])]);
     assert_eq!(operate(ids::ALG_RSA_NOPAD, ids::MODE_ENCRYPT, &huge, &NoAttrs, &[1], &mut rng).unwrap_err(), BAD);
     let empty = Key(vec![]);
     assert_eq!(verify(ids::ALG_RSASSA_PKCS1_V1_5, &empty, &NoAttrs, &[1], &[1]).unwrap_err(), BAD);
-    let garbage = Key(vec![b(ids::ATTR_RSA_MODULUS, &[0xc5; 64]), b(ids::ATTR_RSA_PUBLIC_EXPONENT, &[1, 0, 1]), b(ids::ATTR_RSA_PRIVATE_EXPONENT, &[0x77; 64])]);
+    let garbage = Key(vec![
+        b(ids::ATTR_RSA_MODULUS, &[0xc5; 64]),
+        b(ids::ATTR_RSA_PUBLIC_EXPONENT, &[1, 0, 1]),
+        b(ids::ATTR_RSA_PRIVATE_EXPONENT, &[0x77; 64]),
+    ]);
     assert!(operate(ids::ALG_RSAES_PKCS1_V1_5, ids::MODE_DECRYPT, &garbage, &NoAttrs, &[1; 64], &mut rng).is_err());
 }
 
@@ -230,7 +249,16 @@ fn rsa_generate_sign_verify() {
     use ids::*;
     assert_eq!(
         ids_out,
-        [ATTR_RSA_MODULUS, ATTR_RSA_PUBLIC_EXPONENT, ATTR_RSA_PRIVATE_EXPONENT, ATTR_RSA_PRIME1, ATTR_RSA_PRIME2, ATTR_RSA_EXPONENT1, ATTR_RSA_EXPONENT2, ATTR_RSA_COEFFICIENT]
+        [
+            ATTR_RSA_MODULUS,
+            ATTR_RSA_PUBLIC_EXPONENT,
+            ATTR_RSA_PRIVATE_EXPONENT,
+            ATTR_RSA_PRIME1,
+            ATTR_RSA_PRIME2,
+            ATTR_RSA_EXPONENT1,
+            ATTR_RSA_EXPONENT2,
+            ATTR_RSA_COEFFICIENT
+        ]
     );
     assert_eq!(k.bytes(ATTR_RSA_MODULUS).unwrap().len(), 128);
     assert_eq!(k.bytes(ATTR_RSA_PUBLIC_EXPONENT).unwrap(), &[1, 0, 1]);
@@ -248,9 +276,14 @@ fn rsa_generate_sign_verify() {
 #[test]
 fn ed25519_rfc8032_known_answers() {
     let v = vectors();
-    for (name, ph) in [("ed25519_rfc_8032_7_1", false), ("ed25519ctx_rfc_8032_7_2", false), ("ed25519ph_rfc_8032_7_3", true)] {
+    for (name, ph) in
+        [("ed25519_rfc_8032_7_1", false), ("ed25519ctx_rfc_8032_7_2", false), ("ed25519ph_rfc_8032_7_3", true)]
+    {
         let get = |s: &str| v[&format!("{name}_{s}")].clone();
-        let k = Key(vec![b(ids::ATTR_ED25519_PUBLIC_VALUE, &get("public")), b(ids::ATTR_ED25519_PRIVATE_VALUE, &get("private"))]);
+        let k = Key(vec![
+            b(ids::ATTR_ED25519_PUBLIC_VALUE, &get("public")),
+            b(ids::ATTR_ED25519_PRIVATE_VALUE, &get("private")),
+        ]);
         let ctx = v.get(&format!("{name}_context")).cloned().unwrap_or_default();
         let mut p = vec![AttrRef::Value(ids::ATTR_EDDSA_PREHASH, ph as u32, 0)];
         if !ctx.is_empty() {
@@ -266,7 +299,10 @@ fn ed25519_rfc8032_known_answers() {
         assert_eq!(verify(ids::ALG_ED25519, &k, &p, &msg, &bad).unwrap_err(), INVALID, "{name}");
         assert_eq!(verify(ids::ALG_ED25519, &k, &p, &msg, &sig[..63]).unwrap_err(), BAD);
         // The same signature does not verify under another variant.
-        assert_eq!(verify(ids::ALG_ED25519, &k, &L(vec![AttrRef::Bytes(ids::ATTR_EDDSA_CTX, b"x")]), &msg, &sig).unwrap_err(), INVALID);
+        assert_eq!(
+            verify(ids::ALG_ED25519, &k, &L(vec![AttrRef::Bytes(ids::ATTR_EDDSA_CTX, b"x")]), &msg, &sig).unwrap_err(),
+            INVALID
+        );
     }
     let k = Key(generate(ids::TYPE_ED25519_KEYPAIR, 256, &NoAttrs, &mut TestRng(8)).unwrap());
     let sig = operate(ids::ALG_ED25519, ids::MODE_SIGN, &k, &NoAttrs, b"m", &mut TestRng(9)).unwrap();
@@ -291,8 +327,20 @@ fn x25519_rfc7748_known_answer() {
     assert_eq!(derive(ids::ALG_X25519, &alice, &short, &mut TestRng(1)).unwrap_err(), BAD);
     let a = Key(generate(ids::TYPE_X25519_KEYPAIR, 256, &NoAttrs, &mut TestRng(2)).unwrap());
     let bk = Key(generate(ids::TYPE_X25519_KEYPAIR, 256, &NoAttrs, &mut TestRng(3)).unwrap());
-    let s1 = derive(ids::ALG_X25519, &a, &L(vec![AttrRef::Bytes(ids::ATTR_X25519_PUBLIC_VALUE, bk.bytes(ids::ATTR_X25519_PUBLIC_VALUE).unwrap())]), &mut TestRng(1)).unwrap();
-    let s2 = derive(ids::ALG_X25519, &bk, &L(vec![AttrRef::Bytes(ids::ATTR_X25519_PUBLIC_VALUE, a.bytes(ids::ATTR_X25519_PUBLIC_VALUE).unwrap())]), &mut TestRng(1)).unwrap();
+    let s1 = derive(
+        ids::ALG_X25519,
+        &a,
+        &L(vec![AttrRef::Bytes(ids::ATTR_X25519_PUBLIC_VALUE, bk.bytes(ids::ATTR_X25519_PUBLIC_VALUE).unwrap())]),
+        &mut TestRng(1),
+    )
+    .unwrap();
+    let s2 = derive(
+        ids::ALG_X25519,
+        &bk,
+        &L(vec![AttrRef::Bytes(ids::ATTR_X25519_PUBLIC_VALUE, a.bytes(ids::ATTR_X25519_PUBLIC_VALUE).unwrap())]),
+        &mut TestRng(1),
+    )
+    .unwrap();
     assert_eq!(s1, s2);
 }
 
@@ -309,17 +357,40 @@ fn dh_known_answer_and_generate() {
     let p = L(vec![AttrRef::Bytes(ATTR_DH_PUBLIC_VALUE, &v["derive_key_dh_public_value_2"])]);
     let s = derive(ALG_DH_DERIVE_SHARED_SECRET, &k, &p, &mut TestRng(1)).unwrap();
     assert_eq!(&s[..], trim(&v["derive_key_dh_shared_secret"]));
-    let dom = L(vec![AttrRef::Bytes(ATTR_DH_PRIME, &v["keygen_dh256_p"]), AttrRef::Bytes(ATTR_DH_BASE, &v["keygen_dh256_g"])]);
+    let dom = L(vec![
+        AttrRef::Bytes(ATTR_DH_PRIME, &v["keygen_dh256_p"]),
+        AttrRef::Bytes(ATTR_DH_BASE, &v["keygen_dh256_g"]),
+    ]);
     let a = Key(generate(TYPE_DH_KEYPAIR, 256, &dom, &mut TestRng(2)).unwrap());
     let bk = Key(generate(TYPE_DH_KEYPAIR, 256, &dom, &mut TestRng(3)).unwrap());
     assert_eq!(a.value(ATTR_DH_X_BITS), Some((0, 0)));
-    let s1 = derive(ALG_DH_DERIVE_SHARED_SECRET, &a, &L(vec![AttrRef::Bytes(ATTR_DH_PUBLIC_VALUE, bk.bytes(ATTR_DH_PUBLIC_VALUE).unwrap())]), &mut TestRng(1)).unwrap();
-    let s2 = derive(ALG_DH_DERIVE_SHARED_SECRET, &bk, &L(vec![AttrRef::Bytes(ATTR_DH_PUBLIC_VALUE, a.bytes(ATTR_DH_PUBLIC_VALUE).unwrap())]), &mut TestRng(1)).unwrap();
+    let s1 = derive(
+        ALG_DH_DERIVE_SHARED_SECRET,
+        &a,
+        &L(vec![AttrRef::Bytes(ATTR_DH_PUBLIC_VALUE, bk.bytes(ATTR_DH_PUBLIC_VALUE).unwrap())]),
+        &mut TestRng(1),
+    )
+    .unwrap();
+    let s2 = derive(
+        ALG_DH_DERIVE_SHARED_SECRET,
+        &bk,
+        &L(vec![AttrRef::Bytes(ATTR_DH_PUBLIC_VALUE, a.bytes(ATTR_DH_PUBLIC_VALUE).unwrap())]),
+        &mut TestRng(1),
+    )
+    .unwrap();
     assert_eq!(s1, s2);
     assert_eq!(generate(TYPE_DH_KEYPAIR, 264, &dom, &mut TestRng(2)).unwrap_err(), BAD);
-    let xb = L(vec![AttrRef::Bytes(ATTR_DH_PRIME, &v["keygen_dh256_p"]), AttrRef::Bytes(ATTR_DH_BASE, &v["keygen_dh256_g"]), AttrRef::Value(ATTR_DH_X_BITS, 12, 0)]);
+    let xb = L(vec![
+        AttrRef::Bytes(ATTR_DH_PRIME, &v["keygen_dh256_p"]),
+        AttrRef::Bytes(ATTR_DH_BASE, &v["keygen_dh256_g"]),
+        AttrRef::Value(ATTR_DH_X_BITS, 12, 0),
+    ]);
     assert_eq!(generate(TYPE_DH_KEYPAIR, 256, &xb, &mut TestRng(2)).unwrap_err(), BAD);
-    let xb = L(vec![AttrRef::Bytes(ATTR_DH_PRIME, &v["keygen_dh256_p"]), AttrRef::Bytes(ATTR_DH_BASE, &v["keygen_dh256_g"]), AttrRef::Value(ATTR_DH_X_BITS, 64, 0)]);
+    let xb = L(vec![
+        AttrRef::Bytes(ATTR_DH_PRIME, &v["keygen_dh256_p"]),
+        AttrRef::Bytes(ATTR_DH_BASE, &v["keygen_dh256_g"]),
+        AttrRef::Value(ATTR_DH_X_BITS, 64, 0),
+    ]);
     let k = Key(generate(TYPE_DH_KEYPAIR, 256, &xb, &mut TestRng(2)).unwrap());
     assert!(k.bytes(ATTR_DH_PRIVATE_VALUE).unwrap().len() <= 8);
 }
@@ -343,7 +414,10 @@ fn dsa_generate_sign_verify() {
     bad[39] ^= 1;
     assert_eq!(verify(ALG_DSA_SHA1, &k, &NoAttrs, &d, &bad).unwrap_err(), INVALID);
     assert_eq!(verify(ALG_DSA_SHA1, &k, &NoAttrs, &d, &[0; 40]).unwrap_err(), INVALID);
-    assert_eq!(operate(ALG_DSA_SHA1, MODE_SIGN, &k, &NoAttrs, &d[1..], &mut TestRng(5)).unwrap_err(), TeeResult::ERROR_SECURITY);
+    assert_eq!(
+        operate(ALG_DSA_SHA1, MODE_SIGN, &k, &NoAttrs, &d[1..], &mut TestRng(5)).unwrap_err(),
+        TeeResult::ERROR_SECURITY
+    );
     // SHA-256 digest on a 160-bit subprime: truncated to 20 bytes.
     let d = sha(HashAlg::Sha256, b"dsa");
     let sig = operate(ALG_DSA_SHA256, MODE_SIGN, &k, &NoAttrs, &d[..20], &mut TestRng(6)).unwrap();
@@ -380,17 +454,45 @@ fn ecdsa_ecdh_every_curve() {
         assert_eq!(generate(TYPE_ECDSA_KEYPAIR, bits + 1, &p, &mut TestRng(1)).unwrap_err(), BAD);
         // ECDH both ways; a point off the curve is refused.
         let a = Key(generate(TYPE_ECDH_KEYPAIR, bits, &p, &mut TestRng(30 + i as u64)).unwrap());
-        let peer = |k: &Key| (k.bytes(ATTR_ECC_PUBLIC_VALUE_X).unwrap().to_vec(), k.bytes(ATTR_ECC_PUBLIC_VALUE_Y).unwrap().to_vec());
+        let peer = |k: &Key| {
+            (k.bytes(ATTR_ECC_PUBLIC_VALUE_X).unwrap().to_vec(), k.bytes(ATTR_ECC_PUBLIC_VALUE_Y).unwrap().to_vec())
+        };
         let (ax, ay) = peer(&a);
         let (kx, ky) = peer(&k);
-        let s1 = derive(ALG_ECDH_DERIVE_SHARED_SECRET, &a, &L(vec![AttrRef::Bytes(ATTR_ECC_PUBLIC_VALUE_X, &kx), AttrRef::Bytes(ATTR_ECC_PUBLIC_VALUE_Y, &ky)]), &mut TestRng(1)).unwrap();
-        let s2 = derive(ALG_ECDH_DERIVE_SHARED_SECRET, &k, &L(vec![AttrRef::Bytes(ATTR_ECC_PUBLIC_VALUE_X, &ax), AttrRef::Bytes(ATTR_ECC_PUBLIC_VALUE_Y, &ay)]), &mut TestRng(1)).unwrap();
+        let s1 = derive(
+            ALG_ECDH_DERIVE_SHARED_SECRET,
+            &a,
+            &L(vec![AttrRef::Bytes(ATTR_ECC_PUBLIC_VALUE_X, &kx), AttrRef::Bytes(ATTR_ECC_PUBLIC_VALUE_Y, &ky)]),
+            &mut TestRng(1),
+        )
+        .unwrap();
+        let s2 = derive(
+            ALG_ECDH_DERIVE_SHARED_SECRET,
+            &k,
+            &L(vec![AttrRef::Bytes(ATTR_ECC_PUBLIC_VALUE_X, &ax), AttrRef::Bytes(ATTR_ECC_PUBLIC_VALUE_Y, &ay)]),
+            &mut TestRng(1),
+        )
+        .unwrap();
         assert_eq!(s1, s2);
         assert_eq!(s1.len(), len);
         let mut by = ky.clone();
         *by.last_mut().unwrap() ^= 1;
-        assert_eq!(derive(ALG_ECDH_DERIVE_SHARED_SECRET, &a, &L(vec![AttrRef::Bytes(ATTR_ECC_PUBLIC_VALUE_X, &kx), AttrRef::Bytes(ATTR_ECC_PUBLIC_VALUE_Y, &by)]), &mut TestRng(1)).unwrap_err(), BAD);
-        let zero_d = Key(vec![b(ATTR_ECC_PRIVATE_VALUE, &[0]), b(ATTR_ECC_PUBLIC_VALUE_X, &kx), b(ATTR_ECC_PUBLIC_VALUE_Y, &ky), Attr::Value(ATTR_ECC_CURVE, curve, 0)]);
+        assert_eq!(
+            derive(
+                ALG_ECDH_DERIVE_SHARED_SECRET,
+                &a,
+                &L(vec![AttrRef::Bytes(ATTR_ECC_PUBLIC_VALUE_X, &kx), AttrRef::Bytes(ATTR_ECC_PUBLIC_VALUE_Y, &by)]),
+                &mut TestRng(1)
+            )
+            .unwrap_err(),
+            BAD
+        );
+        let zero_d = Key(vec![
+            b(ATTR_ECC_PRIVATE_VALUE, &[0]),
+            b(ATTR_ECC_PUBLIC_VALUE_X, &kx),
+            b(ATTR_ECC_PUBLIC_VALUE_Y, &ky),
+            Attr::Value(ATTR_ECC_CURVE, curve, 0),
+        ]);
         assert_eq!(operate(alg, MODE_SIGN, &zero_d, &NoAttrs, b"x", &mut TestRng(1)).unwrap_err(), BAD);
     }
     let p = L(vec![AttrRef::Value(ATTR_ECC_CURVE, 0x77, 0)]);
@@ -421,4 +523,3 @@ fn digest_truncation_takes_leftmost_bits() {
     assert_eq!(ecc::tests_digest_to_int(&[0x12], 16), vec![0x00, 0x12]);
     assert_eq!(ecc::tests_digest_to_int(&[0x12, 0x34, 0x56], 16), vec![0x12, 0x34]);
 }
-
