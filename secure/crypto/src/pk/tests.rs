@@ -523,3 +523,61 @@ fn digest_truncation_takes_leftmost_bits() {
     assert_eq!(ecc::tests_digest_to_int(&[0x12], 16), vec![0x00, 0x12]);
     assert_eq!(ecc::tests_digest_to_int(&[0x12, 0x34, 0x56], 16), vec![0x12, 0x34]);
 }
+
+#[test]
+fn sm2_gmt0003_known_answers_and_round_trips() {
+    use digest::Digest;
+    use ids::*;
+    let v = vectors();
+    let key = |p: &str| {
+        Key(vec![
+            b(ATTR_ECC_PRIVATE_VALUE, &v[&format!("{p}_private")]),
+            b(ATTR_ECC_PUBLIC_VALUE_X, &v[&format!("{p}_public_x")]),
+            b(ATTR_ECC_PUBLIC_VALUE_Y, &v[&format!("{p}_public_y")]),
+        ])
+    };
+    // Signature (Annex A.2): e = SM3(ZA || M), the TA's to compute.
+    let k = key("gmt_003_part5_a2");
+    let e = sm3::Sm3::digest(&v["gmt_003_part5_a2_ptx"]).to_vec();
+    let sig = &v["gmt_003_part5_a2_out"];
+    verify(ALG_SM2_DSA_SM3, &k, &NoAttrs, &e, sig).unwrap();
+    let mut bad = sig.clone();
+    bad[10] ^= 1;
+    assert_eq!(verify(ALG_SM2_DSA_SM3, &k, &NoAttrs, &e, &bad).unwrap_err(), INVALID);
+    assert_eq!(verify(ALG_SM2_DSA_SM3, &k, &NoAttrs, &e, &sig[1..]).unwrap_err(), BAD);
+    let mine = operate(ALG_SM2_DSA_SM3, MODE_SIGN, &k, &NoAttrs, &e, &mut TestRng(50)).unwrap();
+    verify(ALG_SM2_DSA_SM3, &k, &NoAttrs, &e, &mine).unwrap();
+    // e of another length is a number like any other.
+    let mine = operate(ALG_SM2_DSA_SM3, MODE_SIGN, &k, &NoAttrs, &e[..20], &mut TestRng(51)).unwrap();
+    verify(ALG_SM2_DSA_SM3, &k, &NoAttrs, &e[..20], &mine).unwrap();
+    assert_eq!(verify(ALG_SM2_DSA_SM3, &k, &NoAttrs, &e[..21], &mine).unwrap_err(), INVALID);
+
+    // Encryption (Annex C.2), C1 || C2 || C3.
+    let k = key("gmt_0003_part5_c2_sm2_testvector");
+    let c = &v["gmt_0003_part5_c2_sm2_testvector_out"];
+    let m = operate(ALG_SM2_PKE, MODE_DECRYPT, &k, &NoAttrs, c, &mut TestRng(1)).unwrap();
+    assert_eq!(&m[..], b"encryption standard");
+    let mut bad = c.clone();
+    *bad.last_mut().unwrap() ^= 1;
+    assert_eq!(
+        operate(ALG_SM2_PKE, MODE_DECRYPT, &k, &NoAttrs, &bad, &mut TestRng(1)).unwrap_err(),
+        TeeResult::ERROR_CIPHERTEXT_INVALID
+    );
+    let mut bad = c.clone();
+    bad[0] = 2;
+    assert_eq!(
+        operate(ALG_SM2_PKE, MODE_DECRYPT, &k, &NoAttrs, &bad, &mut TestRng(1)).unwrap_err(),
+        TeeResult::ERROR_NOT_SUPPORTED
+    );
+    assert_eq!(operate(ALG_SM2_PKE, MODE_DECRYPT, &k, &NoAttrs, &c[..97], &mut TestRng(1)).unwrap_err(), BAD);
+    let mut bad = c.clone();
+    bad[5] ^= 1;
+    assert_eq!(operate(ALG_SM2_PKE, MODE_DECRYPT, &k, &NoAttrs, &bad, &mut TestRng(1)).unwrap_err(), BAD);
+    let g = Key(generate(TYPE_SM2_PKE_KEYPAIR, 256, &NoAttrs, &mut TestRng(52)).unwrap());
+    assert_eq!(g.value(ATTR_ECC_CURVE), None);
+    let c = operate(ALG_SM2_PKE, MODE_ENCRYPT, &g, &NoAttrs, b"oxtee sm2", &mut TestRng(53)).unwrap();
+    assert_eq!(c.len(), 65 + 9 + 32);
+    let m = operate(ALG_SM2_PKE, MODE_DECRYPT, &g, &NoAttrs, &c, &mut TestRng(1)).unwrap();
+    assert_eq!(&m[..], b"oxtee sm2");
+    assert_eq!(generate(TYPE_SM2_DSA_KEYPAIR, 255, &NoAttrs, &mut TestRng(1)).unwrap_err(), BAD);
+}
