@@ -581,3 +581,51 @@ fn sm2_gmt0003_known_answers_and_round_trips() {
     assert_eq!(&m[..], b"oxtee sm2");
     assert_eq!(generate(TYPE_SM2_DSA_KEYPAIR, 255, &NoAttrs, &mut TestRng(1)).unwrap_err(), BAD);
 }
+
+/// RSA-4096 with CRT values: OpenSSL-made ciphertexts and signature.
+#[test]
+fn rsa_4096_decrypt_and_verify_foreign_vectors() {
+    use ids::*;
+    let v: HashMap<String, Vec<u8>> = include_str!("../../vectors/pk/rsa4096.txt")
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(k, x)| (k.into(), hex(x)))
+        .collect();
+    let g = |s: &str| v[&format!("rsa4096_{s}")].clone();
+    let k = Key(vec![
+        b(ATTR_RSA_MODULUS, &g("modulus")),
+        b(ATTR_RSA_PUBLIC_EXPONENT, &g("pub_exp")),
+        b(ATTR_RSA_PRIVATE_EXPONENT, &g("priv_exp")),
+        b(ATTR_RSA_PRIME1, &g("prime1")),
+        b(ATTR_RSA_PRIME2, &g("prime2")),
+        b(ATTR_RSA_EXPONENT1, &g("exp1")),
+        b(ATTR_RSA_EXPONENT2, &g("exp2")),
+        b(ATTR_RSA_COEFFICIENT, &g("coeff")),
+    ]);
+    let mut rng = TestRng(60);
+    let m = operate(ALG_RSAES_PKCS1_V1_5, MODE_DECRYPT, &k, &NoAttrs, &g("v15_out"), &mut rng).unwrap();
+    assert_eq!(&m[..], &g("ptx")[..]);
+    let mgf = ALG_SHA1.to_le_bytes();
+    let p = L(vec![AttrRef::Bytes(ATTR_RSA_OAEP_LABEL, b"gp"), AttrRef::Bytes(ATTR_RSA_OAEP_MGF_HASH, &mgf)]);
+    let m = operate(
+        ALG_RSAES_PKCS1_OAEP_MGF1_SHA256,
+        MODE_DECRYPT,
+        &k,
+        &p,
+        &g("oaep_sha256_mgf1_sha1_label_gp_out"),
+        &mut rng,
+    )
+    .unwrap();
+    assert_eq!(&m[..], &g("ptx")[..]);
+    let d = sha(HashAlg::Sha384, &g("ptx"));
+    let salt = L(vec![AttrRef::Value(ATTR_RSA_PSS_SALT_LENGTH, 48, 0)]);
+    verify(ALG_RSASSA_PKCS1_PSS_MGF1_SHA384, &k, &salt, &d, &g("pss_sha384_salt48_sig")).unwrap();
+    // And our own 4096-bit signature over the same key (CRT, blinded).
+    let sig = operate(ALG_RSASSA_PKCS1_V1_5_SHA384, MODE_SIGN, &k, &NoAttrs, &d, &mut rng).unwrap();
+    assert_eq!(sig.len(), 512);
+    verify(ALG_RSASSA_PKCS1_V1_5_SHA384, &k, &NoAttrs, &d, &sig).unwrap();
+    // Without the CRT values (n, e, d only) the answer is the same.
+    let nd = Key(k.0[..3].to_vec());
+    let m = operate(ALG_RSAES_PKCS1_V1_5, MODE_DECRYPT, &nd, &NoAttrs, &g("v15_out"), &mut rng).unwrap();
+    assert_eq!(&m[..], &g("ptx")[..]);
+}
