@@ -13,8 +13,9 @@ use super::rng::Rng10;
 use super::{HashAlg, bn_attr, need, pad_left, trim};
 use crate::{Attr, Attrs, Result, Rng, Secret, TeeResult, ids};
 use alloc::vec::Vec;
+use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
+use crypto_bigint::{BoxedUint, NonZero, Resize};
 use dsa::{Components, Signature, SigningKey, VerifyingKey};
-use rsa::BoxedUint;
 use signature::hazmat::{PrehashVerifier, RandomizedPrehashSigner};
 
 const BAD: TeeResult = TeeResult::ERROR_BAD_PARAMETERS;
@@ -30,10 +31,17 @@ fn num(b: &[u8], max: usize) -> Result<BoxedUint> {
     Ok(BoxedUint::from_be_slice_vartime(b))
 }
 
+/// A number at the precision of the prime (the crate's Montgomery forms
+/// want equal widths); BAD_PARAMETERS when it does not fit.
+fn num_at(b: &[u8], prec: u32) -> Result<BoxedUint> {
+    BoxedUint::from_be_slice(trim(b), prec).map_err(|_| BAD)
+}
+
+/// The domain (p, q, g) and the subprime's length in bytes.
 fn components(key: &dyn Attrs) -> Result<(Components, usize)> {
     let p = num(need(key, ids::ATTR_DSA_PRIME)?, MAX_BITS)?;
     let q = num(need(key, ids::ATTR_DSA_SUBPRIME)?, MAX_BITS)?;
-    let g = num(need(key, ids::ATTR_DSA_BASE)?, MAX_BITS)?;
+    let g = num_at(need(key, ids::ATTR_DSA_BASE)?, p.bits_precision())?;
     let qlen = trim(need(key, ids::ATTR_DSA_SUBPRIME)?).len();
     if q.bit_width_vartime() >= p.bit_width_vartime() {
         return Err(BAD);
@@ -55,7 +63,7 @@ pub(super) fn sign(algo: u32, key: &dyn Attrs, input: &[u8], rng: &mut dyn Rng) 
     if input.len() != hlen.min(qlen) {
         return Err(TeeResult::ERROR_SECURITY);
     }
-    let y = num(need(key, ids::ATTR_DSA_PUBLIC_VALUE)?, MAX_BITS)?;
+    let y = num_at(need(key, ids::ATTR_DSA_PUBLIC_VALUE)?, c.p().bits_precision())?;
     let x = num(need(key, ids::ATTR_DSA_PRIVATE_VALUE)?, MAX_BITS)?;
     let vk = VerifyingKey::from_components(c, y).map_err(|_| BAD)?;
     let sk = SigningKey::from_components(vk, x).map_err(|_| BAD)?;
@@ -73,7 +81,7 @@ pub(super) fn verify(algo: u32, key: &dyn Attrs, input: &[u8], sig: &[u8]) -> Re
     if input.len() != hlen && input.len() != qlen {
         return Err(BAD);
     }
-    let y = num(need(key, ids::ATTR_DSA_PUBLIC_VALUE)?, MAX_BITS)?;
+    let y = num_at(need(key, ids::ATTR_DSA_PUBLIC_VALUE)?, c.p().bits_precision()).map_err(|_| INVALID)?;
     let vk = VerifyingKey::from_components(c, y).map_err(|_| INVALID)?;
     let half = sig.len() / 2;
     if half > MAX_BITS / 8 {
@@ -92,7 +100,22 @@ pub(super) fn generate(bits: u32, params: &dyn Attrs, rng: &mut dyn Rng) -> Resu
     if bits as usize != 8 * p.len() {
         return Err(BAD);
     }
-    let sk = SigningKey::try_generate_from_rng_with_components(&mut Rng10(rng), c).map_err(|_| BAD)?;
+    // x uniform in [1, q - 1] (8 extra random bytes make the reduction's
+    // bias negligible), y = g^x mod p; the crate's own generator panics
+    // on a bad domain, so we draw x here and let its constructors judge.
+    let prec = c.p().bits_precision();
+    let q = c.q().as_ref().clone().resize(prec);
+    let qm1 = NonZero::new(q.wrapping_sub(&BoxedUint::one_with_precision(prec))).into_option().ok_or(BAD)?;
+    let mut buf = zeroize::Zeroizing::new(
+        alloc::vec![0u8; (prec as usize / 8).min(trim(need(params, ids::ATTR_DSA_SUBPRIME)?).len() + 8)],
+    );
+    rng.fill(&mut buf);
+    let r = zeroize::Zeroizing::new(BoxedUint::from_be_slice(&buf, prec).map_err(|_| BAD)?);
+    let x = zeroize::Zeroizing::new(r.rem(&qm1).wrapping_add(&BoxedUint::one_with_precision(prec)));
+    let params_p = BoxedMontyParams::new(c.p().clone());
+    let y = BoxedMontyForm::new(c.g().as_ref().clone(), &params_p).pow(&x).retrieve();
+    let vk = VerifyingKey::from_components(c, y).map_err(|_| BAD)?;
+    let sk = SigningKey::from_components(vk, BoxedUint::clone(&x)).map_err(|_| BAD)?;
     let y = sk.verifying_key().y().to_be_bytes();
     let x = zeroize::Zeroizing::new(sk.x().to_be_bytes());
     Ok(alloc::vec![

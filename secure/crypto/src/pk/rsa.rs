@@ -31,7 +31,7 @@ const BAD: TeeResult = TeeResult::ERROR_BAD_PARAMETERS;
 /// modulus.
 fn num(b: &[u8]) -> Result<BoxedUint> {
     let b = trim(b);
-    if b.len() > MAX_BITS / 8 {
+    if b.is_empty() || b.len() > MAX_BITS / 8 {
         return Err(BAD);
     }
     Ok(BoxedUint::from_be_slice_vartime(b))

@@ -629,3 +629,173 @@ fn rsa_4096_decrypt_and_verify_foreign_vectors() {
     let m = operate(ALG_RSAES_PKCS1_V1_5, MODE_DECRYPT, &nd, &NoAttrs, &g("v15_out"), &mut rng).unwrap();
     assert_eq!(&m[..], &g("ptx")[..]);
 }
+
+/// Random garbage in every attribute and input: defined errors (or, by
+/// chance, results), never a panic.
+#[test]
+fn hostile_attributes_never_panic() {
+    use ids::*;
+    let attrs = [
+        ATTR_RSA_MODULUS,
+        ATTR_RSA_PUBLIC_EXPONENT,
+        ATTR_RSA_PRIVATE_EXPONENT,
+        ATTR_RSA_PRIME1,
+        ATTR_RSA_PRIME2,
+        ATTR_DSA_PRIME,
+        ATTR_DSA_SUBPRIME,
+        ATTR_DSA_BASE,
+        ATTR_DSA_PUBLIC_VALUE,
+        ATTR_DSA_PRIVATE_VALUE,
+        ATTR_DH_PRIME,
+        ATTR_DH_BASE,
+        ATTR_DH_SUBPRIME,
+        ATTR_DH_PUBLIC_VALUE,
+        ATTR_DH_PRIVATE_VALUE,
+        ATTR_ECC_PUBLIC_VALUE_X,
+        ATTR_ECC_PUBLIC_VALUE_Y,
+        ATTR_ECC_PRIVATE_VALUE,
+        ATTR_ED25519_PUBLIC_VALUE,
+        ATTR_ED25519_PRIVATE_VALUE,
+        ATTR_X25519_PUBLIC_VALUE,
+        ATTR_X25519_PRIVATE_VALUE,
+        ATTR_RSA_OAEP_LABEL,
+        ATTR_RSA_OAEP_MGF_HASH,
+        ATTR_EDDSA_CTX,
+    ];
+    let algs = [
+        ALG_RSA_NOPAD,
+        ALG_RSAES_PKCS1_V1_5,
+        ALG_RSAES_PKCS1_OAEP_MGF1_SHA256,
+        ALG_RSASSA_PKCS1_V1_5,
+        ALG_RSASSA_PKCS1_V1_5_SHA256,
+        ALG_RSASSA_PKCS1_PSS_MGF1_SHA1,
+        ALG_DSA_SHA1,
+        ALG_DSA_SHA256,
+        ALG_ECDSA_SHA1,
+        ALG_ECDSA_SHA256,
+        ALG_ECDSA_SHA512,
+        ALG_ED25519,
+        ALG_SM2_DSA_SM3,
+        ALG_SM2_PKE,
+    ];
+    let mut rng = TestRng(99);
+    let pick = |rng: &mut TestRng, max: usize| {
+        let mut x = [0u8; 2];
+        rng.fill(&mut x);
+        usize::from(u16::from_le_bytes(x)) % max
+    };
+    for round in 0..3000 {
+        let mut bufs = Vec::new();
+        for _ in attrs {
+            let len = [0, 1, 4, 20, 32, 64, 66, 128, 200][pick(&mut rng, 9)];
+            let mut v = vec![0u8; len];
+            rng.fill(&mut v);
+            if len > 0 && pick(&mut rng, 2) == 0 {
+                v[len - 1] |= 1;
+            }
+            bufs.push(v);
+        }
+        let mut list: Vec<Attr> = attrs.iter().zip(&bufs).map(|(&id, v)| b(id, v)).collect();
+        let curve = [0, ECC_CURVE_NIST_P192, ECC_CURVE_NIST_P256, ECC_CURVE_NIST_P521, 0x99][pick(&mut rng, 5)];
+        list.push(Attr::Value(ATTR_ECC_CURVE, curve, 0));
+        list.push(Attr::Value(ATTR_RSA_PSS_SALT_LENGTH, [0, 20, 1000, u32::MAX][pick(&mut rng, 4)], 0));
+        list.push(Attr::Value(ATTR_EDDSA_PREHASH, pick(&mut rng, 3) as u32, 0));
+        list.push(Attr::Value(ATTR_DH_X_BITS, [0, 8, 64, 4096, 7][pick(&mut rng, 5)], 0));
+        let k = Key(list);
+        let input = bufs[pick(&mut rng, bufs.len())].clone();
+        let sig = bufs[pick(&mut rng, bufs.len())].clone();
+        let a = algs[round % algs.len()];
+        for mode in [MODE_ENCRYPT, MODE_DECRYPT, MODE_SIGN] {
+            let _ = operate(a, mode, &k, &k, &input, &mut rng);
+        }
+        let _ = verify(a, &k, &k, &input, &sig);
+        for d in [ALG_DH_DERIVE_SHARED_SECRET, ALG_ECDH_DERIVE_SHARED_SECRET, ALG_X25519, ALG_SM2_KEP] {
+            let _ = derive(d, &k, &k, &mut rng);
+        }
+        if round % 20 == 0 {
+            for t in [TYPE_DH_KEYPAIR, TYPE_DSA_KEYPAIR, TYPE_ECDSA_KEYPAIR] {
+                let _ = generate(t, [256, 512, 1024, 192][pick(&mut rng, 4)], &k, &mut rng);
+            }
+        }
+    }
+}
+
+/// Valid keys with one attribute mangled (cut, grown, flipped, zeroed):
+/// defined errors or results, never a panic.
+#[test]
+fn mangled_keys_never_panic() {
+    use ids::*;
+    let v = vectors();
+    let mut rng = TestRng(123);
+    let ec = |c, bits, seed| {
+        Key(generate(TYPE_ECDSA_KEYPAIR, bits, &L(vec![AttrRef::Value(ATTR_ECC_CURVE, c, 0)]), &mut TestRng(seed))
+            .unwrap())
+    };
+    let dsa_dom = L(vec![
+        AttrRef::Bytes(ATTR_DSA_PRIME, &v["keygen_dsa_test1_p"]),
+        AttrRef::Bytes(ATTR_DSA_SUBPRIME, &v["keygen_dsa_test1_q"]),
+        AttrRef::Bytes(ATTR_DSA_BASE, &v["keygen_dsa_test1_g"]),
+    ]);
+    let dh_dom = L(vec![
+        AttrRef::Bytes(ATTR_DH_PRIME, &v["keygen_dh256_p"]),
+        AttrRef::Bytes(ATTR_DH_BASE, &v["keygen_dh256_g"]),
+    ]);
+    let keys: Vec<(Key, &[u32])> = vec![
+        (
+            rsa_key(&v, "ac_rsassa_vect3"),
+            &[
+                ALG_RSA_NOPAD,
+                ALG_RSAES_PKCS1_V1_5,
+                ALG_RSAES_PKCS1_OAEP_MGF1_SHA1,
+                ALG_RSASSA_PKCS1_V1_5_SHA1,
+                ALG_RSASSA_PKCS1_PSS_MGF1_SHA1,
+            ],
+        ),
+        (Key(generate(TYPE_DSA_KEYPAIR, 1024, &dsa_dom, &mut TestRng(1)).unwrap()), &[ALG_DSA_SHA1]),
+        (Key(generate(TYPE_DH_KEYPAIR, 256, &dh_dom, &mut TestRng(2)).unwrap()), &[ALG_DH_DERIVE_SHARED_SECRET]),
+        (ec(ECC_CURVE_NIST_P192, 192, 3), &[ALG_ECDSA_SHA1, ALG_ECDH_DERIVE_SHARED_SECRET]),
+        (ec(ECC_CURVE_NIST_P521, 521, 4), &[ALG_ECDSA_SHA512, ALG_ECDH_DERIVE_SHARED_SECRET]),
+        (Key(generate(TYPE_SM2_DSA_KEYPAIR, 256, &NoAttrs, &mut TestRng(5)).unwrap()), &[ALG_SM2_DSA_SM3, ALG_SM2_PKE]),
+        (Key(generate(TYPE_ED25519_KEYPAIR, 256, &NoAttrs, &mut TestRng(6)).unwrap()), &[ALG_ED25519]),
+        (Key(generate(TYPE_X25519_KEYPAIR, 256, &NoAttrs, &mut TestRng(7)).unwrap()), &[ALG_X25519]),
+    ];
+    let r16 = |rng: &mut TestRng| {
+        let mut x = [0u8; 2];
+        rng.fill(&mut x);
+        usize::from(u16::from_le_bytes(x))
+    };
+    for round in 0..1500 {
+        let (key, algs) = &keys[round % keys.len()];
+        let mut attrs = key.0.clone();
+        let i = r16(&mut rng) % attrs.len();
+        if let Attr::Bytes(_, ref mut b) = attrs[i] {
+            match r16(&mut rng) % 5 {
+                0 => {
+                    let n = r16(&mut rng) % (b.len() + 1);
+                    b.truncate(n)
+                }
+                1 => b.extend(core::iter::repeat_n(0xff, 1 + r16(&mut rng) % 80)),
+                2 => b.insert(0, 0),
+                3 => b.iter_mut().for_each(|x| *x = 0),
+                _ => {
+                    let n = b.len().max(1);
+                    if let Some(x) = b.get_mut(r16(&mut rng) % n) {
+                        *x ^= 1 << (r16(&mut rng) % 8);
+                    }
+                }
+            }
+        }
+        let k = Key(attrs);
+        let peer = &keys[round % keys.len()].0;
+        let input = sha(HashAlg::Sha1, &round.to_le_bytes());
+        for &a in *algs {
+            for mode in [MODE_ENCRYPT, MODE_DECRYPT, MODE_SIGN] {
+                if let Ok(out) = operate(a, mode, &k, &NoAttrs, &input, &mut rng) {
+                    let _ = verify(a, &k, &NoAttrs, &input, &out);
+                }
+            }
+            let _ = derive(a, &k, peer, &mut rng);
+            let _ = derive(a, peer, &k, &mut rng);
+        }
+    }
+}
