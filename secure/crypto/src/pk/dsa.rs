@@ -105,13 +105,13 @@ pub(super) fn generate(bits: u32, params: &dyn Attrs, rng: &mut dyn Rng) -> Resu
     // on a bad domain, so we draw x here and let its constructors judge.
     let prec = c.p().bits_precision();
     let q = c.q().as_ref().clone().resize(prec);
-    let qm1 = NonZero::new(q.wrapping_sub(&BoxedUint::one_with_precision(prec))).into_option().ok_or(BAD)?;
+    let qm1 = NonZero::new(q.wrapping_sub(BoxedUint::one_with_precision(prec))).into_option().ok_or(BAD)?;
     let mut buf = zeroize::Zeroizing::new(
         alloc::vec![0u8; (prec as usize / 8).min(trim(need(params, ids::ATTR_DSA_SUBPRIME)?).len() + 8)],
     );
     rng.fill(&mut buf);
     let r = zeroize::Zeroizing::new(BoxedUint::from_be_slice(&buf, prec).map_err(|_| BAD)?);
-    let x = zeroize::Zeroizing::new(r.rem(&qm1).wrapping_add(&BoxedUint::one_with_precision(prec)));
+    let x = zeroize::Zeroizing::new(r.rem(&qm1).wrapping_add(BoxedUint::one_with_precision(prec)));
     let params_p = BoxedMontyParams::new(c.p().clone());
     let y = BoxedMontyForm::new(c.g().as_ref().clone(), &params_p).pow(&x).retrieve();
     let vk = VerifyingKey::from_components(c, y).map_err(|_| BAD)?;
