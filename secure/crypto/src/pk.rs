@@ -110,7 +110,8 @@ pub fn verify(algo: u32, key: &dyn Attrs, params: &dyn Attrs, input: &[u8], sig:
 ///
 /// Upstream also insists on the exact count and order of the TA's
 /// parameters (one `DH_PUBLIC_VALUE`; `ECC_PUBLIC_VALUE_X` then `_Y`);
-/// that check belongs to the caller, which sees the list.
+/// that check belongs to the caller, which sees the list. SM2 KEP needs a
+/// second key and gives a confirmation back: [`sm2_kep_derive`].
 pub fn derive(algo: u32, key: &dyn Attrs, params: &dyn Attrs, rng: &mut dyn Rng) -> Result<Secret> {
     let _ = rng;
     match algo {
@@ -120,6 +121,8 @@ pub fn derive(algo: u32, key: &dyn Attrs, params: &dyn Attrs, rng: &mut dyn Rng)
         _ => Err(TeeResult::ERROR_NOT_SUPPORTED),
     }
 }
+
+pub use sm2::kep_derive as sm2_kep_derive;
 
 /// Generates a key pair of object type `obj_type` and size `key_bits`
 /// (`params`: DH prime/base, DSA domain, EC curve...): the attributes of

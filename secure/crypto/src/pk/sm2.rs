@@ -113,3 +113,134 @@ pub(super) fn generate(bits: u32, rng: &mut dyn Rng) -> Result<Vec<Attr>> {
         bn_attr(ids::ATTR_ECC_PUBLIC_VALUE_Y, &p.y()),
     ])
 }
+
+/// SM2 curve coefficients a and b (GM/T 0003.5), as ZA hashes them.
+const SM2_A: [u8; 32] = [
+    0xff, 0xff, 0xff, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfc,
+];
+const SM2_B: [u8; 32] = [
+    0x28, 0xe9, 0xfa, 0x9e, 0x9d, 0x9f, 0x5e, 0x34, 0x4d, 0x5a, 0x9e, 0x4b, 0xcf, 0x65, 0x09, 0xa7, 0xf3, 0x97, 0x89,
+    0xf5, 0x15, 0xab, 0x8f, 0x92, 0xdd, 0xbc, 0xbd, 0x41, 0x4d, 0x94, 0x0e, 0x93,
+];
+
+/// Z = SM3(ENTL || ID || a || b || xG || yG || x || y).
+pub(super) fn z_value(id: &[u8], p: &AffinePoint) -> Result<[u8; 32]> {
+    use sm3::Digest;
+    let bits = u16::try_from(id.len() * 8).map_err(|_| BAD)?;
+    let g = ProjectivePoint::GENERATOR.to_affine();
+    let mut h = sm3::Sm3::new();
+    h.update(bits.to_be_bytes());
+    h.update(id);
+    h.update(SM2_A);
+    h.update(SM2_B);
+    h.update(g.x());
+    h.update(g.y());
+    h.update(p.x());
+    h.update(p.y());
+    Ok(h.finalize().into())
+}
+
+/// GM/T 0003.4 KDF over SM3: `len` bytes.
+fn kdf(z: &[u8], len: usize) -> Secret {
+    use sm3::Digest;
+    let mut out = Secret::new(Vec::with_capacity(len));
+    let mut counter: u32 = 1;
+    while out.len() < len {
+        let mut h = sm3::Sm3::new();
+        h.update(z);
+        h.update(counter.to_be_bytes());
+        let block = h.finalize();
+        let take = (len - out.len()).min(block.len());
+        out.extend_from_slice(&block[..take]);
+        counter = counter.wrapping_add(1);
+    }
+    out
+}
+
+/// x̄ = 2^127 + (x mod 2^127), as a scalar.
+fn x_bar(p: &AffinePoint) -> Scalar {
+    let mut b = FieldBytes::default();
+    b[16..].copy_from_slice(&p.x()[16..]);
+    b[16] |= 0x80;
+    Scalar::from_repr(b).into_option().unwrap_or(Scalar::ZERO)
+}
+
+/// The confirmation hash S = SM3(flag || yU || SM3(xU || ZA || ZB || x1 || y1 || x2 || y2)).
+fn confirmation(flag: u8, u: &AffinePoint, zazb: &[u8], init_eph: &AffinePoint, resp_eph: &AffinePoint) -> [u8; 32] {
+    use sm3::Digest;
+    let mut h = sm3::Sm3::new();
+    h.update(u.x());
+    h.update(zazb);
+    h.update(init_eph.x());
+    h.update(init_eph.y());
+    h.update(resp_eph.x());
+    h.update(resp_eph.y());
+    let inner = h.finalize();
+    let mut h = sm3::Sm3::new();
+    h.update([flag]);
+    h.update(u.y());
+    h.update(inner);
+    h.finalize().into()
+}
+
+fn peer_point(params: &dyn Attrs, x: u32, y: u32) -> Result<AffinePoint> {
+    let x = fb(need(params, x)?).ok_or(BAD)?;
+    let y = fb(need(params, y)?).ok_or(BAD)?;
+    AffinePoint::from_coordinates(&x, &y).into_option().ok_or(TeeResult::ERROR_BAD_STATE)
+}
+
+/// `TEE_ALG_SM2_KEP` (GM/T 0003.3): our static key `key`, our ephemeral
+/// key `eph` (the operation's second key), and in `params` the role
+/// (`SM2_KEP_USER`: 0 initiator), the peer's static and ephemeral public
+/// points, both identities, and optionally the peer's confirmation
+/// (`SM2_KEP_CONFIRMATION_IN`, checked: BAD_STATE on mismatch) and a
+/// `SM2_KEP_CONFIRMATION_OUT` buffer (at least 32 bytes), in which case
+/// our confirmation comes back for the caller to copy out. `out_len` is
+/// the shared key's length in bytes (upstream passes the output object's
+/// maximum size).
+pub fn kep_derive(
+    key: &dyn Attrs,
+    eph: &dyn Attrs,
+    params: &dyn Attrs,
+    out_len: usize,
+) -> Result<(Secret, Option<[u8; 32]>)> {
+    let initiator = params.value(ids::ATTR_SM2_KEP_USER).ok_or(BAD)?.0 == 0;
+    let id_i = need(params, ids::ATTR_SM2_ID_INITIATOR)?;
+    let id_r = need(params, ids::ATTR_SM2_ID_RESPONDER)?;
+    let peer = peer_point(params, ids::ATTR_ECC_PUBLIC_VALUE_X, ids::ATTR_ECC_PUBLIC_VALUE_Y)?;
+    let peer_eph = peer_point(params, ids::ATTR_ECC_EPHEMERAL_PUBLIC_VALUE_X, ids::ATTR_ECC_EPHEMERAL_PUBLIC_VALUE_Y)?;
+    let conf_in = params.bytes(ids::ATTR_SM2_KEP_CONFIRMATION_IN);
+    let conf_out = params.bytes(ids::ATTR_SM2_KEP_CONFIRMATION_OUT);
+    if conf_in.is_some_and(|c| c.len() < 32) || conf_out.is_some_and(|c| c.len() < 32) {
+        return Err(BAD);
+    }
+    let d = scalar(key)?;
+    let r = scalar(eph)?;
+    let me = point(key).ok_or(BAD)?;
+    let me_eph = point(eph).ok_or(BAD)?;
+    // t = (d + x̄1 r) mod n; U = [t](P_peer + [x̄2] R_peer).
+    let t = zeroize::Zeroizing::new(*d + x_bar(&me_eph) * *r);
+    let u = (ProjectivePoint::from(peer) + ProjectivePoint::from(peer_eph) * x_bar(&peer_eph)) * *t;
+    if bool::from(sm2::elliptic_curve::group::Group::is_identity(&u)) {
+        return Err(TeeResult::ERROR_BAD_STATE);
+    }
+    let u = u.to_affine();
+    let (init_key, resp_key, init_eph, resp_eph) =
+        if initiator { (me, peer, me_eph, peer_eph) } else { (peer, me, peer_eph, me_eph) };
+    let mut z = zeroize::Zeroizing::new(Vec::with_capacity(128));
+    z.extend_from_slice(&u.x());
+    z.extend_from_slice(&u.y());
+    z.extend_from_slice(&z_value(id_i, &init_key)?);
+    z.extend_from_slice(&z_value(id_r, &resp_key)?);
+    let shared = kdf(&z, out_len);
+    let zazb = &z[64..];
+    if let Some(c) = conf_in {
+        let s = confirmation(if initiator { 0x02 } else { 0x03 }, &u, zazb, &init_eph, &resp_eph);
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(&s[..], &c[..32])) {
+            return Err(TeeResult::ERROR_BAD_STATE);
+        }
+    }
+    let out = conf_out.map(|_| confirmation(if initiator { 0x03 } else { 0x02 }, &u, zazb, &init_eph, &resp_eph));
+    Ok((shared, out))
+}

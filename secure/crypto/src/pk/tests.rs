@@ -799,3 +799,72 @@ fn mangled_keys_never_panic() {
         }
     }
 }
+
+/// SM2 key exchange, GM/T 0003 part 5 annex B.2, from both sides; and
+/// ZA (default identity "1234567812345678") against annex A.2's (the
+/// first 32 bytes of its signed input).
+#[test]
+fn sm2_kep_gmt0003_b2_both_sides() {
+    use ids::*;
+    let v = vectors();
+    let g = |s: &str| v[&format!("gmt_003_part5_b2_{s}")].clone();
+    let pt = |x: &str, y: &str| AffinePointBytes(g(x), g(y));
+    struct AffinePointBytes(Vec<u8>, Vec<u8>);
+    let key = |d: &str, p: AffinePointBytes| {
+        Key(vec![b(ATTR_ECC_PRIVATE_VALUE, &g(d)), b(ATTR_ECC_PUBLIC_VALUE_X, &p.0), b(ATTR_ECC_PUBLIC_VALUE_Y, &p.1)])
+    };
+    let a = key("private_A", pt("public_xA", "public_yA"));
+    let a_eph = key("eph_private_A", pt("eph_public_xA", "eph_public_yA"));
+    let bk = key("private_B", pt("public_xB", "public_yB"));
+    let b_eph = key("eph_private_B", pt("eph_public_xB", "eph_public_yB"));
+    let (id_a, id_b) = (g("id_A"), g("id_B"));
+    let (conf_a, conf_b) = (g("conf_A"), g("conf_B"));
+    let out_buf = [0u8; 32];
+    #[allow(clippy::too_many_arguments)]
+    fn params<'a>(
+        user: u32,
+        peer: &'a Key,
+        peer_eph: &'a Key,
+        id_a: &'a [u8],
+        id_b: &'a [u8],
+        out: &'a [u8],
+        conf_in: &'a [u8],
+    ) -> L<'a> {
+        L(vec![
+            AttrRef::Value(ATTR_SM2_KEP_USER, user, 0),
+            AttrRef::Bytes(ATTR_ECC_PUBLIC_VALUE_X, peer.bytes(ATTR_ECC_PUBLIC_VALUE_X).unwrap()),
+            AttrRef::Bytes(ATTR_ECC_PUBLIC_VALUE_Y, peer.bytes(ATTR_ECC_PUBLIC_VALUE_Y).unwrap()),
+            AttrRef::Bytes(ATTR_ECC_EPHEMERAL_PUBLIC_VALUE_X, peer_eph.bytes(ATTR_ECC_PUBLIC_VALUE_X).unwrap()),
+            AttrRef::Bytes(ATTR_ECC_EPHEMERAL_PUBLIC_VALUE_Y, peer_eph.bytes(ATTR_ECC_PUBLIC_VALUE_Y).unwrap()),
+            AttrRef::Bytes(ATTR_SM2_ID_INITIATOR, id_a),
+            AttrRef::Bytes(ATTR_SM2_ID_RESPONDER, id_b),
+            AttrRef::Bytes(ATTR_SM2_KEP_CONFIRMATION_OUT, out),
+            AttrRef::Bytes(ATTR_SM2_KEP_CONFIRMATION_IN, conf_in),
+        ])
+    }
+    let shared = g("shared_secret");
+    let (k, c) =
+        sm2_kep_derive(&a, &a_eph, &params(0, &bk, &b_eph, &id_a, &id_b, &out_buf, &conf_b), shared.len()).unwrap();
+    assert_eq!(&k[..], &shared[..]);
+    assert_eq!(&c.unwrap()[..], &conf_a[..]);
+    let (k, c) =
+        sm2_kep_derive(&bk, &b_eph, &params(1, &a, &a_eph, &id_a, &id_b, &out_buf, &conf_a), shared.len()).unwrap();
+    assert_eq!(&k[..], &shared[..]);
+    assert_eq!(&c.unwrap()[..], &conf_b[..]);
+    // A wrong confirmation is refused.
+    assert_eq!(
+        sm2_kep_derive(&a, &a_eph, &params(0, &bk, &b_eph, &id_a, &id_b, &out_buf, &conf_a), 16).unwrap_err(),
+        TeeResult::ERROR_BAD_STATE
+    );
+    assert_eq!(derive(ALG_SM2_KEP, &a, &NoAttrs, &mut TestRng(1)).unwrap_err(), TeeResult::ERROR_NOT_SUPPORTED);
+
+    let a2 = vectors();
+    let mut x = ::sm2::FieldBytes::default();
+    x.copy_from_slice(&a2["gmt_003_part5_a2_public_x"]);
+    let mut y = ::sm2::FieldBytes::default();
+    y.copy_from_slice(&a2["gmt_003_part5_a2_public_y"]);
+    use ::sm2::elliptic_curve::point::AffineCoordinates;
+    let p = ::sm2::AffinePoint::from_coordinates(&x, &y).unwrap();
+    let za = super::sm2::z_value(b"1234567812345678", &p).unwrap();
+    assert_eq!(&za[..], &a2["gmt_003_part5_a2_ptx"][..32]);
+}
