@@ -712,6 +712,7 @@ fn hostile_attributes_never_panic() {
         for d in [ALG_DH_DERIVE_SHARED_SECRET, ALG_ECDH_DERIVE_SHARED_SECRET, ALG_X25519, ALG_SM2_KEP] {
             let _ = derive(d, &k, &k, &mut rng);
         }
+        let _ = sm2_kep_derive(&k, &k, &k, pick(&mut rng, 100));
         if round % 20 == 0 {
             for t in [TYPE_DH_KEYPAIR, TYPE_DSA_KEYPAIR, TYPE_ECDSA_KEYPAIR] {
                 let _ = generate(t, [256, 512, 1024, 192][pick(&mut rng, 4)], &k, &mut rng);
@@ -796,6 +797,7 @@ fn mangled_keys_never_panic() {
             }
             let _ = derive(a, &k, peer, &mut rng);
             let _ = derive(a, peer, &k, &mut rng);
+            let _ = sm2_kep_derive(&k, peer, &k, 16);
         }
     }
 }
