@@ -14,6 +14,7 @@
 //! refusal says which check failed ([`Reject`]) and the caller logs that
 //! on the secure console, which the normal world can't read.
 
+use alloc::vec::Vec;
 use core::fmt;
 use oxtee_abi::ta::{
     ALG_RSASSA_PKCS1_PSS_MGF1_SHA256, ALG_RSASSA_PKCS1_V1_5_SHA256, SHDR_BOOTSTRAP_TA, SHDR_ENCRYPTED_TA, SHDR_MAGIC,
@@ -21,9 +22,7 @@ use oxtee_abi::ta::{
 };
 use oxtee_abi::tee::TeeResult;
 use oxtee_abi::uuid::Uuid;
-use rsa::traits::PublicKeyParts;
-use rsa::{BigUint, Pkcs1v15Sign, Pss, RsaPublicKey};
-use sha2::Sha256;
+use oxtee_crypto::{Attr, NoAttrs, ids};
 use zerocopy::{FromBytes, IntoBytes};
 
 /// Smallest TA key upstream still trusts (it refuses shorter RSA moduli as
@@ -33,25 +32,42 @@ const MIN_KEY_BITS: usize = 2048;
 /// Length of a SHA-256 digest, the only hash the accepted algorithms use.
 const SHA256_LEN: usize = 32;
 
-/// The RSA public key TA images must be signed with.
+/// The RSA public key TA images must be signed with, as the attributes
+/// of a GP RSA public-key object: the signature is checked by the same
+/// code that serves TAs' `TEE_AsymmetricVerifyDigest`.
 #[derive(Clone, Debug)]
 pub struct TaKey {
-    key: RsaPublicKey,
+    attrs: Vec<Attr>,
+    bits: usize,
 }
 
 impl TaKey {
     /// A key from its big-endian modulus and public exponent. Fails with
     /// `TEE_ERROR_BAD_PARAMETERS` for something that isn't an RSA key
-    /// (even modulus, exponent out of range, modulus over 4096 bits).
+    /// (even modulus, exponent under 3 or even, modulus over 4096 bits).
     pub fn new(modulus_be: &[u8], exponent: u32) -> Result<TaKey, TeeResult> {
-        let n = BigUint::from_bytes_be(modulus_be);
-        let e = BigUint::from(exponent);
-        RsaPublicKey::new(n, e).map(|key| TaKey { key }).map_err(|_| TeeResult::ERROR_BAD_PARAMETERS)
+        let start = modulus_be.iter().position(|b| *b != 0).unwrap_or(modulus_be.len());
+        let n = &modulus_be[start..];
+        let bits = match n.first() {
+            Some(top) => (n.len() - 1) * 8 + (8 - top.leading_zeros() as usize),
+            None => 0,
+        };
+        let odd = n.last().is_some_and(|b| b & 1 == 1);
+        if !(16..=4096).contains(&bits) || !odd || exponent < 3 || exponent & 1 == 0 {
+            return Err(TeeResult::ERROR_BAD_PARAMETERS);
+        }
+        let e = exponent.to_be_bytes();
+        let e = &e[e.iter().position(|b| *b != 0).unwrap_or(3)..];
+        let attrs = alloc::vec![
+            Attr::Bytes(ids::ATTR_RSA_MODULUS, zeroize::Zeroizing::new(n.to_vec())),
+            Attr::Bytes(ids::ATTR_RSA_PUBLIC_EXPONENT, zeroize::Zeroizing::new(e.to_vec())),
+        ];
+        Ok(TaKey { attrs, bits })
     }
 
     /// Modulus length in bits.
     pub fn bits(&self) -> usize {
-        self.key.n().bits()
+        self.bits
     }
 }
 
@@ -194,13 +210,14 @@ fn check_signature(shdr: &Shdr, hash: &[u8], sig: &[u8], key: &TaKey) -> Result<
     if hash.len() != SHA256_LEN {
         return Err(Reject::HashSize(shdr.hash_size));
     }
-    let ok = match shdr.algo {
-        ALG_RSASSA_PKCS1_V1_5_SHA256 => key.key.verify(Pkcs1v15Sign::new::<Sha256>(), hash, sig),
-        // Upstream's signing tool uses a salt as long as the digest.
-        ALG_RSASSA_PKCS1_PSS_MGF1_SHA256 => key.key.verify(Pss::new::<Sha256>(), hash, sig),
-        a => return Err(Reject::Algorithm(a)),
-    };
-    ok.map_err(|_| Reject::Signature)
+    match shdr.algo {
+        // Upstream's signing tool uses a PSS salt as long as the digest,
+        // which is also what verification assumes without a parameter.
+        ALG_RSASSA_PKCS1_V1_5_SHA256 | ALG_RSASSA_PKCS1_PSS_MGF1_SHA256 => {
+            oxtee_crypto::pk::verify(shdr.algo, &key.attrs, &NoAttrs, hash, sig).map_err(|_| Reject::Signature)
+        }
+        a => Err(Reject::Algorithm(a)),
+    }
 }
 
 /// Compares without an early exit, so timing says nothing about where two
@@ -217,7 +234,9 @@ mod tests {
     use rsa::pkcs1::DecodeRsaPrivateKey;
     use rsa::pkcs8::DecodePrivateKey;
     use rsa::rand_core::{CryptoRng, RngCore};
-    use sha2::Digest;
+    use rsa::traits::PublicKeyParts;
+    use rsa::{Pkcs1v15Sign, Pss};
+    use sha2::{Digest, Sha256};
     use std::string::ToString;
     use std::sync::OnceLock;
 

@@ -253,6 +253,9 @@ fn digest_len(algo: u32) -> R<usize> {
 struct AttrList {
     heads: Vec<UteeAttribute>,
     store: oxtee_crypto::Secret,
+    /// Where each reference attribute's bytes were in the TA (for the
+    /// one output attribute, SM2 KEP's confirmation).
+    user: Vec<u64>,
 }
 
 impl AttrList {
@@ -279,8 +282,11 @@ impl AttrList {
             return Err(TeeResult::ERROR_BAD_PARAMETERS);
         }
         let mut store = secret_buffer(total as usize)?;
+        let mut user = Vec::new();
+        user.try_reserve_exact(n).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
         let mut at = 0usize;
         for a in heads.iter_mut() {
+            user.push(a.a);
             if id::attr_is_value(a.attribute_id) {
                 continue;
             }
@@ -292,7 +298,13 @@ impl AttrList {
             a.a = at as u64;
             at += len;
         }
-        Ok(AttrList { heads, store })
+        Ok(AttrList { heads, store, user })
+    }
+
+    /// The TA's address and length of reference attribute `id`.
+    fn user_ref(&self, id: u32) -> Option<(u64, u64)> {
+        let i = self.heads.iter().position(|a| a.attribute_id == id && !id::attr_is_value(id))?;
+        Some((self.user[i], self.heads[i].b))
     }
 
     fn refs(&self) -> R<Vec<AttrRef<'_>>> {
@@ -902,13 +914,32 @@ fn derive_key(mem: &mut UserMem, t: &mut Table, a: &[u64; 31], rand: &dyn Fn(&mu
             kdf::derive(algo, ikm, &refs, (out.obj.max_size / 8) as usize)?
         }
         _ if algo == id::ALG_SM2_KEP => {
-            // The peer's keys travel as the second key object plus params;
-            // the algorithm sees both key objects' attributes.
+            // Key 1 is our static keypair, key 2 our ephemeral one; the
+            // shared key is as long as the output object can hold.
             let key2 = &t.objs.get(&k2).ok_or(TeeResult::ERROR_BAD_STATE)?.obj;
-            let both = Both { a: key, b: key2 };
-            pk::derive(algo, &both, &refs, &mut rng)?
+            let (secret, conf) = pk::sm2_kep_derive(key, key2, &refs, (out.obj.max_size / 8) as usize)?;
+            // Our confirmation goes back to the TA's CONFIRMATION_OUT
+            // buffer (upstream fills only a kernel copy of it).
+            if let (Some(c), Some((ptr, len))) = (conf, list.user_ref(id::ATTR_SM2_KEP_CONFIRMATION_OUT))
+                && len >= c.len() as u64
+            {
+                mem.write(v(ptr), &c)?;
+            }
+            secret
         }
-        _ => pk::derive(algo, key, &refs, &mut rng)?,
+        _ => {
+            // The peer's public value, exactly as upstream wants it listed.
+            let ids: &[u32] = match algo {
+                id::ALG_DH_DERIVE_SHARED_SECRET => &[id::ATTR_DH_PUBLIC_VALUE],
+                id::ALG_ECDH_DERIVE_SHARED_SECRET => &[id::ATTR_ECC_PUBLIC_VALUE_X, id::ATTR_ECC_PUBLIC_VALUE_Y],
+                id::ALG_X25519 => &[id::ATTR_X25519_PUBLIC_VALUE],
+                _ => &[],
+            };
+            if !ids.is_empty() && (refs.len() != ids.len() || refs.iter().zip(ids).any(|(r, i)| r.id() != *i)) {
+                return Err(TeeResult::ERROR_BAD_PARAMETERS);
+            }
+            pk::derive(algo, key, &refs, &mut rng)?
+        }
     };
     if secret.len() as u64 * 8 > out.obj.max_size as u64 {
         return Err(TeeResult::ERROR_BAD_PARAMETERS);
@@ -948,22 +979,6 @@ fn is_secret_type(ty: u32) -> bool {
             | TYPE_CONCAT_KDF_Z
             | TYPE_PBKDF2_PASSWORD
     )
-}
-
-/// Two key objects seen as one attribute list (SM2 KEP: ours, then the
-/// second key).
-struct Both<'a> {
-    a: &'a Object,
-    b: &'a Object,
-}
-
-impl oxtee_crypto::Attrs for Both<'_> {
-    fn bytes(&self, id: u32) -> Option<&[u8]> {
-        self.a.bytes(id).or_else(|| self.b.bytes(id))
-    }
-    fn value(&self, id: u32) -> Option<(u32, u32)> {
-        self.a.value(id).or_else(|| self.b.value(id))
-    }
 }
 
 fn authenc_init(mem: &mut UserMem, t: &mut Table, a: &[u64; 31]) -> R<()> {
@@ -1140,6 +1155,38 @@ fn read_input(mem: &UserMem, ptr: u64, len: u64) -> R<oxtee_crypto::Secret> {
     Ok(b)
 }
 
+/// EdDSA's parameters as upstream parses them: only a prehash flag
+/// (0 or 1; the last one counts) and at most one context of at most 255
+/// bytes.
+fn eddsa_params<'a>(refs: &[AttrRef<'a>]) -> R<Vec<AttrRef<'a>>> {
+    let mut ph = None;
+    let mut ctx = None;
+    for r in refs {
+        match *r {
+            AttrRef::Value(id::ATTR_EDDSA_PREHASH, a, b) => {
+                if b != 0 || a > 1 {
+                    return Err(TeeResult::ERROR_BAD_PARAMETERS);
+                }
+                ph = Some(*r);
+            }
+            AttrRef::Bytes(id::ATTR_EDDSA_CTX, c) => {
+                if ctx.is_some() || c.len() > 255 {
+                    return Err(TeeResult::ERROR_BAD_PARAMETERS);
+                }
+                if !c.is_empty() {
+                    ctx = Some(*r);
+                }
+            }
+            _ => return Err(TeeResult::ERROR_BAD_PARAMETERS),
+        }
+    }
+    let mut out = Vec::new();
+    out.try_reserve_exact(2).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
+    out.extend(ph);
+    out.extend(ctx);
+    Ok(out)
+}
+
 fn asymm_operate(mem: &mut UserMem, t: &mut Table, a: &[u64; 31], rand: &dyn Fn(&mut [u8])) -> R<()> {
     let (st, params, count, src, len, dst, dst_len) = (a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
     let s = t.state(st)?;
@@ -1156,6 +1203,7 @@ fn asymm_operate(mem: &mut UserMem, t: &mut Table, a: &[u64; 31], rand: &dyn Fn(
     }
     headroom()?;
     let mut rng = OsRng { fill: rand };
+    let refs = if algo == id::ALG_ED25519 { eddsa_params(&refs)? } else { refs };
     let out = pk::operate(algo, mode, key, &refs, &input, &mut rng)?;
     write_len(mem, dst_len, out.len() as u64)?;
     if (out.len() as u64) > dlen {
@@ -1182,6 +1230,7 @@ fn asymm_verify(mem: &mut UserMem, t: &mut Table, a: &[u64; 31]) -> R<()> {
         return Err(TeeResult::ERROR_BAD_PARAMETERS);
     }
     headroom()?;
+    let refs = if algo == id::ALG_ED25519 { eddsa_params(&refs)? } else { refs };
     pk::verify(algo, key, &refs, &input, &signature)
 }
 

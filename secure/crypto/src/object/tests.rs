@@ -774,7 +774,6 @@ fn generated(t: u32, max: u32, size: u32, params: &[AttrRef<'_>]) -> Object {
 }
 
 #[test]
-#[ignore = "needs pk::generate"]
 fn generate_rsa() {
     let o = generated(ids::TYPE_RSA_KEYPAIR, 1024, 1024, &[]);
     for id in [
@@ -802,7 +801,6 @@ fn generate_rsa() {
 }
 
 #[test]
-#[ignore = "needs pk::generate"]
 fn generate_ecc() {
     for (t, curve, bits) in [
         (ids::TYPE_ECDSA_KEYPAIR, ids::ECC_CURVE_NIST_P192, 192),
@@ -825,7 +823,6 @@ fn generate_ecc() {
 }
 
 #[test]
-#[ignore = "needs pk::generate (SM2)"]
 fn generate_sm2() {
     for t in [ids::TYPE_SM2_DSA_KEYPAIR, ids::TYPE_SM2_PKE_KEYPAIR, ids::TYPE_SM2_KEP_KEYPAIR] {
         let o = generated(t, 256, 256, &[]);
@@ -835,7 +832,6 @@ fn generate_sm2() {
 }
 
 #[test]
-#[ignore = "needs pk::generate"]
 fn generate_25519() {
     let o = generated(ids::TYPE_X25519_KEYPAIR, 256, 256, &[]);
     assert_eq!(attr_bytes(&o, ids::ATTR_X25519_PRIVATE_VALUE).len(), 32);
@@ -858,7 +854,6 @@ fn unhex(s: &str) -> Vec<u8> {
 }
 
 #[test]
-#[ignore = "needs pk::generate"]
 fn generate_dh() {
     let p = unhex(MODP_1536);
     assert_eq!(p.len(), 192);
