@@ -19,6 +19,7 @@ const CRATES: &[(&str, Policy)] = &[
     ("abi", Policy::Forbid),
     ("platform/qemu-virt", Policy::Forbid),
     ("secure/core", Policy::Forbid),
+    ("secure/crypto", Policy::Forbid),
     ("secure/guard", Policy::Confined(&["src/raw.rs"])),
     ("secure/log", Policy::Forbid),
     ("secure/monitor", Policy::Confined(&["src/arch"])),

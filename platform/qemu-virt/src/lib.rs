@@ -16,8 +16,10 @@ pub const MAX_CPUS: usize = 8;
 /// Trusted threads the OS provides per CPU (OP-TEE's default is 2 in total).
 pub const THREADS_PER_CPU: usize = 2;
 
-/// Stack of each trusted thread (the OS allocates them from its heap).
-pub const THREAD_STACK_SIZE: usize = 32 * 1024;
+/// Stack of each trusted thread (the OS allocates them from its heap):
+/// RSA-3072/4096 private-key operations and key generation need more than
+/// 32 KiB.
+pub const THREAD_STACK_SIZE: usize = 64 * 1024;
 
 /// Size of each CPU's EL3 stack in the monitor.
 pub const MONITOR_STACK_SIZE: usize = 16 * 1024;

@@ -492,6 +492,11 @@ fn supported(algo: u32) -> bool {
             | ALG_CONCAT_KDF_SHA384_DERIVE_KEY
             | ALG_CONCAT_KDF_SHA512_DERIVE_KEY
             | ALG_PBKDF2_HMAC_SHA1_DERIVE_KEY
+            | ALG_PBKDF2_HMAC_SHA224_DERIVE_KEY
+            | ALG_PBKDF2_HMAC_SHA256_DERIVE_KEY
+            | ALG_PBKDF2_HMAC_SHA384_DERIVE_KEY
+            | ALG_PBKDF2_HMAC_SHA512_DERIVE_KEY
+            | ALG_PBKDF2_HMAC_SM3_DERIVE_KEY
     )
 }
 
@@ -910,7 +915,14 @@ fn derive_key(mem: &mut UserMem, t: &mut Table, a: &[u64; 31], rand: &dyn Fn(&mu
     let mut rng = OsRng { fill: rand };
     let secret = match id::alg_main(algo) {
         id::MAIN_ALGO_HKDF | id::MAIN_ALGO_CONCAT_KDF | id::MAIN_ALGO_PBKDF2 => {
-            let ikm = key.bytes(id::ATTR_SECRET_VALUE).ok_or(TeeResult::ERROR_BAD_PARAMETERS)?;
+            // Each KDF key type keeps its secret under its own attribute.
+            let attr = match key.obj_type {
+                id::TYPE_HKDF_IKM => id::ATTR_HKDF_IKM,
+                id::TYPE_CONCAT_KDF_Z => id::ATTR_CONCAT_KDF_Z,
+                id::TYPE_PBKDF2_PASSWORD => id::ATTR_PBKDF2_PASSWORD,
+                _ => id::ATTR_SECRET_VALUE,
+            };
+            let ikm = key.bytes(attr).ok_or(TeeResult::ERROR_BAD_PARAMETERS)?;
             kdf::derive(algo, ikm, &refs, (out.obj.max_size / 8) as usize)?
         }
         _ if algo == id::ALG_SM2_KEP => {
