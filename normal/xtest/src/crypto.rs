@@ -1087,6 +1087,43 @@ fn objects(ta: &mut Ta) {
         eq("crypto generated modulus: 256 bytes, top bit set", n.map_err(|e| e.0), Ok((256, true)));
         ta.close(r);
     }
+    // The largest RSA key: generated in the kernel (the deepest stack and
+    // longest computation a TA can ask for), then a signature made with
+    // its exported attributes verifies with its public half.
+    if let Ok(r) = ta.obj_alloc(g::TYPE_RSA_KEYPAIR, 4096) {
+        eq("crypto RSA-4096 generate", ta.generate(r, 4096, &Attrs::new()), SUCCESS);
+        let ids = [
+            g::ATTR_RSA_MODULUS,
+            g::ATTR_RSA_PUBLIC_EXPONENT,
+            g::ATTR_RSA_PRIVATE_EXPONENT,
+            g::ATTR_RSA_PRIME1,
+            g::ATTR_RSA_PRIME2,
+            g::ATTR_RSA_EXPONENT1,
+            g::ATTR_RSA_EXPONENT2,
+            g::ATTR_RSA_COEFFICIENT,
+        ];
+        let parts: Vec<_> = ids.iter().map(|id| ta.get_attr(r, *id, 512)).collect();
+        ta.close(r);
+        if parts.iter().all(Result::is_ok) {
+            let parts: Vec<Vec<u8>> = parts.into_iter().flatten().collect();
+            let pair = ids.iter().zip(&parts).fold(Attrs::new(), |a, (id, v)| a.r(*id, v));
+            let public = Attrs::new().r(ids[0], &parts[0]).r(ids[1], &parts[1]);
+            let digest = [0x3cu8; 32];
+            sign_verify(
+                ta,
+                "crypto RSA-4096 generated key, PSS-SHA256",
+                g::ALG_RSASSA_PKCS1_PSS_MGF1_SHA256,
+                (g::TYPE_RSA_KEYPAIR, &pair),
+                (g::TYPE_RSA_PUBLIC_KEY, &public),
+                4096,
+                &digest,
+                512,
+                &Attrs::new(),
+            );
+        } else {
+            check(false, "crypto RSA-4096 generated key: attributes", format_args!("{parts:x?}"));
+        }
+    }
     if let Ok(e) = ta.obj_alloc(g::TYPE_ECDSA_KEYPAIR, 256) {
         let attrs = Attrs::new().v(g::ATTR_ECC_CURVE, g::ECC_CURVE_NIST_P256, 0);
         eq("crypto P-256 generate", ta.generate(e, 256, &attrs), SUCCESS);

@@ -17,9 +17,9 @@ pub const MAX_CPUS: usize = 8;
 pub const THREADS_PER_CPU: usize = 2;
 
 /// Stack of each trusted thread (the OS allocates them from its heap):
-/// RSA-3072/4096 private-key operations and key generation need more than
-/// 32 KiB.
-pub const THREAD_STACK_SIZE: usize = 64 * 1024;
+/// an RSA-4096 private key given as n, e, d only (its primes recovered
+/// in the kernel) needs about 96 KiB.
+pub const THREAD_STACK_SIZE: usize = 128 * 1024;
 
 /// Size of each CPU's EL3 stack in the monitor.
 pub const MONITOR_STACK_SIZE: usize = 16 * 1024;

@@ -10,14 +10,15 @@ use crate::accel::Accel;
 use crate::cipher::sym::{Sha32, ShaKind};
 use crate::{Result, ids};
 use alloc::boxed::Box;
-use digest::{Digest, ExtendableOutputReset, FixedOutputReset, Update};
+use digest::{Digest, ExtendableOutput, FixedOutputReset, Update};
 
 /// A running digest.
 pub trait Hash: Send {
     /// Absorbs `data`.
     fn update(&mut self, data: &[u8]);
-    /// Writes the digest into `out` (its length is [`Hash::out_len`], or
-    /// any length for SHAKE) and resets to the initial state.
+    /// Writes the digest into `out` (its length is [`Hash::out_len`]) and
+    /// resets to the initial state. SHAKE writes any length and, as
+    /// upstream, goes on squeezing the same output at the next call.
     fn finish(&mut self, out: &mut [u8]);
     /// The digest's length in bytes (SHAKE: 0, as upstream reports it;
     /// its output is as long as the caller's buffer).
@@ -56,21 +57,46 @@ where
 }
 
 /// SHAKE128/256: any output length.
-#[derive(Clone)]
-struct Shake<D> {
+struct Shake<D: ExtendableOutput> {
     xof: D,
+    /// Once output has been taken: where the next bytes come from. Each
+    /// `finish` continues the same output stream (GP's
+    /// `TEE_DigestExtract`), until the operation is initialised again.
+    reader: Option<D::Reader>,
     rate: usize,
+}
+
+impl<D> Clone for Shake<D>
+where
+    D: ExtendableOutput + Clone,
+    D::Reader: Clone,
+{
+    fn clone(&self) -> Self {
+        Shake { xof: self.xof.clone(), reader: self.reader.clone(), rate: self.rate }
+    }
+}
+
+impl<D> Shake<D>
+where
+    D: ExtendableOutput + Default,
+{
+    fn new(rate: usize) -> Self {
+        Shake { xof: D::default(), reader: None, rate }
+    }
 }
 
 impl<D> Hash for Shake<D>
 where
-    D: Update + ExtendableOutputReset + Clone + Send + 'static,
+    D: Update + ExtendableOutput + Clone + Send + 'static,
+    D::Reader: Clone + Send,
 {
     fn update(&mut self, data: &[u8]) {
         self.xof.update(data);
     }
     fn finish(&mut self, out: &mut [u8]) {
-        self.xof.finalize_xof_reset_into(out);
+        use digest::XofReader;
+        let reader = self.reader.get_or_insert_with(|| self.xof.clone().finalize_xof());
+        reader.read(out);
     }
     fn out_len(&self) -> usize {
         0
@@ -102,8 +128,8 @@ pub(crate) fn new_with(algo: u32, accel: Option<&'static dyn Accel>) -> Result<B
         ids::ALG_SHA3_256 => Box::new(Fixed(sha3::Sha3_256::new())),
         ids::ALG_SHA3_384 => Box::new(Fixed(sha3::Sha3_384::new())),
         ids::ALG_SHA3_512 => Box::new(Fixed(sha3::Sha3_512::new())),
-        ids::ALG_SHAKE128 => Box::new(Shake { xof: shake::Shake128::default(), rate: 168 }),
-        ids::ALG_SHAKE256 => Box::new(Shake { xof: shake::Shake256::default(), rate: 136 }),
+        ids::ALG_SHAKE128 => Box::new(Shake::<shake::Shake128>::new(168)),
+        ids::ALG_SHAKE256 => Box::new(Shake::<shake::Shake256>::new(136)),
         ids::ALG_SM3 => Box::new(Fixed(sm3::Sm3::new())),
         _ => return Err(crate::TeeResult::ERROR_NOT_SUPPORTED),
     })

@@ -802,6 +802,25 @@ impl Object {
     pub fn secret_value(&self) -> Option<&[u8]> {
         self.attrs.as_slice().bytes(ids::ATTR_SECRET_VALUE)
     }
+
+    /// `CRYP_DERIVE_KEY`'s output: the object (a secret-value type) takes
+    /// `secret` as its key. As upstream, the bound is the type's buffer
+    /// (BAD_PARAMETERS beyond it), not the object's maximum size, which
+    /// TAs commonly give in bytes; usage is kept.
+    pub fn set_derived_secret(&mut self, secret: &[u8]) -> Result<()> {
+        let p = props(self.obj_type).ok_or(TeeResult::ERROR_NOT_SUPPORTED)?;
+        if secret.len() as u64 * 8 > u64::from(p.max_size) {
+            return Err(TeeResult::ERROR_BAD_PARAMETERS);
+        }
+        let mut v = Vec::new();
+        v.try_reserve_exact(secret.len()).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
+        v.extend_from_slice(secret);
+        self.attrs.clear();
+        self.attrs.push(Attr::Bytes(ids::ATTR_SECRET_VALUE, zeroize::Zeroizing::new(v)));
+        self.key_size = secret.len() as u32 * 8;
+        self.handle_flags |= ids::HANDLE_FLAG_INITIALIZED;
+        Ok(())
+    }
 }
 
 /// Upstream's check of a caller-chosen RSA public exponent `e` (given

@@ -923,13 +923,19 @@ fn derive_key(mem: &mut UserMem, t: &mut Table, a: &[u64; 31], rand: &dyn Fn(&mu
                 _ => id::ATTR_SECRET_VALUE,
             };
             let ikm = key.bytes(attr).ok_or(TeeResult::ERROR_BAD_PARAMETERS)?;
-            kdf::derive(algo, ikm, &refs, (out.obj.max_size / 8) as usize)?
+            kdf::derive(algo, ikm, &refs, MAX_DERIVED)?
         }
         _ if algo == id::ALG_SM2_KEP => {
             // Key 1 is our static keypair, key 2 our ephemeral one; the
             // shared key is as long as the output object can hold.
             let key2 = &t.objs.get(&k2).ok_or(TeeResult::ERROR_BAD_STATE)?.obj;
-            let (secret, conf) = pk::sm2_kep_derive(key, key2, &refs, (out.obj.max_size / 8) as usize)?;
+            // The length is the output object's maximum size read as bytes,
+            // as upstream does; at most what the object can take.
+            let len = out.obj.max_size as usize;
+            if len > MAX_DERIVED {
+                return Err(TeeResult::ERROR_BAD_PARAMETERS);
+            }
+            let (secret, conf) = pk::sm2_kep_derive(key, key2, &refs, len)?;
             // Our confirmation goes back to the TA's CONFIRMATION_OUT
             // buffer (upstream fills only a kernel copy of it).
             if let (Some(c), Some((ptr, len))) = (conf, list.user_ref(id::ATTR_SM2_KEP_CONFIRMATION_OUT))
@@ -953,20 +959,14 @@ fn derive_key(mem: &mut UserMem, t: &mut Table, a: &[u64; 31], rand: &dyn Fn(&mu
             pk::derive(algo, key, &refs, &mut rng)?
         }
     };
-    if secret.len() as u64 * 8 > out.obj.max_size as u64 {
-        return Err(TeeResult::ERROR_BAD_PARAMETERS);
-    }
-    // The derived object takes the secret as if populated with it, its
-    // usage kept.
-    let o = &mut t.obj_mut(derived)?.obj;
-    let usage = o.usage;
-    o.reset()?;
-    o.populate(&[AttrRef::Bytes(id::ATTR_SECRET_VALUE, &secret)])?;
-    o.usage = usage;
-    Ok(())
+    t.obj_mut(derived)?.obj.set_derived_secret(&secret)
 }
 
-/// Object types holding one secret value (what a derivation can fill).
+/// Longest derived secret (the largest secret-value buffer, a 4096-bit
+/// generic secret).
+const MAX_DERIVED: usize = 512;
+
+/// Object types holding one `SECRET_VALUE` (what a derivation can fill).
 fn is_secret_type(ty: u32) -> bool {
     use id::*;
     matches!(
@@ -987,9 +987,6 @@ fn is_secret_type(ty: u32) -> bool {
             | TYPE_HMAC_SHA3_512
             | TYPE_HMAC_SM3
             | TYPE_GENERIC_SECRET
-            | TYPE_HKDF_IKM
-            | TYPE_CONCAT_KDF_Z
-            | TYPE_PBKDF2_PASSWORD
     )
 }
 

@@ -386,15 +386,25 @@ fn mac_errors_as_upstream() {
     assert_eq!(mac::new(ALG_AES_CBC_NOPAD, &k).err().unwrap(), TeeResult::ERROR_NOT_SUPPORTED);
     assert_eq!(mac::new(ALG_AES_CMAC, &k[..7]).err().unwrap(), TeeResult::ERROR_BAD_PARAMETERS);
     assert_eq!(hash::new(ALG_MD5SHA1).err().unwrap(), TeeResult::ERROR_NOT_SUPPORTED);
-    // SHAKE gives any length; a prefix of a longer output.
+    // SHAKE gives any length; a prefix of a longer output; and output
+    // taken in pieces (GP's TEE_DigestExtract) continues one stream, also
+    // in a copy of the state taken between pieces.
     let mut h = hash::new(ALG_SHAKE256).unwrap();
     h.update(b"abc");
     let mut long = [0u8; 300];
     h.finish(&mut long);
+    let mut h = hash::new(ALG_SHAKE256).unwrap();
     h.update(b"abc");
     let mut short = [0u8; 7];
     h.finish(&mut short);
     assert_eq!(short, long[..7]);
+    let mut copy = h.box_clone();
+    let mut next = [0u8; 100];
+    h.finish(&mut next);
+    assert_eq!(next, long[7..107]);
+    let mut from_copy = [0u8; 193];
+    copy.finish(&mut from_copy);
+    assert_eq!(from_copy, long[7..200]);
 }
 
 #[test]
