@@ -615,7 +615,7 @@ fn panic_after_alloc(what: u32) -> Result<()> {
     }
     if what & c::PANIC_HOLD_RSA != 0 {
         let key = sys::obj_alloc(g::TYPE_RSA_KEYPAIR, 1024).map_err(fail)?;
-        check(sys::obj_generate_key(key, 1024, &[]))?;
+        check(sys::obj_generate_key::<Attr>(key, 1024, &[]))?;
         sys::state_alloc(g::ALG_RSASSA_PKCS1_V1_5_SHA256, g::MODE_SIGN, key, 0).map_err(fail)?;
     }
     panic!("crypto test TA: dying with its crypto objects and states held (as asked)");

@@ -4,7 +4,7 @@
 //! programming error (a result other than the ones GP lets a call
 //! return), these do too.
 
-use crate::sys;
+use crate::sys::cryp;
 use crate::{Error, ErrorKind, Result, tee_panic};
 use core::marker::PhantomData;
 use core::ops::{BitAnd, BitOr, BitOrAssign};
@@ -22,7 +22,7 @@ const USAGE_DEFAULT: u32 = 0xffff_ffff;
 #[repr(transparent)]
 #[derive(Clone, Copy, Debug)]
 pub struct Attribute<'a> {
-    // Invariant (relied on by `sys`): for a reference attribute, `a`/`b`
+    // Invariant (relied on by `sys::cryp`): for a reference attribute, `a`/`b`
     // are the address and length of a slice borrowed for `'a`.
     raw: UteeAttribute,
     _buf: PhantomData<&'a [u8]>,
@@ -350,7 +350,7 @@ const NOT_AVAILABLE: u32 = ErrorKind::StorageNotAvailable as u32;
 
 /// CRYP_OBJ_GET_INFO, panicking on anything but success.
 pub(crate) fn object_info_or_panic(handle: u32) -> UteeObjectInfo {
-    let (res, info) = sys::cryp_obj_get_info(handle);
+    let (res, info) = cryp::obj_get_info_filled(handle);
     if res.0 != 0 {
         tee_panic(res.0);
     }
@@ -359,16 +359,16 @@ pub(crate) fn object_info_or_panic(handle: u32) -> UteeObjectInfo {
 
 /// `TEE_CopyObjectAttributes1` between two handles.
 pub(crate) fn copy_attributes(dst: u32, src: u32) -> Result<()> {
-    let (res, dst_info) = sys::cryp_obj_get_info(dst);
+    let (res, dst_info) = cryp::obj_get_info_filled(dst);
     ok_or_panic(res, &[CORRUPT, NOT_AVAILABLE])?;
-    let (res, src_info) = sys::cryp_obj_get_info(src);
+    let (res, src_info) = cryp::obj_get_info_filled(src);
     ok_or_panic(res, &[CORRUPT, NOT_AVAILABLE])?;
     if src_info.handle_flags & gp::HANDLE_FLAG_INITIALIZED == 0
         || dst_info.handle_flags & (gp::HANDLE_FLAG_PERSISTENT | gp::HANDLE_FLAG_INITIALIZED) != 0
     {
         tee_panic(0);
     }
-    ok_or_panic(sys::cryp_obj_copy(dst, src), &[CORRUPT, NOT_AVAILABLE])
+    ok_or_panic(cryp::obj_copy(dst, src), &[CORRUPT, NOT_AVAILABLE])
 }
 
 /// `TEE_ResetTransientObject` of a handle.
@@ -380,7 +380,7 @@ pub(crate) fn reset_object(handle: u32) {
     if info.handle_flags & gp::HANDLE_FLAG_PERSISTENT != 0 {
         tee_panic(0);
     }
-    let res = sys::cryp_obj_reset(handle);
+    let res = cryp::obj_reset(handle);
     if res.0 != 0 {
         tee_panic(res.0);
     }
@@ -393,14 +393,14 @@ pub trait GenericObject {
 
     /// `TEE_GetObjectInfo1`.
     fn info(&self) -> Result<ObjectInfo> {
-        let (res, info) = sys::cryp_obj_get_info(self.handle());
+        let (res, info) = cryp::obj_get_info_filled(self.handle());
         ok_or_panic(res, &[CORRUPT, NOT_AVAILABLE])?;
         Ok(ObjectInfo { raw: info })
     }
 
     /// `TEE_RestrictObjectUsage1`: keeps only the usage bits in `obj_usage`.
     fn restrict_usage(&mut self, obj_usage: UsageFlag) -> Result<()> {
-        ok_or_panic(sys::cryp_obj_restrict_usage(self.handle(), obj_usage.bits()), &[CORRUPT, NOT_AVAILABLE])
+        ok_or_panic(cryp::obj_restrict_usage(self.handle(), obj_usage.bits()), &[CORRUPT, NOT_AVAILABLE])
     }
 
     /// `TEE_GetObjectBufferAttribute`: copies attribute `id` into `buffer`
@@ -422,7 +422,7 @@ pub trait GenericObject {
 
     /// `TEE_GetObjectValueAttribute`: the (a, b) of value attribute `id`.
     fn value_attribute(&self, id: u32) -> Result<(u32, u32)> {
-        let (res, _) = sys::cryp_obj_get_info(self.handle());
+        let (res, _) = cryp::obj_get_info_filled(self.handle());
         if res.0 != 0 {
             ok_or_panic(res, &[gp_item_not_found(), CORRUPT, NOT_AVAILABLE])?;
         }
@@ -430,7 +430,7 @@ pub trait GenericObject {
             tee_panic(ErrorKind::BadParameters as u32);
         }
         let mut buf = [0u8; 8];
-        let (res, size) = sys::cryp_obj_get_attr(self.handle(), id, &mut buf);
+        let (res, size) = cryp::obj_get_attr(self.handle(), id, &mut buf);
         ok_or_panic(res, &[gp_item_not_found(), CORRUPT, NOT_AVAILABLE])?;
         if size != buf.len() {
             tee_panic(0);
@@ -447,14 +447,14 @@ const fn gp_item_not_found() -> u32 {
 
 fn get_ref_attribute_raw(handle: u32, id: u32, buffer: &mut [u8]) -> (Result<()>, usize) {
     let allowed = [gp_item_not_found(), ErrorKind::ShortBuffer as u32, CORRUPT, NOT_AVAILABLE];
-    let (res, _) = sys::cryp_obj_get_info(handle);
+    let (res, _) = cryp::obj_get_info_filled(handle);
     if res.0 != 0 {
         return (ok_or_panic(res, &allowed), 0);
     }
     if gp::attr_is_value(id) {
         tee_panic(ErrorKind::BadParameters as u32);
     }
-    let (res, size) = sys::cryp_obj_get_attr(handle, id, buffer);
+    let (res, size) = cryp::obj_get_attr(handle, id, buffer);
     (ok_or_panic(res, &allowed), size)
 }
 
@@ -501,7 +501,7 @@ impl TransientObject {
         if info.handle_flags & (gp::HANDLE_FLAG_PERSISTENT | gp::HANDLE_FLAG_INITIALIZED) != 0 {
             tee_panic(0);
         }
-        ok_or_panic(sys::cryp_obj_populate(self.0, attrs), &[ErrorKind::BadParameters as u32])
+        ok_or_panic(cryp::obj_populate(self.0, attrs), &[ErrorKind::BadParameters as u32])
     }
 
     /// `TEE_CopyObjectAttributes1`: copies `src_object`'s attributes into
@@ -516,7 +516,7 @@ impl TransientObject {
         let Ok(size) = u32::try_from(key_size) else {
             tee_panic(ErrorKind::BadParameters as u32);
         };
-        ok_or_panic(sys::cryp_obj_generate_key(self.0, size, params), &[ErrorKind::BadParameters as u32])
+        ok_or_panic(cryp::obj_generate_key(self.0, size, params), &[ErrorKind::BadParameters as u32])
     }
 }
 
@@ -528,7 +528,7 @@ pub(crate) fn allocate_raw(object_type: u32, max_object_size: usize) -> Result<u
     let Ok(max) = u32::try_from(max_object_size) else {
         return Err(ErrorKind::NotSupported.into());
     };
-    sys::cryp_obj_alloc(object_type, max).map_err(|res| {
+    cryp::obj_alloc(object_type, max).map_err(|res| {
         if res.0 == ErrorKind::OutOfMemory as u32 || res.0 == ErrorKind::NotSupported as u32 {
             Error::from_raw_error(res.0)
         } else {
@@ -546,7 +546,7 @@ impl GenericObject for TransientObject {
 impl Drop for TransientObject {
     fn drop(&mut self) {
         if self.0 != 0 {
-            let res = sys::cryp_obj_close(self.0);
+            let res = cryp::obj_close(self.0);
             if res.0 != 0 {
                 tee_panic(res.0);
             }

@@ -11,7 +11,7 @@ use super::ids::{AlgorithmId, ElementId, OPTEE_ALG_ECDH_P, OPTEE_ALG_ECDSA_P, Op
 use super::object::{
     Attribute, GenericObject, TransientObject, allocate_raw, copy_attributes, object_info_or_panic, reset_object,
 };
-use crate::sys;
+use crate::sys::cryp;
 use crate::{Error, ErrorKind, Result, tee_panic};
 use alloc::vec;
 use alloc::vec::Vec;
@@ -146,7 +146,7 @@ impl OpState {
     fn reset_state(&mut self) {
         self.operation_state = gp::OPERATION_STATE_INITIAL;
         if self.info.operation_class == gp::OPERATION_DIGEST {
-            check(sys::hash_init(self.state, &[]));
+            check(cryp::hash_init(self.state, &[]));
             self.info.handle_state |= gp::HANDLE_FLAG_INITIALIZED;
         } else {
             self.info.handle_state &= !gp::HANDLE_FLAG_INITIALIZED;
@@ -402,7 +402,7 @@ impl OperationHandle {
 
         let close = |h: u32| {
             if h != 0 {
-                check(sys::cryp_obj_close(h));
+                check(cryp::obj_close(h));
             }
         };
         if class != gp::OPERATION_DIGEST {
@@ -419,7 +419,7 @@ impl OperationHandle {
                 }
             }
         }
-        match sys::cryp_state_alloc(algo, mode, op.key1, op.key2) {
+        match cryp::state_alloc(algo, mode, op.key1, op.key2) {
             Ok(state) => op.state = state,
             Err(res) => {
                 if res.0 != ErrorKind::OutOfMemory as u32 && res.0 != ErrorKind::NotSupported as u32 {
@@ -433,7 +433,7 @@ impl OperationHandle {
         let handle = OperationHandle(Some(RefCell::new(op)));
         if class == gp::OPERATION_DIGEST {
             let mut op = handle.op();
-            check(sys::hash_init(op.state, &[]));
+            check(cryp::hash_init(op.state, &[]));
             op.info.handle_state |= gp::HANDLE_FLAG_INITIALIZED;
         }
         Ok(handle)
@@ -515,7 +515,7 @@ impl OperationHandle {
         if op.info.operation_class == gp::OPERATION_DIGEST || op.has(gp::HANDLE_FLAG_EXPECT_TWO_KEYS) {
             tee_panic(ErrorKind::BadParameters as u32);
         }
-        let (res, info) = sys::cryp_obj_get_info(key);
+        let (res, info) = cryp::obj_get_info_filled(key);
         allow(res, ALLOWED)?;
         let need = op.info.required_key_usage;
         if info.obj_usage & need != need || op.info.max_key_size < info.obj_size {
@@ -577,12 +577,12 @@ impl OperationHandle {
             _ => e,
         };
         let need = op.info.required_key_usage;
-        let (res, info1) = sys::cryp_obj_get_info(key1);
+        let (res, info1) = cryp::obj_get_info_filled(key1);
         allow(res, &[CorruptObject, StorageNotAvailable])?;
         if info1.obj_usage & need != need {
             tee_panic(ErrorKind::BadParameters as u32);
         }
-        let (res, info2) = sys::cryp_obj_get_info(key2);
+        let (res, info2) = cryp::obj_get_info_filled(key2);
         allow(res, &[CorruptObject, StorageNotAvailable]).map_err(second)?;
         if info2.obj_usage & need != need || info1.obj_size != info2.obj_size || op.info.max_key_size < info1.obj_size {
             tee_panic(ErrorKind::BadParameters as u32);
@@ -637,7 +637,7 @@ impl OperationHandle {
         let n = src.buffer.len();
         dst.buffer[..n].copy_from_slice(&src.buffer);
         dst.buffer_offs = src.buffer_offs;
-        check(sys::cryp_state_copy(dst.state, src.state));
+        check(cryp::state_copy(dst.state, src.state));
     }
 }
 
@@ -646,7 +646,7 @@ impl Drop for OperationHandle {
         if let Some(cell) = &self.0 {
             // The kernel frees the key objects with the state.
             let mut op = cell.borrow_mut();
-            check(sys::cryp_state_free(op.state));
+            check(cryp::state_free(op.state));
             // The buffer can hold plaintext or key stream input.
             op.buffer.fill(0);
         }
@@ -850,7 +850,7 @@ impl Digest {
             tee_panic(0);
         }
         op.operation_state = gp::OPERATION_STATE_ACTIVE;
-        check(sys::hash_update(op.state, chunk));
+        check(cryp::hash_update(op.state, chunk));
     }
 
     /// `TEE_DigestDoFinal`: hashes `chunk` and writes the digest to `hash`,
@@ -870,11 +870,11 @@ impl Digest {
             hash[..n].copy_from_slice(&op.buffer[op.buffer_offs..op.buffer_offs + n]);
             n
         } else {
-            let (res, n) = sys::hash_final(op.state, chunk, hash);
+            let (res, n) = cryp::hash_final(op.state, chunk, hash);
             allow(res, &[ErrorKind::ShortBuffer])?;
             n.min(hash.len())
         };
-        check(sys::hash_init(op.state, &[]));
+        check(cryp::hash_init(op.state, &[]));
         op.buffer_offs = 0;
         op.info.handle_state |= gp::HANDLE_FLAG_INITIALIZED;
         op.operation_state = gp::OPERATION_STATE_INITIAL;
@@ -892,7 +892,7 @@ impl Digest {
         if op.buffer.is_empty() {
             // Extendable-output function: the kernel squeezes more.
             op.operation_state = gp::OPERATION_STATE_EXTRACTING;
-            let (res, n) = sys::hash_final(op.state, &[], hash);
+            let (res, n) = cryp::hash_final(op.state, &[], hash);
             if res.0 != 0 {
                 tee_panic(0);
             }
@@ -900,7 +900,7 @@ impl Digest {
         }
         if op.operation_state != gp::OPERATION_STATE_EXTRACTING {
             let state = op.state;
-            let (res, n) = sys::hash_final(state, &[], &mut op.buffer);
+            let (res, n) = cryp::hash_final(state, &[], &mut op.buffer);
             if res.0 != 0 || n != op.block_size {
                 tee_panic(0);
             }
@@ -960,7 +960,7 @@ impl Cipher {
             tee_panic(0);
         }
         op.operation_state = gp::OPERATION_STATE_ACTIVE;
-        check(sys::cipher_init(op.state, iv));
+        check(cryp::cipher_init(op.state, iv));
         op.buffer_offs = 0;
         op.info.handle_state |= gp::HANDLE_FLAG_INITIALIZED;
     }
@@ -998,9 +998,9 @@ impl Cipher {
             return Err(ErrorKind::ShortBuffer.into());
         }
         if op.block_size > 1 {
-            Ok(buffer_update(&mut op, sys::cipher_update, src, dest))
+            Ok(buffer_update(&mut op, cryp::cipher_update, src, dest))
         } else {
-            let (res, n) = sys::cipher_update(op.state, src, dest);
+            let (res, n) = cryp::cipher_update(op.state, src, dest);
             check(res);
             Ok(n.min(dest.len()))
         }
@@ -1031,12 +1031,12 @@ impl Cipher {
         let mut acc = 0;
         let (res, n) = if op.block_size > 1 {
             if !src.is_empty() {
-                acc = buffer_update(&mut op, sys::cipher_update, src, dest);
+                acc = buffer_update(&mut op, cryp::cipher_update, src, dest);
             }
             let st = &mut *op;
-            sys::cipher_final(st.state, &st.buffer[..st.buffer_offs], &mut dest[acc..])
+            cryp::cipher_final(st.state, &st.buffer[..st.buffer_offs], &mut dest[acc..])
         } else {
-            sys::cipher_final(op.state, src, dest)
+            cryp::cipher_final(op.state, src, dest)
         };
         check(res);
         acc += n.min(dest.len() - acc);
@@ -1067,7 +1067,7 @@ impl Mac {
             op.reset_state();
         }
         op.operation_state = gp::OPERATION_STATE_ACTIVE;
-        check(sys::hash_init(op.state, iv));
+        check(cryp::hash_init(op.state, iv));
         op.buffer_offs = 0;
         op.info.handle_state |= gp::HANDLE_FLAG_INITIALIZED;
     }
@@ -1085,12 +1085,12 @@ impl Mac {
     pub fn update(&self, chunk: &[u8]) {
         let op = self.0.op();
         Self::check_active(&op, 0);
-        check(sys::hash_update(op.state, chunk));
+        check(cryp::hash_update(op.state, chunk));
     }
 
     fn compute(op: &mut OpState, message: &[u8], mac: &mut [u8]) -> Result<usize> {
         Self::check_active(op, ErrorKind::BadParameters as u32);
-        let (res, n) = sys::hash_final(op.state, message, mac);
+        let (res, n) = cryp::hash_final(op.state, message, mac);
         allow(res, &[ErrorKind::ShortBuffer])?;
         op.info.handle_state &= !gp::HANDLE_FLAG_INITIALIZED;
         op.operation_state = gp::OPERATION_STATE_INITIAL;
@@ -1155,7 +1155,7 @@ impl AE {
         let Ok(tag_bits) = u32::try_from(tag_len) else {
             return Err(ErrorKind::NotSupported.into());
         };
-        let res = sys::authenc_init(op.state, nonce, (tag_bits / 8) as usize, aad_len, pay_load_len);
+        let res = cryp::authenc_init(op.state, nonce, (tag_bits / 8) as usize, aad_len, pay_load_len);
         allow(res, &[ErrorKind::NotSupported])?;
         op.info.digest_length = tag_bits / 8;
         op.buffer_offs = 0;
@@ -1172,7 +1172,7 @@ impl AE {
         {
             tee_panic(0);
         }
-        check(sys::authenc_update_aad(op.state, aad_data));
+        check(cryp::authenc_update_aad(op.state, aad_data));
     }
 
     fn check_initialized(op: &OpState) {
@@ -1196,9 +1196,9 @@ impl AE {
             return Err(ErrorKind::ShortBuffer.into());
         }
         let n = if op.block_size > 1 {
-            buffer_update(&mut op, sys::authenc_update_payload, src, dest)
+            buffer_update(&mut op, cryp::authenc_update_payload, src, dest)
         } else {
-            let (res, n) = sys::authenc_update_payload(op.state, src, dest);
+            let (res, n) = cryp::authenc_update_payload(op.state, src, dest);
             check(res);
             n.min(dest.len())
         };
@@ -1215,7 +1215,7 @@ impl AE {
         last: impl FnOnce(u32, &[u8], &mut [u8]) -> (TeeResult, usize, R),
     ) -> (TeeResult, usize, R) {
         if op.block_size > 1 {
-            let acc = buffer_update(op, sys::authenc_update_payload, src, dest);
+            let acc = buffer_update(op, cryp::authenc_update_payload, src, dest);
             let (res, n, r) = last(op.state, &op.buffer[..op.buffer_offs], &mut dest[acc..]);
             (res, acc + n.min(dest.len() - acc), r)
         } else {
@@ -1233,7 +1233,7 @@ impl AE {
         if dest.len() < op.buffer_offs + src.len() || tag.len() < op.info.digest_length as usize {
             return Err(ErrorKind::ShortBuffer.into());
         }
-        let (res, n, tag_len) = Self::finish(&mut op, src, dest, |st, s, d| sys::authenc_enc_final(st, s, d, tag));
+        let (res, n, tag_len) = Self::finish(&mut op, src, dest, |st, s, d| cryp::authenc_enc_final(st, s, d, tag));
         allow(res, &[ErrorKind::ShortBuffer])?;
         op.info.handle_state &= !gp::HANDLE_FLAG_INITIALIZED;
         op.operation_state = gp::OPERATION_STATE_INITIAL;
@@ -1251,7 +1251,7 @@ impl AE {
             return Err(ErrorKind::ShortBuffer.into());
         }
         let (res, n, ()) = Self::finish(&mut op, src, dest, |st, s, d| {
-            let (res, n) = sys::authenc_dec_final(st, s, d, tag);
+            let (res, n) = cryp::authenc_dec_final(st, s, d, tag);
             (res, n, ())
         });
         allow(res, &[ErrorKind::ShortBuffer, ErrorKind::MacInvalid])?;
@@ -1290,7 +1290,7 @@ impl Asymmetric {
     fn operate(&self, mode: u32, params: &[Attribute<'_>], src: &[u8], dest: &mut [u8]) -> Result<usize> {
         let op = self.0.op();
         Self::check(&op, gp::OPERATION_ASYMMETRIC_CIPHER, mode);
-        let (res, n) = sys::asymm_operate(op.state, params, src, dest);
+        let (res, n) = cryp::asymm_operate(op.state, params, src, dest);
         use ErrorKind::*;
         allow(res, &[ShortBuffer, BadParameters, CiphertextInvalid, NotSupported])?;
         Ok(n.min(dest.len()))
@@ -1302,7 +1302,7 @@ impl Asymmetric {
         loop {
             let op = self.0.op();
             Self::check(&op, gp::OPERATION_ASYMMETRIC_CIPHER, mode);
-            let (res, n) = sys::asymm_operate(op.state, params, src, &mut out);
+            let (res, n) = cryp::asymm_operate(op.state, params, src, &mut out);
             drop(op);
             use ErrorKind::*;
             match allow(res, &[ShortBuffer, BadParameters, CiphertextInvalid, NotSupported]) {
@@ -1345,7 +1345,7 @@ impl Asymmetric {
     pub fn sign_digest(&self, params: &[Attribute<'_>], digest: &[u8], signature: &mut [u8]) -> Result<usize> {
         let op = self.0.op();
         Self::check(&op, gp::OPERATION_ASYMMETRIC_SIGNATURE, gp::MODE_SIGN);
-        let (res, n) = sys::asymm_operate(op.state, params, digest, signature);
+        let (res, n) = cryp::asymm_operate(op.state, params, digest, signature);
         allow(res, &[ErrorKind::ShortBuffer])?;
         Ok(n.min(signature.len()))
     }
@@ -1355,7 +1355,7 @@ impl Asymmetric {
     pub fn verify_digest(&self, params: &[Attribute<'_>], digest: &[u8], signature: &[u8]) -> Result<()> {
         let op = self.0.op();
         Self::check(&op, gp::OPERATION_ASYMMETRIC_SIGNATURE, gp::MODE_VERIFY);
-        allow(sys::asymm_verify(op.state, params, digest, signature), &[ErrorKind::SignatureInvalid])
+        allow(cryp::asymm_verify(op.state, params, digest, signature), &[ErrorKind::SignatureInvalid])
     }
 }
 
@@ -1390,7 +1390,7 @@ impl DeriveKey {
         if info.obj_type != gp::TYPE_GENERIC_SECRET || info.handle_flags & gp::HANDLE_FLAG_INITIALIZED != 0 {
             tee_panic(0);
         }
-        check(sys::cryp_derive_key(op.state, params, object.handle()));
+        check(cryp::derive_key(op.state, params, object.handle()));
     }
 }
 
@@ -1400,6 +1400,6 @@ pub struct Random();
 impl Random {
     /// Fills `res_buffer` with random bytes.
     pub fn generate(res_buffer: &mut [u8]) {
-        check(sys::cryp_random_number_generate(res_buffer));
+        check(cryp::random(res_buffer));
     }
 }

@@ -1,9 +1,12 @@
 //! The crypto system calls (upstream `utee_syscalls.h`, numbers 15-40 and
 //! 54), one safe function each, as they are: handles are plain numbers,
 //! results the kernel's `TEE_Result`. For code that drives the kernel
-//! directly (the crypto test TA); every output length the kernel is told
-//! is the length of the slice it writes to.
+//! directly (the crypto test TA) and for the SDK's own crypto API; every
+//! output length the kernel is told is the length of the slice it writes
+//! to, and every empty buffer or attribute array is passed as NULL (as
+//! libutee does; a Rust empty slice's pointer is dangling, not null).
 use super::{ptr_mut, syscall};
+use crate::crypto::Attribute;
 use alloc::vec::Vec;
 use oxtee_abi::ta::crypto::{UteeAttribute, UteeObjectInfo, attr_is_value};
 use oxtee_abi::ta::{
@@ -38,6 +41,45 @@ pub fn is_value(id: u32) -> bool {
     attr_is_value(id)
 }
 
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Attr<'_> {}
+    impl Sealed for crate::crypto::Attribute<'_> {}
+}
+
+/// The attribute types the attribute-taking calls accept: [`Attr`], and
+/// the SDK's [`Attribute`] (already in the kernel's layout, passed as it
+/// is). Sealed: every implementation guarantees that the array it hands
+/// the kernel, and each buffer a reference entry names, stay borrowed for
+/// the call.
+pub trait AttrEntry: sealed::Sealed + Sized {
+    /// Calls `f` with the address (NULL when empty) and count of `list`
+    /// as an array of `utee_attribute`s; fails only if that array needs
+    /// memory that is not there.
+    #[doc(hidden)]
+    fn with_raw<R>(list: &[Self], f: impl FnOnce(usize, usize) -> R) -> Result<R, TeeResult>;
+}
+
+impl AttrEntry for Attr<'_> {
+    fn with_raw<R>(list: &[Self], f: impl FnOnce(usize, usize) -> R) -> Result<R, TeeResult> {
+        let mut raw = Vec::new();
+        raw.try_reserve_exact(list.len()).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
+        raw.extend(list.iter().map(Attr::raw));
+        // `raw` lives until `f` returns; its reference entries point into
+        // slices `list` borrows for at least as long.
+        Ok(f(if raw.is_empty() { 0 } else { raw.as_ptr() as usize }, raw.len()))
+    }
+}
+
+impl AttrEntry for Attribute<'_> {
+    fn with_raw<R>(list: &[Self], f: impl FnOnce(usize, usize) -> R) -> Result<R, TeeResult> {
+        // `Attribute` is a transparent `UteeAttribute` whose reference
+        // entries point into slices borrowed for its lifetime, which
+        // outlives the borrow of `list`: no copy needed.
+        Ok(f(if list.is_empty() { 0 } else { list.as_ptr() as usize }, list.len()))
+    }
+}
+
 /// Address of an input slice, 0 for an empty one.
 fn addr(s: &[u8]) -> usize {
     if s.is_empty() { 0 } else { s.as_ptr() as usize }
@@ -46,13 +88,6 @@ fn addr(s: &[u8]) -> usize {
 /// Address of an output slice, 0 for an empty one.
 fn addr_mut(s: &mut [u8]) -> usize {
     if s.is_empty() { 0 } else { s.as_mut_ptr() as usize }
-}
-
-fn raw_attrs(attrs: &[Attr<'_>]) -> Result<Vec<UteeAttribute>, TeeResult> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(attrs.len()).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
-    v.extend(attrs.iter().map(Attr::raw));
-    Ok(v)
 }
 
 fn res(raw: u32) -> TeeResult {
@@ -138,11 +173,18 @@ pub fn cipher_final(state: u32, src: &[u8], dst: &mut [u8]) -> (TeeResult, usize
 
 /// CRYP_OBJ_GET_INFO.
 pub fn obj_get_info(obj: u32) -> Result<UteeObjectInfo, TeeResult> {
+    let (r, info) = obj_get_info_filled(obj);
+    if r == TeeResult::SUCCESS { Ok(info) } else { Err(r) }
+}
+
+/// CRYP_OBJ_GET_INFO: the result and whatever the kernel filled in
+/// (upstream fills it on CORRUPT_OBJECT too).
+pub fn obj_get_info_filled(obj: u32) -> (TeeResult, UteeObjectInfo) {
     let mut info = UteeObjectInfo::default();
     // SAFETY: the kernel writes one `utee_object_info` to `info`, a
     // live local of that type.
     let r = res(unsafe { syscall(SYS_CRYP_OBJ_GET_INFO, [obj as usize, ptr_mut(&mut info), 0, 0, 0, 0, 0, 0]) });
-    if r == TeeResult::SUCCESS { Ok(info) } else { Err(r) }
+    (r, info)
 }
 
 /// CRYP_OBJ_RESTRICT_USAGE.
@@ -182,16 +224,14 @@ pub fn obj_reset(obj: u32) -> TeeResult {
 }
 
 /// CRYP_OBJ_POPULATE.
-pub fn obj_populate(obj: u32, attrs: &[Attr<'_>]) -> TeeResult {
-    let raw = match raw_attrs(attrs) {
-        Ok(r) => r,
-        Err(e) => return e,
+pub fn obj_populate<A: AttrEntry>(obj: u32, attrs: &[A]) -> TeeResult {
+    let call = |p, n| {
+        // SAFETY: the kernel reads `n` `utee_attribute`s at `p` and, for
+        // reference ones, the buffers they name, all kept borrowed for
+        // the call by `AttrEntry::with_raw`.
+        res(unsafe { syscall(SYS_CRYP_OBJ_POPULATE, [obj as usize, p, n, 0, 0, 0, 0, 0]) })
     };
-    let args = [obj as usize, raw.as_ptr() as usize, raw.len(), 0, 0, 0, 0, 0];
-    // SAFETY: the kernel reads `raw.len()` attributes at `raw` (a
-    // live vector) and, for reference attributes, the bytes of the
-    // slices they were made from, which `attrs` borrows for the call.
-    res(unsafe { syscall(SYS_CRYP_OBJ_POPULATE, args) })
+    A::with_raw(attrs, call).unwrap_or_else(|e| e)
 }
 
 /// CRYP_OBJ_COPY.
@@ -200,27 +240,23 @@ pub fn obj_copy(dst: u32, src: u32) -> TeeResult {
 }
 
 /// CRYP_OBJ_GENERATE_KEY.
-pub fn obj_generate_key(obj: u32, key_size: u32, attrs: &[Attr<'_>]) -> TeeResult {
-    let raw = match raw_attrs(attrs) {
-        Ok(r) => r,
-        Err(e) => return e,
+pub fn obj_generate_key<A: AttrEntry>(obj: u32, key_size: u32, attrs: &[A]) -> TeeResult {
+    let call = |p, n| {
+        // SAFETY: as for CRYP_OBJ_POPULATE: the kernel only reads the
+        // attributes and the buffers they name, all borrowed.
+        res(unsafe { syscall(SYS_CRYP_OBJ_GENERATE_KEY, [obj as usize, key_size as usize, p, n, 0, 0, 0, 0]) })
     };
-    let args = [obj as usize, key_size as usize, raw.as_ptr() as usize, raw.len(), 0, 0, 0, 0];
-    // SAFETY: as for CRYP_OBJ_POPULATE: the kernel only reads the
-    // attributes and the slices `attrs` borrows.
-    res(unsafe { syscall(SYS_CRYP_OBJ_GENERATE_KEY, args) })
+    A::with_raw(attrs, call).unwrap_or_else(|e| e)
 }
 
 /// CRYP_DERIVE_KEY into the object `derived`.
-pub fn derive_key(state: u32, attrs: &[Attr<'_>], derived: u32) -> TeeResult {
-    let raw = match raw_attrs(attrs) {
-        Ok(r) => r,
-        Err(e) => return e,
+pub fn derive_key<A: AttrEntry>(state: u32, attrs: &[A], derived: u32) -> TeeResult {
+    let call = |p, n| {
+        // SAFETY: as for CRYP_OBJ_POPULATE: the kernel only reads the
+        // attributes and the buffers they name, all borrowed.
+        res(unsafe { syscall(SYS_CRYP_DERIVE_KEY, [state as usize, p, n, derived as usize, 0, 0, 0, 0]) })
     };
-    let args = [state as usize, raw.as_ptr() as usize, raw.len(), derived as usize, 0, 0, 0, 0];
-    // SAFETY: as for CRYP_OBJ_POPULATE: the kernel only reads the
-    // attributes and the slices `attrs` borrows.
-    res(unsafe { syscall(SYS_CRYP_DERIVE_KEY, args) })
+    A::with_raw(attrs, call).unwrap_or_else(|e| e)
 }
 
 /// CRYP_RANDOM_NUMBER_GENERATE.
@@ -281,30 +317,29 @@ pub fn authenc_dec_final(state: u32, src: &[u8], dst: &mut [u8], tag: &[u8]) -> 
     (r, len as usize)
 }
 
-/// ASYMM_OPERATE: (result, output length).
-pub fn asymm_operate(state: u32, attrs: &[Attr<'_>], src: &[u8], dst: &mut [u8]) -> (TeeResult, usize) {
-    let raw = match raw_attrs(attrs) {
-        Ok(r) => r,
-        Err(e) => return (e, 0),
+/// ASYMM_OPERATE: (result, output length; the length needed on
+/// SHORT_BUFFER).
+pub fn asymm_operate<A: AttrEntry>(state: u32, attrs: &[A], src: &[u8], dst: &mut [u8]) -> (TeeResult, usize) {
+    let call = |p, n| {
+        let mut len = dst.len() as u64;
+        let args = [state as usize, p, n, addr(src), src.len(), addr_mut(dst), ptr_mut(&mut len), 0];
+        // SAFETY: the kernel reads the attributes and the buffers they
+        // name (borrowed, see CRYP_OBJ_POPULATE) and `src`; writes at most
+        // `dst.len()` bytes to `dst` (live exclusive slice) and one u64 to
+        // `len` (live local).
+        let r = res(unsafe { syscall(SYS_ASYMM_OPERATE, args) });
+        (r, len as usize)
     };
-    let mut len = dst.len() as u64;
-    let args =
-        [state as usize, raw.as_ptr() as usize, raw.len(), addr(src), src.len(), addr_mut(dst), ptr_mut(&mut len), 0];
-    // SAFETY: the kernel reads the attributes (and the slices `attrs`
-    // borrows) and `src`; writes at most `dst.len()` bytes to `dst`
-    // (live exclusive slice) and one u64 to `len` (live local).
-    let r = res(unsafe { syscall(SYS_ASYMM_OPERATE, args) });
-    (r, len as usize)
+    A::with_raw(attrs, call).unwrap_or_else(|e| (e, 0))
 }
 
 /// ASYMM_VERIFY.
-pub fn asymm_verify(state: u32, attrs: &[Attr<'_>], data: &[u8], sig: &[u8]) -> TeeResult {
-    let raw = match raw_attrs(attrs) {
-        Ok(r) => r,
-        Err(e) => return e,
+pub fn asymm_verify<A: AttrEntry>(state: u32, attrs: &[A], data: &[u8], sig: &[u8]) -> TeeResult {
+    let call = |p, n| {
+        let args = [state as usize, p, n, addr(data), data.len(), addr(sig), sig.len(), 0];
+        // SAFETY: the kernel only reads: the attributes and the buffers
+        // they name (borrowed, see CRYP_OBJ_POPULATE), `data` and `sig`.
+        res(unsafe { syscall(SYS_ASYMM_VERIFY, args) })
     };
-    let args = [state as usize, raw.as_ptr() as usize, raw.len(), addr(data), data.len(), addr(sig), sig.len(), 0];
-    // SAFETY: the kernel only reads: the attributes, the slices
-    // `attrs` borrows, `data` and `sig`.
-    res(unsafe { syscall(SYS_ASYMM_VERIFY, args) })
+    A::with_raw(attrs, call).unwrap_or_else(|e| e)
 }
