@@ -25,6 +25,12 @@ use zerocopy::{FromBytes, IntoBytes};
 
 /// Objects plus states one instance may hold.
 pub const MAX_HANDLES: usize = 4096;
+/// Kernel memory one instance's objects and states may take (an estimate:
+/// key bytes plus a fixed cost per object and state). Beyond it the TA
+/// gets OUT_OF_MEMORY, so one TA cannot take the heap from the others.
+pub const MAX_TABLE_BYTES: usize = 2 << 20;
+const OBJ_COST: usize = 128;
+const STATE_COST: usize = 512;
 /// Attributes in one populate / operate / derive / generate call.
 const MAX_ATTRS: u64 = 64;
 /// Bytes of attribute data in one call (an RSA-4096 keypair is ~2.3 KiB).
@@ -112,8 +118,33 @@ impl Table {
         self.objs.len() + self.states.len()
     }
 
-    fn new_handle(&mut self) -> R<u32> {
-        if self.count() >= MAX_HANDLES {
+    /// Kernel memory charged to the instance for its objects and states.
+    pub fn used(&self) -> usize {
+        let key = |o: &Object| {
+            o.attrs()
+                .iter()
+                .map(|a| match a {
+                    oxtee_crypto::Attr::Bytes(_, b) => b.len(),
+                    oxtee_crypto::Attr::Value(..) => 8,
+                })
+                .sum::<usize>()
+        };
+        self.objs.values().map(|e| OBJ_COST + key(&e.obj)).sum::<usize>() + self.states.len() * STATE_COST
+    }
+
+    /// After object `h` took key material: OUT_OF_MEMORY, and the object
+    /// emptied again, if that took the instance over its budget.
+    fn settle(&mut self, h: u64, r: R<()>) -> R<()> {
+        r?;
+        if self.used() > MAX_TABLE_BYTES {
+            self.obj_mut(h)?.obj.reset()?;
+            return Err(TeeResult::ERROR_OUT_OF_MEMORY);
+        }
+        Ok(())
+    }
+
+    fn new_handle(&mut self, cost: usize) -> R<u32> {
+        if self.count() >= MAX_HANDLES || self.used() + cost > MAX_TABLE_BYTES {
             return Err(TeeResult::ERROR_OUT_OF_MEMORY);
         }
         loop {
@@ -597,7 +628,7 @@ fn state_alloc(mem: &mut UserMem, t: &mut Table, a: &[u64; 31]) -> R<()> {
     }
     headroom()?;
     let ctx = if class == id::OPERATION_DIGEST { Ctx::Hash(hash::new(algo)?) } else { Ctx::None };
-    let h = t.new_handle()?;
+    let h = t.new_handle(STATE_COST)?;
     mem.write_u32(v(out), h)?;
     for k in [key1, key2] {
         if k != 0
@@ -845,7 +876,7 @@ fn obj_alloc(mem: &mut UserMem, t: &mut Table, a: &[u64; 31]) -> R<()> {
     let (ty, max, out) = (a[0] as u32, a[1], a[2]);
     let max = u32::try_from(max).map_err(|_| TeeResult::ERROR_NOT_SUPPORTED)?;
     let obj = Object::alloc(ty, max)?;
-    let h = t.new_handle()?;
+    let h = t.new_handle(OBJ_COST)?;
     mem.write_u32(v(out), h)?;
     t.objs.insert(h, ObjEntry { obj, busy: false });
     Ok(())
@@ -860,7 +891,8 @@ fn obj_populate(mem: &mut UserMem, t: &mut Table, a: &[u64; 31]) -> R<()> {
     let list = AttrList::read(mem, attrs, count)?;
     let refs = list.refs()?;
     headroom()?;
-    t.obj_mut(obj)?.obj.populate(&refs)
+    let r = t.obj_mut(obj)?.obj.populate(&refs);
+    t.settle(obj, r)
 }
 
 fn obj_copy(t: &mut Table, dst: u64, src: u64) -> R<()> {
@@ -883,7 +915,7 @@ fn obj_copy(t: &mut Table, dst: u64, src: u64) -> R<()> {
         None => Err(TeeResult::ERROR_BAD_STATE),
     };
     t.objs.insert(dh, d);
-    r
+    t.settle(dst, r)
 }
 
 fn obj_generate(mem: &mut UserMem, t: &mut Table, a: &[u64; 31], rand: &dyn Fn(&mut [u8])) -> R<()> {
@@ -897,7 +929,8 @@ fn obj_generate(mem: &mut UserMem, t: &mut Table, a: &[u64; 31], rand: &dyn Fn(&
     let refs = list.refs()?;
     headroom()?;
     let mut rng = OsRng { fill: rand };
-    t.obj_mut(obj)?.obj.generate(key_size, &refs, &mut rng)
+    let r = t.obj_mut(obj)?.obj.generate(key_size, &refs, &mut rng);
+    t.settle(obj, r)
 }
 
 fn derive_key(mem: &mut UserMem, t: &mut Table, a: &[u64; 31], rand: &dyn Fn(&mut [u8])) -> R<()> {
@@ -959,7 +992,8 @@ fn derive_key(mem: &mut UserMem, t: &mut Table, a: &[u64; 31], rand: &dyn Fn(&mu
             pk::derive(algo, key, &refs, &mut rng)?
         }
     };
-    t.obj_mut(derived)?.obj.set_derived_secret(&secret)
+    let r = t.obj_mut(derived)?.obj.set_derived_secret(&secret);
+    t.settle(derived, r)
 }
 
 /// Longest derived secret (the largest secret-value buffer, a 4096-bit

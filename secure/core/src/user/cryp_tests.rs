@@ -334,3 +334,34 @@ fn count_tracks_objects_and_states() {
     }
     assert_eq!(ta.count(), 100);
 }
+
+#[test]
+fn key_material_is_charged_to_the_instance() {
+    use super::cryp::MAX_TABLE_BYTES;
+    let mut ta = Ta::new();
+    // 4096-bit generic secrets until the instance's budget is spent: the
+    // populate that goes over fails with OUT_OF_MEMORY and leaves its
+    // object empty; freeing one makes room again.
+    let secret = [0x5au8; 512];
+    let k = ta.put(&secret);
+    let attr = UteeAttribute { a: k, b: 512, attribute_id: id::ATTR_SECRET_VALUE, pad: 0 };
+    let attrs = ta.put(attr.as_bytes());
+    let (out, mut filled) = (ta.alloc(4), Vec::new());
+    let over = loop {
+        ta.call(sc::SYS_CRYP_OBJ_ALLOC, &[id::TYPE_GENERIC_SECRET as u64, 4096, out]).unwrap();
+        let o = ta.u32_at(out);
+        match ta.call(sc::SYS_CRYP_OBJ_POPULATE, &[o as u64, attrs, 1]) {
+            Ok(()) => filled.push(o),
+            Err(e) => break (o, e),
+        }
+        assert!(filled.len() < MAX_HANDLES, "no budget reached");
+    };
+    assert_eq!(over.1, TeeResult::ERROR_OUT_OF_MEMORY);
+    assert!(ta.space.cryp.used() <= MAX_TABLE_BYTES);
+    assert!(filled.len() * 512 > MAX_TABLE_BYTES / 2, "budget too small: {}", filled.len());
+    let info = ta.alloc(28);
+    ta.call(sc::SYS_CRYP_OBJ_GET_INFO, &[over.0 as u64, info]).unwrap();
+    assert_eq!(ta.u32_at(info + 24) & id::HANDLE_FLAG_INITIALIZED, 0, "over-budget object left holding a key");
+    ta.call(sc::SYS_CRYP_OBJ_CLOSE, &[filled[0] as u64]).unwrap();
+    ta.populate_secret(over.0, &secret).unwrap();
+}
