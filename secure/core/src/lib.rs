@@ -31,6 +31,7 @@ pub mod session;
 pub mod shm;
 pub mod stats;
 pub mod std_call;
+pub mod storage;
 pub mod sync;
 pub mod ta;
 pub mod threads;
