@@ -23,7 +23,7 @@ use crate::storage::{self as st, OBJECT_ID_MAX_LEN};
 use crate::sync::SleepGuard;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use oxtee_abi::addr::UserVirt;
 use oxtee_abi::ta::crypto::{self as id, UteeObjectInfo};
 use oxtee_abi::tee::TeeResult;
@@ -92,6 +92,9 @@ pub struct PObj {
     creating: AtomicBool,
     /// Usage flags, shared by the handles (TEE_RestrictObjectUsage1).
     usage: AtomicU32,
+    /// Data size after the last operation (what GetObjectInfo shows while
+    /// another thread works on the file).
+    size: AtomicU64,
     /// Serialises the operations on the file (held across RPCs).
     lock: crate::sync::SleepMutex,
     /// The open file; None while an operation has it, or before it is
@@ -197,6 +200,7 @@ impl Storage {
             refs: AtomicU32::new(1),
             creating: AtomicBool::new(usage == Usage::Create),
             usage: AtomicU32::new(0),
+            size: AtomicU64::new(0),
             lock: crate::sync::SleepMutex::new(),
             file: SpinLock::new(None),
         });
@@ -367,11 +371,11 @@ fn read_id(mem: &UserMem, ptr: u64, len: u64) -> R<ObjId> {
 fn info_of(e: &ObjEntry) -> R<UteeObjectInfo> {
     let mut info = e.obj.info();
     if let Some(p) = &e.pers {
-        let size = p.pobj.file.lock().as_ref().map(|f| f.data_len());
+        let size = p.pobj.size.load(Ordering::Acquire);
         info.obj_usage = p.pobj.usage.load(Ordering::Acquire);
         info.handle_flags = id::HANDLE_FLAG_PERSISTENT | id::HANDLE_FLAG_INITIALIZED | p.flags;
         info.data_pos = p.pos as u32;
-        info.data_size = size.unwrap_or(0) as u32;
+        info.data_size = size as u32;
     }
     Ok(info)
 }
@@ -399,6 +403,7 @@ fn with_file<T>(cx: &mut Ctx, p: &Arc<PObj>, f: impl FnOnce(&mut dyn Backend, &S
         },
     };
     let r = f(&mut b, &store, &mut file);
+    p.size.store(file.data_len(), Ordering::Release);
     match r {
         Err(TeeResult::ERROR_CORRUPT_OBJECT) => {
             let _ = file.close(&mut b);
@@ -541,6 +546,7 @@ fn create(cx: &mut Ctx, mem: &mut UserMem, t: &mut Table, a: &[u64; 31]) -> R<()
         });
         let r = match r {
             Ok(f) => {
+                p.size.store(f.data_len(), Ordering::Release);
                 let old = p.file.lock().replace(f);
                 if let Some(old) = old {
                     let _ = old.close(&mut b);
@@ -608,6 +614,11 @@ fn close(cx: &mut Ctx, t: &mut Table, h: u64) -> R<()> {
 }
 
 fn delete(cx: &mut Ctx, t: &mut Table, h: u64) -> R<()> {
+    if t.obj(h)?.pers.is_none() {
+        // Upstream checks the handle's WRITE_META flag first, which a
+        // transient object never has.
+        return Err(TeeResult::ERROR_ACCESS_CONFLICT);
+    }
     let (p, flags, _) = pers_of(t, h)?;
     if flags & id::DATA_FLAG_ACCESS_WRITE_META == 0 {
         return Err(TeeResult::ERROR_ACCESS_CONFLICT);
@@ -744,16 +755,18 @@ fn truncate(cx: &mut Ctx, t: &mut Table, h: u64, len: u64) -> R<()> {
         let mut rand = |out: &mut [u8]| os.rng.fill(out, 0);
         file.truncate(b, len, &mut rand)
     });
+    // Upstream answers GENERIC for any failure but a corrupt object.
     drop_corrupt(cx, t, h, r)
+        .map_err(|e| if e == TeeResult::ERROR_CORRUPT_OBJECT { e } else { TeeResult::ERROR_GENERIC })
 }
 
 fn seek(t: &mut Table, h: u64, offset: i32, whence: u64) -> R<()> {
     let (p, _, pos) = pers_of(t, h)?;
-    let size = p.file.lock().as_ref().map(|f| f.data_len());
+    let size = p.size.load(Ordering::Acquire);
     let base: i64 = match whence {
         0 => 0,
         1 => pos as i64,
-        2 => size.unwrap_or(0) as i64,
+        2 => size as i64,
         _ => return Err(TeeResult::ERROR_BAD_PARAMETERS),
     };
     let new = base.checked_add(offset as i64).ok_or(TeeResult::ERROR_OVERFLOW)?.max(0) as u64;
