@@ -560,6 +560,17 @@ fn create(cx: &mut Ctx, mem: &mut UserMem, t: &mut Table, a: &[u64; 31]) -> R<()
     };
     p.creating.store(false, Ordering::Release);
     match r {
+        // Upstream: with no handle asked for, a transient attribute object
+        // becomes the persistent object itself (its usage then shows the
+        // stored one).
+        Ok(()) if out == 0 && attr != 0 && t.obj(attr).is_ok_and(|e| e.pers.is_none() && !e.busy) => {
+            if let Ok(e) = t.obj_mut(attr) {
+                e.obj = obj;
+                e.obj.handle_flags |= id::HANDLE_FLAG_PERSISTENT;
+                e.pers = Some(pers);
+            }
+            Ok(())
+        }
         Ok(()) if out == 0 => {
             release(cx, pers);
             Ok(())
