@@ -837,6 +837,9 @@ pub fn run(ctx: &mut Context) {
         isolation(&mut ta, ctx, st, name);
         sdk(&mut ta, st, name);
         write_loop(&mut ta, st, name);
+        if st == g::STORAGE_PRIVATE_REE {
+            concurrency(st, name);
+        }
         eq(
             &format!("storage {name}: nothing left behind"),
             ta.wipe(st).map(|_| enumerate(&mut ta, st).map(|v| v.len())),
@@ -946,4 +949,115 @@ mod tests {
         assert!(may_share(R | W | SR | SW, R | W | SR | SW));
         assert!(!may_share(R | W | SR, R | SR));
     }
+}
+
+/// Storage used at the same time by several sessions on several CPUs: two
+/// threads in each of two TAs (the storage TA and its second UUID; each
+/// session is its own instance), each with private objects it creates,
+/// writes, reads back, renames and deletes, and one object per TA shared
+/// by both of its threads (opened for shared read and write), into which
+/// each thread writes its own records at its own offsets. Afterwards every
+/// record is where it was written and nothing is left behind.
+pub fn concurrency(st: u32, name: &str) {
+    const THREADS: usize = 4;
+    const ROUNDS: usize = 12;
+    const REC: usize = 600;
+    let shared_flags = R | W | SR | SW;
+    let t0 = Instant::now();
+    // The shared objects exist before the threads start.
+    for uuid in [c::UUID, c::UUID_OTHER] {
+        let Ok(ctx) = Context::new() else { return check(false, "storage SMP: context", format_args!("")) };
+        let Ok(mut ta) = Ta::open(&ctx, uuid) else { return check(false, "storage SMP: session", format_args!("")) };
+        let _ = ta.wipe(st);
+        match ta.create(b"smp-shared", shared_flags | OVERWRITE, 0, st, &[]) {
+            Ok(h) => {
+                ta.close(h);
+            }
+            Err(e) => {
+                return check(false, &format!("storage {name} SMP: create the shared object"), format_args!("{e:#x}"));
+            }
+        }
+    }
+    let results: Vec<Vec<String>> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..THREADS)
+            .map(|i| {
+                s.spawn(move || {
+                    let mut errs = Vec::new();
+                    let uuid = if i % 2 == 0 { c::UUID } else { c::UUID_OTHER };
+                    let slot = i / 2; // which of the two writers of its TA
+                    let Ok(ctx) = Context::new() else { return vec!["context".into()] };
+                    let Ok(mut ta) = Ta::open(&ctx, uuid) else { return vec!["session".into()] };
+                    let shared = match ta.obj_open(b"smp-shared", shared_flags, st) {
+                        Ok(h) => h,
+                        Err(e) => return vec![format!("thread {i}: open shared: {e:#x}")],
+                    };
+                    for r in 0..ROUNDS {
+                        let id = format!("smp-{i}-{r}");
+                        let body = data(REC * (1 + r % 3), (i * 31 + r) as u8);
+                        match ta.create(id.as_bytes(), R | W | WM, 0, st, &body[..REC]) {
+                            Ok(h) => {
+                                if ta.write(h, &body[REC..]) != SUCCESS
+                                    || ta.seek(h, 0, SEEK_SET) != SUCCESS
+                                    || ta.read(h, body.len() + 10).as_deref() != Ok(&body[..])
+                                {
+                                    errs.push(format!("thread {i} round {r}: private object read back differs"));
+                                }
+                                let new = format!("smp-{i}-{r}-renamed");
+                                if ta.rename(h, new.as_bytes()) != SUCCESS {
+                                    errs.push(format!("thread {i} round {r}: rename"));
+                                }
+                                if r % 2 == 0 {
+                                    ta.unlink(h);
+                                } else {
+                                    ta.close(h);
+                                }
+                            }
+                            Err(e) => errs.push(format!("thread {i} round {r}: create: {e:#x}")),
+                        }
+                        // This thread's record in the shared object.
+                        let rec = data(REC, (0x80 + i * 8 + r) as u8);
+                        let at = ((r * 2 + slot) * REC) as i32;
+                        if ta.seek(shared, at, SEEK_SET) != SUCCESS || ta.write(shared, &rec) != SUCCESS {
+                            errs.push(format!("thread {i} round {r}: shared write"));
+                        }
+                        if ta.seek(shared, at, SEEK_SET) != SUCCESS || ta.read(shared, REC).as_deref() != Ok(&rec[..]) {
+                            errs.push(format!("thread {i} round {r}: shared record read back differs"));
+                        }
+                    }
+                    ta.close(shared);
+                    errs
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap_or_else(|_| vec!["thread panicked".into()])).collect()
+    });
+    let errs: Vec<&String> = results.iter().flatten().collect();
+    check(
+        errs.is_empty(),
+        &format!("storage {name} SMP: {THREADS} threads, 2 TAs, private and shared objects"),
+        format_args!("{errs:?}"),
+    );
+    // Every record of every thread, checked from a fresh session, and the
+    // private objects that were kept (odd rounds, renamed).
+    for (t, uuid) in [c::UUID, c::UUID_OTHER].into_iter().enumerate() {
+        let Ok(ctx) = Context::new() else { return };
+        let Ok(mut ta) = Ta::open(&ctx, uuid) else { return };
+        let whole = ta.obj_open(b"smp-shared", R, st).and_then(|h| {
+            let d = ta.read(h, ROUNDS * 2 * REC + 10);
+            ta.close(h);
+            d
+        });
+        let want: Vec<u8> = (0..ROUNDS)
+            .flat_map(|r| (0..2).flat_map(move |slot| data(REC, (0x80 + (slot * 2 + t) * 8 + r) as u8)))
+            .collect();
+        eq(
+            &format!("storage {name} SMP: shared object of TA {t} holds every record"),
+            whole.as_deref().map(|d| d == &want[..]),
+            Ok(true),
+        );
+        let kept = enumerate(&mut ta, st).map(|v| v.iter().filter(|(_, id)| id.ends_with(b"-renamed")).count());
+        eq(&format!("storage {name} SMP: kept objects of TA {t}"), kept, Ok(2 * ROUNDS / 2));
+        let _ = ta.wipe(st);
+    }
+    println!("xtest: storage {name} SMP: {:.1} s", t0.elapsed().as_secs_f64());
 }
