@@ -986,7 +986,10 @@ pub fn concurrency(st: u32, name: &str) {
                     let uuid = if i % 2 == 0 { c::UUID } else { c::UUID_OTHER };
                     let slot = i / 2; // which of the two writers of its TA
                     let Ok(ctx) = Context::new() else { return vec!["context".into()] };
-                    let Ok(mut ta) = Ta::open(&ctx, uuid) else { return vec!["session".into()] };
+                    let mut ta = match Ta::open(&ctx, uuid) {
+                        Ok(ta) => ta,
+                        Err(e) => return vec![format!("thread {i}: open session: {e:#x}")],
+                    };
                     let shared = match ta.obj_open(b"smp-shared", shared_flags, st) {
                         Ok(h) => h,
                         Err(e) => return vec![format!("thread {i}: open shared: {e:#x}")],
@@ -996,7 +999,9 @@ pub fn concurrency(st: u32, name: &str) {
                         let body = data(REC * (1 + r % 3), (i * 31 + r) as u8);
                         match ta.create(id.as_bytes(), R | W | WM, 0, st, &body[..REC]) {
                             Ok(h) => {
-                                if ta.write(h, &body[REC..]) != SUCCESS
+                                // A created object's position is 0: append after its data.
+                                if ta.seek(h, 0, SEEK_END) != SUCCESS
+                                    || ta.write(h, &body[REC..]) != SUCCESS
                                     || ta.seek(h, 0, SEEK_SET) != SUCCESS
                                     || ta.read(h, body.len() + 10).as_deref() != Ok(&body[..])
                                 {

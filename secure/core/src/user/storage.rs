@@ -309,8 +309,31 @@ pub struct Ctx<'o, 'r, 'a> {
 }
 
 pub fn syscall(cx: &mut Ctx, n: u32, a: &[u64; 31], space: &mut UserSpace) -> R<()> {
-    use oxtee_abi::ta as sc;
     cx.os.storage.reserve();
+    let r = dispatch(cx, n, a, space);
+    if let Err(e) = r
+        && matches!(
+            e,
+            TeeResult::ERROR_OUT_OF_MEMORY
+                | TeeResult::ERROR_COMMUNICATION
+                | TeeResult::ERROR_GENERIC
+                | TeeResult::ERROR_STORAGE_NO_SPACE
+                | TeeResult::ERROR_CORRUPT_OBJECT
+                | TeeResult::ERROR_SECURITY
+        )
+    {
+        log::warn!(
+            "TA {}: storage syscall {n}: {e} (kernel heap {} of {} KiB in use)",
+            cx.uuid,
+            oxtee_guard::heap::used() >> 10,
+            oxtee_guard::heap::total() >> 10
+        );
+    }
+    r
+}
+
+fn dispatch(cx: &mut Ctx, n: u32, a: &[u64; 31], space: &mut UserSpace) -> R<()> {
+    use oxtee_abi::ta as sc;
     let (mem, t) = space.split();
     match n {
         sc::SYS_STORAGE_OBJ_OPEN => open(cx, mem, t, a),
