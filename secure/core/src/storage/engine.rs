@@ -424,6 +424,7 @@ fn load(keys: &TaKeys, b: &mut dyn Backend, fd: Fd) -> R<Loaded> {
         Some(p) => logs.push(p.slot_log),
         None => logs.extend(MIN_SLOT_LOG..=MAX_SLOT_LOG),
     }
+    let probing = logs.len() > 1;
     let mut best: Option<(Prefix, Key, Hdr, u8)> = None;
     let slot_bytes = |b: &mut dyn Backend, off: u64| -> R<Option<Vec<u8>>> {
         let o = off as usize;
@@ -451,6 +452,10 @@ fn load(keys: &TaKeys, b: &mut dyn Backend, fd: Fd) -> R<Loaded> {
             && best.as_ref().is_none_or(|x| p.gen_ > x.0.gen_)
         {
             best = Some((p, k, h, 1));
+            break;
+        }
+        // Probing (slot A damaged): stop at the end of the file.
+        if !probing {
             break;
         }
         if read_at(b, fd, off, 1)?.is_empty() {
@@ -1096,10 +1101,10 @@ impl Object {
                     let lo = (pos.max(bstart) - bstart) as usize;
                     let hi = (end.min(bstart + BLOCK64) - bstart) as usize;
                     let blk = &mut buf[j * BLOCK..(j + 1) * BLOCK];
-                    if lo > 0 || hi < BLOCK {
-                        if l < undo.map_len {
-                            self.plain_block(b, l, blk)?;
-                        }
+                    // Partly covered: the rest from the committed block
+                    // (none past the old end: zeros).
+                    if (lo > 0 || hi < BLOCK) && l < undo.map_len {
+                        self.plain_block(b, l, blk)?;
                     }
                     let d0 = (bstart + lo as u64 - pos) as usize;
                     blk[lo..hi].copy_from_slice(&data[d0..d0 + hi - lo]);
