@@ -1129,19 +1129,12 @@ impl Object {
         }
         self.hdr.data_len = new_len;
         self.finish(b, undo, rand)?;
-        if let Some((l, c)) = new_cache {
-            let mut blk = match self.cache.take() {
-                Some((_, blk)) => blk,
-                None => match Box::<[u8]>::from(&c[..]).try_into() {
-                    Ok(bx) => bx,
-                    Err(_) => return Ok(()),
-                },
-            };
-            blk.copy_from_slice(&c);
-            self.cache = Some((l, blk));
-        } else {
-            self.cache = None;
-        }
+        // The block just written stays cached (sequential small writes
+        // and reads of it need no backend read).
+        self.cache = new_cache.and_then(|(l, c)| {
+            let bx: Option<Box<[u8; BLOCK]>> = c.into_boxed_slice().try_into().ok();
+            bx.map(|bx| (l, bx))
+        });
         Ok(())
     }
 
