@@ -72,6 +72,7 @@ const PHYS_MAX: u32 = 1 << 28;
 /// Most blocks one backend write carries (bounds the buffers).
 const RUN: usize = 64;
 const ENT_LEN: usize = 32;
+const NO_ALIAS: u8 = 0xff;
 
 /// What GP keeps of an object besides its data (`TEE_ObjectInfo` and the
 /// creation flags); the engine stores it, the caller interprets it.
@@ -116,8 +117,8 @@ const HOLE_ENT: Ent = Ent { phys: HOLE, nonce: [0; 12], tag: [0; 16] };
 #[derive(Clone, Debug)]
 struct Hdr {
     id: Vec<u8>,
-    /// The previous id during a rename (else empty).
-    alias: Vec<u8>,
+    /// The previous id during a rename.
+    alias: Option<Vec<u8>>,
     meta: ObjMeta,
     attrs: Vec<u8>,
     data_len: u64,
@@ -197,7 +198,15 @@ fn open_block(key: &Key, salt: &[u8; 16], idx: usize, e: &Ent, blk: &mut [u8]) -
 }
 
 fn body_len(h: &Hdr) -> usize {
-    1 + h.id.len() + 1 + h.alias.len() + 20 + 4 + h.attrs.len() + 8 + 4 + ENT_LEN * h.map.len()
+    1 + h.id.len()
+        + 1
+        + h.alias.as_ref().map_or(0, |a| a.len())
+        + 20
+        + 4
+        + h.attrs.len()
+        + 8
+        + 4
+        + ENT_LEN * h.map.len()
 }
 
 fn encode_body(h: &Hdr) -> R<Vec<u8>> {
@@ -205,8 +214,14 @@ fn encode_body(h: &Hdr) -> R<Vec<u8>> {
     v.try_reserve_exact(body_len(h)).map_err(oom)?;
     v.push(h.id.len() as u8);
     v.extend_from_slice(&h.id);
-    v.push(h.alias.len() as u8);
-    v.extend_from_slice(&h.alias);
+    // 0xff: no alias (an empty id is a valid one).
+    match &h.alias {
+        Some(a) => {
+            v.push(a.len() as u8);
+            v.extend_from_slice(a);
+        }
+        None => v.push(NO_ALIAS),
+    }
     let m = &h.meta;
     for x in [m.obj_type, m.key_size, m.max_key_size, m.usage, m.flags] {
         v.extend_from_slice(&x.to_le_bytes());
@@ -263,11 +278,11 @@ fn decode_body(b: &[u8]) -> Option<Hdr> {
         return None;
     }
     let id = r.vec(n)?;
-    let n = r.u8()? as usize;
-    if n > OBJECT_ID_MAX_LEN {
-        return None;
-    }
-    let alias = r.vec(n)?;
+    let alias = match r.u8()? {
+        NO_ALIAS => None,
+        n if n as usize <= OBJECT_ID_MAX_LEN => Some(r.vec(n as usize)?),
+        _ => return None,
+    };
     let meta =
         ObjMeta { obj_type: r.u32()?, key_size: r.u32()?, max_key_size: r.u32()?, usage: r.u32()?, flags: r.u32()? };
     let n = r.u32()? as usize;
@@ -576,8 +591,7 @@ impl Store {
         let mut a = Vec::new();
         a.try_reserve_exact(attrs.len()).map_err(oom)?;
         a.extend_from_slice(attrs);
-        let mut hdr =
-            Hdr { id: id.to_vec(), alias: Vec::new(), meta: *meta, attrs: a, data_len: data.len() as u64, map };
+        let mut hdr = Hdr { id: id.to_vec(), alias: None, meta: *meta, attrs: a, data_len: data.len() as u64, map };
         // Room for the header to double before the file must be rebuilt.
         let need = (2 * (HDR_OVER + body_len(&hdr))).next_power_of_two();
         let slot_log = (need.trailing_zeros() as u8).max(MIN_SLOT_LOG);
@@ -662,7 +676,7 @@ impl Store {
         let path = self.keys.object_path(id);
         let fd = b.open(&path)?;
         let l = match load(&self.keys, b, fd) {
-            Ok(l) if l.hdr.id == id || (!l.hdr.alias.is_empty() && l.hdr.alias == id) => l,
+            Ok(l) if l.hdr.id == id || l.hdr.alias.as_deref() == Some(id) => l,
             Ok(_) => {
                 let _ = b.close(fd);
                 return Err(corrupt());
@@ -676,7 +690,7 @@ impl Store {
         // A rename the crash interrupted: the name decides which id this
         // is; the next commit writes the header without the alias.
         hdr.id = id.to_vec();
-        hdr.alias.clear();
+        hdr.alias = None;
         let mut used = Vec::new();
         for e in &hdr.map {
             if e.phys != HOLE {
@@ -753,8 +767,8 @@ impl Store {
             };
             let id = if self.keys.object_name(&h.id) == n {
                 h.id
-            } else if !h.alias.is_empty() && self.keys.object_name(&h.alias) == n {
-                h.alias
+            } else if let Some(a) = h.alias.filter(|a| self.keys.object_name(a) == n) {
+                a
             } else {
                 continue;
             };
@@ -1218,11 +1232,11 @@ impl Object {
         }
         // 1: the header names both ids.
         let old_id = core::mem::replace(&mut self.hdr.id, new_id.to_vec());
-        self.hdr.alias = old_id.clone();
+        self.hdr.alias = Some(old_id.clone());
         let undo = Undo::new(&self.hdr);
         if let Err(e) = self.finish(b, undo, rand) {
             self.hdr.id = old_id;
-            self.hdr.alias.clear();
+            self.hdr.alias = None;
             return Err(e);
         }
         // 2: the rename is the commit point (the file is reopened under
@@ -1234,7 +1248,7 @@ impl Object {
             Err(e) => {
                 // Not renamed (or unknown): back to the old id.
                 self.hdr.id = old_id;
-                self.hdr.alias.clear();
+                self.hdr.alias = None;
                 match b.open(&self.path) {
                     Ok(fd) => {
                         self.fd = fd;
@@ -1258,7 +1272,7 @@ impl Object {
         self.path = path;
         self.id = id;
         self.hdr.id = new_id.to_vec();
-        self.hdr.alias.clear();
+        self.hdr.alias = None;
         // 3: drop the alias. The rename has happened; if this fails the
         // alias stays until the next update, which is harmless.
         let undo = Undo::new(&self.hdr);

@@ -66,6 +66,9 @@ fn workload() -> Vec<Op> {
         Trunc { ta: 1, id: b"a", len: 0 },
         Delete { ta: 1, id: b"y" },
         Rename { ta: 0, id: b"a2", to: b"a" },
+        Create { ta: 1, id: b"", data: pattern(27, 50), overwrite: false }, // an empty id is valid
+        Rename { ta: 1, id: b"", to: b"e" },
+        Rename { ta: 1, id: b"e", to: b"" },
         List { ta: 1 },
     ]);
     w
