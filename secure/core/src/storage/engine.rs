@@ -390,16 +390,24 @@ fn open_header(keys: &TaKeys, bytes: &[u8]) -> Option<(Prefix, Key, Hdr)> {
     Some((p, key, h?))
 }
 
-/// Reads up to `len` bytes at `off` (fewer at the end of the file).
+/// Reads up to `len` bytes at `off` (fewer at the end of the file). The
+/// buffer grows with what the file gives, so a length claimed by a
+/// damaged file costs no more memory than the file has.
 fn read_at(b: &mut dyn Backend, fd: Fd, off: u64, len: usize) -> R<Vec<u8>> {
-    let mut v = try_zeroed(len)?;
+    const STEP: usize = 64 * 1024;
+    let mut v = try_zeroed(len.min(STEP))?;
     let mut got = 0;
     while got < len {
+        if got == v.len() {
+            let more = (len - got).min(v.len().max(STEP));
+            v.try_reserve_exact(more).map_err(oom)?;
+            v.resize(got + more, 0);
+        }
         let n = b.read(fd, off + got as u64, &mut v[got..])?;
         if n == 0 {
             break;
         }
-        got += n.min(len - got);
+        got += n.min(v.len() - got);
     }
     v.truncate(got);
     Ok(v)
@@ -762,7 +770,9 @@ impl Store {
             let _ = b.close(fd);
             let h = match l {
                 Ok(l) => l.hdr,
-                Err(TeeResult::ERROR_CORRUPT_OBJECT) => continue,
+                // A file that does not authenticate, or whose header does
+                // not fit in memory now, is not listed; the others are.
+                Err(TeeResult::ERROR_CORRUPT_OBJECT | TeeResult::ERROR_OUT_OF_MEMORY) => continue,
                 Err(e) => return Err(e),
             };
             let id = if self.keys.object_name(&h.id) == n {
