@@ -820,3 +820,166 @@ fn power_cut_at_every_write_keeps_each_operation_atomic() {
     }
     assert_eq!(points, 2 * total);
 }
+
+/// The transport over OPTEE_RPC_CMD_RPMB, against a fake normal world
+/// that serves SHM_ALLOC/SHM_FREE and hands RPMB requests to the
+/// emulated device the way tee-supplicant does (memref 0 in, memref 1
+/// out, both in the allocated buffer).
+mod over_rpc {
+    use super::*;
+    use crate::env::{RpcReturn, ThreadEnv, UserExit, UserRegs, UserTables};
+    use crate::msg::{self, Dir, Param};
+    use crate::nsmem::fake::FakeRam;
+    use crate::rpc::Rpc;
+    use crate::shm::{ShmConfig, ShmLimits, ShmRegistry};
+    use crate::threads::ThreadTable;
+    use oxtee_abi::addr::{NsPhys, NsRange};
+    use oxtee_abi::optee_smc as smc;
+    use oxtee_abi::rpc;
+
+    const BASE: u64 = 0x4000_0000;
+    const SIZE: usize = 1 << 20;
+
+    struct Nw<'r> {
+        ram: &'r FakeRam,
+        dev: Dev,
+        next: u64,
+        live: Vec<u64>,
+        shm_allocs: usize,
+        rpmb_cmds: usize,
+    }
+
+    impl Nw<'_> {
+        fn alloc(&mut self, size: u64) -> u64 {
+            let pa = self.next;
+            self.next += size.div_ceil(4096) * 4096;
+            assert!(self.next <= BASE + SIZE as u64);
+            pa
+        }
+
+        fn serve(&mut self, pa: u64) {
+            let mut b = vec![0u8; msg::size_for(4)];
+            self.ram.get(pa, &mut b).unwrap();
+            let mut m = msg::parse(&b, 4).unwrap();
+            m.hdr.ret = 0;
+            match m.hdr.cmd {
+                rpc::CMD_SHM_ALLOC => {
+                    let Param::Value { a, b: size, .. } = m.params[0] else { panic!() };
+                    assert_eq!(a, rpc::SHM_TYPE_APPL as u64);
+                    let buf = self.alloc(size);
+                    self.live.push(buf);
+                    self.shm_allocs += 1;
+                    m.params[0] = Param::Tmem { dir: Dir::Out, buf, size, shm_ref: buf, noncontig: false };
+                }
+                rpc::CMD_SHM_FREE => {
+                    let Param::Value { b: cookie, .. } = m.params[0] else { panic!() };
+                    let before = self.live.len();
+                    self.live.retain(|c| *c != cookie);
+                    assert_eq!(self.live.len() + 1, before);
+                }
+                rpc::CMD_RPMB => {
+                    self.rpmb_cmds += 1;
+                    let (
+                        Param::Rmem { dir: Dir::In, offs: qo, size: qs, shm_ref: qr },
+                        Param::Rmem { dir: Dir::Out, offs: ro, size: rs, shm_ref: rr },
+                    ) = (m.params[0], m.params[1])
+                    else {
+                        panic!("{:?}", m.params)
+                    };
+                    assert!(self.live.contains(&qr) && qr == rr);
+                    let mut q = vec![0u8; qs as usize];
+                    self.ram.get(qr + qo, &mut q).unwrap();
+                    let mut r = vec![0u8; rs as usize];
+                    self.ram.get(rr + ro, &mut r).unwrap();
+                    match self.dev.emu().serve(&q, &mut r) {
+                        Ok(()) => self.ram.put(rr + ro, &r).unwrap(),
+                        Err(e) => m.hdr.ret = e.0,
+                    }
+                }
+                _ => m.hdr.ret = TeeResult::ERROR_NOT_IMPLEMENTED.0,
+            }
+            self.ram.put(pa, &m.encode()).unwrap();
+        }
+    }
+
+    impl ThreadEnv for Nw<'_> {
+        fn thread_id(&self) -> usize {
+            0
+        }
+        fn rpc(&mut self, a: [u64; 4]) -> RpcReturn {
+            match a[0] as u32 {
+                smc::RETURN_RPC_ALLOC => {
+                    let pa = self.alloc(a[1]);
+                    [0, pa >> 32, pa & 0xffff_ffff, 0, pa >> 32, pa & 0xffff_ffff, 0, 0]
+                }
+                smc::RETURN_RPC_FREE => [0; 8],
+                smc::RETURN_RPC_CMD => {
+                    self.serve((a[1] << 32) | a[2]);
+                    [0; 8]
+                }
+                other => panic!("unexpected RPC {other:#x}"),
+            }
+        }
+        fn now_ns(&self) -> u64 {
+            0
+        }
+        fn wait_until(&mut self, _: u64, _: bool, _: &dyn Fn() -> bool) -> bool {
+            true
+        }
+        fn cpu(&self) -> usize {
+            0
+        }
+        fn foreign_interrupts(&self) -> u64 {
+            0
+        }
+        fn enter_user(&mut self, _: &dyn UserTables, _: &mut UserRegs) -> UserExit {
+            unreachable!("no user mode here")
+        }
+    }
+
+    fn run(rpmb: &mut Rpmb, nw: &mut Nw, f: impl FnOnce(&mut RpmbFs)) -> R<()> {
+        let ram = nw.ram;
+        let range = NsRange::new(NsPhys::new(BASE), SIZE as u64);
+        let shm = ShmRegistry::new(
+            ShmConfig { static_pool: Some(range), ns_ram: range },
+            ShmLimits { buffers: 8, pages: 64 },
+        );
+        let threads = ThreadTable::new(1);
+        let t = threads.ctx(0);
+        let mut rpc = Rpc { env: nw, mem: ram, shm: &shm, t };
+        crate::hold!(cell = None, in &t.ledger, or Err(TeeResult::ERROR_OUT_OF_MEMORY));
+        let mut tr = RpcRpmb::new(&mut rpc, cell.as_mut());
+        let mut rand = rng();
+        f(&mut rpmb.fs(Io { t: &mut tr, rand: &mut rand }));
+        tr.finish();
+        Ok(())
+    }
+
+    #[test]
+    fn the_file_system_over_rpc() {
+        let ram = FakeRam::new(BASE, SIZE);
+        let dev = Dev::new(1);
+        let mut nw = Nw { ram: &ram, dev: dev.clone(), next: BASE, live: Vec::new(), shm_allocs: 0, rpmb_cmds: 0 };
+        let mut rpmb = Rpmb::new(Device::new(key(), true));
+        run(&mut rpmb, &mut nw, |fs| {
+            put(fs, "ta/obj", &pattern(7, 5000)).unwrap();
+            assert_eq!(get(fs, "ta/obj").unwrap(), pattern(7, 5000));
+        })
+        .unwrap();
+        assert_eq!(dev.emu().programs, 1);
+        assert!(nw.rpmb_cmds > 20);
+        // The buffer is reused while big enough (the slot table read needs
+        // the largest), and given back at the end.
+        assert!(nw.shm_allocs <= 3, "{}", nw.shm_allocs);
+        assert!(nw.live.is_empty());
+        // The device holds the data: a new boot reads it over RPC too.
+        let mut rpmb = Rpmb::new(Device::new(key(), true));
+        run(&mut rpmb, &mut nw, |fs| assert_eq!(get(fs, "ta/obj").unwrap(), pattern(7, 5000))).unwrap();
+        // A supplicant that fails the RPMB command: an error, not a panic.
+        dev.emu().dead = true;
+        let mut rpmb = Rpmb::new(Device::new(key(), true));
+        run(&mut rpmb, &mut nw, |fs| assert_eq!(fs.open("ta/obj").err(), Some(TeeResult::ERROR_COMMUNICATION)))
+            .unwrap();
+        assert!(nw.live.is_empty());
+    }
+}
