@@ -195,8 +195,9 @@ impl Mounted {
         }
         let mut out: Vec<(u16, u16)> = Vec::new();
         let mut left = n;
-        let order =
-            hint.filter(|h| *h >= self.data_start && *h < self.blocks).into_iter().chain(self.data_start..self.blocks);
+        // From the hint to the end, then from the start of the data area.
+        let h = hint.filter(|h| *h >= self.data_start && *h < self.blocks).unwrap_or(self.data_start);
+        let order = (h..self.blocks).chain(self.data_start..h);
         for b in order {
             if left == 0 {
                 break;
@@ -215,21 +216,39 @@ impl Mounted {
         Ok(out)
     }
 
-    /// A run of `n` contiguous free blocks, marked used.
-    fn alloc_contiguous(&mut self, n: usize) -> R<(u16, u16)> {
-        if n == 0 || n > u16::MAX as usize {
+    /// `n` free blocks in at most `max` extents, taken from the longest
+    /// free runs; marked used.
+    fn alloc_few(&mut self, n: usize, max: usize) -> R<Vec<(u16, u16)>> {
+        let mut runs: Vec<(usize, usize)> = Vec::new();
+        let mut b = self.data_start as usize;
+        while b < self.blocks as usize {
+            if self.used[b] {
+                b += 1;
+                continue;
+            }
+            let s = b;
+            while b < self.blocks as usize && !self.used[b] && b - s < u16::MAX as usize {
+                b += 1;
+            }
+            runs.push((s, b - s));
+        }
+        runs.sort_by_key(|r| core::cmp::Reverse(r.1));
+        let mut out = Vec::new();
+        let mut left = n;
+        for (s, len) in runs.into_iter().take(max) {
+            if left == 0 {
+                break;
+            }
+            let k = len.min(left);
+            out.push((s as u16, k as u16));
+            left -= k;
+        }
+        if left > 0 {
             return Err(TeeResult::ERROR_STORAGE_NO_SPACE);
         }
-        let mut run = 0;
-        for b in self.data_start as usize..self.blocks as usize {
-            run = if self.used[b] { 0 } else { run + 1 };
-            if run == n {
-                let s = b + 1 - n;
-                self.used[s..=b].iter_mut().for_each(|u| *u = true);
-                return Ok((s as u16, n as u16));
-            }
-        }
-        Err(TeeResult::ERROR_STORAGE_NO_SPACE)
+        out.sort();
+        self.mark(&out, true);
+        Ok(out)
     }
 }
 
@@ -475,7 +494,8 @@ impl RpmbFs<'_> {
         let mut e = self.entry(slot)?;
         let end =
             off.checked_add(src.len()).filter(|&e| e <= u32::MAX as u64).ok_or(TeeResult::ERROR_STORAGE_NO_SPACE)?;
-        if src.len() == 0 && off <= e.len as u64 {
+        // Writing nothing changes nothing (not even the length).
+        if src.len() == 0 {
             return Ok(());
         }
         let old_len = e.len as u64;
@@ -491,12 +511,13 @@ impl RpmbFs<'_> {
             let mut ext = e.ext.clone();
             append(&mut ext, &more);
             if ext.len() > max_extents(e.name.len()) {
-                // Too fragmented for one entry: move the file into one
-                // run (the old blocks stay the file's until the commit).
+                // Too fragmented for one entry: move the file into the
+                // longest free runs (its old blocks stay its own until
+                // the commit).
                 m.mark(&more, false);
-                let run = m.alloc_contiguous(need)?;
-                self.copy_blocks(&e.ext, run.0 as u32, (old_len as usize).div_ceil(BLOCK))?;
-                freed = core::mem::replace(&mut e.ext, vec![run]);
+                let to = m.alloc_few(need, max_extents(e.name.len()))?;
+                self.copy_blocks(&e.ext, &to, (old_len as usize).div_ceil(BLOCK))?;
+                freed = core::mem::replace(&mut e.ext, to);
             } else {
                 e.ext = ext;
             }
@@ -549,19 +570,24 @@ impl RpmbFs<'_> {
         Ok(())
     }
 
-    /// Copies the first `n` blocks of a file with extents `ext` to the
-    /// run starting at `to`.
-    fn copy_blocks(&mut self, ext: &[(u16, u16)], to: u32, n: usize) -> R<()> {
+    /// Copies the first `n` blocks of a file with extents `from` to the
+    /// same places of extents `to`.
+    fn copy_blocks(&mut self, from: &[(u16, u16)], to: &[(u16, u16)], n: usize) -> R<()> {
         let mut buf = vec![0u8; RUN * BLOCK];
         let mut i = 0;
         while i < n {
-            let dev0 = map(ext, i).ok_or(TeeResult::ERROR_GENERIC)?;
+            let src = map(from, i).ok_or(TeeResult::ERROR_GENERIC)?;
+            let dst = map(to, i).ok_or(TeeResult::ERROR_GENERIC)?;
             let mut k = 1;
-            while i + k < n && k < RUN && map(ext, i + k) == Some(dev0 + k as u32) {
+            while i + k < n
+                && k < RUN
+                && map(from, i + k) == Some(src + k as u32)
+                && map(to, i + k) == Some(dst + k as u32)
+            {
                 k += 1;
             }
-            self.dev.read(&mut self.io, dev0, &mut buf[..k * BLOCK])?;
-            self.dev.write(&mut self.io, to + i as u32, &buf[..k * BLOCK])?;
+            self.dev.read(&mut self.io, src, &mut buf[..k * BLOCK])?;
+            self.dev.write(&mut self.io, dst, &buf[..k * BLOCK])?;
             i += k;
         }
         Ok(())
@@ -595,6 +621,14 @@ impl RpmbFs<'_> {
         self.put_entry(slot, e)?;
         self.m()?.mark(&gone, false);
         Ok(())
+    }
+
+    /// How many extents file `name` has (tests).
+    #[cfg(test)]
+    pub fn extents(&mut self, name: &str) -> R<usize> {
+        let m = self.m()?;
+        let slot = m.find(name).ok_or(TeeResult::ERROR_ITEM_NOT_FOUND)?;
+        Ok(m.slots[slot].as_ref().map_or(0, |e| e.ext.len()))
     }
 
     /// The free data blocks (for tests and statistics).

@@ -626,16 +626,24 @@ fn space_runs_out_cleanly_and_comes_back() {
 fn fragmented_files_are_moved_into_one_run() {
     let dev = Dev::new(1);
     let mut w = World::boot(&dev);
+    // Long names leave room for 18 extents a file.
+    let name = |i: usize| alloc::format!("f{i}{}", "x".repeat(148));
+    let mut most = 0;
+    let mut moved = 0;
     w.fs(|fs| {
-        // Interleave many small files so each grows in pieces.
+        // Interleave small files so each grows in pieces.
         let mut want: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-        let fds: Vec<_> = (0..4).map(|i| fs.create(&alloc::format!("f{i}")).unwrap()).collect();
-        for round in 0..40 {
+        let fds: Vec<_> = (0..4).map(|i| fs.create(&name(i)).unwrap()).collect();
+        for round in 0..60 {
             for (i, &fd) in fds.iter().enumerate() {
-                let v = want.entry(alloc::format!("f{i}")).or_default();
-                let chunk = pattern((round * 4 + i) as u8, BLOCK);
+                let v = want.entry(name(i)).or_default();
+                let chunk = pattern((round * 4 + i) as u8, if i == 3 { 2 * BLOCK } else { BLOCK });
+                let before = fs.extents(&name(i)).unwrap();
                 fs.write(fd, v.len() as u64, &chunk).unwrap();
                 v.extend_from_slice(&chunk);
+                let after = fs.extents(&name(i)).unwrap();
+                most = most.max(after);
+                moved += (after < before) as usize;
             }
         }
         for fd in fds {
@@ -645,11 +653,17 @@ fn fragmented_files_are_moved_into_one_run() {
             assert_eq!(&get(fs, n).unwrap(), v, "{n}");
         }
     });
+    assert!(moved >= 4 && most <= 18, "moved {moved}, at most {most} extents");
     // And after a reboot.
     let mut w = World::boot(&dev);
     w.fs(|fs| {
         for i in 0..4 {
-            assert_eq!(get(fs, &alloc::format!("f{i}")).unwrap().len(), 40 * BLOCK);
+            assert_eq!(
+                get(fs, &name(i)).unwrap(),
+                (0..60)
+                    .flat_map(|r| pattern((r * 4 + i) as u8, if i == 3 { 2 * BLOCK } else { BLOCK }))
+                    .collect::<Vec<_>>()
+            );
         }
     });
 }
