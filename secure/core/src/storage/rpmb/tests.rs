@@ -997,3 +997,63 @@ mod over_rpc {
         assert!(nw.live.is_empty());
     }
 }
+
+/// A power cut at each write of an append that moves a fragmented file
+/// (copy to new blocks, then the slot): the file is old or new.
+#[test]
+fn power_cut_while_a_fragmented_file_moves() {
+    let name = |i: usize| alloc::format!("m{i}{}", "y".repeat(148));
+    let setup = |w: &mut World| {
+        w.fs(|fs| {
+            for round in 0..18 {
+                for i in 0..2 {
+                    let fd = fs.open(&name(i)).or_else(|_| fs.create(&name(i))).unwrap();
+                    fs.write(fd, (round * BLOCK) as u64, &pattern((round * 2 + i) as u8, BLOCK)).unwrap();
+                    fs.close(fd).unwrap();
+                }
+            }
+            assert_eq!(fs.extents(&name(0)), Ok(18));
+        })
+    };
+    let old0: Vec<u8> = (0..18).flat_map(|r| pattern((r * 2) as u8, BLOCK)).collect();
+    let old1: Vec<u8> = (0..18).flat_map(|r| pattern((r * 2 + 1) as u8, BLOCK)).collect();
+    let mut new0 = old0.clone();
+    new0.extend_from_slice(&[0xab; 100]);
+    let append = |fs: &mut RpmbFs| -> R<()> {
+        let fd = fs.open(&name(0))?;
+        fs.write(fd, (18 * BLOCK) as u64, &[0xab; 100])?;
+        fs.close(fd)
+    };
+    let dev = Dev::new(1);
+    let mut w = World::boot(&dev);
+    setup(&mut w);
+    let first = dev.emu().writes;
+    w.fs(|fs| {
+        append(fs).unwrap();
+        assert_eq!(fs.extents(&name(0)), Ok(1));
+    });
+    let last = dev.emu().writes;
+    assert!(last - first > 18, "the move copies the file");
+    for k in first..last {
+        for applied in [false, true] {
+            let dev = Dev::new(1);
+            let mut w = World::boot(&dev);
+            setup(&mut w);
+            dev.emu().cut = Some((k, applied));
+            assert!(w.fs(append).is_err());
+            {
+                let mut e = dev.emu();
+                e.dead = false;
+                e.cut = None;
+            }
+            let mut w = World::boot(&dev);
+            let a = w.fs(|fs| get(fs, &name(0))).unwrap();
+            assert!(a == old0 || a == new0, "cut at {k} ({applied}): {} bytes", a.len());
+            assert_eq!(w.fs(|fs| get(fs, &name(1))).unwrap(), old1);
+            // The blocks of the copy that was cut are free again.
+            let free = w.fs(|fs| fs.free_blocks()).unwrap();
+            let used = if a == old0 { 36 } else { 37 };
+            assert_eq!(free, 512 - 2 - 32 - used, "cut at {k}");
+        }
+    }
+}
