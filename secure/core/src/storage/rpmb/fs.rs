@@ -47,6 +47,9 @@ const ENTRY_MAGIC: &[u8; 4] = b"OXFE";
 const ENTRY_HEAD: usize = 34;
 /// Longest file name (a path with `/`).
 pub const MAX_NAME: usize = 160;
+/// The start of a hole extent (blocks that read as zeros and are not
+/// stored; block 0 is never file data).
+const HOLE: u16 = 0;
 /// Most files open at once.
 pub const MAX_OPEN: usize = 256;
 /// Blocks written or read per device request from here (a bound on the
@@ -164,7 +167,7 @@ impl Mounted {
     }
 
     fn mark(&mut self, ext: &[(u16, u16)], on: bool) {
-        for &(s, c) in ext {
+        for &(s, c) in ext.iter().filter(|e| e.0 != HOLE) {
             for b in s as usize..s as usize + c as usize {
                 if let Some(u) = self.used.get_mut(b) {
                     *u = on;
@@ -178,42 +181,24 @@ impl Mounted {
         let mut seen = BTreeSet::new();
         ext.iter().all(|&(s, c)| {
             let (s, c) = (s as u32, c as u32);
-            c > 0
-                && s >= self.data_start
-                && s + c <= self.blocks
-                && (s..s + c).all(|b| !self.used[b as usize] && seen.insert(b))
+            c > 0 && s == HOLE as u32
+                || c > 0
+                    && s >= self.data_start
+                    && s + c <= self.blocks
+                    && (s..s + c).all(|b| !self.used[b as usize] && seen.insert(b))
         })
     }
 
-    /// `n` free blocks as extents, the first one starting at `hint` if it
-    /// is free (so a growing file stays contiguous); marked used. Nothing
-    /// is taken if there are not `n` free blocks.
-    fn alloc(&mut self, n: usize, hint: Option<u32>) -> R<Vec<(u16, u16)>> {
-        let free = self.used.iter().skip(self.data_start as usize).filter(|u| !**u).count();
-        if free < n {
-            return Err(TeeResult::ERROR_STORAGE_NO_SPACE);
-        }
-        let mut out: Vec<(u16, u16)> = Vec::new();
-        let mut left = n;
-        // From the hint to the end, then from the start of the data area.
-        let h = hint.filter(|h| *h >= self.data_start && *h < self.blocks).unwrap_or(self.data_start);
-        let order = (h..self.blocks).chain(self.data_start..h);
-        for b in order {
-            if left == 0 {
-                break;
-            }
-            let b = b as usize;
-            if self.used[b] {
-                continue;
-            }
-            self.used[b] = true;
-            left -= 1;
-            match out.last_mut() {
-                Some((s, c)) if *s as usize + *c as usize == b && *c < u16::MAX => *c += 1,
-                _ => out.push((b as u16, 1)),
-            }
-        }
-        Ok(out)
+    /// One free block, the first at or after `hint` (so a growing file
+    /// stays contiguous), else the first from the start; marked used.
+    fn alloc1(&mut self, hint: u32) -> R<u16> {
+        let h = if hint >= self.data_start && hint < self.blocks { hint } else { self.data_start };
+        let b = (h..self.blocks)
+            .chain(self.data_start..h)
+            .find(|&b| !self.used[b as usize])
+            .ok_or(TeeResult::ERROR_STORAGE_NO_SPACE)?;
+        self.used[b as usize] = true;
+        Ok(b as u16)
     }
 
     /// `n` free blocks in at most `max` extents, taken from the longest
@@ -252,23 +237,44 @@ impl Mounted {
     }
 }
 
-/// Appends `more` to `ext`, joining a run that continues the last one.
-fn append(ext: &mut Vec<(u16, u16)>, more: &[(u16, u16)]) {
-    for &(s, c) in more {
-        match ext.last_mut() {
-            Some((ls, lc)) if *ls as u32 + *lc as u32 == s as u32 && *lc as u32 + c as u32 <= u16::MAX as u32 => {
-                *lc += c
-            }
-            _ => ext.push((s, c)),
+/// The device block of each block of a file with extents `ext`
+/// ([`HOLE`] for a hole), for at least `n` blocks (holes past the end).
+fn expand(ext: &[(u16, u16)], n: usize) -> R<Vec<u16>> {
+    let have: usize = ext.iter().map(|e| e.1 as usize).sum();
+    let mut v = Vec::new();
+    v.try_reserve_exact(have.max(n)).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
+    for &(s, c) in ext {
+        for k in 0..c {
+            v.push(if s == HOLE { HOLE } else { s + k });
         }
     }
+    v.resize(have.max(n), HOLE);
+    Ok(v)
 }
 
-/// The device block holding block `i` of a file with extents `ext`.
+/// Extents of a file whose blocks are at `v`.
+fn compress(v: &[u16]) -> Vec<(u16, u16)> {
+    let mut ext: Vec<(u16, u16)> = Vec::new();
+    for &b in v {
+        match ext.last_mut() {
+            Some((s, c))
+                if *c < u16::MAX
+                    && ((*s == HOLE && b == HOLE) || (*s != HOLE && b as u32 == *s as u32 + *c as u32)) =>
+            {
+                *c += 1
+            }
+            _ => ext.push((b, 1)),
+        }
+    }
+    ext
+}
+
+/// The device block holding block `i` of a file with extents `ext`
+/// (0 for a hole).
 fn map(ext: &[(u16, u16)], mut i: usize) -> Option<u32> {
     for &(s, c) in ext {
         if i < c as usize {
-            return Some(s as u32 + i as u32);
+            return Some(if s == HOLE { 0 } else { s as u32 + i as u32 });
         }
         i -= c as usize;
     }
@@ -489,105 +495,114 @@ impl RpmbFs<'_> {
     }
 
     /// Writes `src` at `off` of the file in `slot`; the gap between the
-    /// end and `off` becomes zeros.
+    /// end and `off` becomes zeros. Blocks that would hold only zeros and
+    /// have no storage yet stay holes.
     fn write_at(&mut self, slot: usize, off: u64, src: Src) -> R<()> {
         let mut e = self.entry(slot)?;
-        let end =
-            off.checked_add(src.len()).filter(|&e| e <= u32::MAX as u64).ok_or(TeeResult::ERROR_STORAGE_NO_SPACE)?;
         // Writing nothing changes nothing (not even the length).
         if src.len() == 0 {
             return Ok(());
         }
+        let limit = self.dev.blocks() as u64 * BLOCK as u64;
+        let end = off.checked_add(src.len()).filter(|&e| e <= limit).ok_or(TeeResult::ERROR_STORAGE_NO_SPACE)?;
         let old_len = e.len as u64;
         let new_len = old_len.max(end);
         let start = off.min(old_len);
         let need = new_len.div_ceil(BLOCK as u64) as usize;
-        let have = e.blocks();
-        let mut freed: Vec<(u16, u16)> = Vec::new();
-        if need > have {
-            let m = self.m()?;
-            let hint = e.ext.last().map(|&(s, c)| s as u32 + c as u32);
-            let more = m.alloc(need - have, hint)?;
-            let mut ext = e.ext.clone();
-            append(&mut ext, &more);
-            if ext.len() > max_extents(e.name.len()) {
-                // Too fragmented for one entry: move the file into the
-                // longest free runs (its old blocks stay its own until
-                // the commit).
-                m.mark(&more, false);
-                let to = m.alloc_few(need, max_extents(e.name.len()))?;
-                self.copy_blocks(&e.ext, &to, (old_len as usize).div_ceil(BLOCK))?;
-                freed = core::mem::replace(&mut e.ext, to);
-            } else {
-                e.ext = ext;
-            }
-        }
+        let mut v = expand(&e.ext, need)?;
         // Blocks [first, last] of the file change.
         let first = (start / BLOCK as u64) as usize;
         let last = ((end - 1) / BLOCK as u64) as usize;
         let mut buf: Vec<u8> = Vec::new();
-        let mut i = first;
-        while i <= last {
-            // A run of file blocks that are contiguous on the device.
-            let dev0 = map(&e.ext, i).ok_or(TeeResult::ERROR_GENERIC)?;
-            let mut n = 1;
-            while i + n <= last && n < RUN && map(&e.ext, i + n) == Some(dev0 + n as u32) {
-                n += 1;
-            }
-            buf.clear();
-            buf.try_reserve_exact(n * BLOCK).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
-            for k in 0..n {
-                let b0 = ((i + k) * BLOCK) as u64;
-                let b1 = b0 + BLOCK as u64;
-                // Bytes of this block kept from before: those before
-                // `start`, and those after `end` that are inside the file.
-                let keep = b0 < start || (end < b1 && end < old_len);
-                let mut block = if keep { self.read_block(dev0 + k as u32)? } else { [0u8; BLOCK] };
-                for (j, byte) in block.iter_mut().enumerate() {
-                    let p = b0 + j as u64;
-                    if p >= start && p < off {
-                        *byte = 0;
-                    } else if p >= off && p < end {
-                        *byte = match src {
-                            Src::Data(d) => d[(p - off) as usize],
-                            Src::Zeros(_) => 0,
-                        };
-                    } else if p >= old_len.max(end) {
-                        *byte = 0;
-                    }
+        buf.try_reserve_exact(RUN * BLOCK).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
+        // The device block `buf` starts at.
+        let mut run_at = 0u32;
+        let mut hint = 0u32;
+        for i in first..=last {
+            let b0 = (i * BLOCK) as u64;
+            let b1 = b0 + BLOCK as u64;
+            // Bytes of this block kept from before: those before `start`,
+            // and those after `end` that are inside the file.
+            let keep = b0 < start || (end < b1 && end < old_len);
+            let before = if keep && v[i] != HOLE { Some(self.read_block(v[i] as u32)?) } else { None };
+            let mut block = before.unwrap_or([0u8; BLOCK]);
+            for (j, byte) in block.iter_mut().enumerate() {
+                let p = b0 + j as u64;
+                if p >= start && p < off {
+                    *byte = 0;
+                } else if p >= off && p < end {
+                    *byte = match src {
+                        Src::Data(d) => d[(p - off) as usize],
+                        Src::Zeros(_) => 0,
+                    };
+                } else if p >= old_len.max(end) {
+                    *byte = 0;
                 }
-                buf.extend_from_slice(&block);
             }
-            self.dev.write(&mut self.io, dev0, &buf)?;
-            i += n;
+            if before == Some(block) {
+                // Nothing changes in this block.
+                continue;
+            }
+            if v[i] == HOLE {
+                if block.iter().all(|&x| x == 0) {
+                    continue;
+                }
+                if i > 0 && v[i - 1] != HOLE {
+                    hint = v[i - 1] as u32 + 1;
+                }
+                v[i] = self.m()?.alloc1(hint)?;
+                hint = v[i] as u32 + 1;
+            }
+            let at = v[i] as u32;
+            if !buf.is_empty() && (at != run_at + (buf.len() / BLOCK) as u32 || buf.len() == RUN * BLOCK) {
+                self.dev.write(&mut self.io, run_at, &buf)?;
+                buf.clear();
+            }
+            if buf.is_empty() {
+                run_at = at;
+            }
+            buf.extend_from_slice(&block);
         }
-        let old = self.entry(slot)?;
-        if new_len != old_len || e.ext != old.ext {
+        if !buf.is_empty() {
+            self.dev.write(&mut self.io, run_at, &buf)?;
+        }
+        let mut ext = compress(&v);
+        let mut freed = Vec::new();
+        let max = max_extents(e.name.len());
+        if ext.len() > max {
+            // Too fragmented for one entry: move the file into the longest
+            // free runs, holes filled (its blocks stay its own until the
+            // commit).
+            let to = self.m()?.alloc_few(v.len(), max)?;
+            self.relocate(&v, &to)?;
+            freed = core::mem::replace(&mut ext, to);
+        }
+        if new_len != old_len || e.ext != ext {
             e.len = new_len as u32;
+            e.ext = ext;
             self.put_entry(slot, e)?;
             self.m()?.mark(&freed, false);
         }
         Ok(())
     }
 
-    /// Copies the first `n` blocks of a file with extents `from` to the
-    /// same places of extents `to`.
-    fn copy_blocks(&mut self, from: &[(u16, u16)], to: &[(u16, u16)], n: usize) -> R<()> {
-        let mut buf = vec![0u8; RUN * BLOCK];
+    /// Copies the blocks of a file at `v` (holes as zeros) to the same
+    /// places of extents `to`.
+    fn relocate(&mut self, v: &[u16], to: &[(u16, u16)]) -> R<()> {
+        let mut buf: Vec<u8> = Vec::new();
         let mut i = 0;
-        while i < n {
-            let src = map(from, i).ok_or(TeeResult::ERROR_GENERIC)?;
+        while i < v.len() {
             let dst = map(to, i).ok_or(TeeResult::ERROR_GENERIC)?;
             let mut k = 1;
-            while i + k < n
-                && k < RUN
-                && map(from, i + k) == Some(src + k as u32)
-                && map(to, i + k) == Some(dst + k as u32)
-            {
+            while i + k < v.len() && k < RUN && map(to, i + k) == Some(dst + k as u32) {
                 k += 1;
             }
-            self.dev.read(&mut self.io, src, &mut buf[..k * BLOCK])?;
-            self.dev.write(&mut self.io, dst, &buf[..k * BLOCK])?;
+            buf.clear();
+            for &b in &v[i..i + k] {
+                let block = if b == HOLE { [0u8; BLOCK] } else { self.read_block(b as u32)? };
+                buf.extend_from_slice(&block);
+            }
+            self.dev.write(&mut self.io, dst, &buf)?;
             i += k;
         }
         Ok(())
@@ -694,10 +709,18 @@ impl Backend for RpmbFs<'_> {
         while i <= last {
             let dev0 = map(&e.ext, i).ok_or(TeeResult::ERROR_CORRUPT_OBJECT)?;
             let mut k = 1;
-            while i + k <= last && k < RUN && map(&e.ext, i + k) == Some(dev0 + k as u32) {
-                k += 1;
+            if dev0 == 0 {
+                // A hole.
+                while i + k <= last && k < RUN && map(&e.ext, i + k) == Some(0) {
+                    k += 1;
+                }
+                tmp[..k * BLOCK].fill(0);
+            } else {
+                while i + k <= last && k < RUN && map(&e.ext, i + k) == Some(dev0 + k as u32) {
+                    k += 1;
+                }
+                self.dev.read(&mut self.io, dev0, &mut tmp[..k * BLOCK])?;
             }
-            self.dev.read(&mut self.io, dev0, &mut tmp[..k * BLOCK])?;
             let b0 = (i * BLOCK) as u64;
             let from = off.max(b0);
             let to = end.min(b0 + (k * BLOCK) as u64);

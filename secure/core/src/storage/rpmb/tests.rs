@@ -699,6 +699,8 @@ fn anchor_read_write() {
 enum Op {
     Put(&'static str, Vec<u8>),
     Append(&'static str, Vec<u8>),
+    /// A write at an offset (past the end: a gap of zeros).
+    WriteAt(&'static str, usize, Vec<u8>),
     Truncate(&'static str, u64),
     Rename(&'static str, &'static str, bool),
     Remove(&'static str),
@@ -712,6 +714,13 @@ fn apply_model(m: &mut Model, op: &Op) {
             m.insert(n.to_string(), d.clone());
         }
         Op::Append(n, d) => m.get_mut(*n).unwrap().extend_from_slice(d),
+        Op::WriteAt(n, off, d) => {
+            let v = m.get_mut(*n).unwrap();
+            if v.len() < off + d.len() {
+                v.resize(off + d.len(), 0);
+            }
+            v[*off..off + d.len()].copy_from_slice(d);
+        }
         Op::Truncate(n, l) => m.get_mut(*n).unwrap().resize(*l as usize, 0),
         Op::Rename(a, b, _) => {
             let v = m.remove(*a).unwrap();
@@ -735,6 +744,12 @@ fn apply_fs(fs: &mut dyn Backend, op: &Op) -> R<()> {
             let fd = fs.open(n)?;
             let len = get(fs, n)?.len() as u64;
             let r = fs.write(fd, len, d);
+            fs.close(fd)?;
+            r
+        }
+        Op::WriteAt(n, off, d) => {
+            let fd = fs.open(n)?;
+            let r = fs.write(fd, *off as u64, d);
             fs.close(fd)?;
             r
         }
@@ -762,6 +777,10 @@ fn workload() -> Vec<Op> {
         Op::Truncate("u/d", 10),
         Op::Remove("t/c"),
         Op::Append("u/d", pattern(6, 520)),
+        Op::WriteAt("u/d", 3000, pattern(7, 300)),
+        Op::WriteAt("u/d", 1000, pattern(8, 100)),
+        Op::Truncate("u/d", 5000),
+        Op::WriteAt("u/d", 4600, pattern(9, 10)),
     ]
 }
 
@@ -1056,4 +1075,45 @@ fn power_cut_while_a_fragmented_file_moves() {
             assert_eq!(free, 512 - 2 - 32 - used, "cut at {k}");
         }
     }
+}
+
+#[test]
+fn gaps_are_holes_that_take_no_blocks() {
+    let dev = Dev::new(1);
+    let mut w = World::boot(&dev);
+    w.fs(|fs| {
+        let free = fs.free_blocks().unwrap();
+        let fd = fs.create("s").unwrap();
+        let w0 = dev.emu().writes;
+        // One block of data 40 blocks in: one data block, one slot write.
+        fs.write(fd, 40 * BLOCK as u64 + 10, b"data").unwrap();
+        assert_eq!(dev.emu().writes - w0, 2);
+        assert_eq!(fs.free_blocks(), Ok(free - 1));
+        let mut want = vec![0u8; 40 * BLOCK + 10];
+        want.extend_from_slice(b"data");
+        assert_eq!(get(fs, "s").unwrap(), want);
+        // Growing by truncation stores nothing but the slot.
+        let w0 = dev.emu().writes;
+        fs.truncate(fd, 100 * BLOCK as u64).unwrap();
+        assert_eq!(dev.emu().writes - w0, 1);
+        want.resize(100 * BLOCK, 0);
+        assert_eq!(get(fs, "s").unwrap(), want);
+        // Zeros written into a hole stay a hole; data fills it.
+        fs.write(fd, 5 * BLOCK as u64, &[0; 3 * BLOCK]).unwrap();
+        assert_eq!(fs.free_blocks(), Ok(free - 1));
+        fs.write(fd, 7 * BLOCK as u64 - 3, &[1; 6]).unwrap();
+        assert_eq!(fs.free_blocks(), Ok(free - 3));
+        want[7 * BLOCK - 3..7 * BLOCK + 3].fill(1);
+        assert_eq!(get(fs, "s").unwrap(), want);
+        // Shrinking frees what is cut off.
+        fs.truncate(fd, 7 * BLOCK as u64).unwrap();
+        assert_eq!(fs.free_blocks(), Ok(free - 1));
+        want.truncate(7 * BLOCK);
+        fs.close(fd).unwrap();
+        assert_eq!(get(fs, "s").unwrap(), want);
+    });
+    let mut w = World::boot(&dev);
+    let got = w.fs(|fs| get(fs, "s")).unwrap();
+    assert_eq!(got.len(), 7 * BLOCK);
+    assert!(got[..7 * BLOCK - 3].iter().all(|&b| b == 0) && got[7 * BLOCK - 3..] == [1, 1, 1]);
 }
