@@ -10,7 +10,10 @@
 //! - blocks 2..2+E: one entry slot per file: magic, the file-system id,
 //!   a sequence number, the file's inode number, its length, its name and
 //!   its extents (start block, count);
-//! - the rest: file data, allocated in extents.
+//! - the rest: file data, allocated in extents. An extent starting at
+//!   block 0 is a hole: blocks that read as zeros and are not stored (a
+//!   gap, a file grown by `truncate`); zeros written where nothing is
+//!   stored stay a hole.
 //!
 //! RPMB writes one block atomically, so every commit point is the write
 //! of one entry slot: data goes to blocks no entry uses, then the slot
