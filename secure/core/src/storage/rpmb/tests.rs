@@ -1117,3 +1117,34 @@ fn gaps_are_holes_that_take_no_blocks() {
     assert_eq!(got.len(), 7 * BLOCK);
     assert!(got[..7 * BLOCK - 3].iter().all(|&b| b == 0) && got[7 * BLOCK - 3..] == [1, 1, 1]);
 }
+
+/// The workload with two blocks a write request, against a device that
+/// counts each block (tee-supplicant's emulation) and one that counts
+/// each request; then read back after a reboot.
+#[test]
+fn the_file_system_with_multi_block_writes() {
+    for count_blocks in [false, true] {
+        let dev = Dev::new(1);
+        dev.emu().count_blocks = count_blocks;
+        let mut w = World::boot(&dev);
+        w.r.dev.set_write_blocks(u16::MAX);
+        let mut model = Model::new();
+        for op in workload() {
+            w.fs(|fs| apply_fs(fs, &op)).unwrap();
+            apply_model(&mut model, &op);
+        }
+        let requests = dev.emu().writes;
+        let counter = dev.emu().counter;
+        assert!(counter as usize > requests || !count_blocks);
+        let mut w = World::boot(&dev);
+        assert_eq!(w.fs(|fs| contents(fs)), model);
+        // Fewer requests than with one block each.
+        let one = Dev::new(1);
+        let mut w1 = World::boot(&one);
+        for op in workload() {
+            w1.fs(|fs| apply_fs(fs, &op)).unwrap();
+        }
+        let single = one.emu().writes;
+        assert!(requests < single, "{requests} vs {single}");
+    }
+}
