@@ -352,7 +352,7 @@ pub struct RpmbFs<'a> {
     io: Io<'a>,
 }
 
-impl RpmbFs<'_> {
+impl<'a> RpmbFs<'a> {
     /// Reads the superblock and every slot (formatting an empty device);
     /// clears slots that lost to another (a crash inside a rename).
     fn mount(&mut self) -> R<()> {
@@ -639,6 +639,21 @@ impl RpmbFs<'_> {
         self.put_entry(slot, e)?;
         self.m()?.mark(&gone, false);
         Ok(())
+    }
+
+    /// The rollback anchor ([`Device::anchor_read`]).
+    pub fn anchor_read(&mut self) -> R<Option<super::Anchor>> {
+        self.dev.anchor_read(&mut self.io)
+    }
+
+    /// Replaces the rollback anchor ([`Device::anchor_write`]).
+    pub fn anchor_write(&mut self, a: &super::Anchor) -> R<()> {
+        self.dev.anchor_write(&mut self.io, a)
+    }
+
+    /// The device ([`Device`]) with this call's transport.
+    pub fn device(&mut self) -> (&mut Device, &mut Io<'a>) {
+        (self.dev, &mut self.io)
     }
 
     /// How many extents file `name` has (tests).

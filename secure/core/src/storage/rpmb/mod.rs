@@ -11,8 +11,9 @@
 //!
 //! Use: keep one [`Rpmb`] (made from [`Device::new`] with
 //! `keys::rpmb_key(huk)`) for the life of the OS behind a lock, and for
-//! each call build an [`Io`] from the thread's [`RpcRpmb`] and the RNG,
-//! then use `rpmb.fs(io)` as the backend, or `rpmb.dev.anchor_read/write`.
+//! each call use [`over_rpc`]: it gives an [`RpmbFs`], which is the
+//! storage engine's `Backend` and also reads and writes the rollback
+//! anchor ([`RpmbFs::anchor_read`], [`RpmbFs::anchor_write`]).
 
 pub mod device;
 pub mod frame;
@@ -33,6 +34,20 @@ use oxtee_abi::tee::TeeResult;
 use oxtee_guard::Held;
 
 const PAGE: u64 = 4096;
+
+/// Runs `f` on the RPMB file system (and through it the device and the
+/// rollback anchor) with the calling thread's RPC channel: the shared
+/// memory for the frames is allocated on first use, reused, and given
+/// back before this returns (or by the abort path if the call is
+/// aborted). The caller holds whatever lock serialises users of `rpmb`.
+pub fn over_rpc<T>(rpmb: &mut Rpmb, rpc: &mut Rpc, rand: Rand, f: impl FnOnce(&mut RpmbFs) -> R<T>) -> R<T> {
+    let t = rpc.t;
+    crate::hold!(shm = None, in &t.ledger, or Err(TeeResult::ERROR_OUT_OF_MEMORY));
+    let mut tr = RpcRpmb::new(rpc, shm.as_mut());
+    let r = f(&mut rpmb.fs(Io { t: &mut tr, rand }));
+    tr.finish();
+    r
+}
 
 /// [`RpmbTransport`] over OPTEE_RPC_CMD_RPMB, as upstream sends it: one
 /// buffer of application shared memory (SHM_ALLOC) holding the request

@@ -980,12 +980,11 @@ mod over_rpc {
         let threads = ThreadTable::new(1);
         let t = threads.ctx(0);
         let mut rpc = Rpc { env: nw, mem: ram, shm: &shm, t };
-        crate::hold!(cell = None, in &t.ledger, or Err(TeeResult::ERROR_OUT_OF_MEMORY));
-        let mut tr = RpcRpmb::new(&mut rpc, cell.as_mut());
         let mut rand = rng();
-        f(&mut rpmb.fs(Io { t: &mut tr, rand: &mut rand }));
-        tr.finish();
-        Ok(())
+        over_rpc(rpmb, &mut rpc, &mut rand, |fs| {
+            f(fs);
+            Ok(())
+        })
     }
 
     #[test]
@@ -1007,7 +1006,13 @@ mod over_rpc {
         assert!(nw.live.is_empty());
         // The device holds the data: a new boot reads it over RPC too.
         let mut rpmb = Rpmb::new(Device::new(key(), true));
-        run(&mut rpmb, &mut nw, |fs| assert_eq!(get(fs, "ta/obj").unwrap(), pattern(7, 5000))).unwrap();
+        run(&mut rpmb, &mut nw, |fs| {
+            assert_eq!(get(fs, "ta/obj").unwrap(), pattern(7, 5000));
+            let a = Anchor { generation: 3, hash: [4; 32] };
+            fs.anchor_write(&a).unwrap();
+            assert_eq!(fs.anchor_read(), Ok(Some(a)));
+        })
+        .unwrap();
         // A supplicant that fails the RPMB command: an error, not a panic.
         dev.emu().dead = true;
         let mut rpmb = Rpmb::new(Device::new(key(), true));
