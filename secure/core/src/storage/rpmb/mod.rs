@@ -93,8 +93,11 @@ impl RpmbTransport for RpcRpmb<'_, '_, '_> {
         let need = req_s + (rsp.len() as u64).div_ceil(PAGE) * PAGE;
         if self.cap < need || self.shm.as_mut().get().is_none() {
             self.release();
-            self.rpc.shm_alloc(rpc::SHM_TYPE_APPL, need, self.shm.as_mut())?;
-            self.cap = need;
+            // Room for the largest read at once (a page of request, the
+            // most frames a read asks for), so one buffer serves a call.
+            let size = need.max(PAGE + (device::MAX_READ_BLOCKS * frame::FRAME) as u64);
+            self.rpc.shm_alloc(rpc::SHM_TYPE_APPL, size, self.shm.as_mut())?;
+            self.cap = size;
         }
         let (pages, cookie) = match self.shm.as_mut().get().as_ref() {
             Some(a) => (a.pages().cloned().ok_or(TeeResult::ERROR_GENERIC)?, a.cookie()),
