@@ -41,6 +41,13 @@ pub const MAX_OPEN_OBJECTS: usize = 512;
 /// Largest data one create or write call takes in one piece (it is written
 /// atomically, so it is held in the kernel): beyond it OUT_OF_MEMORY.
 pub const MAX_ATOMIC_WRITE: u64 = 4 << 20;
+/// Kernel heap a create or write of `len` bytes may take: the copy of the
+/// data, the engine's run buffer (up to 64 blocks), a new header.
+fn write_room(len: u64) -> usize {
+    let len = len as usize;
+    len + len.clamp(4096, 256 << 10) + (32 << 10)
+}
+
 /// Reads are copied out this much at a time.
 const READ_CHUNK: usize = 64 * 1024;
 /// Stores recovered since boot that are remembered (beyond, recovery runs
@@ -559,7 +566,7 @@ fn create(cx: &mut Ctx, mem: &mut UserMem, t: &mut Table, a: &[u64; 31]) -> R<()
         let meta = ObjMeta { obj_type: id::TYPE_DATA, key_size: 0, max_key_size: 0, usage: 0, flags };
         (meta, oxtee_crypto::Secret::new(Vec::new()), Object::restore(id::TYPE_DATA, 0, 0, 0, &[])?)
     };
-    if len > MAX_ATOMIC_WRITE || !oxtee_guard::heap::room_for(len as usize + (256 << 10)) {
+    if len > MAX_ATOMIC_WRITE || !oxtee_guard::heap::room_for(write_room(len)) {
         return Err(TeeResult::ERROR_OUT_OF_MEMORY);
     }
     let mut init = Vec::new();
@@ -772,7 +779,7 @@ fn write(cx: &mut Ctx, mem: &mut UserMem, t: &mut Table, a: &[u64; 31]) -> R<()>
     if end > st::DATA_MAX_POSITION {
         return Err(TeeResult::ERROR_OVERFLOW);
     }
-    if len > MAX_ATOMIC_WRITE || !oxtee_guard::heap::room_for(len as usize + (256 << 10)) {
+    if len > MAX_ATOMIC_WRITE || !oxtee_guard::heap::room_for(write_room(len)) {
         return Err(TeeResult::ERROR_OUT_OF_MEMORY);
     }
     let mut buf = Vec::new();
