@@ -367,6 +367,7 @@ fn main() {
     match std::env::args().nth(1).as_deref() {
         Some("storage-loop") => storage::loop_cli(&args),
         Some("storage-verify") => storage::verify_cli(&args),
+        Some("storage-wipe") => storage::wipe_cli(&args),
         _ => {}
     }
     if let Some(n) = std::env::args().nth(1).filter(|a| a == "bench-ta").and(std::env::args().nth(2)) {
