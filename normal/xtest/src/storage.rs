@@ -963,24 +963,6 @@ pub fn wipe_cli(args: &[String]) -> ! {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sharing_rule_examples() {
-        assert!(may_share(R | SR, R | SR));
-        assert!(!may_share(R, R | SR));
-        assert!(!may_share(R | SR, R));
-        assert!(may_share(SR | SW, SR | SW));
-        assert!(may_share(0, 0));
-        assert!(!may_share(0, SR));
-        assert!(!may_share(WM, 0));
-        assert!(may_share(R | W | SR | SW, R | W | SR | SW));
-        assert!(!may_share(R | W | SR, R | SR));
-    }
-}
-
 /// Storage used at the same time by several sessions on several CPUs: two
 /// threads in each of two TAs (the storage TA and its second UUID; each
 /// session is its own instance), each with private objects it creates,
@@ -1090,4 +1072,22 @@ pub fn concurrency(st: u32, name: &str) {
         let _ = ta.wipe(st);
     }
     println!("xtest: storage {name} SMP: {:.1} s", t0.elapsed().as_secs_f64());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sharing_rule_examples() {
+        assert!(may_share(R | SR, R | SR));
+        assert!(!may_share(R, R | SR));
+        assert!(!may_share(R | SR, R));
+        assert!(may_share(SR | SW, SR | SW));
+        assert!(may_share(0, 0));
+        assert!(!may_share(0, SR));
+        assert!(!may_share(WM, 0));
+        assert!(may_share(R | W | SR | SW, R | W | SR | SW));
+        assert!(!may_share(R | W | SR, R | SR));
+    }
 }
