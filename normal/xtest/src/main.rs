@@ -367,6 +367,7 @@ fn main() {
     match std::env::args().nth(1).as_deref() {
         Some("storage-loop") => storage::loop_cli(&args),
         Some("storage-verify") => storage::verify_cli(&args),
+        Some("storage-wipe") => storage::wipe_cli(&args),
         Some("storage-smp") => {
             storage::concurrency(oxtee_abi::ta::crypto::STORAGE_PRIVATE_REE, "REE");
             let f = FAILED.load(Ordering::Relaxed);

@@ -14,7 +14,8 @@
 //! the write loop and its check.
 //!
 //! Also the reboot test's two commands: `oxtee-xtest storage-loop` and
-//! `oxtee-xtest storage-verify` (see [`loop_cli`], [`verify_cli`]).
+//! `oxtee-xtest storage-verify` (see [`loop_cli`], [`verify_cli`]), and
+//! `oxtee-xtest storage-wipe` ([`wipe_cli`]).
 
 use crate::{check, eq};
 use oxtee_abi::storage_test_ta as c;
@@ -943,21 +944,32 @@ pub fn verify_cli(args: &[String]) -> ! {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sharing_rule_examples() {
-        assert!(may_share(R | SR, R | SR));
-        assert!(!may_share(R, R | SR));
-        assert!(!may_share(R | SR, R));
-        assert!(may_share(SR | SW, SR | SW));
-        assert!(may_share(0, 0));
-        assert!(!may_share(0, SR));
-        assert!(!may_share(WM, 0));
-        assert!(may_share(R | W | SR | SW, R | W | SR | SW));
-        assert!(!may_share(R | W | SR, R | SR));
+/// `oxtee-xtest storage-wipe STORAGE`: deletes every object of the
+/// storage test TA in STORAGE (before a write loop with another number of
+/// objects: `PRIVATE` and `REE` are the same store, as upstream). Prints
+/// `storage-wipe: N objects deleted`.
+pub fn wipe_cli(args: &[String]) -> ! {
+    let Some(st) = args.first().and_then(|a| storage_arg(a)) else {
+        println!("usage: oxtee-xtest storage-wipe private|ree|rpmb");
+        std::process::exit(2);
+    };
+    let ctx = Context::new().unwrap_or_else(|e| {
+        println!("storage-wipe: open /dev/tee0: {e}");
+        std::process::exit(1)
+    });
+    let mut ta = Ta::open(&ctx, c::UUID).unwrap_or_else(|e| {
+        println!("storage-wipe: open the storage test TA: {e:#x}");
+        std::process::exit(1)
+    });
+    match ta.wipe(st) {
+        Ok(n) => {
+            println!("storage-wipe: {n} objects deleted");
+            std::process::exit(0)
+        }
+        Err(e) => {
+            println!("storage-wipe: FAIL {e:#x}");
+            std::process::exit(1)
+        }
     }
 }
 
@@ -1075,4 +1087,22 @@ pub fn concurrency(st: u32, name: &str) {
         let _ = ta.wipe(st);
     }
     println!("xtest: storage {name} SMP: {:.1} s", t0.elapsed().as_secs_f64());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sharing_rule_examples() {
+        assert!(may_share(R | SR, R | SR));
+        assert!(!may_share(R, R | SR));
+        assert!(!may_share(R | SR, R));
+        assert!(may_share(SR | SW, SR | SW));
+        assert!(may_share(0, 0));
+        assert!(!may_share(0, SR));
+        assert!(!may_share(WM, 0));
+        assert!(may_share(R | W | SR | SW, R | W | SR | SW));
+        assert!(!may_share(R | W | SR, R | SR));
+    }
 }
