@@ -52,6 +52,9 @@ run options:
   --ns-addr ADDR        load and entry address of a raw --ns payload
                         (default 0x40200000)
   --test-build          boot the test build of the OS (test PTA, fault injection)
+  --store DIR           keep the supplicants' storage (REE FS files, emulated
+                        RPMB) in this host directory (created if missing), so
+                        it outlives the guest; default: the guest's RAM
   --timeout SECS        kill QEMU after this long (default 60; 120 with -- CMD)
   -- CMD [ARG...]       run CMD with these arguments (passed as they are; for
                         pipes or ';' use: -- sh -c '...') and power off";
