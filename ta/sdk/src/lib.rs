@@ -11,7 +11,8 @@
 //! nothing ([`Parameters`], [`ParamValue`], [`ParamMemref`], [`Error`],
 //! [`trace_println!`], [`Time`], [`TaSession`], and the cryptography:
 //! [`Digest`], [`Cipher`], [`Mac`], [`AE`], [`Asymmetric`], [`DeriveKey`],
-//! [`Random`], [`TransientObject`], [`BigInt`]). See `ta/README.md`.
+//! [`Random`], [`TransientObject`], [`BigInt`], and the trusted storage:
+//! [`PersistentObject`], [`ObjectEnumHandle`], [`DataFlag`]). See `ta/README.md`.
 //!
 //! All `unsafe` is in two modules: `arch` (the entry glue, the `svc`
 //! instruction, the image's own symbols, the heap) and `sys` (one safe
@@ -32,6 +33,7 @@ pub mod memory;
 mod parameter;
 pub mod property;
 mod runtime;
+pub mod storage;
 mod sys;
 mod ta_session;
 mod time;
@@ -53,9 +55,15 @@ pub use oxtee_abi::tee::Origin;
 pub use oxtee_utee_macros::{ta_close_session, ta_config, ta_create, ta_destroy, ta_invoke_command, ta_open_session};
 pub use parameter::{ParamMemref, ParamType, ParamTypes, ParamValue, Parameter, Parameters};
 pub use property::{ClientProperty, Identity, TaProperty, TeeProperty};
+pub use storage::{
+    DataFlag, MiscellaneousConstants, ObjectEnumHandle, ObjectStorageConstants, PersistentObject, Whence,
+};
 /// The crypto system calls as they are (handles, raw results): for code
 /// that drives the kernel directly, such as the crypto test TA.
 pub use sys::cryp as raw_cryp;
+/// The storage system calls as they are (handles, raw results): for code
+/// that drives the kernel directly, such as the storage test TA.
+pub use sys::storage as raw_storage;
 pub use ta_session::{TaSession, TeeParam, TeeParams};
 pub use time::Time;
 pub use uuid::Uuid;

@@ -16,6 +16,7 @@ use oxtee_abi::tee::TeeResult;
 pub(crate) use crate::arch::panic;
 
 pub mod cryp;
+pub mod storage;
 
 fn ptr<T>(r: &T) -> usize {
     r as *const T as usize

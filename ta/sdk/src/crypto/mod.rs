@@ -7,7 +7,7 @@
 
 mod buffer;
 mod ids;
-mod object;
+pub(crate) mod object;
 mod operation;
 
 pub use ids::{AlgorithmId, ElementId, OperationConstant, OperationMode, OperationStates};

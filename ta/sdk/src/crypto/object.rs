@@ -335,7 +335,7 @@ impl ObjectInfo {
     }
 }
 
-fn ok_or_panic(res: TeeResult, allowed: &[u32]) -> Result<()> {
+pub(crate) fn ok_or_panic(res: TeeResult, allowed: &[u32]) -> Result<()> {
     if res.0 == 0 {
         Ok(())
     } else if allowed.contains(&res.0) {
