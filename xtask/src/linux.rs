@@ -467,7 +467,8 @@ pub fn boot(imgs: &Images, b: &Boot, mode: &Mode, extra: &[(PathBuf, &str)]) -> 
     if let Some(dir) = &b.store {
         args.extend(store_args(dir)?);
     }
-    let name = b.name.clone().unwrap_or_else(|| format!("linux-smp{smp}-gic{gic}{}", if icount { "-icount" } else { "" }));
+    let name =
+        b.name.clone().unwrap_or_else(|| format!("linux-smp{smp}-gic{gic}{}", if icount { "-icount" } else { "" }));
     let cfg = qemu::Config {
         smp,
         gic,

@@ -12,6 +12,7 @@ mod qemu;
 mod setup;
 mod sign;
 mod soak;
+mod storage;
 mod tas;
 
 use oxtee_platform::map;
@@ -31,6 +32,10 @@ commands:
   bench                 instruction counts under QEMU -icount (--crypto: only the
                         crypto rows, from the crypto test TA)
   soak [opts]           the harness's hostile campaign, long (--help for options)
+  storage-test          secure storage across power cuts (QEMU killed in a write
+                        loop), reboots, tampered files and a rolled-back store,
+                        on a host store, with both supplicants (part of `test`;
+                        OXTEE_STORAGE_SEED=N repeats a run)
   lint                  rustfmt, clippy (safety lints at deny), unsafe policy
   setup                 install what the tools need (apt packages, targets)
   sign-ta [opts] IN OUT sign a TA ELF (or re-sign a .ta): --key PEM, --uuid UUID,
@@ -84,6 +89,7 @@ fn main() -> ExitCode {
         "lint" => no_options(lint::run),
         "setup" => no_options(|| setup::ensure(true)),
         "soak" => soak::run_cli(rest).map(|()| 0),
+        "storage-test" => no_options(storage::run_cli),
         "sign-ta" => sign::run_cli(rest).map(|()| 0),
         "tas" => no_options(tas::run_cli),
         "help" | "-h" | "--help" => {
@@ -243,6 +249,10 @@ fn test() -> Result {
         }
         passed += p;
     }
+    println!("== secure storage: power cuts, reboots, tampering (store on the host)");
+    let (p, f) = storage::run(&imgs, &extra)?;
+    passed += p;
+    failed += f;
     println!("qemu: {passed} passed, {failed} failed");
     if failed > 0 { Err(format!("{failed} checks failed")) } else { Ok(()) }
 }

@@ -6,6 +6,7 @@
 
 mod crypto;
 mod robust;
+mod storage_reboot;
 mod user_ta;
 
 use oxtee_abi::test_pta as t;
@@ -355,6 +356,11 @@ fn bench_ta(n: u32) -> ! {
 }
 
 fn main() {
+    // The reboot and tamper tests' steps (`storage-loop`, `-verify`, `-check`).
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).is_some_and(|a| a.starts_with("storage-")) {
+        storage_reboot::main(&args);
+    }
     if std::env::args().nth(1).is_some_and(|a| a == "bench-crypto") {
         crypto::bench();
     }
