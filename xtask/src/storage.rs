@@ -284,6 +284,7 @@ impl Ctx<'_> {
     /// is serving; kills QEMU `kill` after the first completed generation.
     fn boot(&mut self, cmd: &str, kill: Option<Duration>) -> Result<Outcome> {
         self.boots += 1;
+        let failed_before = self.tally.failed;
         let b = Boot {
             store: Some(self.store.clone()),
             kill: kill.map(|d| ("storage-loop: generation ".to_string(), d)),
@@ -313,7 +314,7 @@ impl Ctx<'_> {
                 format!("status {:?}", linux::command_status(&out.ns_log)),
             );
         }
-        if self.tally.failed > 0 {
+        if self.tally.failed > failed_before {
             qemu::print_tails(&out);
         }
         Ok(out)
@@ -345,11 +346,12 @@ impl Ctx<'_> {
     }
 }
 
-/// The loop with the probe beside it, for a boot that ends in a power cut.
+/// The loop with the probe beside it, for a boot that ends in a power cut
+/// (a brace group, so it can follow `&&`).
 fn loop_cmd() -> String {
     format!(
-        "(i=0; while [ $i -lt 100000 ]; do i=$((i+1)); echo $i >> /var/lib/tee/probe && fsync /var/lib/tee/probe \
-         && echo \"probe: $i\"; sleep 0.05; done) & oxtee-xtest storage-loop {OBJECTS} {RECORD}"
+        "{{ (i=0; while [ $i -lt 100000 ]; do i=$((i+1)); echo $i >> /var/lib/tee/probe && sync /var/lib/tee/probe \
+         && echo \"probe: $i\"; sleep 0.05; done) & oxtee-xtest storage-loop {OBJECTS} {RECORD}; }}"
     )
 }
 
