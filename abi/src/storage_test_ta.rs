@@ -261,30 +261,30 @@ pub fn loop_object_id(i: u32, buf: &mut [u8; 16]) -> usize {
 }
 
 /// What a `CMD_VERIFY` pass found, from the generations by index (None =
-/// object absent): Ok((highest, lowest, present, first lower index)) if
-/// the ordering of [`CMD_WRITE_LOOP`] holds.
-pub fn check_generations(gens: &[Option<u32>]) -> Result<(u32, u32, u32, u32), ()> {
+/// object absent): Some((highest, lowest, present, first lower index))
+/// if the ordering of [`CMD_WRITE_LOOP`] holds.
+pub fn check_generations(gens: &[Option<u32>]) -> Option<(u32, u32, u32, u32)> {
     let present = gens.iter().take_while(|g| g.is_some()).count();
     // Absent objects only at the end.
     if gens[present..].iter().any(Option::is_some) {
-        return Err(());
+        return None;
     }
     let vals: &[Option<u32>] = &gens[..present];
     let hi = vals.iter().flatten().copied().max().unwrap_or(0);
     let lo = vals.iter().flatten().copied().min().unwrap_or(0);
     // Missing objects only while the first generation is written.
     if present < gens.len() && hi > 1 {
-        return Err(());
+        return None;
     }
     if hi - lo > 1 {
-        return Err(());
+        return None;
     }
     // Non-increasing by index.
     if vals.windows(2).any(|w| w[1] > w[0]) {
-        return Err(());
+        return None;
     }
     let first_lower = vals.iter().position(|g| *g != Some(hi)).unwrap_or(gens.len());
-    Ok((hi, lo, present as u32, first_lower as u32))
+    Some((hi, lo, present as u32, first_lower as u32))
 }
 
 #[cfg(test)]
@@ -323,14 +323,14 @@ mod tests {
 
     #[test]
     fn generation_orderings() {
-        assert_eq!(check_generations(&[Some(5), Some(5), Some(4), Some(4)]), Ok((5, 4, 4, 2)));
-        assert_eq!(check_generations(&[Some(5), Some(5)]), Ok((5, 5, 2, 2)));
-        assert_eq!(check_generations(&[Some(1), None, None]), Ok((1, 1, 1, 3)));
-        assert_eq!(check_generations(&[None, None]), Ok((0, 0, 0, 2)));
-        assert!(check_generations(&[Some(4), Some(5)]).is_err());
-        assert!(check_generations(&[Some(6), Some(4)]).is_err());
-        assert!(check_generations(&[Some(2), None]).is_err());
-        assert!(check_generations(&[None, Some(1)]).is_err());
-        assert!(check_generations(&[Some(5), Some(4), Some(5)]).is_err());
+        assert_eq!(check_generations(&[Some(5), Some(5), Some(4), Some(4)]), Some((5, 4, 4, 2)));
+        assert_eq!(check_generations(&[Some(5), Some(5)]), Some((5, 5, 2, 2)));
+        assert_eq!(check_generations(&[Some(1), None, None]), Some((1, 1, 1, 3)));
+        assert_eq!(check_generations(&[None, None]), Some((0, 0, 0, 2)));
+        assert!(check_generations(&[Some(4), Some(5)]).is_none());
+        assert!(check_generations(&[Some(6), Some(4)]).is_none());
+        assert!(check_generations(&[Some(2), None]).is_none());
+        assert!(check_generations(&[None, Some(1)]).is_none());
+        assert!(check_generations(&[Some(5), Some(4), Some(5)]).is_none());
     }
 }

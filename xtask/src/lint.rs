@@ -36,6 +36,7 @@ const CRATES: &[(&str, Policy)] = &[
     ("ta/hello", Policy::Forbid),
     ("ta/test", Policy::Forbid),
     ("ta/crypto-test", Policy::Forbid),
+    ("ta/storage-test", Policy::Forbid),
 ];
 
 const HOST_CRATES: &[&str] = &[
@@ -112,7 +113,19 @@ fn ta_lint() -> Result {
     run(ta_cargo().args(["fmt", "--", "--check"])).map_err(|_| "rustfmt: run `cargo fmt` in ta/".to_string())?;
     let deny = ["--", "-D", "warnings"];
     run(ta_cargo()
-        .args(["clippy", "--quiet", "--release", "-p", "oxtee-utee", "-p", "hello", "-p", "oxtee-crypto-test-ta"])
+        .args([
+            "clippy",
+            "--quiet",
+            "--release",
+            "-p",
+            "oxtee-utee",
+            "-p",
+            "hello",
+            "-p",
+            "oxtee-crypto-test-ta",
+            "-p",
+            "oxtee-storage-test-ta",
+        ])
         .args(deny))?;
     for feature in ["multi", "single", "keep", "excl"] {
         run(ta_cargo()

@@ -129,15 +129,16 @@ impl Tally {
     }
 }
 
-/// The last generation the guest reported complete in this boot.
+/// The last generation the guest reported complete in this boot
+/// (`storage-loop: generation N`).
 fn last_generation(log: &str) -> Option<u32> {
     log.lines().rev().find_map(|l| {
         let rest = &l[l.find("storage-loop: generation ")? + "storage-loop: generation ".len()..];
-        rest.strip_suffix(" done").or_else(|| rest.trim_end().strip_suffix(" done"))?.parse().ok()
+        rest.trim().parse().ok()
     })
 }
 
-/// `storage-verify: ok highest=H lowest=L present=P first_lower=F`.
+/// `storage-verify: ok generations HI..LO present P first-lower F`.
 #[derive(Debug, PartialEq, Eq)]
 struct Verified {
     highest: u32,
@@ -147,14 +148,16 @@ struct Verified {
 
 fn verified(log: &str) -> std::result::Result<Verified, String> {
     let line = log.lines().rev().find(|l| l.contains("storage-verify: ")).ok_or("no storage-verify line")?;
-    let rest = &line[line.find("storage-verify: ").unwrap_or(0) + "storage-verify: ".len()..];
-    let Some(kv) = rest.trim().strip_prefix("ok ") else { return Err(rest.trim().to_string()) };
-    let get = |k: &str| -> std::result::Result<u32, String> {
-        kv.split_whitespace()
-            .find_map(|p| p.strip_prefix(k)?.strip_prefix('=')?.parse().ok())
-            .ok_or(format!("no {k} in {kv:?}"))
+    let rest = line[line.find("storage-verify: ").unwrap_or(0) + "storage-verify: ".len()..].trim();
+    let bad = || rest.to_string();
+    let kv = rest.strip_prefix("ok generations ").ok_or_else(bad)?;
+    let mut w = kv.split_whitespace();
+    let (hi, lo) = w.next().and_then(|g| g.split_once("..")).ok_or_else(bad)?;
+    let present = match (w.next(), w.next()) {
+        (Some("present"), Some(p)) => p.parse().map_err(|_| bad())?,
+        _ => return Err(bad()),
     };
-    Ok(Verified { highest: get("highest")?, lowest: get("lowest")?, present: get("present")? })
+    Ok(Verified { highest: hi.parse().map_err(|_| bad())?, lowest: lo.parse().map_err(|_| bad())?, present })
 }
 
 /// `storage-check: wl-<i> <code> gen=<G|->` lines: (index, code, generation).
@@ -351,7 +354,7 @@ impl Ctx<'_> {
 fn loop_cmd() -> String {
     format!(
         "{{ (i=0; while [ $i -lt 100000 ]; do i=$((i+1)); echo $i >> /var/lib/tee/probe && sync /var/lib/tee/probe \
-         && echo \"probe: $i\"; sleep 0.05; done) & oxtee-xtest storage-loop {OBJECTS} {RECORD}; }}"
+         && echo \"probe: $i\"; sleep 0.05; done) & oxtee-xtest storage-loop ree {OBJECTS} 0 {RECORD}; }}"
     )
 }
 
@@ -381,12 +384,12 @@ fn run_stack(imgs: &Images, extra: &[(PathBuf, &str)], stack: Stack, rng: &mut R
     c.tally.check(done1.is_some(), &format!("{}: boot 1: the write loop ran", stack.name()), "no generation completed");
     // Boot 2: verify, write on, cut again.
     let cut = Duration::from_millis(100 + rng.below(1500));
-    let out = c.boot(&format!("oxtee-xtest storage-verify {OBJECTS} && {}", loop_cmd()), Some(cut))?;
+    let out = c.boot(&format!("oxtee-xtest storage-verify ree {OBJECTS} && {}", loop_cmd()), Some(cut))?;
     c.verify_after(&out, done1, "boot 2");
     let done2 = last_generation(&out.ns_log);
     copy_dir(&store, &old, "")?;
     // Boot 3: verify, two more generations, clean power-off.
-    let cmd = format!("oxtee-xtest storage-verify {OBJECTS} && oxtee-xtest storage-loop {OBJECTS} {RECORD} 2");
+    let cmd = format!("oxtee-xtest storage-verify ree {OBJECTS} && oxtee-xtest storage-loop ree {OBJECTS} 2 {RECORD}");
     let out = c.boot(&cmd, None)?;
     c.verify_after(&out, done2.or(done1), "boot 3");
     let done3 = last_generation(&out.ns_log);
@@ -403,7 +406,7 @@ fn run_stack(imgs: &Images, extra: &[(PathBuf, &str)], stack: Stack, rng: &mut R
     let what = tamper(&files, rng)?;
     println!("  {}: tampering: {what}", stack.name());
     let cmd = format!(
-        "oxtee-xtest storage-check {OBJECTS}; oxtee-xtest storage-loop {OBJECTS} {RECORD} 1 && oxtee-xtest storage-verify {OBJECTS}"
+        "oxtee-xtest storage-check {OBJECTS}; oxtee-xtest storage-loop ree {OBJECTS} 1 {RECORD} && oxtee-xtest storage-verify ree {OBJECTS}"
     );
     let out = c.boot(&cmd, None)?;
     let rows = checked(&out.ns_log);
@@ -466,12 +469,12 @@ mod tests {
 
     #[test]
     fn guest_lines_parse() {
-        let log = "[ 1.0] storage-loop: generation 3 done\r\nstorage-loop: generation 4 done\nx\n";
+        let log = "[ 1.0] storage-loop: generation 3\r\nstorage-loop: generation 4\nx\n";
         assert_eq!(last_generation(log), Some(4));
-        assert_eq!(last_generation("storage-loop: started"), None);
-        let v = verified("storage-verify: ok highest=5 lowest=4 present=8 first_lower=2\r\n").unwrap();
+        assert_eq!(last_generation("storage-loop: FAIL 0xf0100001"), None);
+        let v = verified("storage-verify: ok generations 5..4 present 8 first-lower 2\r\n").unwrap();
         assert_eq!(v, Verified { highest: 5, lowest: 4, present: 8 });
-        assert!(verified("storage-verify: FAIL TEE_ERROR_CORRUPT_OBJECT").is_err());
+        assert!(verified("storage-verify: FAIL 0xf0100001").is_err());
         assert!(verified("").is_err());
         let rows = checked(
             "storage-check: wl-0 0x00000000 gen=7\nstorage-check: wl-1 0xf0100001 gen=-\nstorage-check: done\n",

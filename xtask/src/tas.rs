@@ -1,6 +1,7 @@
 //! `cargo xtask tas`: builds the user-mode TAs of the `ta/` workspace
 //! (the hello example, the four builds of the test TA, the crypto test
-//! TA and the storage benchmark TA) for
+//! TA, the storage test TA, signed under two UUIDs, and the storage
+//! benchmark TA) for
 //! `aarch64-unknown-none`, checks each ELF has the shape the OS loads,
 //! signs it with the TA key and writes `target/ta/<uuid>.ta`. Also writes
 //! the deliberately broken images the suite expects to be refused.
@@ -154,6 +155,16 @@ pub fn build() -> Result<Vec<PathBuf>> {
     let crypto = build_elf("oxtee-crypto-test-ta", "oxtee-crypto-test-ta", &[])?;
     check_elf(&crypto, oxtee_abi::crypto_test_ta::UUID, 0).map_err(|e| format!("ta/crypto-test: {e}"))?;
     out.push(write(&dir, oxtee_abi::crypto_test_ta::UUID, &crate::sign::sign_ta(&crypto, &key)?)?);
+
+    // The storage test TA, and the same image under a second UUID: another
+    // TA as far as the OS is concerned (per-TA isolation of storage).
+    use oxtee_abi::storage_test_ta as st;
+    let storage = build_elf("oxtee-storage-test-ta", "oxtee-storage-test-ta", &[])?;
+    check_elf(&storage, st::UUID, 0).map_err(|e| format!("ta/storage-test: {e}"))?;
+    out.push(write(&dir, st::UUID, &crate::sign::sign_ta(&storage, &key)?)?);
+    let other = with_uuid(&storage, st::UUID_OTHER)?;
+    check_elf(&other, st::UUID_OTHER, 0).map_err(|e| format!("ta/storage-test (second UUID): {e}"))?;
+    out.push(write(&dir, st::UUID_OTHER, &crate::sign::sign_ta(&other, &key)?)?);
     Ok(out)
 }
 

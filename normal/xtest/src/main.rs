@@ -6,6 +6,7 @@
 
 mod crypto;
 mod robust;
+mod storage;
 mod storage_reboot;
 mod user_ta;
 
@@ -356,16 +357,23 @@ fn bench_ta(n: u32) -> ! {
 }
 
 fn main() {
-    // The reboot and tamper tests' steps (`storage-loop`, `-verify`, `-check`).
-    let args: Vec<String> = std::env::args().collect();
-    if args.get(1).is_some_and(|a| a.starts_with("storage-")) {
-        storage_reboot::main(&args);
+    // The tamper test's per-object check.
+    if std::env::args().nth(1).is_some_and(|a| a == "storage-check") {
+        storage_reboot::check_cli(&std::env::args().skip(2).collect::<Vec<_>>());
     }
     if std::env::args().nth(1).is_some_and(|a| a == "bench-crypto") {
         crypto::bench();
     }
-    // `oxtee-xtest crypto`: only the crypto cases (and the leak check).
+    // `oxtee-xtest crypto`: only the crypto cases (and the leak check);
+    // `oxtee-xtest storage`: only the storage cases.
     let only_crypto = std::env::args().nth(1).is_some_and(|a| a == "crypto");
+    let only_storage = std::env::args().nth(1).is_some_and(|a| a == "storage");
+    let args: Vec<String> = std::env::args().skip(2).collect();
+    match std::env::args().nth(1).as_deref() {
+        Some("storage-loop") => storage::loop_cli(&args),
+        Some("storage-verify") => storage::verify_cli(&args),
+        _ => {}
+    }
     if let Some(n) = std::env::args().nth(1).filter(|a| a == "bench-ta").and(std::env::args().nth(2)) {
         bench_ta(n.parse().unwrap_or(1000));
     }
@@ -408,14 +416,19 @@ fn main() {
         if with_supplicant {
             user_ta::run(&mut ctx, false);
             crypto::run(&mut ctx, false);
+            storage::run(&mut ctx);
         }
         let (p, f) = (PASSED.load(Ordering::Relaxed), FAILED.load(Ordering::Relaxed));
         println!("xtest: {:.1} s", t0.elapsed().as_secs_f64());
         println!("xtest: {p} passed, {f} failed");
         std::process::exit(if f == 0 { 0 } else { 1 });
     }
-    if only_crypto {
-        crypto::run(&mut ctx, test_build);
+    if only_crypto || only_storage {
+        if only_crypto {
+            crypto::run(&mut ctx, test_build);
+        } else {
+            storage::run(&mut ctx);
+        }
         let (p, f) = (PASSED.load(Ordering::Relaxed), FAILED.load(Ordering::Relaxed));
         println!("xtest: {:.1} s", t0.elapsed().as_secs_f64());
         println!("xtest: {p} passed, {f} failed");
@@ -436,6 +449,7 @@ fn main() {
         user_ta::run(&mut ctx, true);
         robust::run(&mut ctx);
         crypto::run(&mut ctx, true);
+        storage::run(&mut ctx);
     }
     let heap1 = stats(&mut ctx);
     eq("open sessions back to start", heap1.1, heap0.1);

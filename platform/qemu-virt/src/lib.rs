@@ -16,6 +16,13 @@ pub const MAX_CPUS: usize = 8;
 /// Trusted threads the OS provides per CPU (OP-TEE's default is 2 in total).
 pub const THREADS_PER_CPU: usize = 2;
 
+/// The hardware unique key trusted storage is keyed from. QEMU's `virt`
+/// machine has no fused key, so this is a fixed, public value, as
+/// upstream's default for boards without one: storage on this platform is
+/// protected against nothing that can read this source. A real platform
+/// reads its HUK from fuses or a key ladder here.
+pub const HUK: [u8; 32] = *b"oxtee qemu-virt: not a secret!!!";
+
 /// Stack of each trusted thread (the OS allocates them from its heap):
 /// an RSA-4096 private key given as n, e, d only (its primes recovered
 /// in the kernel) needs about 96 KiB.

@@ -70,6 +70,8 @@ pub struct Os {
     pub mem: &'static dyn NsMemory,
     pub user: UserTas,
     pub rng: rng::Rng,
+    /// Trusted storage: its keys and the objects open.
+    pub storage: user::storage::Storage,
     ptas: Vec<&'static dyn Pta>,
     /// Calls ended by the abort path since boot.
     pub aborted: core::sync::atomic::AtomicU64,
@@ -94,6 +96,7 @@ impl Os {
             mem,
             user: UserTas::new(limits.instances, ParamBudget::new(limits.param_reserve, limits.param_shared)),
             rng: rng::Rng::default(),
+            storage: Default::default(),
             ptas,
             aborted: core::sync::atomic::AtomicU64::new(0),
             #[cfg(any(test, feature = "test-hooks"))]
@@ -105,6 +108,12 @@ impl Os {
     /// signed with.
     pub fn with_user_tas(mut self, mmu: &'static dyn env::UserMmu, key: ta::image::TaKey) -> Os {
         self.user.enable(mmu, key);
+        self
+    }
+
+    /// Keys trusted storage from the platform's hardware unique key.
+    pub fn with_huk(mut self, huk: &[u8]) -> Os {
+        self.storage = user::storage::Storage::new(huk);
         self
     }
 

@@ -200,6 +200,46 @@ impl<'a> Rpc<'a> {
     }
 }
 
+/// Application shared memory a thread keeps for the rest of its call
+/// (`ThreadCtx::payload`): the storage RPCs' names and data go through it
+/// without an allocation round trip each.
+#[derive(Clone, Debug)]
+pub struct Payload {
+    pub pages: Pages,
+    pub cookie: u64,
+    pub size: u64,
+}
+
+impl Rpc<'_> {
+    /// The thread's payload buffer, at least `size` bytes (a larger one
+    /// replaces a smaller one).
+    pub fn payload(&mut self, size: u64) -> Result<Payload, TeeResult> {
+        if let Some(p) = self.t.payload.lock().as_ref().filter(|p| p.size >= size) {
+            return Ok(p.clone());
+        }
+        self.drop_payload();
+        let t = self.t;
+        crate::hold!(shm = None, in &t.ledger, or Err(TeeResult::ERROR_OUT_OF_MEMORY));
+        self.shm_alloc(rpc::SHM_TYPE_APPL, size, shm.as_mut())?;
+        let Some(alloc) = shm.as_mut().get().take() else {
+            return Err(TeeResult::ERROR_GENERIC);
+        };
+        let (cookie, pages) = alloc.keep().ok_or(TeeResult::ERROR_COMMUNICATION)?;
+        let p = Payload { pages, cookie, size };
+        *self.t.payload.lock() = Some(p.clone());
+        Ok(p)
+    }
+
+    /// Gives the thread's payload buffer back to the normal world.
+    pub fn drop_payload(&mut self) {
+        let old = self.t.payload.lock().take();
+        if let Some(p) = old {
+            let mut q = [Param::Value { dir: Dir::In, a: rpc::SHM_TYPE_APPL as u64, b: p.cookie, c: 0 }];
+            let _ = self.cmd(rpc::CMD_SHM_FREE, &mut q);
+        }
+    }
+}
+
 /// Shared memory the normal world allocated for this call (SHM_ALLOC).
 /// `free` gives it back; if the owner is dropped without that (an error
 /// path or an abort), the SHM_FREE is queued on the thread.
@@ -218,6 +258,15 @@ impl ShmAlloc<'_> {
 
     pub fn cookie(&self) -> u64 {
         self.cookie
+    }
+
+    /// Keeps the memory beyond this owner (its cookie and pages); the
+    /// caller becomes responsible for freeing it. None (and freed later)
+    /// if it was never checked.
+    pub fn keep(mut self) -> Option<(u64, Pages)> {
+        let pages = self.pages.take()?;
+        self.kind = u32::MAX;
+        Some((self.cookie, pages))
     }
 
     /// OPTEE_RPC_CMD_SHM_FREE now.

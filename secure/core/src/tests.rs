@@ -89,6 +89,12 @@ struct FakeNw {
     allocs: Vec<(u64, u64)>,
     rpcs: Vec<u32>,
     pending_notif: Vec<u64>,
+    /// The REE FS (OPTEE_RPC_CMD_FS) as tee-supplicant keeps it.
+    files: alloc::collections::BTreeMap<alloc::string::String, Vec<u8>>,
+    fds: alloc::collections::BTreeMap<u64, alloc::string::String>,
+    dirs: alloc::collections::BTreeMap<u64, Vec<alloc::string::String>>,
+    next_fd: u64,
+    fs_cmds: Vec<u32>,
 }
 
 impl FakeEnv {
@@ -143,9 +149,132 @@ impl FakeEnv {
                     nw.pending_notif.remove(i);
                 }
             }
+            rpc::CMD_FS => req.hdr.ret = self.serve_fs(&mut req.params),
             _ => req.hdr.ret = TeeResult::ERROR_NOT_IMPLEMENTED.0,
         }
         self.ram.put(pa, &req.encode()).unwrap();
+    }
+
+    /// A memref parameter's bytes (RMEM: the cookie is the address here).
+    fn mem_of(&self, p: &Param) -> (u64, usize) {
+        match *p {
+            Param::Rmem { offs, size, shm_ref, .. } => (shm_ref + offs, size as usize),
+            Param::Tmem { buf, size, .. } => (buf, size as usize),
+            _ => panic!("FS memref expected, got {p:?}"),
+        }
+    }
+
+    fn name_of(&self, p: &Param) -> alloc::string::String {
+        let (pa, len) = self.mem_of(p);
+        let mut b = vec![0u8; len];
+        self.ram.get(pa, &mut b).unwrap();
+        assert_eq!(b.last(), Some(&0), "names are NUL-terminated");
+        alloc::string::String::from_utf8(b[..len - 1].to_vec()).unwrap()
+    }
+
+    fn serve_fs(&mut self, p: &mut [Param]) -> u32 {
+        let Param::Value { a: op, b, c, .. } = p[0] else { panic!() };
+        self.nw.lock().fs_cmds.push(op as u32);
+        let not_found = TeeResult::ERROR_ITEM_NOT_FOUND.0;
+        match op as u32 {
+            rpc::FS_OPEN | rpc::FS_CREATE | rpc::FS_OPENDIR => {
+                let name = self.name_of(&p[1]);
+                let mut nw = self.nw.lock();
+                nw.next_fd += 1;
+                let fd = nw.next_fd;
+                match op as u32 {
+                    rpc::FS_OPEN if !nw.files.contains_key(&name) => return not_found,
+                    rpc::FS_CREATE => {
+                        nw.files.insert(name.clone(), Vec::new());
+                    }
+                    rpc::FS_OPENDIR => {
+                        let prefix = alloc::format!("{name}/");
+                        let list: Vec<_> =
+                            nw.files.keys().filter_map(|k| k.strip_prefix(&prefix)).map(Into::into).collect();
+                        if list.is_empty() {
+                            return not_found;
+                        }
+                        nw.dirs.insert(fd, list);
+                    }
+                    _ => {}
+                }
+                nw.fds.insert(fd, name);
+                p[2] = Param::Value { dir: Dir::Out, a: fd, b: 0, c: 0 };
+                0
+            }
+            rpc::FS_CLOSE | rpc::FS_CLOSEDIR => {
+                let mut nw = self.nw.lock();
+                nw.dirs.remove(&b);
+                if nw.fds.remove(&b).is_some() { 0 } else { TeeResult::ERROR_BAD_PARAMETERS.0 }
+            }
+            rpc::FS_READ => {
+                let (pa, len) = self.mem_of(&p[1]);
+                let nw = self.nw.lock();
+                let f = &nw.files[&nw.fds[&b]];
+                let start = (c as usize).min(f.len());
+                let n = len.min(f.len() - start);
+                self.ram.put(pa, &f[start..start + n]).unwrap();
+                drop(nw);
+                if let Param::Rmem { size, .. } = &mut p[1] {
+                    *size = n as u64;
+                }
+                0
+            }
+            rpc::FS_WRITE => {
+                let (pa, len) = self.mem_of(&p[1]);
+                let mut data = vec![0u8; len];
+                self.ram.get(pa, &mut data).unwrap();
+                let mut nw = self.nw.lock();
+                let name = nw.fds[&b].clone();
+                let f = nw.files.get_mut(&name).unwrap();
+                let end = c as usize + len;
+                if f.len() < end {
+                    f.resize(end, 0);
+                }
+                f[c as usize..end].copy_from_slice(&data);
+                0
+            }
+            rpc::FS_TRUNCATE => {
+                let mut nw = self.nw.lock();
+                let name = nw.fds[&b].clone();
+                nw.files.get_mut(&name).unwrap().resize(c as usize, 0);
+                0
+            }
+            rpc::FS_REMOVE => {
+                let name = self.name_of(&p[1]);
+                if self.nw.lock().files.remove(&name).is_some() { 0 } else { not_found }
+            }
+            rpc::FS_RENAME => {
+                let (old, new) = (self.name_of(&p[1]), self.name_of(&p[2]));
+                let mut nw = self.nw.lock();
+                if b == 0 && nw.files.contains_key(&new) {
+                    return TeeResult::ERROR_ACCESS_CONFLICT.0;
+                }
+                match nw.files.remove(&old) {
+                    Some(f) => {
+                        nw.files.insert(new, f);
+                        0
+                    }
+                    None => not_found,
+                }
+            }
+            rpc::FS_READDIR => {
+                let (pa, len) = self.mem_of(&p[1]);
+                let mut nw = self.nw.lock();
+                let Some(list) = nw.dirs.get_mut(&b) else { return TeeResult::ERROR_BAD_PARAMETERS.0 };
+                let Some(name) = list.pop() else { return not_found };
+                let mut bytes = name.into_bytes();
+                bytes.push(0);
+                assert!(bytes.len() <= len);
+                self.ram.put(pa, &bytes).unwrap();
+                drop(nw);
+                if let Param::Rmem { size, .. } = &mut p[1] {
+                    *size = bytes.len() as u64;
+                }
+                0
+            }
+            _ => TeeResult::ERROR_BAD_PARAMETERS.0,
+        }
     }
 }
 
@@ -652,4 +781,54 @@ mod user_tas {
         assert_eq!(w.invoke(&mut env, s, cmd::OK as u32, vec![]).hdr.ret, 0);
         close(&w, &mut env, s);
     }
+}
+
+/// The REE FS backend speaks OPTEE_RPC_CMD_FS as tee-supplicant expects
+/// it (names NUL-terminated in shared memory, data in pieces), and gives
+/// its payload buffer back when the call ends.
+#[test]
+fn ree_fs_backend_speaks_the_fs_rpc() {
+    use crate::storage::backend::Backend;
+    use crate::storage::ree::{CHUNK, ReeFs};
+    let w = world();
+    let env0 = FakeEnv::new(w.ram);
+    let mut env = env0.clone();
+    let t = w.os.threads.ctx(0);
+    let mut rpc = crate::rpc::Rpc { env: &mut env, mem: w.os.mem, shm: &w.os.shm, t };
+    let nf = Err(TeeResult::ERROR_ITEM_NOT_FOUND);
+    {
+        let mut fs = ReeFs::new(&mut rpc);
+        assert_eq!(fs.open("d/x"), nf);
+        let fd = fs.create("d/x").unwrap();
+        let big: Vec<u8> = (0..(2 * CHUNK + 1000) as u32).map(|i| (i * 7) as u8).collect();
+        let before = fs.calls;
+        fs.write(fd, 10, &big).unwrap();
+        assert_eq!(fs.calls - before, 3, "one RPC per 64 KiB piece");
+        let mut back = vec![0; big.len() + 100];
+        assert_eq!(fs.read(fd, 0, &mut back).unwrap(), big.len() + 10, "a short read at the end");
+        assert_eq!(&back[10..big.len() + 10], &big[..]);
+        assert_eq!(&back[..10], &[0; 10]);
+        fs.truncate(fd, 5).unwrap();
+        assert_eq!(fs.read(fd, 0, &mut back).unwrap(), 5);
+        fs.close(fd).unwrap();
+        fs.rename("d/x", "d/y", false).unwrap();
+        let fd = fs.create("d/z").unwrap();
+        fs.close(fd).unwrap();
+        assert_eq!(fs.rename("d/y", "d/z", false), Err(TeeResult::ERROR_ACCESS_CONFLICT));
+        fs.rename("d/y", "d/z", true).unwrap();
+        let mut names = Vec::new();
+        fs.list("d", &mut |n| names.push(alloc::string::String::from(n))).unwrap();
+        assert_eq!(names, ["z"]);
+        let mut none = 0;
+        fs.list("nothing", &mut |_| none += 1).unwrap();
+        assert_eq!(none, 0);
+        fs.remove("d/z").unwrap();
+        assert_eq!(fs.remove("d/z"), Err(TeeResult::ERROR_ITEM_NOT_FOUND));
+        assert_eq!(fs.open("bad\0name"), Err(TeeResult::ERROR_BAD_PARAMETERS));
+    }
+    let payloads = env0.allocs().len();
+    rpc.drop_payload();
+    assert_eq!(env0.allocs().len(), payloads - 1, "the payload buffer is freed once");
+    let cmds = env0.nw.lock().fs_cmds.clone();
+    assert!(cmds.contains(&rpc::FS_READDIR) && cmds.contains(&rpc::FS_CLOSEDIR));
 }

@@ -73,6 +73,9 @@ pub struct ThreadCtx {
     pub(crate) reply: SpinLock<Option<Reply>>,
     /// The call's RPC argument buffer (see `rpc`).
     pub(crate) rpc_arg: SpinLock<Option<RpcArg>>,
+    /// Shared memory for file payloads (names and data of the storage
+    /// RPCs), kept for the rest of the call and given back when it ends.
+    pub(crate) payload: SpinLock<Option<crate::rpc::Payload>>,
     /// The call's answer is written (an abort after that still says OK).
     pub(crate) answered: AtomicBool,
 }
@@ -91,6 +94,7 @@ impl ThreadCtx {
             killed_ta: AtomicBool::new(false),
             reply: SpinLock::new(None),
             rpc_arg: SpinLock::new(None),
+            payload: SpinLock::new(None),
             answered: AtomicBool::new(false),
         }
     }

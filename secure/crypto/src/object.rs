@@ -787,6 +787,86 @@ impl Object {
         }
     }
 
+    /// The attributes in the form a persistent object keeps them: for each,
+    /// its identifier (u32 LE), then a value's two u32s or a reference's
+    /// length (u32) and bytes.
+    pub fn attrs_to_binary(&self) -> Result<Secret> {
+        let size: usize = self
+            .attrs
+            .iter()
+            .map(|a| match a {
+                Attr::Bytes(_, b) => 8 + b.len(),
+                Attr::Value(..) => 12,
+            })
+            .sum();
+        let mut out = Vec::new();
+        out.try_reserve_exact(size).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
+        for a in &self.attrs {
+            match a {
+                Attr::Bytes(id, b) => {
+                    out.extend_from_slice(&id.to_le_bytes());
+                    out.extend_from_slice(&(b.len() as u32).to_le_bytes());
+                    out.extend_from_slice(b);
+                }
+                Attr::Value(id, x, y) => {
+                    out.extend_from_slice(&id.to_le_bytes());
+                    out.extend_from_slice(&x.to_le_bytes());
+                    out.extend_from_slice(&y.to_le_bytes());
+                }
+            }
+        }
+        Ok(Secret::new(out))
+    }
+
+    /// A persistent object read back from storage: its type, sizes and
+    /// usage from the object's header, its attributes from
+    /// [`Object::attrs_to_binary`]. The bytes were authenticated by the
+    /// storage layer, but are still parsed defensively: anything that does
+    /// not fit the type's table is CORRUPT_OBJECT.
+    pub fn restore(obj_type: u32, max_size: u32, key_size: u32, usage: u32, bin: &[u8]) -> Result<Object> {
+        let corrupt = TeeResult::ERROR_CORRUPT_OBJECT;
+        let mut o = Object::alloc(obj_type, max_size).map_err(|_| corrupt)?;
+        let allowed = props(obj_type).map(|p| p.attrs).unwrap_or(&[]);
+        fn take<'b>(rest: &mut &'b [u8], n: usize) -> Result<&'b [u8]> {
+            if rest.len() < n {
+                return Err(TeeResult::ERROR_CORRUPT_OBJECT);
+            }
+            let (a, b) = rest.split_at(n);
+            *rest = b;
+            Ok(a)
+        }
+        fn word(rest: &mut &[u8]) -> Result<u32> {
+            let b = take(rest, 4)?;
+            Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        }
+        let mut rest = bin;
+        let mut attrs = Vec::new();
+        while !rest.is_empty() {
+            let id = word(&mut rest)?;
+            if !allowed.iter().any(|d| d.id == id) || attrs.iter().any(|a: &Attr| a.id() == id) {
+                return Err(corrupt);
+            }
+            attrs.try_reserve(1).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
+            if ids::attr_is_value(id) {
+                let x = word(&mut rest)?;
+                let y = word(&mut rest)?;
+                attrs.push(Attr::Value(id, x, y));
+            } else {
+                let len = word(&mut rest)? as usize;
+                let b = take(&mut rest, len)?;
+                let mut v = Vec::new();
+                v.try_reserve_exact(len).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
+                v.extend_from_slice(b);
+                attrs.push(Attr::Bytes(id, Secret::new(v)));
+            }
+        }
+        o.attrs = attrs;
+        o.key_size = key_size;
+        o.usage = usage;
+        o.handle_flags = ids::HANDLE_FLAG_PERSISTENT | ids::HANDLE_FLAG_INITIALIZED;
+        Ok(o)
+    }
+
     /// Whether the object holds a key.
     pub fn is_initialized(&self) -> bool {
         self.handle_flags & ids::HANDLE_FLAG_INITIALIZED != 0

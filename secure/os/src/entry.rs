@@ -185,8 +185,12 @@ pub extern "C" fn cold_boot(dtb: u64) -> u64 {
     let key = TaKey::new(&ta_key::TA_KEY_MODULUS, ta_key::TA_KEY_EXPONENT).expect("TA signing key is valid");
     #[cfg(feature = "test-hooks")]
     oxtee_core::fault::set_injector(arch::inject_fault);
-    let core =
-        crate::OS.call_once(|| Os::new(config, shm, LIMITS, mem, ptas()).with_user_tas(&USER_MMU, key).with_rng(rng));
+    let core = crate::OS.call_once(|| {
+        Os::new(config, shm, LIMITS, mem, ptas())
+            .with_user_tas(&USER_MMU, key)
+            .with_rng(rng)
+            .with_huk(&oxtee_platform::HUK)
+    });
     thread::bind_ledgers();
     info!(
         "oxtee OS {} (build {:016x}{}) ready: {} KiB heap, {} threads x {} KiB, caps {:#x}, GICv{}, normal RAM {:#x}+{:#x}",

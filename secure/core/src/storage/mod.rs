@@ -22,6 +22,9 @@ pub mod keys;
 pub mod ree;
 pub mod rpmb;
 
+#[cfg(test)]
+mod tests;
+
 use oxtee_abi::tee::TeeResult;
 
 pub type R<T> = Result<T, TeeResult>;

@@ -29,7 +29,7 @@ pub const MAX_HANDLES: usize = 4096;
 /// key bytes plus a fixed cost per object and state). Beyond it the TA
 /// gets OUT_OF_MEMORY, so one TA cannot take the heap from the others.
 pub const MAX_TABLE_BYTES: usize = 2 << 20;
-const OBJ_COST: usize = 128;
+pub(super) const OBJ_COST: usize = 128;
 const STATE_COST: usize = 512;
 /// Attributes in one populate / operate / derive / generate call.
 const MAX_ATTRS: u64 = 64;
@@ -98,24 +98,28 @@ struct State {
     ctx: Ctx,
 }
 
-struct ObjEntry {
-    obj: Object,
+pub(super) struct ObjEntry {
+    pub(super) obj: Object,
     /// Bound to an operation state: invisible to the object calls.
-    busy: bool,
+    pub(super) busy: bool,
+    /// A persistent object's handle state (its file, flags, position).
+    pub(super) pers: Option<super::storage::Pers>,
 }
 
 /// One instance's crypto objects and operation states.
 #[derive(Default)]
 pub struct Table {
-    objs: BTreeMap<u32, ObjEntry>,
+    pub(super) objs: BTreeMap<u32, ObjEntry>,
     states: BTreeMap<u32, State>,
+    /// Persistent-object enumerators.
+    pub(super) enums: BTreeMap<u32, super::storage::Enumerator>,
     next: u32,
 }
 
 impl Table {
     /// Live objects and states (for the leak checks of the test build).
     pub fn count(&self) -> usize {
-        self.objs.len() + self.states.len()
+        self.objs.len() + self.states.len() + self.enums.len()
     }
 
     /// Kernel memory charged to the instance for its objects and states.
@@ -143,14 +147,14 @@ impl Table {
         Ok(())
     }
 
-    fn new_handle(&mut self, cost: usize) -> R<u32> {
+    pub(super) fn new_handle(&mut self, cost: usize) -> R<u32> {
         if self.count() >= MAX_HANDLES || self.used() + cost > MAX_TABLE_BYTES {
             return Err(TeeResult::ERROR_OUT_OF_MEMORY);
         }
         loop {
             self.next = self.next.wrapping_add(1);
             let h = self.next;
-            if h != 0 && !self.objs.contains_key(&h) && !self.states.contains_key(&h) {
+            if h != 0 && !self.objs.contains_key(&h) && !self.states.contains_key(&h) && !self.enums.contains_key(&h) {
                 return Ok(h);
             }
         }
@@ -159,12 +163,12 @@ impl Table {
     /// An object the TA may name (BAD_STATE otherwise, as upstream's
     /// `tee_obj_get`). Keys bound to a state stay reachable, as upstream:
     /// libutee resets and copies into them; only closing them is refused.
-    fn obj(&self, h: u64) -> R<&ObjEntry> {
+    pub(super) fn obj(&self, h: u64) -> R<&ObjEntry> {
         let h = u32::try_from(h).map_err(|_| TeeResult::ERROR_BAD_STATE)?;
         self.objs.get(&h).ok_or(TeeResult::ERROR_BAD_STATE)
     }
 
-    fn obj_mut(&mut self, h: u64) -> R<&mut ObjEntry> {
+    pub(super) fn obj_mut(&mut self, h: u64) -> R<&mut ObjEntry> {
         let h = u32::try_from(h).map_err(|_| TeeResult::ERROR_BAD_STATE)?;
         self.objs.get_mut(&h).ok_or(TeeResult::ERROR_BAD_STATE)
     }
@@ -878,7 +882,7 @@ fn obj_alloc(mem: &mut UserMem, t: &mut Table, a: &[u64; 31]) -> R<()> {
     let obj = Object::alloc(ty, max)?;
     let h = t.new_handle(OBJ_COST)?;
     mem.write_u32(v(out), h)?;
-    t.objs.insert(h, ObjEntry { obj, busy: false });
+    t.objs.insert(h, ObjEntry { obj, busy: false, pers: None });
     Ok(())
 }
 

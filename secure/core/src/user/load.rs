@@ -118,6 +118,8 @@ pub struct Loaded {
     pub head: abi::TaHead,
     pub entry: UserVirt,
     pub footprint: u64,
+    /// The signed `ta_version` of a bootstrap image (None for `SHDR_TA`).
+    pub ta_version: Option<u32>,
 }
 
 fn page_floor(v: u64) -> u64 {
@@ -160,6 +162,7 @@ pub fn build(
         warn!("TA {uuid}: ELF rejected: {e} ({})", e.code());
         e.code()
     };
+    let ta_version = (verified.img_type == oxtee_abi::ta::SHDR_BOOTSTRAP_TA).then_some(verified.ta_version);
     crate::hold!(staging = Staging::default(), in ledger, or Err(TeeResult::ERROR_OUT_OF_MEMORY));
     let Staging { parsed, img: img_slot, info, space: space_slot } = staging.as_mut().get();
     let parsed = parsed.insert(elf::parse(verified.elf).map_err(elf_reject)?);
@@ -204,6 +207,6 @@ pub fn build(
     let Some(space) = space_slot.take() else {
         return Err(TeeResult::ERROR_GENERIC);
     };
-    *out = Some(Loaded { space, head, entry, footprint });
+    *out = Some(Loaded { space, head, entry, footprint, ta_version });
     Ok(())
 }

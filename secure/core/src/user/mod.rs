@@ -19,6 +19,7 @@ pub mod cryp;
 mod cryp_tests;
 mod load;
 pub mod space;
+pub mod storage;
 mod syscall;
 #[cfg(test)]
 pub(crate) mod tests;
@@ -536,7 +537,9 @@ impl Os {
             st.freed = true;
             st.space.take()
         };
-        drop(space);
+        if let Some(mut sp) = space {
+            storage::close_all(self, rpc, &mut sp);
+        }
         self.user.live.fetch_sub(1, Ordering::AcqRel);
         self.close_owned(rpc, inst.id);
     }
@@ -842,6 +845,9 @@ impl Os {
         let (stack_top, ledger) = (window.add(STACK_TOP), &t.ledger);
         load::build(image.as_mut().get(), key, uuid, mmu, window, stack_top, ledger, loaded.as_mut().get())?;
         *image.as_mut().get() = Vec::new();
+        if let Some(version) = loaded.as_mut().get().as_ref().and_then(|l| l.ta_version) {
+            storage::check_ta_version(self, rpc, uuid, version)?;
+        }
         *out = Some(self.install(id, uuid, loaded.as_mut().get())?);
         slot.as_mut().get().taken = false;
         Ok(())

@@ -196,10 +196,9 @@ impl Os {
             abi::SYS_GET_TIME => res(self.sys_get_time(rpc, inst, space, a[0], a[1])),
             abi::SYS_SET_TA_TIME => res(self.sys_set_ta_time(rpc, inst, space, a[0])),
             abi::SYS_CRYP_RANDOM_NUMBER_GENERATE => res(self.sys_random(rpc, space, a[0], a[1])),
-            // No trusted storage yet: GP lets a TA expect this answer from
-            // the calls that open, create or enumerate objects.
-            abi::SYS_STORAGE_OBJ_OPEN | abi::SYS_STORAGE_OBJ_CREATE | abi::SYS_STORAGE_ENUM_START => {
-                Flow::Continue(TeeResult::ERROR_STORAGE_NOT_AVAILABLE.0 as u64)
+            n if super::storage::is_storage_syscall(n, &a, space) => {
+                let mut cx = super::storage::Ctx { os: self, uuid: inst.uuid, rpc };
+                res(super::storage::syscall(&mut cx, n, &a, space))
             }
             n if super::cryp::is_cryp_syscall(n) => {
                 let now = rpc.env.now_ns();

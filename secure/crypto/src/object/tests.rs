@@ -871,3 +871,39 @@ fn generate_dh() {
     assert_eq!(o.get_attr(ids::ATTR_DH_X_BITS), Ok(AttrOut::Value(256, 0)));
     assert!(attr_bytes(&o, ids::ATTR_DH_PRIVATE_VALUE).len() <= 32);
 }
+
+#[test]
+fn persistent_form_round_trips_and_refuses_garbage() {
+    let mut r = rng();
+    let mut o = obj(ids::TYPE_ECDSA_KEYPAIR, 256);
+    o.generate(256, &[AttrRef::Value(ids::ATTR_ECC_CURVE, ids::ECC_CURVE_NIST_P256, 0)], &mut r).unwrap();
+    o.restrict_usage(ids::USAGE_SIGN);
+    let bin = o.attrs_to_binary().unwrap();
+    let back = Object::restore(o.obj_type, o.max_size, o.key_size, o.usage, &bin).unwrap();
+    assert_eq!(back.attrs().len(), o.attrs().len());
+    for a in o.attrs() {
+        let same = |b: &Attr| match (a, b) {
+            (Attr::Bytes(i, x), Attr::Bytes(j, y)) => i == j && x[..] == y[..],
+            (Attr::Value(i, x, y), Attr::Value(j, u, v)) => (i, x, y) == (j, u, v),
+            _ => false,
+        };
+        assert!(back.attrs().iter().any(same));
+    }
+    assert_eq!(back.info().handle_flags, ids::HANDLE_FLAG_PERSISTENT | ids::HANDLE_FLAG_INITIALIZED);
+    assert_eq!(back.key_size, 256);
+    assert_eq!(back.usage, ids::USAGE_SIGN);
+    // Truncated, an attribute the type does not have, a repeated one.
+    assert_eq!(
+        Object::restore(o.obj_type, 256, 256, 0, &bin[..bin.len() - 1]).err(),
+        Some(TeeResult::ERROR_CORRUPT_OBJECT)
+    );
+    let mut foreign = bin.to_vec();
+    foreign[..4].copy_from_slice(&ids::ATTR_SECRET_VALUE.to_le_bytes());
+    assert_eq!(Object::restore(o.obj_type, 256, 256, 0, &foreign).err(), Some(TeeResult::ERROR_CORRUPT_OBJECT));
+    let mut twice = bin.to_vec();
+    twice.extend_from_slice(&bin);
+    assert_eq!(Object::restore(o.obj_type, 256, 256, 0, &twice).err(), Some(TeeResult::ERROR_CORRUPT_OBJECT));
+    // A data object has no attributes.
+    let d = Object::restore(ids::TYPE_DATA, 0, 0, 0xffff_ffff, &[]).unwrap();
+    assert!(d.attrs().is_empty());
+}
