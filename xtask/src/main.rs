@@ -30,7 +30,8 @@ commands:
                         a shell, or CMD run in the guest (exit status passed on)
   test                  host tests, lint, the QEMU harness and Linux runs
   bench                 instruction counts under QEMU -icount (--crypto: only the
-                        crypto rows, from the crypto test TA)
+                        crypto rows, from the crypto test TA; --storage: only
+                        the secure-storage rows, from the storage bench TA)
   soak [opts]           the harness's hostile campaign, long (--help for options)
   storage-test          secure storage across power cuts (QEMU killed in a write
                         loop), reboots, tampered files and a rolled-back store,
@@ -85,6 +86,7 @@ fn main() -> ExitCode {
         "build" => no_options(|| images::build().map(|_| ())),
         "test" => no_options(test),
         "bench" if rest.first().is_some_and(|a| a == "--crypto") => bench::run_crypto().map(|()| 0),
+        "bench" if rest.first().is_some_and(|a| a == "--storage") => bench::run_storage().map(|()| 0),
         "bench" => no_options(bench::run),
         "lint" => no_options(lint::run),
         "setup" => no_options(|| setup::ensure(true)),
