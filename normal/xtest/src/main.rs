@@ -4,9 +4,11 @@
 //! `xtest: N passed, M failed`.
 #![forbid(unsafe_code)]
 
+mod bench_storage;
 mod crypto;
 mod robust;
 mod storage;
+mod storage_reboot;
 mod user_ta;
 
 use oxtee_abi::test_pta as t;
@@ -356,6 +358,13 @@ fn bench_ta(n: u32) -> ! {
 }
 
 fn main() {
+    if std::env::args().nth(1).is_some_and(|a| a == "bench-storage") {
+        bench_storage::run(std::env::args().nth(2).and_then(|n| n.parse().ok()).unwrap_or(3));
+    }
+    // The tamper test's per-object check.
+    if std::env::args().nth(1).is_some_and(|a| a == "storage-check") {
+        storage_reboot::check_cli(&std::env::args().skip(2).collect::<Vec<_>>());
+    }
     if std::env::args().nth(1).is_some_and(|a| a == "bench-crypto") {
         crypto::bench();
     }
