@@ -144,9 +144,8 @@ pub struct Storage {
     ssk: Key,
     huk: Key,
     slots: SpinLock<Vec<Option<Arc<PObj>>>>,
-    /// The RPMB device and its file system (taken out while in use, under
-    /// `rpmb_lock`, which is held across RPCs: the device has one counter).
-    rpmb: SpinLock<Option<Rpmb>>,
+    /// Serialises the users of the RPMB device (held across RPCs: the
+    /// device has one write counter).
     rpmb_lock: crate::sync::SleepMutex,
     anchor: SpinLock<AnchorState>,
     anchor_lock: crate::sync::SleepMutex,
@@ -190,7 +189,6 @@ impl Storage {
             ssk: st::keys::ssk(huk),
             huk: Key(st::keys::hmac(huk, &[b"oxtee/huk-copy/v1"])),
             slots: SpinLock::new(Vec::new()),
-            rpmb: SpinLock::new(None),
             rpmb_lock: crate::sync::SleepMutex::new(),
             anchor: SpinLock::new(AnchorState::Unchecked),
             anchor_lock: crate::sync::SleepMutex::new(),
@@ -911,19 +909,19 @@ const SYSTEM_RPMB: u32 = 0x7fff_0100;
 /// highest `ta_version` seen, LE).
 const TA_VERSION_DB: &[u8] = b"ta_ver.db";
 
-/// TA rollback protection, as upstream's `ta_ver.db`: the highest
-/// `ta_version` seen for each UUID is kept by the OS, in RPMB when there is
-/// one (upstream's CFG_TA_VERSION_DB_RPMB: the floor then cannot be lowered
-/// by deleting REE files), else in the REE FS. An image older than the
-/// floor is refused with ACCESS_CONFLICT (upstream's answer); a newer one
-/// raises it.
+/// TA rollback protection, as upstream's `ta_ver.db` (in its default
+/// place, the REE FS): the highest `ta_version` seen for each UUID is kept
+/// in the OS's own store. An image older than the floor is refused with
+/// ACCESS_CONFLICT (upstream's answer); a newer one raises it.
 pub fn check_ta_version(os: &Os, rpc: &mut Rpc, ta: Uuid, version: u32) -> R<()> {
-    let sys = if os.storage.rpmb_present(os, rpc) { SYSTEM_RPMB } else { SYSTEM_REE };
+    let sys = SYSTEM_REE;
     let store = os.storage.store(sys, &oxtee_abi::uuid::OS_UUID);
     let key = ta.to_octets();
     let t = rpc.t;
     crate::hold!(guard = SleepGuard::lock(&os.storage.version_lock, rpc, &os.notif)?, in &t.ledger, or Err(TeeResult::ERROR_OUT_OF_MEMORY));
-    let r = on_backend(os, rpc, sys, |b| {
+    // Straight to the REE FS: the anchor's state does not decide whether
+    // TAs load.
+    let r = (|b: &mut dyn Backend| {
         let mut rand = |out: &mut [u8]| os.rng.fill(out, 0);
         let mut db = match store.open(b, TA_VERSION_DB) {
             Ok(f) => Some(f),
@@ -970,7 +968,7 @@ pub fn check_ta_version(os: &Os, rpc: &mut Rpc, ta: Uuid, version: u32) -> R<()>
             let _ = f.close(b);
         }
         r
-    });
+    })(&mut ReeFs::new(rpc));
     mark_dirty(rpc, sys, &r);
     let _ = guard.as_mut().get().unlock(rpc);
     r
@@ -1017,22 +1015,16 @@ impl Storage {
     fn with_rpmb<T>(&self, os: &Os, rpc: &mut Rpc, f: impl FnOnce(&mut RpmbFs) -> R<T>) -> R<T> {
         let t = rpc.t;
         crate::hold!(guard = SleepGuard::lock(&self.rpmb_lock, rpc, &os.notif)?, in &t.ledger, or Err(TeeResult::ERROR_OUT_OF_MEMORY));
-        let taken = self.rpmb.lock().take();
-        let mut state = match taken {
-            Some(s) => s,
-            None => Rpmb::new(Device::new(self.rpmb_key(), true)),
-        };
+        // The device is looked at afresh for every operation (its counter
+        // read, its file table mounted): the normal world may have put
+        // another device (another supplicant's emulation) behind the RPC
+        // since the last one, and state cached from that would make every
+        // later call fail.
+        let mut state = Rpmb::new(Device::new(self.rpmb_key(), true));
         let mut rand = |b: &mut [u8]| os.rng.fill(b, 0);
         let r = over_rpc(&mut state, rpc, &mut rand, f);
-        *self.rpmb.lock() = Some(state);
         let _ = guard.as_mut().get().unlock(rpc);
         r
-    }
-
-    /// Whether an RPMB device answers (checked once per boot).
-    fn rpmb_present(&self, os: &Os, rpc: &mut Rpc) -> bool {
-        let _ = self.check_anchor(os, rpc);
-        !matches!(*self.anchor.lock(), AnchorState::Off | AnchorState::Unchecked)
     }
 
     /// Compares the REE store's generation with its RPMB anchor, once per
