@@ -28,10 +28,11 @@ pub const UUID: Uuid = Uuid::new(0x5e57_c001, 0, 0x4000, [0x80, 0, 0, 0, 0, 0, 0
 /// isolation cases: it must not see the first one's objects.
 pub const UUID_OTHER: Uuid = Uuid::new(0x5e57_c001, 0, 0x4000, [0x80, 0, 0, 0, 0, 0, 0x05, 0x7b]);
 
-/// Declared stack and heap of the TA (the big-object case holds 1 MiB
-/// twice at most in 64 KiB pieces; the heap covers the SDK's needs).
+/// Declared stack and heap of the TA (the big-object case moves 1 MiB in
+/// pieces of at most 64 KiB; the heap covers that and the SDK's needs, and
+/// stays small enough for four instances at once in the SMP case).
 pub const STACK_SIZE: u32 = 32 * 1024;
-pub const DATA_SIZE: u32 = 1024 * 1024;
+pub const DATA_SIZE: u32 = 256 * 1024;
 
 // ---- raw commands: one system call each ----
 

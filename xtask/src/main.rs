@@ -227,7 +227,7 @@ fn test() -> Result {
     // Real clients of the default image: the user-TA cases of xtest (the
     // rest need the test PTA) and the C client's hello_world part.
     let cmd = linux::Mode::Command("oxtee-xtest && oxtee-cclient".into());
-    let out = linux::boot(&prod, &linux::Boot::new(1, 2, 300), &cmd, &extra)?;
+    let out = linux::boot(&prod, &linux::Boot::new(1, 2, 600), &cmd, &extra)?;
     let tallies: Vec<(u64, u64)> = out.ns_log.lines().filter_map(linux::tally_line).collect();
     let (p, f) = tallies.iter().fold((0, 0), |(p, f), t| (p + t.0, f + t.1));
     let status = linux::command_status(&out.ns_log);

@@ -377,6 +377,13 @@ fn main() {
     match std::env::args().nth(1).as_deref() {
         Some("storage-loop") => storage::loop_cli(&args),
         Some("storage-verify") => storage::verify_cli(&args),
+        Some("storage-wipe") => storage::wipe_cli(&args),
+        Some("storage-smp") => {
+            storage::concurrency(oxtee_abi::ta::crypto::STORAGE_PRIVATE_REE, "REE");
+            let f = FAILED.load(Ordering::Relaxed);
+            println!("xtest: {} passed, {f} failed", PASSED.load(Ordering::Relaxed));
+            std::process::exit(if f == 0 { 0 } else { 1 });
+        }
         _ => {}
     }
     if let Some(n) = std::env::args().nth(1).filter(|a| a == "bench-ta").and(std::env::args().nth(2)) {
@@ -419,9 +426,13 @@ fn main() {
              (all cases need the test build: cargo xtask run --test-build)"
         );
         if with_supplicant {
-            user_ta::run(&mut ctx, false);
-            crypto::run(&mut ctx, false);
-            storage::run(&mut ctx);
+            if !only_storage {
+                user_ta::run(&mut ctx, false);
+                crypto::run(&mut ctx, false);
+            }
+            if !only_crypto {
+                storage::run(&mut ctx);
+            }
         }
         let (p, f) = (PASSED.load(Ordering::Relaxed), FAILED.load(Ordering::Relaxed));
         println!("xtest: {:.1} s", t0.elapsed().as_secs_f64());

@@ -14,7 +14,8 @@
 //! the write loop and its check.
 //!
 //! Also the reboot test's two commands: `oxtee-xtest storage-loop` and
-//! `oxtee-xtest storage-verify` (see [`loop_cli`], [`verify_cli`]).
+//! `oxtee-xtest storage-verify` (see [`loop_cli`], [`verify_cli`]), and
+//! `oxtee-xtest storage-wipe` ([`wipe_cli`]).
 
 use crate::{check, eq};
 use oxtee_abi::storage_test_ta as c;
@@ -776,16 +777,25 @@ fn sdk(ta: &mut Ta, st: u32, name: &str) {
         Ok(h) => eq(&n("handles of dead instances released"), ta.unlink(h), SUCCESS),
         Err(e) => check(false, &n("handles of dead instances released"), format_args!("{e:#x}")),
     }
+    // A big object in 1 KiB writes: 1 MiB in the REE FS (once: PRIVATE is
+    // the same store), 64 KiB in RPMB (the emulated partition is 256 KiB).
+    let size = match st {
+        g::STORAGE_PRIVATE_REE => 1 << 20,
+        g::STORAGE_PRIVATE_RPMB => 64 << 10,
+        _ => return,
+    };
     let t0 = Instant::now();
-    let (r, o) = ta.op(c::CMD_BIG, vin(st, 1 << 20), vin(1024, 4096), vout(), none());
-    eq(&n("1 MiB object in 1 KiB writes, read back"), r, SUCCESS);
+    let (r, o) = ta.op(c::CMD_BIG, vin(st, size), vin(1024, 4096), vout(), none());
+    eq(&n(&format!("{} KiB object in 1 KiB writes, read back", size >> 10)), r, SUCCESS);
     if r == SUCCESS {
         let (w, rd) = o[2].unwrap_or((0, 0));
         println!(
-            "xtest: storage {name}: 1 MiB: write {w} ms, read {rd} ms (TA time); {:.2} s total",
+            "xtest: storage {name}: {} KiB: write {w} ms, read {rd} ms (TA time); {:.2} s total",
+            size >> 10,
             t0.elapsed().as_secs_f64()
         );
     }
+    let _ = ta.wipe(st);
 }
 
 /// The write loop and its check, briefly.
@@ -837,9 +847,6 @@ pub fn run(ctx: &mut Context) {
         isolation(&mut ta, ctx, st, name);
         sdk(&mut ta, st, name);
         write_loop(&mut ta, st, name);
-        if st == g::STORAGE_PRIVATE_REE {
-            concurrency(st, name);
-        }
         eq(
             &format!("storage {name}: nothing left behind"),
             ta.wipe(st).map(|_| enumerate(&mut ta, st).map(|v| v.len())),
@@ -847,6 +854,10 @@ pub fn run(ctx: &mut Context) {
         );
         println!("xtest: storage {name}: {:.1} s", t0.elapsed().as_secs_f64());
     }
+    // The SMP case with this session's instance gone (four instances of
+    // the TA run at once).
+    drop(ta);
+    concurrency(g::STORAGE_PRIVATE_REE, "REE");
 }
 
 fn storage_arg(s: &str) -> Option<u32> {
@@ -933,21 +944,32 @@ pub fn verify_cli(args: &[String]) -> ! {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sharing_rule_examples() {
-        assert!(may_share(R | SR, R | SR));
-        assert!(!may_share(R, R | SR));
-        assert!(!may_share(R | SR, R));
-        assert!(may_share(SR | SW, SR | SW));
-        assert!(may_share(0, 0));
-        assert!(!may_share(0, SR));
-        assert!(!may_share(WM, 0));
-        assert!(may_share(R | W | SR | SW, R | W | SR | SW));
-        assert!(!may_share(R | W | SR, R | SR));
+/// `oxtee-xtest storage-wipe STORAGE`: deletes every object of the
+/// storage test TA in STORAGE (before a write loop with another number of
+/// objects: `PRIVATE` and `REE` are the same store, as upstream). Prints
+/// `storage-wipe: N objects deleted`.
+pub fn wipe_cli(args: &[String]) -> ! {
+    let Some(st) = args.first().and_then(|a| storage_arg(a)) else {
+        println!("usage: oxtee-xtest storage-wipe private|ree|rpmb");
+        std::process::exit(2);
+    };
+    let ctx = Context::new().unwrap_or_else(|e| {
+        println!("storage-wipe: open /dev/tee0: {e}");
+        std::process::exit(1)
+    });
+    let mut ta = Ta::open(&ctx, c::UUID).unwrap_or_else(|e| {
+        println!("storage-wipe: open the storage test TA: {e:#x}");
+        std::process::exit(1)
+    });
+    match ta.wipe(st) {
+        Ok(n) => {
+            println!("storage-wipe: {n} objects deleted");
+            std::process::exit(0)
+        }
+        Err(e) => {
+            println!("storage-wipe: FAIL {e:#x}");
+            std::process::exit(1)
+        }
     }
 }
 
@@ -986,7 +1008,10 @@ pub fn concurrency(st: u32, name: &str) {
                     let uuid = if i % 2 == 0 { c::UUID } else { c::UUID_OTHER };
                     let slot = i / 2; // which of the two writers of its TA
                     let Ok(ctx) = Context::new() else { return vec!["context".into()] };
-                    let Ok(mut ta) = Ta::open(&ctx, uuid) else { return vec!["session".into()] };
+                    let mut ta = match Ta::open(&ctx, uuid) {
+                        Ok(ta) => ta,
+                        Err(e) => return vec![format!("thread {i}: open session: {e:#x}")],
+                    };
                     let shared = match ta.obj_open(b"smp-shared", shared_flags, st) {
                         Ok(h) => h,
                         Err(e) => return vec![format!("thread {i}: open shared: {e:#x}")],
@@ -996,7 +1021,9 @@ pub fn concurrency(st: u32, name: &str) {
                         let body = data(REC * (1 + r % 3), (i * 31 + r) as u8);
                         match ta.create(id.as_bytes(), R | W | WM, 0, st, &body[..REC]) {
                             Ok(h) => {
-                                if ta.write(h, &body[REC..]) != SUCCESS
+                                // A created object's position is 0: append after its data.
+                                if ta.seek(h, 0, SEEK_END) != SUCCESS
+                                    || ta.write(h, &body[REC..]) != SUCCESS
                                     || ta.seek(h, 0, SEEK_SET) != SUCCESS
                                     || ta.read(h, body.len() + 10).as_deref() != Ok(&body[..])
                                 {
@@ -1060,4 +1087,22 @@ pub fn concurrency(st: u32, name: &str) {
         let _ = ta.wipe(st);
     }
     println!("xtest: storage {name} SMP: {:.1} s", t0.elapsed().as_secs_f64());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sharing_rule_examples() {
+        assert!(may_share(R | SR, R | SR));
+        assert!(!may_share(R, R | SR));
+        assert!(!may_share(R | SR, R));
+        assert!(may_share(SR | SW, SR | SW));
+        assert!(may_share(0, 0));
+        assert!(!may_share(0, SR));
+        assert!(!may_share(WM, 0));
+        assert!(may_share(R | W | SR | SW, R | W | SR | SW));
+        assert!(!may_share(R | W | SR, R | SR));
+    }
 }

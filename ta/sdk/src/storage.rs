@@ -306,6 +306,13 @@ impl GenericObject for PersistentObject {
         self.seen(ok_or_panic(res, &[CORRUPT, NOT_AVAILABLE]))?;
         Ok(ObjectInfo::from_raw(info))
     }
+
+    /// `TEE_RestrictObjectUsage1`: for a persistent object the kernel
+    /// stores the new usage with the object.
+    fn restrict_usage(&mut self, obj_usage: crate::UsageFlag) -> Result<()> {
+        let r = cryp::obj_restrict_usage(self.handle, obj_usage.bits());
+        self.seen(ok_or_panic(r, &[CORRUPT, NOT_AVAILABLE]))
+    }
 }
 
 impl Drop for PersistentObject {
