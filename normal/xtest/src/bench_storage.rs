@@ -1,4 +1,4 @@
-//! `oxtee-xtest bench-storage [REPS]`: the storage benchmark (`cargo xtask
+//! `oxtee-xtest bench-storage [REPS [MAX_SIZE]]`: the storage benchmark (`cargo xtask
 //! bench --storage`). For objects of 256 B, 4 KiB, 64 KiB and 1 MiB in
 //! `TEE_STORAGE_PRIVATE` (the REE FS), each operation of the storage
 //! benchmark TA (create, write, read, rewrite; see
@@ -40,7 +40,7 @@ fn invoke(ta: &mut Session, cmd: u32, a: u32, bv: u32) -> Result<(), u32> {
     ta.invoke_command(cmd, &mut o).map_err(|e| e.code)
 }
 
-pub fn run(reps: u32) -> ! {
+pub fn run(reps: u32, max_size: u32) -> ! {
     let Ok(ctx) = Context::new() else {
         println!("bench-storage: no /dev/tee0");
         std::process::exit(1);
@@ -62,7 +62,7 @@ pub fn run(reps: u32) -> ! {
     let base = t0.elapsed().as_nanos() as f64 / n as f64;
     let mut line = format!("BENCH storage_noop_invoke_ns={base:.0}");
     let mut failures = 0;
-    for (size, sname) in SIZES {
+    for (size, sname) in SIZES.into_iter().filter(|(s, _)| *s <= max_size) {
         for (op, oname) in OPS {
             let (mut total, mut rpcs) = (0f64, 0u64);
             let mut ok = true;

@@ -359,7 +359,8 @@ fn bench_ta(n: u32) -> ! {
 
 fn main() {
     if std::env::args().nth(1).is_some_and(|a| a == "bench-storage") {
-        bench_storage::run(std::env::args().nth(2).and_then(|n| n.parse().ok()).unwrap_or(3));
+        let arg = |i: usize, default: u32| std::env::args().nth(i).and_then(|n| n.parse().ok()).unwrap_or(default);
+        bench_storage::run(arg(2, 3), arg(3, u32::MAX));
     }
     // The tamper test's per-object check.
     if std::env::args().nth(1).is_some_and(|a| a == "storage-check") {
