@@ -28,10 +28,11 @@ pub const UUID: Uuid = Uuid::new(0x5e57_c001, 0, 0x4000, [0x80, 0, 0, 0, 0, 0, 0
 /// isolation cases: it must not see the first one's objects.
 pub const UUID_OTHER: Uuid = Uuid::new(0x5e57_c001, 0, 0x4000, [0x80, 0, 0, 0, 0, 0, 0x05, 0x7b]);
 
-/// Declared stack and heap of the TA (the big-object case holds 1 MiB
-/// twice at most in 64 KiB pieces; the heap covers the SDK's needs).
+/// Declared stack and heap of the TA. The largest buffers are 64 KiB (a
+/// write-loop record, a big-object chunk); the heap is kept small because
+/// every session is an instance of its own and the SMP case runs several.
 pub const STACK_SIZE: u32 = 32 * 1024;
-pub const DATA_SIZE: u32 = 1024 * 1024;
+pub const DATA_SIZE: u32 = 256 * 1024;
 
 // ---- raw commands: one system call each ----
 

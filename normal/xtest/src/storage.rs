@@ -1008,7 +1008,10 @@ pub fn concurrency(st: u32, name: &str) {
                         let body = data(REC * (1 + r % 3), (i * 31 + r) as u8);
                         match ta.create(id.as_bytes(), R | W | WM, 0, st, &body[..REC]) {
                             Ok(h) => {
-                                if ta.write(h, &body[REC..]) != SUCCESS
+                                // After create the data position is 0 (GP): append
+                                // from the end.
+                                if ta.seek(h, 0, SEEK_END) != SUCCESS
+                                    || ta.write(h, &body[REC..]) != SUCCESS
                                     || ta.seek(h, 0, SEEK_SET) != SUCCESS
                                     || ta.read(h, body.len() + 10).as_deref() != Ok(&body[..])
                                 {
