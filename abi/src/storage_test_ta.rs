@@ -28,9 +28,9 @@ pub const UUID: Uuid = Uuid::new(0x5e57_c001, 0, 0x4000, [0x80, 0, 0, 0, 0, 0, 0
 /// isolation cases: it must not see the first one's objects.
 pub const UUID_OTHER: Uuid = Uuid::new(0x5e57_c001, 0, 0x4000, [0x80, 0, 0, 0, 0, 0, 0x05, 0x7b]);
 
-/// Declared stack and heap of the TA. The largest buffers are 64 KiB (a
-/// write-loop record, a big-object chunk); the heap is kept small because
-/// every session is an instance of its own and the SMP case runs several.
+/// Declared stack and heap of the TA (the big-object case moves 1 MiB in
+/// pieces of at most 64 KiB; the heap covers that and the SDK's needs, and
+/// stays small enough for four instances at once in the SMP case).
 pub const STACK_SIZE: u32 = 32 * 1024;
 pub const DATA_SIZE: u32 = 256 * 1024;
 

@@ -140,6 +140,8 @@ pub struct Resources {
     pub limit_instances: u64,
     pub threads: u64,
     pub aborted_calls: u64,
+    /// RPC round trips to the normal world since boot (all kinds).
+    pub rpc_round_trips: u64,
 }
 
 impl Resources {

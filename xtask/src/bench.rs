@@ -101,8 +101,10 @@ pub fn run() -> Result {
         figures.push((key.replace("_ns", "_insns"), format!("{v:.1}")));
     }
     figures.push(("linux_10000_invokes_wall_s".into(), format!("{:.3}", wall_ns / 1e9)));
-    // A failed crypto row fails the command, after the figures are written.
+    // A failed crypto or storage row fails the command, after the figures
+    // are written.
     let crypto_rows = crypto(&imgs, &extra, &mut figures);
+    let storage_rows = storage(&imgs, &extra, &mut figures);
     let mut json = String::from(
         "{\n  \"unit\": \"guest instructions\",\n  \"qemu\": \"virt,secure=on cortex-a57 -icount shift=0 -smp 1\",\n",
     );
@@ -114,7 +116,7 @@ pub fn run() -> Result {
     let path = dir.join("fastcall.json");
     std::fs::write(&path, json).map_err(|e| e.to_string())?;
     println!("wrote {}", path.display());
-    crypto_rows
+    crypto_rows.and(storage_rows)
 }
 
 /// Crypto from a TA (the crypto test TA's bench command, one Linux boot
@@ -140,6 +142,75 @@ fn crypto(imgs: &images::Images, extra: &[(std::path::PathBuf, &str)], figures: 
         Some((_, f)) => Err(format!("bench-crypto: {f} rows failed")),
         None => Err("bench-crypto: no failure count".into()),
     }
+}
+
+/// Upstream OP-TEE's figures on this QEMU for xtest's storage benchmark
+/// (1001 write, 1002 read, 1003 rewrite; 1 MiB in 1 KiB pieces), guest
+/// instructions.
+const STORAGE_REFERENCE: [(&str, f64); 3] =
+    [("write_1m", 8_940_000_000.0), ("read_1m", 1_920_000_000.0), ("rewrite_1m", 10_870_000_000.0)];
+
+/// Secure storage from a TA (the storage benchmark TA, objects in the
+/// REE FS with oxtee-supplicant's directory in the guest's RAM): guest
+/// instructions (one boot under `-icount`), wall time (one boot without)
+/// and RPC round trips, per operation and size.
+fn storage(imgs: &images::Images, extra: &[(std::path::PathBuf, &str)], figures: &mut Vec<(String, String)>) -> Result {
+    let insns = linux_figures(imgs, extra, "oxtee-xtest bench-storage 3", true)?;
+    let wall = linux_figures(imgs, extra, "oxtee-xtest bench-storage 3", false)?;
+    let get = |v: &[(String, String)], k: &str| v.iter().find(|(n, _)| n == k).and_then(|(_, x)| x.parse::<f64>().ok());
+    println!(
+        "{:<34} {:>14} {:>12} {:>6} {:>14} {:>8}",
+        "secure storage from a TA", "instructions", "wall (ms)", "RPCs", "OP-TEE 4.10", "ratio"
+    );
+    for (size, sname) in [(256, "256"), (4096, "4k"), (65536, "64k"), (1 << 20, "1m")] {
+        for op in ["create", "write", "read", "rewrite"] {
+            let key = format!("storage_{op}_{sname}");
+            let what =
+                format!("{op} {}", if size >= 1024 { format!("{} KiB", size / 1024) } else { format!("{size} B") });
+            let (Some(i), Some(r)) = (get(&insns, &format!("{key}_ns")), get(&insns, &format!("{key}_rpcs"))) else {
+                println!("{what:<34} {:>14} (no figure)", "-");
+                continue;
+            };
+            let w = get(&wall, &format!("{key}_ns")).map_or("-".to_string(), |w| format!("{:.2}", w / 1e6));
+            let reference = STORAGE_REFERENCE.iter().find(|(k, _)| key == format!("storage_{k}"));
+            match reference {
+                Some((_, refv)) => {
+                    println!("{what:<34} {i:>14.0} {w:>12} {r:>6.0} {refv:>14.0} {:>7.3}x", i / refv)
+                }
+                None => println!("{what:<34} {i:>14.0} {w:>12} {r:>6.0} {:>14} {:>8}", "-", "-"),
+            }
+            figures.push((format!("{key}_insns"), format!("{i:.0}")));
+            figures.push((format!("{key}_rpcs"), format!("{r:.0}")));
+            if let Some(w) = get(&wall, &format!("{key}_ns")) {
+                figures.push((format!("{key}_wall_ns"), format!("{w:.0}")));
+            }
+        }
+    }
+    match (get(&insns, "storage_failures"), get(&wall, "storage_failures")) {
+        (Some(a), Some(b)) if a == 0.0 && b == 0.0 => Ok(()),
+        (a, b) => Err(format!("bench-storage: failed rows: {a:?} under -icount, {b:?} without")),
+    }
+}
+
+/// `cargo xtask bench --storage`: only the storage rows (two Linux boots);
+/// also writes `target/bench/storage.json`.
+pub fn run_storage() -> Result {
+    crate::setup::ensure(false)?;
+    let imgs = images::build_test()?;
+    let extra = crate::linux::guest_binaries()?;
+    let mut figures = Vec::new();
+    let r = storage(&imgs, &extra, &mut figures);
+    let body: Vec<String> = figures.iter().map(|(k, v)| format!("  \"{k}\": {v}")).collect();
+    let json = format!(
+        "{{\n  \"unit\": \"guest instructions (wall: ns)\",\n  \"qemu\": \"virt,secure=on cortex-a57 -icount shift=0 -smp 1\",\n{}\n}}\n",
+        body.join(",\n")
+    );
+    let dir = root().join("target/bench");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let path = dir.join("storage.json");
+    std::fs::write(&path, json).map_err(|e| e.to_string())?;
+    println!("wrote {}", path.display());
+    r
 }
 
 /// `cargo xtask bench --crypto`: only the crypto rows (one Linux boot).

@@ -37,6 +37,7 @@ const CRATES: &[(&str, Policy)] = &[
     ("ta/test", Policy::Forbid),
     ("ta/crypto-test", Policy::Forbid),
     ("ta/storage-test", Policy::Forbid),
+    ("ta/storage-bench", Policy::Forbid),
 ];
 
 const HOST_CRATES: &[&str] = &[
@@ -125,6 +126,8 @@ fn ta_lint() -> Result {
             "oxtee-crypto-test-ta",
             "-p",
             "oxtee-storage-test-ta",
+            "-p",
+            "oxtee-storage-bench-ta",
         ])
         .args(deny))?;
     for feature in ["multi", "single", "keep", "excl"] {

@@ -183,6 +183,22 @@ trap 'echo "oxtee-init: powering off"; poweroff -f' USR2
 trap 'echo "oxtee-init: rebooting"; reboot -f' TERM
 insmod /lib/modules/tee.ko
 insmod /lib/modules/optee.ko
+# A store on the host (`--store`): its 9p share holds both supplicants'
+# file systems (and oxtee-supplicant's emulated RPMB), so they outlive
+# the guest. No caching: every write reaches the host as it is made.
+if [ -e /etc/oxtee/store ]; then
+    for m in virtio_mmio 9pnet 9pnet_virtio netfs fscache 9p; do insmod /lib/modules/$m.ko; done
+    mkdir -p /var/lib/tee
+    i=0
+    until mount -t 9p -o trans=virtio,version=9p2000.L,cache=none,msize=262144 oxtee-store /var/lib/tee 2>/dev/null; do
+        i=$((i+1)); [ $i -ge 20 ] && break; sleep 0.1
+    done
+    if mount --bind /var/lib/tee /var/lib/optee-client/data/tee 2>/dev/null && grep -q "^oxtee-store /var/lib/tee 9p" /proc/mounts; then
+        echo "oxtee-init: store: /var/lib/tee and /var/lib/optee-client/data/tee on the host's directory (9p)"
+    else
+        echo "oxtee-init: FAIL store: cannot mount the host's directory"
+    fi
+fi
 i=0; while [ ! -e /dev/teepriv0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
 echo "oxtee-init: $(ls /dev/tee* 2>/dev/null | tr '\n' ' ')"
 . /etc/oxtee/run
@@ -234,7 +250,22 @@ fn add_tree(c: &mut Cpio, host: &Path, guest: &str) -> Result {
     Ok(())
 }
 
-fn initramfs(deb: &Debian, mode: &Mode, extra: &[(PathBuf, &str)]) -> Result<Vec<u8>> {
+/// Kernel modules (under the kernel's `lib/modules/<version>/kernel`) that
+/// mount a 9p share over virtio-mmio, in load order (each after what it
+/// depends on).
+const STORE_MODULES: [&str; 6] = [
+    "drivers/virtio/virtio_mmio.ko",
+    "net/9p/9pnet.ko",
+    "net/9p/9pnet_virtio.ko",
+    "fs/netfs/netfs.ko",
+    "fs/fscache/fscache.ko",
+    "fs/9p/9p.ko",
+];
+
+/// The 9p mount tag of the host's store directory.
+const STORE_TAG: &str = "oxtee-store";
+
+fn initramfs(deb: &Debian, mode: &Mode, extra: &[(PathBuf, &str)], store: bool) -> Result<Vec<u8>> {
     let mut c = Cpio::default();
     for d in [
         "/bin",
@@ -268,6 +299,14 @@ fn initramfs(deb: &Debian, mode: &Mode, extra: &[(PathBuf, &str)]) -> Result<Vec
     let kmods = r.join(format!("lib/modules/{}/kernel/drivers/tee", deb.kver));
     add_tree(&mut c, &kmods.join("tee.ko"), "/lib/modules/tee.ko")?;
     add_tree(&mut c, &kmods.join("optee/optee.ko"), "/lib/modules/optee.ko")?;
+    if store {
+        let kernel = r.join(format!("lib/modules/{}/kernel", deb.kver));
+        for m in STORE_MODULES {
+            let name = m.rsplit('/').next().unwrap_or(m);
+            add_tree(&mut c, &kernel.join(m), &format!("/lib/modules/{name}"))?;
+        }
+        c.file("/etc/oxtee/store", 0o644, STORE_TAG.as_bytes());
+    }
     add_tree(&mut c, &r.join("lib/ld-linux-aarch64.so.1"), "/lib/ld-linux-aarch64.so.1")?;
     for lib in ["libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2"] {
         add_tree(&mut c, &r.join("lib/aarch64-linux-gnu").join(lib), &format!("/lib/aarch64-linux-gnu/{lib}"))?;
@@ -280,12 +319,13 @@ fn initramfs(deb: &Debian, mode: &Mode, extra: &[(PathBuf, &str)]) -> Result<Vec
     Ok(c.finish())
 }
 
-/// Builds the kernel, device tree and initramfs for one machine shape.
-pub fn prepare(smp: u32, gic: u32, mode: &Mode, extra: &[(PathBuf, &str)]) -> Result<Guest> {
+/// Builds the kernel, device tree and initramfs for one machine shape
+/// (with the modules and mount of a host store if `store`).
+pub fn prepare(smp: u32, gic: u32, mode: &Mode, extra: &[(PathBuf, &str)], store: bool) -> Result<Guest> {
     let deb = debian::fetch()?;
     let dir = root().join("target/linux");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let cpio = initramfs(&deb, mode, extra)?;
+    let cpio = initramfs(&deb, mode, extra, store)?;
     let initrd = dir.join(format!("initramfs-smp{smp}-gic{gic}.cpio"));
     std::fs::write(&initrd, &cpio).map_err(|e| e.to_string())?;
     let dtb = device_tree(smp, gic, cpio.len() as u64, &dir)?;
@@ -374,26 +414,70 @@ pub struct Boot {
     pub show: qemu::Show,
     /// `-icount shift=0` (benchmarks).
     pub icount: bool,
+    /// A host directory for the supplicants' storage ([`store_args`]).
+    pub store: Option<PathBuf>,
+    /// Kill QEMU (SIGKILL: a power cut) this long after the normal-world
+    /// console first prints this text.
+    pub kill: Option<(String, std::time::Duration)>,
+    /// Log directory name under `target/qemu` (default from the shape).
+    pub name: Option<String>,
 }
 
 impl Boot {
     pub fn new(smp: u32, gic: u32, timeout: u64) -> Boot {
-        Boot { smp, gic, timeout, show: qemu::Show::OnFailure, icount: false }
+        Boot { smp, gic, timeout, show: qemu::Show::OnFailure, icount: false, store: None, kill: None, name: None }
     }
+}
+
+/// The QEMU arguments that give the guest `dir` (created 0700 if missing)
+/// as its 9p share `oxtee-store`, which its /init mounts where both
+/// supplicants keep their files. QEMU's `local` backend writes through to
+/// the host's file system at every write the guest makes (the guest mounts
+/// it uncached), so whatever a supplicant wrote survives QEMU being
+/// killed; `security_model=none` keeps the files as they are on the host
+/// (owned by the user running QEMU), so the host can inspect and change
+/// them between boots.
+pub fn store_args(dir: &Path) -> Result<Vec<String>> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    if !dir.is_dir() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| format!("--store {}: {e}", dir.display()))?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(|e| e.to_string())?;
+    }
+    let abs = dir.canonicalize().map_err(|e| format!("--store {}: {e}", dir.display()))?;
+    let path = abs.to_str().ok_or("--store: the path must be UTF-8")?;
+    // QEMU's option syntax doubles a comma inside a value.
+    let path = path.replace(',', ",,");
+    Ok(vec![
+        "-fsdev".into(),
+        format!("local,id=oxstore,path={path},security_model=none"),
+        "-device".into(),
+        format!("virtio-9p-device,fsdev=oxstore,mount_tag={STORE_TAG}"),
+    ])
 }
 
 /// Boots Linux in `mode` and returns both consoles.
 pub fn boot(imgs: &Images, b: &Boot, mode: &Mode, extra: &[(PathBuf, &str)]) -> Result<Outcome> {
     let Boot { smp, gic, timeout, icount, .. } = *b;
-    let g = prepare(smp, gic, mode, extra)?;
+    let g = prepare(smp, gic, mode, extra, b.store.is_some())?;
+    let mut args = loader_args(&g);
+    if let Some(dir) = &b.store {
+        args.extend(store_args(dir)?);
+    }
+    let name =
+        b.name.clone().unwrap_or_else(|| format!("linux-smp{smp}-gic{gic}{}", if icount { "-icount" } else { "" }));
     let cfg = qemu::Config {
         smp,
         gic,
         timeout_secs: timeout,
         bios: Some(imgs.flash_linux.clone()),
-        extra: loader_args(&g),
-        name: format!("linux-smp{smp}-gic{gic}{}", if icount { "-icount" } else { "" }),
+        extra: args,
+        name,
         icount,
+        kill: b.kill.clone(),
         ..qemu::Config::default()
     };
     qemu::boot(imgs, &cfg, b.show)
@@ -401,8 +485,8 @@ pub fn boot(imgs: &Images, b: &Boot, mode: &Mode, extra: &[(PathBuf, &str)]) -> 
 
 /// Interactive boot: the normal-world console is this terminal; the secure
 /// log is streamed to stderr.
-pub fn interactive(imgs: &Images, smp: u32, gic: u32, extra: &[(PathBuf, &str)]) -> Result {
-    let g = prepare(smp, gic, &Mode::Shell, extra)?;
+pub fn interactive(imgs: &Images, smp: u32, gic: u32, extra: &[(PathBuf, &str)], store: Option<&Path>) -> Result {
+    let g = prepare(smp, gic, &Mode::Shell, extra, store.is_some())?;
     let dir = root().join("target/qemu/interactive");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let sec = dir.join("secure.log");
@@ -415,6 +499,10 @@ pub fn interactive(imgs: &Images, smp: u32, gic: u32, extra: &[(PathBuf, &str)])
         .arg("-bios")
         .arg(&imgs.flash_linux)
         .args(loader_args(&g))
+        .args(match store {
+            Some(dir) => store_args(dir)?,
+            None => Vec::new(),
+        })
         .args(["-serial", "mon:stdio", "-serial"])
         .arg(format!("file:{}", sec.display()));
     println!("secure-world log: {} (also shown on stderr); exit the guest with `poweroff`", sec.display());

@@ -12,6 +12,7 @@ mod qemu;
 mod setup;
 mod sign;
 mod soak;
+mod storage;
 mod tas;
 
 use oxtee_platform::map;
@@ -29,8 +30,13 @@ commands:
                         a shell, or CMD run in the guest (exit status passed on)
   test                  host tests, lint, the QEMU harness and Linux runs
   bench                 instruction counts under QEMU -icount (--crypto: only the
-                        crypto rows, from the crypto test TA)
+                        crypto rows, from the crypto test TA; --storage: only
+                        the secure-storage rows, from the storage bench TA)
   soak [opts]           the harness's hostile campaign, long (--help for options)
+  storage-test          secure storage across power cuts (QEMU killed in a write
+                        loop), reboots, tampered files and a rolled-back store,
+                        on a host store, with both supplicants (part of `test`;
+                        OXTEE_STORAGE_SEED=N repeats a run)
   lint                  rustfmt, clippy (safety lints at deny), unsafe policy
   setup                 install what the tools need (apt packages, targets)
   sign-ta [opts] IN OUT sign a TA ELF (or re-sign a .ta): --key PEM, --uuid UUID,
@@ -52,6 +58,9 @@ run options:
   --ns-addr ADDR        load and entry address of a raw --ns payload
                         (default 0x40200000)
   --test-build          boot the test build of the OS (test PTA, fault injection)
+  --store DIR           keep the supplicants' storage (REE FS files, emulated
+                        RPMB) in this host directory (created if missing), so
+                        it outlives the guest; default: the guest's RAM
   --timeout SECS        kill QEMU after this long (default 60; 120 with -- CMD)
   -- CMD [ARG...]       run CMD with these arguments (passed as they are; for
                         pipes or ';' use: -- sh -c '...') and power off";
@@ -77,10 +86,12 @@ fn main() -> ExitCode {
         "build" => no_options(|| images::build().map(|_| ())),
         "test" => no_options(test),
         "bench" if rest.first().is_some_and(|a| a == "--crypto") => bench::run_crypto().map(|()| 0),
+        "bench" if rest.first().is_some_and(|a| a == "--storage") => bench::run_storage().map(|()| 0),
         "bench" => no_options(bench::run),
         "lint" => no_options(lint::run),
         "setup" => no_options(|| setup::ensure(true)),
         "soak" => soak::run_cli(rest).map(|()| 0),
+        "storage-test" => no_options(storage::run_cli),
         "sign-ta" => sign::run_cli(rest).map(|()| 0),
         "tas" => no_options(tas::run_cli),
         "help" | "-h" | "--help" => {
@@ -216,7 +227,7 @@ fn test() -> Result {
     // Real clients of the default image: the user-TA cases of xtest (the
     // rest need the test PTA) and the C client's hello_world part.
     let cmd = linux::Mode::Command("oxtee-xtest && oxtee-cclient".into());
-    let out = linux::boot(&prod, &linux::Boot::new(1, 2, 300), &cmd, &extra)?;
+    let out = linux::boot(&prod, &linux::Boot::new(1, 2, 600), &cmd, &extra)?;
     let tallies: Vec<(u64, u64)> = out.ns_log.lines().filter_map(linux::tally_line).collect();
     let (p, f) = tallies.iter().fold((0, 0), |(p, f), t| (p + t.0, f + t.1));
     let status = linux::command_status(&out.ns_log);
@@ -240,6 +251,10 @@ fn test() -> Result {
         }
         passed += p;
     }
+    println!("== secure storage: power cuts, reboots, tampering (store on the host)");
+    let (p, f) = storage::run(&imgs, &extra)?;
+    passed += p;
+    failed += f;
     println!("qemu: {passed} passed, {failed} failed");
     if failed > 0 { Err(format!("{failed} checks failed")) } else { Ok(()) }
 }

@@ -41,6 +41,10 @@ pub struct Config {
     /// Kill QEMU once the normal-world console has been silent this long
     /// (a hung guest), well before `timeout_secs`.
     pub idle_secs: Option<u64>,
+    /// Kill QEMU with SIGKILL (a power cut: nothing in the guest runs
+    /// after it) this long after the normal-world console first shows
+    /// this text.
+    pub kill: Option<(String, Duration)>,
 }
 
 impl Default for Config {
@@ -60,6 +64,7 @@ impl Default for Config {
             production: false,
             words: Vec::new(),
             idle_secs: None,
+            kill: None,
         }
     }
 }
@@ -80,6 +85,8 @@ pub struct Outcome {
     pub secure_log: String,
     pub clean_exit: bool,
     pub timed_out: bool,
+    /// Killed on purpose ([`Config::kill`]).
+    pub killed: bool,
     pub secs: f64,
 }
 
@@ -184,6 +191,8 @@ pub fn boot(imgs: &Images, cfg: &Config, show: Show) -> Result<Outcome> {
     ];
     let deadline = Duration::from_secs(cfg.timeout_secs);
     let mut timed_out = false;
+    let mut killed = false;
+    let mut kill_at: Option<Instant> = None;
     let (mut ns_len, mut last_output) = (0, Instant::now());
     let status = loop {
         if show != Show::OnFailure {
@@ -199,6 +208,19 @@ pub fn boot(imgs: &Images, cfg: &Config, show: Show) -> Result<Outcome> {
         let len = std::fs::metadata(&ns_log).map_or(0, |m| m.len());
         if len != ns_len {
             (ns_len, last_output) = (len, Instant::now());
+            if let Some((marker, delay)) = &cfg.kill
+                && kill_at.is_none()
+                && std::fs::read(&ns_log).is_ok_and(|b| String::from_utf8_lossy(&b).contains(marker.as_str()))
+            {
+                kill_at = Some(Instant::now() + *delay);
+            }
+        }
+        if kill_at.is_some_and(|t| Instant::now() >= t) {
+            // Child::kill sends SIGKILL.
+            let _ = child.kill();
+            let _ = child.wait();
+            killed = true;
+            break None;
         }
         let silent = cfg.idle_secs.is_some_and(|s| last_output.elapsed() > Duration::from_secs(s));
         if start.elapsed() > deadline || silent {
@@ -213,7 +235,7 @@ pub fn boot(imgs: &Images, cfg: &Config, show: Show) -> Result<Outcome> {
             let _ = child.wait();
             break None;
         }
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(if kill_at.is_some() { 2 } else { 20 }));
     };
     if show != Show::OnFailure {
         let mut out = std::io::stdout().lock();
@@ -239,6 +261,7 @@ pub fn boot(imgs: &Images, cfg: &Config, show: Show) -> Result<Outcome> {
         secure_log: std::fs::read_to_string(&sec_log).unwrap_or_default(),
         clean_exit,
         timed_out,
+        killed,
         secs,
     })
 }
@@ -355,6 +378,7 @@ pub fn run_cli(args: &[String]) -> Result<u8> {
     let mut test_build = false;
     let (mut ns, mut ns_addr) = (None, None);
     let mut guest_cmd: Option<Vec<String>> = None;
+    let mut store: Option<PathBuf> = None;
     let mut added: Vec<(PathBuf, &'static str)> = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -370,6 +394,7 @@ pub fn run_cli(args: &[String]) -> Result<u8> {
             "--os" => os = Some(PathBuf::from(val()?)),
             "--harness" => harness = true,
             "--test-build" => test_build = true,
+            "--store" => store = Some(PathBuf::from(val()?)),
             "--add" => {
                 let (host, guest) = added_file(&val()?)?;
                 // The guest path must live as long as the file list.
@@ -398,8 +423,8 @@ pub fn run_cli(args: &[String]) -> Result<u8> {
     if !(1..=oxtee_platform::MAX_CPUS as u32).contains(&cfg.smp) || !(2..=3).contains(&cfg.gic) {
         return Err("--smp must be 1..=8 and --gic 2 or 3".into());
     }
-    if harness && (guest_cmd.is_some() || !added.is_empty()) {
-        return Err("--add and `-- CMD` are for the Linux guest; not with --harness, --ns or --bios".into());
+    if harness && (guest_cmd.is_some() || !added.is_empty() || store.is_some()) {
+        return Err("--add, --store and `-- CMD` are for the Linux guest; not with --harness, --ns or --bios".into());
     }
     if ns_addr.is_some() && ns.is_none() {
         return Err("--ns-addr places the --ns payload; give --ns FILE too".into());
@@ -422,10 +447,11 @@ pub fn run_cli(args: &[String]) -> Result<u8> {
         extra.retain(|(_, g)| !added.iter().any(|(_, a)| a == g));
         extra.extend(added);
         let Some(cmd) = guest_cmd else {
-            return crate::linux::interactive(&imgs, cfg.smp, cfg.gic, &extra).map(|()| 0);
+            return crate::linux::interactive(&imgs, cfg.smp, cfg.gic, &extra, store.as_deref()).map(|()| 0);
         };
         let b = crate::linux::Boot {
             show: Show::Live,
+            store,
             ..crate::linux::Boot::new(cfg.smp, cfg.gic, timeout.unwrap_or(120))
         };
         let mode = crate::linux::Mode::Command(crate::linux::shell_words(&cmd));
@@ -492,6 +518,7 @@ mod tests {
             secure_log: sec.into(),
             clean_exit: true,
             timed_out: false,
+            killed: false,
             secs: 0.0,
         };
         // Deliberate aborts (stack overflows, injected panics) cover
@@ -530,6 +557,7 @@ mod tests {
         assert!(run(&["--"]).unwrap_err().contains("needs a command"));
         assert!(run(&["--ns-addr", "0x60000000"]).unwrap_err().contains("give --ns FILE"));
         assert!(run(&["--harness", "--", "true"]).unwrap_err().contains("for the Linux guest"));
+        assert!(run(&["--harness", "--store", "/tmp/x"]).unwrap_err().contains("for the Linux guest"));
         assert!(run(&["--smp", "9"]).is_err());
         assert!(run(&["--add", "/nonexistent/my.ta"]).unwrap_err().contains("/nonexistent/my.ta"));
     }

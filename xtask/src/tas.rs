@@ -1,6 +1,7 @@
 //! `cargo xtask tas`: builds the user-mode TAs of the `ta/` workspace
 //! (the hello example, the four builds of the test TA, the crypto test
-//! TA and the storage test TA, signed under two UUIDs) for
+//! TA, the storage test TA, signed under two UUIDs, and the storage
+//! benchmark TA) for
 //! `aarch64-unknown-none`, checks each ELF has the shape the OS loads,
 //! signs it with the TA key and writes `target/ta/<uuid>.ta`. Also writes
 //! the deliberately broken images the suite expects to be refused.
@@ -134,6 +135,11 @@ pub fn build() -> Result<Vec<PathBuf>> {
     let hello = build_elf("hello", "hello", &[])?;
     check_elf(&hello, HELLO, TA_FLAG_SINGLE_INSTANCE | TA_FLAG_MULTI_SESSION).map_err(|e| format!("ta/hello: {e}"))?;
     out.push(write(&dir, HELLO, &crate::sign::sign_ta(&hello, &key)?)?);
+
+    let bench = build_elf("oxtee-storage-bench-ta", "oxtee-storage-bench-ta", &[])?;
+    let bench_uuid = oxtee_abi::storage_bench_ta::UUID;
+    check_elf(&bench, bench_uuid, 0).map_err(|e| format!("ta/storage-bench: {e}"))?;
+    out.push(write(&dir, bench_uuid, &crate::sign::sign_ta(&bench, &key)?)?);
 
     let mut multi_elf = None;
     for (feature, (uuid, flags)) in ["multi", "single", "keep", "excl"].into_iter().zip(t::VARIANTS) {

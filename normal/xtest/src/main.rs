@@ -4,9 +4,11 @@
 //! `xtest: N passed, M failed`.
 #![forbid(unsafe_code)]
 
+mod bench_storage;
 mod crypto;
 mod robust;
 mod storage;
+mod storage_reboot;
 mod user_ta;
 
 use oxtee_abi::test_pta as t;
@@ -356,6 +358,13 @@ fn bench_ta(n: u32) -> ! {
 }
 
 fn main() {
+    if std::env::args().nth(1).is_some_and(|a| a == "bench-storage") {
+        bench_storage::run(std::env::args().nth(2).and_then(|n| n.parse().ok()).unwrap_or(3));
+    }
+    // The tamper test's per-object check.
+    if std::env::args().nth(1).is_some_and(|a| a == "storage-check") {
+        storage_reboot::check_cli(&std::env::args().skip(2).collect::<Vec<_>>());
+    }
     if std::env::args().nth(1).is_some_and(|a| a == "bench-crypto") {
         crypto::bench();
     }
@@ -368,6 +377,12 @@ fn main() {
         Some("storage-loop") => storage::loop_cli(&args),
         Some("storage-verify") => storage::verify_cli(&args),
         Some("storage-wipe") => storage::wipe_cli(&args),
+        Some("storage-smp") => {
+            storage::concurrency(oxtee_abi::ta::crypto::STORAGE_PRIVATE_REE, "REE");
+            let f = FAILED.load(Ordering::Relaxed);
+            println!("xtest: {} passed, {f} failed", PASSED.load(Ordering::Relaxed));
+            std::process::exit(if f == 0 { 0 } else { 1 });
+        }
         _ => {}
     }
     if let Some(n) = std::env::args().nth(1).filter(|a| a == "bench-ta").and(std::env::args().nth(2)) {
@@ -410,9 +425,13 @@ fn main() {
              (all cases need the test build: cargo xtask run --test-build)"
         );
         if with_supplicant {
-            user_ta::run(&mut ctx, false);
-            crypto::run(&mut ctx, false);
-            storage::run(&mut ctx);
+            if !only_storage {
+                user_ta::run(&mut ctx, false);
+                crypto::run(&mut ctx, false);
+            }
+            if !only_crypto {
+                storage::run(&mut ctx);
+            }
         }
         let (p, f) = (PASSED.load(Ordering::Relaxed), FAILED.load(Ordering::Relaxed));
         println!("xtest: {:.1} s", t0.elapsed().as_secs_f64());

@@ -50,7 +50,18 @@ pub struct Rpc<'a> {
     pub t: &'a ThreadCtx,
 }
 
+/// Round trips to the normal world made by RPCs since boot (RPC_ALLOC,
+/// RPC_FREE and RPC_CMD alike): the test PTA's `Resources` carries it, so
+/// a benchmark can count an operation's RPCs.
+pub static ROUND_TRIPS: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
 impl<'a> Rpc<'a> {
+    /// One RPC: leaves for the normal world and returns its answer.
+    fn round_trip(&mut self, a: [u64; 4]) -> crate::env::RpcReturn {
+        ROUND_TRIPS.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+        self.env.rpc(a)
+    }
+
     /// The same channel, borrowed again (for a nested context).
     pub fn reborrow(&mut self) -> Rpc<'_> {
         Rpc { env: &mut *self.env, mem: self.mem, shm: self.shm, t: self.t }
@@ -61,7 +72,7 @@ impl<'a> Rpc<'a> {
             return Ok((a.pages.clone(), a.cookie));
         }
         let size = RPC_ARG_SIZE as u64;
-        let r = self.env.rpc([smc::RETURN_RPC_ALLOC as u64, size, 0, 0]);
+        let r = self.round_trip([smc::RETURN_RPC_ALLOC as u64, size, 0, 0]);
         let pa = join(r[1], r[2]);
         let cookie = join(r[4], r[5]);
         if pa == 0 {
@@ -75,7 +86,7 @@ impl<'a> Rpc<'a> {
             Err(_) => {
                 // Unusable memory: hand it back and fail this RPC.
                 let (hi, lo) = split(cookie);
-                self.env.rpc([smc::RETURN_RPC_FREE as u64, hi, lo, 0]);
+                self.round_trip([smc::RETURN_RPC_FREE as u64, hi, lo, 0]);
                 Err(TeeResult::ERROR_COMMUNICATION)
             }
         }
@@ -85,7 +96,7 @@ impl<'a> Rpc<'a> {
     pub fn free_arg(&mut self, arg: RpcArg) {
         if arg.owned {
             let (hi, lo) = split(arg.cookie);
-            self.env.rpc([smc::RETURN_RPC_FREE as u64, hi, lo, 0]);
+            self.round_trip([smc::RETURN_RPC_FREE as u64, hi, lo, 0]);
         }
     }
 
@@ -115,7 +126,7 @@ impl<'a> Rpc<'a> {
             .ok_or(TeeResult::ERROR_BAD_PARAMETERS)?;
         pages.write(self.mem, 0, &buf[..len]).map_err(|_| TeeResult::ERROR_COMMUNICATION)?;
         let (hi, lo) = split(cookie);
-        self.env.rpc([smc::RETURN_RPC_CMD as u64, hi, lo, 0]);
+        self.round_trip([smc::RETURN_RPC_CMD as u64, hi, lo, 0]);
         pages.read(self.mem, 0, &mut buf[..len]).map_err(|_| TeeResult::ERROR_COMMUNICATION)?;
         // The answer is normal-world data: parse it like any other input.
         let mut back = [Param::None; RPC_MAX_PARAMS];

@@ -39,6 +39,7 @@ impl Os {
             limit_instances: self.user.max_instances() as u64,
             threads: self.threads.count() as u64,
             aborted_calls: self.aborted.load(core::sync::atomic::Ordering::Relaxed),
+            rpc_round_trips: crate::rpc::ROUND_TRIPS.load(core::sync::atomic::Ordering::Relaxed),
         }
     }
 }

@@ -307,6 +307,7 @@ impl Os {
     /// done and its RPC buffer goes back to the cache (or the normal world).
     fn end_call(&self, rpc: &mut Rpc) {
         self.run_jobs(rpc);
+        self.storage.end_of_call(self, rpc);
         rpc.drop_payload();
         let arg = rpc.t.rpc_arg.lock().take();
         if let Some(arg) = arg {

@@ -76,6 +76,9 @@ pub struct ThreadCtx {
     /// Shared memory for file payloads (names and data of the storage
     /// RPCs), kept for the rest of the call and given back when it ends.
     pub(crate) payload: SpinLock<Option<crate::rpc::Payload>>,
+    /// The call changed the REE store (its generation is anchored when
+    /// the call ends).
+    pub(crate) storage_dirty: AtomicBool,
     /// The call's answer is written (an abort after that still says OK).
     pub(crate) answered: AtomicBool,
 }
@@ -95,6 +98,7 @@ impl ThreadCtx {
             reply: SpinLock::new(None),
             rpc_arg: SpinLock::new(None),
             payload: SpinLock::new(None),
+            storage_dirty: AtomicBool::new(false),
             answered: AtomicBool::new(false),
         }
     }

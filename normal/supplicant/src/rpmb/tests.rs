@@ -182,3 +182,64 @@ fn a_failed_save_does_not_leave_unsaved_state_behind() {
     assert_eq!(result(&c), RES_KEY_NOT_PROGRAMMED);
     assert_eq!(result(&r.request(&req(&[key_frame()]), FRAME).unwrap()), RES_OK);
 }
+
+/// The secure world's RPMB code (oxtee-core) against this emulation, as
+/// they meet over OPTEE_RPC_CMD_RPMB: key programmed once, a file system
+/// written, both sides restarted, everything read back.
+#[test]
+fn the_secure_sides_file_system_over_this_emulation_across_restarts() {
+    use oxtee_abi::tee::TeeResult;
+    use oxtee_core::storage::backend::Backend;
+    use oxtee_core::storage::keys::rpmb_key;
+    use oxtee_core::storage::rpmb::{Device, Io, Rpmb as SecureRpmb, RpmbTransport};
+
+    struct Supp(Rpmb);
+    impl RpmbTransport for Supp {
+        fn request(&mut self, req: &[u8], rsp: &mut [u8]) -> Result<(), TeeResult> {
+            let out = self.0.request(req, rsp.len()).map_err(TeeResult)?;
+            let n = out.len().min(rsp.len());
+            rsp[..n].copy_from_slice(&out[..n]);
+            Ok(())
+        }
+    }
+    let mut seed = 1u8;
+    let mut rand = move |b: &mut [u8]| {
+        for x in b {
+            seed = seed.wrapping_mul(73).wrapping_add(41);
+            *x = seed;
+        }
+    };
+    let file = tmpdir("rpmb-interop").join("rpmb.bin");
+    let data: Vec<u8> = (0..3000u32).map(|i| (i * 7) as u8).collect();
+    {
+        let mut supp = Supp(Rpmb::new(file.clone()));
+        let mut secure = SecureRpmb::new(Device::new(rpmb_key(&[3; 32]), true));
+        let mut fs = secure.fs(Io { t: &mut supp, rand: &mut rand });
+        let fd = fs.create("dir/obj").unwrap();
+        fs.write(fd, 0, &data).unwrap();
+        fs.close(fd).unwrap();
+        fs.rename("dir/obj", "dir/obj2", false).unwrap();
+        let a = oxtee_core::storage::rpmb::Anchor { generation: 5, hash: [6; 32] };
+        secure.dev.anchor_write(&mut Io { t: &mut supp, rand: &mut rand }, &a).unwrap();
+    }
+    let mut supp = Supp(Rpmb::new(file.clone()));
+    let mut secure = SecureRpmb::new(Device::new(rpmb_key(&[3; 32]), true));
+    let mut fs = secure.fs(Io { t: &mut supp, rand: &mut rand });
+    let fd = fs.open("dir/obj2").unwrap();
+    let mut back = vec![0u8; 4000];
+    assert_eq!(fs.read(fd, 0, &mut back), Ok(3000));
+    assert_eq!(&back[..3000], &data[..]);
+    let mut names = Vec::new();
+    fs.list("dir", &mut |n| names.push(n.to_string())).unwrap();
+    assert_eq!(names, ["obj2"]);
+    let a = secure.dev.anchor_read(&mut Io { t: &mut supp, rand: &mut rand }).unwrap().unwrap();
+    assert_eq!(a.generation, 5);
+    // The key was programmed by the first boot only.
+    let st = supp.0.state.as_ref().unwrap();
+    assert_eq!(st.key, Some(rpmb_key(&[3; 32]).0));
+    assert!(st.counter > 3);
+    // A secure world with another key is refused, not served.
+    let mut other = SecureRpmb::new(Device::new(rpmb_key(&[4; 32]), true));
+    let mut fs = other.fs(Io { t: &mut supp, rand: &mut rand });
+    assert_eq!(fs.open("dir/obj2").err(), Some(TeeResult::ERROR_SECURITY));
+}

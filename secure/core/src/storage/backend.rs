@@ -90,6 +90,7 @@ pub mod mem {
         /// Durable operations done so far (since creation, kept by reboot).
         pub ops: u64,
         cut: Option<u64>,
+        fail: Option<(u64, bool)>,
         seed: u64,
         dead: bool,
         pub calls: Calls,
@@ -120,6 +121,13 @@ pub mod mem {
         pub fn cut_with(&mut self, n: u64, seed: u64) {
             self.cut = Some(n);
             self.seed = seed;
+        }
+
+        /// Durable operation `n` fails with ERROR_COMMUNICATION, having
+        /// happened completely (`applied`) or not at all; the backend goes
+        /// on working (an RPC lost on its way back, or refused).
+        pub fn fail_at(&mut self, n: u64, applied: bool) {
+            self.fail = Some((n, applied));
         }
 
         /// Whether the power is off (a cut happened).
@@ -208,6 +216,12 @@ pub mod mem {
             }
             let n = self.ops;
             self.ops += 1;
+            if let Some((f, applied)) = self.fail
+                && f == n
+            {
+                // Tear codes: 0 = all of it, 9 = none of it.
+                return Ok(Some(if applied { 0 } else { 9 }));
+            }
             if self.cut == Some(n) {
                 self.dead = true;
                 return Ok(Some(mix(n.wrapping_add(0x9e37_79b9) ^ mix(self.seed))));

@@ -72,6 +72,7 @@ const PHYS_MAX: u32 = 1 << 28;
 /// Most blocks one backend write carries (bounds the buffers).
 const RUN: usize = 64;
 const ENT_LEN: usize = 32;
+const NO_ALIAS: u8 = 0xff;
 
 /// What GP keeps of an object besides its data (`TEE_ObjectInfo` and the
 /// creation flags); the engine stores it, the caller interprets it.
@@ -116,8 +117,8 @@ const HOLE_ENT: Ent = Ent { phys: HOLE, nonce: [0; 12], tag: [0; 16] };
 #[derive(Clone, Debug)]
 struct Hdr {
     id: Vec<u8>,
-    /// The previous id during a rename (else empty).
-    alias: Vec<u8>,
+    /// The previous id during a rename.
+    alias: Option<Vec<u8>>,
     meta: ObjMeta,
     attrs: Vec<u8>,
     data_len: u64,
@@ -197,7 +198,15 @@ fn open_block(key: &Key, salt: &[u8; 16], idx: usize, e: &Ent, blk: &mut [u8]) -
 }
 
 fn body_len(h: &Hdr) -> usize {
-    1 + h.id.len() + 1 + h.alias.len() + 20 + 4 + h.attrs.len() + 8 + 4 + ENT_LEN * h.map.len()
+    1 + h.id.len()
+        + 1
+        + h.alias.as_ref().map_or(0, |a| a.len())
+        + 20
+        + 4
+        + h.attrs.len()
+        + 8
+        + 4
+        + ENT_LEN * h.map.len()
 }
 
 fn encode_body(h: &Hdr) -> R<Vec<u8>> {
@@ -205,8 +214,14 @@ fn encode_body(h: &Hdr) -> R<Vec<u8>> {
     v.try_reserve_exact(body_len(h)).map_err(oom)?;
     v.push(h.id.len() as u8);
     v.extend_from_slice(&h.id);
-    v.push(h.alias.len() as u8);
-    v.extend_from_slice(&h.alias);
+    // 0xff: no alias (an empty id is a valid one).
+    match &h.alias {
+        Some(a) => {
+            v.push(a.len() as u8);
+            v.extend_from_slice(a);
+        }
+        None => v.push(NO_ALIAS),
+    }
     let m = &h.meta;
     for x in [m.obj_type, m.key_size, m.max_key_size, m.usage, m.flags] {
         v.extend_from_slice(&x.to_le_bytes());
@@ -263,11 +278,11 @@ fn decode_body(b: &[u8]) -> Option<Hdr> {
         return None;
     }
     let id = r.vec(n)?;
-    let n = r.u8()? as usize;
-    if n > OBJECT_ID_MAX_LEN {
-        return None;
-    }
-    let alias = r.vec(n)?;
+    let alias = match r.u8()? {
+        NO_ALIAS => None,
+        n if n as usize <= OBJECT_ID_MAX_LEN => Some(r.vec(n as usize)?),
+        _ => return None,
+    };
     let meta =
         ObjMeta { obj_type: r.u32()?, key_size: r.u32()?, max_key_size: r.u32()?, usage: r.u32()?, flags: r.u32()? };
     let n = r.u32()? as usize;
@@ -375,16 +390,24 @@ fn open_header(keys: &TaKeys, bytes: &[u8]) -> Option<(Prefix, Key, Hdr)> {
     Some((p, key, h?))
 }
 
-/// Reads up to `len` bytes at `off` (fewer at the end of the file).
+/// Reads up to `len` bytes at `off` (fewer at the end of the file). The
+/// buffer grows with what the file gives, so a length claimed by a
+/// damaged file costs no more memory than the file has.
 fn read_at(b: &mut dyn Backend, fd: Fd, off: u64, len: usize) -> R<Vec<u8>> {
-    let mut v = try_zeroed(len)?;
+    const STEP: usize = 64 * 1024;
+    let mut v = try_zeroed(len.min(STEP))?;
     let mut got = 0;
     while got < len {
+        if got == v.len() {
+            let more = (len - got).min(v.len().max(STEP));
+            v.try_reserve_exact(more).map_err(oom)?;
+            v.resize(got + more, 0);
+        }
         let n = b.read(fd, off + got as u64, &mut v[got..])?;
         if n == 0 {
             break;
         }
-        got += n.min(len - got);
+        got += n.min(v.len() - got);
     }
     v.truncate(got);
     Ok(v)
@@ -424,6 +447,7 @@ fn load(keys: &TaKeys, b: &mut dyn Backend, fd: Fd) -> R<Loaded> {
         Some(p) => logs.push(p.slot_log),
         None => logs.extend(MIN_SLOT_LOG..=MAX_SLOT_LOG),
     }
+    let probing = logs.len() > 1;
     let mut best: Option<(Prefix, Key, Hdr, u8)> = None;
     let slot_bytes = |b: &mut dyn Backend, off: u64| -> R<Option<Vec<u8>>> {
         let o = off as usize;
@@ -451,6 +475,10 @@ fn load(keys: &TaKeys, b: &mut dyn Backend, fd: Fd) -> R<Loaded> {
             && best.as_ref().is_none_or(|x| p.gen_ > x.0.gen_)
         {
             best = Some((p, k, h, 1));
+            break;
+        }
+        // Probing (slot A damaged): stop at the end of the file.
+        if !probing {
             break;
         }
         if read_at(b, fd, off, 1)?.is_empty() {
@@ -571,8 +599,7 @@ impl Store {
         let mut a = Vec::new();
         a.try_reserve_exact(attrs.len()).map_err(oom)?;
         a.extend_from_slice(attrs);
-        let mut hdr =
-            Hdr { id: id.to_vec(), alias: Vec::new(), meta: *meta, attrs: a, data_len: data.len() as u64, map };
+        let mut hdr = Hdr { id: id.to_vec(), alias: None, meta: *meta, attrs: a, data_len: data.len() as u64, map };
         // Room for the header to double before the file must be rebuilt.
         let need = (2 * (HDR_OVER + body_len(&hdr))).next_power_of_two();
         let slot_log = (need.trailing_zeros() as u8).max(MIN_SLOT_LOG);
@@ -657,7 +684,7 @@ impl Store {
         let path = self.keys.object_path(id);
         let fd = b.open(&path)?;
         let l = match load(&self.keys, b, fd) {
-            Ok(l) if l.hdr.id == id || (!l.hdr.alias.is_empty() && l.hdr.alias == id) => l,
+            Ok(l) if l.hdr.id == id || l.hdr.alias.as_deref() == Some(id) => l,
             Ok(_) => {
                 let _ = b.close(fd);
                 return Err(corrupt());
@@ -671,7 +698,7 @@ impl Store {
         // A rename the crash interrupted: the name decides which id this
         // is; the next commit writes the header without the alias.
         hdr.id = id.to_vec();
-        hdr.alias.clear();
+        hdr.alias = None;
         let mut used = Vec::new();
         for e in &hdr.map {
             if e.phys != HOLE {
@@ -743,13 +770,15 @@ impl Store {
             let _ = b.close(fd);
             let h = match l {
                 Ok(l) => l.hdr,
-                Err(TeeResult::ERROR_CORRUPT_OBJECT) => continue,
+                // A file that does not authenticate, or whose header does
+                // not fit in memory now, is not listed; the others are.
+                Err(TeeResult::ERROR_CORRUPT_OBJECT | TeeResult::ERROR_OUT_OF_MEMORY) => continue,
                 Err(e) => return Err(e),
             };
             let id = if self.keys.object_name(&h.id) == n {
                 h.id
-            } else if !h.alias.is_empty() && self.keys.object_name(&h.alias) == n {
-                h.alias
+            } else if let Some(a) = h.alias.filter(|a| self.keys.object_name(a) == n) {
+                a
             } else {
                 continue;
             };
@@ -1096,10 +1125,10 @@ impl Object {
                     let lo = (pos.max(bstart) - bstart) as usize;
                     let hi = (end.min(bstart + BLOCK64) - bstart) as usize;
                     let blk = &mut buf[j * BLOCK..(j + 1) * BLOCK];
-                    if lo > 0 || hi < BLOCK {
-                        if l < undo.map_len {
-                            self.plain_block(b, l, blk)?;
-                        }
+                    // Partly covered: the rest from the committed block
+                    // (none past the old end: zeros).
+                    if (lo > 0 || hi < BLOCK) && l < undo.map_len {
+                        self.plain_block(b, l, blk)?;
                     }
                     let d0 = (bstart + lo as u64 - pos) as usize;
                     blk[lo..hi].copy_from_slice(&data[d0..d0 + hi - lo]);
@@ -1124,19 +1153,12 @@ impl Object {
         }
         self.hdr.data_len = new_len;
         self.finish(b, undo, rand)?;
-        if let Some((l, c)) = new_cache {
-            let mut blk = match self.cache.take() {
-                Some((_, blk)) => blk,
-                None => match Box::<[u8]>::from(&c[..]).try_into() {
-                    Ok(bx) => bx,
-                    Err(_) => return Ok(()),
-                },
-            };
-            blk.copy_from_slice(&c);
-            self.cache = Some((l, blk));
-        } else {
-            self.cache = None;
-        }
+        // The block just written stays cached (sequential small writes
+        // and reads of it need no backend read).
+        self.cache = new_cache.and_then(|(l, c)| {
+            let bx: Option<Box<[u8; BLOCK]>> = c.into_boxed_slice().try_into().ok();
+            bx.map(|bx| (l, bx))
+        });
         Ok(())
     }
 
@@ -1220,11 +1242,11 @@ impl Object {
         }
         // 1: the header names both ids.
         let old_id = core::mem::replace(&mut self.hdr.id, new_id.to_vec());
-        self.hdr.alias = old_id.clone();
+        self.hdr.alias = Some(old_id.clone());
         let undo = Undo::new(&self.hdr);
         if let Err(e) = self.finish(b, undo, rand) {
             self.hdr.id = old_id;
-            self.hdr.alias.clear();
+            self.hdr.alias = None;
             return Err(e);
         }
         // 2: the rename is the commit point (the file is reopened under
@@ -1236,7 +1258,7 @@ impl Object {
             Err(e) => {
                 // Not renamed (or unknown): back to the old id.
                 self.hdr.id = old_id;
-                self.hdr.alias.clear();
+                self.hdr.alias = None;
                 match b.open(&self.path) {
                     Ok(fd) => {
                         self.fd = fd;
@@ -1260,7 +1282,7 @@ impl Object {
         self.path = path;
         self.id = id;
         self.hdr.id = new_id.to_vec();
-        self.hdr.alias.clear();
+        self.hdr.alias = None;
         // 3: drop the alias. The rename has happened; if this fails the
         // alias stays until the next update, which is harmless.
         let undo = Undo::new(&self.hdr);

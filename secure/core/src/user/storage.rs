@@ -19,6 +19,7 @@ use crate::storage::backend::Backend;
 use crate::storage::engine::{Entry, ObjMeta, Object as FileObj, Store};
 use crate::storage::keys::{Key, TaKeys};
 use crate::storage::ree::ReeFs;
+use crate::storage::rpmb::{Anchor, Device, Rpmb, RpmbFs, over_rpc};
 use crate::storage::{self as st, OBJECT_ID_MAX_LEN};
 use crate::sync::SleepGuard;
 use alloc::sync::Arc;
@@ -40,6 +41,13 @@ pub const MAX_OPEN_OBJECTS: usize = 512;
 /// Largest data one create or write call takes in one piece (it is written
 /// atomically, so it is held in the kernel): beyond it OUT_OF_MEMORY.
 pub const MAX_ATOMIC_WRITE: u64 = 4 << 20;
+/// Kernel heap a create or write of `len` bytes may take: the copy of the
+/// data, the engine's run buffer (up to 64 blocks), a new header.
+fn write_room(len: u64) -> usize {
+    let len = len as usize;
+    len + len.clamp(4096, 256 << 10) + (32 << 10)
+}
+
 /// Reads are copied out this much at a time.
 const READ_CHUNK: usize = 64 * 1024;
 /// Stores recovered since boot that are remembered (beyond, recovery runs
@@ -136,6 +144,13 @@ pub struct Storage {
     ssk: Key,
     huk: Key,
     slots: SpinLock<Vec<Option<Arc<PObj>>>>,
+    /// The RPMB device and its file system (taken out while in use, under
+    /// `rpmb_lock`, which is held across RPCs: the device has one counter).
+    rpmb: SpinLock<Option<Rpmb>>,
+    rpmb_lock: crate::sync::SleepMutex,
+    anchor: SpinLock<AnchorState>,
+    anchor_lock: crate::sync::SleepMutex,
+    version_lock: crate::sync::SleepMutex,
     recovered: SpinLock<[Option<(Uuid, u32)>; RECOVERED_SLOTS]>,
 }
 
@@ -175,6 +190,11 @@ impl Storage {
             ssk: st::keys::ssk(huk),
             huk: Key(st::keys::hmac(huk, &[b"oxtee/huk-copy/v1"])),
             slots: SpinLock::new(Vec::new()),
+            rpmb: SpinLock::new(None),
+            rpmb_lock: crate::sync::SleepMutex::new(),
+            anchor: SpinLock::new(AnchorState::Unchecked),
+            anchor_lock: crate::sync::SleepMutex::new(),
+            version_lock: crate::sync::SleepMutex::new(),
             recovered: SpinLock::new([None; RECOVERED_SLOTS]),
         }
     }
@@ -277,12 +297,13 @@ impl Storage {
     }
 }
 
-/// Which storage ids exist: REE FS for PRIVATE and PRIVATE_REE (RPMB
-/// objects are not served: ITEM_NOT_FOUND, as upstream without an RPMB
-/// file system).
+/// Which storage ids exist: REE FS for PRIVATE and PRIVATE_REE, the RPMB
+/// file system for PRIVATE_RPMB; anything else ITEM_NOT_FOUND (upstream's
+/// answer for a storage it does not have).
 fn backend_for(storage: u64) -> R<u32> {
-    match storage as u32 {
-        st::STORAGE_PRIVATE | st::STORAGE_PRIVATE_REE if storage <= u32::MAX as u64 => Ok(st::STORAGE_PRIVATE_REE),
+    match u32::try_from(storage) {
+        Ok(st::STORAGE_PRIVATE | st::STORAGE_PRIVATE_REE) => Ok(st::STORAGE_PRIVATE_REE),
+        Ok(st::STORAGE_PRIVATE_RPMB) => Ok(st::STORAGE_PRIVATE_RPMB),
         _ => Err(TeeResult::ERROR_ITEM_NOT_FOUND),
     }
 }
@@ -309,8 +330,31 @@ pub struct Ctx<'o, 'r, 'a> {
 }
 
 pub fn syscall(cx: &mut Ctx, n: u32, a: &[u64; 31], space: &mut UserSpace) -> R<()> {
-    use oxtee_abi::ta as sc;
     cx.os.storage.reserve();
+    let r = dispatch(cx, n, a, space);
+    if let Err(e) = r
+        && matches!(
+            e,
+            TeeResult::ERROR_OUT_OF_MEMORY
+                | TeeResult::ERROR_COMMUNICATION
+                | TeeResult::ERROR_GENERIC
+                | TeeResult::ERROR_STORAGE_NO_SPACE
+                | TeeResult::ERROR_CORRUPT_OBJECT
+                | TeeResult::ERROR_SECURITY
+        )
+    {
+        log::warn!(
+            "TA {}: storage syscall {n}: {e} (kernel heap {} of {} KiB in use)",
+            cx.uuid,
+            oxtee_guard::heap::used() >> 10,
+            oxtee_guard::heap::total() >> 10
+        );
+    }
+    r
+}
+
+fn dispatch(cx: &mut Ctx, n: u32, a: &[u64; 31], space: &mut UserSpace) -> R<()> {
+    use oxtee_abi::ta as sc;
     let (mem, t) = space.split();
     match n {
         sc::SYS_STORAGE_OBJ_OPEN => open(cx, mem, t, a),
@@ -389,29 +433,31 @@ fn with_file<T>(cx: &mut Ctx, p: &Arc<PObj>, f: impl FnOnce(&mut dyn Backend, &S
     crate::hold!(guard = SleepGuard::lock(&p.lock, cx.rpc, keys)?, in &t.ledger, or Err(TeeResult::ERROR_OUT_OF_MEMORY));
     let store = cx.os.storage.store(p.storage, &p.uuid);
     let oid = *p.id.lock();
-    let mut b = ReeFs::new(cx.rpc);
-    let taken = p.file.lock().take();
-    let mut file = match taken {
-        Some(f) => f,
-        None => match store.open(&mut b, oid.get()) {
-            Ok(f) => f,
+    let r = on_backend(cx.os, cx.rpc, p.storage, |b| {
+        let taken = p.file.lock().take();
+        let mut file = match taken {
+            Some(f) => f,
+            None => match store.open(b, oid.get()) {
+                Ok(f) => f,
+                Err(TeeResult::ERROR_CORRUPT_OBJECT) => {
+                    let _ = store.remove_corrupt(b, oid.get());
+                    return Err(TeeResult::ERROR_CORRUPT_OBJECT);
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        let r = f(b, &store, &mut file);
+        p.size.store(file.data_len(), Ordering::Release);
+        match r {
             Err(TeeResult::ERROR_CORRUPT_OBJECT) => {
-                let _ = store.remove_corrupt(&mut b, oid.get());
-                return Err(TeeResult::ERROR_CORRUPT_OBJECT);
+                let _ = file.close(b);
+                let _ = store.remove_corrupt(b, oid.get());
             }
-            Err(e) => return Err(e),
-        },
-    };
-    let r = f(&mut b, &store, &mut file);
-    p.size.store(file.data_len(), Ordering::Release);
-    match r {
-        Err(TeeResult::ERROR_CORRUPT_OBJECT) => {
-            let _ = file.close(&mut b);
-            let _ = store.remove_corrupt(&mut b, oid.get());
+            _ => *p.file.lock() = Some(file),
         }
-        _ => *p.file.lock() = Some(file),
-    }
-    let _ = guard.as_mut().get().unlock(b.rpc);
+        r
+    });
+    let _ = guard.as_mut().get().unlock(cx.rpc);
     r
 }
 
@@ -422,7 +468,7 @@ fn release(cx: &mut Ctx, pers: Pers) {
     if p.refs.load(Ordering::Acquire) == 0 {
         let file = p.file.lock().take();
         if let Some(f) = file {
-            let _ = f.close(&mut ReeFs::new(cx.rpc));
+            let _ = on_backend(cx.os, cx.rpc, p.storage, |b| f.close(b));
         }
     }
 }
@@ -520,7 +566,7 @@ fn create(cx: &mut Ctx, mem: &mut UserMem, t: &mut Table, a: &[u64; 31]) -> R<()
         let meta = ObjMeta { obj_type: id::TYPE_DATA, key_size: 0, max_key_size: 0, usage: 0, flags };
         (meta, oxtee_crypto::Secret::new(Vec::new()), Object::restore(id::TYPE_DATA, 0, 0, 0, &[])?)
     };
-    if len > MAX_ATOMIC_WRITE || !oxtee_guard::heap::room_for(len as usize + (256 << 10)) {
+    if len > MAX_ATOMIC_WRITE || !oxtee_guard::heap::room_for(write_room(len)) {
         return Err(TeeResult::ERROR_OUT_OF_MEMORY);
     }
     let mut init = Vec::new();
@@ -539,23 +585,20 @@ fn create(cx: &mut Ctx, mem: &mut UserMem, t: &mut Table, a: &[u64; 31]) -> R<()
         let keys = &os.notif;
         crate::hold!(guard = SleepGuard::lock(&p.lock, cx.rpc, keys)?, in &t0.ledger, or Err(TeeResult::ERROR_OUT_OF_MEMORY));
         let store = os.storage.store(storage, &uuid);
-        let mut b = ReeFs::new(cx.rpc);
-        let r = os.storage.recover_once(&mut b, &store, uuid, storage).and_then(|()| {
+        let r = on_backend(os, cx.rpc, storage, |b| {
+            os.storage.recover_once(b, &store, uuid, storage)?;
             let mut rand = |out: &mut [u8]| os.rng.fill(out, 0);
-            store.create(&mut b, oid.get(), &meta, &attrs, &init, flags & id::DATA_FLAG_OVERWRITE != 0, &mut rand)
-        });
-        let r = match r {
-            Ok(f) => {
-                p.size.store(f.data_len(), Ordering::Release);
-                let old = p.file.lock().replace(f);
-                if let Some(old) = old {
-                    let _ = old.close(&mut b);
-                }
-                Ok(())
+            let f =
+                store.create(b, oid.get(), &meta, &attrs, &init, flags & id::DATA_FLAG_OVERWRITE != 0, &mut rand)?;
+            p.size.store(f.data_len(), Ordering::Release);
+            let old = p.file.lock().replace(f);
+            if let Some(old) = old {
+                let _ = old.close(b);
             }
-            Err(e) => Err(e),
-        };
-        let _ = guard.as_mut().get().unlock(b.rpc);
+            Ok(())
+        });
+        mark_dirty(cx.rpc, storage, &r);
+        let _ = guard.as_mut().get().unlock(cx.rpc);
         r
     };
     p.creating.store(false, Ordering::Release);
@@ -640,16 +683,18 @@ fn delete(cx: &mut Ctx, t: &mut Table, h: u64) -> R<()> {
         crate::hold!(guard = SleepGuard::lock(&p.lock, cx.rpc, keys)?, in &t0.ledger, or Err(TeeResult::ERROR_OUT_OF_MEMORY));
         let store = cx.os.storage.store(p.storage, &p.uuid);
         let oid = *p.id.lock();
-        let mut b = ReeFs::new(cx.rpc);
-        let taken = p.file.lock().take();
-        let r = match taken {
-            Some(f) => f.remove(&mut b),
-            None => match store.open(&mut b, oid.get()) {
-                Ok(f) => f.remove(&mut b),
-                Err(_) => store.remove_corrupt(&mut b, oid.get()),
-            },
-        };
-        let _ = guard.as_mut().get().unlock(b.rpc);
+        let r = on_backend(cx.os, cx.rpc, p.storage, |b| {
+            let taken = p.file.lock().take();
+            match taken {
+                Some(f) => f.remove(b),
+                None => match store.open(b, oid.get()) {
+                    Ok(f) => f.remove(b),
+                    Err(_) => store.remove_corrupt(b, oid.get()),
+                },
+            }
+        });
+        mark_dirty(cx.rpc, p.storage, &r);
+        let _ = guard.as_mut().get().unlock(cx.rpc);
         r
     };
     if let Some(e) = t.objs.remove(&(h as u32))
@@ -683,6 +728,7 @@ fn rename(cx: &mut Ctx, mem: &mut UserMem, t: &mut Table, a: &[u64; 31]) -> R<()
         let mut rand = |out: &mut [u8]| os.rng.fill(out, 0);
         file.rename(store, b, new.get(), &mut rand)
     });
+    mark_dirty(cx.rpc, p.storage, &r);
     if r.is_ok() {
         *p.id.lock() = new;
     }
@@ -733,7 +779,7 @@ fn write(cx: &mut Ctx, mem: &mut UserMem, t: &mut Table, a: &[u64; 31]) -> R<()>
     if end > st::DATA_MAX_POSITION {
         return Err(TeeResult::ERROR_OVERFLOW);
     }
-    if len > MAX_ATOMIC_WRITE || !oxtee_guard::heap::room_for(len as usize + (256 << 10)) {
+    if len > MAX_ATOMIC_WRITE || !oxtee_guard::heap::room_for(write_room(len)) {
         return Err(TeeResult::ERROR_OUT_OF_MEMORY);
     }
     let mut buf = Vec::new();
@@ -747,6 +793,7 @@ fn write(cx: &mut Ctx, mem: &mut UserMem, t: &mut Table, a: &[u64; 31]) -> R<()>
         let mut rand = |out: &mut [u8]| os.rng.fill(out, 0);
         file.write(b, pos, &buf, &mut rand)
     });
+    mark_dirty(cx.rpc, p.storage, &r);
     let r = drop_corrupt(cx, t, h, r);
     r?;
     set_pos(t, h, end);
@@ -766,6 +813,7 @@ fn truncate(cx: &mut Ctx, t: &mut Table, h: u64, len: u64) -> R<()> {
         let mut rand = |out: &mut [u8]| os.rng.fill(out, 0);
         file.truncate(b, len, &mut rand)
     });
+    mark_dirty(cx.rpc, p.storage, &r);
     // Upstream answers GENERIC for any failure but a corrupt object.
     drop_corrupt(cx, t, h, r)
         .map_err(|e| if e == TeeResult::ERROR_CORRUPT_OBJECT { e } else { TeeResult::ERROR_GENERIC })
@@ -796,6 +844,7 @@ fn restrict_usage(cx: &mut Ctx, t: &mut Table, h: u64, usage: u32) -> R<()> {
         let mut rand = |out: &mut [u8]| os.rng.fill(out, 0);
         file.set_usage(b, new, &mut rand)
     });
+    mark_dirty(cx.rpc, p.storage, &r);
     let r = drop_corrupt(cx, t, h, r);
     r?;
     p.usage.store(new, Ordering::Release);
@@ -812,9 +861,11 @@ fn enum_start(cx: &mut Ctx, t: &mut Table, h: u64, storage: u64) -> R<()> {
     }
     let storage = backend_for(storage)?;
     let store = cx.os.storage.store(storage, &cx.uuid);
-    let mut b = ReeFs::new(cx.rpc);
-    cx.os.storage.recover_once(&mut b, &store, cx.uuid, storage)?;
-    let list = store.list(&mut b)?;
+    let (os, uuid) = (cx.os, cx.uuid);
+    let list = on_backend(os, cx.rpc, storage, |b| {
+        os.storage.recover_once(b, &store, uuid, storage)?;
+        store.list(b)
+    })?;
     if let Some(e) = t.enums.get_mut(&h) {
         e.started = Some((storage, list, 0));
     }
@@ -851,44 +902,256 @@ fn enum_next(cx: &mut Ctx, mem: &mut UserMem, t: &mut Table, a: &[u64; 31]) -> R
     mem.write(v(len_ptr), &(entry.id.len() as u64).to_le_bytes())
 }
 
-/// The storage the OS keeps its own records in (no TA can name it: TA
-/// storage ids are GP's).
-const SYSTEM_STORAGE: u32 = 0;
+/// The stores the OS keeps its own records in (no TA can name them: TA
+/// storage ids are GP's): in the REE FS, and in RPMB when there is one.
+const SYSTEM_REE: u32 = 0;
+const SYSTEM_RPMB: u32 = 0x7fff_0100;
+
+/// The TA version database: one object of 20-byte records (TA UUID,
+/// highest `ta_version` seen, LE).
+const TA_VERSION_DB: &[u8] = b"ta_ver.db";
 
 /// TA rollback protection, as upstream's `ta_ver.db`: the highest
-/// `ta_version` seen for each UUID is kept in the OS's own store (one
-/// object per UUID); an image older than it is refused with
-/// ACCESS_CONFLICT (upstream's answer), a newer one raises it.
+/// `ta_version` seen for each UUID is kept by the OS, in RPMB when there is
+/// one (upstream's CFG_TA_VERSION_DB_RPMB: the floor then cannot be lowered
+/// by deleting REE files), else in the REE FS. An image older than the
+/// floor is refused with ACCESS_CONFLICT (upstream's answer); a newer one
+/// raises it.
 pub fn check_ta_version(os: &Os, rpc: &mut Rpc, ta: Uuid, version: u32) -> R<()> {
-    let store = os.storage.store(SYSTEM_STORAGE, &oxtee_abi::uuid::OS_UUID);
-    let oid = ta.to_octets();
-    let mut b = ReeFs::new(rpc);
-    let mut rand = |out: &mut [u8]| os.rng.fill(out, 0);
-    let seen = match store.open(&mut b, &oid) {
-        Ok(mut f) => {
-            let mut v = [0u8; 4];
-            let r = f.read(&mut b, 0, &mut v);
-            let _ = f.close(&mut b);
-            match r {
-                Ok(4) => Some(u32::from_le_bytes(v)),
-                Ok(_) => return Err(TeeResult::ERROR_CORRUPT_OBJECT),
-                Err(e) => return Err(e),
+    let sys = if os.storage.rpmb_present(os, rpc) { SYSTEM_RPMB } else { SYSTEM_REE };
+    let store = os.storage.store(sys, &oxtee_abi::uuid::OS_UUID);
+    let key = ta.to_octets();
+    let t = rpc.t;
+    crate::hold!(guard = SleepGuard::lock(&os.storage.version_lock, rpc, &os.notif)?, in &t.ledger, or Err(TeeResult::ERROR_OUT_OF_MEMORY));
+    let r = on_backend(os, rpc, sys, |b| {
+        let mut rand = |out: &mut [u8]| os.rng.fill(out, 0);
+        let mut db = match store.open(b, TA_VERSION_DB) {
+            Ok(f) => Some(f),
+            Err(TeeResult::ERROR_ITEM_NOT_FOUND) => None,
+            Err(e) => return Err(e),
+        };
+        let len = db.as_ref().map(|f| f.data_len()).unwrap_or(0);
+        if len % 20 != 0 || len > 20 * 4096 {
+            return Err(TeeResult::ERROR_CORRUPT_OBJECT);
+        }
+        let mut recs = Vec::new();
+        recs.try_reserve_exact(len as usize + 20).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
+        recs.resize(len as usize, 0);
+        if let Some(f) = db.as_mut()
+            && f.read(b, 0, &mut recs)? != len as usize
+        {
+            return Err(TeeResult::ERROR_CORRUPT_OBJECT);
+        }
+        let at = recs.chunks(20).position(|r| r[..16] == key);
+        let seen = at.map(|i| u32::from_le_bytes(recs[i * 20 + 16..i * 20 + 20].try_into().unwrap_or_default()));
+        let r = match seen {
+            Some(s) if s > version => {
+                log::warn!("TA {ta}: version {version} refused, version {s} was seen (rollback protection)");
+                Err(TeeResult::ERROR_ACCESS_CONFLICT)
             }
+            Some(s) if s == version => Ok(()),
+            None if version == 0 => Ok(()),
+            _ => {
+                let mut rec = [0u8; 20];
+                rec[..16].copy_from_slice(&key);
+                rec[16..].copy_from_slice(&version.to_le_bytes());
+                let pos = at.map(|i| i * 20).unwrap_or(len as usize) as u64;
+                match db.as_mut() {
+                    Some(f) => f.write(b, pos, &rec, &mut rand),
+                    None => {
+                        let meta = ObjMeta { obj_type: id::TYPE_DATA, ..Default::default() };
+                        db = Some(store.create(b, TA_VERSION_DB, &meta, &[], &rec, false, &mut rand)?);
+                        Ok(())
+                    }
+                }
+            }
+        };
+        if let Some(f) = db {
+            let _ = f.close(b);
         }
-        Err(TeeResult::ERROR_ITEM_NOT_FOUND) => None,
-        Err(e) => return Err(e),
-    };
-    match seen {
-        Some(s) if s > version => {
-            log::warn!("TA {ta}: version {version} refused, version {s} was seen (rollback protection)");
-            Err(TeeResult::ERROR_ACCESS_CONFLICT)
+        r
+    });
+    mark_dirty(rpc, sys, &r);
+    let _ = guard.as_mut().get().unlock(rpc);
+    r
+}
+
+/// Notes that the call changed the REE store: its generation is anchored
+/// in RPMB when the call ends ([`Storage::end_of_call`]).
+fn mark_dirty<T>(rpc: &Rpc, storage: u32, r: &R<T>) {
+    if r.is_ok() && storage != st::STORAGE_PRIVATE_RPMB && storage != SYSTEM_RPMB {
+        rpc.t.storage_dirty.store(true, Ordering::Release);
+    }
+}
+
+/// Runs `f` on the backend of `storage`, over the calling thread's RPC
+/// channel. REE FS: refused with SECURITY if the store was found rolled
+/// back. RPMB: the device's single lock is held for the call.
+fn on_backend<T>(os: &Os, rpc: &mut Rpc, storage: u32, f: impl FnOnce(&mut dyn Backend) -> R<T>) -> R<T> {
+    if storage == st::STORAGE_PRIVATE_RPMB || storage == SYSTEM_RPMB {
+        os.storage.with_rpmb(os, rpc, |fs| f(fs))
+    } else {
+        os.storage.check_anchor(os, rpc)?;
+        f(&mut ReeFs::new(rpc))
+    }
+}
+
+/// What is known of the REE store's rollback anchor since boot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AnchorState {
+    Unchecked,
+    /// No RPMB (or it failed): nothing to compare with.
+    Off,
+    /// The store's generation, anchored in RPMB.
+    At(u64),
+    /// The store is older than its anchor: every REE storage call gets
+    /// SECURITY.
+    RolledBack,
+}
+
+/// The object in the OS's REE store holding the store's generation.
+const SEAL: &[u8] = b"store-generation";
+
+impl Storage {
+    /// Runs `f` on the RPMB file system, the device lock held.
+    fn with_rpmb<T>(&self, os: &Os, rpc: &mut Rpc, f: impl FnOnce(&mut RpmbFs) -> R<T>) -> R<T> {
+        let t = rpc.t;
+        crate::hold!(guard = SleepGuard::lock(&self.rpmb_lock, rpc, &os.notif)?, in &t.ledger, or Err(TeeResult::ERROR_OUT_OF_MEMORY));
+        let taken = self.rpmb.lock().take();
+        let mut state = match taken {
+            Some(s) => s,
+            None => Rpmb::new(Device::new(self.rpmb_key(), true)),
+        };
+        let mut rand = |b: &mut [u8]| os.rng.fill(b, 0);
+        let r = over_rpc(&mut state, rpc, &mut rand, f);
+        *self.rpmb.lock() = Some(state);
+        let _ = guard.as_mut().get().unlock(rpc);
+        r
+    }
+
+    /// Whether an RPMB device answers (checked once per boot).
+    fn rpmb_present(&self, os: &Os, rpc: &mut Rpc) -> bool {
+        let _ = self.check_anchor(os, rpc);
+        !matches!(*self.anchor.lock(), AnchorState::Off | AnchorState::Unchecked)
+    }
+
+    /// Compares the REE store's generation with its RPMB anchor, once per
+    /// boot: an older store (an old copy put back) is refused.
+    fn check_anchor(&self, os: &Os, rpc: &mut Rpc) -> R<()> {
+        match *self.anchor.lock() {
+            AnchorState::Unchecked => {}
+            AnchorState::RolledBack => return Err(TeeResult::ERROR_SECURITY),
+            _ => return Ok(()),
         }
-        Some(s) if s == version => Ok(()),
-        None if version == 0 => Ok(()),
-        _ => {
+        let t = rpc.t;
+        crate::hold!(guard = SleepGuard::lock(&self.anchor_lock, rpc, &os.notif)?, in &t.ledger, or Err(TeeResult::ERROR_OUT_OF_MEMORY));
+        let r = self.check_anchor_locked(os, rpc);
+        let _ = guard.as_mut().get().unlock(rpc);
+        r
+    }
+
+    fn check_anchor_locked(&self, os: &Os, rpc: &mut Rpc) -> R<()> {
+        if *self.anchor.lock() != AnchorState::Unchecked {
+            return if *self.anchor.lock() == AnchorState::RolledBack {
+                Err(TeeResult::ERROR_SECURITY)
+            } else {
+                Ok(())
+            };
+        }
+        let anchored = match self.with_rpmb(os, rpc, |fs| fs.anchor_read()) {
+            Ok(a) => a.map(|a| a.generation),
+            Err(e) => {
+                log::info!("storage: no RPMB ({e}): the REE store's rollback is not detected");
+                *self.anchor.lock() = AnchorState::Off;
+                return Ok(());
+            }
+        };
+        let (generation_now, empty) = self.read_seal(rpc)?;
+        let state = match anchored {
+            Some(a) if generation_now < a && !empty => {
+                log::error!(
+                    "storage: the REE store is at generation {generation_now}, RPMB says {a}: rolled back, refused"
+                );
+                AnchorState::RolledBack
+            }
+            Some(a) => AnchorState::At(generation_now.max(a)),
+            None => AnchorState::At(generation_now),
+        };
+        *self.anchor.lock() = state;
+        if state == AnchorState::RolledBack { Err(TeeResult::ERROR_SECURITY) } else { Ok(()) }
+    }
+
+    /// The REE store's generation (0 if it has none), and whether the
+    /// store is empty (a wiped store is accepted: nothing to roll back to).
+    fn read_seal(&self, rpc: &mut Rpc) -> R<(u64, bool)> {
+        let store = self.store(SYSTEM_REE, &oxtee_abi::uuid::OS_UUID);
+        let mut b = ReeFs::new(rpc);
+        match store.open(&mut b, SEAL) {
+            Ok(mut f) => {
+                let mut g = [0u8; 8];
+                let n = f.read(&mut b, 0, &mut g);
+                let _ = f.close(&mut b);
+                match n {
+                    Ok(8) => Ok((u64::from_le_bytes(g), false)),
+                    _ => Ok((0, false)),
+                }
+            }
+            Err(TeeResult::ERROR_ITEM_NOT_FOUND) => {
+                let mut any = false;
+                b.list("", &mut |_| any = true)?;
+                Ok((0, !any))
+            }
+            // A damaged seal: as old as can be.
+            Err(_) => Ok((0, false)),
+        }
+    }
+
+    /// At the end of a call that changed the REE store: the store's
+    /// generation goes up by one, in the store (the seal object) and then
+    /// in RPMB. A crash between the two leaves the store one ahead, which
+    /// is accepted.
+    pub fn end_of_call(&self, os: &Os, rpc: &mut Rpc) {
+        if !rpc.t.storage_dirty.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let generation_now = match *self.anchor.lock() {
+            AnchorState::At(g) => g + 1,
+            _ => return,
+        };
+        let t = rpc.t;
+        crate::hold!(guard = SleepGuard::lock(&self.anchor_lock, rpc, &os.notif).ok(), in &t.ledger);
+        if guard.as_mut().get().is_none() {
+            return;
+        }
+        let generation_now = match *self.anchor.lock() {
+            AnchorState::At(g) => generation_now.max(g + 1),
+            _ => generation_now,
+        };
+        let store = self.store(SYSTEM_REE, &oxtee_abi::uuid::OS_UUID);
+        let mut rand = |out: &mut [u8]| os.rng.fill(out, 0);
+        let sealed = {
+            let mut b = ReeFs::new(rpc);
             let meta = ObjMeta { obj_type: id::TYPE_DATA, ..Default::default() };
-            let f = store.create(&mut b, &oid, &meta, &[], &version.to_le_bytes(), true, &mut rand)?;
-            f.close(&mut b)
+            match store.open(&mut b, SEAL) {
+                Ok(mut f) => {
+                    let r = f.write(&mut b, 0, &generation_now.to_le_bytes(), &mut rand);
+                    let _ = f.close(&mut b);
+                    r
+                }
+                Err(_) => store
+                    .create(&mut b, SEAL, &meta, &[], &generation_now.to_le_bytes(), true, &mut rand)
+                    .and_then(|f| f.close(&mut b)),
+            }
+        };
+        let anchored = sealed.and_then(|()| {
+            self.with_rpmb(os, rpc, |fs| fs.anchor_write(&Anchor { generation: generation_now, hash: [0; 32] }))
+        });
+        match anchored {
+            Ok(()) => *self.anchor.lock() = AnchorState::At(generation_now),
+            Err(e) => log::warn!("storage: generation {generation_now} not anchored: {e}"),
+        }
+        if let Some(g) = guard.as_mut().get().as_mut() {
+            let _ = g.unlock(rpc);
         }
     }
 }

@@ -66,6 +66,9 @@ fn workload() -> Vec<Op> {
         Trunc { ta: 1, id: b"a", len: 0 },
         Delete { ta: 1, id: b"y" },
         Rename { ta: 0, id: b"a2", to: b"a" },
+        Create { ta: 1, id: b"", data: pattern(27, 50), overwrite: false }, // an empty id is valid
+        Rename { ta: 1, id: b"", to: b"e" },
+        Rename { ta: 1, id: b"e", to: b"" },
         List { ta: 1 },
     ]);
     w
@@ -244,11 +247,12 @@ fn run(b: &mut MemBackend, ops: &[Op], states: &[State], seed: u64) -> Option<us
     None
 }
 
-#[test]
-fn power_cut_at_every_durable_operation() {
-    let ops = workload();
+/// Runs the sweep: every durable operation of `ops`, each torn in
+/// `seeds` ways. Returns (durable operations, cut points tested, how many
+/// found the state before / after the interrupted operation).
+fn sweep(ops: &[Op], seeds: u64, check_clean: &dyn Fn(&MemBackend, &[Store])) -> (u64, u64, [u64; 2]) {
     let mut states = vec![State::new()];
-    for op in &ops {
+    for op in ops {
         let next = apply(states.last().unwrap(), op);
         states.push(next);
     }
@@ -261,17 +265,18 @@ fn power_cut_at_every_durable_operation() {
     let stores: Vec<Store> = (0..3).map(|t| store(10 + t as u8)).collect();
     // Without a cut: the final state, and the number of durable operations.
     let mut b = MemBackend::new();
-    assert_eq!(run(&mut b, &ops, &states, 1), None);
+    assert_eq!(run(&mut b, ops, &states, 1), None);
     let total = b.ops;
+    check_clean(&b, &stores);
     b.reboot();
     assert_eq!(observe(&mut b, &stores, &ids), *states.last().unwrap());
     let mut tested = 0u64;
-    let mut torn_kinds = [0u64; 2];
-    for seed in 0..4u64 {
+    let mut kinds = [0u64; 2];
+    for seed in 0..seeds {
         for n in 0..total {
             let mut b = MemBackend::new();
             b.cut_with(n, seed);
-            let at = run(&mut b, &ops, &states, 1);
+            let at = run(&mut b, ops, &states, 1);
             assert!(b.is_dead(), "cut {n} never reached");
             b.reboot();
             let got = observe(&mut b, &stores, &ids);
@@ -280,9 +285,9 @@ fn power_cut_at_every_durable_operation() {
                 None => (states.last().unwrap(), states.last().unwrap()),
             };
             if got == *before {
-                torn_kinds[0] += 1;
+                kinds[0] += 1;
             } else if got == *after {
-                torn_kinds[1] += 1;
+                kinds[1] += 1;
             } else {
                 panic!(
                     "cut at durable op {n} (seed {seed}) during {:?}: state is neither before nor after",
@@ -301,13 +306,43 @@ fn power_cut_at_every_durable_operation() {
             tested += 1;
         }
     }
+    (total, tested, kinds)
+}
+
+#[test]
+fn power_cut_at_every_durable_operation() {
+    let ops = workload();
+    let (total, tested, kinds) = sweep(&ops, 4, &|b, stores| {
+        // The workload rebuilt g's file with larger header slots (data
+        // past 2 x 16 KiB).
+        let g = b.get(&stores[2].keys.object_path(b"g")).expect("g").len();
+        assert!(g > 2 * 16384 + 2 * 4096, "{g}");
+    });
     std::println!(
         "crash test: {} engine operations, {total} durable backend operations, {tested} cut points tested \
          ({} found the state before the interrupted operation, {} after)",
         ops.len(),
-        torn_kinds[0],
-        torn_kinds[1]
+        kinds[0],
+        kinds[1]
     );
     assert!(total > 60, "{total}");
-    assert!(torn_kinds[0] > 0 && torn_kinds[1] > 0);
+    assert!(kinds[0] > 0 && kinds[1] > 0);
+}
+
+/// Objects larger than one backend write (runs of 64 blocks): creation in
+/// several writes, a large overwrite, a shrink.
+#[test]
+fn power_cut_in_large_objects() {
+    use Op::*;
+    let ops = [
+        Create { ta: 0, id: b"L", data: pattern(40, 300_000), overwrite: false },
+        Write { ta: 0, id: b"L", pos: 1000, data: pattern(41, 280_000) },
+        Create { ta: 0, id: b"L", data: pattern(42, 270_000), overwrite: true },
+        Trunc { ta: 0, id: b"L", len: 5000 },
+    ];
+    let (total, tested, kinds) = sweep(&ops, 2, &|_, _| {});
+    std::println!(
+        "crash test (large objects): {total} durable backend operations, {tested} cut points tested ({kinds:?})"
+    );
+    assert!(total >= 15, "{total}");
 }

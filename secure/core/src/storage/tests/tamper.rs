@@ -231,3 +231,20 @@ fn random_damage_never_panics() {
         others_fine(&mut b, &objs[1..], &[]);
     }
 }
+
+/// A damaged header claiming the largest slot and body: no large
+/// allocation, CORRUPT_OBJECT, and list goes on.
+#[test]
+fn huge_claimed_header() {
+    let s = store(1);
+    let mut b = MemBackend::new();
+    let mut r = Rng(12);
+    let objs = setup(&mut b, &mut r);
+    let path = s.keys.object_path(b"two");
+    let mut f = b.get(&path).unwrap().clone();
+    f[6] = 27; // slot 128 MiB
+    f[44..48].copy_from_slice(&(100u32 << 20).to_le_bytes());
+    b.put(&path, f);
+    assert_eq!(open_read(&mut b, b"two"), CORRUPT);
+    others_fine(&mut b, &objs, &[b"two"]);
+}

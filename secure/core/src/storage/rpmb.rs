@@ -1,1 +1,0 @@
-//! RPMB: the protocol over OPTEE_RPC_CMD_RPMB and what is kept there.
