@@ -40,6 +40,9 @@
 //! file copied or swapped under another object's name is CORRUPT_OBJECT.
 
 use super::backend::{Backend, Fd};
+
+/// No open file (after a reopen failed).
+const NO_FD: Fd = Fd::MAX;
 use super::keys::{Key, TaKeys};
 use super::{DATA_MAX_POSITION, OBJECT_ID_MAX_LEN, R};
 use alloc::boxed::Box;
@@ -1044,6 +1047,7 @@ impl Object {
             return Err(e);
         }
         let _ = b.close(self.fd);
+        self.fd = NO_FD;
         match b.open(&self.path) {
             Ok(fd) => self.fd = fd,
             Err(e) => {
@@ -1252,6 +1256,7 @@ impl Object {
         // 2: the rename is the commit point (the file is reopened under
         // its new name: backends need not follow open files).
         let _ = b.close(self.fd);
+        self.fd = NO_FD;
         let renamed = b.rename(&self.path, &new_path, false);
         let (path, id) = match renamed {
             Ok(()) => (new_path, new_id.to_vec()),
@@ -1292,12 +1297,17 @@ impl Object {
 
     /// Deletes the object (its file is gone when this returns Ok).
     pub fn remove(self, b: &mut dyn Backend) -> R<()> {
-        let _ = b.close(self.fd);
+        if self.fd != NO_FD {
+            let _ = b.close(self.fd);
+        }
         b.remove(&self.path)
     }
 
     /// Closes the file.
     pub fn close(self, b: &mut dyn Backend) -> R<()> {
-        b.close(self.fd)
+        // A handle whose file could not be opened again holds none: never
+        // close a descriptor number twice (the supplicant may have given
+        // it to another file since).
+        if self.fd == NO_FD { Ok(()) } else { b.close(self.fd) }
     }
 }

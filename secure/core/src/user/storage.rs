@@ -144,8 +144,9 @@ pub struct Storage {
     ssk: Key,
     huk: Key,
     slots: SpinLock<Vec<Option<Arc<PObj>>>>,
-    /// Serialises the users of the RPMB device (held across RPCs: the
-    /// device has one write counter).
+    /// The RPMB device and its file system (taken out while in use, under
+    /// `rpmb_lock`, held across RPCs: the device has one write counter).
+    rpmb: SpinLock<Option<Rpmb>>,
     rpmb_lock: crate::sync::SleepMutex,
     anchor: SpinLock<AnchorState>,
     anchor_lock: crate::sync::SleepMutex,
@@ -189,6 +190,7 @@ impl Storage {
             ssk: st::keys::ssk(huk),
             huk: Key(st::keys::hmac(huk, &[b"oxtee/huk-copy/v1"])),
             slots: SpinLock::new(Vec::new()),
+            rpmb: SpinLock::new(None),
             rpmb_lock: crate::sync::SleepMutex::new(),
             anchor: SpinLock::new(AnchorState::Unchecked),
             anchor_lock: crate::sync::SleepMutex::new(),
@@ -994,6 +996,29 @@ fn on_backend<T>(os: &Os, rpc: &mut Rpc, storage: u32, f: impl FnOnce(&mut dyn B
     }
 }
 
+/// A file kept at the top of the REE FS. tee-supplicant removes a file's
+/// directory, and that directory's parent, when they become empty; with
+/// the store's files two levels down, removing the last object would take
+/// the supplicant's own root directory with it (upstream keeps `dirf.db`
+/// there, so its root never empties), and older supplicants (Debian's
+/// 3.19) then cannot create anything until restarted.
+pub const ROOT_MARKER: &str = "oxtee.store";
+
+/// Makes sure [`ROOT_MARKER`] exists (best effort).
+pub fn keep_root(b: &mut dyn Backend) {
+    match b.open(ROOT_MARKER) {
+        Ok(fd) => {
+            let _ = b.close(fd);
+        }
+        Err(TeeResult::ERROR_ITEM_NOT_FOUND) => {
+            if let Ok(fd) = b.create(ROOT_MARKER) {
+                let _ = b.close(fd);
+            }
+        }
+        Err(_) => {}
+    }
+}
+
 /// What is known of the REE store's rollback anchor since boot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum AnchorState {
@@ -1015,14 +1040,21 @@ impl Storage {
     fn with_rpmb<T>(&self, os: &Os, rpc: &mut Rpc, f: impl FnOnce(&mut RpmbFs) -> R<T>) -> R<T> {
         let t = rpc.t;
         crate::hold!(guard = SleepGuard::lock(&self.rpmb_lock, rpc, &os.notif)?, in &t.ledger, or Err(TeeResult::ERROR_OUT_OF_MEMORY));
-        // The device is looked at afresh for every operation (its counter
-        // read, its file table mounted): the normal world may have put
-        // another device (another supplicant's emulation) behind the RPC
-        // since the last one, and state cached from that would make every
-        // later call fail.
-        let mut state = Rpmb::new(Device::new(self.rpmb_key(), true));
+        let taken = self.rpmb.lock().take();
+        let mut state = match taken {
+            Some(s) => s,
+            None => Rpmb::new(Device::new(self.rpmb_key(), true)),
+        };
         let mut rand = |b: &mut [u8]| os.rng.fill(b, 0);
         let r = over_rpc(&mut state, rpc, &mut rand, f);
+        // After a failure the device is looked at afresh by the next
+        // operation (its counter read, its file table mounted): the normal
+        // world may have put another device (another supplicant's
+        // emulation) behind the RPC, and state cached from the old one
+        // would make every later call fail.
+        if r.is_ok() {
+            *self.rpmb.lock() = Some(state);
+        }
         let _ = guard.as_mut().get().unlock(rpc);
         r
     }
@@ -1050,6 +1082,7 @@ impl Storage {
                 Ok(())
             };
         }
+        keep_root(&mut ReeFs::new(rpc));
         let anchored = match self.with_rpmb(os, rpc, |fs| fs.anchor_read()) {
             Ok(a) => a.map(|a| a.generation),
             Err(e) => {
