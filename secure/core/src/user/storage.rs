@@ -1047,12 +1047,13 @@ impl Storage {
         };
         let mut rand = |b: &mut [u8]| os.rng.fill(b, 0);
         let r = over_rpc(&mut state, rpc, &mut rand, f);
-        // After a failure the device is looked at afresh by the next
-        // operation (its counter read, its file table mounted): the normal
-        // world may have put another device (another supplicant's
-        // emulation) behind the RPC, and state cached from the old one
-        // would make every later call fail.
-        if r.is_ok() {
+        // After the device answered what our state says it cannot (another
+        // key, counter or contents), the next operation looks at it afresh
+        // (its counter read, its file table mounted): the normal world may
+        // have put another device (another supplicant's emulation) behind
+        // the RPC, and state cached from the old one would make every later
+        // call fail. Files open on the old state are then gone.
+        if r.as_ref().err() != Some(&TeeResult::ERROR_SECURITY) {
             *self.rpmb.lock() = Some(state);
         }
         let _ = guard.as_mut().get().unlock(rpc);
