@@ -866,6 +866,11 @@ fn enum_start(cx: &mut Ctx, t: &mut Table, h: u64, storage: u64) -> R<()> {
         os.storage.recover_once(b, &store, uuid, storage)?;
         store.list(b)
     })?;
+    // Upstream's REE FS answers the start itself with ITEM_NOT_FOUND when
+    // the TA has no object (xtest 6010 checks it).
+    if list.is_empty() {
+        return Err(TeeResult::ERROR_ITEM_NOT_FOUND);
+    }
     if let Some(e) = t.enums.get_mut(&h) {
         e.started = Some((storage, list, 0));
     }
