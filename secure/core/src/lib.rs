@@ -128,6 +128,13 @@ impl Os {
         self.ptas.iter().any(|p| p.uuid() == uuid)
     }
 
+    /// Tells `pta` that session `id` (already out of the table) is closed.
+    pub(crate) fn pta_close(&self, rpc: &mut rpc::Rpc, pta: &dyn Pta, id: u32, ta: Option<pta::TaCaller>) {
+        let t = rpc.t;
+        let mut ctx = pta::Ctx { os: self, rpc: rpc.reborrow(), cancel: &t.cancel, session: id, ta };
+        pta.close_session(&mut ctx);
+    }
+
     /// A fast call, answered in place in a0..a3.
     pub fn fast_call(&self, a: &mut [u64; 8]) {
         self.fast.handle(a, &|| self.threads.busy());

@@ -10,7 +10,7 @@
 use crate::Os;
 use crate::env::ThreadEnv;
 use crate::msg::{self, Dir, Message, Param};
-use crate::pta::{Ctx, PtaParam};
+use crate::pta::{Ctx, PtaBuf, PtaParam};
 use crate::rpc::{RPC_MAX_PARAMS, Rpc, RpcArg};
 use crate::session::{Reservation, Session, Target};
 use crate::shm::{Pages, ShmError, ShmUse};
@@ -395,7 +395,7 @@ impl Os {
         match closing.as_mut().get().as_ref() {
             Some(s) => {
                 match &s.target {
-                    Target::Pta(p) => p.close_session(id),
+                    Target::Pta(p) => self.pta_close(rpc, *p, id, None),
                     Target::User(inst) => self.user_close(rpc, id, s, inst),
                 }
                 (TeeResult::SUCCESS, Origin::Tee)
@@ -456,7 +456,7 @@ impl Os {
                         ShmError::OutOfMemory => TeeResult::ERROR_OUT_OF_MEMORY,
                         _ => TeeResult::ERROR_BAD_PARAMETERS,
                     })?;
-                    PtaParam::Memref { dir, buf: Some(pages), size }
+                    PtaParam::Memref { dir, buf: Some(PtaBuf::Ns(pages)), size }
                 }
                 Param::Rmem { dir, offs, size, shm_ref } => {
                     let u = self.shm.acquire(shm_ref, offs, size).map_err(|e| match e {
@@ -465,7 +465,7 @@ impl Os {
                     })?;
                     let pages = u.pages().clone();
                     frame.uses[i] = Some(u);
-                    PtaParam::Memref { dir, buf: Some(pages), size }
+                    PtaParam::Memref { dir, buf: Some(PtaBuf::Ns(pages)), size }
                 }
             };
             frame.n = i + 1;
@@ -504,7 +504,7 @@ impl Os {
         fr.running = Some(t.start_call(session));
         self.fault_point(tp::FAULT_POINT_PTA_CALL);
         let ret = {
-            let mut ctx = Ctx { os: self, rpc: rpc.reborrow(), cancel: &t.cancel, session };
+            let mut ctx = Ctx { os: self, rpc: rpc.reborrow(), cancel: &t.cancel, session, ta: None };
             f(&mut ctx, &mut fr.params[..fr.n])
         };
         fr.running = None;
@@ -608,7 +608,7 @@ impl Os {
                     (*a, *b) = (*ca, *cb);
                 }
                 (PtaParam::Memref { dir, buf, size }, CallParam::Memref { data, size: got, .. }) if dir.is_output() => {
-                    if let (Some(pages), Some(d)) = (buf.as_ref(), data.as_ref())
+                    if let (Some(pages), Some(d)) = (buf.as_mut(), data.as_ref())
                         && *got <= *size
                         && pages.write(self.mem, 0, &d.bytes()[..*got as usize]).is_err()
                     {

@@ -11,12 +11,14 @@ use crate::msg::Dir;
 use crate::nsmem::NsMemory;
 use crate::rpc::Rpc;
 use crate::shm::Pages;
+use crate::user::Instance;
+use crate::user::space::{PageBuf, UserSpace};
+use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, Ordering};
 use oxtee_abi::tee::TeeResult;
 use oxtee_abi::uuid::Uuid;
 
 /// A parameter as a (pseudo-)TA sees it.
-#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PtaParam {
     None,
     Value {
@@ -29,9 +31,44 @@ pub enum PtaParam {
     /// entry; an output memref sets it to the size it produced or needs.
     Memref {
         dir: Dir,
-        buf: Option<Pages>,
+        buf: Option<PtaBuf>,
         size: u64,
     },
+}
+
+/// The memory behind a PTA's memref: a normal-world client's shared pages,
+/// or the secure copy of a calling TA's buffer.
+pub enum PtaBuf {
+    Ns(Pages),
+    Secure(PageBuf),
+}
+
+impl PtaBuf {
+    /// Reads `out.len()` bytes at `offs`.
+    pub fn read(&self, mem: &dyn NsMemory, offs: u64, out: &mut [u8]) -> Result<(), TeeResult> {
+        match self {
+            PtaBuf::Ns(p) => p.read(mem, offs, out).map_err(|_| TeeResult::ERROR_BAD_PARAMETERS),
+            PtaBuf::Secure(b) => {
+                let o = usize::try_from(offs).map_err(|_| TeeResult::ERROR_BAD_PARAMETERS)?;
+                let src = o.checked_add(out.len()).and_then(|e| b.bytes().get(o..e));
+                out.copy_from_slice(src.ok_or(TeeResult::ERROR_BAD_PARAMETERS)?);
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes `data` at `offs`.
+    pub fn write(&mut self, mem: &dyn NsMemory, offs: u64, data: &[u8]) -> Result<(), TeeResult> {
+        match self {
+            PtaBuf::Ns(p) => p.write(mem, offs, data).map_err(|_| TeeResult::ERROR_BAD_PARAMETERS),
+            PtaBuf::Secure(b) => {
+                let o = usize::try_from(offs).map_err(|_| TeeResult::ERROR_BAD_PARAMETERS)?;
+                let dst = o.checked_add(data.len()).and_then(|e| b.bytes_mut().get_mut(o..e));
+                dst.ok_or(TeeResult::ERROR_BAD_PARAMETERS)?.copy_from_slice(data);
+                Ok(())
+            }
+        }
+    }
 }
 
 /// GP parameter type nibbles (TEE_PARAM_TYPE_*), for checking a command's
@@ -73,12 +110,21 @@ pub fn expect(params: &[PtaParam], want: &[Kind]) -> Result<(), TeeResult> {
     Ok(())
 }
 
+/// The user TA calling a PTA (TA-to-PTA sessions): its instance and its
+/// address space (held by the call, so a PTA may map into it).
+pub struct TaCaller<'a> {
+    pub inst: &'a Arc<Instance>,
+    pub space: &'a mut UserSpace,
+}
+
 /// Everything a PTA may use while serving one request.
 pub struct Ctx<'a> {
     pub os: &'a Os,
     pub rpc: Rpc<'a>,
     pub cancel: &'a AtomicBool,
     pub session: u32,
+    /// Set when a user TA is the client (None: the normal world).
+    pub ta: Option<TaCaller<'a>>,
 }
 
 impl Ctx<'_> {
@@ -103,9 +149,13 @@ pub trait Pta: Sync {
     fn accepts_login(&self, _login: u32) -> bool {
         true
     }
+
     fn open_session(&self, _ctx: &mut Ctx, _params: &mut [PtaParam]) -> Result<(), TeeResult> {
         Ok(())
     }
     fn invoke(&self, ctx: &mut Ctx, cmd: u32, params: &mut [PtaParam]) -> TeeResult;
-    fn close_session(&self, _session: u32) {}
+    /// The session `ctx.session` is closed. `ctx.ta` is the calling TA when
+    /// it closes the session itself, None when the normal world closes it
+    /// or the owning TA instance is gone.
+    fn close_session(&self, _ctx: &mut Ctx) {}
 }

@@ -58,7 +58,7 @@ impl TestPta {
         if expect(&params[1..], &[Kind::ValueOut]).is_err() {
             return TeeResult::ERROR_BAD_PARAMETERS;
         }
-        let PtaParam::Memref { buf, size, .. } = &params[0] else { unreachable!() };
+        let PtaParam::Memref { buf, size, .. } = &mut params[0] else { unreachable!() };
         let (size, mut sum) = (*size, 0u64);
         if let Some(b) = buf {
             let mut chunk = [0u8; CHUNK];
@@ -96,7 +96,7 @@ impl TestPta {
         let PtaParam::Memref { buf, size, .. } = &mut params[0] else { unreachable!() };
         let have = *size;
         *size = need;
-        let Some(b) = buf.as_ref().filter(|_| have >= need) else {
+        let Some(b) = buf.as_mut().filter(|_| have >= need) else {
             return TeeResult::ERROR_SHORT_BUFFER;
         };
         let data: alloc::vec::Vec<u8> = (0..need.min(1 << 20)).map(pattern).collect();

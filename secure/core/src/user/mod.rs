@@ -551,10 +551,11 @@ impl Os {
         let t = rpc.t;
         while let Some((id, s)) = self.sessions.take_owned_by(owner) {
             crate::hold!(closing = Closing { t, owner, session: Some(s) }, in &t.ledger);
-            if let Some(s) = closing.as_mut().get().session.as_ref()
-                && let Target::User(target) = &s.target
-            {
-                self.user_close(rpc, id, s, target);
+            if let Some(s) = closing.as_mut().get().session.as_ref() {
+                match &s.target {
+                    Target::User(target) => self.user_close(rpc, id, s, target),
+                    Target::Pta(p) => self.pta_close(rpc, *p, id, None),
+                }
             }
             closing.as_mut().get().session = None;
         }

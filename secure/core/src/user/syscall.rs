@@ -7,6 +7,7 @@ use super::{CallParam, Caller, Flow, Instance, Killed, LOGIN_TRUSTED_APP, MAX_ME
 use crate::Os;
 use crate::env::UserRegs;
 use crate::msg::Dir;
+use crate::pta::{Ctx, Pta, PtaBuf, PtaParam, TaCaller};
 use crate::rpc::Rpc;
 use crate::session::{Session, Target};
 use alloc::sync::Arc;
@@ -178,7 +179,7 @@ impl Os {
             abi::SYS_GET_PROPERTY => res(self.sys_get_property(inst, space, caller, &a)),
             abi::SYS_GET_PROPERTY_NAME_TO_INDEX => res(Self::sys_prop_index(space, &a)),
             abi::SYS_OPEN_TA_SESSION => res(self.sys_open_session(rpc, inst, space, caller, &a)),
-            abi::SYS_CLOSE_TA_SESSION => res(self.sys_close_session(rpc, inst, a[0])),
+            abi::SYS_CLOSE_TA_SESSION => res(self.sys_close_session(rpc, inst, space, a[0])),
             abi::SYS_INVOKE_TA_COMMAND => res(self.sys_invoke(rpc, inst, space, caller, &a)),
             abi::SYS_CHECK_ACCESS_RIGHTS => res(Self::sys_check_access(space, &a)),
             abi::SYS_GET_CANCELLATION_FLAG => {
@@ -465,57 +466,145 @@ impl Os {
         let mut ub = [0u8; 16];
         space.read(v(uuid_va), &mut ub)?;
         let uuid = Uuid::from(TeeUuid::read_from_bytes(&ub).map_err(|_| TeeResult::ERROR_BAD_PARAMETERS)?);
-        // Check the out pointers before doing anything irrevocable.
-        if !space.check(sess_va, 4, Access::Write) || !space.check(orig_va, 4, Access::Write) {
-            return Err(TeeResult::ERROR_ACCESS_DENIED);
-        }
         let t = rpc.t;
         crate::hold!(params = CallParam::none4(), in &t.ledger, or Err(TeeResult::ERROR_OUT_OF_MEMORY));
         let params = params.as_mut().get();
+        // The session id and origin are written where the TA can take them
+        // and silently not otherwise: upstream's libutee passes a NULL
+        // origin pointer when it opens its own PTA sessions.
         let up = match self.params_from_ta(t.id, space, up_va, params) {
             Ok(p) => p,
             Err(e) => {
-                space.write_u32(orig_va, Origin::Tee as u32)?;
+                let _ = space.write_u32(orig_va, Origin::Tee as u32);
                 return Err(e);
             }
         };
-        if self.pta_uuid(uuid) {
-            space.write_u32(orig_va, Origin::Tee as u32)?;
-            return Err(TeeResult::ERROR_NOT_SUPPORTED);
-        }
-        let r = self.user_open(rpc, uuid, LOGIN_TRUSTED_APP, inst.uuid, Some(inst.id), params, caller.cancel);
+        let r = match self.ptas.iter().copied().find(|p| p.uuid() == uuid) {
+            Some(pta) => self.pta_open_from_ta(rpc, pta, inst, space, caller, params),
+            None => self.user_open(rpc, uuid, LOGIN_TRUSTED_APP, inst.uuid, Some(inst.id), params, caller.cancel),
+        };
         Self::params_to_ta(space, up_va, up, params);
         match r {
             Ok(id) => {
-                space.write_u32(sess_va, id)?;
-                space.write_u32(orig_va, Origin::TrustedApp as u32)?;
+                let _ = space.write_u32(sess_va, id);
+                let _ = space.write_u32(orig_va, Origin::TrustedApp as u32);
                 Ok(())
             }
             Err((e, origin)) => {
-                space.write_u32(orig_va, origin as u32)?;
+                let _ = space.write_u32(orig_va, origin as u32);
                 Err(e)
             }
         }
+    }
+
+    /// Runs `f` on a PTA for a calling TA: the secure copies of the TA's
+    /// parameters become the PTA's buffers for the call and come back.
+    fn pta_call_from_ta<F>(
+        &self,
+        rpc: &mut Rpc,
+        session: u32,
+        inst: &Arc<Instance>,
+        space: &mut UserSpace,
+        caller: &Caller,
+        params: &mut [CallParam; 4],
+        f: F,
+    ) -> TeeResult
+    where
+        F: FnOnce(&mut Ctx, &mut [PtaParam]) -> TeeResult,
+    {
+        let t = rpc.t;
+        crate::hold!(
+            frame = [PtaParam::None, PtaParam::None, PtaParam::None, PtaParam::None],
+            in &t.ledger,
+            or TeeResult::ERROR_OUT_OF_MEMORY
+        );
+        let frame = frame.as_mut().get();
+        for (q, p) in frame.iter_mut().zip(params.iter_mut()) {
+            *q = match p {
+                CallParam::None => PtaParam::None,
+                CallParam::Value { dir, a, b } => PtaParam::Value { dir: *dir, a: *a, b: *b, c: 0 },
+                CallParam::Memref { dir, data, size } => {
+                    PtaParam::Memref { dir: *dir, buf: data.take().map(PtaBuf::Secure), size: *size }
+                }
+            };
+        }
+        let ret = {
+            let ta = Some(TaCaller { inst, space });
+            let mut ctx = Ctx { os: self, rpc: rpc.reborrow(), cancel: caller.cancel, session, ta };
+            f(&mut ctx, frame)
+        };
+        for (q, p) in frame.iter_mut().zip(params.iter_mut()) {
+            match (q, p) {
+                (PtaParam::Value { a, b, .. }, CallParam::Value { dir, a: pa, b: pb }) if dir.is_output() => {
+                    // GP values are 32-bit.
+                    (*pa, *pb) = (*a & 0xffff_ffff, *b & 0xffff_ffff);
+                }
+                (PtaParam::Memref { buf, size, .. }, CallParam::Memref { data, size: ps, .. }) => {
+                    if let Some(PtaBuf::Secure(b)) = buf.take() {
+                        *data = Some(b);
+                    }
+                    *ps = *size;
+                }
+                _ => {}
+            }
+        }
+        ret
+    }
+
+    /// Opens a session from `inst` to a PTA; the session belongs to `inst`.
+    fn pta_open_from_ta(
+        &self,
+        rpc: &mut Rpc,
+        pta: &'static dyn Pta,
+        inst: &Arc<Instance>,
+        space: &mut UserSpace,
+        caller: &Caller,
+        params: &mut [CallParam; 4],
+    ) -> Result<u32, (TeeResult, Origin)> {
+        if !pta.accepts_login(LOGIN_TRUSTED_APP) {
+            debug!("{}: refused a session from TA {}", pta.name(), inst.uuid);
+            return Err((TeeResult::ERROR_ACCESS_DENIED, Origin::Tee));
+        }
+        let t = rpc.t;
+        let oom = Err((TeeResult::ERROR_OUT_OF_MEMORY, Origin::Tee));
+        crate::hold!(res = self.sessions.reserve(Some(inst.id)).map_err(|e| (e, Origin::Tee))?, in &t.ledger, or oom);
+        let id = res.as_mut().get().id();
+        let ret =
+            self.pta_call_from_ta(rpc, id, inst, space, caller, params, |ctx, p| match pta.open_session(ctx, p) {
+                Ok(()) => TeeResult::SUCCESS,
+                Err(e) => e,
+            });
+        if ret != TeeResult::SUCCESS {
+            return Err((ret, Origin::TrustedApp));
+        }
+        Ok(res.as_mut().get().commit(Session::new(Target::Pta(pta), inst.uuid, LOGIN_TRUSTED_APP, Some(inst.id))))
     }
 
     /// A session the calling instance opened, or None.
     fn own_session(&self, inst: &Instance, id: u64) -> Option<(u32, Session)> {
         let id = u32::try_from(id).ok()?;
         let s = self.sessions.get(id)?;
-        if s.owner != Some(inst.id) || !matches!(s.target, Target::User(_)) {
+        if s.owner != Some(inst.id) {
             return None;
         }
         Some((id, s))
     }
 
-    fn sys_close_session(&self, rpc: &mut Rpc, inst: &Arc<Instance>, id: u64) -> Result<(), TeeResult> {
+    fn sys_close_session(
+        &self,
+        rpc: &mut Rpc,
+        inst: &Arc<Instance>,
+        space: &mut UserSpace,
+        id: u64,
+    ) -> Result<(), TeeResult> {
         let (id, _) = self.own_session(inst, id).ok_or(TeeResult::ERROR_BAD_PARAMETERS)?;
         let t = rpc.t;
         crate::hold!(closing = self.sessions.remove(id), in &t.ledger, or Err(TeeResult::ERROR_OUT_OF_MEMORY));
-        if let Some(s) = closing.as_mut().get().as_ref()
-            && let Target::User(target) = &s.target
-        {
-            self.user_close(rpc, id, s, target);
+        if let Some(s) = closing.as_mut().get().as_ref() {
+            match &s.target {
+                Target::User(target) => self.user_close(rpc, id, s, target),
+                Target::Pta(p) => self.pta_close(rpc, *p, id, Some(TaCaller { inst, space })),
+            }
         }
         Ok(())
     }
@@ -529,16 +618,10 @@ impl Os {
         a: &[u64; 31],
     ) -> Result<(), TeeResult> {
         let (sess, cmd, up_va, orig_va) = (a[0], a[2] as u32, a[3], v(a[4]));
-        if !space.check(orig_va, 4, Access::Write) {
-            return Err(TeeResult::ERROR_ACCESS_DENIED);
-        }
         let t = rpc.t;
         crate::hold!(target = self.own_session(inst, sess), in &t.ledger, or Err(TeeResult::ERROR_OUT_OF_MEMORY));
         let Some((id, s)) = target.as_mut().get().as_ref() else {
-            space.write_u32(orig_va, Origin::Tee as u32)?;
-            return Err(TeeResult::ERROR_BAD_PARAMETERS);
-        };
-        let Target::User(callee) = &s.target else {
+            let _ = space.write_u32(orig_va, Origin::Tee as u32);
             return Err(TeeResult::ERROR_BAD_PARAMETERS);
         };
         crate::hold!(params = CallParam::none4(), in &t.ledger, or Err(TeeResult::ERROR_OUT_OF_MEMORY));
@@ -546,15 +629,21 @@ impl Os {
         let up = match self.params_from_ta(t.id, space, up_va, params) {
             Ok(p) => p,
             Err(e) => {
-                space.write_u32(orig_va, Origin::Tee as u32)?;
+                let _ = space.write_u32(orig_va, Origin::Tee as u32);
                 return Err(e);
             }
         };
         self.fault_point(tp::FAULT_POINT_TA_TO_TA);
         // The inner call is cancelled with the outer one.
-        let (r, origin) = self.user_invoke(rpc, *id, s, callee, cmd, params, caller.cancel);
+        let (r, origin) = match &s.target {
+            Target::User(callee) => self.user_invoke(rpc, *id, s, callee, cmd, params, caller.cancel),
+            Target::Pta(pta) => {
+                let r = self.pta_call_from_ta(rpc, *id, inst, space, caller, params, |ctx, p| pta.invoke(ctx, cmd, p));
+                (r, Origin::TrustedApp)
+            }
+        };
         Self::params_to_ta(space, up_va, up, params);
-        space.write_u32(orig_va, origin as u32)?;
+        let _ = space.write_u32(orig_va, origin as u32);
         if r == TeeResult::SUCCESS { Ok(()) } else { Err(r) }
     }
 }
