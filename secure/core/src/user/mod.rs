@@ -17,6 +17,7 @@
 pub mod cryp;
 #[cfg(test)]
 mod cryp_tests;
+mod dynlink;
 mod load;
 pub mod space;
 pub mod storage;
