@@ -563,8 +563,11 @@ fn create(cx: &mut Ctx, mem: &mut UserMem, t: &mut Table, a: &[u64; 31]) -> R<()
         let restored = Object::restore(o.obj_type, o.max_size, o.key_size, usage, &bin)?;
         (meta, bin, restored)
     } else {
-        let meta = ObjMeta { obj_type: id::TYPE_DATA, key_size: 0, max_key_size: 0, usage: 0, flags };
-        (meta, oxtee_crypto::Secret::new(Vec::new()), Object::restore(id::TYPE_DATA, 0, 0, 0, &[])?)
+        // A pure data object allows every usage, as upstream reports it
+        // (xtest 6021); restricting it is remembered like a key's.
+        let usage = oxtee_crypto::object::USAGE_DEFAULT;
+        let meta = ObjMeta { obj_type: id::TYPE_DATA, key_size: 0, max_key_size: 0, usage, flags };
+        (meta, oxtee_crypto::Secret::new(Vec::new()), Object::restore(id::TYPE_DATA, 0, 0, usage, &[])?)
     };
     if len > MAX_ATOMIC_WRITE || !oxtee_guard::heap::room_for(write_room(len)) {
         return Err(TeeResult::ERROR_OUT_OF_MEMORY);
