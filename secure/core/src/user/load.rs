@@ -16,7 +16,36 @@ use oxtee_abi::uuid::Uuid;
 use oxtee_guard::Ledger;
 
 /// Largest TA image we accept from the normal world.
-const MAX_IMAGE: u64 = 16 << 20;
+pub(super) const MAX_IMAGE: u64 = 16 << 20;
+
+/// The signed image of `uuid` into `copy`, from the TA stores in
+/// upstream's order: the TAs installed in secure storage
+/// ([`super::ta_store`]) first, then tee-supplicant (LOAD_TA). As
+/// upstream, the search goes on only when a store has no such TA (or is
+/// not available); any other failure of secure storage (a damaged entry,
+/// no memory) is the answer.
+pub fn fetch_any(os: &crate::Os, rpc: &mut Rpc, uuid: Uuid, copy: &mut Vec<u8>) -> Result<(), TeeResult> {
+    match super::ta_store::read_installed(os, rpc, uuid, copy) {
+        Ok(()) => {
+            debug!("TA {uuid}: from secure storage");
+            return Ok(());
+        }
+        // Not installed; or a normal world that serves no file system.
+        Err(
+            TeeResult::ERROR_ITEM_NOT_FOUND
+            | TeeResult::ERROR_STORAGE_NOT_AVAILABLE
+            | TeeResult::ERROR_NOT_SUPPORTED
+            | TeeResult::ERROR_NOT_IMPLEMENTED
+            | TeeResult::ERROR_COMMUNICATION,
+        ) => {}
+        Err(e) => {
+            warn!("TA {uuid}: its entry in secure storage cannot be read: {e}");
+            return Err(e);
+        }
+    }
+    copy.clear();
+    fetch(rpc, uuid, copy)
+}
 
 /// Asks the supplicant for the signed image of `uuid` (size query, then
 /// the image into application shared memory) and leaves a secure copy in
