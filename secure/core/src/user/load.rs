@@ -20,28 +20,23 @@ pub(super) const MAX_IMAGE: u64 = 16 << 20;
 
 /// The signed image of `uuid` into `copy`, from the TA stores in
 /// upstream's order: the TAs installed in secure storage
-/// ([`super::ta_store`]) first, then tee-supplicant (LOAD_TA). As
-/// upstream, the search goes on only when a store has no such TA (or is
-/// not available); any other failure of secure storage (a damaged entry,
-/// no memory) is the answer.
+/// ([`super::ta_store`]) first, then tee-supplicant (LOAD_TA). An entry
+/// in secure storage that fails authentication is the answer, as
+/// upstream (no other copy is tried in its place); any other failure
+/// there (none installed, a normal world that serves no file system or
+/// cannot give it the buffer) goes on to the supplicant.
 pub fn fetch_any(os: &crate::Os, rpc: &mut Rpc, uuid: Uuid, copy: &mut Vec<u8>) -> Result<(), TeeResult> {
     match super::ta_store::read_installed(os, rpc, uuid, copy) {
         Ok(()) => {
             debug!("TA {uuid}: from secure storage");
             return Ok(());
         }
-        // Not installed; or a normal world that serves no file system.
-        Err(
-            TeeResult::ERROR_ITEM_NOT_FOUND
-            | TeeResult::ERROR_STORAGE_NOT_AVAILABLE
-            | TeeResult::ERROR_NOT_SUPPORTED
-            | TeeResult::ERROR_NOT_IMPLEMENTED
-            | TeeResult::ERROR_COMMUNICATION,
-        ) => {}
-        Err(e) => {
-            warn!("TA {uuid}: its entry in secure storage cannot be read: {e}");
+        Err(e @ (TeeResult::ERROR_CORRUPT_OBJECT | TeeResult::ERROR_CORRUPT_OBJECT_2)) => {
+            warn!("TA {uuid}: its entry in secure storage is damaged: {e}");
             return Err(e);
         }
+        Err(TeeResult::ERROR_ITEM_NOT_FOUND) => {}
+        Err(e) => debug!("TA {uuid}: secure storage not available ({e})"),
     }
     copy.clear();
     fetch(rpc, uuid, copy)

@@ -18,7 +18,7 @@ pub mod cryp;
 #[cfg(test)]
 mod cryp_tests;
 mod dynlink;
-mod load;
+pub(crate) mod load;
 pub mod space;
 pub mod storage;
 mod syscall;
