@@ -16,7 +16,31 @@ use oxtee_abi::uuid::Uuid;
 use oxtee_guard::Ledger;
 
 /// Largest TA image we accept from the normal world.
-const MAX_IMAGE: u64 = 16 << 20;
+pub(super) const MAX_IMAGE: u64 = 16 << 20;
+
+/// The signed image of `uuid` into `copy`, from the TA stores in
+/// upstream's order: the TAs installed in secure storage
+/// ([`super::ta_store`]) first, then tee-supplicant (LOAD_TA). An entry
+/// in secure storage that fails authentication is the answer, as
+/// upstream (no other copy is tried in its place); any other failure
+/// there (none installed, a normal world that serves no file system or
+/// cannot give it the buffer) goes on to the supplicant.
+pub fn fetch_any(os: &crate::Os, rpc: &mut Rpc, uuid: Uuid, copy: &mut Vec<u8>) -> Result<(), TeeResult> {
+    match super::ta_store::read_installed(os, rpc, uuid, copy) {
+        Ok(()) => {
+            debug!("TA {uuid}: from secure storage");
+            return Ok(());
+        }
+        Err(e @ (TeeResult::ERROR_CORRUPT_OBJECT | TeeResult::ERROR_CORRUPT_OBJECT_2)) => {
+            warn!("TA {uuid}: its entry in secure storage is damaged: {e}");
+            return Err(e);
+        }
+        Err(TeeResult::ERROR_ITEM_NOT_FOUND) => {}
+        Err(e) => debug!("TA {uuid}: secure storage not available ({e})"),
+    }
+    copy.clear();
+    fetch(rpc, uuid, copy)
+}
 
 /// Asks the supplicant for the signed image of `uuid` (size query, then
 /// the image into application shared memory) and leaves a secure copy in
