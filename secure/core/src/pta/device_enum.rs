@@ -21,10 +21,8 @@ impl Pta for DeviceEnum {
         "device.pta"
     }
 
-    /// Only the normal-world kernel enumerates devices.
-    fn accepts_login(&self, login: u32) -> bool {
-        login == oxtee_abi::msg::LOGIN_REE_KERNEL
-    }
+    // Any login, as upstream: Linux 6.1's driver enumerates with a public
+    // login, later ones as the REE kernel.
 
     fn invoke(&self, ctx: &mut Ctx, cmd: u32, params: &mut [PtaParam]) -> TeeResult {
         let kind = match cmd {

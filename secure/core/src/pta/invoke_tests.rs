@@ -10,8 +10,8 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use log::{error, info};
 use oxtee_abi::addr::NsPhys;
-use oxtee_abi::tee::TeeResult;
 use oxtee_abi::ta::crypto as ids;
+use oxtee_abi::tee::TeeResult;
 use oxtee_abi::upstream_pta::invoke_tests as it;
 use oxtee_abi::uuid::Uuid;
 
@@ -251,7 +251,10 @@ fn self_test_crypto() -> Check {
     h.update(b"abc");
     let mut d = [0u8; 32];
     h.finish(&mut d);
-    ensure(d[..8] == [0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea] && d[28..] == [0xf2, 0x00, 0x15, 0xad], "sha256: wrong digest")?;
+    ensure(
+        d[..8] == [0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea] && d[28..] == [0xf2, 0x00, 0x15, 0xad],
+        "sha256: wrong digest",
+    )?;
     let key: [u8; 32] = core::array::from_fn(|i| i as u8);
     let pt: [u8; 16] = core::array::from_fn(|i| (i as u8) * 0x11);
     let vectors: [(&[u8], [u8; 16]); 2] = [
@@ -263,10 +266,12 @@ fn self_test_crypto() -> Check {
         let mut buf = [0u8; 32];
         buf[..16].copy_from_slice(&pt);
         buf[16..].copy_from_slice(&pt);
-        let mut enc = oxtee_crypto::cipher::new(ids::ALG_AES_ECB_NOPAD, true, k, None, &[]).map_err(|_| "aes: setup")?;
+        let mut enc =
+            oxtee_crypto::cipher::new(ids::ALG_AES_ECB_NOPAD, true, k, None, &[]).map_err(|_| "aes: setup")?;
         enc.update(&mut buf).map_err(|_| "aes: encrypt")?;
         ensure(buf[..16] == ct && buf[16..] == ct, "aes: wrong ciphertext")?;
-        let mut dec = oxtee_crypto::cipher::new(ids::ALG_AES_ECB_NOPAD, false, k, None, &[]).map_err(|_| "aes: setup")?;
+        let mut dec =
+            oxtee_crypto::cipher::new(ids::ALG_AES_ECB_NOPAD, false, k, None, &[]).map_err(|_| "aes: setup")?;
         dec.update(&mut buf).map_err(|_| "aes: decrypt")?;
         ensure(buf[..16] == pt && buf[16..] == pt, "aes: decryption does not invert")?;
     }
