@@ -194,6 +194,7 @@ fn invoke_tests(ctx: &mut Context) {
     eq("invoke-tests: SDP modify refuses normal memory", r, bad);
     // xtest 1001.
     eq("invoke-tests: SELF_TESTS", s.invoke_command(it::CMD_SELF_TESTS, &mut Operation::empty()), Ok(()));
+    eq("invoke-tests: FS_HTREE (store engine)", s.invoke_command(it::CMD_FS_HTREE, &mut Operation::empty()), Ok(()));
     eq("invoke-tests: DT_DRIVER_TESTS", s.invoke_command(it::CMD_DT_DRIVER_TESTS, &mut Operation::empty()), Ok(()));
     for cmd in [it::CMD_LOCKDEP, it::CMD_TRANSFER_LIST_TESTS] {
         let r = s.invoke_command(cmd, &mut Operation::empty()).map_err(|e| e.code);

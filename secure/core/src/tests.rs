@@ -701,6 +701,7 @@ fn invoke_tests_pta_answers_as_upstream() {
         TeeResult::ERROR_BAD_PARAMETERS.0
     );
     assert_eq!(ok(w.invoke(&mut env, s, it::CMD_SELF_TESTS, vec![])), 0);
+    assert_eq!(ok(w.invoke(&mut env, s, it::CMD_FS_HTREE, vec![])), 0);
     assert_eq!(ok(w.invoke(&mut env, s, it::CMD_DT_DRIVER_TESTS, vec![])), 0);
     assert_eq!(ok(w.invoke(&mut env, s, it::CMD_LOCKDEP, vec![])), TeeResult::ERROR_NOT_SUPPORTED.0);
     assert_eq!(ok(w.invoke(&mut env, s, it::CMD_TRANSFER_LIST_TESTS, vec![])), TeeResult::ERROR_NOT_SUPPORTED.0);
