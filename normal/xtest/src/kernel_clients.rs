@@ -55,10 +55,11 @@ fn device_enum(ctx: &mut Context, test_build: bool) {
     let r = s.invoke_command(0, &mut o).map_err(|e| e.code);
     eq("device PTA: GET_DEVICES size", (r, o.params[0].size()), (Err(TEEC_ERROR_SHORT_BUFFER), Some(want.len())));
     let mut buf = vec![0u8; 64];
-    let mut o = one(ParamTmpRef::new_output(&mut buf));
-    eq("device PTA: GET_DEVICES", s.invoke_command(0, &mut o), Ok(()));
-    let n = o.params[0].size().unwrap_or(0);
-    drop(o);
+    let n = {
+        let mut o = one(ParamTmpRef::new_output(&mut buf));
+        eq("device PTA: GET_DEVICES", s.invoke_command(0, &mut o), Ok(()));
+        o.params[0].size().unwrap_or(0)
+    };
     eq("device PTA: the devices", &buf[..n.min(64)], &want[..]);
     let mut o = one(Param::Null { dir: Dir::Out, size: 0 });
     let r = s.invoke_command(1, &mut o);

@@ -228,7 +228,7 @@ fn self_test_heap() -> Check {
         )?;
     }
     let boxed = alloc::boxed::Box::new(Aligned([0x5a; 64]));
-    ensure((&*boxed as *const Aligned as usize) % 64 == 0, "heap: 64-byte alignment not honoured")?;
+    ensure((&*boxed as *const Aligned as usize).is_multiple_of(64), "heap: 64-byte alignment not honoured")?;
     ensure(boxed.0.iter().all(|b| *b == 0x5a), "heap: aligned contents changed")?;
     let mut huge: Vec<u8> = Vec::new();
     ensure(huge.try_reserve(usize::MAX / 4).is_err(), "heap: an impossible request succeeded")?;
