@@ -69,6 +69,7 @@ pub mod ta;
 pub mod tee;
 pub mod test_pta;
 pub mod test_ta;
+pub mod upstream_pta;
 pub mod uuid;
 
 pub use uuid::Uuid;

@@ -201,6 +201,9 @@ if [ -e /etc/oxtee/store ]; then
 fi
 i=0; while [ ! -e /dev/teepriv0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
 echo "oxtee-init: $(ls /dev/tee* 2>/dev/null | tr '\n' ' ')"
+# The driver has put the OS's devices on the TEE bus (device enumeration);
+# with no udev to load their drivers, load the RNG's: /dev/hwrng.
+insmod /lib/modules/optee-rng.ko
 . /etc/oxtee/run
 echo "oxtee-init: powering off"
 poweroff -f
@@ -299,6 +302,8 @@ fn initramfs(deb: &Debian, mode: &Mode, extra: &[(PathBuf, &str)], store: bool) 
     let kmods = r.join(format!("lib/modules/{}/kernel/drivers/tee", deb.kver));
     add_tree(&mut c, &kmods.join("tee.ko"), "/lib/modules/tee.ko")?;
     add_tree(&mut c, &kmods.join("optee/optee.ko"), "/lib/modules/optee.ko")?;
+    let hwrng = r.join(format!("lib/modules/{}/kernel/drivers/char/hw_random/optee-rng.ko", deb.kver));
+    add_tree(&mut c, &hwrng, "/lib/modules/optee-rng.ko")?;
     if store {
         let kernel = r.join(format!("lib/modules/{}/kernel", deb.kver));
         for m in STORE_MODULES {

@@ -6,6 +6,7 @@
 
 mod bench_storage;
 mod crypto;
+mod kernel_clients;
 mod robust;
 mod secstor;
 mod storage;
@@ -15,8 +16,8 @@ mod user_ta;
 use oxtee_abi::test_pta as t;
 use oxtee_abi::uuid;
 use oxtee_teec::{
-    Context, Dir, Error, Login, Operation, Param, ParamNone, ParamTmpRef, ParamValue, TEEC_ERROR_ACCESS_DENIED,
-    TEEC_ERROR_BAD_PARAMETERS, TEEC_ERROR_ITEM_NOT_FOUND, TEEC_ERROR_NOT_SUPPORTED, TEEC_ERROR_SHORT_BUFFER,
+    Context, Dir, Error, Login, Operation, Param, ParamNone, ParamTmpRef, ParamValue, TEEC_ERROR_BAD_PARAMETERS,
+    TEEC_ERROR_ITEM_NOT_FOUND, TEEC_ERROR_NOT_SUPPORTED, TEEC_ERROR_SHORT_BUFFER,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -127,10 +128,7 @@ fn rpc_and_errors(ctx: &mut Context) {
     let r = ctx.open_session_with(t::UUID, Login::User, Some(&mut o)).map(|s| s.id() != 0);
     eq("open with params and login", r, Ok(true));
     eq("open param back", o.params[0].value(), Some((8, 0)));
-    // The device-enumeration PTA serves the kernel's driver (which used it
-    // at probe) and no one else, as upstream.
-    let r = ctx.open_session(uuid::PTA_DEVICE_ENUM).map(|s| s.id());
-    eq("device PTA refuses a user-space client", r, Err(Error { code: TEEC_ERROR_ACCESS_DENIED, origin: ORIGIN_TEE }));
+    // The device-enumeration PTA: see kernel_clients.
 }
 
 fn many_sessions(ctx: &mut Context) {
@@ -376,6 +374,8 @@ fn main() {
     let only_storage = std::env::args().nth(1).is_some_and(|a| a == "storage");
     // `oxtee-xtest secstor`: only the secure-storage TA-management cases.
     let only_secstor = std::env::args().nth(1).is_some_and(|a| a == "secstor");
+    // `oxtee-xtest ptas`: only the upstream pseudo-TA cases.
+    let only_ptas = std::env::args().nth(1).is_some_and(|a| a == "ptas");
     let args: Vec<String> = std::env::args().skip(2).collect();
     match std::env::args().nth(1).as_deref() {
         Some("storage-loop") => storage::loop_cli(&args),
@@ -429,11 +429,21 @@ fn main() {
             true
         }
     };
+    if only_ptas {
+        kernel_clients::run(&mut ctx, test_build);
+        let (p, f) = (PASSED.load(Ordering::Relaxed), FAILED.load(Ordering::Relaxed));
+        println!("xtest: {:.1} s", t0.elapsed().as_secs_f64());
+        println!("xtest: {p} passed, {f} failed");
+        std::process::exit(if f == 0 { 0 } else { 1 });
+    }
     if !test_build {
         println!(
             "xtest: no test PTA: this is the OS's default build; running the user-TA cases only \
              (all cases need the test build: cargo xtask run --test-build)"
         );
+        if !only_crypto && !only_storage {
+            kernel_clients::run(&mut ctx, false);
+        }
         if with_supplicant {
             if !only_storage {
                 user_ta::run(&mut ctx, false);
@@ -473,6 +483,7 @@ fn main() {
     concurrent(8, 100);
     thread_limit(24);
     cancellation();
+    kernel_clients::run(&mut ctx, true);
     if with_supplicant {
         user_ta::run(&mut ctx, true);
         robust::run(&mut ctx);

@@ -128,6 +128,11 @@ impl Os {
         self.ptas.iter().any(|p| p.uuid() == uuid)
     }
 
+    /// The pseudo-TAs of this build.
+    pub fn ptas(&self) -> &[&'static dyn Pta] {
+        &self.ptas
+    }
+
     /// Tells `pta` that session `id` (already out of the table) is closed.
     pub(crate) fn pta_close(&self, rpc: &mut rpc::Rpc, pta: &dyn Pta, id: u32, ta: Option<pta::TaCaller>) {
         let t = rpc.t;

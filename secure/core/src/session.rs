@@ -243,7 +243,7 @@ mod tests {
     use super::*;
     use crate::pta::device_enum::DeviceEnum;
 
-    static DEV: DeviceEnum = DeviceEnum { devices: &[], devices_supp: &[] };
+    static DEV: DeviceEnum = DeviceEnum;
 
     fn session() -> Session {
         Session::new(Target::Pta(&DEV), Uuid::NIL, 0, None)

@@ -7,6 +7,7 @@ use crate::fastcall::OsConfig;
 use crate::msg::{self, Dir, Message, Param};
 use crate::nsmem::fake::FakeRam;
 use crate::pta::device_enum::DeviceEnum;
+use crate::pta::invoke_tests::InvokeTestsPta;
 use crate::pta::test::TestPta;
 use crate::session::SessionLimits;
 use crate::shm::ShmConfig;
@@ -64,8 +65,10 @@ fn os_with(ram: &'static FakeRam, limits: Limits, ptas: Vec<&'static dyn crate::
 fn world() -> World {
     let ram: &'static FakeRam = Box::leak(Box::new(FakeRam::new(RAM, RAM_SIZE)));
     let test: &'static TestPta = Box::leak(Box::new(TestPta::new()));
-    let dev: &'static DeviceEnum = Box::leak(Box::new(DeviceEnum { devices: &[], devices_supp: &[] }));
-    let os = os_with(ram, LIMITS, vec![dev, test]);
+    let dev: &'static DeviceEnum = &DeviceEnum;
+    let rng: &'static crate::pta::rng::RngPta = &crate::pta::rng::RngPta;
+    let invoke: &'static InvokeTestsPta = Box::leak(Box::new(InvokeTestsPta::new()));
+    let os = os_with(ram, LIMITS, vec![dev, rng, test, invoke]);
     World { os: Box::leak(Box::new(os)), ram }
 }
 
@@ -569,17 +572,143 @@ fn hostile_arguments_are_answered_and_leave_no_state() {
 }
 
 #[test]
-fn device_enum_reports_no_devices_to_the_kernel_only() {
+fn device_enum_lists_the_device_ptas() {
+    use oxtee_abi::upstream_pta::{invoke_tests, rng};
     let w = world();
     let mut env = FakeEnv::new(w.ram);
+    // Linux 6.1 enumerates with a public login, later kernels as the kernel.
     let r = w.open(&mut env, uuid::PTA_DEVICE_ENUM);
-    assert_eq!((r.hdr.ret, r.hdr.ret_origin), (TeeResult::ERROR_ACCESS_DENIED.0, Origin::Tee as u32));
+    assert_eq!(r.hdr.ret, 0);
     let s = w.open_as(&mut env, uuid::PTA_DEVICE_ENUM, m::LOGIN_REE_KERNEL).hdr.session;
+    // A null buffer asks for the size: two devices need no supplicant.
     let null = Param::Tmem { dir: Dir::Out, buf: 0, size: 0, shm_ref: 0, noncontig: false };
     let r = w.invoke(&mut env, s, 0, vec![null, Param::None, Param::None, Param::None]);
+    assert_eq!(r.hdr.ret, TeeResult::ERROR_SHORT_BUFFER.0);
+    assert!(matches!(r.params[0], Param::Tmem { size: 32, .. }));
+    let buf = POOL.0 + 0x9000;
+    let short = Param::Tmem { dir: Dir::Out, buf, size: 31, shm_ref: 1, noncontig: false };
+    let r = w.invoke(&mut env, s, 0, vec![short]);
+    assert_eq!(r.hdr.ret, TeeResult::ERROR_SHORT_BUFFER.0);
+    assert!(matches!(r.params[0], Param::Tmem { size: 32, .. }));
+    let out = Param::Tmem { dir: Dir::Out, buf, size: 64, shm_ref: 1, noncontig: false };
+    let r = w.invoke(&mut env, s, 0, vec![out]);
+    assert_eq!(r.hdr.ret, 0);
+    assert!(matches!(r.params[0], Param::Tmem { size: 32, .. }));
+    let mut got = [0u8; 32];
+    w.ram.get(buf, &mut got).unwrap();
+    assert_eq!(got[..16], rng::UUID.to_octets());
+    assert_eq!(got[16..], invoke_tests::UUID.to_octets());
+    // None needs the supplicant.
+    let r = w.invoke(&mut env, s, 1, vec![null]);
     assert_eq!(r.hdr.ret, 0);
     assert!(matches!(r.params[0], Param::Tmem { size: 0, .. }));
-    assert_eq!(w.invoke(&mut env, s, 7, vec![null]).hdr.ret, TeeResult::ERROR_NOT_SUPPORTED.0);
+    let r = w.invoke(&mut env, s, 0, vec![Param::Tmem { dir: Dir::In, buf, size: 64, shm_ref: 1, noncontig: false }]);
+    assert_eq!(r.hdr.ret, TeeResult::ERROR_BAD_PARAMETERS.0);
+    assert_eq!(w.invoke(&mut env, s, 7, vec![null]).hdr.ret, TeeResult::ERROR_NOT_IMPLEMENTED.0);
+}
+
+#[test]
+fn rng_pta_fills_inout_memrefs_and_checks_its_parameters() {
+    use oxtee_abi::upstream_pta::rng;
+    let w = world();
+    let mut env = FakeEnv::new(w.ram);
+    // Any login (Linux's driver logs in as public).
+    let open = w.open(&mut env, rng::UUID);
+    assert_eq!(open.hdr.ret, 0);
+    let s = open.hdr.session;
+    let r = w.invoke(&mut env, s, rng::CMD_GET_RNG_INFO, vec![value(Dir::Out, 9, 9)]);
+    assert_eq!(r.hdr.ret, 0);
+    assert_eq!(r.params[0], value(Dir::Out, rng::RATE as u64, rng::QUALITY as u64));
+    let r = w.invoke(&mut env, s, rng::CMD_GET_RNG_INFO, vec![value(Dir::InOut, 9, 9)]);
+    assert_eq!((r.hdr.ret, r.hdr.ret_origin), (TeeResult::ERROR_BAD_PARAMETERS.0, Origin::TrustedApp as u32));
+    let buf = POOL.0 + 0xa000;
+    let mut reads = Vec::new();
+    for _ in 0..2 {
+        w.ram.put(buf, &[0u8; 700]).unwrap();
+        let tm = Param::Tmem { dir: Dir::InOut, buf, size: 600, shm_ref: 2, noncontig: false };
+        let r = w.invoke(&mut env, s, rng::CMD_GET_ENTROPY, vec![tm]);
+        assert_eq!(r.hdr.ret, 0);
+        assert!(matches!(r.params[0], Param::Tmem { size: 600, .. }));
+        let mut got = vec![0u8; 700];
+        w.ram.get(buf, &mut got).unwrap();
+        assert!(got[600..].iter().all(|b| *b == 0), "wrote past the memref");
+        assert!(got[..600].iter().filter(|b| **b == 0).count() < 20);
+        reads.push(got);
+    }
+    assert_ne!(reads[0], reads[1]);
+    for bad in [
+        vec![Param::Tmem { dir: Dir::Out, buf, size: 16, shm_ref: 2, noncontig: false }],
+        vec![Param::Tmem { dir: Dir::InOut, buf: 0, size: 0, shm_ref: 0, noncontig: false }],
+        vec![Param::Tmem { dir: Dir::InOut, buf, size: 16, shm_ref: 2, noncontig: false }, value(Dir::In, 0, 0)],
+        vec![],
+    ] {
+        assert_eq!(w.invoke(&mut env, s, rng::CMD_GET_ENTROPY, bad).hdr.ret, TeeResult::ERROR_BAD_PARAMETERS.0);
+    }
+    assert_eq!(w.invoke(&mut env, s, 2, vec![]).hdr.ret, TeeResult::ERROR_NOT_IMPLEMENTED.0);
+}
+
+#[test]
+fn invoke_tests_pta_answers_as_upstream() {
+    use oxtee_abi::upstream_pta::invoke_tests as it;
+    let w = world();
+    let mut env = FakeEnv::new(w.ram);
+    let s = w.open(&mut env, it::UUID).hdr.session;
+    let ok = |r: Message| r.hdr.ret;
+    assert_eq!(ok(w.invoke(&mut env, s, it::CMD_TRACE, vec![])), 0);
+    // PARAMS: the parameter types pick the computation.
+    let r = w.invoke(&mut env, s, it::CMD_PARAMS, vec![Param::None, value(Dir::InOut, 0xffff_fff0, 0x20)]);
+    assert_eq!((r.hdr.ret, &r.params[1]), (0, &value(Dir::InOut, 0x10, 0x20)));
+    let ins = vec![value(Dir::In, 1, 10), value(Dir::In, 2, 20), value(Dir::Out, 0, 0), value(Dir::In, 3, 30)];
+    let r = w.invoke(&mut env, s, it::CMD_PARAMS, ins);
+    assert_eq!((r.hdr.ret, &r.params[2]), (0, &value(Dir::Out, 6, 60)));
+    let buf = POOL.0 + 0xb000;
+    let data: Vec<u8> = (0..2000u32).map(|i| (i + 1) as u8).collect();
+    w.ram.put(buf, &data).unwrap();
+    let tm = Param::Tmem { dir: Dir::InOut, buf, size: 2000, shm_ref: 3, noncontig: false };
+    let r = w.invoke(&mut env, s, it::CMD_PARAMS, vec![Param::None, Param::None, Param::None, tm]);
+    assert_eq!(r.hdr.ret, 0);
+    let mut first = [0u8; 2];
+    w.ram.get(buf, &mut first).unwrap();
+    assert_eq!(first, [data.iter().fold(0u8, |s, b| s.wrapping_add(*b)), 2]);
+    for bad in [
+        vec![value(Dir::In, 1, 1)],
+        vec![value(Dir::InOut, 1, 1), value(Dir::InOut, 1, 1)],
+        vec![value(Dir::Out, 0, 0), value(Dir::In, 0, 0)],
+        vec![Param::Tmem { dir: Dir::InOut, buf: 0, size: 0, shm_ref: 0, noncontig: false }],
+    ] {
+        assert_eq!(ok(w.invoke(&mut env, s, it::CMD_PARAMS, bad)), TeeResult::ERROR_BAD_PARAMETERS.0);
+    }
+    // MEMREF_NULL: a null, empty inout memref and nothing else.
+    let null = Param::Tmem { dir: Dir::InOut, buf: 0, size: 0, shm_ref: 0, noncontig: false };
+    assert_eq!(ok(w.invoke(&mut env, s, it::CMD_MEMREF_NULL, vec![null])), 0);
+    let tm = Param::Tmem { dir: Dir::InOut, buf, size: 4, shm_ref: 3, noncontig: false };
+    assert_eq!(ok(w.invoke(&mut env, s, it::CMD_MEMREF_NULL, vec![tm])), TeeResult::ERROR_BAD_PARAMETERS.0);
+    // Secure data path: a short destination is reported, then normal-world
+    // memory is refused.
+    let src = Param::Tmem { dir: Dir::In, buf, size: 64, shm_ref: 3, noncontig: false };
+    let dst = Param::Tmem { dir: Dir::Out, buf: buf + 0x1000, size: 8, shm_ref: 3, noncontig: false };
+    let r = w.invoke(&mut env, s, it::CMD_COPY_NSEC_TO_SEC, vec![src, dst]);
+    assert_eq!(r.hdr.ret, TeeResult::ERROR_SHORT_BUFFER.0);
+    assert!(matches!(r.params[1], Param::Tmem { size: 64, .. }));
+    let dst = Param::Tmem { dir: Dir::Out, buf: buf + 0x1000, size: 64, shm_ref: 3, noncontig: false };
+    assert_eq!(ok(w.invoke(&mut env, s, it::CMD_COPY_SEC_TO_NSEC, vec![src, dst])), TeeResult::ERROR_BAD_PARAMETERS.0);
+    assert_eq!(ok(w.invoke(&mut env, s, it::CMD_READ_MODIFY_SEC, vec![tm])), TeeResult::ERROR_BAD_PARAMETERS.0);
+    // MUTEX: alone, a writer is the only one inside, and a reader then
+    // finds the writers' invariant.
+    let r = w.invoke(&mut env, s, it::CMD_MUTEX, vec![value(Dir::In, 0, 1000), value(Dir::Out, 9, 9)]);
+    assert_eq!((r.hdr.ret, &r.params[1]), (0, &value(Dir::Out, 1, 1)));
+    let r = w.invoke(&mut env, s, it::CMD_MUTEX, vec![value(Dir::In, 1, 1000), value(Dir::Out, 9, 9)]);
+    assert_eq!((r.hdr.ret, &r.params[1]), (0, &value(Dir::Out, 1, 1)));
+    assert_eq!(
+        ok(w.invoke(&mut env, s, it::CMD_MUTEX, vec![value(Dir::In, 2, 1), value(Dir::Out, 0, 0)])),
+        TeeResult::ERROR_BAD_PARAMETERS.0
+    );
+    assert_eq!(ok(w.invoke(&mut env, s, it::CMD_SELF_TESTS, vec![])), 0);
+    assert_eq!(ok(w.invoke(&mut env, s, it::CMD_FS_HTREE, vec![])), 0);
+    assert_eq!(ok(w.invoke(&mut env, s, it::CMD_DT_DRIVER_TESTS, vec![])), 0);
+    assert_eq!(ok(w.invoke(&mut env, s, it::CMD_LOCKDEP, vec![])), TeeResult::ERROR_NOT_SUPPORTED.0);
+    assert_eq!(ok(w.invoke(&mut env, s, it::CMD_TRANSFER_LIST_TESTS, vec![])), TeeResult::ERROR_NOT_SUPPORTED.0);
+    assert_eq!(ok(w.invoke(&mut env, s, 99, vec![])), TeeResult::ERROR_BAD_PARAMETERS.0);
 }
 
 #[test]

@@ -49,19 +49,27 @@ mod ta_key {
 }
 
 static USER_MMU: arch::user::Mmu = arch::user::Mmu;
-static DEVICE_ENUM: DeviceEnum = DeviceEnum { devices: &[], devices_supp: &[] };
 static SECSTOR_TA_MGMT: oxtee_core::pta::secstor::SecstorTaMgmt = oxtee_core::pta::secstor::SecstorTaMgmt;
+static DEVICE_ENUM: DeviceEnum = DeviceEnum;
+static RNG_PTA: oxtee_core::pta::rng::RngPta = oxtee_core::pta::rng::RngPta;
 #[cfg(feature = "test-hooks")]
 static TEST_PTA: oxtee_core::pta::test::TestPta = oxtee_core::pta::test::TestPta::new();
+#[cfg(feature = "test-hooks")]
+static INVOKE_TESTS_PTA: oxtee_core::pta::invoke_tests::InvokeTestsPta =
+    oxtee_core::pta::invoke_tests::InvokeTestsPta::new();
 static NS_RAM: spin::Once<NsRam> = spin::Once::new();
 
-/// The pseudo-TAs of this build (the test PTA only in the test build).
+/// The pseudo-TAs of this build (the test PTAs only in the test build).
+/// Device enumeration lists those that are devices, in this order.
 fn ptas() -> Vec<&'static dyn Pta> {
     alloc::vec![
         &DEVICE_ENUM,
         &SECSTOR_TA_MGMT,
+        &RNG_PTA,
         #[cfg(feature = "test-hooks")]
         &TEST_PTA,
+        #[cfg(feature = "test-hooks")]
+        &INVOKE_TESTS_PTA,
     ]
 }
 

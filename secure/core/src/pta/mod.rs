@@ -4,6 +4,9 @@
 pub mod device_enum;
 pub mod secstor;
 #[cfg(any(test, feature = "test-hooks"))]
+pub mod invoke_tests;
+pub mod rng;
+#[cfg(any(test, feature = "test-hooks"))]
 pub mod test;
 
 use crate::Os;
@@ -142,9 +145,25 @@ impl Ctx<'_> {
     }
 }
 
+/// Whether device enumeration lists a PTA for the normal-world kernel to
+/// create a device on its TEE bus (upstream's `TA_FLAG_DEVICE_ENUM*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeviceKind {
+    /// Not a device.
+    None,
+    /// A device that needs no supplicant (`PTA_CMD_GET_DEVICES`).
+    NoSupplicant,
+    /// A device usable once the supplicant runs (`PTA_CMD_GET_DEVICES_SUPP`).
+    Supplicant,
+}
+
 pub trait Pta: Sync {
     fn uuid(&self) -> Uuid;
     fn name(&self) -> &'static str;
+    /// Whether, and when, device enumeration lists this PTA.
+    fn device(&self) -> DeviceKind {
+        DeviceKind::None
+    }
     /// Whether a client logged in as `login` (`TEE_LOGIN_*`) may open a
     /// session.
     fn accepts_login(&self, _login: u32) -> bool {

@@ -44,7 +44,7 @@ pub trait Backend {
 /// happens or not) and every operation after it fail with
 /// ERROR_COMMUNICATION, as if the machine lost power. [`mem::MemBackend::reboot`]
 /// brings it back with the files as the cut left them.
-#[cfg(any(test, feature = "fakes"))]
+#[cfg(any(test, feature = "fakes", feature = "test-hooks"))]
 pub mod mem {
     use super::{Backend, Fd, R};
     use alloc::collections::BTreeMap;
