@@ -38,6 +38,7 @@ const CRATES: &[(&str, Policy)] = &[
     ("ta/crypto-test", Policy::Forbid),
     ("ta/storage-test", Policy::Forbid),
     ("ta/storage-bench", Policy::Forbid),
+    ("ta/system-test", Policy::Forbid),
 ];
 
 const HOST_CRATES: &[&str] = &[

@@ -530,7 +530,9 @@ impl UserSpace {
         self.split_at(end)?;
         let mut v = Vec::new();
         v.try_reserve_exact(self.mem.maps.len()).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
-        v.extend(self.mem.maps.iter().enumerate().filter(|(_, m)| m.va.get() >= va && m.va.get() < end).map(|(i, _)| i));
+        v.extend(
+            self.mem.maps.iter().enumerate().filter(|(_, m)| m.va.get() >= va && m.va.get() < end).map(|(i, _)| i),
+        );
         Ok(v)
     }
 

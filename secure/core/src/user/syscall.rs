@@ -654,7 +654,8 @@ impl Os {
             Target::User(callee) => self.user_invoke(rpc, *id, s, callee, cmd, params, caller.cancel),
             Target::Pta(pta) => {
                 let ns = ns_memrefs(space, &up);
-                let r = self.pta_call_from_ta(rpc, *id, inst, space, caller, params, ns, |ctx, p| pta.invoke(ctx, cmd, p));
+                let r =
+                    self.pta_call_from_ta(rpc, *id, inst, space, caller, params, ns, |ctx, p| pta.invoke(ctx, cmd, p));
                 (r, Origin::TrustedApp)
             }
         };
