@@ -742,6 +742,61 @@ mod tests {
     }
 
     #[test]
+    fn zero_initialised_mappings_split_move_and_free() {
+        let mut s = space();
+        s.activate().unwrap();
+        s.add(PageBuf::new(4096).unwrap(), &[(0, v(0x10000), 4096, UserPerm::ReadWrite)]).unwrap();
+        // Placement skips what is mapped and keeps the padding free.
+        let a = s.find_free(0x10000, 0x40000, 3 * 4096, 0, 0).unwrap();
+        assert_eq!(a, 0x11000);
+        assert_eq!(s.find_free(0x10000, 0x40000, 4096, 4096, 4096), Some(0x12000));
+        assert_eq!(s.find_free(0x10000, 0x13000, 3 * 4096, 0, 0), None);
+        let zi = MapKind::Zi { shareable: false };
+        s.add_kind(PageBuf::new(3 * 4096).unwrap(), &[(0, v(a), 3 * 4096, UserPerm::ReadWrite)], zi).unwrap();
+        s.write(v(a), &[1; 3 * 4096]).unwrap();
+        assert_eq!(s.check_zi(a, 3 * 4096), Ok(()));
+        assert_eq!(s.check_zi(0x10000, 4096), Err(TeeResult::ERROR_ACCESS_DENIED));
+        assert_eq!(s.check_zi(0x20000, 4096), Err(TeeResult::ERROR_BAD_PARAMETERS));
+        assert!(s.is_private(v(a), 4096));
+        // Read-only middle page.
+        s.protect(a + 4096, 4096, UserPerm::ReadOnly).unwrap();
+        assert!(!s.check(v(a + 4096), 1, Access::Write));
+        assert!(s.check(v(a), 4096, Access::Write) && s.check(v(a + 8192), 4096, Access::Write));
+        // Move it all; the data follows.
+        s.move_range(a, 3 * 4096, 0x30000).unwrap();
+        assert!(!s.check(v(a), 1, Access::Read));
+        let mut out = [0u8; 3 * 4096];
+        s.read(v(0x30000), &mut out).unwrap();
+        assert!(out.iter().all(|b| *b == 1));
+        assert!(!s.check(v(0x31000), 1, Access::Write));
+        // Unmapping part keeps the buffer; unmapping the rest frees it.
+        let before = s.footprint();
+        s.unmap_range(0x31000, 4096).unwrap();
+        assert_eq!(s.footprint(), before);
+        assert_eq!(s.check_zi(0x30000, 3 * 4096), Err(TeeResult::ERROR_BAD_PARAMETERS));
+        s.unmap_range(0x30000, 4096).unwrap();
+        s.unmap_range(0x32000, 4096).unwrap();
+        assert_eq!(s.footprint(), 4096);
+        assert_eq!(s.zi_bytes(), 0);
+    }
+
+    #[test]
+    fn parameters_are_not_private_and_client_ones_not_secure() {
+        let mut s = space();
+        s.add_kind(PageBuf::new(4096).unwrap(), &[(0, v(0x10000), 4096, UserPerm::ReadWrite)], MapKind::Param {
+            ns: true,
+        })
+        .unwrap();
+        s.add_kind(PageBuf::new(4096).unwrap(), &[(0, v(0x12000), 4096, UserPerm::ReadWrite)], MapKind::Zi {
+            shareable: true,
+        })
+        .unwrap();
+        assert!(!s.is_private(v(0x10000), 16) && !s.is_private(v(0x12000), 16));
+        assert!(s.touches_ns(v(0x10ff0), 32) && s.mem_all_ns(v(0x10000), 4096));
+        assert!(!s.touches_ns(v(0x12000), 4096));
+    }
+
+    #[test]
     fn each_thread_keeps_its_reserve_whatever_others_hold() {
         let b = Arc::new(ParamBudget::new(8192, 16384));
         // Thread 0 takes its reserve and all of the shared budget.
