@@ -34,7 +34,6 @@ fn derive(s: &mut Session, extra: Option<&[u8]>, n: u32) -> Result<Vec<u8>, (u32
     let mut o = Operation::new(0, p0, vin(n, 0), ParamTmpRef::new_output(&mut key), ParamNone::new());
     code(s.invoke_command(c::CMD_DERIVE, &mut o))?;
     let got = o.params[2].size().unwrap_or(0);
-    drop(o);
     key.truncate(got);
     Ok(key)
 }
@@ -132,7 +131,6 @@ pub fn run(ctx: &mut Context) {
         code(s.invoke_command(c::CMD_DERIVE_SHM, &mut o)),
         Err((TeeResult::ERROR_SECURITY.0, ORIGIN_TA)),
     );
-    drop(o);
     eq("system: no key written there", key, [0u8; 32]);
 
     // Entropy.

@@ -783,13 +783,17 @@ mod tests {
     #[test]
     fn parameters_are_not_private_and_client_ones_not_secure() {
         let mut s = space();
-        s.add_kind(PageBuf::new(4096).unwrap(), &[(0, v(0x10000), 4096, UserPerm::ReadWrite)], MapKind::Param {
-            ns: true,
-        })
+        s.add_kind(
+            PageBuf::new(4096).unwrap(),
+            &[(0, v(0x10000), 4096, UserPerm::ReadWrite)],
+            MapKind::Param { ns: true },
+        )
         .unwrap();
-        s.add_kind(PageBuf::new(4096).unwrap(), &[(0, v(0x12000), 4096, UserPerm::ReadWrite)], MapKind::Zi {
-            shareable: true,
-        })
+        s.add_kind(
+            PageBuf::new(4096).unwrap(),
+            &[(0, v(0x12000), 4096, UserPerm::ReadWrite)],
+            MapKind::Zi { shareable: true },
+        )
         .unwrap();
         assert!(!s.is_private(v(0x10000), 16) && !s.is_private(v(0x12000), 16));
         assert!(s.touches_ns(v(0x10ff0), 32) && s.mem_all_ns(v(0x10000), 4096));

@@ -512,6 +512,7 @@ impl Os {
 
     /// Runs `f` on a PTA for a calling TA: the secure copies of the TA's
     /// parameters become the PTA's buffers for the call and come back.
+    #[allow(clippy::too_many_arguments)]
     fn pta_call_from_ta<F>(
         &self,
         rpc: &mut Rpc,
@@ -566,6 +567,7 @@ impl Os {
     }
 
     /// Opens a session from `inst` to a PTA; the session belongs to `inst`.
+    #[allow(clippy::too_many_arguments)]
     fn pta_open_from_ta(
         &self,
         rpc: &mut Rpc,
