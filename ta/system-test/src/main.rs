@@ -12,6 +12,7 @@ use alloc::vec;
 use core::hint::black_box;
 use oxtee_abi::system_test_ta as c;
 use oxtee_abi::tee::TeeResult;
+use oxtee_utee::memory::{ACCESS_ANY_OWNER, ACCESS_READ, ACCESS_WRITE, check_memory_access_rights};
 use oxtee_utee::{
     Error, ErrorKind, ParamType, Parameters, Result, TaSession, TeeParam, TeeParams, Uuid, fault, ta_close_session,
     ta_create, ta_destroy, ta_invoke_command, ta_open_session, trace_println,
@@ -171,6 +172,11 @@ fn zi_steps(st: &mut Steps) -> Result<()> {
     let b = map_zi(&mut s, PAGE as u32, FLAG_SHAREABLE, 0, (0, 0))?;
     st.check(b >= a + 3 * PAGE || b + PAGE <= a, "second mapping apart")?;
     fault::write_u64(b as usize, 77);
+    // Access rights as upstream: shareable memory is not the TA's own.
+    let (rw, any) = (ACCESS_READ | ACCESS_WRITE, ACCESS_ANY_OWNER);
+    st.check(check_memory_access_rights(rw, a as usize, 4096).is_ok(), "private MAP_ZI memory is the TA's")?;
+    st.check(check_memory_access_rights(rw, b as usize, 4096).is_err(), "shareable memory is not private")?;
+    st.check(check_memory_access_rights(rw | any, b as usize, 4096).is_ok(), "shareable memory, any owner")?;
     // Read-only: reads still work.
     st.expect(code(set_prot(&mut s, a + PAGE, PAGE as u32, 0)), T::SUCCESS, "SET_PROT read-only")?;
     st.check(fault::read_u64((a + PAGE) as usize) == (PAGE / 8) ^ 0x5a5a_0000, "read-only page readable")?;
