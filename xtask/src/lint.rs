@@ -129,6 +129,8 @@ fn ta_lint() -> Result {
             "oxtee-storage-test-ta",
             "-p",
             "oxtee-storage-bench-ta",
+            "-p",
+            "oxtee-system-test-ta",
         ])
         .args(deny))?;
     for feature in ["multi", "single", "keep", "excl"] {

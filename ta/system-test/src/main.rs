@@ -249,7 +249,6 @@ fn derive(extra: Option<&[u8]>, key: &mut [u8]) -> Result<()> {
         none(),
     );
     s.invoke_command(DERIVE_TA_UNIQUE_KEY, &mut p)?;
-    drop(p);
     key.copy_from_slice(&buf);
     Ok(())
 }
@@ -355,7 +354,6 @@ fn invoke_command(cmd: u32, params: &mut Parameters) -> Result<()> {
             let mut s = TaSession::open(SYSTEM)?;
             let r = s.invoke_command(SUPP_PLUGIN_INVOKE, &mut p);
             let outlen = p.0[3].value().unwrap_or_default().0;
-            drop(p);
             params.2.as_value()?.set_a(outlen);
             r
         }
