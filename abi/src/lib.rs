@@ -65,6 +65,7 @@ pub mod secstor;
 pub mod smc;
 pub mod storage_bench_ta;
 pub mod storage_test_ta;
+pub mod system_test_ta;
 pub mod ta;
 pub mod tee;
 pub mod test_pta;

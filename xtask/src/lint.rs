@@ -38,6 +38,7 @@ const CRATES: &[(&str, Policy)] = &[
     ("ta/crypto-test", Policy::Forbid),
     ("ta/storage-test", Policy::Forbid),
     ("ta/storage-bench", Policy::Forbid),
+    ("ta/system-test", Policy::Forbid),
 ];
 
 const HOST_CRATES: &[&str] = &[
@@ -128,6 +129,8 @@ fn ta_lint() -> Result {
             "oxtee-storage-test-ta",
             "-p",
             "oxtee-storage-bench-ta",
+            "-p",
+            "oxtee-system-test-ta",
         ])
         .args(deny))?;
     for feature in ["multi", "single", "keep", "excl"] {

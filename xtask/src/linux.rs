@@ -283,6 +283,8 @@ fn initramfs(deb: &Debian, mode: &Mode, extra: &[(PathBuf, &str)], store: bool) 
         "/lib/aarch64-linux-gnu",
         "/usr/lib/aarch64-linux-gnu",
         "/usr/lib/oxtee",
+        "/usr/lib/tee-supplicant",
+        "/usr/lib/tee-supplicant/plugins",
         "/etc",
         "/etc/oxtee",
         "/proc",
@@ -400,6 +402,16 @@ pub fn guest_binaries() -> Result<Vec<(PathBuf, &'static str)>> {
             .arg(deb.root.join("usr/lib/aarch64-linux-gnu")),
     )?;
     out.push((client, "/usr/bin/oxtee-cclient"));
+    // Our test plugin for Debian's tee-supplicant (oxtee-supplicant has it
+    // built in), where tee-supplicant loads plugins from.
+    let plugin = root().join("target/linux/oxtee-test-plugin.so");
+    crate::run_cmd(
+        Command::new("sh")
+            .arg(root().join("normal/supp-plugin/build.sh"))
+            .arg(&plugin)
+            .arg(deb.root.join("usr/include")),
+    )?;
+    out.push((plugin, "/usr/lib/tee-supplicant/plugins/oxtee-test.so"));
     // User TAs where tee-supplicant looks for them: ours, freshly built,
     // and any other signed image in target/ta. The guest path must live as
     // long as the list; xtask is a short-lived tool, so leak it.

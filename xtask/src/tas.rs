@@ -167,6 +167,16 @@ pub fn build() -> Result<Vec<PathBuf>> {
     let other = with_uuid(&storage, st::UUID_OTHER)?;
     check_elf(&other, st::UUID_OTHER, 0).map_err(|e| format!("ta/storage-test (second UUID): {e}"))?;
     out.push(write(&dir, st::UUID_OTHER, &crate::sign::sign_ta(&other, &key)?)?);
+
+    // The system-PTA test TA, also under a second UUID (TA-unique keys
+    // must differ between TAs).
+    use oxtee_abi::system_test_ta as sy;
+    let system = build_elf("oxtee-system-test-ta", "oxtee-system-test-ta", &[])?;
+    check_elf(&system, sy::UUID, 0).map_err(|e| format!("ta/system-test: {e}"))?;
+    out.push(write(&dir, sy::UUID, &crate::sign::sign_ta(&system, &key)?)?);
+    let other = with_uuid(&system, sy::UUID_OTHER)?;
+    check_elf(&other, sy::UUID_OTHER, 0).map_err(|e| format!("ta/system-test (second UUID): {e}"))?;
+    out.push(write(&dir, sy::UUID_OTHER, &crate::sign::sign_ta(&other, &key)?)?);
     Ok(out)
 }
 

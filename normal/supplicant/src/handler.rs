@@ -92,6 +92,7 @@ impl Handler {
             rpc::CMD_RPMB => self.rpmb_request(params),
             rpc::CMD_SHM_ALLOC => self.shm_alloc(params),
             rpc::CMD_SHM_FREE => self.shm_free(params),
+            rpc::CMD_SUPP_PLUGIN => self.supp_plugin(params),
             _ => Err(NOT_SUPPORTED),
         };
         match r {
@@ -141,6 +142,35 @@ impl Handler {
             return Err(ITEM_NOT_FOUND);
         }
         self.shm.write(&buf, &image)
+    }
+
+    /// SUPP_PLUGIN, with upstream's checks: four parameters (value in,
+    /// value in, value inout, memref inout); the plugin's UUID is in
+    /// little-endian words of its octets.
+    fn supp_plugin(&self, params: &mut [IoctlParam]) -> Result<(), u32> {
+        let [p0, p1, p2, p3] = params else { return Err(BAD_PARAMETERS) };
+        expect(&[*p0, *p1, *p2, *p3], &[VALUE_INPUT, VALUE_INPUT, VALUE_INOUT, MEMREF_INOUT])?;
+        let mut octets = [0u8; 16];
+        for (i, w) in [p0.b, p0.c, p1.a, p1.b].into_iter().enumerate() {
+            octets[4 * i..4 * i + 4].copy_from_slice(&(w as u32).to_le_bytes());
+        }
+        let uuid = Uuid::from_octets(octets);
+        let (cmd, sub_cmd) = (p1.c as u32, p2.a as u32);
+        let data = self.shm.resolve(p3)?;
+        if p3.b != 0 && data.is_none() {
+            return Err(BAD_PARAMETERS);
+        }
+        if p0.a != u64::from(rpc::SUPP_PLUGIN_INVOKE) {
+            return Err(NOT_SUPPORTED);
+        }
+        let plugin = crate::plugin::find(uuid).ok_or(ITEM_NOT_FOUND)?;
+        let (code, outlen) = match &data {
+            Some(m) => self.shm.with(m, |d| plugin.invoke(cmd, sub_cmd, d))?,
+            None => plugin.invoke(cmd, sub_cmd, &mut []),
+        };
+        log!(self, "SUPP_PLUGIN {} ({uuid}) cmd {cmd} sub {sub_cmd}: {code:#x}, {outlen} bytes", plugin.name());
+        p2.b = outlen as u64;
+        if code == SUCCESS { Ok(()) } else { Err(code) }
     }
 
     fn name(&self, p: &IoctlParam) -> Result<Vec<u8>, u32> {

@@ -8,6 +8,7 @@
 mod errors;
 mod fs;
 mod handler;
+mod plugin;
 mod rpmb;
 mod shm;
 #[cfg(test)]

@@ -89,7 +89,7 @@ impl ShmTable {
         self.resolve(p)?.ok_or(BAD_PARAMETERS)
     }
 
-    fn with<R>(&self, m: &Memref, f: impl FnOnce(&mut [u8]) -> R) -> Result<R, u32> {
+    pub fn with<R>(&self, m: &Memref, f: impl FnOnce(&mut [u8]) -> R) -> Result<R, u32> {
         let mut t = lock(&self.inner);
         let e = t.0.get_mut(&m.id).ok_or(BAD_PARAMETERS)?;
         let end = m.offset.checked_add(m.len).filter(|end| *end <= e.size).ok_or(BAD_PARAMETERS)?;

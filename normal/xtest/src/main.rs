@@ -11,6 +11,7 @@ mod robust;
 mod secstor;
 mod storage;
 mod storage_reboot;
+mod system;
 mod user_ta;
 
 use oxtee_abi::test_pta as t;
@@ -376,6 +377,16 @@ fn main() {
     let only_secstor = std::env::args().nth(1).is_some_and(|a| a == "secstor");
     // `oxtee-xtest ptas`: only the upstream pseudo-TA cases.
     let only_ptas = std::env::args().nth(1).is_some_and(|a| a == "ptas");
+    // `oxtee-xtest system`: only the system PTA cases.
+    if std::env::args().nth(1).is_some_and(|a| a == "system") {
+        match Context::new() {
+            Ok(mut ctx) => system::run(&mut ctx),
+            Err(e) => check(false, "open /dev/tee0", format_args!("{e}")),
+        }
+        let (p, f) = (PASSED.load(Ordering::Relaxed), FAILED.load(Ordering::Relaxed));
+        println!("xtest: {p} passed, {f} failed");
+        std::process::exit(if f == 0 { 0 } else { 1 });
+    }
     let args: Vec<String> = std::env::args().skip(2).collect();
     match std::env::args().nth(1).as_deref() {
         Some("storage-loop") => storage::loop_cli(&args),
@@ -447,6 +458,7 @@ fn main() {
         if with_supplicant {
             if !only_storage {
                 user_ta::run(&mut ctx, false);
+                system::run(&mut ctx);
                 crypto::run(&mut ctx, false);
             }
             if !only_crypto {
@@ -486,6 +498,7 @@ fn main() {
     kernel_clients::run(&mut ctx, true);
     if with_supplicant {
         user_ta::run(&mut ctx, true);
+        system::run(&mut ctx);
         robust::run(&mut ctx);
         crypto::run(&mut ctx, true);
         storage::run(&mut ctx);

@@ -33,6 +33,19 @@ impl Rng {
         h.update(stir.to_le_bytes());
         *g = ChaCha20Rng::from_seed(h.finalize().into());
     }
+
+    /// Mixes `data` (entropy from outside, e.g. the system PTA's
+    /// ADD_RNG_ENTROPY) into the generator: the next key is a hash of
+    /// fresh output and `data`, so the input can only add uncertainty.
+    pub fn add_entropy(&self, data: &[u8]) {
+        let mut g = self.state.lock();
+        let mut next = [0u8; 32];
+        g.fill_bytes(&mut next);
+        let mut h = Sha256::new();
+        h.update(next);
+        h.update(data);
+        *g = ChaCha20Rng::from_seed(h.finalize().into());
+    }
 }
 
 impl Default for Rng {
@@ -58,6 +71,13 @@ mod tests {
         assert_ne!(x, y);
         assert_ne!(x, z);
         assert_ne!(x, [0; 32]);
+        // Added entropy changes what follows.
+        let (c, d) = (Rng::new(&[b"same"]), Rng::new(&[b"same"]));
+        d.add_entropy(b"more");
+        let (mut p, mut q) = ([0u8; 32], [0u8; 32]);
+        c.fill(&mut p, 0);
+        d.fill(&mut q, 0);
+        assert_ne!(p, q);
         // Same seed, same stream: the generator is deterministic given its
         // inputs (the entropy is in the seed).
         let c = Rng::new(&[b"seed one"]);

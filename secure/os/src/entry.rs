@@ -52,6 +52,7 @@ static USER_MMU: arch::user::Mmu = arch::user::Mmu;
 static SECSTOR_TA_MGMT: oxtee_core::pta::secstor::SecstorTaMgmt = oxtee_core::pta::secstor::SecstorTaMgmt;
 static DEVICE_ENUM: DeviceEnum = DeviceEnum;
 static RNG_PTA: oxtee_core::pta::rng::RngPta = oxtee_core::pta::rng::RngPta;
+static SYSTEM_PTA: oxtee_core::pta::system::System = oxtee_core::pta::system::System;
 #[cfg(feature = "test-hooks")]
 static TEST_PTA: oxtee_core::pta::test::TestPta = oxtee_core::pta::test::TestPta::new();
 #[cfg(feature = "test-hooks")]
@@ -66,6 +67,7 @@ fn ptas() -> Vec<&'static dyn Pta> {
         &DEVICE_ENUM,
         &SECSTOR_TA_MGMT,
         &RNG_PTA,
+        &SYSTEM_PTA,
         #[cfg(feature = "test-hooks")]
         &TEST_PTA,
         #[cfg(feature = "test-hooks")]

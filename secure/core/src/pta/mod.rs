@@ -6,6 +6,7 @@ pub mod secstor;
 #[cfg(any(test, feature = "test-hooks"))]
 pub mod invoke_tests;
 pub mod rng;
+pub mod system;
 #[cfg(any(test, feature = "test-hooks"))]
 pub mod test;
 
@@ -119,6 +120,9 @@ pub fn expect(params: &[PtaParam], want: &[Kind]) -> Result<(), TeeResult> {
 pub struct TaCaller<'a> {
     pub inst: &'a Arc<Instance>,
     pub space: &'a mut UserSpace,
+    /// Memref parameters the TA passed from memory shared with a
+    /// normal-world client (oxtee hands the PTA a secure copy either way).
+    pub ns_memref: [bool; 4],
 }
 
 /// Everything a PTA may use while serving one request.

@@ -56,6 +56,11 @@ const WINDOWS: u32 = 500;
 /// Offsets inside a window.
 const STACK_TOP: u64 = 0x2000_0000;
 const PARAMS: u64 = 0x3000_0000;
+/// Where the system PTA's MAP_ZI places memory: between the stack's top
+/// (plus a megabyte of gap) and the parameters. The image and shared
+/// libraries sit below the stack.
+const ZI_START: u64 = 0x2010_0000;
+const ZI_END: u64 = PARAMS;
 /// Largest memref a call may carry (copied into the TA; copies in flight
 /// are bounded by the parameter budget).
 pub const MAX_MEMREF: u64 = 4 << 20;
@@ -154,6 +159,11 @@ impl Instance {
 
     pub fn is_dead(&self) -> bool {
         self.state.lock().dead
+    }
+
+    /// The user addresses where MAP_ZI memory may go: [start, end).
+    pub fn zi_area(&self) -> (u64, u64) {
+        (self.base.get() + ZI_START, self.base.get() + ZI_END)
     }
 
     fn window(id: u32) -> UserVirt {
@@ -703,7 +713,8 @@ impl Os {
                     let len = buf.len();
                     up.vals[2 * i] = va.get();
                     up.vals[2 * i + 1] = *size;
-                    match space.add(buf, &[(0, va, len, UserPerm::ReadWrite)]) {
+                    let kind = space::MapKind::Param { ns: caller.login != LOGIN_TRUSTED_APP };
+                    match space.add_kind(buf, &[(0, va, len, UserPerm::ReadWrite)], kind) {
                         Ok(idx) => mapped[i] = Some(idx),
                         Err(e) => failed = Some(e),
                     }

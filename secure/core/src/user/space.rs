@@ -145,6 +145,27 @@ struct Mapped {
     /// Index into `UserSpace::bufs` and byte offset in that buffer.
     buf: usize,
     off: u64,
+    kind: MapKind,
+}
+
+/// Whose memory a mapping is, as `TEE_CheckMemoryAccessRights` and the
+/// system PTA see it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum MapKind {
+    /// The TA's own memory: image, stack, heap.
+    Private,
+    /// Zero-initialised memory the TA mapped through the system PTA
+    /// (`shareable`: may be handed to another TA, not private).
+    Zi { shareable: bool },
+    /// A parameter of the running call; `ns`: its client is the normal
+    /// world (the memory is shared with it).
+    Param { ns: bool },
+}
+
+impl MapKind {
+    fn private(self) -> bool {
+        matches!(self, MapKind::Private | MapKind::Zi { shareable: false })
+    }
 }
 
 /// What a user access wants.
@@ -184,6 +205,16 @@ impl UserSpace {
     /// Adds `buf` and maps `ranges` of it: (offset in buf, user address,
     /// length, access). Before `activate` this only records the ranges.
     pub fn add(&mut self, buf: PageBuf, ranges: &[(u64, UserVirt, u64, UserPerm)]) -> Result<usize, TeeResult> {
+        self.add_kind(buf, ranges, MapKind::Private)
+    }
+
+    /// `add`, with mappings of `kind`.
+    pub fn add_kind(
+        &mut self,
+        buf: PageBuf,
+        ranges: &[(u64, UserVirt, u64, UserPerm)],
+        kind: MapKind,
+    ) -> Result<usize, TeeResult> {
         let page = PAGE_SIZE as u64;
         for &(off, va, len, _) in ranges {
             let end = off.checked_add(len).ok_or(TeeResult::ERROR_BAD_PARAMETERS)?;
@@ -210,7 +241,7 @@ impl UserSpace {
                 drop(self.remove(idx));
                 return Err(e);
             }
-            self.mem.maps.push(Mapped { va, len, perm, buf: idx, off });
+            self.mem.maps.push(Mapped { va, len, perm, buf: idx, off, kind });
         }
         Ok(idx)
     }
@@ -410,6 +441,236 @@ impl UserMem {
     }
 }
 
+/// Most mappings one address space may hold (each `MAP_ZI` adds one, each
+/// split of a mapping one more), so a TA cannot grow the kernel's list
+/// without bound.
+pub const MAX_MAPPINGS: usize = 1024;
+
+impl UserSpace {
+    /// True if no mapping touches [va, va+len).
+    pub fn range_free(&self, va: u64, len: u64) -> bool {
+        let Some(end) = va.checked_add(len) else { return false };
+        !self.mem.maps.iter().any(|m| va < m.va.get() + m.len && m.va.get() < end)
+    }
+
+    /// Lowest page-aligned address `a` in [lo, hi) such that
+    /// [a - pad_begin, a + len + pad_end) is free and inside [lo, hi).
+    pub fn find_free(&self, lo: u64, hi: u64, len: u64, pad_begin: u64, pad_end: u64) -> Option<u64> {
+        let page = PAGE_SIZE as u64;
+        let mut taken: Vec<(u64, u64)> = Vec::new();
+        taken.try_reserve_exact(self.mem.maps.len()).ok()?;
+        taken.extend(self.mem.maps.iter().map(|m| (m.va.get(), m.va.get() + m.len)));
+        taken.sort_unstable();
+        let round = |x: u64| x.checked_add(page - 1).map(|y| y & !(page - 1));
+        let mut cand = round(lo.checked_add(pad_begin)?)?;
+        loop {
+            let start = cand.checked_sub(pad_begin)?;
+            let end = cand.checked_add(len)?.checked_add(pad_end)?;
+            if end > hi {
+                return None;
+            }
+            match taken.iter().find(|(s, e)| *s < end && start < *e) {
+                None => return Some(cand),
+                Some(&(_, e)) => cand = round(e.checked_add(pad_begin)?)?,
+            }
+        }
+    }
+
+    /// Checks that every page of [va, va+len) is mapped by a `Zi` mapping:
+    /// BAD_PARAMETERS if some byte is not mapped at all, ACCESS_DENIED if
+    /// it belongs to something else (image, stack, parameters), as
+    /// upstream answers for its permanent mappings.
+    pub fn check_zi(&self, va: u64, len: u64) -> Result<(), TeeResult> {
+        let end = va.checked_add(len).ok_or(TeeResult::ERROR_BAD_PARAMETERS)?;
+        if len == 0 {
+            return Err(TeeResult::ERROR_BAD_PARAMETERS);
+        }
+        let mut at = va;
+        while at < end {
+            let m = self.mem.maps.iter().find(|m| at >= m.va.get() && at - m.va.get() < m.len);
+            let m = m.ok_or(TeeResult::ERROR_BAD_PARAMETERS)?;
+            if !matches!(m.kind, MapKind::Zi { .. }) {
+                return Err(TeeResult::ERROR_ACCESS_DENIED);
+            }
+            at = m.va.get() + m.len;
+        }
+        Ok(())
+    }
+
+    /// Splits the mapping holding `at` (if `at` is inside it, not at its
+    /// start) in two.
+    fn split_at(&mut self, at: u64) -> Result<(), TeeResult> {
+        let Some(i) = self.mem.maps.iter().position(|m| at > m.va.get() && at < m.va.get() + m.len) else {
+            return Ok(());
+        };
+        if self.mem.maps.len() >= MAX_MAPPINGS {
+            return Err(TeeResult::ERROR_OUT_OF_MEMORY);
+        }
+        self.mem.maps.try_reserve(1).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
+        let m = &mut self.mem.maps[i];
+        let head = at - m.va.get();
+        let tail = Mapped {
+            va: UserVirt::new(at),
+            len: m.len - head,
+            perm: m.perm,
+            buf: m.buf,
+            off: m.off + head,
+            kind: m.kind,
+        };
+        m.len = head;
+        self.mem.maps.push(tail);
+        Ok(())
+    }
+
+    /// Splits mappings so [va, va+len) starts and ends on mapping bounds;
+    /// the indices of the mappings inside it.
+    fn isolate(&mut self, va: u64, len: u64) -> Result<Vec<usize>, TeeResult> {
+        let end = va.checked_add(len).ok_or(TeeResult::ERROR_BAD_PARAMETERS)?;
+        self.split_at(va)?;
+        self.split_at(end)?;
+        let mut v = Vec::new();
+        v.try_reserve_exact(self.mem.maps.len()).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
+        v.extend(
+            self.mem.maps.iter().enumerate().filter(|(_, m)| m.va.get() >= va && m.va.get() < end).map(|(i, _)| i),
+        );
+        Ok(v)
+    }
+
+    /// Drops buffers no mapping refers to any more.
+    fn drop_unreferenced(&mut self) {
+        for (i, b) in self.mem.bufs.iter_mut().enumerate() {
+            if b.is_some() && !self.mem.maps.iter().any(|m| m.buf == i) {
+                *b = None;
+            }
+        }
+        while matches!(self.mem.bufs.last(), Some(None)) {
+            self.mem.bufs.pop();
+        }
+    }
+
+    /// Unmaps [va, va+len) (page-aligned, checked by `check_zi`); a buffer
+    /// is freed once none of it is mapped.
+    pub fn unmap_range(&mut self, va: u64, len: u64) -> Result<(), TeeResult> {
+        let inside = self.isolate(va, len)?;
+        if let Some(t) = self.tables.as_mut() {
+            for &i in &inside {
+                let m = &self.mem.maps[i];
+                t.unmap(m.va, m.len);
+            }
+        }
+        let mut i = 0;
+        self.mem.maps.retain(|_| {
+            i += 1;
+            !inside.contains(&(i - 1))
+        });
+        self.drop_unreferenced();
+        Ok(())
+    }
+
+    /// Gives [va, va+len) access `perm`.
+    pub fn protect(&mut self, va: u64, len: u64, perm: UserPerm) -> Result<(), TeeResult> {
+        let inside = self.isolate(va, len)?;
+        for i in inside {
+            let m = &self.mem.maps[i];
+            let pa = self.mem.bufs[m.buf].as_ref().map(PageBuf::pa).unwrap_or_default().add(m.off);
+            let new = UserMapping { va: m.va, pa, len: m.len, perm };
+            if perm == UserPerm::ReadExec {
+                self.mmu.sync_code(pa, m.len);
+            }
+            if let Some(t) = self.tables.as_mut() {
+                t.unmap(new.va, new.len);
+                if let Err(e) = t.map(&new) {
+                    // The old access stays recorded but the page is gone:
+                    // the TA faults on it rather than seeing stale rights.
+                    self.mem.maps[i].perm = perm;
+                    return Err(e);
+                }
+            }
+            self.mem.maps[i].perm = perm;
+        }
+        Ok(())
+    }
+
+    /// Moves the mappings of [old, old+len) to start at `new` (a free
+    /// range, checked by the caller).
+    pub fn move_range(&mut self, old: u64, len: u64, new: u64) -> Result<(), TeeResult> {
+        let inside = self.isolate(old, len)?;
+        for i in inside {
+            let m = &self.mem.maps[i];
+            let to = UserVirt::new(new + (m.va.get() - old));
+            let pa = self.mem.bufs[m.buf].as_ref().map(PageBuf::pa).unwrap_or_default().add(m.off);
+            let (from, len, perm) = (m.va, m.len, m.perm);
+            // Recorded at the new place first: if the map fails the TA
+            // faults there rather than the kernel using the old address.
+            self.mem.maps[i].va = to;
+            if let Some(t) = self.tables.as_mut() {
+                t.unmap(from, len);
+                t.map(&UserMapping { va: to, pa, len, perm })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Number of mappings (for the `MAX_MAPPINGS` bound).
+    pub fn mapping_count(&self) -> usize {
+        self.mem.maps.len()
+    }
+
+    /// Bytes of `Zi` buffers this space holds.
+    pub fn zi_bytes(&self) -> u64 {
+        let mut total = 0;
+        for (i, b) in self.mem.bufs.iter().enumerate() {
+            if let Some(b) = b
+                && self.mem.maps.iter().any(|m| m.buf == i && matches!(m.kind, MapKind::Zi { .. }))
+            {
+                total += b.len();
+            }
+        }
+        total
+    }
+
+    /// True if every byte of the range is the TA's private memory.
+    pub fn is_private(&self, va: UserVirt, len: u64) -> bool {
+        self.mem.all_kind(va, len, MapKind::private)
+    }
+
+    /// True if some byte of the range is shared with a normal-world
+    /// client.
+    pub fn touches_ns(&self, va: UserVirt, len: u64) -> bool {
+        let Some(end) = va.get().checked_add(len) else { return false };
+        self.mem
+            .maps
+            .iter()
+            .any(|m| m.kind == MapKind::Param { ns: true } && va.get() < m.va.get() + m.len && m.va.get() < end)
+    }
+}
+
+impl UserSpace {
+    /// True if every byte of the range is shared with a normal-world client.
+    pub fn mem_all_ns(&self, va: UserVirt, len: u64) -> bool {
+        self.mem.all_kind(va, len, |k| k == MapKind::Param { ns: true })
+    }
+}
+
+impl UserMem {
+    /// True if every byte of [va, va+len) is mapped by a mapping whose kind
+    /// passes `f`.
+    fn all_kind(&self, va: UserVirt, len: u64, f: impl Fn(MapKind) -> bool) -> bool {
+        let Some(end) = va.get().checked_add(len) else { return false };
+        let mut at = va.get();
+        while at < end {
+            let Some(m) = self.maps.iter().find(|m| at >= m.va.get() && at - m.va.get() < m.len) else {
+                return false;
+            };
+            if !f(m.kind) {
+                return false;
+            }
+            at = m.va.get() + m.len;
+        }
+        true
+    }
+}
+
 impl Drop for UserSpace {
     fn drop(&mut self) {
         // Tables (and the ASID) go before the pages they map.
@@ -478,6 +739,65 @@ mod tests {
         s.remove(i);
         assert!(!s.check(v(0x40000), 1, Access::Read));
         assert_eq!(s.footprint(), 0);
+    }
+
+    #[test]
+    fn zero_initialised_mappings_split_move_and_free() {
+        let mut s = space();
+        s.activate().unwrap();
+        s.add(PageBuf::new(4096).unwrap(), &[(0, v(0x10000), 4096, UserPerm::ReadWrite)]).unwrap();
+        // Placement skips what is mapped and keeps the padding free.
+        let a = s.find_free(0x10000, 0x40000, 3 * 4096, 0, 0).unwrap();
+        assert_eq!(a, 0x11000);
+        assert_eq!(s.find_free(0x10000, 0x40000, 4096, 4096, 4096), Some(0x12000));
+        assert_eq!(s.find_free(0x10000, 0x13000, 3 * 4096, 0, 0), None);
+        let zi = MapKind::Zi { shareable: false };
+        s.add_kind(PageBuf::new(3 * 4096).unwrap(), &[(0, v(a), 3 * 4096, UserPerm::ReadWrite)], zi).unwrap();
+        s.write(v(a), &[1; 3 * 4096]).unwrap();
+        assert_eq!(s.check_zi(a, 3 * 4096), Ok(()));
+        assert_eq!(s.check_zi(0x10000, 4096), Err(TeeResult::ERROR_ACCESS_DENIED));
+        assert_eq!(s.check_zi(0x20000, 4096), Err(TeeResult::ERROR_BAD_PARAMETERS));
+        assert!(s.is_private(v(a), 4096));
+        // Read-only middle page.
+        s.protect(a + 4096, 4096, UserPerm::ReadOnly).unwrap();
+        assert!(!s.check(v(a + 4096), 1, Access::Write));
+        assert!(s.check(v(a), 4096, Access::Write) && s.check(v(a + 8192), 4096, Access::Write));
+        // Move it all; the data follows.
+        s.move_range(a, 3 * 4096, 0x30000).unwrap();
+        assert!(!s.check(v(a), 1, Access::Read));
+        let mut out = [0u8; 3 * 4096];
+        s.read(v(0x30000), &mut out).unwrap();
+        assert!(out.iter().all(|b| *b == 1));
+        assert!(!s.check(v(0x31000), 1, Access::Write));
+        // Unmapping part keeps the buffer; unmapping the rest frees it.
+        let before = s.footprint();
+        s.unmap_range(0x31000, 4096).unwrap();
+        assert_eq!(s.footprint(), before);
+        assert_eq!(s.check_zi(0x30000, 3 * 4096), Err(TeeResult::ERROR_BAD_PARAMETERS));
+        s.unmap_range(0x30000, 4096).unwrap();
+        s.unmap_range(0x32000, 4096).unwrap();
+        assert_eq!(s.footprint(), 4096);
+        assert_eq!(s.zi_bytes(), 0);
+    }
+
+    #[test]
+    fn parameters_are_not_private_and_client_ones_not_secure() {
+        let mut s = space();
+        s.add_kind(
+            PageBuf::new(4096).unwrap(),
+            &[(0, v(0x10000), 4096, UserPerm::ReadWrite)],
+            MapKind::Param { ns: true },
+        )
+        .unwrap();
+        s.add_kind(
+            PageBuf::new(4096).unwrap(),
+            &[(0, v(0x12000), 4096, UserPerm::ReadWrite)],
+            MapKind::Zi { shareable: true },
+        )
+        .unwrap();
+        assert!(!s.is_private(v(0x10000), 16) && !s.is_private(v(0x12000), 16));
+        assert!(s.touches_ns(v(0x10ff0), 32) && s.mem_all_ns(v(0x10000), 4096));
+        assert!(!s.touches_ns(v(0x12000), 4096));
     }
 
     #[test]

@@ -202,6 +202,15 @@ impl Storage {
         }
     }
 
+    /// The system PTA's TA-unique key: derived from the hardware unique key
+    /// for TA `uuid` and the TA's `extra` data, `out.len()` bytes (at most
+    /// 32).
+    pub fn ta_unique_key(&self, uuid: &Uuid, extra: &[u8], out: &mut [u8]) {
+        let k = st::keys::hmac(&self.huk.0, &[b"oxtee/ta-unique-key/v1", &uuid.to_octets(), extra]);
+        let n = out.len().min(k.len());
+        out[..n].copy_from_slice(&k[..n]);
+    }
+
     /// The key the RPMB partition is programmed with.
     pub fn rpmb_key(&self) -> Key {
         st::keys::rpmb_key(&self.huk.0)

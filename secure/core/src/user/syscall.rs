@@ -284,14 +284,24 @@ impl Os {
         if flags & !known != 0 {
             return Err(TeeResult::ERROR_BAD_PARAMETERS);
         }
-        // Everything a TA can address is secure memory (parameters are
-        // copies), so nothing is shared with the client: ANY_OWNER changes
-        // nothing and NONSECURE never holds.
-        if flags & abi::TEE_MEMORY_ACCESS_NONSECURE != 0 {
+        let (ns, secure) = (abi::TEE_MEMORY_ACCESS_NONSECURE, abi::TEE_MEMORY_ACCESS_SECURE);
+        if flags & ns != 0 && flags & secure != 0 {
             return Err(TeeResult::ERROR_ACCESS_DENIED);
         }
         if len == 0 {
             return Ok(());
+        }
+        // As upstream: without ANY_OWNER the range must be the TA's private
+        // memory (not a parameter, not shareable memory). A normal-world
+        // client's parameters count as non-secure memory (oxtee maps a
+        // secure copy, but its contents go back to the client), everything
+        // else as secure.
+        if flags & abi::TEE_MEMORY_ACCESS_ANY_OWNER == 0 && !space.is_private(v(buf), len) {
+            return Err(TeeResult::ERROR_ACCESS_DENIED);
+        }
+        let touches_ns = space.touches_ns(v(buf), len);
+        if (flags & secure != 0 && touches_ns) || (flags & ns != 0 && !space.mem_all_ns(v(buf), len)) {
+            return Err(TeeResult::ERROR_ACCESS_DENIED);
         }
         let ok = space.check(v(buf), len, Access::Read)
             && (flags & abi::TEE_MEMORY_ACCESS_WRITE == 0 || space.check(v(buf), len, Access::Write));
@@ -480,7 +490,10 @@ impl Os {
             }
         };
         let r = match self.ptas.iter().copied().find(|p| p.uuid() == uuid) {
-            Some(pta) => self.pta_open_from_ta(rpc, pta, inst, space, caller, params),
+            Some(pta) => {
+                let ns = ns_memrefs(space, &up);
+                self.pta_open_from_ta(rpc, pta, inst, space, caller, params, ns)
+            }
             None => self.user_open(rpc, uuid, LOGIN_TRUSTED_APP, inst.uuid, Some(inst.id), params, caller.cancel),
         };
         Self::params_to_ta(space, up_va, up, params);
@@ -499,6 +512,7 @@ impl Os {
 
     /// Runs `f` on a PTA for a calling TA: the secure copies of the TA's
     /// parameters become the PTA's buffers for the call and come back.
+    #[allow(clippy::too_many_arguments)]
     fn pta_call_from_ta<F>(
         &self,
         rpc: &mut Rpc,
@@ -507,6 +521,7 @@ impl Os {
         space: &mut UserSpace,
         caller: &Caller,
         params: &mut [CallParam; 4],
+        ns: [bool; 4],
         f: F,
     ) -> TeeResult
     where
@@ -529,7 +544,7 @@ impl Os {
             };
         }
         let ret = {
-            let ta = Some(TaCaller { inst, space });
+            let ta = Some(TaCaller { inst, space, ns_memref: ns });
             let mut ctx = Ctx { os: self, rpc: rpc.reborrow(), cancel: caller.cancel, session, ta };
             f(&mut ctx, frame)
         };
@@ -552,6 +567,7 @@ impl Os {
     }
 
     /// Opens a session from `inst` to a PTA; the session belongs to `inst`.
+    #[allow(clippy::too_many_arguments)]
     fn pta_open_from_ta(
         &self,
         rpc: &mut Rpc,
@@ -560,6 +576,7 @@ impl Os {
         space: &mut UserSpace,
         caller: &Caller,
         params: &mut [CallParam; 4],
+        ns: [bool; 4],
     ) -> Result<u32, (TeeResult, Origin)> {
         if !pta.accepts_login(LOGIN_TRUSTED_APP) {
             debug!("{}: refused a session from TA {}", pta.name(), inst.uuid);
@@ -570,7 +587,7 @@ impl Os {
         crate::hold!(res = self.sessions.reserve(Some(inst.id)).map_err(|e| (e, Origin::Tee))?, in &t.ledger, or oom);
         let id = res.as_mut().get().id();
         let ret =
-            self.pta_call_from_ta(rpc, id, inst, space, caller, params, |ctx, p| match pta.open_session(ctx, p) {
+            self.pta_call_from_ta(rpc, id, inst, space, caller, params, ns, |ctx, p| match pta.open_session(ctx, p) {
                 Ok(()) => TeeResult::SUCCESS,
                 Err(e) => e,
             });
@@ -603,7 +620,7 @@ impl Os {
         if let Some(s) = closing.as_mut().get().as_ref() {
             match &s.target {
                 Target::User(target) => self.user_close(rpc, id, s, target),
-                Target::Pta(p) => self.pta_close(rpc, *p, id, Some(TaCaller { inst, space })),
+                Target::Pta(p) => self.pta_close(rpc, *p, id, Some(TaCaller { inst, space, ns_memref: [false; 4] })),
             }
         }
         Ok(())
@@ -638,7 +655,9 @@ impl Os {
         let (r, origin) = match &s.target {
             Target::User(callee) => self.user_invoke(rpc, *id, s, callee, cmd, params, caller.cancel),
             Target::Pta(pta) => {
-                let r = self.pta_call_from_ta(rpc, *id, inst, space, caller, params, |ctx, p| pta.invoke(ctx, cmd, p));
+                let ns = ns_memrefs(space, &up);
+                let r =
+                    self.pta_call_from_ta(rpc, *id, inst, space, caller, params, ns, |ctx, p| pta.invoke(ctx, cmd, p));
                 (r, Origin::TrustedApp)
             }
         };
@@ -646,6 +665,18 @@ impl Os {
         let _ = space.write_u32(orig_va, origin as u32);
         if r == TeeResult::SUCCESS { Ok(()) } else { Err(r) }
     }
+}
+
+/// Which memref parameters a TA passes lie (partly) in memory shared with
+/// a normal-world client.
+fn ns_memrefs(space: &UserSpace, up: &UteeParams) -> [bool; 4] {
+    let mut ns = [false; 4];
+    for (i, n) in ns.iter_mut().enumerate() {
+        if matches!(abi::param_type_get(up.types as u32, i), 5..=7) {
+            *n = space.touches_ns(v(up.vals[2 * i]), up.vals[2 * i + 1]);
+        }
+    }
+    ns
 }
 
 fn v(a: u64) -> UserVirt {
