@@ -3,7 +3,7 @@
 //! is resolved through the TA's own mappings with the access it needs.
 
 use super::space::{Access, PageBuf, UserSpace};
-use super::{CallParam, Caller, Flow, Instance, Killed, LOGIN_TRUSTED_APP, MAX_MEMREF};
+use super::{CallParam, Caller, Flow, Instance, Killed, LOGIN_TRUSTED_APP, MAX_MEMREF_COPY};
 use crate::Os;
 use crate::env::UserRegs;
 use crate::msg::Dir;
@@ -408,18 +408,25 @@ impl Os {
                         }
                         CallParam::Memref { dir: dir(t), data: None, size: 0 }
                     } else {
-                        if y > MAX_MEMREF {
-                            return Err(TeeResult::ERROR_OUT_OF_MEMORY);
-                        }
                         let access = if t == abi::TEE_PARAM_TYPE_MEMREF_INPUT { Access::Read } else { Access::Write };
                         if !space.check(v(x), y, access) {
                             return Err(TeeResult::ERROR_ACCESS_DENIED);
                         }
-                        let mut data = PageBuf::for_param(&self.user.params, thread, y)?;
-                        if t != abi::TEE_PARAM_TYPE_MEMREF_OUTPUT {
-                            space.read(v(x), &mut data.bytes_mut()[..y as usize])?;
+                        // A buffer the TA got from its own client (mapped
+                        // normal-world memory) goes on by reference, as
+                        // upstream; the TA's private memory is copied.
+                        if let Some(pages) = space.ns_slice(v(x), y) {
+                            CallParam::Memref { dir: dir(t), data: Some(PtaBuf::Ns(pages)), size: y }
+                        } else {
+                            if y > MAX_MEMREF_COPY {
+                                return Err(TeeResult::ERROR_OUT_OF_MEMORY);
+                            }
+                            let mut data = PageBuf::for_param(&self.user.params, thread, y)?;
+                            if t != abi::TEE_PARAM_TYPE_MEMREF_OUTPUT {
+                                space.read(v(x), &mut data.bytes_mut()[..y as usize])?;
+                            }
+                            CallParam::Memref { dir: dir(t), data: Some(PtaBuf::Secure(data)), size: y }
                         }
-                        CallParam::Memref { dir: dir(t), data: Some(data), size: y }
                     }
                 }
                 _ => return Err(TeeResult::ERROR_BAD_PARAMETERS),
@@ -441,7 +448,9 @@ impl Os {
                 }
                 CallParam::Memref { dir, data, size } if dir.is_output() => {
                     let orig = up.vals[2 * i + 1];
-                    if let Some(d) = data
+                    // Only copies go back; a buffer passed by reference
+                    // already holds what the callee wrote.
+                    if let Some(PtaBuf::Secure(d)) = data
                         && *size <= orig
                     {
                         let _ = space.write(v(up.vals[2 * i]), &d.bytes()[..*size as usize]);
@@ -523,9 +532,7 @@ impl Os {
             *q = match p {
                 CallParam::None => PtaParam::None,
                 CallParam::Value { dir, a, b } => PtaParam::Value { dir: *dir, a: *a, b: *b, c: 0 },
-                CallParam::Memref { dir, data, size } => {
-                    PtaParam::Memref { dir: *dir, buf: data.take().map(PtaBuf::Secure), size: *size }
-                }
+                CallParam::Memref { dir, data, size } => PtaParam::Memref { dir: *dir, buf: data.take(), size: *size },
             };
         }
         let ret = {
@@ -540,9 +547,7 @@ impl Os {
                     (*pa, *pb) = (*a & 0xffff_ffff, *b & 0xffff_ffff);
                 }
                 (PtaParam::Memref { buf, size, .. }, CallParam::Memref { data, size: ps, .. }) => {
-                    if let Some(PtaBuf::Secure(b)) = buf.take() {
-                        *data = Some(b);
-                    }
+                    *data = buf.take();
                     *ps = *size;
                 }
                 _ => {}
