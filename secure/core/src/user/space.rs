@@ -202,7 +202,12 @@ pub struct UserSpace {
 
 impl UserSpace {
     pub fn new(mmu: &'static dyn UserMmu) -> UserSpace {
-        UserSpace { mmu, tables: None, mem: UserMem { bufs: Vec::new(), maps: Vec::new(), ns: Vec::new(), ns_mem: None }, cryp: Default::default() }
+        UserSpace {
+            mmu,
+            tables: None,
+            mem: UserMem { bufs: Vec::new(), maps: Vec::new(), ns: Vec::new(), ns_mem: None },
+            cryp: Default::default(),
+        }
     }
 
     /// The translation tables, once `activate` has built them.
@@ -533,7 +538,9 @@ impl UserMem {
                     let (Some(ns), Some(mem)) = (self.ns.get(i).and_then(Option::as_ref), self.ns_mem) else {
                         return Err(TeeResult::ERROR_ACCESS_DENIED);
                     };
-                    ns.pages.write(mem, start as u64, &data[done..done + n]).map_err(|_| TeeResult::ERROR_ACCESS_DENIED)?;
+                    ns.pages
+                        .write(mem, start as u64, &data[done..done + n])
+                        .map_err(|_| TeeResult::ERROR_ACCESS_DENIED)?;
                 }
             }
             at += n as u64;
@@ -650,10 +657,7 @@ mod tests {
         assert!(s.add_ns(ram, pages.clone(), v(0x10000), UserPerm::ReadWrite).is_err());
         let (idx, at, len) = s.add_ns(ram, pages.clone(), v(0x30000), UserPerm::ReadWrite).unwrap();
         assert_eq!((at, len), (v(0x30010), 0x3000));
-        assert_eq!(
-            *mmu.ns.lock(),
-            alloc::vec![(v(0x30000), n(0x3000), 0x2000), (v(0x32000), n(0x9000), 0x1000)]
-        );
+        assert_eq!(*mmu.ns.lock(), alloc::vec![(v(0x30000), n(0x3000), 0x2000), (v(0x32000), n(0x9000), 0x1000)]);
         // The kernel sees the buffer's bytes, and only those.
         let mut out = alloc::vec![0u8; size as usize];
         s.read(at, &mut out).unwrap();
@@ -661,12 +665,13 @@ mod tests {
         assert!(!s.check(v(0x30000), 1, Access::Read));
         assert!(!s.check(at, size + 1, Access::Read));
         let mut seen = Vec::new();
-        s.mem().visit(at.add(5), size - 5, |b| {
-            assert!(b.len() <= NS_CHUNK);
-            seen.extend_from_slice(b);
-            Ok(())
-        })
-        .unwrap();
+        s.mem()
+            .visit(at.add(5), size - 5, |b| {
+                assert!(b.len() <= NS_CHUNK);
+                seen.extend_from_slice(b);
+                Ok(())
+            })
+            .unwrap();
         assert_eq!(seen, data[5..]);
         // Across the gap between the two runs.
         s.write(at.add(0x1fed), b"across").unwrap();
