@@ -118,6 +118,8 @@ pub const CMD_OPEN_MANY: u32 = 15;
 /// checked against `big_word(seed + 2)`, then filled with
 /// `big_word(seed + 3)`; p3 value inout: a = seed in, bytes that did not
 /// match out; b = memref bytes seen out (saturating at u32::MAX).
+/// ACCESS_DENIED if TEE_CheckMemoryAccessRights does not report a memref
+/// as non-secure memory shared with the client.
 pub const CMD_BIG: u32 = 16;
 
 /// Word `w` (little-endian u64 at byte 8 * w) of CMD_BIG's pattern for

@@ -218,6 +218,30 @@ fn big(params: &mut Parameters) -> Result<()> {
     }
     let seed = params.3.as_value()?.a();
     let (mut bad, mut seen) = (0u64, 0u64);
+    // The client's pages, as upstream: non-secure, and not this TA's own
+    // memory (TEE_CheckMemoryAccessRights needs ANY_OWNER for them).
+    for p in [&mut params.0, &mut params.1, &mut params.2] {
+        if p.param_type() == Nil {
+            continue;
+        }
+        let (addr, len) = {
+            let mut m = p.as_memref()?;
+            let b = m.buffer();
+            (b.as_ptr() as usize, b.len())
+        };
+        if len == 0 {
+            continue;
+        }
+        let ns = oxtee_abi::ta::TEE_MEMORY_ACCESS_NONSECURE;
+        let sec = oxtee_abi::ta::TEE_MEMORY_ACCESS_SECURE;
+        let any = ACCESS_ANY_OWNER | ACCESS_READ;
+        if check_memory_access_rights(ACCESS_READ, addr, len).is_ok()
+            || check_memory_access_rights(any | ns, addr, len).is_err()
+            || check_memory_access_rights(any | sec, addr, len).is_ok()
+        {
+            return Err(ErrorKind::AccessDenied.into());
+        }
+    }
     if kinds[0] != Nil {
         let mut m = params.0.as_memref()?;
         bad += t::big_mismatches(seed, m.buffer());

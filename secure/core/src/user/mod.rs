@@ -726,7 +726,11 @@ impl Os {
                                 continue;
                             }
                             up.vals[2 * i] = va.get();
-                            (space.add(buf, &[(0, va, len, UserPerm::ReadWrite)]).map(Mapped::Sec), len)
+                            let r = space.add(buf, &[(0, va, len, UserPerm::ReadWrite)]);
+                            if let Ok(idx) = r {
+                                space.mark_shared(idx);
+                            }
+                            (r.map(Mapped::Sec), len)
                         }
                         PtaBuf::Ns(pages) => {
                             let len = (pages.first_offset() + pages.size()).next_multiple_of(PAGE_SIZE as u64);

@@ -160,6 +160,20 @@ struct Mapped {
     /// The backing and the byte offset in it.
     src: Src,
     off: u64,
+    /// A call's parameter (shared with the caller): not the TA's own
+    /// memory for `TEE_CheckMemoryAccessRights`.
+    shared: bool,
+}
+
+/// What a range of user memory is, for `TEE_CheckMemoryAccessRights`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct RangeKind {
+    /// Some byte is normal-world memory.
+    pub any_ns: bool,
+    /// Every byte is.
+    pub all_ns: bool,
+    /// Some byte is a parameter shared with the caller.
+    pub any_shared: bool,
 }
 
 /// Normal-world pages mapped into the space: the buffer and the whole
@@ -247,7 +261,7 @@ impl UserSpace {
                 drop(self.remove(idx));
                 return Err(e);
             }
-            self.mem.maps.push(Mapped { va, len, perm, src: Src::Sec(idx), off });
+            self.mem.maps.push(Mapped { va, len, perm, src: Src::Sec(idx), off, shared: false });
         }
         Ok(idx)
     }
@@ -321,9 +335,31 @@ impl UserSpace {
         self.mem.ns[idx] = Some(NsMapped { pages, page_va: va, page_len });
         self.mem.ns_mem = Some(mem);
         if size > 0 {
-            self.mem.maps.push(Mapped { va: start, len: size, perm, src: Src::Ns(idx), off: 0 });
+            self.mem.maps.push(Mapped { va: start, len: size, perm, src: Src::Ns(idx), off: 0, shared: true });
         }
         Ok((idx, start, page_len))
+    }
+
+    /// Marks buffer `idx` (from `add`) as a parameter shared with the
+    /// caller (a copy of a calling TA's buffer).
+    pub fn mark_shared(&mut self, idx: usize) {
+        self.mem.maps.iter_mut().filter(|m| m.src == Src::Sec(idx)).for_each(|m| m.shared = true);
+    }
+
+    /// What [va, va+len) is, if the TA may read all of it.
+    pub fn kind(&self, va: UserVirt, len: u64) -> Option<RangeKind> {
+        let end = va.get().checked_add(len)?;
+        let mut k = RangeKind { all_ns: true, ..Default::default() };
+        let mut at = va.get();
+        while at < end {
+            let (m, off) = self.mem.mapping_at(at, Access::Read)?;
+            let ns = matches!(m.src, Src::Ns(_));
+            k.any_ns |= ns;
+            k.all_ns &= ns;
+            k.any_shared |= m.shared;
+            at += (m.len - off).min(end - at);
+        }
+        Some(k)
     }
 
     /// Unmaps normal-world buffer `idx` (from `add_ns`) and hands it back.

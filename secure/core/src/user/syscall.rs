@@ -284,16 +284,21 @@ impl Os {
         if flags & !known != 0 {
             return Err(TeeResult::ERROR_BAD_PARAMETERS);
         }
-        // Everything a TA can address is secure memory (parameters are
-        // copies), so nothing is shared with the client: ANY_OWNER changes
-        // nothing and NONSECURE never holds.
-        if flags & abi::TEE_MEMORY_ACCESS_NONSECURE != 0 {
+        // As upstream: SECURE and NONSECURE together never hold; memrefs
+        // (the client's mapped pages, or copies of a calling TA's buffer)
+        // are not the TA's own memory, so only ANY_OWNER admits them.
+        let (secure, nonsecure) =
+            (flags & abi::TEE_MEMORY_ACCESS_SECURE != 0, flags & abi::TEE_MEMORY_ACCESS_NONSECURE != 0);
+        if secure && nonsecure {
             return Err(TeeResult::ERROR_ACCESS_DENIED);
         }
         if len == 0 {
             return Ok(());
         }
-        let ok = space.check(v(buf), len, Access::Read)
+        let Some(kind) = space.kind(v(buf), len) else { return Err(TeeResult::ERROR_ACCESS_DENIED) };
+        let ok = (flags & abi::TEE_MEMORY_ACCESS_ANY_OWNER != 0 || !kind.any_shared)
+            && (!nonsecure || kind.all_ns)
+            && (!secure || !kind.any_ns)
             && (flags & abi::TEE_MEMORY_ACCESS_WRITE == 0 || space.check(v(buf), len, Access::Write));
         if ok { Ok(()) } else { Err(TeeResult::ERROR_ACCESS_DENIED) }
     }
