@@ -722,6 +722,16 @@ mod tests {
         assert_eq!(&b2[..], &data[0x2000..0x2000 + 50]);
         assert!(s.ns_slice(at.add(0x2000), size).is_none());
         assert!(s.ns_slice(v(0x10000), 16).is_none());
+        // What TEE_CheckMemoryAccessRights is told.
+        let ns_only = RangeKind { any_ns: true, all_ns: true, any_shared: true };
+        assert_eq!(s.kind(at, size), Some(ns_only));
+        assert_eq!(s.kind(v(0x10000), 4096), Some(RangeKind { all_ns: false, ..Default::default() }));
+        assert_eq!(s.kind(v(0x10000), 4097), None);
+        assert_eq!(s.kind(at.add(size), 1), None);
+        let copy = s.add(PageBuf::new(4096).unwrap(), &[(0, v(0x50000), 4096, UserPerm::ReadWrite)]).unwrap();
+        s.mark_shared(copy);
+        assert_eq!(s.kind(v(0x50000), 16), Some(RangeKind { any_shared: true, ..Default::default() }));
+        s.remove(copy);
         // Removing it unmaps every page; the secure memory stays.
         assert_eq!(s.remove_ns(idx), Some(pages));
         assert!(mmu.ns.lock().is_empty());
