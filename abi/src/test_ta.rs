@@ -112,6 +112,55 @@ pub const CMD_LOG: u32 = 14;
 /// the opening, 0 if all `a` opened). Every session is closed before the
 /// command returns.
 pub const CMD_OPEN_MANY: u32 = 15;
+/// Large memrefs (mapped from the client's pages, not copied). Each of p0,
+/// p1, p2 may be NONE. p0 memref in: checked against `big_word(seed)`;
+/// p1 memref out: filled with `big_word(seed + 1)`; p2 memref inout:
+/// checked against `big_word(seed + 2)`, then filled with
+/// `big_word(seed + 3)`; p3 value inout: a = seed in, bytes that did not
+/// match out; b = memref bytes seen out (saturating at u32::MAX).
+/// ACCESS_DENIED if TEE_CheckMemoryAccessRights does not report a memref
+/// as non-secure memory shared with the client.
+pub const CMD_BIG: u32 = 16;
+
+/// Word `w` (little-endian u64 at byte 8 * w) of CMD_BIG's pattern for
+/// `seed`: differs in every word and page, so a misplaced page shows.
+pub const fn big_word(seed: u32, w: u64) -> u64 {
+    (w ^ (seed as u64) << 40).wrapping_add(seed as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (w >> 9)
+}
+
+/// Byte `i` of CMD_BIG's pattern.
+pub const fn big_byte(seed: u32, i: u64) -> u8 {
+    (big_word(seed, i / 8) >> (8 * (i % 8))) as u8
+}
+
+/// Fills `buf` with CMD_BIG's pattern for `seed`.
+pub fn big_fill(seed: u32, buf: &mut [u8]) {
+    let mut words = buf.chunks_exact_mut(8);
+    for (w, c) in (&mut words).enumerate() {
+        c.copy_from_slice(&big_word(seed, w as u64).to_le_bytes());
+    }
+    let base = (buf.len() / 8 * 8) as u64;
+    for (i, b) in buf[base as usize..].iter_mut().enumerate() {
+        *b = big_byte(seed, base + i as u64);
+    }
+}
+
+/// Bytes of `buf` that differ from CMD_BIG's pattern for `seed`.
+pub fn big_mismatches(seed: u32, buf: &[u8]) -> u64 {
+    let mut bad = 0;
+    let mut words = buf.chunks_exact(8);
+    for (w, c) in (&mut words).enumerate() {
+        let want = big_word(seed, w as u64).to_le_bytes();
+        if c != want {
+            bad += c.iter().zip(want).filter(|(a, b)| **a != *b).count() as u64;
+        }
+    }
+    let base = (buf.len() / 8 * 8) as u64;
+    for (i, b) in buf[base as usize..].iter().enumerate() {
+        bad += (*b != big_byte(seed, base + i as u64)) as u64;
+    }
+    bad
+}
 
 /// Kinds of CMD_CRASH. Each must fault and get the TA killed, except a
 /// read of mapped memory.
@@ -188,6 +237,19 @@ mod tests {
         assert_eq!(BAD_SIG.to_string(), "5e57a0f2-0000-4000-8000-0000000000f2");
         assert_eq!(BAD_TRUNC.to_string(), "5e57a0f3-0000-4000-8000-0000000000f3");
         assert_eq!(BAD_ELF.to_string(), "5e57a0f4-0000-4000-8000-0000000000f4");
+    }
+
+    #[test]
+    fn big_pattern_fills_and_checks() {
+        let mut b = std::vec![0u8; 8195];
+        big_fill(7, &mut b);
+        assert_eq!(big_mismatches(7, &b), 0);
+        assert_eq!(b[8194], big_byte(7, 8194));
+        assert!(big_mismatches(8, &b) > 8000);
+        // Two pages swapped are caught.
+        let (x, y) = b.split_at_mut(4096);
+        x.swap_with_slice(&mut y[..4096]);
+        assert!(big_mismatches(7, &b[..8192]) > 8000);
     }
 
     #[test]

@@ -287,8 +287,18 @@ impl Context {
         &self.dev
     }
 
-    /// Kernel-allocated shared memory, mapped into this process.
+    /// Shared memory mapped into this process. As upstream's libteec: where
+    /// the driver can register user memory, fresh anonymous pages are
+    /// registered (any size the TEE accepts); otherwise the kernel allocates
+    /// it (physically contiguous: a few MiB at most).
     pub fn allocate_shared_memory(&self, size: usize) -> Result<SharedMemory> {
+        if self.gen_caps & sys::TEE_GEN_CAP_REG_MEM != 0 {
+            let oom = |_| Error::api(TEEC_ERROR_OUT_OF_MEMORY);
+            let map = Mapping::anonymous(size).map_err(oom)?;
+            let mut d = sys::ShmRegisterData { addr: map.as_ptr() as u64, length: size.max(1) as u64, flags: 0, id: 0 };
+            let fd = sys::ioctl(&self.dev, sys::TEE_IOC_SHM_REGISTER, &mut d).map_err(oom)?;
+            return Ok(SharedMemory { file: sys::file_from_fd(fd), id: d.id, map: Some(map), size });
+        }
         let mut d = sys::ShmAllocData { size: size as u64, flags: 0, id: 0 };
         let fd =
             sys::ioctl(&self.dev, sys::TEE_IOC_SHM_ALLOC, &mut d).map_err(|_| Error::api(TEEC_ERROR_OUT_OF_MEMORY))?;

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod bench_storage;
+mod big_memref;
 mod crypto;
 mod kernel_clients;
 mod robust;
@@ -372,6 +373,15 @@ fn main() {
     // `oxtee-xtest crypto`: only the crypto cases (and the leak check);
     // `oxtee-xtest storage`: only the storage cases.
     let only_crypto = std::env::args().nth(1).is_some_and(|a| a == "crypto");
+    // `oxtee-xtest big-memrefs`: only the large-memref cases.
+    if std::env::args().nth(1).is_some_and(|a| a == "big-memrefs") {
+        let ctx = Context::new().expect("open /dev/tee0");
+        let test_build = ctx.open_session(t::UUID).is_ok();
+        big_memref::run(&ctx, test_build);
+        let (p, f) = (PASSED.load(Ordering::Relaxed), FAILED.load(Ordering::Relaxed));
+        println!("xtest: {p} passed, {f} failed");
+        std::process::exit(if f == 0 { 0 } else { 1 });
+    }
     let only_storage = std::env::args().nth(1).is_some_and(|a| a == "storage");
     // `oxtee-xtest secstor`: only the secure-storage TA-management cases.
     let only_secstor = std::env::args().nth(1).is_some_and(|a| a == "secstor");
@@ -459,6 +469,7 @@ fn main() {
             if !only_storage {
                 user_ta::run(&mut ctx, false);
                 system::run(&mut ctx);
+                big_memref::run(&ctx, false);
                 crypto::run(&mut ctx, false);
             }
             if !only_crypto {
@@ -499,6 +510,7 @@ fn main() {
     if with_supplicant {
         user_ta::run(&mut ctx, true);
         system::run(&mut ctx);
+        big_memref::run(&ctx, true);
         robust::run(&mut ctx);
         crypto::run(&mut ctx, true);
         storage::run(&mut ctx);

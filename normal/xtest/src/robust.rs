@@ -18,7 +18,7 @@ const GENERIC: u32 = TeeResult::ERROR_GENERIC.0;
 const TARGET_DEAD: u32 = TeeResult::ERROR_TARGET_DEAD.0;
 const OOM: u32 = TeeResult::ERROR_OUT_OF_MEMORY.0;
 
-fn resources(pta: &mut Session) -> Resources {
+pub(crate) fn resources(pta: &mut Session) -> Resources {
     let mut buf = vec![0u8; size_of::<Resources>()];
     let mut o = op(ParamTmpRef::new_output(&mut buf), ParamNone::new());
     let r = pta.invoke_command(tp::CMD_RESOURCES, &mut o);
@@ -26,7 +26,7 @@ fn resources(pta: &mut Session) -> Resources {
     Resources::read_from_bytes(&buf).unwrap_or_default()
 }
 
-fn same(what: &str, before: &Resources, after: &Resources) {
+pub(crate) fn same(what: &str, before: &Resources, after: &Resources) {
     for ((name, b), (_, a)) in before.held().iter().zip(after.held().iter()) {
         if a != b {
             check(false, what, format_args!("{name}: {b} before, {a} after"));

@@ -2,7 +2,7 @@
 //! The OS implements it with real threads and the GIC; tests with fakes.
 
 use alloc::boxed::Box;
-use oxtee_abi::addr::{SecPhys, UserVirt};
+use oxtee_abi::addr::{NsPhys, SecPhys, UserVirt};
 use oxtee_abi::tee::TeeResult;
 
 /// Registers the normal world passed with RETURN_FROM_RPC (a0..a7).
@@ -96,6 +96,10 @@ pub struct UserMapping {
 pub trait UserTables: Send {
     /// Adds a mapping (the space is not running anywhere).
     fn map(&mut self, m: &UserMapping) -> Result<(), TeeResult>;
+    /// Maps `len` bytes of normal-world memory at `pa` to `va` with
+    /// non-secure attributes (accesses through it are non-secure: they can
+    /// never reach secure memory) and never executable.
+    fn map_ns(&mut self, va: UserVirt, pa: NsPhys, len: u64, perm: UserPerm) -> Result<(), TeeResult>;
     /// Removes `len` bytes at `va` and invalidates stale translations.
     fn unmap(&mut self, va: UserVirt, len: u64);
     /// The platform's own view, for `ThreadEnv::enter_user`.

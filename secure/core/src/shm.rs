@@ -121,6 +121,37 @@ impl Pages {
         Ok(Pages { list: self.list.clone(), start: self.start + (pos / PAGE) as usize, first: pos % PAGE, size: len })
     }
 
+    /// Offset of byte 0 in the first page.
+    pub fn first_offset(&self) -> u64 {
+        self.first
+    }
+
+    /// Whole pages covering the buffer, as physically contiguous runs
+    /// (address, length in bytes), first to last; none for an empty buffer.
+    pub fn runs(&self) -> impl Iterator<Item = (NsPhys, u64)> + '_ {
+        let n = if self.size == 0 { 0 } else { (self.first + self.size).div_ceil(PAGE) as usize };
+        let mut i = 0;
+        core::iter::from_fn(move || {
+            if i >= n {
+                return None;
+            }
+            let start = self.page(i);
+            let mut len = PAGE;
+            i += 1;
+            while i < n && self.page(i) == start.add(len) {
+                len += PAGE;
+                i += 1;
+            }
+            Some((start, len))
+        })
+    }
+
+    /// A buffer over a given page list (tests).
+    #[cfg(test)]
+    pub(crate) fn from_list(pages: Vec<NsPhys>, first: u64, size: u64) -> Pages {
+        Pages { list: PageList::List(Arc::new(pages)), start: 0, first, size }
+    }
+
     /// The page addresses, first to last (tests).
     #[cfg(test)]
     pub(crate) fn page_addrs(&self) -> Vec<NsPhys> {

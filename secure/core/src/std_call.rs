@@ -16,7 +16,6 @@ use crate::session::{Reservation, Session, Target};
 use crate::shm::{Pages, ShmError, ShmUse};
 use crate::threads::{Job, Reply, RunningCall};
 use crate::user::CallParam;
-use crate::user::space::PageBuf;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
 use log::{debug, warn};
@@ -560,8 +559,8 @@ impl Os {
         (ret, origin)
     }
 
-    /// Serves a call to a user TA: the normal world's buffers are copied
-    /// into secure memory for the TA and the outputs copied back.
+    /// Serves a call to a user TA: the normal world's buffers are mapped
+    /// into the TA for the call (see docs/memrefs.md), nothing is copied.
     /// `f` returns the result, its origin and a session id (open only).
     fn run_user<F>(&self, rpc: &mut Rpc, session: u32, params: &mut [Param], f: F) -> UserOutcome
     where
@@ -582,19 +581,12 @@ impl Os {
                 PtaParam::None => CallParam::None,
                 PtaParam::Value { dir, a, b, .. } => CallParam::Value { dir: *dir, a: *a, b: *b },
                 PtaParam::Memref { dir, buf: None, .. } => CallParam::Memref { dir: *dir, data: None, size: 0 },
-                PtaParam::Memref { dir, buf: Some(pages), size } => {
-                    if *size > crate::user::MAX_MEMREF {
-                        return UserOutcome::fail(TeeResult::ERROR_OUT_OF_MEMORY);
-                    }
-                    let mut data = match PageBuf::for_param(&self.user.params, t.id, *size) {
-                        Ok(d) => d,
-                        Err(e) => return UserOutcome::fail(e),
-                    };
-                    if dir.is_input() && pages.read(self.mem, 0, &mut data.bytes_mut()[..*size as usize]).is_err() {
-                        return UserOutcome::fail(TeeResult::ERROR_BAD_PARAMETERS);
-                    }
-                    CallParam::Memref { dir: *dir, data: Some(data), size: *size }
+                // The client's pages themselves: the TA maps them for the
+                // call (the frame holds the use of a registered buffer).
+                PtaParam::Memref { dir, buf: Some(PtaBuf::Ns(pages)), size } => {
+                    CallParam::Memref { dir: *dir, data: Some(PtaBuf::Ns(pages.clone())), size: *size }
                 }
+                PtaParam::Memref { .. } => return UserOutcome::fail(TeeResult::ERROR_BAD_PARAMETERS),
             };
         }
         // CANCEL finds the call by session (none yet while opening).
@@ -607,13 +599,9 @@ impl Os {
                 (PtaParam::Value { dir, a, b, .. }, CallParam::Value { a: ca, b: cb, .. }) if dir.is_output() => {
                     (*a, *b) = (*ca, *cb);
                 }
-                (PtaParam::Memref { dir, buf, size }, CallParam::Memref { data, size: got, .. }) if dir.is_output() => {
-                    if let (Some(pages), Some(d)) = (buf.as_mut(), data.as_ref())
-                        && *got <= *size
-                        && pages.write(self.mem, 0, &d.bytes()[..*got as usize]).is_err()
-                    {
-                        return UserOutcome::fail(TeeResult::ERROR_BAD_PARAMETERS);
-                    }
+                // The TA wrote the client's pages directly: only the size
+                // goes back.
+                (PtaParam::Memref { dir, size, .. }, CallParam::Memref { size: got, .. }) if dir.is_output() => {
                     *size = *got;
                 }
                 _ => {}

@@ -203,8 +203,65 @@ fn invoke_command(session: &mut Session, cmd: u32, params: &mut Parameters) -> R
             trace_println!("test TA {UUID}: log line, session counter {}", session.counter);
             Ok(())
         }
+        t::CMD_BIG => big(params),
         _ => Err(ErrorKind::NotSupported.into()),
     }
+}
+
+/// CMD_BIG: checks and fills large memrefs where the client's pages are
+/// mapped. Each memref is read (or written) once, front to back.
+fn big(params: &mut Parameters) -> Result<()> {
+    let kinds = [params.0.param_type(), params.1.param_type(), params.2.param_type(), params.3.param_type()];
+    let want = [MemrefInput, ParamType::MemrefOutput, MemrefInout];
+    if kinds[3] != ParamType::ValueInout || kinds[..3].iter().zip(want).any(|(k, w)| *k != Nil && *k != w) {
+        return Err(ErrorKind::BadParameters.into());
+    }
+    let seed = params.3.as_value()?.a();
+    let (mut bad, mut seen) = (0u64, 0u64);
+    // The client's pages, as upstream: non-secure, and not this TA's own
+    // memory (TEE_CheckMemoryAccessRights needs ANY_OWNER for them).
+    for p in [&mut params.0, &mut params.1, &mut params.2] {
+        if p.param_type() == Nil {
+            continue;
+        }
+        let (addr, len) = {
+            let mut m = p.as_memref()?;
+            let b = m.buffer();
+            (b.as_ptr() as usize, b.len())
+        };
+        if len == 0 {
+            continue;
+        }
+        let ns = oxtee_abi::ta::TEE_MEMORY_ACCESS_NONSECURE;
+        let sec = oxtee_abi::ta::TEE_MEMORY_ACCESS_SECURE;
+        let any = ACCESS_ANY_OWNER | ACCESS_READ;
+        if check_memory_access_rights(ACCESS_READ, addr, len).is_ok()
+            || check_memory_access_rights(any | ns, addr, len).is_err()
+            || check_memory_access_rights(any | sec, addr, len).is_ok()
+        {
+            return Err(ErrorKind::AccessDenied.into());
+        }
+    }
+    if kinds[0] != Nil {
+        let mut m = params.0.as_memref()?;
+        bad += t::big_mismatches(seed, m.buffer());
+        seen += m.buffer().len() as u64;
+    }
+    if kinds[1] != Nil {
+        let mut m = params.1.as_memref()?;
+        t::big_fill(seed.wrapping_add(1), m.buffer());
+        seen += m.buffer().len() as u64;
+    }
+    if kinds[2] != Nil {
+        let mut m = params.2.as_memref()?;
+        bad += t::big_mismatches(seed.wrapping_add(2), m.buffer());
+        t::big_fill(seed.wrapping_add(3), m.buffer());
+        seen += m.buffer().len() as u64;
+    }
+    let mut v = params.3.as_value()?;
+    v.set_a(bad.min(u32::MAX as u64) as u32);
+    v.set_b(seen.min(u32::MAX as u64) as u32);
+    Ok(())
 }
 
 fn code_target() -> u32 {

@@ -2,10 +2,10 @@
 //! same session protocol as TAs.
 
 pub mod device_enum;
-pub mod secstor;
 #[cfg(any(test, feature = "test-hooks"))]
 pub mod invoke_tests;
 pub mod rng;
+pub mod secstor;
 pub mod system;
 #[cfg(any(test, feature = "test-hooks"))]
 pub mod test;

@@ -47,7 +47,7 @@ pub const DERIVED_EXTRA_DATA_MAX_SIZE: u64 = 1024;
 
 /// Largest data buffer passed to a supplicant plugin (a TA's memref is
 /// bounded by the OS's memref limit anyway).
-const PLUGIN_DATA_MAX: u64 = crate::user::MAX_MEMREF;
+const PLUGIN_DATA_MAX: u64 = crate::user::MAX_MEMREF_COPY;
 
 type R<T> = Result<T, TeeResult>;
 
@@ -105,7 +105,7 @@ fn round_page(x: u64) -> R<u64> {
 impl System {
     fn add_rng_entropy(&self, ctx: &mut Ctx, params: &mut [PtaParam]) -> R<()> {
         expect(params, &[Kind::MemrefIn])?;
-        let data = memref_bytes(ctx, &params[0], crate::user::MAX_MEMREF)?;
+        let data = memref_bytes(ctx, &params[0], crate::user::MAX_MEMREF_COPY)?;
         match data {
             Some(d) if !d.is_empty() => {
                 ctx.os.rng.add_entropy(&d);
@@ -270,7 +270,8 @@ impl System {
         expect(params, &[Kind::MemrefIn, Kind::MemrefIn, Kind::ValueOut])?;
         let lib = uuid_param(ctx, &params[0])?;
         // A null name is refused; the name ends at its NUL or the size.
-        let name = memref_bytes(ctx, &params[1], crate::user::MAX_MEMREF)?.ok_or(TeeResult::ERROR_BAD_PARAMETERS)?;
+        let name =
+            memref_bytes(ctx, &params[1], crate::user::MAX_MEMREF_COPY)?.ok_or(TeeResult::ERROR_BAD_PARAMETERS)?;
         let name = name.split(|b| *b == 0).next().unwrap_or_default();
         let Some(ta) = ctx.ta.as_mut() else { return Err(TeeResult::ERROR_ACCESS_DENIED) };
         let va = ctx.os.ta_dlsym(&mut ctx.rpc, ta.inst, ta.space, lib, name)?;

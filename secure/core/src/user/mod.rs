@@ -29,6 +29,7 @@ pub(crate) mod tests;
 use crate::Os;
 use crate::env::{UserMmu, UserPerm, UserRegs};
 use crate::msg::Dir;
+use crate::pta::PtaBuf;
 use crate::rpc::Rpc;
 use crate::session::{Session, Target};
 use crate::sync::SleepMutex;
@@ -44,7 +45,7 @@ use oxtee_abi::tee::{Origin, TeeResult};
 use oxtee_abi::test_pta as tp;
 use oxtee_abi::uuid::Uuid;
 use oxtee_guard::SpinLock;
-use space::{PAGE_SIZE, PageBuf, ParamBudget, UserSpace};
+use space::{PAGE_SIZE, ParamBudget, UserSpace};
 use zerocopy::{FromBytes, IntoBytes};
 
 /// Base of the user half of the address space (TTBR1, 39-bit).
@@ -61,9 +62,14 @@ const PARAMS: u64 = 0x3000_0000;
 /// libraries sit below the stack.
 const ZI_START: u64 = 0x2010_0000;
 const ZI_END: u64 = PARAMS;
-/// Largest memref a call may carry (copied into the TA; copies in flight
-/// are bounded by the parameter budget).
-pub const MAX_MEMREF: u64 = 4 << 20;
+/// Largest memref a TA-to-TA call copies out of the calling TA's private
+/// memory (copies in flight are bounded by the parameter budget). Memrefs
+/// of normal-world memory are mapped, not copied: what bounds them is the
+/// parameter area.
+pub const MAX_MEMREF_COPY: u64 = 4 << 20;
+/// Bytes of user address space for one call's memrefs (from `PARAMS` to
+/// the end of the window, guard pages included).
+const PARAMS_SPAN: u64 = WINDOW - PARAMS;
 /// Deepest chain of TA-to-TA calls on one thread (each level holds a
 /// kernel stack frame set on the thread's fixed stack).
 const MAX_NESTING: u8 = 4;
@@ -75,12 +81,14 @@ const TA_TIMES: usize = 64;
 /// system time.
 type TaTime = ([u8; 16], i64);
 
-/// A parameter on its way into a user TA. Memrefs are secure copies
-/// (`None` for a null memref); `size` comes back updated.
+/// A parameter on its way into a user TA. A memref is the client's
+/// normal-world pages (mapped into the TA for the call) or a secure copy
+/// of a calling TA's private buffer (`None` for a null memref); `size`
+/// comes back updated.
 pub enum CallParam {
     None,
     Value { dir: Dir, a: u64, b: u64 },
-    Memref { dir: Dir, data: Option<PageBuf>, size: u64 },
+    Memref { dir: Dir, data: Option<PtaBuf>, size: u64 },
 }
 
 impl CallParam {
@@ -103,6 +111,13 @@ impl CallParam {
     pub fn none4() -> [CallParam; 4] {
         [CallParam::None, CallParam::None, CallParam::None, CallParam::None]
     }
+}
+
+/// Where a memref of a running call is mapped in the TA's space.
+#[derive(Clone, Copy)]
+enum Mapped {
+    Sec(usize),
+    Ns(usize),
 }
 
 /// Who is calling, as the TA's properties and cancellation see it.
@@ -693,7 +708,8 @@ impl Os {
     ) -> Result<(TeeResult, Origin), Killed> {
         let window = Instance::window(inst.id);
         let mut up = abi::UteeParams::default();
-        let mut mapped: [Option<usize>; 4] = [None; 4];
+        let mut mapped: [Option<Mapped>; 4] = [None; 4];
+        let params_end = window.get() + PARAMS + PARAMS_SPAN;
         let mut va = window.add(PARAMS);
         let mut failed = None;
         for (i, p) in params.iter_mut().enumerate() {
@@ -710,12 +726,45 @@ impl Os {
                 }
                 CallParam::Memref { data, size, .. } => {
                     let Some(buf) = data.take() else { continue };
-                    let len = buf.len();
-                    up.vals[2 * i] = va.get();
                     up.vals[2 * i + 1] = *size;
-                    let kind = space::MapKind::Param { ns: caller.login != LOGIN_TRUSTED_APP };
-                    match space.add_kind(buf, &[(0, va, len, UserPerm::ReadWrite)], kind) {
-                        Ok(idx) => mapped[i] = Some(idx),
+                    // As upstream, a TA may read and write all its memrefs.
+                    let (r, len) = match buf {
+                        PtaBuf::Secure(buf) => {
+                            let len = buf.len();
+                            if va.get().saturating_add(len) > params_end {
+                                failed = Some(TeeResult::ERROR_OUT_OF_MEMORY);
+                                *data = Some(PtaBuf::Secure(buf));
+                                continue;
+                            }
+                            up.vals[2 * i] = va.get();
+                            let r = space.add(buf, &[(0, va, len, UserPerm::ReadWrite)]);
+                            if let Ok(idx) = r {
+                                space.mark_shared(idx);
+                            }
+                            (r.map(Mapped::Sec), len)
+                        }
+                        PtaBuf::Ns(pages) => {
+                            let len = (pages.first_offset() + pages.size()).next_multiple_of(PAGE_SIZE as u64);
+                            if va.get().saturating_add(len) > params_end {
+                                failed = Some(TeeResult::ERROR_OUT_OF_MEMORY);
+                                *data = Some(PtaBuf::Ns(pages));
+                                continue;
+                            }
+                            let kept = pages.clone();
+                            match space.add_ns(self.mem, pages, va, UserPerm::ReadWrite) {
+                                Ok((idx, at, _)) => {
+                                    up.vals[2 * i] = at.get();
+                                    (Ok(Mapped::Ns(idx)), len)
+                                }
+                                Err(e) => {
+                                    *data = Some(PtaBuf::Ns(kept));
+                                    (Err(e), len)
+                                }
+                            }
+                        }
+                    };
+                    match r {
+                        Ok(m) => mapped[i] = Some(m),
                         Err(e) => failed = Some(e),
                     }
                     // A guard page between buffers.
@@ -744,8 +793,10 @@ impl Os {
                     }
                 }
                 CallParam::Memref { dir, data, size } => {
-                    if let Some(idx) = mapped[i] {
-                        *data = space.remove(idx);
+                    match mapped[i] {
+                        Some(Mapped::Sec(idx)) => *data = space.remove(idx).map(PtaBuf::Secure),
+                        Some(Mapped::Ns(idx)) => *data = space.remove_ns(idx).map(PtaBuf::Ns),
+                        None => {}
                     }
                     if dir.is_output()
                         && let Some(r) = &reported

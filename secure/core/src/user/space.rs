@@ -2,8 +2,14 @@
 //! range mapped at a user address with one access kind. Every access the
 //! OS makes on a TA's behalf goes through here, so a user pointer is only
 //! ever honoured inside the TA's own mappings with the right permission.
+//!
+//! A space may also map normal-world pages (a client's memref, mapped for
+//! one call as upstream does): non-secure, never executable. The kernel
+//! reaches those only through `NsMemory` copies, each byte once per access.
 
 use crate::env::{UserMapping, UserMmu, UserPerm, UserTables};
+use crate::nsmem::NsMemory;
+use crate::shm::Pages;
 use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -138,12 +144,21 @@ impl PageBuf {
     }
 }
 
+/// What backs a mapping.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Src {
+    /// Index into `UserMem::bufs` (secure pages).
+    Sec(usize),
+    /// Index into `UserMem::ns` (normal-world pages).
+    Ns(usize),
+}
+
 struct Mapped {
     va: UserVirt,
     len: u64,
     perm: UserPerm,
-    /// Index into `UserSpace::bufs` and byte offset in that buffer.
-    buf: usize,
+    /// The backing and the byte offset in it.
+    src: Src,
     off: u64,
     kind: MapKind,
 }
@@ -168,6 +183,28 @@ impl MapKind {
     }
 }
 
+/// What a range of user memory is, for `TEE_CheckMemoryAccessRights`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct RangeKind {
+    /// Some byte is normal-world memory.
+    pub any_ns: bool,
+    /// Every byte is.
+    pub all_ns: bool,
+    /// Some byte is a parameter shared with the caller.
+    pub any_shared: bool,
+}
+
+/// Normal-world pages mapped into the space: the buffer and the whole
+/// pages the tables map for it.
+struct NsMapped {
+    pages: Pages,
+    page_va: UserVirt,
+    page_len: u64,
+}
+
+/// Chunk in which the kernel hands normal-world bytes to `visit`.
+const NS_CHUNK: usize = 512;
+
 /// What a user access wants.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Access {
@@ -181,6 +218,9 @@ pub enum Access {
 pub struct UserMem {
     bufs: Vec<Option<PageBuf>>,
     maps: Vec<Mapped>,
+    ns: Vec<Option<NsMapped>>,
+    /// How the kernel reaches normal-world pages (set with the first one).
+    ns_mem: Option<&'static dyn NsMemory>,
 }
 
 pub struct UserSpace {
@@ -194,7 +234,12 @@ pub struct UserSpace {
 
 impl UserSpace {
     pub fn new(mmu: &'static dyn UserMmu) -> UserSpace {
-        UserSpace { mmu, tables: None, mem: UserMem { bufs: Vec::new(), maps: Vec::new() }, cryp: Default::default() }
+        UserSpace {
+            mmu,
+            tables: None,
+            mem: UserMem { bufs: Vec::new(), maps: Vec::new(), ns: Vec::new(), ns_mem: None },
+            cryp: Default::default(),
+        }
     }
 
     /// The translation tables, once `activate` has built them.
@@ -222,7 +267,10 @@ impl UserSpace {
                 return Err(TeeResult::ERROR_BAD_PARAMETERS);
             }
             let vend = va.get().checked_add(len).ok_or(TeeResult::ERROR_BAD_PARAMETERS)?;
-            if self.mem.maps.iter().any(|m| va.get() < m.va.get() + m.len && m.va.get() < vend) {
+            let hit = |a: u64, l: u64| va.get() < a + l && a < vend;
+            if self.mem.maps.iter().any(|m| hit(m.va.get(), m.len))
+                || self.mem.ns.iter().flatten().any(|n| hit(n.page_va.get(), n.page_len))
+            {
                 return Err(TeeResult::ERROR_BAD_PARAMETERS);
             }
         }
@@ -241,7 +289,7 @@ impl UserSpace {
                 drop(self.remove(idx));
                 return Err(e);
             }
-            self.mem.maps.push(Mapped { va, len, perm, buf: idx, off, kind });
+            self.mem.maps.push(Mapped { va, len, perm, src: Src::Sec(idx), off, kind });
         }
         Ok(idx)
     }
@@ -250,7 +298,7 @@ impl UserSpace {
     pub fn remove(&mut self, idx: usize) -> Option<PageBuf> {
         let mut tables = self.tables.as_mut();
         self.mem.maps.retain(|m| {
-            if m.buf == idx {
+            if m.src == Src::Sec(idx) {
                 if let Some(t) = tables.as_mut() {
                     t.unmap(m.va, m.len);
                 }
@@ -266,12 +314,123 @@ impl UserSpace {
         buf
     }
 
+    /// Maps the normal-world buffer `pages` for the TA: its whole pages
+    /// from `va` (page-aligned), non-secure. The TA (and the kernel on its
+    /// behalf) may use the buffer's own bytes, which start at the returned
+    /// address. Only in an active space. Returns (index, address of byte 0,
+    /// user bytes the mapping takes).
+    pub fn add_ns(
+        &mut self,
+        mem: &'static dyn NsMemory,
+        pages: Pages,
+        va: UserVirt,
+        perm: UserPerm,
+    ) -> Result<(usize, UserVirt, u64), TeeResult> {
+        let page = PAGE_SIZE as u64;
+        if perm == UserPerm::ReadExec || !va.is_aligned(page) {
+            return Err(TeeResult::ERROR_BAD_PARAMETERS);
+        }
+        let page_len: u64 = pages.runs().map(|(_, l)| l).sum();
+        let start = va.add(pages.first_offset());
+        let vend = va.get().checked_add(page_len).ok_or(TeeResult::ERROR_BAD_PARAMETERS)?;
+        let overlaps = |a: u64, l: u64| va.get() < a + l && a < vend;
+        if self.mem.maps.iter().any(|m| matches!(m.src, Src::Sec(_)) && overlaps(m.va.get(), m.len))
+            || self.mem.ns.iter().flatten().any(|n| overlaps(n.page_va.get(), n.page_len))
+        {
+            return Err(TeeResult::ERROR_BAD_PARAMETERS);
+        }
+        let tables = self.tables.as_mut().ok_or(TeeResult::ERROR_BAD_STATE)?;
+        self.mem.ns.try_reserve(1).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
+        self.mem.maps.try_reserve(1).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
+        let mut at = va;
+        for (pa, len) in pages.runs() {
+            if let Err(e) = tables.map_ns(at, pa, len, perm) {
+                if at != va {
+                    tables.unmap(va, at.get() - va.get());
+                }
+                return Err(e);
+            }
+            at = at.add(len);
+        }
+        let idx = match self.mem.ns.iter().position(Option::is_none) {
+            Some(i) => i,
+            None => {
+                self.mem.ns.push(None);
+                self.mem.ns.len() - 1
+            }
+        };
+        let size = pages.size();
+        self.mem.ns[idx] = Some(NsMapped { pages, page_va: va, page_len });
+        self.mem.ns_mem = Some(mem);
+        if size > 0 {
+            self.mem.maps.push(Mapped {
+                va: start,
+                len: size,
+                perm,
+                src: Src::Ns(idx),
+                off: 0,
+                kind: MapKind::Param { ns: true },
+            });
+        }
+        Ok((idx, start, page_len))
+    }
+
+    /// Marks buffer `idx` (from `add`) as a parameter shared with the
+    /// caller (a copy of a calling TA's buffer).
+    pub fn mark_shared(&mut self, idx: usize) {
+        self.mem.maps.iter_mut().filter(|m| m.src == Src::Sec(idx)).for_each(|m| m.kind = MapKind::Param { ns: false });
+    }
+
+    /// What [va, va+len) is, if the TA may read all of it.
+    pub fn kind(&self, va: UserVirt, len: u64) -> Option<RangeKind> {
+        let end = va.get().checked_add(len)?;
+        let mut k = RangeKind { all_ns: true, ..Default::default() };
+        let mut at = va.get();
+        while at < end {
+            let (m, off) = self.mem.mapping_at(at, Access::Read)?;
+            let ns = matches!(m.src, Src::Ns(_)) || m.kind == MapKind::Param { ns: true };
+            k.any_ns |= ns;
+            k.all_ns &= ns;
+            k.any_shared |= !m.kind.private();
+            at += (m.len - off).min(end - at);
+        }
+        Some(k)
+    }
+
+    /// Unmaps normal-world buffer `idx` (from `add_ns`) and hands it back.
+    pub fn remove_ns(&mut self, idx: usize) -> Option<Pages> {
+        let n = self.mem.ns.get_mut(idx)?.take()?;
+        self.mem.maps.retain(|m| m.src != Src::Ns(idx));
+        if let Some(t) = self.tables.as_mut()
+            && n.page_len > 0
+        {
+            t.unmap(n.page_va, n.page_len);
+        }
+        while matches!(self.mem.ns.last(), Some(None)) {
+            self.mem.ns.pop();
+        }
+        Some(n.pages)
+    }
+
+    /// The normal-world buffer the TA sees at [va, va+len), if that range
+    /// lies in one (a memref a TA passes on: it goes by reference, as
+    /// upstream).
+    pub fn ns_slice(&self, va: UserVirt, len: u64) -> Option<Pages> {
+        let end = va.get().checked_add(len)?;
+        let m = self.mem.maps.iter().find(|m| va.get() >= m.va.get() && end <= m.va.get() + m.len)?;
+        let Src::Ns(i) = m.src else { return None };
+        let n = self.mem.ns.get(i)?.as_ref()?;
+        n.pages.slice(m.off + (va.get() - m.va.get()), len).ok()
+    }
+
     /// Builds the translation tables for everything added so far.
     pub fn activate(&mut self) -> Result<(), TeeResult> {
         let mut maps: Vec<UserMapping> = Vec::new();
         maps.try_reserve_exact(self.mem.maps.len()).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
+        // Normal-world pages are only mapped into active spaces.
         for m in &self.mem.maps {
-            let pa = self.mem.bufs[m.buf].as_ref().map(PageBuf::pa).unwrap_or_default().add(m.off);
+            let Src::Sec(b) = m.src else { return Err(TeeResult::ERROR_BAD_STATE) };
+            let pa = self.mem.bufs[b].as_ref().map(PageBuf::pa).unwrap_or_default().add(m.off);
             maps.push(UserMapping { va: m.va, pa, len: m.len, perm: m.perm });
         }
         for m in maps.iter().filter(|m| m.perm == UserPerm::ReadExec) {
@@ -335,18 +494,33 @@ impl UserMem {
         len: u64,
         mut f: impl FnMut(&[u8]) -> Result<(), TeeResult>,
     ) -> Result<(), TeeResult> {
-        let bufs = &self.bufs;
         if !self.check(va, len, Access::Read) {
             return Err(TeeResult::ERROR_ACCESS_DENIED);
         }
         let mut result = Ok(());
-        self.walk(va, len, Access::Read, |b, off, r| {
-            if result.is_ok() {
-                result = match bufs.get(b).and_then(Option::as_ref) {
+        self.walk(va, len, Access::Read, |src, off, r| {
+            if result.is_err() {
+                return;
+            }
+            result = match src {
+                Src::Sec(b) => match self.bufs.get(b).and_then(Option::as_ref) {
                     Some(buf) => f(&buf.bytes()[off..off + r.len()]),
                     None => Err(TeeResult::ERROR_ACCESS_DENIED),
-                };
-            }
+                },
+                // Normal-world bytes are copied (once) in small chunks: `f`
+                // never sees memory the normal world can change under it.
+                Src::Ns(_) => {
+                    let mut chunk = [0u8; NS_CHUNK];
+                    let mut done = 0;
+                    let mut r2 = Ok(());
+                    while done < r.len() && r2.is_ok() {
+                        let n = (r.len() - done).min(NS_CHUNK);
+                        r2 = self.ns_read(src, off + done, &mut chunk[..n]).and_then(|()| f(&chunk[..n]));
+                        done += n;
+                    }
+                    r2
+                }
+            };
         });
         result
     }
@@ -362,14 +536,21 @@ impl UserMem {
         ok.then(|| (m, at - m.va.get()))
     }
 
-    /// Calls `f(buffer index, byte offset in it, range in the caller's
-    /// data)` for each piece of [va, va+len), if every byte allows `access`.
+    /// Copies bytes of normal-world buffer `src` at `off`.
+    fn ns_read(&self, src: Src, off: usize, out: &mut [u8]) -> Result<(), TeeResult> {
+        let (Src::Ns(i), Some(mem)) = (src, self.ns_mem) else { return Err(TeeResult::ERROR_ACCESS_DENIED) };
+        let n = self.ns.get(i).and_then(Option::as_ref).ok_or(TeeResult::ERROR_ACCESS_DENIED)?;
+        n.pages.read(mem, off as u64, out).map_err(|_| TeeResult::ERROR_ACCESS_DENIED)
+    }
+
+    /// Calls `f(backing, byte offset in it, range in the caller's data)`
+    /// for each piece of [va, va+len), if every byte allows `access`.
     fn walk(
         &self,
         va: UserVirt,
         len: u64,
         access: Access,
-        mut f: impl FnMut(usize, usize, core::ops::Range<usize>),
+        mut f: impl FnMut(Src, usize, core::ops::Range<usize>),
     ) -> bool {
         let Some(end) = va.get().checked_add(len) else { return false };
         // Check everything first: a copy is all or nothing.
@@ -383,7 +564,7 @@ impl UserMem {
             let Some((m, off)) = self.mapping_at(at, access) else { return false };
             let n = (m.len - off).min(end - at);
             let done = (at - va.get()) as usize;
-            f(m.buf, (m.off + off) as usize, done..done + n as usize);
+            f(m.src, (m.off + off) as usize, done..done + n as usize);
             at += n;
         }
         true
@@ -397,13 +578,14 @@ impl UserMem {
     /// Copies user memory out; ERROR_ACCESS_DENIED if any byte is not
     /// readable by the TA.
     pub fn read(&self, va: UserVirt, out: &mut [u8]) -> Result<(), TeeResult> {
-        let bufs = &self.bufs;
         let mut missing = false;
-        let ok =
-            self.walk(va, out.len() as u64, Access::Read, |b, off, r| match bufs.get(b).and_then(Option::as_ref) {
+        let ok = self.walk(va, out.len() as u64, Access::Read, |src, off, r| match src {
+            Src::Sec(b) => match self.bufs.get(b).and_then(Option::as_ref) {
                 Some(buf) => out[r.clone()].copy_from_slice(&buf.bytes()[off..off + r.len()]),
                 None => missing = true,
-            });
+            },
+            Src::Ns(_) => missing |= self.ns_read(src, off, &mut out[r]).is_err(),
+        });
         if ok && !missing { Ok(()) } else { Err(TeeResult::ERROR_ACCESS_DENIED) }
     }
 
@@ -416,10 +598,22 @@ impl UserMem {
         let end = at + data.len() as u64;
         while at < end {
             let Some((m, off)) = self.mapping_at(at, Access::Write) else { return Err(TeeResult::ERROR_ACCESS_DENIED) };
-            let (b, start, n) = (m.buf, (m.off + off) as usize, (m.len - off).min(end - at) as usize);
+            let (src, start, n) = (m.src, (m.off + off) as usize, (m.len - off).min(end - at) as usize);
             let done = (at - va.get()) as usize;
-            let buf = self.bufs.get_mut(b).and_then(Option::as_mut).ok_or(TeeResult::ERROR_ACCESS_DENIED)?;
-            buf.bytes_mut()[start..start + n].copy_from_slice(&data[done..done + n]);
+            match src {
+                Src::Sec(b) => {
+                    let buf = self.bufs.get_mut(b).and_then(Option::as_mut).ok_or(TeeResult::ERROR_ACCESS_DENIED)?;
+                    buf.bytes_mut()[start..start + n].copy_from_slice(&data[done..done + n]);
+                }
+                Src::Ns(i) => {
+                    let (Some(ns), Some(mem)) = (self.ns.get(i).and_then(Option::as_ref), self.ns_mem) else {
+                        return Err(TeeResult::ERROR_ACCESS_DENIED);
+                    };
+                    ns.pages
+                        .write(mem, start as u64, &data[done..done + n])
+                        .map_err(|_| TeeResult::ERROR_ACCESS_DENIED)?;
+                }
+            }
             at += n as u64;
         }
         Ok(())
@@ -451,6 +645,7 @@ impl UserSpace {
     pub fn range_free(&self, va: u64, len: u64) -> bool {
         let Some(end) = va.checked_add(len) else { return false };
         !self.mem.maps.iter().any(|m| va < m.va.get() + m.len && m.va.get() < end)
+            && !self.mem.ns.iter().flatten().any(|n| va < n.page_va.get() + n.page_len && n.page_va.get() < end)
     }
 
     /// Lowest page-aligned address `a` in [lo, hi) such that
@@ -458,8 +653,9 @@ impl UserSpace {
     pub fn find_free(&self, lo: u64, hi: u64, len: u64, pad_begin: u64, pad_end: u64) -> Option<u64> {
         let page = PAGE_SIZE as u64;
         let mut taken: Vec<(u64, u64)> = Vec::new();
-        taken.try_reserve_exact(self.mem.maps.len()).ok()?;
+        taken.try_reserve_exact(self.mem.maps.len() + self.mem.ns.len()).ok()?;
         taken.extend(self.mem.maps.iter().map(|m| (m.va.get(), m.va.get() + m.len)));
+        taken.extend(self.mem.ns.iter().flatten().map(|n| (n.page_va.get(), n.page_va.get() + n.page_len)));
         taken.sort_unstable();
         let round = |x: u64| x.checked_add(page - 1).map(|y| y & !(page - 1));
         let mut cand = round(lo.checked_add(pad_begin)?)?;
@@ -513,7 +709,7 @@ impl UserSpace {
             va: UserVirt::new(at),
             len: m.len - head,
             perm: m.perm,
-            buf: m.buf,
+            src: m.src,
             off: m.off + head,
             kind: m.kind,
         };
@@ -539,7 +735,7 @@ impl UserSpace {
     /// Drops buffers no mapping refers to any more.
     fn drop_unreferenced(&mut self) {
         for (i, b) in self.mem.bufs.iter_mut().enumerate() {
-            if b.is_some() && !self.mem.maps.iter().any(|m| m.buf == i) {
+            if b.is_some() && !self.mem.maps.iter().any(|m| m.src == Src::Sec(i)) {
                 *b = None;
             }
         }
@@ -572,7 +768,8 @@ impl UserSpace {
         let inside = self.isolate(va, len)?;
         for i in inside {
             let m = &self.mem.maps[i];
-            let pa = self.mem.bufs[m.buf].as_ref().map(PageBuf::pa).unwrap_or_default().add(m.off);
+            let Src::Sec(b) = m.src else { return Err(TeeResult::ERROR_ACCESS_DENIED) };
+            let pa = self.mem.bufs[b].as_ref().map(PageBuf::pa).unwrap_or_default().add(m.off);
             let new = UserMapping { va: m.va, pa, len: m.len, perm };
             if perm == UserPerm::ReadExec {
                 self.mmu.sync_code(pa, m.len);
@@ -598,7 +795,8 @@ impl UserSpace {
         for i in inside {
             let m = &self.mem.maps[i];
             let to = UserVirt::new(new + (m.va.get() - old));
-            let pa = self.mem.bufs[m.buf].as_ref().map(PageBuf::pa).unwrap_or_default().add(m.off);
+            let Src::Sec(b) = m.src else { return Err(TeeResult::ERROR_ACCESS_DENIED) };
+            let pa = self.mem.bufs[b].as_ref().map(PageBuf::pa).unwrap_or_default().add(m.off);
             let (from, len, perm) = (m.va, m.len, m.perm);
             // Recorded at the new place first: if the map fails the TA
             // faults there rather than the kernel using the old address.
@@ -621,7 +819,7 @@ impl UserSpace {
         let mut total = 0;
         for (i, b) in self.mem.bufs.iter().enumerate() {
             if let Some(b) = b
-                && self.mem.maps.iter().any(|m| m.buf == i && matches!(m.kind, MapKind::Zi { .. }))
+                && self.mem.maps.iter().any(|m| m.src == Src::Sec(i) && matches!(m.kind, MapKind::Zi { .. }))
             {
                 total += b.len();
             }
@@ -642,6 +840,7 @@ impl UserSpace {
             .maps
             .iter()
             .any(|m| m.kind == MapKind::Param { ns: true } && va.get() < m.va.get() + m.len && m.va.get() < end)
+            || self.mem.ns.iter().flatten().any(|n| va.get() < n.page_va.get() + n.page_len && n.page_va.get() < end)
     }
 }
 
@@ -798,6 +997,76 @@ mod tests {
         assert!(!s.is_private(v(0x10000), 16) && !s.is_private(v(0x12000), 16));
         assert!(s.touches_ns(v(0x10ff0), 32) && s.mem_all_ns(v(0x10000), 4096));
         assert!(!s.touches_ns(v(0x12000), 4096));
+    }
+
+    #[test]
+    fn normal_world_pages_are_mapped_non_secure_and_reached_by_copies() {
+        use crate::nsmem::fake::FakeRam;
+        use oxtee_abi::addr::NsPhys;
+        let ram: &'static FakeRam = Box::leak(Box::new(FakeRam::new(0x4000_0000, 0x1_0000)));
+        let mmu = FakeMmu::leak();
+        let mut s = UserSpace::new(mmu);
+        s.add(PageBuf::new(4096).unwrap(), &[(0, v(0x10000), 4096, UserPerm::ReadWrite)]).unwrap();
+        s.activate().unwrap();
+        let n = |a: u64| NsPhys::new(0x4000_0000 + a);
+        // Two contiguous pages, then one elsewhere; the buffer starts 0x10
+        // into the first page.
+        let size = 2 * 4096 + 100;
+        let pages = Pages::from_list(alloc::vec![n(0x3000), n(0x4000), n(0x9000)], 0x10, size);
+        assert_eq!(pages.runs().collect::<Vec<_>>(), alloc::vec![(n(0x3000), 0x2000), (n(0x9000), 0x1000)]);
+        let data: Vec<u8> = (0..size as usize).map(|i| (i * 7) as u8).collect();
+        ram.put(0x4000_3010, &data[..0x2000 - 0x10]).unwrap();
+        ram.put(0x4000_9000, &data[0x2000 - 0x10..]).unwrap();
+        // Executable, or over the TA's own memory: refused.
+        assert!(s.add_ns(ram, pages.clone(), v(0x30000), UserPerm::ReadExec).is_err());
+        assert!(s.add_ns(ram, pages.clone(), v(0x10000), UserPerm::ReadWrite).is_err());
+        let (idx, at, len) = s.add_ns(ram, pages.clone(), v(0x30000), UserPerm::ReadWrite).unwrap();
+        assert_eq!((at, len), (v(0x30010), 0x3000));
+        assert_eq!(*mmu.ns.lock(), alloc::vec![(v(0x30000), n(0x3000), 0x2000), (v(0x32000), n(0x9000), 0x1000)]);
+        // The kernel sees the buffer's bytes, and only those.
+        let mut out = alloc::vec![0u8; size as usize];
+        s.read(at, &mut out).unwrap();
+        assert_eq!(out, data);
+        assert!(!s.check(v(0x30000), 1, Access::Read));
+        assert!(!s.check(at, size + 1, Access::Read));
+        let mut seen = Vec::new();
+        s.mem()
+            .visit(at.add(5), size - 5, |b| {
+                assert!(b.len() <= NS_CHUNK);
+                seen.extend_from_slice(b);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(seen, data[5..]);
+        // Across the gap between the two runs.
+        s.write(at.add(0x1fed), b"across").unwrap();
+        let mut back = [0u8; 6];
+        ram.get(0x4000_4ffd, &mut back[..3]).unwrap();
+        ram.get(0x4000_9000, &mut back[3..]).unwrap();
+        assert_eq!(&back, b"across");
+        // A slice of it, as a TA passes it on.
+        let sl = s.ns_slice(at.add(0x2000), 50).unwrap();
+        let mut b2 = [0u8; 50];
+        sl.read(ram, 0, &mut b2).unwrap();
+        assert_eq!(&b2[..], &data[0x2000..0x2000 + 50]);
+        assert!(s.ns_slice(at.add(0x2000), size).is_none());
+        assert!(s.ns_slice(v(0x10000), 16).is_none());
+        // What TEE_CheckMemoryAccessRights is told.
+        let ns_only = RangeKind { any_ns: true, all_ns: true, any_shared: true };
+        assert_eq!(s.kind(at, size), Some(ns_only));
+        assert_eq!(s.kind(v(0x10000), 4096), Some(RangeKind { all_ns: false, ..Default::default() }));
+        assert_eq!(s.kind(v(0x10000), 4097), None);
+        assert_eq!(s.kind(at.add(size), 1), None);
+        let copy = s.add(PageBuf::new(4096).unwrap(), &[(0, v(0x50000), 4096, UserPerm::ReadWrite)]).unwrap();
+        s.mark_shared(copy);
+        assert_eq!(s.kind(v(0x50000), 16), Some(RangeKind { any_shared: true, ..Default::default() }));
+        s.remove(copy);
+        // Removing it unmaps every page; the secure memory stays.
+        assert_eq!(s.remove_ns(idx), Some(pages));
+        assert!(mmu.ns.lock().is_empty());
+        assert!(!s.check(at, 1, Access::Read));
+        assert!(s.check(v(0x10000), 4096, Access::Write));
+        assert_eq!(s.remove_ns(idx), None);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! is resolved through the TA's own mappings with the access it needs.
 
 use super::space::{Access, PageBuf, UserSpace};
-use super::{CallParam, Caller, Flow, Instance, Killed, LOGIN_TRUSTED_APP, MAX_MEMREF};
+use super::{CallParam, Caller, Flow, Instance, Killed, LOGIN_TRUSTED_APP, MAX_MEMREF_COPY};
 use crate::Os;
 use crate::env::UserRegs;
 use crate::msg::Dir;
@@ -284,26 +284,21 @@ impl Os {
         if flags & !known != 0 {
             return Err(TeeResult::ERROR_BAD_PARAMETERS);
         }
-        let (ns, secure) = (abi::TEE_MEMORY_ACCESS_NONSECURE, abi::TEE_MEMORY_ACCESS_SECURE);
-        if flags & ns != 0 && flags & secure != 0 {
+        // As upstream: SECURE and NONSECURE together never hold; memrefs
+        // (the client's mapped pages, or copies of a calling TA's buffer)
+        // are not the TA's own memory, so only ANY_OWNER admits them.
+        let (secure, nonsecure) =
+            (flags & abi::TEE_MEMORY_ACCESS_SECURE != 0, flags & abi::TEE_MEMORY_ACCESS_NONSECURE != 0);
+        if secure && nonsecure {
             return Err(TeeResult::ERROR_ACCESS_DENIED);
         }
         if len == 0 {
             return Ok(());
         }
-        // As upstream: without ANY_OWNER the range must be the TA's private
-        // memory (not a parameter, not shareable memory). A normal-world
-        // client's parameters count as non-secure memory (oxtee maps a
-        // secure copy, but its contents go back to the client), everything
-        // else as secure.
-        if flags & abi::TEE_MEMORY_ACCESS_ANY_OWNER == 0 && !space.is_private(v(buf), len) {
-            return Err(TeeResult::ERROR_ACCESS_DENIED);
-        }
-        let touches_ns = space.touches_ns(v(buf), len);
-        if (flags & secure != 0 && touches_ns) || (flags & ns != 0 && !space.mem_all_ns(v(buf), len)) {
-            return Err(TeeResult::ERROR_ACCESS_DENIED);
-        }
-        let ok = space.check(v(buf), len, Access::Read)
+        let Some(kind) = space.kind(v(buf), len) else { return Err(TeeResult::ERROR_ACCESS_DENIED) };
+        let ok = (flags & abi::TEE_MEMORY_ACCESS_ANY_OWNER != 0 || !kind.any_shared)
+            && (!nonsecure || kind.all_ns)
+            && (!secure || !kind.any_ns)
             && (flags & abi::TEE_MEMORY_ACCESS_WRITE == 0 || space.check(v(buf), len, Access::Write));
         if ok { Ok(()) } else { Err(TeeResult::ERROR_ACCESS_DENIED) }
     }
@@ -418,18 +413,25 @@ impl Os {
                         }
                         CallParam::Memref { dir: dir(t), data: None, size: 0 }
                     } else {
-                        if y > MAX_MEMREF {
-                            return Err(TeeResult::ERROR_OUT_OF_MEMORY);
-                        }
                         let access = if t == abi::TEE_PARAM_TYPE_MEMREF_INPUT { Access::Read } else { Access::Write };
                         if !space.check(v(x), y, access) {
                             return Err(TeeResult::ERROR_ACCESS_DENIED);
                         }
-                        let mut data = PageBuf::for_param(&self.user.params, thread, y)?;
-                        if t != abi::TEE_PARAM_TYPE_MEMREF_OUTPUT {
-                            space.read(v(x), &mut data.bytes_mut()[..y as usize])?;
+                        // A buffer the TA got from its own client (mapped
+                        // normal-world memory) goes on by reference, as
+                        // upstream; the TA's private memory is copied.
+                        if let Some(pages) = space.ns_slice(v(x), y) {
+                            CallParam::Memref { dir: dir(t), data: Some(PtaBuf::Ns(pages)), size: y }
+                        } else {
+                            if y > MAX_MEMREF_COPY {
+                                return Err(TeeResult::ERROR_OUT_OF_MEMORY);
+                            }
+                            let mut data = PageBuf::for_param(&self.user.params, thread, y)?;
+                            if t != abi::TEE_PARAM_TYPE_MEMREF_OUTPUT {
+                                space.read(v(x), &mut data.bytes_mut()[..y as usize])?;
+                            }
+                            CallParam::Memref { dir: dir(t), data: Some(PtaBuf::Secure(data)), size: y }
                         }
-                        CallParam::Memref { dir: dir(t), data: Some(data), size: y }
                     }
                 }
                 _ => return Err(TeeResult::ERROR_BAD_PARAMETERS),
@@ -451,7 +453,9 @@ impl Os {
                 }
                 CallParam::Memref { dir, data, size } if dir.is_output() => {
                     let orig = up.vals[2 * i + 1];
-                    if let Some(d) = data
+                    // Only copies go back; a buffer passed by reference
+                    // already holds what the callee wrote.
+                    if let Some(PtaBuf::Secure(d)) = data
                         && *size <= orig
                     {
                         let _ = space.write(v(up.vals[2 * i]), &d.bytes()[..*size as usize]);
@@ -510,8 +514,9 @@ impl Os {
         }
     }
 
-    /// Runs `f` on a PTA for a calling TA: the secure copies of the TA's
-    /// parameters become the PTA's buffers for the call and come back.
+    /// Runs `f` on a PTA for a calling TA: the TA's memrefs (secure copies
+    /// of its private memory, or normal-world pages it was given) become
+    /// the PTA's buffers for the call and come back.
     #[allow(clippy::too_many_arguments)]
     fn pta_call_from_ta<F>(
         &self,
@@ -538,9 +543,7 @@ impl Os {
             *q = match p {
                 CallParam::None => PtaParam::None,
                 CallParam::Value { dir, a, b } => PtaParam::Value { dir: *dir, a: *a, b: *b, c: 0 },
-                CallParam::Memref { dir, data, size } => {
-                    PtaParam::Memref { dir: *dir, buf: data.take().map(PtaBuf::Secure), size: *size }
-                }
+                CallParam::Memref { dir, data, size } => PtaParam::Memref { dir: *dir, buf: data.take(), size: *size },
             };
         }
         let ret = {
@@ -555,9 +558,7 @@ impl Os {
                     (*pa, *pb) = (*a & 0xffff_ffff, *b & 0xffff_ffff);
                 }
                 (PtaParam::Memref { buf, size, .. }, CallParam::Memref { data, size: ps, .. }) => {
-                    if let Some(PtaBuf::Secure(b)) = buf.take() {
-                        *data = Some(b);
-                    }
+                    *data = buf.take();
                     *ps = *size;
                 }
                 _ => {}

@@ -1,22 +1,25 @@
 //! Test doubles for user mode.
 
-use crate::env::{UserMapping, UserMmu, UserTables};
+use crate::env::{UserMapping, UserMmu, UserPerm, UserTables};
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
-use oxtee_abi::addr::{SecPhys, UserVirt};
+use oxtee_abi::addr::{NsPhys, SecPhys, UserVirt};
 use oxtee_abi::tee::TeeResult;
 use oxtee_guard::SpinLock;
 
 type Spaces = Arc<SpinLock<BTreeMap<u64, Vec<UserMapping>>>>;
+type NsMaps = Arc<SpinLock<Vec<(UserVirt, NsPhys, u64)>>>;
 
 /// Records address spaces as lists of mappings.
 #[derive(Default)]
 pub struct FakeMmu {
     next: AtomicU64,
     pub spaces: Spaces,
+    /// Normal-world mappings of every space.
+    pub ns: NsMaps,
 }
 
 impl FakeMmu {
@@ -28,6 +31,8 @@ impl FakeMmu {
 struct FakeTables {
     spaces: Spaces,
     id: u64,
+    /// Normal-world mappings (address, physical address, length).
+    ns: NsMaps,
 }
 
 impl UserTables for FakeTables {
@@ -36,7 +41,17 @@ impl UserTables for FakeTables {
         Ok(())
     }
 
+    fn map_ns(&mut self, va: UserVirt, pa: NsPhys, len: u64, perm: UserPerm) -> Result<(), TeeResult> {
+        if perm == UserPerm::ReadExec {
+            return Err(TeeResult::ERROR_BAD_PARAMETERS);
+        }
+        self.ns.lock().push((va, pa, len));
+        Ok(())
+    }
+
     fn unmap(&mut self, va: UserVirt, len: u64) {
+        let end = va.get() + len;
+        self.ns.lock().retain(|m| !(m.0.get() >= va.get() && m.0.get() + m.2 <= end));
         if let Some(s) = self.spaces.lock().get_mut(&self.id) {
             s.retain(|m| !(m.va == va && m.len == len));
         }
@@ -58,7 +73,7 @@ impl UserMmu for FakeMmu {
     fn create(&self, maps: &[UserMapping]) -> Result<Box<dyn UserTables>, TeeResult> {
         let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
         self.spaces.lock().insert(id, maps.to_vec());
-        Ok(Box::new(FakeTables { spaces: self.spaces.clone(), id }))
+        Ok(Box::new(FakeTables { spaces: self.spaces.clone(), id, ns: self.ns.clone() }))
     }
 
     fn sync_code(&self, _pa: SecPhys, _len: u64) {}
@@ -71,7 +86,7 @@ impl UserMmu for FakeMmu {
 use super::UserTas;
 use super::load::Loaded;
 use super::space::{PageBuf, UserSpace};
-use crate::env::{UserPerm, UserRegs};
+use crate::env::UserRegs;
 use oxtee_abi::ta as abi;
 use oxtee_abi::uuid::Uuid;
 

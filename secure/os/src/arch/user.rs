@@ -16,7 +16,7 @@ use core::any::Any;
 use core::arch::{asm, global_asm};
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU32, Ordering};
-use oxtee_abi::addr::{SecPhys, UserVirt};
+use oxtee_abi::addr::{NsPhys, SecPhys, UserVirt};
 use oxtee_abi::tee::TeeResult;
 use oxtee_core::env::{UserExit, UserMapping, UserMmu, UserPerm, UserRegs, UserTables};
 use oxtee_guard::SpinLock;
@@ -252,6 +252,19 @@ impl Tables {
 impl UserTables for Tables {
     fn map(&mut self, m: &UserMapping) -> Result<(), TeeResult> {
         self.0.as_mut().ok_or(TeeResult::ERROR_BAD_STATE)?.map_one(m)
+    }
+
+    fn map_ns(&mut self, va: UserVirt, pa: NsPhys, len: u64, perm: UserPerm) -> Result<(), TeeResult> {
+        let t = self.0.as_mut().ok_or(TeeResult::ERROR_BAD_STATE)?;
+        // Normal-world pages are data only: never executable, and the NS
+        // bit makes every access through them non-secure, so whatever the
+        // address, the TA cannot reach secure memory with it.
+        let perm = if perm == UserPerm::ReadExec { UserPerm::ReadOnly } else { perm };
+        t.map.translation().reserve(tables_for(va, len))?;
+        let region = MemoryRegion::new(va.get() as usize, (va.get() + len) as usize);
+        t.map
+            .map_range(&region, PhysicalAddress(pa.get() as usize), flags(perm) | A::NS, Constraints::NO_BLOCK_MAPPINGS)
+            .map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)
     }
 
     fn unmap(&mut self, va: UserVirt, len: u64) {
