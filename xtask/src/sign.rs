@@ -241,7 +241,7 @@ pub(crate) fn load_public(path: &Path) -> crate::Result<RsaPublicKey> {
 /// Builds the signed image: `shdr`, hash, signature, `shdr_bootstrap_ta`,
 /// ELF. The hash covers the fixed `shdr` fields, the bootstrap header and
 /// the ELF.
-fn sign(elf: &[u8], key: &RsaPrivateKey, uuid: &Uuid, ta_version: u32) -> crate::Result<Vec<u8>> {
+pub(crate) fn sign(elf: &[u8], key: &RsaPrivateKey, uuid: &Uuid, ta_version: u32) -> crate::Result<Vec<u8>> {
     let shdr = Shdr {
         magic: SHDR_MAGIC,
         img_type: SHDR_BOOTSTRAP_TA,
