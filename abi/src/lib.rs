@@ -65,9 +65,9 @@ pub mod smc;
 pub mod storage_bench_ta;
 pub mod storage_test_ta;
 pub mod ta;
+pub mod ta_image_test;
 pub mod tee;
 pub mod test_pta;
-pub mod ta_image_test;
 pub mod test_ta;
 pub mod uuid;
 

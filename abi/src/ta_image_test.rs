@@ -20,8 +20,7 @@ pub const SUBKEY_TOP: Uuid = Uuid::new(0x0e1a_6e5f, 0, 0x4000, [0x80, 0, 0, 0, 0
 /// Name of the mid subkey under the top one.
 pub const SUBKEY_MID_NAME: &str = "oxtee-mid";
 /// d205ff16-ab9c-55c7-b254-e40bdb43b1d5: the mid subkey's UUID.
-pub const SUBKEY_MID: Uuid =
-    Uuid::new(0xd205_ff16, 0xab9c, 0x55c7, [0xb2, 0x54, 0xe4, 0x0b, 0xdb, 0x43, 0xb1, 0xd5]);
+pub const SUBKEY_MID: Uuid = Uuid::new(0xd205_ff16, 0xab9c, 0x55c7, [0xb2, 0x54, 0xe4, 0x0b, 0xdb, 0x43, 0xb1, 0xd5]);
 /// Name of the subkey-signed test TA under the mid subkey.
 pub const SUBKEY_TA_NAME: &str = "oxtee-subkey-ta";
 /// c1a5862b-7b1a-524a-b6c2-66f5e7ad39d7: the test TA, signed by the mid

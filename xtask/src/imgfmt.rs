@@ -120,7 +120,11 @@ fn signed_header(
 
 /// The parent chain (a subkey file) and the name under it, as the front of
 /// an image signed with its last subkey.
-fn chain_prefix(parent: Option<(&[u8], &str)>) -> crate::Result<(Vec<u8>, Option<(Chain, Uuid)>)> {
+/// The front of an image (chain and name), and the chain with the UUID it
+/// fixes.
+type Prefix = (Vec<u8>, Option<(Chain, Uuid)>);
+
+fn chain_prefix(parent: Option<(&[u8], &str)>) -> crate::Result<Prefix> {
     let Some((bin, name)) = parent else {
         return Ok((Vec::new(), None));
     };
@@ -146,7 +150,11 @@ pub struct NewSubkey<'a> {
 
 /// A subkey file: `signer` (the OS's key, or the last subkey of `parent`,
 /// under the name given with it) signs `new`.
-pub fn sign_subkey(signer: &RsaPrivateKey, parent: Option<(&[u8], &str)>, new: &NewSubkey<'_>) -> crate::Result<Vec<u8>> {
+pub fn sign_subkey(
+    signer: &RsaPrivateKey,
+    parent: Option<(&[u8], &str)>,
+    new: &NewSubkey<'_>,
+) -> crate::Result<Vec<u8>> {
     let (front, fixed) = chain_prefix(parent)?;
     let max_depth = match (&fixed, new.max_depth) {
         (Some((c, _)), Some(d)) if d >= c.max_depth => {
@@ -216,7 +224,9 @@ pub fn sign_image(key: &RsaPrivateKey, img: &TaImage<'_>) -> crate::Result<Vec<u
     // A deterministic IV that reveals nothing without the key: a MAC of
     // what is encrypted, under the encryption key.
     let mut mac = oxtee_crypto::mac::new(ids::ALG_HMAC_SHA256, enc.bytes()).map_err(|e| format!("HMAC: {e}"))?;
-    mac.update(b"oxtee TA image IV").and_then(|()| mac.update(bs.as_bytes())).and_then(|()| mac.update(img.elf))
+    mac.update(b"oxtee TA image IV")
+        .and_then(|()| mac.update(bs.as_bytes()))
+        .and_then(|()| mac.update(img.elf))
         .map_err(|e| format!("HMAC: {e}"))?;
     let mut iv = [0u8; 32];
     mac.finish(&mut iv).map_err(|e| format!("HMAC: {e}"))?;
@@ -249,8 +259,10 @@ pub fn image_uuid(data: &[u8]) -> crate::Result<(Option<Uuid>, Option<usize>)> {
     match shdr.img_type {
         SHDR_TA => Ok((fixed, Some(offs))),
         SHDR_BOOTSTRAP_TA | SHDR_ENCRYPTED_TA => {
-            let (bs, _) =
-                data.get(offs..).and_then(|d| ShdrBootstrapTa::read_from_prefix(d).ok()).ok_or("truncated TA header")?;
+            let (bs, _) = data
+                .get(offs..)
+                .and_then(|d| ShdrBootstrapTa::read_from_prefix(d).ok())
+                .ok_or("truncated TA header")?;
             offs += size_of::<ShdrBootstrapTa>();
             let payload = (shdr.img_type == SHDR_BOOTSTRAP_TA).then_some(offs);
             Ok((Some(Uuid::from_octets(bs.uuid)), payload))
@@ -290,7 +302,8 @@ const SUBKEY_USAGE: &str = "usage: cargo xtask sign-subkey --uuid UUID --in PUBL
 
 /// `cargo xtask sign-subkey`.
 pub fn sign_subkey_cli(args: &[String]) -> crate::Result {
-    let (mut uuid, mut input, mut output, mut name_size, mut max_depth, mut version) = (None, None, None, None, None, 0);
+    let (mut uuid, mut input, mut output, mut name_size, mut max_depth, mut version) =
+        (None, None, None, None, None, 0);
     let (mut key, mut parent, mut name) = (None, None, None);
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -402,7 +415,8 @@ mod tests {
         let mid_uuid = next_uuid(&read_chain(&top).unwrap().0.unwrap(), "mid_level_subkey").unwrap();
         assert_eq!(mid_uuid.to_string(), "1a5948c5-1aa0-518c-86f4-be6f6a057b16");
         let mid_key = dev();
-        let wrong = NewSubkey { public: &mid_key.to_public_key(), uuid: TOP, name_size: 64, version: 1, max_depth: None };
+        let wrong =
+            NewSubkey { public: &mid_key.to_public_key(), uuid: TOP, name_size: 64, version: 1, max_depth: None };
         assert!(sign_subkey(&sub, Some((&top, "mid_level_subkey")), &wrong).unwrap_err().contains("must be 1a5948c5"));
         let deep = NewSubkey { max_depth: Some(4), uuid: mid_uuid, ..wrong };
         assert!(sign_subkey(&sub, Some((&top, "mid_level_subkey")), &deep).unwrap_err().contains("under the parent"));
@@ -424,10 +438,7 @@ mod tests {
         let other = Uuid::new(1, 2, 3, [4; 8]);
         let outside = TaImage { uuid: other, ..img };
         assert!(sign_image(&mid_key, &outside).unwrap_err().contains("outside the subkey's namespace"));
-        assert_eq!(
-            verify(&signed, &os_key(), &other).unwrap_err(),
-            Reject::OutsideNamespace { allowed: ta_uuid }
-        );
+        assert_eq!(verify(&signed, &os_key(), &other).unwrap_err(), Reject::OutsideNamespace { allowed: ta_uuid });
     }
 
     #[test]

@@ -316,7 +316,10 @@ struct Enc {
 
 /// One `shdr` at `offs`: the header, its hash and signature, and where it
 /// ends.
-fn read_shdr(image: &[u8], offs: usize) -> Result<(Shdr, &[u8], &[u8], usize), Reject> {
+/// A header, its hash, its signature and where it ends.
+type ShdrParts<'a> = (Shdr, &'a [u8], &'a [u8], usize);
+
+fn read_shdr(image: &[u8], offs: usize) -> Result<ShdrParts<'_>, Reject> {
     let rest = image.get(offs..).ok_or(Reject::Truncated)?;
     let (shdr, _) = Shdr::read_from_prefix(rest).map_err(|_| Reject::Truncated)?;
     // First, so an unsigned ELF is called that rather than "truncated".
