@@ -67,6 +67,7 @@ pub mod storage_bench_ta;
 pub mod storage_test_ta;
 pub mod system_test_ta;
 pub mod ta;
+pub mod ta_image_test;
 pub mod tee;
 pub mod test_pta;
 pub mod test_ta;

@@ -5,6 +5,7 @@
 mod bench;
 mod debian;
 mod images;
+mod imgfmt;
 mod initramfs;
 mod lint;
 mod linux;
@@ -40,7 +41,17 @@ commands:
   lint                  rustfmt, clippy (safety lints at deny), unsafe policy
   setup                 install what the tools need (apt packages, targets)
   sign-ta [opts] IN OUT sign a TA ELF (or re-sign a .ta): --key PEM, --uuid UUID,
-                        --version N; key default $OXTEE_TA_KEY or keys/dev_ta_key.pem
+                        --version N; key default $OXTEE_TA_KEY or keys/dev_ta_key.pem;
+                        --subkey BIN --name NAME (signed with a subkey: --key is
+                        the subkey's PEM), --encrypt (AES-GCM, this device's key)
+                        or --enc-key HEX
+  sign-subkey [opts]    sign a subkey (upstream's sign_encrypt.py sign-subkey):
+                        --uuid U --in PUB.pem --out OUT.bin --name-size N
+                        [--max-depth N --subkey-version N --key PEM
+                        --subkey PARENT.bin --name NAME]
+  subkey-uuid --in BIN [--name NAME]  the UUID a name gets under a subkey
+  ta-enc-key            this device's TA encryption key (hex), for upstream's
+                        sign_encrypt.py --enc-key
   tas                   build, check and sign the TAs in ta/ into target/ta/<uuid>.ta
   help                  this text
 
@@ -93,6 +104,9 @@ fn main() -> ExitCode {
         "soak" => soak::run_cli(rest).map(|()| 0),
         "storage-test" => no_options(storage::run_cli),
         "sign-ta" => sign::run_cli(rest).map(|()| 0),
+        "sign-subkey" => imgfmt::sign_subkey_cli(rest).map(|()| 0),
+        "subkey-uuid" => imgfmt::subkey_uuid_cli(rest).map(|()| 0),
+        "ta-enc-key" => no_options(imgfmt::ta_enc_key_cli),
         "tas" => no_options(tas::run_cli),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");

@@ -20,7 +20,7 @@ use oxtee_core::ta::image::{self, TaKey};
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs8::DecodePrivateKey;
 use rsa::traits::PublicKeyParts;
-use rsa::{Pkcs1v15Sign, RsaPrivateKey};
+use rsa::{Pkcs1v15Sign, RsaPrivateKey, RsaPublicKey};
 use sha2::{Digest, Sha256};
 use zerocopy::{FromBytes, IntoBytes};
 
@@ -28,7 +28,8 @@ use zerocopy::{FromBytes, IntoBytes};
 /// from the workspace root); the OS build embeds the same key.
 pub const KEY_ENV: &str = "OXTEE_TA_KEY";
 
-const USAGE: &str = "usage: cargo xtask sign-ta [--key PEM] [--uuid UUID] [--version N] IN OUT";
+const USAGE: &str = "usage: cargo xtask sign-ta [--key PEM] [--uuid UUID] [--version N] \
+    [--subkey SUBKEY.bin --name NAME] [--encrypt | --enc-key HEX] IN OUT";
 
 /// The TA signing key: `$OXTEE_TA_KEY`, else `keys/dev_ta_key.pem`.
 pub fn key_path() -> PathBuf {
@@ -65,6 +66,7 @@ pub fn run_cli(args: &[String]) -> crate::Result {
     let mut uuid = None;
     let mut version = None;
     let mut files = Vec::new();
+    let (mut subkey, mut name, mut encrypt, mut enc_hex) = (None, None, false, None);
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{arg} needs a value\n{USAGE}"));
@@ -75,6 +77,10 @@ pub fn run_cli(args: &[String]) -> crate::Result {
                 let v = value()?;
                 version = Some(v.parse::<u32>().map_err(|_| format!("--version {v:?}: not a u32"))?);
             }
+            "--subkey" => subkey = Some(PathBuf::from(value()?)),
+            "--name" => name = Some(value()?.clone()),
+            "--encrypt" => encrypt = true,
+            "--enc-key" => enc_hex = Some(value()?.clone()),
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return Ok(());
@@ -111,7 +117,20 @@ pub fn run_cli(args: &[String]) -> crate::Result {
     loader_check(elf, &uuid).map_err(|e| {
         format!("{}: the oxtee loader would refuse this TA: {e} ({NOT_A_TA}); not signed", input.display())
     })?;
-    let signed = sign(elf, &key, &uuid, version.or(old_version).unwrap_or(0))?;
+    let version = version.or(old_version).unwrap_or(0);
+    let enc = crate::imgfmt::enc_key_from(encrypt, enc_hex.as_deref())?;
+    let subkey_bin = match &subkey {
+        Some(p) => Some(std::fs::read(p).map_err(|e| format!("subkey {}: {e}", p.display()))?),
+        None if name.is_some() => return Err(format!("--name needs --subkey\n{USAGE}")),
+        None => None,
+    };
+    let signed = if subkey_bin.is_some() || enc.is_some() {
+        let sk = subkey_bin.as_deref().map(|b| (b, name.as_deref().unwrap_or("")));
+        let img = crate::imgfmt::TaImage { elf, uuid, version, subkey: sk, enc: enc.as_ref() };
+        crate::imgfmt::sign_image(&key, &img)?
+    } else {
+        sign(elf, &key, &uuid, version)?
+    };
     if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("writing the signed TA {}: creating {}: {e}", output.display(), dir.display()))?;
@@ -167,7 +186,13 @@ pub fn signed_ta_uuid(data: &[u8]) -> crate::Result<Uuid> {
             Ok(Uuid::from_octets(bs.uuid))
         }
         SHDR_TA => elf_uuid(unwrap_signed(data)?.0),
-        SHDR_ENCRYPTED_TA | SHDR_SUBKEY => Err("an encrypted or subkey image, which oxtee does not load".into()),
+        // Subkey-signed and encrypted images: the signed bootstrap header,
+        // else the UUID the subkey's namespace fixes, else the ELF's.
+        SHDR_ENCRYPTED_TA | SHDR_SUBKEY => match crate::imgfmt::image_uuid(data)? {
+            (Some(uuid), _) => Ok(uuid),
+            (None, Some(at)) => elf_uuid(data.get(at..).ok_or("truncated signed image")?),
+            (None, None) => Err("signed image without a UUID".into()),
+        },
         t => Err(format!("signed image of unknown type {t}")),
     }
 }
@@ -187,14 +212,17 @@ pub fn os_would_refuse(data: &[u8], uuid: &Uuid) -> Option<String> {
         Ok(k) => k,
         Err(e) => return Some(e),
     };
-    match image::verify(data, &key, uuid) {
+    // Encrypted images with the key the OS built here derives.
+    let enc = crate::imgfmt::device_enc_key(&key);
+    let mut copy = data.to_vec();
+    match image::verify_in_place(&mut copy, &key, Some(&enc), uuid) {
         Err(e) => Some(format!("{e} ({})", key_path.display())),
         Ok(v) => loader_check(v.elf, uuid).err(),
     }
 }
 
 /// Reads an RSA private key PEM, PKCS#1 or PKCS#8 (unencrypted).
-fn load_key(path: &Path) -> crate::Result<RsaPrivateKey> {
+pub(crate) fn load_key(path: &Path) -> crate::Result<RsaPrivateKey> {
     let pem = std::fs::read_to_string(path).map_err(|e| format!("TA key {}: {e}", path.display()))?;
     let key = RsaPrivateKey::from_pkcs1_pem(&pem)
         .or_else(|_| RsaPrivateKey::from_pkcs8_pem(&pem))
@@ -206,10 +234,22 @@ fn load_key(path: &Path) -> crate::Result<RsaPrivateKey> {
     Ok(key)
 }
 
+/// The public key in a PEM file: a public key (SPKI or PKCS#1) or the
+/// public half of a private key.
+pub(crate) fn load_public(path: &Path) -> crate::Result<RsaPublicKey> {
+    use rsa::pkcs1::DecodeRsaPublicKey;
+    use rsa::pkcs8::DecodePublicKey;
+    let pem = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    RsaPublicKey::from_public_key_pem(&pem)
+        .or_else(|_| RsaPublicKey::from_pkcs1_pem(&pem))
+        .or_else(|_| load_key(path).map(|k| k.to_public_key()).map_err(|_| ()))
+        .map_err(|_| format!("{}: not an RSA key PEM", path.display()))
+}
+
 /// Builds the signed image: `shdr`, hash, signature, `shdr_bootstrap_ta`,
 /// ELF. The hash covers the fixed `shdr` fields, the bootstrap header and
 /// the ELF.
-fn sign(elf: &[u8], key: &RsaPrivateKey, uuid: &Uuid, ta_version: u32) -> crate::Result<Vec<u8>> {
+pub(crate) fn sign(elf: &[u8], key: &RsaPrivateKey, uuid: &Uuid, ta_version: u32) -> crate::Result<Vec<u8>> {
     let shdr = Shdr {
         magic: SHDR_MAGIC,
         img_type: SHDR_BOOTSTRAP_TA,
@@ -269,7 +309,7 @@ fn elf_uuid(elf: &[u8]) -> crate::Result<Uuid> {
 }
 
 /// Parses `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`.
-fn parse_uuid(s: &str) -> crate::Result<Uuid> {
+pub(crate) fn parse_uuid(s: &str) -> crate::Result<Uuid> {
     let bad = || format!("{s:?} is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)");
     let groups: Vec<&str> = s.split('-').collect();
     if groups.iter().map(|g| g.len()).collect::<Vec<_>>() != [8, 4, 4, 4, 12] {
@@ -494,9 +534,18 @@ pub(crate) mod tests {
         assert!(e.contains("unsigned TA ELF") && e.contains(&format!("sign-ta FILE target/ta/{UUID_STR}.ta")), "{e}");
         assert!(signed_ta_uuid(&ta_elf(&uuid(), 183, false)).unwrap_err().contains("without a ta_head"));
         assert!(signed_ta_uuid(b"#!/bin/sh\necho hi\n").unwrap_err().contains("not a signed TA"));
-        let mut encrypted = sign_ta(&elf, &dev_key_path()).unwrap();
-        encrypted[4..8].copy_from_slice(&SHDR_ENCRYPTED_TA.to_le_bytes());
-        assert!(signed_ta_uuid(&encrypted).unwrap_err().contains("encrypted"));
+        // Encrypted and subkey-signed images: the signed bootstrap UUID.
+        let enc = crate::imgfmt::device_enc_key(&ta_key(&dev_key_path()));
+        let img = crate::imgfmt::TaImage { elf: &elf, uuid: uuid(), version: 0, subkey: None, enc: Some(&enc) };
+        let encrypted = crate::imgfmt::sign_image(&load_key(&dev_key_path()).unwrap(), &img).unwrap();
+        assert_eq!(u32::from_le_bytes(encrypted[4..8].try_into().unwrap()), SHDR_ENCRYPTED_TA);
+        assert_eq!(signed_ta_uuid(&encrypted), Ok(uuid()));
+        if std::env::var_os(KEY_ENV).is_none_or(|v| v.is_empty()) {
+            assert_eq!(os_would_refuse(&encrypted, &uuid()), None);
+            let mut tampered = encrypted.clone();
+            *tampered.last_mut().unwrap() ^= 1;
+            assert!(os_would_refuse(&tampered, &uuid()).unwrap().contains("does not authenticate"));
+        }
         let signed = sign_ta(&elf, &dev_key_path()).unwrap();
         assert!(signed_ta_uuid(&signed[..signed.len() - 1]).is_err());
     }

@@ -124,6 +124,62 @@ fn bad_images(elf: &[u8], key: &Path, dir: &Path) -> Result<Vec<PathBuf>> {
         .collect()
 }
 
+/// The image-format cases, from the TEST_MULTI ELF (each with its UUID
+/// patched into its `ta_head`): signed through a two-level subkey chain
+/// rooted in the OS's key (top subkey: `other_key.pem`, mid subkey:
+/// `test_key.pem` of the OS's image tests), encrypted with the device's
+/// key, both, and the refused ones (a UUID outside the subkey's
+/// namespace, a flipped ciphertext byte).
+fn format_images(elf: &[u8], key: &Path, dir: &Path) -> Result<Vec<PathBuf>> {
+    use crate::imgfmt::{NewSubkey, TaImage, device_enc_key, next_uuid, read_chain, sign_image, sign_subkey};
+    use oxtee_abi::ta_image_test as f;
+    let testdata = root().join("secure/core/src/ta/testdata");
+    let (root_key, top_key) = (crate::sign::load_key(key)?, crate::sign::load_key(&testdata.join("other_key.pem"))?);
+    let mid_key = crate::sign::load_key(&testdata.join("test_key.pem"))?;
+    let top = NewSubkey {
+        public: &top_key.to_public_key(),
+        uuid: f::SUBKEY_TOP,
+        name_size: 32,
+        version: 1,
+        max_depth: Some(1),
+    };
+    let top = sign_subkey(&root_key, None, &top)?;
+    let mid_pub = mid_key.to_public_key();
+    let mid = NewSubkey { public: &mid_pub, uuid: f::SUBKEY_MID, name_size: 32, version: 1, max_depth: None };
+    let mid = sign_subkey(&top_key, Some((&top, f::SUBKEY_MID_NAME)), &mid)?;
+    let chain = read_chain(&mid)?.0.ok_or("no subkey chain")?;
+    for (name, want) in [(f::SUBKEY_TA_NAME, f::SUBKEY_TA), (f::SUBKEY_ENC_TA_NAME, f::SUBKEY_ENC_TA)] {
+        let got = next_uuid(&chain, name)?;
+        if got != want {
+            return Err(format!("subkey namespace: {name:?} is {got}, oxtee-abi says {want}"));
+        }
+    }
+    let enc = device_enc_key(&crate::sign::public_key(key)?);
+    let mut out = Vec::new();
+    let make = |uuid: Uuid, signer: &rsa::RsaPrivateKey, subkey: Option<(&[u8], &str)>, encrypt: bool| {
+        let elf = with_uuid(elf, uuid)?;
+        let img = TaImage { elf: &elf, uuid, version: 0, subkey, enc: encrypt.then_some(&enc) };
+        sign_image(signer, &img)
+    };
+    out.push(write(dir, f::SUBKEY_TA, &make(f::SUBKEY_TA, &mid_key, Some((&mid, f::SUBKEY_TA_NAME)), false)?)?);
+    let both = make(f::SUBKEY_ENC_TA, &mid_key, Some((&mid, f::SUBKEY_ENC_TA_NAME)), true)?;
+    out.push(write(dir, f::SUBKEY_ENC_TA, &both)?);
+    out.push(write(dir, f::ENC_TA, &make(f::ENC_TA, &root_key, None, true)?)?);
+    let mut tampered = make(f::ENC_TAMPERED, &root_key, None, true)?;
+    let last = tampered.len() - 100;
+    tampered[last] ^= 0x01;
+    out.push(write(dir, f::ENC_TAMPERED, &tampered)?);
+    // Outside the namespace: the signer refuses to make it, so it is put
+    // together here: the chain, the name, a TA signed by the mid subkey
+    // for a UUID that name doesn't give.
+    let mut name = f::SUBKEY_TA_NAME.as_bytes().to_vec();
+    name.resize(chain.name_size as usize, 0);
+    let ta = crate::sign::sign(&with_uuid(elf, f::SUBKEY_OUTSIDE)?, &mid_key, &f::SUBKEY_OUTSIDE, 0)?;
+    let outside = [mid.as_slice(), &name, &ta].concat();
+    out.push(write(dir, f::SUBKEY_OUTSIDE, &outside)?);
+    Ok(out)
+}
+
 /// Builds, checks and signs every TA; returns the `.ta` files (good and
 /// deliberately bad), named `<uuid>.ta` as tee-supplicant looks them up.
 pub fn build() -> Result<Vec<PathBuf>> {
@@ -153,6 +209,7 @@ pub fn build() -> Result<Vec<PathBuf>> {
     let multi_elf = multi_elf.ok_or("no TEST_MULTI build")?;
     out.extend(bad_images(&multi_elf, &key, &dir)?);
     secstor_images(&multi_elf, &key)?;
+    out.extend(format_images(&multi_elf, &key, &dir)?);
 
     let crypto = build_elf("oxtee-crypto-test-ta", "oxtee-crypto-test-ta", &[])?;
     check_elf(&crypto, oxtee_abi::crypto_test_ta::UUID, 0).map_err(|e| format!("ta/crypto-test: {e}"))?;

@@ -13,6 +13,7 @@ mod secstor;
 mod storage;
 mod storage_reboot;
 mod system;
+mod ta_formats;
 mod user_ta;
 
 use oxtee_abi::test_pta as t;
@@ -409,6 +410,16 @@ fn main() {
             std::process::exit(if f == 0 { 0 } else { 1 });
         }
         _ => {}
+    }
+    // `oxtee-xtest ta-formats`: only the image-format cases.
+    if std::env::args().nth(1).is_some_and(|a| a == "ta-formats") {
+        match Context::new() {
+            Ok(ctx) => ta_formats::run(&ctx),
+            Err(e) => check(false, "open /dev/tee0", format_args!("{e}")),
+        }
+        let (p, f) = (PASSED.load(Ordering::Relaxed), FAILED.load(Ordering::Relaxed));
+        println!("xtest: {p} passed, {f} failed");
+        std::process::exit(if f == 0 { 0 } else { 1 });
     }
     if let Some(n) = std::env::args().nth(1).filter(|a| a == "bench-ta").and(std::env::args().nth(2)) {
         bench_ta(n.parse().unwrap_or(1000));

@@ -591,5 +591,6 @@ pub fn run(ctx: &mut Context, test_build: bool) {
     time_access_heap(ctx);
     float(4, test_build);
     bad_images(ctx);
+    crate::ta_formats::run(ctx);
     crash_cycles(ctx, 1000, test_build);
 }

@@ -111,9 +111,12 @@ impl Os {
         self
     }
 
-    /// Keys trusted storage from the platform's hardware unique key.
+    /// Keys trusted storage, and the decryption of encrypted TA images,
+    /// from the platform's hardware unique key (after
+    /// [`Os::with_user_tas`]: the TA key is part of the TA image key).
     pub fn with_huk(mut self, huk: &[u8]) -> Os {
         self.storage = user::storage::Storage::new(huk);
+        self.user.set_huk(huk);
         self
     }
 

@@ -142,8 +142,19 @@ pub struct Loaded {
     pub head: abi::TaHead,
     pub entry: UserVirt,
     pub footprint: u64,
-    /// The signed `ta_version` of a bootstrap image (None for `SHDR_TA`).
+    /// The signed `ta_version` of a bootstrap or encrypted image (None
+    /// for `SHDR_TA`).
     pub ta_version: Option<u32>,
+    /// The subkeys that signed the image, for their rollback check.
+    pub subkeys: Vec<image::SubkeyVersion>,
+}
+
+/// The keys images are checked and decrypted with.
+pub struct Keys<'a> {
+    /// The OS's TA key, the root of every signature.
+    pub ta: &'a image::TaKey,
+    /// The key of encrypted images, if this OS has one.
+    pub enc: Option<&'a image::TaEncKey>,
 }
 
 fn page_floor(v: u64) -> u64 {
@@ -169,8 +180,8 @@ struct Staging {
 /// armed). What is built on the way is armed in `ledger`.
 #[allow(clippy::too_many_arguments)]
 pub fn build(
-    signed: &[u8],
-    key: &image::TaKey,
+    signed: &mut [u8],
+    keys: &Keys<'_>,
     uuid: Uuid,
     mmu: &'static dyn UserMmu,
     base: UserVirt,
@@ -178,7 +189,7 @@ pub fn build(
     ledger: &Ledger,
     out: &mut Option<Loaded>,
 ) -> Result<(), TeeResult> {
-    let verified = image::verify(signed, key, &uuid).map_err(|e| {
+    let verified = image::verify_in_place(signed, keys.ta, keys.enc, &uuid).map_err(|e| {
         warn!("TA {uuid}: image rejected: {e} ({})", e.code());
         e.code()
     })?;
@@ -186,7 +197,8 @@ pub fn build(
         warn!("TA {uuid}: ELF rejected: {e} ({})", e.code());
         e.code()
     };
-    let ta_version = (verified.img_type == oxtee_abi::ta::SHDR_BOOTSTRAP_TA).then_some(verified.ta_version);
+    let ta_version = verified.has_version().then_some(verified.ta_version);
+    let subkeys = verified.subkeys;
     crate::hold!(staging = Staging::default(), in ledger, or Err(TeeResult::ERROR_OUT_OF_MEMORY));
     let Staging { parsed, img: img_slot, info, space: space_slot } = staging.as_mut().get();
     let parsed = parsed.insert(elf::parse(verified.elf).map_err(elf_reject)?);
@@ -231,6 +243,6 @@ pub fn build(
     let Some(space) = space_slot.take() else {
         return Err(TeeResult::ERROR_GENERIC);
     };
-    *out = Some(Loaded { space, head, entry, footprint, ta_version });
+    *out = Some(Loaded { space, head, entry, footprint, ta_version, subkeys });
     Ok(())
 }

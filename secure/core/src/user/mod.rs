@@ -33,7 +33,7 @@ use crate::pta::PtaBuf;
 use crate::rpc::Rpc;
 use crate::session::{Session, Target};
 use crate::sync::SleepMutex;
-use crate::ta::image::TaKey;
+use crate::ta::image::{TaEncKey, TaKey};
 use crate::threads::{Job, Nested, ThreadCtx};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -204,6 +204,9 @@ enum Flow {
 pub struct UserTas {
     mmu: Option<&'static dyn UserMmu>,
     key: Option<TaKey>,
+    /// The key encrypted TA images are decrypted with (from the hardware
+    /// unique key and `key`).
+    enc_key: Option<TaEncKey>,
     /// Live single-instance TAs (capacity: the instance limit, allocated
     /// up front).
     single: SpinLock<Vec<Arc<Instance>>>,
@@ -229,6 +232,7 @@ impl UserTas {
         UserTas {
             mmu: None,
             key: None,
+            enc_key: None,
             single: SpinLock::new(Vec::with_capacity(max_instances)),
             load_lock: SleepMutex::new(),
             next_id: AtomicU32::new(0),
@@ -246,6 +250,13 @@ impl UserTas {
     pub fn enable(&mut self, mmu: &'static dyn UserMmu, key: TaKey) {
         self.mmu = Some(mmu);
         self.key = Some(key);
+    }
+
+    /// Derives the key of encrypted TA images from the hardware unique
+    /// key (after [`UserTas::enable`], which gives the TA key it depends
+    /// on; without one, encrypted images are refused).
+    pub fn set_huk(&mut self, huk: &[u8]) {
+        self.enc_key = self.key.as_ref().map(|k| TaEncKey::derive(huk, k));
     }
 
     pub fn live(&self) -> u32 {
@@ -909,8 +920,16 @@ impl Os {
         self.fault_point(tp::FAULT_POINT_TA_LOAD);
         crate::hold!(loaded = None, in &t.ledger, or oom);
         let (stack_top, ledger) = (window.add(STACK_TOP), &t.ledger);
-        load::build(image.as_mut().get(), key, uuid, mmu, window, stack_top, ledger, loaded.as_mut().get())?;
+        let keys = load::Keys { ta: key, enc: self.user.enc_key.as_ref() };
+        load::build(image.as_mut().get(), &keys, uuid, mmu, window, stack_top, ledger, loaded.as_mut().get())?;
         *image.as_mut().get() = Vec::new();
+        if let Some(l) = loaded.as_mut().get().as_mut() {
+            // Subkeys first, as upstream: a rolled-back subkey is a
+            // forgery (SECURITY), a rolled-back TA a conflict.
+            for sk in core::mem::take(&mut l.subkeys) {
+                storage::check_subkey_version(self, rpc, sk.uuid, sk.version)?;
+            }
+        }
         if let Some(version) = loaded.as_mut().get().as_ref().and_then(|l| l.ta_version) {
             storage::check_ta_version(self, rpc, uuid, version)?;
         }

@@ -939,6 +939,25 @@ const TA_VERSION_DB: &[u8] = b"ta_ver.db";
 /// in the OS's own store. An image older than the floor is refused with
 /// ACCESS_CONFLICT (upstream's answer); a newer one raises it.
 pub fn check_ta_version(os: &Os, rpc: &mut Rpc, ta: Uuid, version: u32) -> R<()> {
+    check_version(os, rpc, TA_VERSION_DB, ta, version)
+}
+
+/// The subkey version database, as upstream's `subkey_ver.db`: the same
+/// records, for the subkeys that sign TA images.
+const SUBKEY_VERSION_DB: &[u8] = b"subkey_ver.db";
+
+/// Subkey rollback protection, as upstream: a subkey older than the
+/// highest version seen of its UUID is refused with SECURITY (a stale
+/// subkey is treated as a forged one); a newer one raises the floor.
+pub fn check_subkey_version(os: &Os, rpc: &mut Rpc, subkey: Uuid, version: u32) -> R<()> {
+    check_version(os, rpc, SUBKEY_VERSION_DB, subkey, version).map_err(|e| match e {
+        TeeResult::ERROR_ACCESS_CONFLICT => TeeResult::ERROR_SECURITY,
+        e => e,
+    })
+}
+
+/// The version floor of `ta` (a TA or subkey UUID) in the database `db`.
+fn check_version(os: &Os, rpc: &mut Rpc, db_name: &[u8], ta: Uuid, version: u32) -> R<()> {
     let sys = SYSTEM_REE;
     let store = os.storage.store(sys, &oxtee_abi::uuid::OS_UUID);
     let key = ta.to_octets();
@@ -948,7 +967,7 @@ pub fn check_ta_version(os: &Os, rpc: &mut Rpc, ta: Uuid, version: u32) -> R<()>
     // TAs load.
     let r = (|b: &mut dyn Backend| {
         let mut rand = |out: &mut [u8]| os.rng.fill(out, 0);
-        let mut db = match store.open(b, TA_VERSION_DB) {
+        let mut db = match store.open(b, db_name) {
             Ok(f) => Some(f),
             Err(TeeResult::ERROR_ITEM_NOT_FOUND) => None,
             Err(e) => return Err(e),
@@ -969,7 +988,7 @@ pub fn check_ta_version(os: &Os, rpc: &mut Rpc, ta: Uuid, version: u32) -> R<()>
         let seen = at.map(|i| u32::from_le_bytes(recs[i * 20 + 16..i * 20 + 20].try_into().unwrap_or_default()));
         let r = match seen {
             Some(s) if s > version => {
-                log::warn!("TA {ta}: version {version} refused, version {s} was seen (rollback protection)");
+                log::warn!("{ta}: version {version} refused, version {s} was seen (rollback protection)");
                 Err(TeeResult::ERROR_ACCESS_CONFLICT)
             }
             Some(s) if s == version => Ok(()),
@@ -983,7 +1002,7 @@ pub fn check_ta_version(os: &Os, rpc: &mut Rpc, ta: Uuid, version: u32) -> R<()>
                     Some(f) => f.write(b, pos, &rec, &mut rand),
                     None => {
                         let meta = ObjMeta { obj_type: id::TYPE_DATA, ..Default::default() };
-                        db = Some(store.create(b, TA_VERSION_DB, &meta, &[], &rec, false, &mut rand)?);
+                        db = Some(store.create(b, db_name, &meta, &[], &rec, false, &mut rand)?);
                         Ok(())
                     }
                 }

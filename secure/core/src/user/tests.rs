@@ -112,7 +112,7 @@ pub(crate) fn fake_load(
         space.activate()?;
         let head = abi::TaHead { uuid: uuid.into(), stack_size: 8192, flags, depr_entry: abi::TA_HEAD_NO_DEPR_ENTRY };
         let footprint = space.footprint();
-        Some(Loaded { space, head, entry: UserVirt::new(base), footprint, ta_version: None })
+        Some(Loaded { space, head, entry: UserVirt::new(base), footprint, ta_version: None, subkeys: Vec::new() })
             .ok_or(TeeResult::ERROR_GENERIC)
     };
     Some(build())
