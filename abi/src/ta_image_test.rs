@@ -32,13 +32,13 @@ pub const SUBKEY_ENC_TA_NAME: &str = "oxtee-subkey-enc-ta";
 /// by the mid subkey (loads).
 pub const SUBKEY_ENC_TA: Uuid =
     Uuid::new(0x2674_9fe9, 0xf85f, 0x5f7e, [0xac, 0x23, 0x19, 0x84, 0x6f, 0x7d, 0xcd, 0xc4]);
-/// 5e57a0e1-0000-4000-8000-0000000000e1: the test TA with this UUID,
+/// 5e57a0d1-0000-4000-8000-0000000000d1: the test TA with this UUID,
 /// signed by the mid subkey as [`SUBKEY_TA_NAME`]: outside the namespace
 /// (refused with SECURITY).
-pub const SUBKEY_OUTSIDE: Uuid = uuid(0xe1);
-/// 5e57a0e2-0000-4000-8000-0000000000e2: the test TA, encrypted with the
+pub const SUBKEY_OUTSIDE: Uuid = uuid(0xd1);
+/// 5e57a0d2-0000-4000-8000-0000000000d2: the test TA, encrypted with the
 /// device's TA key (loads).
-pub const ENC_TA: Uuid = uuid(0xe2);
-/// 5e57a0e3-0000-4000-8000-0000000000e3: the same, one byte of its
+pub const ENC_TA: Uuid = uuid(0xd2);
+/// 5e57a0d3-0000-4000-8000-0000000000d3: the same, one byte of its
 /// ciphertext flipped (refused with SECURITY).
-pub const ENC_TAMPERED: Uuid = uuid(0xe3);
+pub const ENC_TAMPERED: Uuid = uuid(0xd3);
