@@ -845,7 +845,7 @@ impl Os {
         self.fault_point(tp::FAULT_POINT_TA_LOAD);
         crate::hold!(loaded = None, in &t.ledger, or oom);
         let (stack_top, ledger) = (window.add(STACK_TOP), &t.ledger);
-        load::build(image.as_mut().get(), key, uuid, mmu, window, stack_top, ledger, loaded.as_mut().get())?;
+        load::build(rpc, image.as_mut().get(), key, uuid, mmu, window, stack_top, ledger, loaded.as_mut().get())?;
         *image.as_mut().get() = Vec::new();
         if let Some(version) = loaded.as_mut().get().as_ref().and_then(|l| l.ta_version) {
             storage::check_ta_version(self, rpc, uuid, version)?;

@@ -169,11 +169,19 @@ pub struct UserSpace {
     /// The instance's crypto objects and operation states: they live and
     /// die with its address space.
     pub cryp: super::cryp::Table,
+    /// The objects linked into the instance (main TA and libraries).
+    pub dl: super::dynlink::Linked,
 }
 
 impl UserSpace {
     pub fn new(mmu: &'static dyn UserMmu) -> UserSpace {
-        UserSpace { mmu, tables: None, mem: UserMem { bufs: Vec::new(), maps: Vec::new() }, cryp: Default::default() }
+        UserSpace {
+            mmu,
+            tables: None,
+            mem: UserMem { bufs: Vec::new(), maps: Vec::new() },
+            cryp: Default::default(),
+            dl: Default::default(),
+        }
     }
 
     /// The translation tables, once `activate` has built them.
@@ -204,11 +212,15 @@ impl UserSpace {
             if len == 0 {
                 continue;
             }
-            if let Some(t) = self.tables.as_mut()
-                && let Err(e) = t.map(&UserMapping { va, pa: pa.add(off), len, perm })
-            {
-                drop(self.remove(idx));
-                return Err(e);
+            if let Some(t) = self.tables.as_mut() {
+                // Code mapped into a running space (a dlopen'ed library).
+                if perm == UserPerm::ReadExec {
+                    self.mmu.sync_code(pa.add(off), len);
+                }
+                if let Err(e) = t.map(&UserMapping { va, pa: pa.add(off), len, perm }) {
+                    drop(self.remove(idx));
+                    return Err(e);
+                }
             }
             self.mem.maps.push(Mapped { va, len, perm, buf: idx, off });
         }
@@ -286,6 +298,12 @@ impl UserSpace {
     /// Direct access to a whole buffer (for parameters the OS copies back).
     pub fn buf(&self, idx: usize) -> Option<&PageBuf> {
         self.mem.buf(idx)
+    }
+
+    /// Writable access to a whole buffer, whatever the TA's access to it
+    /// (the loader's read-only pages).
+    pub fn buf_mut(&mut self, idx: usize) -> Option<&mut PageBuf> {
+        self.mem.bufs.get_mut(idx).and_then(Option::as_mut)
     }
 
     /// Bytes of secure memory this space holds.
