@@ -6,6 +6,7 @@
 
 mod bench_storage;
 mod crypto;
+mod dynlink;
 mod robust;
 mod storage;
 mod storage_reboot;
@@ -373,6 +374,14 @@ fn main() {
     // `oxtee-xtest storage`: only the storage cases.
     let only_crypto = std::env::args().nth(1).is_some_and(|a| a == "crypto");
     let only_storage = std::env::args().nth(1).is_some_and(|a| a == "storage");
+    // `oxtee-xtest dynlink`: only the shared-library cases.
+    if std::env::args().nth(1).is_some_and(|a| a == "dynlink") {
+        let mut ctx = Context::new().expect("open /dev/tee0");
+        dynlink::run(&mut ctx);
+        let (p, f) = (PASSED.load(Ordering::Relaxed), FAILED.load(Ordering::Relaxed));
+        println!("xtest: {p} passed, {f} failed");
+        std::process::exit(if f == 0 { 0 } else { 1 });
+    }
     let args: Vec<String> = std::env::args().skip(2).collect();
     match std::env::args().nth(1).as_deref() {
         Some("storage-loop") => storage::loop_cli(&args),
@@ -428,6 +437,7 @@ fn main() {
         if with_supplicant {
             if !only_storage {
                 user_ta::run(&mut ctx, false);
+                dynlink::run(&mut ctx);
                 crypto::run(&mut ctx, false);
             }
             if !only_crypto {
@@ -463,6 +473,7 @@ fn main() {
     cancellation();
     if with_supplicant {
         user_ta::run(&mut ctx, true);
+        dynlink::run(&mut ctx);
         robust::run(&mut ctx);
         crypto::run(&mut ctx, true);
         storage::run(&mut ctx);

@@ -7,13 +7,17 @@
 //! size and sum is checked, and anything that doesn't fit the narrow shape
 //! we load is refused rather than guessed at: `TEE_ERROR_BAD_FORMAT` for a
 //! malformed file, as upstream's `ldelf` answers, `TEE_ERROR_NOT_SUPPORTED`
-//! for well-formed features this loader lacks (shared-library dependencies,
-//! thread-local storage, segments that can't be read).
+//! for well-formed features this loader lacks (segments that can't be
+//! read).
 //!
 //! Layout rules: loadable segments don't share pages, the lowest starts in
 //! the first page (the image spans `[0, span)` from its load base), none is
 //! both writable and executable, and the entry point is in an executable
-//! one. Relocations are `R_AARCH64_RELATIVE` only (static PIE). Like
+//! one (a TA's; a shared library's isn't used). `R_AARCH64_RELATIVE`
+//! relocations are applied here; the symbol ones (`ABS64`, `GLOB_DAT`,
+//! `JUMP_SLOT`, `TLS_TPREL`, `TLSDESC`) are checked and recorded for the
+//! linker ([`super::dl`]), with the dynamic symbol, string and hash tables
+//! and the `DT_NEEDED` libraries (named by UUID strings). Like
 //! upstream, the relocation tables are the file's `SHT_RELA` sections when
 //! it has section headers: GNU ld with upstream's TA link script emits
 //! `.rela.dyn` and `.rela.got` apart while `DT_RELASZ` counts both, so the
