@@ -9,8 +9,8 @@
 //! an undefined weak reference that nothing defines is 0, an undefined
 //! strong one refuses the load with `TEE_ERROR_ITEM_NOT_FOUND`.
 //! `GLOB_DAT`, `JUMP_SLOT` and `ABS64` of an undefined symbol take the
-//! symbol's address (no addend); `ABS64` of a defined one is base + value
-//! + addend. TLS uses variant 1 with a 16-byte TCB head: each object with a
+//! symbol's address (no addend); `ABS64` of a defined one is the sum of
+//! base, value and addend. TLS uses variant 1 with a 16-byte TCB head: each object with a
 //! `PT_TLS` gets its block at the next offset, in load order, as libutee
 //! lays out its TCB; `TLS_TPREL` writes that offset + symbol value +
 //! addend, `TLSDESC` a resolver (in a code page the loader provides) and
