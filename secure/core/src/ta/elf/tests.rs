@@ -716,3 +716,45 @@ fn head_checks_name_the_field() {
     }
     assert_eq!(check_head(&TaHead { stack_size: MAX_STACK, ..test_head() }, &uuid), Ok(()));
 }
+
+#[test]
+fn needed_libraries_and_soname_are_read() {
+    let uuid = "ffd2bded-ab7d-4988-95ee-e4962fff7154";
+    let name_off = 9u64; // after "\0ta_head\0"
+    for sections in [true, false] {
+        let extra = vec![
+            (DT_STRTAB, DYNSTR_VA),
+            (DT_STRSZ, name_off + uuid.len() as u64 + 1),
+            (DT_NEEDED, name_off),
+            (DT_SONAME, name_off),
+        ];
+        let mut f = build(&Opts { sections, dyn_extra: extra.clone(), ..Opts::default() });
+        put(&mut f, file_off(DYNSTR_VA + name_off), uuid.as_bytes());
+        let elf = parse(&f).unwrap();
+        assert_eq!(elf.needed, vec![Uuid::parse(uuid).unwrap()]);
+        assert_eq!(elf.soname, Some(DYNSTR_VA + name_off));
+        // A string table whose size cuts the name's NUL off.
+        let mut cut = extra.clone();
+        cut[1].1 = name_off + uuid.len() as u64;
+        let mut g = build(&Opts { sections, dyn_extra: cut, ..Opts::default() });
+        put(&mut g, file_off(DYNSTR_VA + name_off), uuid.as_bytes());
+        assert_eq!(parse(&g), Err(BAD));
+    }
+}
+
+#[test]
+fn libraries_need_no_entry_point_or_ta_head() {
+    let f = build(&Opts { entry: DATA_VA, head_sym: false, ..Opts::default() });
+    assert_eq!(super::parse(&f), Err(Reject::BadEntry(DATA_VA)));
+    let lib = parse_lib(&f).unwrap();
+    assert_eq!(lib.relocs, expected_relocs());
+    // Symbol relocations are recorded for the linker, with the symbol.
+    let relocs = vec![(PTRS_VA, R_AARCH64_GLOB_DAT, 0), (PTRS_VA + 8, R_AARCH64_TLSDESC, 3)];
+    let lib = parse_lib(&build(&Opts { relocs, ..Opts::default() })).unwrap();
+    assert_eq!(lib.sym_relocs.len(), 2);
+    assert_eq!(lib.sym_relocs[1], SymReloc { offset: PTRS_VA + 8, rtype: R_AARCH64_TLSDESC, sym: 0, addend: 3 });
+    assert!(lib.syms.is_some_and(|s| s.count == 2 && s.symtab == DYNSYM_VA));
+    // TLSDESC needs 16 bytes of room.
+    let relocs = vec![(DATA_VA + DATA_MEMSZ - 8, R_AARCH64_TLSDESC, 0)];
+    assert_eq!(parse(&build(&Opts { relocs, ..Opts::default() })), Err(BAD));
+}
