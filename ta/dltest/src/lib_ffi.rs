@@ -37,8 +37,9 @@ pub fn counter() -> u64 {
 /// the library's own idea of the counter's address agree with where this
 /// TA sees it.
 pub fn pointers_agree() -> bool {
-    // SAFETY: reads of an initialised pointer variable of the library and
-    // a plain function call.
-    let (ptr, own) = unsafe { (core::ptr::read_volatile(&raw const dltest_counter_ptr), dltest_counter_address()) };
+    // SAFETY: a read of an initialised pointer variable of the library.
+    let ptr = unsafe { core::ptr::read_volatile(&raw const dltest_counter_ptr) };
+    // SAFETY: a plain C function of the library returning a pointer.
+    let own = unsafe { dltest_counter_address() };
     ptr == &raw const dltest_counter && own == ptr
 }
