@@ -62,6 +62,7 @@ pub mod msg;
 pub mod optee_smc;
 pub mod opteed;
 pub mod rpc;
+pub mod secstor;
 pub mod smc;
 pub mod storage_bench_ta;
 pub mod storage_test_ta;

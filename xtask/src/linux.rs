@@ -403,6 +403,8 @@ pub fn guest_binaries() -> Result<Vec<(PathBuf, &'static str)>> {
         let name = ta.file_name().and_then(|n| n.to_str()).ok_or("TA file name")?.to_string();
         out.push((ta, Box::leak(format!("/lib/optee_armtz/{name}").into_boxed_str())));
     }
+    // Images to install into secure storage, elsewhere.
+    out.extend(crate::tas::secstor_guest_images()?);
     Ok(out)
 }
 

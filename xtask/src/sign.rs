@@ -51,6 +51,14 @@ pub fn sign_ta(elf: &[u8], key_pem_path: &Path) -> crate::Result<Vec<u8>> {
     sign(elf, &key, &uuid, 0)
 }
 
+/// Signs a TA ELF like [`sign_ta`], with the signed `ta_version`
+/// `version`.
+pub fn sign_ta_version(elf: &[u8], key_pem_path: &Path, version: u32) -> crate::Result<Vec<u8>> {
+    let key = load_key(key_pem_path)?;
+    let uuid = elf_uuid(elf)?;
+    sign(elf, &key, &uuid, version)
+}
+
 /// `cargo xtask sign-ta` entry point.
 pub fn run_cli(args: &[String]) -> crate::Result {
     let mut key = None;

@@ -151,7 +151,9 @@ pub fn build() -> Result<Vec<PathBuf>> {
             multi_elf = Some(elf);
         }
     }
-    out.extend(bad_images(&multi_elf.ok_or("no TEST_MULTI build")?, &key, &dir)?);
+    let multi_elf = multi_elf.ok_or("no TEST_MULTI build")?;
+    out.extend(bad_images(&multi_elf, &key, &dir)?);
+    secstor_images(&multi_elf, &key)?;
 
     let crypto = build_elf("oxtee-crypto-test-ta", "oxtee-crypto-test-ta", &[])?;
     check_elf(&crypto, oxtee_abi::crypto_test_ta::UUID, 0).map_err(|e| format!("ta/crypto-test: {e}"))?;
@@ -221,6 +223,41 @@ fn dltest(dir: &Path, key: &Path) -> Result<Vec<PathBuf>> {
         out.push(write(dir, uuid, &crate::sign::sign_ta(&variant, key)?)?);
     }
     Ok(out)
+}
+
+/// Where the images to install through the secure-storage TA-management
+/// PTA go: not `target/ta`, whose images tee-supplicant serves.
+pub fn secstor_dir() -> PathBuf {
+    root().join("target/ta-secstor")
+}
+
+/// The TEST_MULTI ELF under `oxtee_abi::secstor::TEST_TA`, signed with
+/// the current and an older `ta_version`, for the secure-storage cases
+/// (where [`secstor_guest_images`] says).
+fn secstor_images(elf: &[u8], key: &Path) -> Result {
+    use oxtee_abi::secstor as s;
+    let dir = secstor_dir();
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let elf = with_uuid(elf, s::TEST_TA)?;
+    check_elf(&elf, s::TEST_TA, t::FLAGS_MULTI).map_err(|e| format!("ta/test (secstor UUID): {e}"))?;
+    for (path, version) in
+        secstor_guest_images()?.into_iter().map(|(p, _)| p).zip([s::TEST_VERSION, s::TEST_OLD_VERSION])
+    {
+        let bytes = crate::sign::sign_ta_version(&elf, key, version)?;
+        std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// The images `build` made for the secure-storage cases, with their
+/// guest paths.
+pub fn secstor_guest_images() -> Result<Vec<(PathBuf, &'static str)>> {
+    use oxtee_abi::secstor as s;
+    let dir = secstor_dir();
+    Ok([(s::TEST_VERSION, s::GUEST_IMAGE), (s::TEST_OLD_VERSION, s::GUEST_OLD_IMAGE)]
+        .into_iter()
+        .map(|(v, guest)| (dir.join(format!("{}-v{v}.ta", s::TEST_TA)), guest))
+        .collect())
 }
 
 /// Every signed image in `target/ta` (this build's and any the user put

@@ -8,6 +8,7 @@ mod bench_storage;
 mod crypto;
 mod dynlink;
 mod robust;
+mod secstor;
 mod storage;
 mod storage_reboot;
 mod user_ta;
@@ -382,6 +383,8 @@ fn main() {
         println!("xtest: {p} passed, {f} failed");
         std::process::exit(if f == 0 { 0 } else { 1 });
     }
+    // `oxtee-xtest secstor`: only the secure-storage TA-management cases.
+    let only_secstor = std::env::args().nth(1).is_some_and(|a| a == "secstor");
     let args: Vec<String> = std::env::args().skip(2).collect();
     match std::env::args().nth(1).as_deref() {
         Some("storage-loop") => storage::loop_cli(&args),
@@ -419,6 +422,12 @@ fn main() {
         "MEMREF_NULL capability",
         format_args!("absent"),
     );
+    if only_secstor {
+        secstor::run(&mut ctx);
+        let (p, f) = (PASSED.load(Ordering::Relaxed), FAILED.load(Ordering::Relaxed));
+        println!("xtest: {p} passed, {f} failed");
+        std::process::exit(if f == 0 { 0 } else { 1 });
+    }
     // The default (user) build of the OS has no test PTA: only the cases
     // with user TAs run there.
     let test_build = match ctx.open_session(t::UUID) {
@@ -442,6 +451,9 @@ fn main() {
             }
             if !only_crypto {
                 storage::run(&mut ctx);
+            }
+            if !only_crypto && !only_storage {
+                secstor::run(&mut ctx);
             }
         }
         let (p, f) = (PASSED.load(Ordering::Relaxed), FAILED.load(Ordering::Relaxed));
@@ -477,6 +489,7 @@ fn main() {
         robust::run(&mut ctx);
         crypto::run(&mut ctx, true);
         storage::run(&mut ctx);
+        secstor::run(&mut ctx);
     }
     let heap1 = stats(&mut ctx);
     eq("open sessions back to start", heap1.1, heap0.1);

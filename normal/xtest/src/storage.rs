@@ -706,6 +706,24 @@ fn keys(ta: &mut Ta, st: u32, name: &str) {
         eq(&n("read from a transient object"), ta.read(t, 4), Err(BAD_STATE));
         ta.unlink(h);
     }
+    // A pure data object allows every usage; a restriction is stored.
+    match ta.create(b"data-usage", R | W | WM | OVERWRITE, 0, st, b"d") {
+        Ok(h) => {
+            eq(&n("data object usage"), ta.info(h).map(|i| i.usage), Ok(0xffff_ffff));
+            let ou = !g::USAGE_EXTRACTABLE;
+            eq(&n("restrict a data object's usage"), ta.one(c::CMD_RESTRICT_USAGE, h, ou), SUCCESS);
+            eq(&n("data object usage restricted"), ta.info(h).map(|i| i.usage), Ok(ou));
+            ta.close(h);
+            match ta.obj_open(b"data-usage", R | W | WM, st) {
+                Ok(h) => {
+                    eq(&n("data object usage after a reopen"), ta.info(h).map(|i| i.usage), Ok(ou));
+                    ta.unlink(h);
+                }
+                Err(e) => check(false, &n("reopen the data object"), format_args!("{e:#x}")),
+            }
+        }
+        Err(e) => check(false, &n("create a data object"), format_args!("{e:#x}")),
+    }
     // Data calls on a transient object or a bogus handle.
     eq(&n("write to a transient object"), ta.write(t, b"x"), BAD_STATE);
     eq(&n("seek in a transient object"), ta.seek(t, 0, SEEK_SET), BAD_STATE);

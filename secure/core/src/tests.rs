@@ -95,6 +95,8 @@ struct FakeNw {
     dirs: alloc::collections::BTreeMap<u64, Vec<alloc::string::String>>,
     next_fd: u64,
     fs_cmds: Vec<u32>,
+    /// Every RPC command served, in order.
+    cmds: Vec<u32>,
 }
 
 impl FakeEnv {
@@ -124,6 +126,7 @@ impl FakeEnv {
         self.ram.get(pa, &mut b).unwrap();
         let mut req = msg::parse(&b, 4).unwrap();
         req.hdr.ret = 0;
+        self.nw.lock().cmds.push(req.hdr.cmd);
         match req.hdr.cmd {
             rpc::CMD_GET_TIME => req.params[0] = Param::Value { dir: Dir::Out, a: 1234, b: 5678, c: 0 },
             rpc::CMD_SHM_ALLOC => {
@@ -664,6 +667,7 @@ fn fuzzed_arguments_never_panic_and_leave_no_state() {
 }
 
 mod abort;
+mod secstor;
 
 mod user_tas {
     use super::*;

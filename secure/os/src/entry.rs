@@ -50,6 +50,7 @@ mod ta_key {
 
 static USER_MMU: arch::user::Mmu = arch::user::Mmu;
 static DEVICE_ENUM: DeviceEnum = DeviceEnum { devices: &[], devices_supp: &[] };
+static SECSTOR_TA_MGMT: oxtee_core::pta::secstor::SecstorTaMgmt = oxtee_core::pta::secstor::SecstorTaMgmt;
 #[cfg(feature = "test-hooks")]
 static TEST_PTA: oxtee_core::pta::test::TestPta = oxtee_core::pta::test::TestPta::new();
 static NS_RAM: spin::Once<NsRam> = spin::Once::new();
@@ -58,6 +59,7 @@ static NS_RAM: spin::Once<NsRam> = spin::Once::new();
 fn ptas() -> Vec<&'static dyn Pta> {
     alloc::vec![
         &DEVICE_ENUM,
+        &SECSTOR_TA_MGMT,
         #[cfg(feature = "test-hooks")]
         &TEST_PTA,
     ]

@@ -365,3 +365,39 @@ fn key_material_is_charged_to_the_instance() {
     ta.call(sc::SYS_CRYP_OBJ_CLOSE, &[filled[0] as u64]).unwrap();
     ta.populate_secret(over.0, &secret).unwrap();
 }
+
+#[test]
+fn rsaes_encrypt_sizes_its_output_before_the_message() {
+    let mut ta = Ta::new();
+    // Key generation needs bytes that differ from call to call.
+    let state = core::cell::Cell::new(0x9e37_79b9_7f4a_7c15u64);
+    let rng = |out: &mut [u8]| {
+        for b in out.iter_mut() {
+            let x = state.get() ^ (state.get() << 13);
+            let x = x ^ (x >> 7);
+            state.set(x ^ (x << 17));
+            *b = x as u8;
+        }
+    };
+    // 20 bytes fit RSA-1024 with OAEP/SHA-256 but not with OAEP/SHA-512
+    // (2 * 64 + 2 bytes of padding): both answer a size query first.
+    for (algo, fits) in [(id::ALG_RSAES_PKCS1_OAEP_MGF1_SHA256, true), (id::ALG_RSAES_PKCS1_OAEP_MGF1_SHA512, false)] {
+        let k = ta.obj_alloc(id::TYPE_RSA_KEYPAIR, 1024).unwrap();
+        let mut a = [0u64; 31];
+        a[..4].copy_from_slice(&[k as u64, 1024, 0, 0]);
+        cryp::syscall(sc::SYS_CRYP_OBJ_GENERATE_KEY, &a, &mut ta.space, &rng).unwrap();
+        let st = ta.state_alloc(algo, id::MODE_ENCRYPT, k, 0).unwrap();
+        let src = ta.put(&[7u8; 20]);
+        let (dst, dlen) = (ta.alloc(128), ta.put_u64(0));
+        let r = ta.call(sc::SYS_ASYMM_OPERATE, &[st as u64, 0, 0, src, 20, dst, dlen]);
+        assert_eq!(r, Err(TeeResult::ERROR_SHORT_BUFFER));
+        assert_eq!(ta.u64_at(dlen), 128);
+        let r = ta.call(sc::SYS_ASYMM_OPERATE, &[st as u64, 0, 0, src, 20, dst, dlen]);
+        assert_eq!(r.is_ok(), fits, "{algo:#x}: {r:?}");
+        if !fits {
+            assert_eq!(r, Err(TeeResult::ERROR_BAD_PARAMETERS));
+        }
+        // The state holds the key and frees it with itself (upstream).
+        ta.call(sc::SYS_CRYP_STATE_FREE, &[st as u64]).unwrap();
+    }
+}

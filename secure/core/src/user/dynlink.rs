@@ -84,8 +84,8 @@ impl Os {
         let objs = objs.as_mut().get();
         objs.try_reserve_exact(dl::MAX_OBJECTS).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
         let (next, limit) = (space.dl.next_va, space.dl.limit);
-        objs.push(load::stage_lib(rpc, key, &t.ledger, lib, next, limit)?);
-        load::stage_needed(rpc, key, &t.ledger, &space.dl, objs, 0)?;
+        objs.push(load::stage_lib(self, rpc, key, &t.ledger, lib, next, limit)?);
+        load::stage_needed(self, rpc, key, &t.ledger, &space.dl, objs, 0)?;
         load::link_and_map(space, objs)?;
         log::debug!("TA {}: dlopen {lib}: {} objects", inst.uuid, space.dl.modules.len());
         Ok(())

@@ -17,7 +17,31 @@ use oxtee_abi::uuid::Uuid;
 use oxtee_guard::Ledger;
 
 /// Largest TA image we accept from the normal world.
-const MAX_IMAGE: u64 = 16 << 20;
+pub(super) const MAX_IMAGE: u64 = 16 << 20;
+
+/// The signed image of `uuid` into `copy`, from the TA stores in
+/// upstream's order: the TAs installed in secure storage
+/// ([`super::ta_store`]) first, then tee-supplicant (LOAD_TA). An entry
+/// in secure storage that fails authentication is the answer, as
+/// upstream (no other copy is tried in its place); any other failure
+/// there (none installed, a normal world that serves no file system or
+/// cannot give it the buffer) goes on to the supplicant.
+pub fn fetch_any(os: &crate::Os, rpc: &mut Rpc, uuid: Uuid, copy: &mut Vec<u8>) -> Result<(), TeeResult> {
+    match super::ta_store::read_installed(os, rpc, uuid, copy) {
+        Ok(()) => {
+            debug!("TA {uuid}: from secure storage");
+            return Ok(());
+        }
+        Err(e @ (TeeResult::ERROR_CORRUPT_OBJECT | TeeResult::ERROR_CORRUPT_OBJECT_2)) => {
+            warn!("TA {uuid}: its entry in secure storage is damaged: {e}");
+            return Err(e);
+        }
+        Err(TeeResult::ERROR_ITEM_NOT_FOUND) => {}
+        Err(e) => debug!("TA {uuid}: secure storage not available ({e})"),
+    }
+    copy.clear();
+    fetch(rpc, uuid, copy)
+}
 
 /// Asks the supplicant for the signed image of `uuid` (size query, then
 /// the image into application shared memory) and leaves a secure copy in
@@ -103,6 +127,7 @@ struct Staging {
 /// What is built on the way is armed in `ledger`.
 #[allow(clippy::too_many_arguments)]
 pub fn build(
+    os: &crate::Os,
     rpc: &mut Rpc,
     signed: &[u8],
     key: &image::TaKey,
@@ -147,7 +172,7 @@ pub fn build(
         ..Linked::default()
     };
     objs.push(Obj { uuid, parsed, img, base: base.get() });
-    stage_needed(rpc, key, ledger, &space.dl, objs, 0)?;
+    stage_needed(os, rpc, key, ledger, &space.dl, objs, 0)?;
     // The loader's own pages: the dl_phdr_info area and the TLSDESC
     // resolver.
     let info = PageBuf::new(INFO_SIZE)?;
@@ -190,6 +215,7 @@ const PHDR_INFO_SYMBOL: &[u8] = b"__elf_phdr_info";
 /// `objs[from..]` need that neither `linked` nor `objs` has yet, each once,
 /// at `linked.next_va` and up (a guard page after each).
 pub fn stage_needed(
+    os: &crate::Os,
     rpc: &mut Rpc,
     key: &image::TaKey,
     ledger: &Ledger,
@@ -211,7 +237,7 @@ pub fn stage_needed(
                 warn!("TA library {uuid}: more than {} objects in one instance", dl::MAX_OBJECTS);
                 return Err(TeeResult::ERROR_OUT_OF_MEMORY);
             }
-            let obj = stage_lib(rpc, key, ledger, uuid, next, linked.limit)?;
+            let obj = stage_lib(os, rpc, key, ledger, uuid, next, linked.limit)?;
             next = obj.base + obj.parsed.span + PAGE_SIZE as u64;
             objs.try_reserve(1).map_err(|_| TeeResult::ERROR_OUT_OF_MEMORY)?;
             objs.push(obj);
@@ -221,9 +247,10 @@ pub fn stage_needed(
     Ok(())
 }
 
-/// Fetches the signed library `uuid` and lays it out at `base` (below
-/// `limit`).
+/// Fetches the signed library `uuid` (from where TAs come, in the same
+/// order) and lays it out at `base` (below `limit`).
 pub fn stage_lib(
+    os: &crate::Os,
     rpc: &mut Rpc,
     key: &image::TaKey,
     ledger: &Ledger,
@@ -232,7 +259,7 @@ pub fn stage_lib(
     limit: u64,
 ) -> Result<Obj, TeeResult> {
     crate::hold!(signed = Vec::new(), in ledger, or Err(TeeResult::ERROR_OUT_OF_MEMORY));
-    fetch(rpc, uuid, signed.as_mut().get())?;
+    fetch_any(os, rpc, uuid, signed.as_mut().get())?;
     let signed = signed.as_mut().get();
     let verified = image::verify(signed, key, &uuid).map_err(|e| {
         warn!("TA library {uuid}: image rejected: {e} ({})", e.code());

@@ -18,10 +18,11 @@ pub mod cryp;
 #[cfg(test)]
 mod cryp_tests;
 mod dynlink;
-mod load;
+pub(crate) mod load;
 pub mod space;
 pub mod storage;
 mod syscall;
+pub mod ta_store;
 #[cfg(test)]
 pub(crate) mod tests;
 
@@ -820,7 +821,8 @@ impl Os {
         r
     }
 
-    /// Loads a new instance of `uuid` through the supplicant into `out`.
+    /// Loads a new instance of `uuid` (from secure storage, else through
+    /// the supplicant) into `out`.
     fn load(&self, rpc: &mut Rpc, uuid: Uuid, out: &mut Option<Arc<Instance>>) -> Result<(), TeeResult> {
         let t = rpc.t;
         let oom = Err(TeeResult::ERROR_OUT_OF_MEMORY);
@@ -841,11 +843,11 @@ impl Os {
             return Err(TeeResult::ERROR_ITEM_NOT_FOUND);
         };
         crate::hold!(image = Vec::new(), in &t.ledger, or oom);
-        load::fetch(rpc, uuid, image.as_mut().get())?;
+        load::fetch_any(self, rpc, uuid, image.as_mut().get())?;
         self.fault_point(tp::FAULT_POINT_TA_LOAD);
         crate::hold!(loaded = None, in &t.ledger, or oom);
         let (stack_top, ledger) = (window.add(STACK_TOP), &t.ledger);
-        load::build(rpc, image.as_mut().get(), key, uuid, mmu, window, stack_top, ledger, loaded.as_mut().get())?;
+        load::build(self, rpc, image.as_mut().get(), key, uuid, mmu, window, stack_top, ledger, loaded.as_mut().get())?;
         *image.as_mut().get() = Vec::new();
         if let Some(version) = loaded.as_mut().get().as_ref().and_then(|l| l.ta_version) {
             storage::check_ta_version(self, rpc, uuid, version)?;

@@ -151,6 +151,8 @@ pub struct Storage {
     anchor: SpinLock<AnchorState>,
     anchor_lock: crate::sync::SleepMutex,
     version_lock: crate::sync::SleepMutex,
+    /// Held while a TA is installed into [`SYSTEM_TA_STORE`].
+    pub(super) ta_store_lock: crate::sync::SleepMutex,
     recovered: SpinLock<[Option<(Uuid, u32)>; RECOVERED_SLOTS]>,
 }
 
@@ -195,6 +197,7 @@ impl Storage {
             anchor: SpinLock::new(AnchorState::Unchecked),
             anchor_lock: crate::sync::SleepMutex::new(),
             version_lock: crate::sync::SleepMutex::new(),
+            ta_store_lock: crate::sync::SleepMutex::new(),
             recovered: SpinLock::new([None; RECOVERED_SLOTS]),
         }
     }
@@ -204,7 +207,7 @@ impl Storage {
         st::keys::rpmb_key(&self.huk.0)
     }
 
-    fn store(&self, storage: u32, uuid: &Uuid) -> Store {
+    pub(super) fn store(&self, storage: u32, uuid: &Uuid) -> Store {
         Store::new(TaKeys::new(&self.ssk, storage, uuid))
     }
 
@@ -563,8 +566,11 @@ fn create(cx: &mut Ctx, mem: &mut UserMem, t: &mut Table, a: &[u64; 31]) -> R<()
         let restored = Object::restore(o.obj_type, o.max_size, o.key_size, usage, &bin)?;
         (meta, bin, restored)
     } else {
-        let meta = ObjMeta { obj_type: id::TYPE_DATA, key_size: 0, max_key_size: 0, usage: 0, flags };
-        (meta, oxtee_crypto::Secret::new(Vec::new()), Object::restore(id::TYPE_DATA, 0, 0, 0, &[])?)
+        // A pure data object allows every usage, as upstream reports it
+        // (xtest 6021); restricting it is remembered like a key's.
+        let usage = oxtee_crypto::object::USAGE_DEFAULT;
+        let meta = ObjMeta { obj_type: id::TYPE_DATA, key_size: 0, max_key_size: 0, usage, flags };
+        (meta, oxtee_crypto::Secret::new(Vec::new()), Object::restore(id::TYPE_DATA, 0, 0, usage, &[])?)
     };
     if len > MAX_ATOMIC_WRITE || !oxtee_guard::heap::room_for(write_room(len)) {
         return Err(TeeResult::ERROR_OUT_OF_MEMORY);
@@ -911,6 +917,9 @@ fn enum_next(cx: &mut Ctx, mem: &mut UserMem, t: &mut Table, a: &[u64; 31]) -> R
 /// storage ids are GP's): in the REE FS, and in RPMB when there is one.
 const SYSTEM_REE: u32 = 0;
 const SYSTEM_RPMB: u32 = 0x7fff_0100;
+/// The TAs installed through the secure-storage TA-management PTA
+/// (`user/ta_store.rs`), in the REE FS.
+pub const SYSTEM_TA_STORE: u32 = 0x7fff_0002;
 
 /// The TA version database: one object of 20-byte records (TA UUID,
 /// highest `ta_version` seen, LE).
@@ -983,7 +992,7 @@ pub fn check_ta_version(os: &Os, rpc: &mut Rpc, ta: Uuid, version: u32) -> R<()>
 
 /// Notes that the call changed the REE store: its generation is anchored
 /// in RPMB when the call ends ([`Storage::end_of_call`]).
-fn mark_dirty<T>(rpc: &Rpc, storage: u32, r: &R<T>) {
+pub(super) fn mark_dirty<T>(rpc: &Rpc, storage: u32, r: &R<T>) {
     if r.is_ok() && storage != st::STORAGE_PRIVATE_RPMB && storage != SYSTEM_RPMB {
         rpc.t.storage_dirty.store(true, Ordering::Release);
     }
@@ -992,7 +1001,7 @@ fn mark_dirty<T>(rpc: &Rpc, storage: u32, r: &R<T>) {
 /// Runs `f` on the backend of `storage`, over the calling thread's RPC
 /// channel. REE FS: refused with SECURITY if the store was found rolled
 /// back. RPMB: the device's single lock is held for the call.
-fn on_backend<T>(os: &Os, rpc: &mut Rpc, storage: u32, f: impl FnOnce(&mut dyn Backend) -> R<T>) -> R<T> {
+pub(super) fn on_backend<T>(os: &Os, rpc: &mut Rpc, storage: u32, f: impl FnOnce(&mut dyn Backend) -> R<T>) -> R<T> {
     if storage == st::STORAGE_PRIVATE_RPMB || storage == SYSTEM_RPMB {
         os.storage.with_rpmb(os, rpc, |fs| f(fs))
     } else {
