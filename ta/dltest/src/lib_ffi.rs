@@ -10,6 +10,12 @@ unsafe extern "C" {
     static dltest_counter_ptr: *const u64;
 }
 
+/// What this TA exports to the library, which calls it back.
+#[unsafe(no_mangle)]
+pub extern "C" fn dltest_ta_tag() -> u64 {
+    u64::from(oxtee_abi::dl_test_ta::TAG)
+}
+
 pub fn add(a: u64, b: u64) -> u64 {
     // SAFETY: a plain C function of the library taking and returning
     // integers.

@@ -23,12 +23,6 @@ oxtee_utee::ta_config! {
     properties: {},
 }
 
-/// Called by the library.
-#[unsafe(no_mangle)]
-pub extern "C" fn dltest_ta_tag() -> u64 {
-    u64::from(d::TAG)
-}
-
 #[ta_create]
 fn create() -> Result<()> {
     Ok(())
