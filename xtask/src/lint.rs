@@ -39,6 +39,7 @@ const CRATES: &[(&str, Policy)] = &[
     ("ta/storage-test", Policy::Forbid),
     ("ta/storage-bench", Policy::Forbid),
     ("ta/system-test", Policy::Forbid),
+    ("ta/dltest", Policy::Confined(&["src/lib_ffi.rs"])),
 ];
 
 const HOST_CRATES: &[&str] = &[
@@ -138,6 +139,12 @@ fn ta_lint() -> Result {
             .args(["clippy", "--quiet", "--release", "-p", "oxtee-test-ta", "--features", feature])
             .args(deny))?;
     }
+    // The dynamic-linking test TA links against its C library.
+    let lib = crate::tas::dltest_lib(oxtee_abi::dl_test_ta::LIB, false)?;
+    run(ta_cargo()
+        .args(["clippy", "--quiet", "--release", "-p", "oxtee-dltest-ta"])
+        .env("OXTEE_DLTEST_LIB", &lib)
+        .args(deny))?;
     let host = host_triple()?;
     run(ta_cargo()
         .args([

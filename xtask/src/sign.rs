@@ -147,12 +147,36 @@ const NOT_A_TA: &str = "build TAs with the oxtee SDK as ta/README.md shows";
 /// code: the ELF parser, the layout, the `ta_head` for `uuid`. The reason
 /// if it would refuse it.
 pub fn loader_check(elf: &[u8], uuid: &Uuid) -> crate::Result {
+    if is_library(elf, uuid) {
+        return Ok(());
+    }
     let parsed = elf::parse(elf).map_err(|e| e.to_string())?;
     let mut image = vec![0u8; parsed.span as usize];
     // Any base will do: relocations only add it.
     parsed.load_into(elf, &mut image, 0).map_err(|e| format!("layout: {e}"))?;
     let head = parsed.ta_head(&image).map_err(|e| format!("ta_head: {e}"))?;
     elf::check_head(&head, uuid).map_err(|e| e.to_string())
+}
+
+/// Whether `elf` is a shared TA library the OS's loader accepts whose
+/// soname is `uuid` (what a TA's `DT_NEEDED` names it by).
+pub fn is_library(elf: &[u8], uuid: &Uuid) -> bool {
+    let Ok(parsed) = elf::parse_lib(elf) else { return false };
+    let Some(at) = parsed.soname else { return false };
+    let mut image = vec![0u8; parsed.span as usize];
+    if parsed.load_into(elf, &mut image, 0).is_err() {
+        return false;
+    }
+    let name = image.get(at as usize..).and_then(|r| r.split(|&b| b == 0).next());
+    name == Some(uuid.to_string().as_bytes())
+}
+
+/// Signs the shared TA library `elf` for `uuid` (its soname).
+pub fn sign_lib(elf: &[u8], key_pem_path: &Path, uuid: &Uuid) -> crate::Result<Vec<u8>> {
+    if !is_library(elf, uuid) {
+        return Err(format!("not a shared TA library with soname {uuid}"));
+    }
+    sign(elf, &load_key(key_pem_path)?, uuid, 0)
 }
 
 /// The public half of a signing key, as the OS holds it.

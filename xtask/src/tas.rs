@@ -1,7 +1,8 @@
 //! `cargo xtask tas`: builds the user-mode TAs of the `ta/` workspace
 //! (the hello example, the four builds of the test TA, the crypto test
-//! TA, the storage test TA, signed under two UUIDs, and the storage
-//! benchmark TA) for
+//! TA, the storage test TA, signed under two UUIDs, the storage
+//! benchmark TA, and the dynamic-linking test TA with its shared
+//! libraries) for
 //! `aarch64-unknown-none`, checks each ELF has the shape the OS loads,
 //! signs it with the TA key and writes `target/ta/<uuid>.ta`. Also writes
 //! the deliberately broken images the suite expects to be refused.
@@ -215,6 +216,8 @@ pub fn build() -> Result<Vec<PathBuf>> {
     check_elf(&crypto, oxtee_abi::crypto_test_ta::UUID, 0).map_err(|e| format!("ta/crypto-test: {e}"))?;
     out.push(write(&dir, oxtee_abi::crypto_test_ta::UUID, &crate::sign::sign_ta(&crypto, &key)?)?);
 
+    out.extend(dltest(&dir, &key)?);
+
     // The storage test TA, and the same image under a second UUID: another
     // TA as far as the OS is concerned (per-TA isolation of storage).
     use oxtee_abi::storage_test_ta as st;
@@ -234,6 +237,58 @@ pub fn build() -> Result<Vec<PathBuf>> {
     let other = with_uuid(&system, sy::UUID_OTHER)?;
     check_elf(&other, sy::UUID_OTHER, 0).map_err(|e| format!("ta/system-test (second UUID): {e}"))?;
     out.push(write(&dir, sy::UUID_OTHER, &crate::sign::sign_ta(&other, &key)?)?);
+    Ok(out)
+}
+
+/// Builds the shared test library `ta/dltest/lib` (C, freestanding) for
+/// `soname`, `-DDLTEST_THIN` with `thin`.
+pub fn dltest_lib(soname: Uuid, thin: bool) -> Result<PathBuf> {
+    let src = ta_dir().join("dltest/lib/dltest_lib.c");
+    let out_dir = ta_dir().join("target/dltest");
+    std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    let out = out_dir.join(format!("lib{soname}.so"));
+    let mut cc = Command::new("aarch64-linux-gnu-gcc");
+    cc.args(["-shared", "-fPIC", "-nostdlib", "-ffreestanding", "-O2", "-Wall", "-Werror"])
+        .arg(format!("-Wl,-soname,{soname}"))
+        .args(["-Wl,-z,max-page-size=4096", "-Wl,--hash-style=both", "-Wl,-z,noexecstack"]);
+    if thin {
+        cc.arg("-DDLTEST_THIN");
+    }
+    run(cc.arg("-o").arg(&out).arg(&src))?;
+    Ok(out)
+}
+
+/// The dynamic-linking test TA and its libraries: the TA linked against
+/// the library, the library, the thin library, and the TA rebuilt (its
+/// `ta_head` UUID and its `DT_NEEDED` name patched) to need the thin
+/// library or one that does not exist.
+fn dltest(dir: &Path, key: &Path) -> Result<Vec<PathBuf>> {
+    use oxtee_abi::dl_test_ta as d;
+    let mut out = Vec::new();
+    let lib = dltest_lib(d::LIB, false)?;
+    let thin = dltest_lib(d::LIB_THIN, true)?;
+    for (uuid, path) in [(d::LIB, &lib), (d::LIB_THIN, &thin)] {
+        let elf = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        out.push(write(dir, uuid, &crate::sign::sign_lib(&elf, key, &uuid)?)?);
+    }
+    let mut c = ta_cargo();
+    c.args(["build", "--quiet", "--release", "-p", "oxtee-dltest-ta"]).env("OXTEE_DLTEST_LIB", &lib);
+    run(&mut c)?;
+    let path = ta_dir().join("target").join(TA_TARGET).join("release/oxtee-dltest-ta");
+    let elf = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    check_elf(&elf, d::UUID, 0).map_err(|e| format!("ta/dltest: {e}"))?;
+    out.push(write(dir, d::UUID, &crate::sign::sign_ta(&elf, key)?)?);
+    for (uuid, needs) in [(d::UUID_MISSING, d::LIB_MISSING), (d::UUID_UNRESOLVED, d::LIB_THIN)] {
+        let mut variant = with_uuid(&elf, uuid)?;
+        let (from, to) = (d::LIB.to_string(), needs.to_string());
+        let at: Vec<usize> =
+            variant.windows(from.len()).enumerate().filter(|(_, w)| *w == from.as_bytes()).map(|(i, _)| i).collect();
+        let [at] = at[..] else {
+            return Err(format!("ta/dltest: want one {from} string in the ELF, found {}", at.len()));
+        };
+        variant[at..at + to.len()].copy_from_slice(to.as_bytes());
+        out.push(write(dir, uuid, &crate::sign::sign_ta(&variant, key)?)?);
+    }
     Ok(out)
 }
 

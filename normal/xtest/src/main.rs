@@ -7,6 +7,7 @@
 mod bench_storage;
 mod big_memref;
 mod crypto;
+mod dynlink;
 mod kernel_clients;
 mod robust;
 mod secstor;
@@ -384,6 +385,14 @@ fn main() {
         std::process::exit(if f == 0 { 0 } else { 1 });
     }
     let only_storage = std::env::args().nth(1).is_some_and(|a| a == "storage");
+    // `oxtee-xtest dynlink`: only the shared-library cases.
+    if std::env::args().nth(1).is_some_and(|a| a == "dynlink") {
+        let mut ctx = Context::new().expect("open /dev/tee0");
+        dynlink::run(&mut ctx);
+        let (p, f) = (PASSED.load(Ordering::Relaxed), FAILED.load(Ordering::Relaxed));
+        println!("xtest: {p} passed, {f} failed");
+        std::process::exit(if f == 0 { 0 } else { 1 });
+    }
     // `oxtee-xtest secstor`: only the secure-storage TA-management cases.
     let only_secstor = std::env::args().nth(1).is_some_and(|a| a == "secstor");
     // `oxtee-xtest ptas`: only the upstream pseudo-TA cases.
@@ -481,6 +490,7 @@ fn main() {
                 user_ta::run(&mut ctx, false);
                 system::run(&mut ctx);
                 big_memref::run(&ctx, false);
+                dynlink::run(&mut ctx);
                 crypto::run(&mut ctx, false);
             }
             if !only_crypto {
@@ -522,6 +532,7 @@ fn main() {
         user_ta::run(&mut ctx, true);
         system::run(&mut ctx);
         big_memref::run(&ctx, true);
+        dynlink::run(&mut ctx);
         robust::run(&mut ctx);
         crypto::run(&mut ctx, true);
         storage::run(&mut ctx);

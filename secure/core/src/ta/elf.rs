@@ -7,13 +7,17 @@
 //! size and sum is checked, and anything that doesn't fit the narrow shape
 //! we load is refused rather than guessed at: `TEE_ERROR_BAD_FORMAT` for a
 //! malformed file, as upstream's `ldelf` answers, `TEE_ERROR_NOT_SUPPORTED`
-//! for well-formed features this loader lacks (shared-library dependencies,
-//! thread-local storage, segments that can't be read).
+//! for well-formed features this loader lacks (segments that can't be
+//! read).
 //!
 //! Layout rules: loadable segments don't share pages, the lowest starts in
 //! the first page (the image spans `[0, span)` from its load base), none is
 //! both writable and executable, and the entry point is in an executable
-//! one. Relocations are `R_AARCH64_RELATIVE` only (static PIE). Like
+//! one (a TA's; a shared library's isn't used). `R_AARCH64_RELATIVE`
+//! relocations are applied here; the symbol ones (`ABS64`, `GLOB_DAT`,
+//! `JUMP_SLOT`, `TLS_TPREL`, `TLSDESC`) are checked and recorded for the
+//! linker ([`super::dl`]), with the dynamic symbol, string and hash tables
+//! and the `DT_NEEDED` libraries (named by UUID strings). Like
 //! upstream, the relocation tables are the file's `SHT_RELA` sections when
 //! it has section headers: GNU ld with upstream's TA link script emits
 //! `.rela.dyn` and `.rela.got` apart while `DT_RELASZ` counts both, so the
@@ -65,6 +69,8 @@ const PF_R: u32 = 4;
 const SHT_RELA: u32 = 4;
 const SHT_DYNSYM: u32 = 11;
 const SHT_REL: u32 = 9;
+const SHT_HASH: u32 = 5;
+const SHT_GNU_HASH: u32 = 0x6fff_fff6;
 const SHF_ALLOC: u64 = 2;
 const SHN_UNDEF: u16 = 0;
 
@@ -78,10 +84,24 @@ const DT_REL: u64 = 17;
 const DT_RELSZ: u64 = 18;
 const DT_PLTREL: u64 = 20;
 const DT_JMPREL: u64 = 23;
+const DT_HASH: u64 = 4;
+const DT_STRTAB: u64 = 5;
+const DT_SYMTAB: u64 = 6;
+const DT_STRSZ: u64 = 10;
+const DT_SONAME: u64 = 14;
+const DT_GNU_HASH: u64 = 0x6fff_fef5;
 const DT_RELACOUNT: u64 = 0x6fff_fff9;
 
 const R_AARCH64_NONE: u32 = 0;
 const R_AARCH64_RELATIVE: u32 = 1027;
+pub const R_AARCH64_ABS64: u32 = 257;
+pub const R_AARCH64_GLOB_DAT: u32 = 1025;
+pub const R_AARCH64_JUMP_SLOT: u32 = 1026;
+pub const R_AARCH64_TLS_TPREL: u32 = 1030;
+pub const R_AARCH64_TLSDESC: u32 = 1031;
+
+/// Most `DT_NEEDED` entries one file may have.
+pub const MAX_NEEDED: usize = 16;
 
 const TA_HEAD_SYMBOL: &[u8] = b"ta_head";
 /// libutee's record of the loaded objects' program headers.
@@ -119,8 +139,10 @@ pub enum Reject {
     Duplicate(&'static str),
     /// A `PT_TLS` with more file bytes than memory, or outside a segment.
     BadTls,
-    /// `DT_NEEDED`: a shared-library dependency.
-    Dependency,
+    /// More `DT_NEEDED` entries than [`MAX_NEEDED`].
+    TooManyNeeded,
+    /// A `DT_NEEDED` name that is not a UUID string.
+    BadNeeded,
     /// A table that isn't where or what it says (dynamic section, `RELA`,
     /// symbol or string table).
     BadTable(&'static str),
@@ -150,8 +172,8 @@ impl Reject {
     /// `TEE_ERROR_BAD_FORMAT` for the rest.
     pub fn code(self) -> TeeResult {
         match self {
-            Reject::UnreadableSegment(_) | Reject::Dependency => TeeResult::ERROR_NOT_SUPPORTED,
-            Reject::OutOfMemory => TeeResult::ERROR_OUT_OF_MEMORY,
+            Reject::UnreadableSegment(_) => TeeResult::ERROR_NOT_SUPPORTED,
+            Reject::OutOfMemory | Reject::TooManyNeeded => TeeResult::ERROR_OUT_OF_MEMORY,
             _ => BAD,
         }
     }
@@ -179,9 +201,10 @@ impl fmt::Display for Reject {
             Reject::BadEntry(e) => write!(f, "entry point {e:#x} not in an executable segment"),
             Reject::Duplicate(what) => write!(f, "more than one {what}"),
             Reject::BadTls => f.write_str("bad PT_TLS"),
-            Reject::Dependency => f.write_str("depends on a shared library (DT_NEEDED)"),
+            Reject::TooManyNeeded => write!(f, "more than {MAX_NEEDED} DT_NEEDED entries"),
+            Reject::BadNeeded => f.write_str("a DT_NEEDED name that is not a UUID"),
             Reject::BadTable(what) => write!(f, "bad {what}"),
-            Reject::Relocation(t) => write!(f, "relocation type {t} (only R_AARCH64_RELATIVE is loaded)"),
+            Reject::Relocation(t) => write!(f, "relocation type {t} (not one the TA loader knows)"),
             Reject::RelocationOutside(at) => write!(f, "relocation at {at:#x} outside the image"),
             Reject::BadPhdrInfo => f.write_str("__elf_phdr_info not in a writable segment"),
             Reject::NoTaHead(at) => write!(f, "no ta_head: {at:#x} is not inside a segment"),
@@ -247,6 +270,32 @@ impl Segment {
     }
 }
 
+/// A relocation that needs a symbol or the TLS layout, applied by the
+/// linker ([`super::dl`]) once every object of the instance has its place.
+/// `offset` has 8 bytes of room in a segment (16 for `TLSDESC`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SymReloc {
+    pub offset: u64,
+    pub rtype: u32,
+    pub sym: u32,
+    pub addend: u64,
+}
+
+/// Where an object's dynamic symbols are, as image offsets; each table
+/// lies in a segment's file bytes (the linker still reads it checked).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DynSyms {
+    pub symtab: u64,
+    /// Entries in the symbol table.
+    pub count: u64,
+    pub strtab: u64,
+    pub strsz: u64,
+    /// `SHT_HASH` / `DT_HASH`.
+    pub hash: Option<u64>,
+    /// `SHT_GNU_HASH` / `DT_GNU_HASH`: (offset, size).
+    pub gnu_hash: Option<(u64, u64)>,
+}
+
 /// A checked TA ELF: what to copy where and what to relocate.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Elf {
@@ -275,6 +324,14 @@ pub struct Elf {
     /// `PT_TLS` (vaddr, filesz, memsz), inside a segment. The TA's runtime
     /// sets up its thread pointer from the program headers.
     pub tls: Option<(u64, u64, u64)>,
+    /// Relocations other than `R_AARCH64_RELATIVE`, for the linker.
+    pub sym_relocs: Vec<SymReloc>,
+    /// The shared libraries `DT_NEEDED` names (by UUID), in file order.
+    pub needed: Vec<Uuid>,
+    /// Image offset of the `DT_SONAME` string (NUL-terminated in a segment).
+    pub soname: Option<u64>,
+    /// The dynamic symbol table, if the file has one.
+    pub syms: Option<DynSyms>,
 }
 
 /// Little-endian field reads that fail instead of panicking.
@@ -410,6 +467,16 @@ fn parse_ehdr(bytes: &[u8]) -> Result<Ehdr, Reject> {
 
 /// Checks a TA's ELF file; see the module doc for what is accepted.
 pub fn parse(bytes: &[u8]) -> Result<Elf, Reject> {
+    parse_object(bytes, true)
+}
+
+/// Checks a shared TA library's ELF file: as [`parse`], but without an
+/// entry point or a `ta_head` to find.
+pub fn parse_lib(bytes: &[u8]) -> Result<Elf, Reject> {
+    parse_object(bytes, false)
+}
+
+fn parse_object(bytes: &[u8], main: bool) -> Result<Elf, Reject> {
     if bytes.len() < EHDR_SIZE {
         return Err(Reject::Truncated("ELF header"));
     }
@@ -451,7 +518,7 @@ pub fn parse(bytes: &[u8]) -> Result<Elf, Reject> {
     let span = check_layout(&segments)?;
 
     let entry = ehdr.entry;
-    if !entry.is_multiple_of(4) || !segments.iter().any(|s| s.exec && s.holds(entry, 4)) {
+    if main && (!entry.is_multiple_of(4) || !segments.iter().any(|s| s.exec && s.holds(entry, 4))) {
         return Err(Reject::BadEntry(entry));
     }
 
@@ -463,21 +530,39 @@ pub fn parse(bytes: &[u8]) -> Result<Elf, Reject> {
     let phnum = u16::try_from(ehdr.phnum).map_err(|_| Reject::NotTaElf("program header count"))?;
     let mut table_copy = vec_with_capacity(phdrs.len())?;
     table_copy.extend_from_slice(phdrs);
-    let mut elf =
-        Elf { segments, entry, span, relocs: Vec::new(), head: 0, phdr_info: None, phdrs: table_copy, phnum, tls };
+    let mut elf = Elf {
+        segments,
+        entry,
+        span,
+        relocs: Vec::new(),
+        head: 0,
+        phdr_info: None,
+        phdrs: table_copy,
+        phnum,
+        tls,
+        sym_relocs: Vec::new(),
+        needed: Vec::new(),
+        soname: None,
+        syms: None,
+    };
     let dyn_info = match dynamic {
         Some((vaddr, memsz)) => elf.read_dynamic(bytes, vaddr, memsz)?,
         None => DynInfo::default(),
     };
+    elf.read_names(bytes, &dyn_info)?;
     if ehdr.shnum != 0 {
         let shdrs = table(bytes, ehdr.shoff, ehdr.shnum, SHDR_SIZE, "section headers")?;
         elf.read_sections(bytes, shdrs)?;
     } else {
+        elf.syms_from_dynamic(bytes, &dyn_info)?;
         for &(addr, size) in &[dyn_info.rela, dyn_info.jmprel] {
             elf.add_relocs(bytes, addr, size)?;
         }
     }
-    if !elf.segments.iter().any(|s| s.holds(elf.head, TA_HEAD_SIZE)) {
+    if !elf.sym_relocs.is_empty() && elf.syms.is_none() {
+        return Err(Reject::BadTable("dynamic symbol table (relocations need one)"));
+    }
+    if main && !elf.segments.iter().any(|s| s.holds(elf.head, TA_HEAD_SIZE)) {
         return Err(Reject::NoTaHead(elf.head));
     }
     Ok(elf)
@@ -535,11 +620,20 @@ fn check_layout(segments: &[Segment]) -> Result<u64, Reject> {
     Ok(span)
 }
 
-/// Relocation tables named by the dynamic section, as (address, size).
+/// What the dynamic section names: relocation tables as (address, size),
+/// the string table, `DT_NEEDED`/`DT_SONAME` string offsets, symbol and
+/// hash tables.
 #[derive(Default)]
 struct DynInfo {
     rela: (u64, u64),
     jmprel: (u64, u64),
+    strtab: Option<u64>,
+    strsz: u64,
+    needed: Vec<u64>,
+    soname: Option<u64>,
+    symtab: Option<u64>,
+    hash: Option<u64>,
+    gnu_hash: Option<u64>,
 }
 
 impl Elf {
@@ -558,11 +652,24 @@ impl Elf {
         let raw = self.mapped(bytes, vaddr, memsz, "dynamic section")?;
         let (mut rela, mut relasz, mut relaent, mut relacount) = (None, 0, None, None);
         let (mut jmprel, mut pltrelsz, mut pltrel) = (None, 0, None);
+        let mut info = DynInfo::default();
         for d in raw.chunks_exact(DYN_SIZE as usize) {
             let (tag, val) = (d.u64_at(0)?, d.u64_at(8)?);
             match tag {
                 DT_NULL => break,
-                DT_NEEDED => return Err(Reject::Dependency),
+                DT_NEEDED => {
+                    if info.needed.len() == MAX_NEEDED {
+                        return Err(Reject::TooManyNeeded);
+                    }
+                    info.needed.try_reserve(1).map_err(|_| Reject::OutOfMemory)?;
+                    info.needed.push(val);
+                }
+                DT_STRTAB => info.strtab = Some(val),
+                DT_STRSZ => info.strsz = val,
+                DT_SONAME => info.soname = Some(val),
+                DT_SYMTAB => info.symtab = Some(val),
+                DT_HASH => info.hash = Some(val),
+                DT_GNU_HASH => info.gnu_hash = Some(val),
                 DT_REL | DT_RELSZ => return Err(Reject::BadTable("REL table (want RELA)")),
                 DT_RELA => rela = Some(val),
                 DT_RELASZ => relasz = val,
@@ -574,7 +681,6 @@ impl Elf {
                 _ => {}
             }
         }
-        let mut info = DynInfo::default();
         if relasz != 0 {
             if relaent != Some(RELA_SIZE) || !relasz.is_multiple_of(RELA_SIZE) {
                 return Err(DYNAMIC);
@@ -593,11 +699,83 @@ impl Elf {
         Ok(info)
     }
 
+    /// The `DT_NEEDED` UUIDs and the `DT_SONAME` string.
+    fn read_names(&mut self, bytes: &[u8], info: &DynInfo) -> Result<(), Reject> {
+        const STRTAB: Reject = Reject::BadTable("dynamic string table");
+        if info.needed.is_empty() && info.soname.is_none() {
+            return Ok(());
+        }
+        let strtab = info.strtab.ok_or(STRTAB)?;
+        let strs = self.mapped(bytes, strtab, info.strsz, "dynamic string table")?;
+        self.needed.try_reserve(info.needed.len()).map_err(|_| Reject::OutOfMemory)?;
+        for &off in &info.needed {
+            let name = c_str(strs, off).ok_or(STRTAB)?;
+            let uuid = core::str::from_utf8(name).ok().and_then(Uuid::parse).ok_or(Reject::BadNeeded)?;
+            self.needed.push(uuid);
+        }
+        if let Some(off) = info.soname {
+            c_str(strs, off).ok_or(STRTAB)?;
+            self.soname = Some(strtab + off);
+        }
+        Ok(())
+    }
+
+    /// Without section headers: the symbol table from `DT_SYMTAB`, sized
+    /// by `DT_HASH` (the only place that says how many symbols there are).
+    fn syms_from_dynamic(&mut self, bytes: &[u8], info: &DynInfo) -> Result<(), Reject> {
+        let (Some(symtab), Some(hash), Some(strtab)) = (info.symtab, info.hash, info.strtab) else {
+            return Ok(());
+        };
+        let count = u64::from(self.mapped(bytes, hash, 8, "DT_HASH")?.u32_at(4)?);
+        let gnu_hash = match info.gnu_hash {
+            Some(at) => {
+                let seg = self.segments.iter().find(|s| s.file_bytes(bytes, at, 0).is_some());
+                let end = seg.map(|s| s.vaddr + s.filesz).ok_or(Reject::BadTable("DT_GNU_HASH"))?;
+                Some((at, end.saturating_sub(at)))
+            }
+            None => None,
+        };
+        let syms = DynSyms { symtab, count, strtab, strsz: info.strsz, hash: Some(hash), gnu_hash };
+        self.check_syms(bytes, &syms)?;
+        self.syms = Some(syms);
+        Ok(())
+    }
+
+    /// Checks that the symbol, string and hash tables lie in the file's
+    /// segments and that the hash tables' sizes add up.
+    fn check_syms(&self, bytes: &[u8], syms: &DynSyms) -> Result<(), Reject> {
+        let len = syms.count.checked_mul(SYM_SIZE).ok_or(Reject::BadTable("dynamic symbol table"))?;
+        self.mapped(bytes, syms.symtab, len, "dynamic symbol table")?;
+        self.mapped(bytes, syms.strtab, syms.strsz, "dynamic string table")?;
+        if let Some(at) = syms.hash {
+            const HASH: Reject = Reject::BadTable("DT_HASH");
+            let head = self.mapped(bytes, at, 8, "DT_HASH")?;
+            let words = 2 + u64::from(head.u32_at(0)?) + u64::from(head.u32_at(4)?);
+            if !at.is_multiple_of(4) || head.u32_at(0)? == 0 {
+                return Err(HASH);
+            }
+            self.mapped(bytes, at, words * 4, "DT_HASH")?;
+        }
+        if let Some((at, size)) = syms.gnu_hash {
+            const GNU: Reject = Reject::BadTable("DT_GNU_HASH");
+            let head = self.mapped(bytes, at, size, "DT_GNU_HASH")?;
+            if !at.is_multiple_of(8) || size < 16 {
+                return Err(GNU);
+            }
+            let (nbuckets, bloom) = (u64::from(head.u32_at(0)?), u64::from(head.u32_at(8)?));
+            if nbuckets == 0 || bloom == 0 || (4 + nbuckets + 2 * bloom) * 4 > size {
+                return Err(GNU);
+            }
+        }
+        Ok(())
+    }
+
     /// Section-header path: relocations from every allocated `SHT_RELA`
     /// section, and the `ta_head` symbol from the first `SHT_DYNSYM`.
     fn read_sections(&mut self, bytes: &[u8], shdrs: &[u8]) -> Result<(), Reject> {
         const STRTAB: Reject = Reject::BadTable("dynamic string table");
         let mut dynsym = None;
+        let (mut hash, mut gnu_hash) = (None, None);
         for raw in shdrs.chunks_exact(SHDR_SIZE) {
             let sh = Section::read(raw)?;
             // Non-allocated sections are link-time leftovers (e.g. from
@@ -614,6 +792,8 @@ impl Elf {
                 }
                 SHT_REL => return Err(Reject::BadTable("REL section (want RELA)")),
                 SHT_DYNSYM if dynsym.is_none() => dynsym = Some(sh),
+                SHT_HASH => hash = Some(sh.addr),
+                SHT_GNU_HASH => gnu_hash = Some((sh.addr, sh.size)),
                 _ => {}
             }
         }
@@ -621,6 +801,16 @@ impl Elf {
             let strtab =
                 usize::try_from(sym.link).ok().and_then(|i| shdrs.chunks_exact(SHDR_SIZE).nth(i)).ok_or(STRTAB)?;
             let strtab = Section::read(strtab)?;
+            let syms = DynSyms {
+                symtab: sym.addr,
+                count: sym.size / SYM_SIZE,
+                strtab: strtab.addr,
+                strsz: strtab.size,
+                hash,
+                gnu_hash,
+            };
+            self.check_syms(bytes, &syms)?;
+            self.syms = Some(syms);
             if let Some(head) = self.find_symbol(bytes, &sym, &strtab, TA_HEAD_SYMBOL)? {
                 self.head = head;
             }
@@ -670,14 +860,19 @@ impl Elf {
         self.relocs.try_reserve(count).map_err(|_| Reject::OutOfMemory)?;
         for r in raw.chunks_exact(RELA_SIZE as usize) {
             let (offset, info, addend) = (r.u64_at(0)?, r.u64_at(8)?, r.u64_at(16)?);
-            // Low half of r_info is the type; the symbol is unused.
-            match info as u32 {
+            // Low half of r_info is the type, high half the symbol.
+            let (rtype, sym) = (info as u32, (info >> 32) as u32);
+            let room = if rtype == R_AARCH64_TLSDESC { 16 } else { 8 };
+            if rtype != R_AARCH64_NONE && !self.segments.iter().any(|s| s.holds(offset, room)) {
+                return Err(Reject::RelocationOutside(offset));
+            }
+            match rtype {
                 R_AARCH64_NONE => {}
-                R_AARCH64_RELATIVE => {
-                    if !self.segments.iter().any(|s| s.holds(offset, 8)) {
-                        return Err(Reject::RelocationOutside(offset));
-                    }
-                    self.relocs.push((offset, addend));
+                R_AARCH64_RELATIVE => self.relocs.push((offset, addend)),
+                R_AARCH64_ABS64 | R_AARCH64_GLOB_DAT | R_AARCH64_JUMP_SLOT | R_AARCH64_TLS_TPREL
+                | R_AARCH64_TLSDESC => {
+                    self.sym_relocs.try_reserve(1).map_err(|_| Reject::OutOfMemory)?;
+                    self.sym_relocs.push(SymReloc { offset, rtype, sym, addend });
                 }
                 // Like upstream's loader: an unknown type is a bad file.
                 t => return Err(Reject::Relocation(t)),
@@ -718,6 +913,12 @@ impl Elf {
     pub fn ta_head(&self, image: &[u8]) -> Result<TaHead, TeeResult> {
         ta_head_at(image, self.head)
     }
+}
+
+/// The NUL-terminated string at `off` of a string table, without the NUL.
+fn c_str(strs: &[u8], off: u64) -> Option<&[u8]> {
+    let rest = strs.get(usize::try_from(off).ok()?..)?;
+    Some(&rest[..rest.iter().position(|&b| b == 0)?])
 }
 
 /// Reads the 32-byte `TaHead` at image offset `offset`.

@@ -1,2 +1,3 @@
+pub mod dl;
 pub mod elf;
 pub mod image;

@@ -921,7 +921,18 @@ impl Os {
         crate::hold!(loaded = None, in &t.ledger, or oom);
         let (stack_top, ledger) = (window.add(STACK_TOP), &t.ledger);
         let keys = load::Keys { ta: key, enc: self.user.enc_key.as_ref() };
-        load::build(image.as_mut().get(), &keys, uuid, mmu, window, stack_top, ledger, loaded.as_mut().get())?;
+        load::build(
+            self,
+            rpc,
+            image.as_mut().get(),
+            &keys,
+            uuid,
+            mmu,
+            window,
+            stack_top,
+            ledger,
+            loaded.as_mut().get(),
+        )?;
         *image.as_mut().get() = Vec::new();
         if let Some(l) = loaded.as_mut().get().as_mut() {
             // Subkeys first, as upstream: a rolled-back subkey is a

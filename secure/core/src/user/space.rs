@@ -230,6 +230,8 @@ pub struct UserSpace {
     /// The instance's crypto objects and operation states: they live and
     /// die with its address space.
     pub cryp: super::cryp::Table,
+    /// The objects linked into the instance (main TA and libraries).
+    pub dl: super::dynlink::Linked,
 }
 
 impl UserSpace {
@@ -239,6 +241,7 @@ impl UserSpace {
             tables: None,
             mem: UserMem { bufs: Vec::new(), maps: Vec::new(), ns: Vec::new(), ns_mem: None },
             cryp: Default::default(),
+            dl: Default::default(),
         }
     }
 
@@ -283,11 +286,15 @@ impl UserSpace {
             if len == 0 {
                 continue;
             }
-            if let Some(t) = self.tables.as_mut()
-                && let Err(e) = t.map(&UserMapping { va, pa: pa.add(off), len, perm })
-            {
-                drop(self.remove(idx));
-                return Err(e);
+            if let Some(t) = self.tables.as_mut() {
+                // Code mapped into a running space (a dlopen'ed library).
+                if perm == UserPerm::ReadExec {
+                    self.mmu.sync_code(pa.add(off), len);
+                }
+                if let Err(e) = t.map(&UserMapping { va, pa: pa.add(off), len, perm }) {
+                    drop(self.remove(idx));
+                    return Err(e);
+                }
             }
             self.mem.maps.push(Mapped { va, len, perm, src: Src::Sec(idx), off, kind });
         }
@@ -476,6 +483,12 @@ impl UserSpace {
     /// Direct access to a whole buffer (for parameters the OS copies back).
     pub fn buf(&self, idx: usize) -> Option<&PageBuf> {
         self.mem.buf(idx)
+    }
+
+    /// Writable access to a whole buffer, whatever the TA's access to it
+    /// (the loader's read-only pages).
+    pub fn buf_mut(&mut self, idx: usize) -> Option<&mut PageBuf> {
+        self.mem.bufs.get_mut(idx).and_then(Option::as_mut)
     }
 
     /// Bytes of secure memory this space holds.
