@@ -376,7 +376,9 @@ fn invoke_command(cmd: u32, params: &mut Parameters) -> Result<()> {
             let octets: [u8; 16] =
                 params.0.as_memref()?.buffer().try_into().map_err(|_| Error::new(ErrorKind::BadParameters))?;
             let lib = tee_uuid_bytes(octets);
-            let open = system_cmd(DLOPEN, &mut TeeParams::new(TeeParam::memref_input(&lib), v(0), none(), none()));
+            // RTLD_NOW | RTLD_GLOBAL | RTLD_NODELETE: what libdl passes.
+            let flags = 0x2 | 0x100 | 0x1000;
+            let open = system_cmd(DLOPEN, &mut TeeParams::new(TeeParam::memref_input(&lib), v(flags), none(), none()));
             let name = b"main\0";
             let short = &lib[..lib.len().min(15)];
             let sym = system_cmd(
