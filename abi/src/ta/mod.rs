@@ -2,6 +2,7 @@
 //! numbers.
 
 pub mod crypto;
+pub mod socket;
 mod head;
 mod shdr;
 mod syscall;

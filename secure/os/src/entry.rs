@@ -11,6 +11,7 @@ use oxtee_abi::{optee_smc as smc, opteed};
 use oxtee_core::fastcall::OsConfig;
 use oxtee_core::pta::Pta;
 use oxtee_core::pta::device_enum::DeviceEnum;
+use oxtee_core::pta::socket::SocketPta;
 use oxtee_core::rng::Rng;
 use oxtee_core::session::SessionLimits;
 use oxtee_core::shm::{ShmConfig, ShmLimits};
@@ -50,6 +51,7 @@ mod ta_key {
 
 static USER_MMU: arch::user::Mmu = arch::user::Mmu;
 static DEVICE_ENUM: DeviceEnum = DeviceEnum { devices: &[], devices_supp: &[] };
+static SOCKET: SocketPta = SocketPta::new();
 #[cfg(feature = "test-hooks")]
 static TEST_PTA: oxtee_core::pta::test::TestPta = oxtee_core::pta::test::TestPta::new();
 static NS_RAM: spin::Once<NsRam> = spin::Once::new();
@@ -58,6 +60,7 @@ static NS_RAM: spin::Once<NsRam> = spin::Once::new();
 fn ptas() -> Vec<&'static dyn Pta> {
     alloc::vec![
         &DEVICE_ENUM,
+        &SOCKET,
         #[cfg(feature = "test-hooks")]
         &TEST_PTA,
     ]

@@ -2,6 +2,7 @@
 //! same session protocol as TAs.
 
 pub mod device_enum;
+pub mod socket;
 #[cfg(any(test, feature = "test-hooks"))]
 pub mod test;
 
