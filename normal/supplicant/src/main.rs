@@ -10,6 +10,7 @@ mod fs;
 mod handler;
 mod rpmb;
 mod shm;
+mod socket;
 #[cfg(test)]
 mod tests;
 
