@@ -62,6 +62,7 @@ pub mod optee_smc;
 pub mod opteed;
 pub mod rpc;
 pub mod smc;
+pub mod socket_test_ta;
 pub mod storage_bench_ta;
 pub mod storage_test_ta;
 pub mod ta;

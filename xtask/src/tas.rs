@@ -1,7 +1,7 @@
 //! `cargo xtask tas`: builds the user-mode TAs of the `ta/` workspace
 //! (the hello example, the four builds of the test TA, the crypto test
 //! TA, the storage test TA, signed under two UUIDs, and the storage
-//! benchmark TA) for
+//! benchmark TA, and the socket test TA) for
 //! `aarch64-unknown-none`, checks each ELF has the shape the OS loads,
 //! signs it with the TA key and writes `target/ta/<uuid>.ta`. Also writes
 //! the deliberately broken images the suite expects to be refused.
@@ -165,6 +165,10 @@ pub fn build() -> Result<Vec<PathBuf>> {
     let other = with_uuid(&storage, st::UUID_OTHER)?;
     check_elf(&other, st::UUID_OTHER, 0).map_err(|e| format!("ta/storage-test (second UUID): {e}"))?;
     out.push(write(&dir, st::UUID_OTHER, &crate::sign::sign_ta(&other, &key)?)?);
+
+    let socket = build_elf("oxtee-socket-test-ta", "oxtee-socket-test-ta", &[])?;
+    check_elf(&socket, oxtee_abi::socket_test_ta::UUID, 0).map_err(|e| format!("ta/socket-test: {e}"))?;
+    out.push(write(&dir, oxtee_abi::socket_test_ta::UUID, &crate::sign::sign_ta(&socket, &key)?)?);
     Ok(out)
 }
 

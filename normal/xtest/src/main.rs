@@ -7,6 +7,7 @@
 mod bench_storage;
 mod crypto;
 mod robust;
+mod socket;
 mod storage;
 mod storage_reboot;
 mod user_ta;
@@ -370,7 +371,8 @@ fn main() {
         crypto::bench();
     }
     // `oxtee-xtest crypto`: only the crypto cases (and the leak check);
-    // `oxtee-xtest storage`: only the storage cases.
+    // `oxtee-xtest storage`: only the storage cases; `oxtee-xtest socket`:
+    // only the socket cases.
     let only_crypto = std::env::args().nth(1).is_some_and(|a| a == "crypto");
     let only_storage = std::env::args().nth(1).is_some_and(|a| a == "storage");
     let args: Vec<String> = std::env::args().skip(2).collect();
@@ -378,6 +380,15 @@ fn main() {
         Some("storage-loop") => storage::loop_cli(&args),
         Some("storage-verify") => storage::verify_cli(&args),
         Some("storage-wipe") => storage::wipe_cli(&args),
+        Some("socket") => {
+            match Context::new() {
+                Ok(mut ctx) => socket::run(&mut ctx),
+                Err(e) => check(false, "open /dev/tee0", format_args!("{e}")),
+            }
+            let f = FAILED.load(Ordering::Relaxed);
+            println!("xtest: {} passed, {f} failed", PASSED.load(Ordering::Relaxed));
+            std::process::exit(if f == 0 { 0 } else { 1 });
+        }
         Some("storage-smp") => {
             storage::concurrency(oxtee_abi::ta::crypto::STORAGE_PRIVATE_REE, "REE");
             let f = FAILED.load(Ordering::Relaxed);
@@ -433,6 +444,9 @@ fn main() {
             if !only_crypto {
                 storage::run(&mut ctx);
             }
+            if !only_crypto && !only_storage {
+                socket::run(&mut ctx);
+            }
         }
         let (p, f) = (PASSED.load(Ordering::Relaxed), FAILED.load(Ordering::Relaxed));
         println!("xtest: {:.1} s", t0.elapsed().as_secs_f64());
@@ -466,6 +480,7 @@ fn main() {
         robust::run(&mut ctx);
         crypto::run(&mut ctx, true);
         storage::run(&mut ctx);
+        socket::run(&mut ctx);
     }
     let heap1 = stats(&mut ctx);
     eq("open sessions back to start", heap1.1, heap0.1);

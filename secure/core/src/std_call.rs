@@ -590,7 +590,10 @@ impl Os {
                         Ok(d) => d,
                         Err(e) => return UserOutcome::fail(e),
                     };
-                    if dir.is_input() && pages.read(self.mem, 0, &mut data.bytes_mut()[..*size as usize]).is_err() {
+                    // Output buffers too: upstream maps the client's memory
+                    // into the TA, so what the TA does not write stays as
+                    // it was (see the copy back below).
+                    if pages.read(self.mem, 0, &mut data.bytes_mut()[..*size as usize]).is_err() {
                         return UserOutcome::fail(TeeResult::ERROR_BAD_PARAMETERS);
                     }
                     CallParam::Memref { dir: *dir, data: Some(data), size: *size }
@@ -608,9 +611,11 @@ impl Os {
                     (*a, *b) = (*ca, *cb);
                 }
                 (PtaParam::Memref { dir, buf, size }, CallParam::Memref { data, size: got, .. }) if dir.is_output() => {
+                    // A size larger than the buffer (what the TA needs, or a
+                    // truncated datagram's length) still leaves in the buffer
+                    // what the TA wrote there, as in upstream's shared mapping.
                     if let (Some(pages), Some(d)) = (buf.as_mut(), data.as_ref())
-                        && *got <= *size
-                        && pages.write(self.mem, 0, &d.bytes()[..*got as usize]).is_err()
+                        && pages.write(self.mem, 0, &d.bytes()[..(*got).min(*size) as usize]).is_err()
                     {
                         return UserOutcome::fail(TeeResult::ERROR_BAD_PARAMETERS);
                     }
