@@ -8,7 +8,12 @@
 //! as upstream does, so sockets never outlive the TA that opened them.
 //!
 //! Only user TAs may open it. What the supplicant answers is checked: a
-//! size it reports beyond the buffer is never copied.
+//! size it reports beyond the buffer is never copied. The PTA also keeps
+//! which handles each instance holds and refuses any other with
+//! BAD_PARAMETERS before it reaches the normal world (what a supplicant
+//! answers for an unknown handle): Debian's tee-supplicant 3.19 aborts on
+//! an assertion when an instance names a handle it closed, so a TA could
+//! otherwise take the supplicant down for everyone.
 
 use super::{Ctx, Kind, Pta, PtaBuf, PtaParam, expect};
 use crate::msg::{Dir, Param};
@@ -23,12 +28,16 @@ use oxtee_guard::SpinLock;
 /// Most sessions open at once (every TA-to-PTA session counts against the
 /// OS's per-TA session limit first; this is the PTA's own table).
 pub const MAX_SESSIONS: usize = 256;
+/// Most sockets open at once, over all instances.
+pub const MAX_SOCKETS: usize = 256;
 
 /// The socket PTA: which TA instance each of its sessions belongs to
 /// (needed when the instance is gone and its sessions are closed for it).
 pub struct SocketPta {
     /// (session id, instance id); session id 0 marks a free slot.
     sessions: SpinLock<[(u32, u32); MAX_SESSIONS]>,
+    /// (in use, instance id, handle) of every socket open.
+    sockets: SpinLock<[(bool, u32, u32); MAX_SOCKETS]>,
 }
 
 impl Default for SocketPta {
@@ -90,7 +99,10 @@ fn set_memref_size(params: &mut [PtaParam], i: usize, v: u64) {
 
 impl SocketPta {
     pub const fn new() -> Self {
-        SocketPta { sessions: SpinLock::new([(0, 0); MAX_SESSIONS]) }
+        SocketPta {
+            sessions: SpinLock::new([(0, 0); MAX_SESSIONS]),
+            sockets: SpinLock::new([(false, 0, 0); MAX_SOCKETS]),
+        }
     }
 
     fn remember(&self, session: u32, inst: u32) -> R<()> {
@@ -111,6 +123,41 @@ impl SocketPta {
     /// Sessions open (for tests).
     pub fn open_sessions(&self) -> usize {
         self.sessions.lock().iter().filter(|(s, _)| *s != 0).count()
+    }
+
+    fn add_socket(&self, inst: u32, handle: u32) -> bool {
+        let mut t = self.sockets.lock();
+        match t.iter_mut().find(|e| !e.0) {
+            Some(e) => {
+                *e = (true, inst, handle);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn has_socket(&self, inst: u32, handle: u64) -> R<u32> {
+        let h = u32::try_from(handle).map_err(|_| TeeResult::ERROR_BAD_PARAMETERS)?;
+        let t = self.sockets.lock();
+        if t.iter().any(|e| *e == (true, inst, h)) { Ok(h) } else { Err(TeeResult::ERROR_BAD_PARAMETERS) }
+    }
+
+    fn remove_socket(&self, inst: u32, handle: u32) {
+        let mut t = self.sockets.lock();
+        if let Some(e) = t.iter_mut().find(|e| **e == (true, inst, handle)) {
+            *e = (false, 0, 0);
+        }
+    }
+
+    fn remove_instance(&self, inst: u32) {
+        for e in self.sockets.lock().iter_mut().filter(|e| e.0 && e.1 == inst) {
+            *e = (false, 0, 0);
+        }
+    }
+
+    /// Sockets open (for tests).
+    pub fn open_sockets(&self) -> usize {
+        self.sockets.lock().iter().filter(|e| e.0).count()
     }
 }
 
@@ -146,7 +193,7 @@ fn stage_out(ctx: &mut Ctx, p: &Payload, buf: Option<&mut PtaBuf>, len: u64) -> 
     }
 }
 
-fn open(ctx: &mut Ctx, inst: u32, params: &mut [PtaParam]) -> R<()> {
+fn open(pta: &SocketPta, ctx: &mut Ctx, inst: u32, params: &mut [PtaParam]) -> R<()> {
     expect(params, &[Kind::ValueIn, Kind::MemrefIn, Kind::ValueIn, Kind::ValueOut])?;
     let (ip_version, port) = value(params, 0);
     let (protocol, _) = value(params, 2);
@@ -161,21 +208,35 @@ fn open(ctx: &mut Ctx, inst: u32, params: &mut [PtaParam]) -> R<()> {
     ctx.rpc.cmd(rpc::CMD_SOCKET, &mut q)?;
     let Param::Value { a: handle, .. } = q[3] else { return Err(TeeResult::ERROR_COMMUNICATION) };
     // Handles are 32-bit.
-    set_value_a(params, 3, handle & 0xffff_ffff);
+    let handle = handle as u32;
+    // A handle the instance already holds cannot be new: a broken answer.
+    if pta.has_socket(inst, handle as u64).is_ok() {
+        return Err(TeeResult::ERROR_COMMUNICATION);
+    }
+    if !pta.add_socket(inst, handle) {
+        // No room to keep it: closed again.
+        let _ = ctx.rpc.cmd(rpc::CMD_SOCKET, &mut [value_in(rpc::SOCKET_CLOSE, inst as u64, handle as u64)]);
+        return Err(TeeResult::ERROR_OUT_OF_MEMORY);
+    }
+    set_value_a(params, 3, handle as u64);
     Ok(())
 }
 
-fn close(ctx: &mut Ctx, inst: u32, params: &mut [PtaParam]) -> R<()> {
+fn close(pta: &SocketPta, ctx: &mut Ctx, inst: u32, params: &mut [PtaParam]) -> R<()> {
     expect(params, &[Kind::ValueIn])?;
     let (handle, _) = value(params, 0);
-    ctx.rpc.cmd(rpc::CMD_SOCKET, &mut [value_in(rpc::SOCKET_CLOSE, inst as u64, handle)])
+    let handle = pta.has_socket(inst, handle)?;
+    // Gone whatever the answer (the supplicant forgets it first too).
+    pta.remove_socket(inst, handle);
+    ctx.rpc.cmd(rpc::CMD_SOCKET, &mut [value_in(rpc::SOCKET_CLOSE, inst as u64, handle as u64)])
 }
 
-fn send(ctx: &mut Ctx, inst: u32, params: &mut [PtaParam]) -> R<()> {
+fn send(pta: &SocketPta, ctx: &mut Ctx, inst: u32, params: &mut [PtaParam]) -> R<()> {
     expect(params, &[Kind::ValueIn, Kind::MemrefIn, Kind::ValueOut])?;
     let (handle, timeout) = value(params, 0);
     // Nothing sent unless the supplicant says otherwise.
     set_value_a(params, 2, 0);
+    let handle = pta.has_socket(inst, handle)? as u64;
     let (buf, size) = memref_param(params, 1)?;
     let p = stage_in(ctx, buf, size)?;
     let mut q = [
@@ -193,9 +254,10 @@ fn send(ctx: &mut Ctx, inst: u32, params: &mut [PtaParam]) -> R<()> {
     }
 }
 
-fn recv(ctx: &mut Ctx, inst: u32, params: &mut [PtaParam]) -> R<()> {
+fn recv(pta: &SocketPta, ctx: &mut Ctx, inst: u32, params: &mut [PtaParam]) -> R<()> {
     expect(params, &[Kind::ValueIn, Kind::MemrefOut])?;
     let (handle, timeout) = value(params, 0);
+    let handle = pta.has_socket(inst, handle)? as u64;
     let (_, size) = memref_param(params, 1)?;
     let p = if size == 0 { None } else { Some(ctx.rpc.payload(size)?) };
     let mut q = [
@@ -217,9 +279,10 @@ fn recv(ctx: &mut Ctx, inst: u32, params: &mut [PtaParam]) -> R<()> {
     Ok(())
 }
 
-fn ioctl(ctx: &mut Ctx, inst: u32, params: &mut [PtaParam]) -> R<()> {
+fn ioctl(pta: &SocketPta, ctx: &mut Ctx, inst: u32, params: &mut [PtaParam]) -> R<()> {
     expect(params, &[Kind::ValueIn, Kind::MemrefInOut])?;
     let (handle, cmd) = value(params, 0);
+    let handle = pta.has_socket(inst, handle)? as u64;
     let (buf, size) = memref_param(params, 1)?;
     let p = stage_in(ctx, buf, size)?;
     let mut q = [
@@ -262,11 +325,11 @@ impl Pta for SocketPta {
     fn invoke(&self, ctx: &mut Ctx, cmd: u32, params: &mut [PtaParam]) -> TeeResult {
         let Some(inst) = ctx.ta.as_ref().map(|t| t.inst.id) else { return TeeResult::ERROR_ACCESS_DENIED };
         let r = match cmd {
-            s::PTA_SOCKET_OPEN => open(ctx, inst, params),
-            s::PTA_SOCKET_CLOSE => close(ctx, inst, params),
-            s::PTA_SOCKET_SEND => send(ctx, inst, params),
-            s::PTA_SOCKET_RECV => recv(ctx, inst, params),
-            s::PTA_SOCKET_IOCTL => ioctl(ctx, inst, params),
+            s::PTA_SOCKET_OPEN => open(self, ctx, inst, params),
+            s::PTA_SOCKET_CLOSE => close(self, ctx, inst, params),
+            s::PTA_SOCKET_SEND => send(self, ctx, inst, params),
+            s::PTA_SOCKET_RECV => recv(self, ctx, inst, params),
+            s::PTA_SOCKET_IOCTL => ioctl(self, ctx, inst, params),
             _ => Err(TeeResult::ERROR_NOT_IMPLEMENTED),
         };
         match r {
@@ -278,6 +341,7 @@ impl Pta for SocketPta {
     /// Every socket of the instance is closed (CLOSE_ALL), as upstream.
     fn close_session(&self, ctx: &mut Ctx) {
         let Some(inst) = self.forget(ctx.session) else { return };
+        self.remove_instance(inst);
         let mut q = [value_in(rpc::SOCKET_CLOSE_ALL, inst as u64, 0)];
         if let Err(e) = ctx.rpc.cmd(rpc::CMD_SOCKET, &mut q) {
             log::debug!("socket: CLOSE_ALL for instance {inst} failed: {e:?}");
