@@ -128,6 +128,8 @@ fn ta_lint() -> Result {
             "oxtee-storage-test-ta",
             "-p",
             "oxtee-storage-bench-ta",
+            "-p",
+            "oxtee-socket-test-ta",
         ])
         .args(deny))?;
     for feature in ["multi", "single", "keep", "excl"] {

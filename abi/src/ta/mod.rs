@@ -2,9 +2,9 @@
 //! numbers.
 
 pub mod crypto;
-pub mod socket;
 mod head;
 mod shdr;
+pub mod socket;
 mod syscall;
 
 pub use head::*;

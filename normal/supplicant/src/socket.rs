@@ -335,12 +335,11 @@ impl Sockets {
         };
         let timeout = params[2].a as u32;
         wait(sock.fd(), PollFlags::OUT, timeout)?;
-        let sent = loop {
-            match rustix::net::send(sock.fd(), &data, SendFlags::NOSIGNAL | SendFlags::DONTWAIT) {
-                Ok(n) => break n,
-                Err(Errno::AGAIN | Errno::INTR) => return Err(s::ERROR_TIMEOUT),
-                Err(_) => return Err(BAD_PARAMETERS),
-            }
+        // Interrupted or full after all: a timeout, as upstream.
+        let sent = match rustix::net::send(sock.fd(), &data, SendFlags::NOSIGNAL | SendFlags::DONTWAIT) {
+            Ok(n) => n,
+            Err(Errno::AGAIN | Errno::INTR) => return Err(s::ERROR_TIMEOUT),
+            Err(_) => return Err(BAD_PARAMETERS),
         };
         params[2].b = sent as u64;
         Ok(())

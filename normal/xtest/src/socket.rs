@@ -63,7 +63,8 @@ fn send(sess: &mut Session, slot: u32, data: &[u8], timeout: u32) -> Result<u32,
 fn recv(sess: &mut Session, slot: u32, len: usize, timeout: u32) -> Result<(Vec<u8>, u32), u32> {
     let mut buf = vec![0u8; len.max(1)];
     let (r, got, n) = {
-        let mut o = Operation::new(0, vin(slot, timeout), vin(len as u32, 0), ParamTmpRef::new_output(&mut buf), vout());
+        let mut o =
+            Operation::new(0, vin(slot, timeout), vin(len as u32, 0), ParamTmpRef::new_output(&mut buf), vout());
         let r = sess.invoke_command(c::CMD_RECV, &mut o);
         (r, o.params[3].value().unwrap_or_default().0, o.params[2].size().unwrap_or_default())
     };
@@ -213,8 +214,16 @@ fn tcp_cases(ctx: &mut Context, echo: &TcpServer, silent: &TcpServer) {
     }
     eq("TCP 20000 bytes echoed", recv_all(&mut sess, slot, big.len()).map(|b| b == big), Ok(true));
     // The TCP ioctls; one of no protocol does nothing.
-    eq("TCP SET_RECVBUF", ioctl(&mut sess, slot, s::TCP_SET_RECVBUF, &4096i32.to_ne_bytes()).map_err(|e| e.code), Ok(4));
-    eq("TCP SET_SENDBUF", ioctl(&mut sess, slot, s::TCP_SET_SENDBUF, &4096i32.to_ne_bytes()).map_err(|e| e.code), Ok(4));
+    eq(
+        "TCP SET_RECVBUF",
+        ioctl(&mut sess, slot, s::TCP_SET_RECVBUF, &4096i32.to_ne_bytes()).map_err(|e| e.code),
+        Ok(4),
+    );
+    eq(
+        "TCP SET_SENDBUF",
+        ioctl(&mut sess, slot, s::TCP_SET_SENDBUF, &4096i32.to_ne_bytes()).map_err(|e| e.code),
+        Ok(4),
+    );
     eq("ioctl of no protocol", ioctl(&mut sess, slot, 0x00f0_0000, &[0; 8]).map_err(|e| e.code), Ok(8));
     eq("TCP close", close(&mut sess, slot), Ok(()));
     eq("TCP server saw the close", wait_ended(echo, 1), true);
@@ -290,7 +299,11 @@ fn udp_cases(ctx: &mut Context) {
         ioctl(&mut sess, slot, s::UDP_CHANGEADDR, b"127.0.0.1").map_err(|e| e.code),
         Err(s::ERROR_HOSTNAME),
     );
-    eq("UDP CHANGEPORT of 3 bytes", ioctl(&mut sess, slot, s::UDP_CHANGEPORT, &[1, 2, 3]).map_err(|e| e.code), Err(BAD_PARAMETERS));
+    eq(
+        "UDP CHANGEPORT of 3 bytes",
+        ioctl(&mut sess, slot, s::UDP_CHANGEPORT, &[1, 2, 3]).map_err(|e| e.code),
+        Err(BAD_PARAMETERS),
+    );
     eq("UDP send after CHANGEADDR", send(&mut sess, slot, &data, INFINITE), Ok(64));
     eq("UDP from the same server", recv(&mut sess, slot, 64, 5000).map(|r| r.0[0]), Ok(0xb2));
     eq("UDP no more data", recv(&mut sess, slot, 64, 50).map(|_| ()), Err(s::ERROR_TIMEOUT));
@@ -324,14 +337,22 @@ fn cleanup_cases(ctx: &mut Context, silent: &TcpServer) {
     let mut sess = ctx.open_session(c::UUID).expect("open socket TA");
     let slot = open(&mut sess, s::PROTOCOLID_TCP, "127.0.0.1", silent.port, s::IP_VERSION_DC).unwrap_or(0);
     let mut o = Operation::new(0, vout(), none(), none(), none());
-    eq("second PTA session", sess.invoke_command(c::CMD_SECOND_SESSION, &mut o).map(|()| o.params[0].value()), Ok(Some((0, 0))));
+    eq(
+        "second PTA session",
+        sess.invoke_command(c::CMD_SECOND_SESSION, &mut o).map(|()| o.params[0].value()),
+        Ok(Some((0, 0))),
+    );
     eq("closing any PTA session closes the instance's sockets", wait_ended(silent, before + 1), true);
     eq("send on a socket closed that way", send(&mut sess, slot, b"x", 0), Err(BAD_PARAMETERS));
 }
 
 fn hostile_cases(ctx: &mut Context) {
     let r = ctx.open_session(s::PTA_SOCKET).map(|s| s.id());
-    eq("socket PTA refuses the normal world", r, Err(Error { code: TeeResult::ERROR_ACCESS_DENIED.0, origin: ORIGIN_TEE }));
+    eq(
+        "socket PTA refuses the normal world",
+        r,
+        Err(Error { code: TeeResult::ERROR_ACCESS_DENIED.0, origin: ORIGIN_TEE }),
+    );
     let mut sess = ctx.open_session(c::UUID).expect("open socket TA");
     let (vi, vo, mi, mo, mio) = (1, 2, 5, 6, 7);
     let send_t = types([vi, mi, vo, 0]);
@@ -345,7 +366,11 @@ fn hostile_cases(ctx: &mut Context) {
     eq("PTA send, no such handle", raw(&mut sess, s::PTA_SOCKET_SEND, 1234, INFINITE, send_t), BAD_PARAMETERS);
     eq("PTA recv, no such handle", raw(&mut sess, s::PTA_SOCKET_RECV, 7, 10, types([vi, mo, 0, 0])), BAD_PARAMETERS);
     eq("PTA ioctl, no such handle", raw(&mut sess, s::PTA_SOCKET_IOCTL, 7, 0, types([vi, mio, 0, 0])), BAD_PARAMETERS);
-    eq("PTA close, no such handle", raw(&mut sess, s::PTA_SOCKET_CLOSE, u32::MAX, 0, types([vi, 0, 0, 0])), BAD_PARAMETERS);
+    eq(
+        "PTA close, no such handle",
+        raw(&mut sess, s::PTA_SOCKET_CLOSE, u32::MAX, 0, types([vi, 0, 0, 0])),
+        BAD_PARAMETERS,
+    );
     // An empty name (16 zero bytes) and protocol 0: refused, as
     // tee-supplicant refuses it.
     let open_t = types([vi, mi, vi, vo]);

@@ -24,8 +24,8 @@ use oxtee_abi::ta::socket as s;
 
 pub use oxtee_abi::ta::socket::{
     ERROR_HOSTNAME, ERROR_LARGE_BUFFER, ERROR_OUT_OF_RESOURCES, ERROR_PROTOCOL, ERROR_REMOTE_CLOSED, ERROR_TIMEOUT,
-    PROTOCOLID_TCP, PROTOCOLID_UDP, TCP_SET_RECVBUF, TCP_SET_SENDBUF, TCP_WARNING_UNKNOWN_OUT_OF_BAND,
-    UDP_CHANGEADDR, UDP_CHANGEPORT, UDP_WARNING_UNKNOWN_OUT_OF_BAND, WARNING_PROTOCOL,
+    PROTOCOLID_TCP, PROTOCOLID_UDP, TCP_SET_RECVBUF, TCP_SET_SENDBUF, TCP_WARNING_UNKNOWN_OUT_OF_BAND, UDP_CHANGEADDR,
+    UDP_CHANGEPORT, UDP_WARNING_UNKNOWN_OUT_OF_BAND, WARNING_PROTOCOL,
 };
 
 /// `TEE_ipSocket_ipVersion`.
@@ -189,8 +189,12 @@ impl Socket {
         if !known {
             crate::tee_panic(0);
         }
-        let mut p =
-            TeeParams::new(TeeParam::value_input(self.handle, command), TeeParam::memref_inout(buf), TeeParam::none(), TeeParam::none());
+        let mut p = TeeParams::new(
+            TeeParam::value_input(self.handle, command),
+            TeeParam::memref_inout(buf),
+            TeeParam::none(),
+            TeeParam::none(),
+        );
         let r = invoke(s::PTA_SOCKET_IOCTL, &mut p).map(|()| p.0[1].size().unwrap_or_default());
         self.record(r)
     }
@@ -198,7 +202,8 @@ impl Socket {
     /// Closes the socket.
     pub fn close(mut self) -> Result<()> {
         self.open = false;
-        let mut p = TeeParams::new(TeeParam::value_input(self.handle, 0), TeeParam::none(), TeeParam::none(), TeeParam::none());
+        let mut p =
+            TeeParams::new(TeeParam::value_input(self.handle, 0), TeeParam::none(), TeeParam::none(), TeeParam::none());
         invoke(s::PTA_SOCKET_CLOSE, &mut p)
     }
 }
@@ -206,8 +211,12 @@ impl Socket {
 impl Drop for Socket {
     fn drop(&mut self) {
         if self.open {
-            let mut p =
-                TeeParams::new(TeeParam::value_input(self.handle, 0), TeeParam::none(), TeeParam::none(), TeeParam::none());
+            let mut p = TeeParams::new(
+                TeeParam::value_input(self.handle, 0),
+                TeeParam::none(),
+                TeeParam::none(),
+                TeeParam::none(),
+            );
             let _ = invoke(s::PTA_SOCKET_CLOSE, &mut p);
         }
     }

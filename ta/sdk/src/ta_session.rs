@@ -106,8 +106,8 @@ impl<'a> TeeParams<'a> {
                 Kind::Value { a, b, .. } => (*a as u64, *b as u64),
                 // An empty slice travels as a null memref (its dangling
                 // address is no memory of this TA's).
-                Kind::Memref { buf: Buf::Shared(s), size, .. } if s.is_empty() => (0, *size as u64),
-                Kind::Memref { buf: Buf::Exclusive(s), size, .. } if s.is_empty() => (0, *size as u64),
+                Kind::Memref { buf: Buf::Shared([]), size, .. } => (0, *size as u64),
+                Kind::Memref { buf: Buf::Exclusive([]), size, .. } => (0, *size as u64),
                 Kind::Memref { buf: Buf::Shared(s), size, .. } => (s.as_ptr() as u64, *size as u64),
                 Kind::Memref { buf: Buf::Exclusive(s), size, .. } => (s.as_mut_ptr() as u64, *size as u64),
             };

@@ -139,7 +139,7 @@ impl SocketPta {
     fn has_socket(&self, inst: u32, handle: u64) -> R<u32> {
         let h = u32::try_from(handle).map_err(|_| TeeResult::ERROR_BAD_PARAMETERS)?;
         let t = self.sockets.lock();
-        if t.iter().any(|e| *e == (true, inst, h)) { Ok(h) } else { Err(TeeResult::ERROR_BAD_PARAMETERS) }
+        if t.contains(&(true, inst, h)) { Ok(h) } else { Err(TeeResult::ERROR_BAD_PARAMETERS) }
     }
 
     fn remove_socket(&self, inst: u32, handle: u32) {

@@ -506,6 +506,7 @@ impl Os {
 
     /// Runs `f` on a PTA for a calling TA: the secure copies of the TA's
     /// parameters become the PTA's buffers for the call and come back.
+    #[allow(clippy::too_many_arguments)]
     fn pta_call_from_ta<F>(
         &self,
         rpc: &mut Rpc,
