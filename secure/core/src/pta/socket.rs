@@ -348,3 +348,40 @@ impl Pta for SocketPta {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_and_handles_are_kept_per_instance() {
+        let p = SocketPta::new();
+        p.remember(5, 100).unwrap();
+        p.remember(6, 101).unwrap();
+        assert_eq!(p.open_sessions(), 2);
+        assert!(p.add_socket(100, 0) && p.add_socket(100, 1) && p.add_socket(101, 0));
+        assert_eq!(p.has_socket(100, 1), Ok(1));
+        assert_eq!(p.has_socket(101, 1), Err(TeeResult::ERROR_BAD_PARAMETERS), "another instance's handle");
+        assert_eq!(p.has_socket(100, 1 << 32 | 1), Err(TeeResult::ERROR_BAD_PARAMETERS), "beyond 32 bits");
+        p.remove_socket(100, 0);
+        assert_eq!(p.has_socket(100, 0), Err(TeeResult::ERROR_BAD_PARAMETERS), "closed");
+        // A session's close forgets the instance's sockets, only those.
+        assert_eq!(p.forget(5), Some(100));
+        p.remove_instance(100);
+        assert_eq!((p.open_sockets(), p.open_sessions()), (1, 1));
+        assert_eq!(p.forget(5), None, "closed twice");
+        assert_eq!(p.forget(0), None);
+        // Full tables answer OUT_OF_MEMORY / refuse, and recover.
+        for i in 0..MAX_SESSIONS as u32 - 1 {
+            p.remember(1000 + i, 7).unwrap();
+        }
+        assert_eq!(p.remember(9999, 7), Err(TeeResult::ERROR_OUT_OF_MEMORY));
+        for h in 0..MAX_SOCKETS as u32 - 1 {
+            assert!(p.add_socket(7, h));
+        }
+        assert!(!p.add_socket(7, 9999));
+        p.remove_instance(7);
+        assert_eq!(p.open_sockets(), 1);
+        assert!(p.add_socket(7, 9999));
+    }
+}
