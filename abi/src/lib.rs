@@ -64,6 +64,7 @@ pub mod opteed;
 pub mod rpc;
 pub mod secstor;
 pub mod smc;
+pub mod socket_test_ta;
 pub mod storage_bench_ta;
 pub mod storage_test_ta;
 pub mod system_test_ta;

@@ -132,6 +132,7 @@ fn ta_lint() -> Result {
             "oxtee-storage-bench-ta",
             "-p",
             "oxtee-system-test-ta",
+            "oxtee-socket-test-ta",
         ])
         .args(deny))?;
     for feature in ["multi", "single", "keep", "excl"] {

@@ -178,6 +178,8 @@ mount -t devtmpfs devtmpfs /dev
 # /var/lib/tee is left to oxtee-supplicant, which creates its storage 0700.
 mkdir -p /tmp /run /var/lib/optee-client/data/tee
 mount -t tmpfs tmpfs /tmp
+# Loopback, for TAs' sockets to servers in the guest (the socket PTA).
+ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 # busybox poweroff/reboot signal PID 1 (USR2/TERM): honour them.
 trap 'echo "oxtee-init: powering off"; poweroff -f' USR2
 trap 'echo "oxtee-init: rebooting"; reboot -f' TERM

@@ -1,8 +1,8 @@
 //! `cargo xtask tas`: builds the user-mode TAs of the `ta/` workspace
 //! (the hello example, the four builds of the test TA, the crypto test
 //! TA, the storage test TA, signed under two UUIDs, the storage
-//! benchmark TA, and the dynamic-linking test TA with its shared
-//! libraries) for
+//! benchmark TA, the dynamic-linking test TA with its shared
+//! libraries, and the socket test TA) for
 //! `aarch64-unknown-none`, checks each ELF has the shape the OS loads,
 //! signs it with the TA key and writes `target/ta/<uuid>.ta`. Also writes
 //! the deliberately broken images the suite expects to be refused.
@@ -237,6 +237,9 @@ pub fn build() -> Result<Vec<PathBuf>> {
     let other = with_uuid(&system, sy::UUID_OTHER)?;
     check_elf(&other, sy::UUID_OTHER, 0).map_err(|e| format!("ta/system-test (second UUID): {e}"))?;
     out.push(write(&dir, sy::UUID_OTHER, &crate::sign::sign_ta(&other, &key)?)?);
+    let socket = build_elf("oxtee-socket-test-ta", "oxtee-socket-test-ta", &[])?;
+    check_elf(&socket, oxtee_abi::socket_test_ta::UUID, 0).map_err(|e| format!("ta/socket-test: {e}"))?;
+    out.push(write(&dir, oxtee_abi::socket_test_ta::UUID, &crate::sign::sign_ta(&socket, &key)?)?);
     Ok(out)
 }
 

@@ -4,6 +4,7 @@
 pub mod crypto;
 mod head;
 mod shdr;
+pub mod socket;
 mod syscall;
 
 pub use head::*;

@@ -1,6 +1,7 @@
 //! One request from the secure side, served: the parameter checks (the
 //! counts and types upstream tee-supplicant requires, with its error
-//! codes), then LOAD_TA, the REE file system, RPMB or shared memory.
+//! codes), then LOAD_TA, the REE file system, RPMB, shared memory or
+//! sockets.
 //!
 //! Everything here is hostile input: sizes are checked against the shared
 //! memory they refer to before anything is allocated, arithmetic is
@@ -12,6 +13,7 @@ use crate::fs::Fs;
 use crate::lock;
 use crate::rpmb::Rpmb;
 use crate::shm::{Memref, ShmDriver, ShmTable};
+use crate::socket::Sockets;
 use oxtee_abi::rpc;
 use oxtee_abi::uuid::Uuid;
 use oxtee_teec::sys::IoctlParam;
@@ -62,6 +64,7 @@ pub struct Handler {
     pub fs: Fs,
     rpmb: Mutex<Rpmb>,
     pub shm: ShmTable,
+    pub sockets: Sockets,
 }
 
 macro_rules! log {
@@ -80,6 +83,7 @@ impl Handler {
             fs: Fs::new(cfg.fs_root),
             rpmb: Mutex::new(Rpmb::new(cfg.rpmb_file)),
             shm: ShmTable::new(driver),
+            sockets: Sockets::default(),
         }
     }
 
@@ -93,6 +97,7 @@ impl Handler {
             rpc::CMD_SHM_ALLOC => self.shm_alloc(params),
             rpc::CMD_SHM_FREE => self.shm_free(params),
             rpc::CMD_SUPP_PLUGIN => self.supp_plugin(params),
+            rpc::CMD_SOCKET => self.sockets.request(&self.shm, params),
             _ => Err(NOT_SUPPORTED),
         };
         match r {

@@ -11,6 +11,7 @@ mod handler;
 mod plugin;
 mod rpmb;
 mod shm;
+mod socket;
 #[cfg(test)]
 mod tests;
 

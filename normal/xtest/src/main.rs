@@ -11,6 +11,7 @@ mod dynlink;
 mod kernel_clients;
 mod robust;
 mod secstor;
+mod socket;
 mod storage;
 mod storage_reboot;
 mod system;
@@ -373,7 +374,8 @@ fn main() {
         crypto::bench();
     }
     // `oxtee-xtest crypto`: only the crypto cases (and the leak check);
-    // `oxtee-xtest storage`: only the storage cases.
+    // `oxtee-xtest storage`: only the storage cases; `oxtee-xtest socket`:
+    // only the socket cases.
     let only_crypto = std::env::args().nth(1).is_some_and(|a| a == "crypto");
     // `oxtee-xtest big-memrefs`: only the large-memref cases.
     if std::env::args().nth(1).is_some_and(|a| a == "big-memrefs") {
@@ -412,6 +414,15 @@ fn main() {
         Some("storage-loop") => storage::loop_cli(&args),
         Some("storage-verify") => storage::verify_cli(&args),
         Some("storage-wipe") => storage::wipe_cli(&args),
+        Some("socket") => {
+            match Context::new() {
+                Ok(mut ctx) => socket::run(&mut ctx),
+                Err(e) => check(false, "open /dev/tee0", format_args!("{e}")),
+            }
+            let f = FAILED.load(Ordering::Relaxed);
+            println!("xtest: {} passed, {f} failed", PASSED.load(Ordering::Relaxed));
+            std::process::exit(if f == 0 { 0 } else { 1 });
+        }
         Some("storage-smp") => {
             storage::concurrency(oxtee_abi::ta::crypto::STORAGE_PRIVATE_REE, "REE");
             let f = FAILED.load(Ordering::Relaxed);
@@ -498,6 +509,7 @@ fn main() {
             }
             if !only_crypto && !only_storage {
                 secstor::run(&mut ctx);
+                socket::run(&mut ctx);
             }
         }
         let (p, f) = (PASSED.load(Ordering::Relaxed), FAILED.load(Ordering::Relaxed));
@@ -537,6 +549,7 @@ fn main() {
         crypto::run(&mut ctx, true);
         storage::run(&mut ctx);
         secstor::run(&mut ctx);
+        socket::run(&mut ctx);
     }
     let heap1 = stats(&mut ctx);
     eq("open sessions back to start", heap1.1, heap0.1);

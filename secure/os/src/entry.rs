@@ -11,6 +11,7 @@ use oxtee_abi::{optee_smc as smc, opteed};
 use oxtee_core::fastcall::OsConfig;
 use oxtee_core::pta::Pta;
 use oxtee_core::pta::device_enum::DeviceEnum;
+use oxtee_core::pta::socket::SocketPta;
 use oxtee_core::rng::Rng;
 use oxtee_core::session::SessionLimits;
 use oxtee_core::shm::{ShmConfig, ShmLimits};
@@ -53,6 +54,7 @@ static SECSTOR_TA_MGMT: oxtee_core::pta::secstor::SecstorTaMgmt = oxtee_core::pt
 static DEVICE_ENUM: DeviceEnum = DeviceEnum;
 static RNG_PTA: oxtee_core::pta::rng::RngPta = oxtee_core::pta::rng::RngPta;
 static SYSTEM_PTA: oxtee_core::pta::system::System = oxtee_core::pta::system::System;
+static SOCKET: SocketPta = SocketPta::new();
 #[cfg(feature = "test-hooks")]
 static TEST_PTA: oxtee_core::pta::test::TestPta = oxtee_core::pta::test::TestPta::new();
 #[cfg(feature = "test-hooks")]
@@ -68,6 +70,7 @@ fn ptas() -> Vec<&'static dyn Pta> {
         &SECSTOR_TA_MGMT,
         &RNG_PTA,
         &SYSTEM_PTA,
+        &SOCKET,
         #[cfg(feature = "test-hooks")]
         &TEST_PTA,
         #[cfg(feature = "test-hooks")]

@@ -33,6 +33,7 @@ pub mod memory;
 mod parameter;
 pub mod property;
 mod runtime;
+pub mod socket;
 pub mod storage;
 mod sys;
 mod ta_session;

@@ -104,6 +104,10 @@ impl<'a> TeeParams<'a> {
             let (a, b) = match &mut p.0 {
                 Kind::None => (0, 0),
                 Kind::Value { a, b, .. } => (*a as u64, *b as u64),
+                // An empty slice travels as a null memref (its dangling
+                // address is no memory of this TA's).
+                Kind::Memref { buf: Buf::Shared([]), size, .. } => (0, *size as u64),
+                Kind::Memref { buf: Buf::Exclusive([]), size, .. } => (0, *size as u64),
                 Kind::Memref { buf: Buf::Shared(s), size, .. } => (s.as_ptr() as u64, *size as u64),
                 Kind::Memref { buf: Buf::Exclusive(s), size, .. } => (s.as_mut_ptr() as u64, *size as u64),
             };

@@ -6,6 +6,7 @@ pub mod device_enum;
 pub mod invoke_tests;
 pub mod rng;
 pub mod secstor;
+pub mod socket;
 pub mod system;
 #[cfg(any(test, feature = "test-hooks"))]
 pub mod test;

@@ -382,13 +382,16 @@ impl Os {
     }
 
     /// Reads a `utee_params` from the calling TA and copies its memrefs
-    /// into `out` (a frame of the caller's, armed in its ledger).
+    /// into `out` (a frame of the caller's, armed in its ledger). For a
+    /// PTA (`pta`), output buffers are copied in too: upstream's PTAs work
+    /// in the calling TA's own mapping, so what they do not write stays.
     fn params_from_ta(
         &self,
         thread: usize,
         space: &UserSpace,
         up_va: u64,
         out: &mut [CallParam; 4],
+        pta: bool,
     ) -> Result<UteeParams, TeeResult> {
         if up_va == 0 {
             return Ok(UteeParams::default());
@@ -427,7 +430,7 @@ impl Os {
                                 return Err(TeeResult::ERROR_OUT_OF_MEMORY);
                             }
                             let mut data = PageBuf::for_param(&self.user.params, thread, y)?;
-                            if t != abi::TEE_PARAM_TYPE_MEMREF_OUTPUT {
+                            if t != abi::TEE_PARAM_TYPE_MEMREF_OUTPUT || pta {
                                 space.read(v(x), &mut data.bytes_mut()[..y as usize])?;
                             }
                             CallParam::Memref { dir: dir(t), data: Some(PtaBuf::Secure(data)), size: y }
@@ -441,8 +444,10 @@ impl Os {
     }
 
     /// Writes a callee's outputs back into the calling TA's `utee_params`
-    /// and buffers.
-    fn params_to_ta(space: &mut UserSpace, up_va: u64, mut up: UteeParams, params: &[CallParam; 4]) {
+    /// and buffers. A PTA (`pta`) may report a size larger than the buffer
+    /// it filled (a truncated datagram): the buffer is written all the
+    /// same, as upstream's PTAs write into the TA's memory directly.
+    fn params_to_ta(space: &mut UserSpace, up_va: u64, mut up: UteeParams, params: &[CallParam; 4], pta: bool) {
         if up_va == 0 {
             return;
         }
@@ -456,9 +461,10 @@ impl Os {
                     // Only copies go back; a buffer passed by reference
                     // already holds what the callee wrote.
                     if let Some(PtaBuf::Secure(d)) = data
-                        && *size <= orig
+                        && (*size <= orig || pta)
                     {
-                        let _ = space.write(v(up.vals[2 * i]), &d.bytes()[..*size as usize]);
+                        let n = (*size).min(orig) as usize;
+                        let _ = space.write(v(up.vals[2 * i]), &d.bytes()[..n]);
                     }
                     up.vals[2 * i + 1] = *size;
                 }
@@ -486,21 +492,22 @@ impl Os {
         // The session id and origin are written where the TA can take them
         // and silently not otherwise: upstream's libutee passes a NULL
         // origin pointer when it opens its own PTA sessions.
-        let up = match self.params_from_ta(t.id, space, up_va, params) {
+        let pta = self.ptas.iter().copied().find(|p| p.uuid() == uuid);
+        let up = match self.params_from_ta(t.id, space, up_va, params, pta.is_some()) {
             Ok(p) => p,
             Err(e) => {
                 let _ = space.write_u32(orig_va, Origin::Tee as u32);
                 return Err(e);
             }
         };
-        let r = match self.ptas.iter().copied().find(|p| p.uuid() == uuid) {
+        let r = match pta {
             Some(pta) => {
                 let ns = ns_memrefs(space, &up);
                 self.pta_open_from_ta(rpc, pta, inst, space, caller, params, ns)
             }
             None => self.user_open(rpc, uuid, LOGIN_TRUSTED_APP, inst.uuid, Some(inst.id), params, caller.cancel),
         };
-        Self::params_to_ta(space, up_va, up, params);
+        Self::params_to_ta(space, up_va, up, params, pta.is_some());
         match r {
             Ok(id) => {
                 let _ = space.write_u32(sess_va, id);
@@ -644,7 +651,8 @@ impl Os {
         };
         crate::hold!(params = CallParam::none4(), in &t.ledger, or Err(TeeResult::ERROR_OUT_OF_MEMORY));
         let params = params.as_mut().get();
-        let up = match self.params_from_ta(t.id, space, up_va, params) {
+        let to_pta = matches!(s.target, Target::Pta(_));
+        let up = match self.params_from_ta(t.id, space, up_va, params, to_pta) {
             Ok(p) => p,
             Err(e) => {
                 let _ = space.write_u32(orig_va, Origin::Tee as u32);
@@ -662,7 +670,7 @@ impl Os {
                 (r, Origin::TrustedApp)
             }
         };
-        Self::params_to_ta(space, up_va, up, params);
+        Self::params_to_ta(space, up_va, up, params, to_pta);
         let _ = space.write_u32(orig_va, origin as u32);
         if r == TeeResult::SUCCESS { Ok(()) } else { Err(r) }
     }
