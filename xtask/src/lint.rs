@@ -39,6 +39,7 @@ const CRATES: &[(&str, Policy)] = &[
     ("ta/storage-test", Policy::Forbid),
     ("ta/storage-bench", Policy::Forbid),
     ("ta/system-test", Policy::Forbid),
+    ("ta/socket-test", Policy::Forbid),
     ("ta/dltest", Policy::Confined(&["src/lib_ffi.rs"])),
 ];
 
@@ -132,6 +133,7 @@ fn ta_lint() -> Result {
             "oxtee-storage-bench-ta",
             "-p",
             "oxtee-system-test-ta",
+            "-p",
             "oxtee-socket-test-ta",
         ])
         .args(deny))?;
