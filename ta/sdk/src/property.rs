@@ -80,7 +80,12 @@ fn read<T: FromBytes>(bytes: &[u8]) -> Result<T> {
 }
 
 fn get_bool(set: u32, name: &str) -> Result<bool> {
-    read::<u32>(&typed(fetch(set, name)?, USER_TA_PROP_TYPE_BOOL)?).map(|v| v != 0)
+    // The kernel answers one byte (a C `bool`); the TA's own are words.
+    let bytes = typed(fetch(set, name)?, USER_TA_PROP_TYPE_BOOL)?;
+    if bytes.is_empty() {
+        return Err(Error::new(ErrorKind::BadFormat));
+    }
+    Ok(bytes.iter().any(|b| *b != 0))
 }
 
 fn get_u32(set: u32, name: &str) -> Result<u32> {
@@ -110,7 +115,12 @@ fn get_binary(set: u32, name: &str) -> Result<Vec<u8>> {
 fn get_string(set: u32, name: &str) -> Result<String> {
     let p = fetch(set, name)?;
     Ok(match p.prop_type {
-        USER_TA_PROP_TYPE_BOOL => (if read::<u32>(&p.bytes)? != 0 { "true" } else { "false" }).to_string(),
+        USER_TA_PROP_TYPE_BOOL => {
+            if p.bytes.is_empty() {
+                return Err(Error::new(ErrorKind::BadFormat));
+            }
+            (if p.bytes.iter().any(|b| *b != 0) { "true" } else { "false" }).to_string()
+        }
         USER_TA_PROP_TYPE_U32 => read::<u32>(&p.bytes)?.to_string(),
         USER_TA_PROP_TYPE_U64 => read::<u64>(&p.bytes)?.to_string(),
         USER_TA_PROP_TYPE_UUID => Uuid::from_tee_uuid(&read(&p.bytes)?).to_string(),

@@ -421,7 +421,15 @@ fn props() -> (u32, u32) {
     check(t::PROPS_DATA_SIZE, TaProperty::get_u32("gpd.ta.dataSize") == Ok(t::DATA_SIZE));
     check(t::PROPS_STACK_SIZE, TaProperty::get_u32("gpd.ta.stackSize") == Ok(t::STACK_SIZE));
     check(t::PROPS_CUSTOM, TaProperty::get_u32(t::CUSTOM_PROP) == Ok(t::CUSTOM_PROP_VALUE));
-    check(t::PROPS_API_VERSION, TeeProperty::api_version().is_ok_and(|v| !v.is_empty()));
+    // With the implementation's boolean (one byte from the kernel, as
+    // upstream's libutee reads it) and the firmware's binary version.
+    check(
+        t::PROPS_API_VERSION,
+        TeeProperty::api_version().is_ok_and(|v| !v.is_empty())
+            && TeeProperty::get_bool("gpd.tee.cryptography.ecc") == Ok(true)
+            && TeeProperty::get_string("gpd.tee.cryptography.ecc").is_ok_and(|v| v == "true")
+            && TeeProperty::get_u32("gpd.tee.firmware.implementation.binaryversion").is_ok(),
+    );
     let identity = ClientProperty::identity();
     check(t::PROPS_CLIENT_IDENTITY, identity.is_ok());
     check(

@@ -51,7 +51,7 @@ enum PropValue {
     Identity(u32, Uuid),
 }
 
-const TEE_PROPS: [&str; 12] = [
+const TEE_PROPS: [&str; 13] = [
     "gpd.tee.apiversion",
     "gpd.tee.description",
     "gpd.tee.deviceID",
@@ -63,6 +63,7 @@ const TEE_PROPS: [&str; 12] = [
     "gpd.tee.trustedos.implementation.binaryversion",
     "gpd.tee.trustedos.manufacturer",
     "gpd.tee.firmware.implementation.version",
+    "gpd.tee.firmware.implementation.binaryversion",
     "gpd.tee.firmware.manufacturer",
 ];
 
@@ -96,7 +97,8 @@ fn prop_value(set: u32, index: usize, inst: &Instance, caller: &Caller) -> Optio
             8 => PropValue::U32(0),
             9 => PropValue::Str("oxtee"),
             10 => PropValue::Str(env!("CARGO_PKG_VERSION")),
-            11 => PropValue::Str("oxtee"),
+            11 => PropValue::U32(0),
+            12 => PropValue::Str("oxtee"),
             _ => return None,
         },
         _ => return None,
@@ -129,7 +131,8 @@ impl PropValue {
                 n + 1
             }
             PropValue::U32(x) => put(&x.to_le_bytes()),
-            PropValue::Bool(b) => put(&(*b as u32).to_le_bytes()),
+            // One byte, a C `bool`, as upstream: libutee reads it into one.
+            PropValue::Bool(b) => put(&[*b as u8]),
             PropValue::Uuid(u) => put(TeeUuid::from(*u).as_bytes()),
             PropValue::Identity(login, u) => put(TeeIdentity { login: *login, uuid: TeeUuid::from(*u) }.as_bytes()),
         }
