@@ -85,7 +85,10 @@ pub const CMD_ADDR: u32 = 6;
 /// inner step that failed, opening included, b = its origin; 0, 0 if all
 /// succeeded). Opens the target, invokes CMD_XOR on p1's own buffer
 /// (forwarded as is), then on a heap buffer, checks both (GENERIC if the
-/// bytes are wrong), closes.
+/// bytes are wrong), closes. With p2's b = T (ms) instead: opens the
+/// target with a cancellation timeout of T and has it CMD_WAIT 4T; p3
+/// reports that call's result (CANCEL from the target when the timeout
+/// works).
 pub const CMD_TA2TA: u32 = 7;
 /// p0 value in (a = milliseconds): unmasks cancellation, waits, returns
 /// the wait's result (CANCEL when cancelled).

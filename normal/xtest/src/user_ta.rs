@@ -196,6 +196,22 @@ fn ta2ta(ctx: &Context, from: Uuid, to: Uuid, data: &mut [u8], key: u8) -> Resul
     Ok(o.params[3].value().unwrap_or((u32::MAX, u32::MAX)))
 }
 
+/// `from` has `to` wait in a call cancelled after `timeout_ms`.
+fn ta2ta_timed(ctx: &Context, from: Uuid, to: Uuid, timeout_ms: u32) -> Result<(u32, u32), (u32, u32)> {
+    let mut s = err(ctx.open_session(from))?;
+    let mut target = to.to_octets();
+    let mut unused = [0u8; 4];
+    let mut o = Operation::new(
+        0,
+        ParamTmpRef::new_input(&mut target),
+        ParamTmpRef::new_inout(&mut unused),
+        value_in(0, timeout_ms),
+        value_out(),
+    );
+    err(s.invoke_command(t::CMD_TA2TA, &mut o))?;
+    Ok(o.params[3].value().unwrap_or((u32::MAX, u32::MAX)))
+}
+
 fn ta_to_ta(ctx: &Context) {
     let data: Vec<u8> = (0..200u32).map(|i| (i * 3) as u8).collect();
     let mut buf = data.clone();
@@ -209,6 +225,12 @@ fn ta_to_ta(ctx: &Context) {
     let mut buf = data.clone();
     let r = ta2ta(ctx, t::TEST_SINGLE, t::TEST_MULTI, &mut buf, 0x01);
     eq("TA2TA single -> multi", r, Ok((SUCCESS, 0)));
+    // A TA-to-TA call with a cancellation timeout: the callee's wait of
+    // 1.2 s is cancelled after 0.3 s (xtest 1008.2).
+    let t0 = Instant::now();
+    let r = ta2ta_timed(ctx, t::TEST_MULTI, t::TEST_SINGLE, 300);
+    eq("TA2TA wait cancelled by the call's timeout", r, Ok((TeeResult::ERROR_CANCEL.0, ORIGIN_TA)));
+    check(t0.elapsed().as_millis() < 1100, "TA2TA timeout ends the wait early", format_args!("{:?}", t0.elapsed()));
     let r = ta2ta(ctx, t::TEST_MULTI, ABSENT, &mut data.clone(), 1);
     eq("TA2TA to a missing TA", r, Ok((TeeResult::ERROR_ITEM_NOT_FOUND.0, ORIGIN_TEE)));
     if let Ok(held) = ctx.open_session(t::TEST_EXCL) {

@@ -530,7 +530,7 @@ impl Os {
         let Some(pta) = self.ptas.iter().copied().find(|p| p.uuid() == ta) else {
             return self
                 .run_user(rpc, 0, &mut message.params[2..], |os, rpc, params, cancel| {
-                    match os.user_open(rpc, ta, login, client, None, params, cancel) {
+                    match os.user_open(rpc, ta, login, client, None, params, cancel, u64::MAX) {
                         Ok(id) => (TeeResult::SUCCESS, Origin::TrustedApp, id),
                         Err((e, o)) => (e, o, 0),
                     }
@@ -626,7 +626,7 @@ impl Os {
             Target::Pta(pta) => self.run_pta(rpc, id, &mut message.params, |ctx, p| pta.invoke(ctx, func, p)),
             Target::User(inst) => {
                 let r = self.run_user(rpc, id, &mut message.params, |os, rpc, params, cancel| {
-                    let (r, o) = os.user_invoke(rpc, id, s, inst, func, params, cancel);
+                    let (r, o) = os.user_invoke(rpc, id, s, inst, func, params, cancel, u64::MAX);
                     (r, o, id)
                 });
                 (r.ret, r.origin)

@@ -352,7 +352,12 @@ fn ta2ta(params: &mut Parameters) -> Result<()> {
     let target: [u8; 16] =
         params.0.as_memref()?.buffer().try_into().map_err(|_| Error::new(ErrorKind::BadParameters))?;
     let key = params.2.as_value()?.a() as u8;
-    let outcome = forward_xor(Uuid::from_octets(target), params.1.as_memref()?.buffer(), key);
+    let timeout = params.2.as_value()?.b();
+    let outcome = if timeout != 0 {
+        timed_wait(Uuid::from_octets(target), timeout)
+    } else {
+        forward_xor(Uuid::from_octets(target), params.1.as_memref()?.buffer(), key)
+    };
     let (res, origin) = match outcome {
         Ok(()) => (TeeResult::SUCCESS.0, 0),
         Err(Step::Call(e)) => report(&e),
@@ -361,6 +366,20 @@ fn ta2ta(params: &mut Parameters) -> Result<()> {
     let mut out = params.3.as_value()?;
     out.set_a(res);
     out.set_b(origin);
+    Ok(())
+}
+
+/// Has `target` wait four times `timeout` ms in a session whose calls
+/// are cancelled after `timeout` ms: the wait must end in CANCEL.
+fn timed_wait(target: Uuid, timeout: u32) -> core::result::Result<(), Step> {
+    let mut session = TaSession::open_with(target, timeout, &mut TeeParams::empty())?;
+    let mut p = TeeParams::new(
+        TeeParam::value_input(timeout.saturating_mul(4), 0),
+        TeeParam::none(),
+        TeeParam::none(),
+        TeeParam::none(),
+    );
+    session.invoke_command(t::CMD_WAIT, &mut p)?;
     Ok(())
 }
 

@@ -129,6 +129,18 @@ pub struct Caller<'a> {
     pub cancel: &'a AtomicBool,
     /// The session's cancellation mask.
     pub masked: &'a AtomicBool,
+    /// When the call counts as cancelled even if nobody asks (ns of
+    /// `now_ns`; `u64::MAX`: never): a TA-to-TA call's
+    /// `cancellationRequestTimeout`, the earliest of the chain's.
+    pub cancel_at: u64,
+}
+
+impl Caller<'_> {
+    /// Whether the call is cancelled (and cancellation not masked) at
+    /// time `now`.
+    pub fn cancelled(&self, now: u64) -> bool {
+        (self.cancel.load(Ordering::Acquire) || now >= self.cancel_at) && !self.masked.load(Ordering::Acquire)
+    }
 }
 
 struct State {
@@ -423,6 +435,7 @@ impl Os {
         owner: Option<u32>,
         params: &mut [CallParam; 4],
         cancel: &AtomicBool,
+        cancel_at: u64,
     ) -> Result<u32, (TeeResult, Origin)> {
         let t = rpc.t;
         let oom = Err((TeeResult::ERROR_OUT_OF_MEMORY, Origin::Tee));
@@ -464,7 +477,7 @@ impl Os {
         // The id is the TA's from now on, but nobody can invoke or close the
         // session before its open entry has accepted it.
         let r = res.as_mut().get();
-        let caller = Caller { session: r.id(), login, client, cancel, masked: &session.cancel_masked };
+        let caller = Caller { session: r.id(), login, client, cancel, masked: &session.cancel_masked, cancel_at };
         let (result, origin) = self.ta_call(rpc, inst, &caller, abi::UTEE_ENTRY_FUNC_OPEN_SESSION, 0, params);
         if result != TeeResult::SUCCESS {
             return Err((result, origin));
@@ -489,8 +502,10 @@ impl Os {
         cmd: u32,
         params: &mut [CallParam; 4],
         cancel: &AtomicBool,
+        cancel_at: u64,
     ) -> (TeeResult, Origin) {
-        let caller = Caller { session: id, login: s.login, client: s.client, cancel, masked: &s.cancel_masked };
+        let caller =
+            Caller { session: id, login: s.login, client: s.client, cancel, masked: &s.cancel_masked, cancel_at };
         self.ta_call(rpc, inst, &caller, abi::UTEE_ENTRY_FUNC_INVOKE_COMMAND, cmd as u64, params)
     }
 
@@ -498,8 +513,14 @@ impl Os {
     pub(crate) fn user_close(&self, rpc: &mut Rpc, id: u32, s: &Session, inst: &Arc<Instance>) {
         if !inst.is_dead() {
             let unused = AtomicBool::new(false);
-            let caller =
-                Caller { session: id, login: s.login, client: s.client, cancel: &unused, masked: &s.cancel_masked };
+            let caller = Caller {
+                session: id,
+                login: s.login,
+                client: s.client,
+                cancel: &unused,
+                masked: &s.cancel_masked,
+                cancel_at: u64::MAX,
+            };
             let mut none = CallParam::none4();
             let _ = self.ta_call(rpc, inst, &caller, abi::UTEE_ENTRY_FUNC_CLOSE_SESSION, 0, &mut none);
         }

@@ -186,7 +186,7 @@ impl Os {
             abi::SYS_INVOKE_TA_COMMAND => res(self.sys_invoke(rpc, inst, space, caller, &a)),
             abi::SYS_CHECK_ACCESS_RIGHTS => res(Self::sys_check_access(space, &a)),
             abi::SYS_GET_CANCELLATION_FLAG => {
-                let c = caller.cancel.load(Ordering::Acquire) && !caller.masked.load(Ordering::Acquire);
+                let c = caller.cancelled(rpc.env.now_ns());
                 res(space.write_u32(UserVirt::new(a[0]), c as u32))
             }
             abi::SYS_UNMASK_CANCELLATION | abi::SYS_MASK_CANCELLATION => {
@@ -324,14 +324,29 @@ impl Os {
     }
 
     fn sys_wait(&self, rpc: &mut Rpc, caller: &Caller, ms: u32) -> Result<(), TeeResult> {
-        let cancelled = || caller.cancel.load(Ordering::Acquire) && !caller.masked.load(Ordering::Acquire);
-        if cancelled() {
+        let now = rpc.env.now_ns();
+        if caller.cancelled(now) {
             return Err(TeeResult::ERROR_CANCEL);
         }
-        let now = rpc.env.now_ns();
         let deadline =
             if ms == oxtee_abi::tee::TIMEOUT_INFINITE { u64::MAX } else { now.saturating_add(ms as u64 * 1_000_000) };
-        if rpc.env.wait_until(deadline, true, &cancelled) { Ok(()) } else { Err(TeeResult::ERROR_CANCEL) }
+        // A cancellation timeout that comes first ends the wait (unless
+        // masked, which `cancelled` tells after the wait).
+        let stop_at = deadline.min(caller.cancel_at);
+        let flag = || caller.cancel.load(Ordering::Acquire) && !caller.masked.load(Ordering::Acquire);
+        if !rpc.env.wait_until(stop_at, true, &flag) {
+            return Err(TeeResult::ERROR_CANCEL);
+        }
+        if stop_at < deadline {
+            if caller.cancelled(rpc.env.now_ns().max(stop_at)) {
+                return Err(TeeResult::ERROR_CANCEL);
+            }
+            // Masked: the rest of the wait.
+            if !rpc.env.wait_until(deadline, true, &flag) {
+                return Err(TeeResult::ERROR_CANCEL);
+            }
+        }
+        Ok(())
     }
 
     fn system_time(rpc: &mut Rpc) -> TeeTime {
@@ -508,7 +523,10 @@ impl Os {
                 let ns = ns_memrefs(space, &up);
                 self.pta_open_from_ta(rpc, pta, inst, space, caller, params, ns)
             }
-            None => self.user_open(rpc, uuid, LOGIN_TRUSTED_APP, inst.uuid, Some(inst.id), params, caller.cancel),
+            None => {
+                let at = cancel_deadline(rpc.env.now_ns(), a[1], caller.cancel_at);
+                self.user_open(rpc, uuid, LOGIN_TRUSTED_APP, inst.uuid, Some(inst.id), params, caller.cancel, at)
+            }
         };
         Self::params_to_ta(space, up_va, up, params, pta.is_some());
         match r {
@@ -665,7 +683,10 @@ impl Os {
         self.fault_point(tp::FAULT_POINT_TA_TO_TA);
         // The inner call is cancelled with the outer one.
         let (r, origin) = match &s.target {
-            Target::User(callee) => self.user_invoke(rpc, *id, s, callee, cmd, params, caller.cancel),
+            Target::User(callee) => {
+                let at = cancel_deadline(rpc.env.now_ns(), a[1], caller.cancel_at);
+                self.user_invoke(rpc, *id, s, callee, cmd, params, caller.cancel, at)
+            }
             Target::Pta(pta) => {
                 let ns = ns_memrefs(space, &up);
                 let r =
@@ -689,6 +710,17 @@ fn ns_memrefs(space: &UserSpace, up: &UteeParams) -> [bool; 4] {
         }
     }
     ns
+}
+
+/// When a TA-to-TA call with `cancellationRequestTimeout` `timeout_ms`
+/// (`TEE_TIMEOUT_INFINITE`: none) made at `now` counts as cancelled: no
+/// later than the calling call itself.
+fn cancel_deadline(now: u64, timeout_ms: u64, outer: u64) -> u64 {
+    let own = match u32::try_from(timeout_ms) {
+        Ok(oxtee_abi::tee::TIMEOUT_INFINITE) | Err(_) => u64::MAX,
+        Ok(ms) => now.saturating_add(ms as u64 * 1_000_000),
+    };
+    own.min(outer)
 }
 
 fn v(a: u64) -> UserVirt {
