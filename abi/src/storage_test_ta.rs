@@ -160,6 +160,10 @@ pub const CMD_WRITE_LOOP: u32 = 36;
 /// record, `TEE_ERROR_BAD_STATE` for a broken ordering, and the kernel's
 /// own error (e.g. `TEE_ERROR_CORRUPT_OBJECT`) if an open or read fails.
 pub const CMD_VERIFY: u32 = 37;
+/// As `CMD_OPEN`, but the object id handed to the kernel is p0's buffer
+/// itself (memory the client shares), not a copy: the kernel refuses it
+/// with ACCESS_DENIED, as upstream.
+pub const CMD_OPEN_ID_IN_SHM: u32 = 38;
 
 /// `CMD_SDK_PANIC` cases.
 /// Open with a 65-byte object id (the kernel answers BAD_PARAMETERS).

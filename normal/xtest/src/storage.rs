@@ -30,6 +30,7 @@ const ITEM_NOT_FOUND: u32 = TeeResult::ERROR_ITEM_NOT_FOUND.0;
 const ACCESS_CONFLICT: u32 = TeeResult::ERROR_ACCESS_CONFLICT.0;
 const BAD_PARAMETERS: u32 = TeeResult::ERROR_BAD_PARAMETERS.0;
 const BAD_STATE: u32 = TeeResult::ERROR_BAD_STATE.0;
+const ACCESS_DENIED: u32 = TeeResult::ERROR_ACCESS_DENIED.0;
 const TARGET_DEAD: u32 = TeeResult::ERROR_TARGET_DEAD.0;
 
 const R: u32 = g::DATA_FLAG_ACCESS_READ;
@@ -143,6 +144,12 @@ impl<'c> Ta<'c> {
     pub fn obj_open(&mut self, id: &[u8], flags: u32, storage: u32) -> Result<u32, u32> {
         let mut id = id.to_vec();
         let (r, o) = self.op(c::CMD_OPEN, min(&mut id), vin(flags, storage), vout(), none());
+        Self::result_value(r, &o, 2).map(|v| v.0)
+    }
+
+    fn obj_open_id_in_shm(&mut self, id: &[u8], flags: u32, storage: u32) -> Result<u32, u32> {
+        let mut id = id.to_vec();
+        let (r, o) = self.op(c::CMD_OPEN_ID_IN_SHM, min(&mut id), vin(flags, storage), vout(), none());
         Self::result_value(r, &o, 2).map(|v| v.0)
     }
 
@@ -706,6 +713,8 @@ fn keys(ta: &mut Ta, st: u32, name: &str) {
         eq(&n("read from a transient object"), ta.read(t, 4), Err(BAD_STATE));
         ta.unlink(h);
     }
+    // The object id must be the TA's own memory (xtest 6020).
+    eq(&n("open with the id in the client's memory"), ta.obj_open_id_in_shm(b"data-usage", R, st), Err(ACCESS_DENIED));
     // A pure data object allows every usage; a restriction is stored.
     match ta.create(b"data-usage", R | W | WM | OVERWRITE, 0, st, b"d") {
         Ok(h) => {

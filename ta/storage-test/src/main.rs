@@ -542,6 +542,12 @@ fn invoke_command(cmd: u32, p: &mut Parameters) -> Result<()> {
             let h = sys::obj_open(storage_id, &id, flags).map_err(|r| Error::from_raw_error(r.0))?;
             set_out(&mut p.2, h, 0)
         }
+        c::CMD_OPEN_ID_IN_SHM => {
+            let (flags, storage_id) = value(&mut p.1)?;
+            let mut m = p.0.as_memref()?;
+            let h = sys::obj_open(storage_id, m.buffer(), flags).map_err(|r| Error::from_raw_error(r.0))?;
+            set_out(&mut p.2, h, 0)
+        }
         c::CMD_CREATE | c::CMD_CREATE_NO_HANDLE => {
             let id = input(&mut p.0)?;
             let (flags, attr) = value(&mut p.1)?;

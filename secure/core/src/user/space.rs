@@ -865,6 +865,12 @@ impl UserSpace {
 }
 
 impl UserMem {
+    /// True if every byte of the range is the TA's private memory (not a
+    /// parameter, not shareable memory).
+    pub fn is_private(&self, va: UserVirt, len: u64) -> bool {
+        self.all_kind(va, len, MapKind::private)
+    }
+
     /// True if every byte of [va, va+len) is mapped by a mapping whose kind
     /// passes `f`.
     fn all_kind(&self, va: UserVirt, len: u64, f: impl Fn(MapKind) -> bool) -> bool {

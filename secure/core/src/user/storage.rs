@@ -418,6 +418,11 @@ fn read_id(mem: &UserMem, ptr: u64, len: u64) -> R<ObjId> {
     }
     let mut b = [0u8; OBJECT_ID_MAX_LEN];
     if len > 0 {
+        // The id must be the TA's own memory, as upstream: not a buffer
+        // its client shares with it (xtest 6020).
+        if !mem.is_private(v(ptr), len) {
+            return Err(TeeResult::ERROR_ACCESS_DENIED);
+        }
         mem.read(v(ptr), &mut b[..len as usize])?;
     }
     ObjId::new(&b[..len as usize])
