@@ -173,8 +173,15 @@ fn invoke_command(cmd: u32, p: &mut Parameters) -> Result<()> {
         c::CMD_OPEN => open(p),
         c::CMD_SEND => {
             let (slot, timeout) = value(&mut p.0)?;
-            let data = bytes(&mut p.1)?;
-            let sent = with_socket(slot, |s| s.send(&data, timeout))?;
+            // The client's buffer goes to the socket PTA as it is (no copy
+            // in the TA), as upstream's socket TA passes it.
+            let sent = if p.1.param_type() == ParamType::None {
+                with_socket(slot, |s| s.send(&[], timeout))?
+            } else {
+                let mut m = p.1.as_memref()?;
+                let data: &[u8] = m.buffer();
+                with_socket(slot, |s| s.send(data, timeout))?
+            };
             set_out(&mut p.2, sent as u32, 0)
         }
         c::CMD_RECV => recv(p),

@@ -161,6 +161,9 @@ impl SocketPta {
     }
 }
 
+/// Bytes moved at a time between a memref and the RPC payload.
+const CHUNK: usize = 512;
+
 /// The payload buffer holding a copy of the caller's memref (`None` for
 /// an empty one).
 fn stage_in(ctx: &mut Ctx, buf: Option<&mut PtaBuf>, size: u64) -> R<Option<Payload>> {
@@ -168,29 +171,32 @@ fn stage_in(ctx: &mut Ctx, buf: Option<&mut PtaBuf>, size: u64) -> R<Option<Payl
         return Ok(None);
     }
     let p = ctx.rpc.payload(size)?;
-    let n = usize::try_from(size).map_err(|_| TeeResult::ERROR_BAD_PARAMETERS)?;
-    match buf {
-        Some(PtaBuf::Secure(b)) => {
-            let src = b.bytes().get(..n).ok_or(TeeResult::ERROR_BAD_PARAMETERS)?;
-            p.pages.write(ctx.mem(), 0, src).map_err(|_| TeeResult::ERROR_COMMUNICATION)?;
-        }
-        // A normal-world client cannot reach these commands; nothing else
-        // has a buffer of another kind.
-        _ => return Err(TeeResult::ERROR_BAD_PARAMETERS),
+    let Some(b) = buf else { return Err(TeeResult::ERROR_BAD_PARAMETERS) };
+    // Through a small bounce buffer: the caller's memref is a secure copy
+    // or a client's pages passed on by reference; each byte is read once.
+    let mut chunk = [0u8; CHUNK];
+    let mut off = 0;
+    while off < size {
+        let n = (size - off).min(CHUNK as u64) as usize;
+        b.read(ctx.mem(), off, &mut chunk[..n])?;
+        p.pages.write(ctx.mem(), off, &chunk[..n]).map_err(|_| TeeResult::ERROR_COMMUNICATION)?;
+        off += n as u64;
     }
     Ok(Some(p))
 }
 
 /// Copies `len` bytes of the payload back into the caller's memref.
 fn stage_out(ctx: &mut Ctx, p: &Payload, buf: Option<&mut PtaBuf>, len: u64) -> R<()> {
-    let n = usize::try_from(len).map_err(|_| TeeResult::ERROR_BAD_PARAMETERS)?;
-    match buf {
-        Some(PtaBuf::Secure(b)) => {
-            let dst = b.bytes_mut().get_mut(..n).ok_or(TeeResult::ERROR_BAD_PARAMETERS)?;
-            p.pages.read(ctx.mem(), 0, dst).map_err(|_| TeeResult::ERROR_COMMUNICATION)
-        }
-        _ => Err(TeeResult::ERROR_BAD_PARAMETERS),
+    let Some(b) = buf else { return Err(TeeResult::ERROR_BAD_PARAMETERS) };
+    let mut chunk = [0u8; CHUNK];
+    let mut off = 0;
+    while off < len {
+        let n = (len - off).min(CHUNK as u64) as usize;
+        p.pages.read(ctx.mem(), off, &mut chunk[..n]).map_err(|_| TeeResult::ERROR_COMMUNICATION)?;
+        b.write(ctx.mem(), off, &chunk[..n])?;
+        off += n as u64;
     }
+    Ok(())
 }
 
 fn open(pta: &SocketPta, ctx: &mut Ctx, inst: u32, params: &mut [PtaParam]) -> R<()> {
