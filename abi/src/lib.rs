@@ -58,6 +58,7 @@ macro_rules! wire_enum {
 pub mod addr;
 pub mod crypto_test_ta;
 pub mod dl_test_ta;
+pub mod ffa;
 pub mod msg;
 pub mod optee_smc;
 pub mod opteed;

@@ -22,6 +22,7 @@ macro_rules! hold {
 pub mod env;
 pub mod fastcall;
 pub mod fault;
+pub mod ffa;
 pub mod msg;
 pub mod nsmem;
 pub mod pta;
