@@ -15,6 +15,9 @@ pub struct Images {
     /// Flash that boots the harness, and one that boots Linux.
     pub flash: PathBuf,
     pub flash_linux: PathBuf,
+    /// `flash` with the package's `FLAG_SPMD` set: the monitor runs as an
+    /// FF-A SPMD and the OS as the S-EL1 SPMC (`--ffa`).
+    pub flash_ffa: PathBuf,
     pub harness: PathBuf,
 }
 
@@ -96,7 +99,8 @@ pub struct NsBoot {
 pub const HARNESS_BOOT: NsBoot = NsBoot { entry: map::NS_PAYLOAD_ADDR, dtb: map::NS_DTB_ADDR };
 pub const LINUX_BOOT: NsBoot = NsBoot { entry: map::LINUX_KERNEL_ADDR, dtb: map::LINUX_DTB_ADDR };
 
-pub fn pack_flash(monitor: &[u8], os: &[u8], ns: NsBoot) -> Result<Vec<u8>> {
+/// `flags`: the package header's `fwpkg::FLAG_*` bits.
+pub fn pack_flash(monitor: &[u8], os: &[u8], ns: NsBoot, flags: u64) -> Result<Vec<u8>> {
     if monitor.len() as u64 > fwpkg::OFFSET {
         return Err(format!("monitor is {} bytes, over the {:#x} slot", monitor.len(), fwpkg::OFFSET));
     }
@@ -110,6 +114,7 @@ pub fn pack_flash(monitor: &[u8], os: &[u8], ns: NsBoot) -> Result<Vec<u8>> {
         os_entry: map::OS_BASE,
         ns_entry: ns.entry,
         ns_dtb: ns.dtb,
+        flags,
     };
     let mut flash = monitor.to_vec();
     flash.resize(fwpkg::OFFSET as usize, 0);
@@ -283,10 +288,12 @@ pub fn build_variant(variant: Variant, os_override: Option<&Path>, ns_boot: NsBo
     let tag = if os_override.is_some() { "-custom-os" } else { variant.suffix() };
     let ns_tag = if ns_boot == HARNESS_BOOT { String::new() } else { format!("-ns-{:x}", ns_boot.entry) };
     let flash = out.join(format!("flash{tag}{ns_tag}.bin"));
-    std::fs::write(&flash, pack_flash(&monitor, &os, ns_boot)?).map_err(|e| e.to_string())?;
+    std::fs::write(&flash, pack_flash(&monitor, &os, ns_boot, 0)?).map_err(|e| e.to_string())?;
+    let flash_ffa = out.join(format!("flash{tag}{ns_tag}-ffa.bin"));
+    std::fs::write(&flash_ffa, pack_flash(&monitor, &os, ns_boot, fwpkg::FLAG_SPMD)?).map_err(|e| e.to_string())?;
     let flash_linux = out.join(format!("flash-linux{tag}.bin"));
-    std::fs::write(&flash_linux, pack_flash(&monitor, &os, LINUX_BOOT)?).map_err(|e| e.to_string())?;
-    Ok(Images { flash, flash_linux, harness })
+    std::fs::write(&flash_linux, pack_flash(&monitor, &os, LINUX_BOOT, 0)?).map_err(|e| e.to_string())?;
+    Ok(Images { flash, flash_linux, flash_ffa, harness })
 }
 
 #[cfg(test)]
@@ -295,7 +302,7 @@ mod tests {
 
     #[test]
     fn packed_flash_has_monitor_header_and_os_where_the_monitor_looks() {
-        let flash = pack_flash(&[0xaa; 100], &[0x55; 300], HARNESS_BOOT).unwrap();
+        let flash = pack_flash(&[0xaa; 100], &[0x55; 300], HARNESS_BOOT, 0).unwrap();
         assert_eq!(&flash[..100], &[0xaa; 100]);
         let h = fwpkg::Header::parse(
             &flash[fwpkg::OFFSET as usize..],
@@ -306,14 +313,25 @@ mod tests {
         let os = &flash[h.os_offset as usize..(h.os_offset + h.os_size) as usize];
         assert_eq!(os, &[0x55; 300]);
         assert_eq!(h.os_entry, map::OS_BASE);
-        assert!(pack_flash(&vec![0; fwpkg::OFFSET as usize + 1], &[1], HARNESS_BOOT).is_err());
-        assert!(pack_flash(&[0], &vec![0; map::OS_SIZE as usize + 1], LINUX_BOOT).is_err());
+        assert!(!h.spmd());
+        assert!(pack_flash(&vec![0; fwpkg::OFFSET as usize + 1], &[1], HARNESS_BOOT, 0).is_err());
+        assert!(pack_flash(&[0], &vec![0; map::OS_SIZE as usize + 1], LINUX_BOOT, 0).is_err());
+        // The FF-A configuration: the same images, the flag in the header.
+        let flash = pack_flash(&[0xaa; 100], &[0x55; 300], HARNESS_BOOT, fwpkg::FLAG_SPMD).unwrap();
+        let h = fwpkg::Header::parse(
+            &flash[fwpkg::OFFSET as usize..],
+            map::SECURE_FLASH_SIZE,
+            (map::OS_BASE, map::OS_SIZE),
+        )
+        .unwrap();
+        assert!(h.spmd());
+        assert!(pack_flash(&[0xaa; 100], &[0x55; 300], HARNESS_BOOT, 1 << 7).is_err());
     }
 
     #[test]
     fn another_payload_entry_goes_into_the_package_header() {
         let ns = NsBoot { entry: 0x6000_0000, dtb: map::NS_DTB_ADDR };
-        let flash = pack_flash(&[0xaa; 100], &[0x55; 300], ns).unwrap();
+        let flash = pack_flash(&[0xaa; 100], &[0x55; 300], ns, 0).unwrap();
         let h = fwpkg::Header::parse(
             &flash[fwpkg::OFFSET as usize..],
             map::SECURE_FLASH_SIZE,

@@ -69,6 +69,9 @@ run options:
   --ns-addr ADDR        load and entry address of a raw --ns payload
                         (default 0x40200000)
   --test-build          boot the test build of the OS (test PTA, fault injection)
+  --ffa                 FF-A configuration: the monitor as SPMD, the OS as S-EL1
+                        SPMC (default: TF-A's opteed protocol); boots the harness
+                        (or an --ns payload)
   --store DIR           keep the supplicants' storage (REE FS files, emulated
                         RPMB) in this host directory (created if missing), so
                         it outlives the guest; default: the guest's RAM

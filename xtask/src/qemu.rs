@@ -35,6 +35,9 @@ pub struct Config {
     pub icount: bool,
     /// The harness checks the default (production) image.
     pub production: bool,
+    /// Boot the FF-A configuration (`Images::flash_ffa`): the monitor as
+    /// SPMD, the OS as S-EL1 SPMC.
+    pub ffa: bool,
     /// Words QEMU's loader writes into RAM before reset: (address, value);
     /// how the harness is told its mode and parameters.
     pub words: Vec<(u64, u64)>,
@@ -62,6 +65,7 @@ impl Default for Config {
             semihosting: false,
             icount: false,
             production: false,
+            ffa: false,
             words: Vec::new(),
             idle_secs: None,
             kill: None,
@@ -97,7 +101,8 @@ fn log_dir(cfg: &Config) -> PathBuf {
 
 pub fn command(imgs: &Images, cfg: &Config, ns_log: &Path, sec_log: &Path) -> Command {
     let mut c = Command::new("qemu-system-aarch64");
-    let bios = cfg.bios.clone().unwrap_or_else(|| imgs.flash.clone());
+    let ours = if cfg.ffa { &imgs.flash_ffa } else { &imgs.flash };
+    let bios = cfg.bios.clone().unwrap_or_else(|| ours.clone());
     let ns = cfg.ns.clone().unwrap_or_else(|| imgs.harness.clone());
     c.arg("-M")
         .arg(format!("virt,secure=on,virtualization=off,gic-version={}", cfg.gic))
@@ -394,6 +399,7 @@ pub fn run_cli(args: &[String]) -> Result<u8> {
             "--os" => os = Some(PathBuf::from(val()?)),
             "--harness" => harness = true,
             "--test-build" => test_build = true,
+            "--ffa" => cfg.ffa = true,
             "--store" => store = Some(PathBuf::from(val()?)),
             "--add" => {
                 let (host, guest) = added_file(&val()?)?;
@@ -426,6 +432,11 @@ pub fn run_cli(args: &[String]) -> Result<u8> {
     if harness && (guest_cmd.is_some() || !added.is_empty() || store.is_some()) {
         return Err("--add, --store and `-- CMD` are for the Linux guest; not with --harness, --ns or --bios".into());
     }
+    if cfg.ffa && (cfg.bios.is_some() || guest_cmd.is_some() || !added.is_empty() || store.is_some()) {
+        return Err("--ffa boots our monitor and OS with the harness or an --ns payload (Debian's kernel has no FF-A transport)".into());
+    }
+    // No Linux guest speaks FF-A here: --ffa boots the harness unless --ns names a payload.
+    harness |= cfg.ffa;
     if ns_addr.is_some() && ns.is_none() {
         return Err("--ns-addr places the --ns payload; give --ns FILE too".into());
     }
@@ -472,8 +483,10 @@ pub fn run_cli(args: &[String]) -> Result<u8> {
     cfg.timeout_secs = timeout.unwrap_or(cfg.timeout_secs);
     cfg.name = "run".into();
     println!(
-        "booting: QEMU virt secure=on, {} CPU(s), GICv{}; normal UART -> [normal], secure UART -> [secure]",
-        cfg.smp, cfg.gic
+        "booting: QEMU virt secure=on, {} CPU(s), GICv{}{}; normal UART -> [normal], secure UART -> [secure]",
+        cfg.smp,
+        cfg.gic,
+        if cfg.ffa { ", FF-A (SPMD + S-EL1 SPMC)" } else { "" }
     );
     let out = boot(&imgs, &cfg, Show::Live)?;
     println!(

@@ -9,7 +9,14 @@ use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 pub const OFFSET: u64 = 0x0008_0000;
 /// "OXFW" little-endian.
 pub const MAGIC: u32 = 0x5746_584f;
-pub const VERSION: u32 = 1;
+/// 2: `flags` added.
+pub const VERSION: u32 = 2;
+
+/// `Header::flags`: run the monitor as an FF-A SPMD with the OS as the
+/// S-EL1 SPMC (otherwise: TF-A's `opteed` protocol).
+pub const FLAG_SPMD: u64 = 1 << 0;
+/// Flags this version defines; others must be clear.
+pub const FLAGS_KNOWN: u64 = FLAG_SPMD;
 
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
@@ -26,6 +33,8 @@ pub struct Header {
     /// Normal-world entry point and the device tree passed to it in x0.
     pub ns_entry: u64,
     pub ns_dtb: u64,
+    /// `FLAG_*` bits.
+    pub flags: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,6 +45,7 @@ pub enum Error {
     OsOutsideFlash,
     OsTooLarge,
     EntryOutsideImage,
+    UnknownFlags,
 }
 
 impl Header {
@@ -64,7 +74,15 @@ impl Header {
         if h.os_entry < h.os_load_addr || h.os_entry >= h.os_load_addr + h.os_size {
             return Err(Error::EntryOutsideImage);
         }
+        if h.flags & !FLAGS_KNOWN != 0 {
+            return Err(Error::UnknownFlags);
+        }
         Ok(h)
+    }
+
+    /// Whether the monitor runs as an FF-A SPMD.
+    pub fn spmd(&self) -> bool {
+        self.flags & FLAG_SPMD != 0
     }
 }
 
@@ -82,14 +100,16 @@ mod tests {
             os_entry: 0x0e10_0000,
             ns_entry: 0x4020_0000,
             ns_dtb: 0x4000_0000,
+            flags: 0,
         }
     }
     const REGION: (u64, u64) = (0x0e10_0000, 0x00f0_0000);
 
     #[test]
     fn header_layout_is_pinned() {
-        assert_eq!(Header::SIZE, 56);
+        assert_eq!(Header::SIZE, 64);
         assert_eq!(core::mem::offset_of!(Header, os_entry), 32);
+        assert_eq!(core::mem::offset_of!(Header, flags), 56);
     }
 
     #[test]
@@ -109,5 +129,14 @@ mod tests {
         let mut b = h;
         b.os_entry = 0x0e00_0000;
         assert_eq!(Header::parse(b.as_bytes(), 0x200_0000, REGION), Err(Error::EntryOutsideImage));
+        let mut b = h;
+        b.flags = FLAG_SPMD;
+        assert!(Header::parse(b.as_bytes(), 0x200_0000, REGION).unwrap().spmd());
+        assert!(!h.spmd());
+        b.flags = 1 << 5;
+        assert_eq!(Header::parse(b.as_bytes(), 0x200_0000, REGION), Err(Error::UnknownFlags));
+        let mut b = h;
+        b.version = 1;
+        assert_eq!(Header::parse(b.as_bytes(), 0x200_0000, REGION), Err(Error::BadVersion));
     }
 }
