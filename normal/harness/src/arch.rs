@@ -54,6 +54,38 @@ pub fn smc(args: [u64; 8]) -> [u64; 4] {
     r
 }
 
+/// SMC with x0-x7 in and out (SMCCC 1.2, as FF-A calls use them).
+pub fn smc8(args: [u64; 8]) -> [u64; 8] {
+    let mut r = args;
+    // SAFETY: an SMC per SMCCC 1.2: x0-x7 carry arguments and results;
+    // x8-x17 are preserved by the monitor (the clobbers do not rely on it).
+    unsafe {
+        asm!(
+            "smc #0",
+            inout("x0") r[0],
+            inout("x1") r[1],
+            inout("x2") r[2],
+            inout("x3") r[3],
+            inout("x4") r[4],
+            inout("x5") r[5],
+            inout("x6") r[6],
+            inout("x7") r[7],
+            out("x8") _,
+            out("x9") _,
+            out("x10") _,
+            out("x11") _,
+            out("x12") _,
+            out("x13") _,
+            out("x14") _,
+            out("x15") _,
+            out("x16") _,
+            out("x17") _,
+            options(nostack),
+        );
+    }
+    r
+}
+
 /// Virtual-counter ticks taken by `n` SMCs of `fid` (or the bare loop).
 pub fn time_loop(fid: u32, n: u64, with_smc: bool) -> u64 {
     // SAFETY: the loop only issues SMCs that return (x4-x17 preserved).

@@ -1,6 +1,7 @@
 //! Bare-metal normal-world harness: drives the monitor and the trusted OS
 //! through the SMC ABI directly, from every CPU at once, and reports
-//! `N passed, N failed`. In benchmark mode it times calls under `-icount`.
+//! `N passed, N failed`. In benchmark mode it times calls under `-icount`;
+//! booted with the monitor as an FF-A SPMD, it runs the FF-A checks.
 #![no_std]
 #![no_main]
 
@@ -13,6 +14,7 @@ mod client;
 mod driver;
 mod fastcalls;
 mod faults;
+mod ffa;
 mod firmware;
 mod hostile;
 mod irq;
@@ -69,6 +71,13 @@ extern "C" fn primary_main(dtb: u64, boot_ticks: u64) -> ! {
         0 => hostile::DEFAULT_SEED,
         s => s,
     };
+    if ffa::detect() {
+        // The monitor is an SPMD (`cargo xtask run --ffa`): FF-A checks.
+        ffa::run(cpus);
+        let (p, f) = checks::totals();
+        say!("harness: {p} passed, {f} failed");
+        power::system_off()
+    }
     if mode == map::HARNESS_MODE_BENCH {
         bench::run(boot_ticks);
         power::system_off()
@@ -110,7 +119,11 @@ extern "C" fn primary_main(dtb: u64, boot_ticks: u64) -> ! {
 /// Entered on each secondary CPU through PSCI CPU_ON; `round` is the
 /// context id the primary passed.
 extern "C" fn secondary_main(round: u64) -> ! {
-    if round == hostile::ROUND { hostile::secondary(round) } else { power::secondary(round) }
+    match round {
+        hostile::ROUND => hostile::secondary(round),
+        ffa::ROUND => ffa::secondary(),
+        _ => power::secondary(round),
+    }
 }
 
 #[panic_handler]

@@ -118,6 +118,10 @@ pub extern "C" fn cold_boot() -> *mut WorldContext {
         header.os_size, header.os_load_addr, header.os_entry, header.ns_entry, topo.cpus
     );
     platform_mem::copy_os_image(&header);
+    if header.spmd() {
+        crate::spmd::enable();
+        info!("FF-A: SPMD, the OS is the S-EL1 SPMC");
+    }
     BOOT.call_once(|| BootInfo { ns_entry: NsPhys::new(header.ns_entry), ns_dtb: NsPhys::new(header.ns_dtb) });
 
     // opteed's cold-boot registers: x0 pageable part, x1 memory limit (both
@@ -168,6 +172,20 @@ pub extern "C" fn warm_boot() -> *mut WorldContext {
         arch::park(index);
     };
     ns_context(cpu, req.entry, req.context_id);
+    if crate::spmd::ready() {
+        let Some((ep, ctx)) = crate::spmd::secondary_entry() else {
+            error!("the SPMC registered no secondary entry; CPU {index} runs without it");
+            psci::mark_on(index);
+            cpu.load(World::NonSecure);
+            return cpu.ctx(World::NonSecure);
+        };
+        // A fresh context at the registered entry, as TF-A's SPMD does.
+        os_context(cpu, SecPhys::new(ep), [ctx, 0, 0, 0]);
+        cpu.el1[World::Secure as usize] = El1Regs::reset();
+        cpu.pending = Pending::CpuOn;
+        cpu.load(World::Secure);
+        return cpu.ctx(World::Secure);
+    }
     match crate::dispatch::os_vectors() {
         Some(_) => {
             // TF-A re-initialises the secure context for cpu_on.

@@ -85,6 +85,25 @@ pub enum Pending {
     Call,
     /// A secure interrupt taken while the normal world ran.
     Fiq,
+    /// FF-A: a normal-world FF-A call forwarded to the SPMC; its next SMC
+    /// is the answer.
+    FfaCall,
+    /// FF-A: the SPMD's framework `FFA_VERSION` request to the SPMC, for a
+    /// normal-world `FFA_VERSION`.
+    FfaVersion,
+    /// FF-A: a PSCI framework message to the SPMC (the event to finish
+    /// once it answers).
+    FfaPower(PowerEvent),
+    /// FF-A: `FFA_INTERRUPT` delivered to the SPMC while the normal world
+    /// was preempted; `FFA_NORMAL_WORLD_RESUME` ends it.
+    FfaInterrupt,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum PowerEvent {
+    CpuOff,
+    SystemOff,
+    SystemReset,
 }
 
 #[repr(C)]

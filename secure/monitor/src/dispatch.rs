@@ -4,10 +4,12 @@
 
 use crate::arch::{self, power};
 use crate::boot::{self, BOOT, os_vector_context};
-use crate::context::{CpuContext, Pending, World, WorldContext, this_cpu_context};
+use crate::context::{CpuContext, Pending, PowerEvent, World, WorldContext, this_cpu_context};
 use crate::psci::{self, Outcome};
+use crate::spmd;
 use core::sync::atomic::{AtomicU64, Ordering};
 use log::{debug, error, info, warn};
+use oxtee_abi::ffa;
 use oxtee_abi::opteed::{self, Vector};
 use oxtee_abi::smc::{self, FunctionId, UNKNOWN_FUNCTION_64};
 use oxtee_platform::cpu::Answer;
@@ -57,6 +59,7 @@ pub extern "C" fn dispatch(ctx: *mut WorldContext, kind: u64) -> *mut WorldConte
                 World::Secure => smc_from_os(cpu),
             }
         }
+        EXC_FIQ if from == World::NonSecure && spmd::takes_interrupts() => spmd::secure_interrupt(cpu),
         EXC_FIQ if from == World::NonSecure && os_vectors().is_some() => {
             // A secure interrupt while the normal world ran: the OS handles it.
             let elr = cpu.ctx(World::NonSecure).elr_el3;
@@ -131,6 +134,7 @@ fn smc_from_ns(cpu: &mut CpuContext) -> *mut WorldContext {
             Some(v) => ret_ns(cpu, v),
             None => cpu.ctx(World::NonSecure),
         },
+        smc::OWNER_STANDARD if f.is_fast() && spmd::enabled() && ffa::is_ffa(f.0) => spmd::from_ns(cpu, f.0),
         smc::OWNER_STANDARD if f.is_fast() => {
             if let Some(r) = std_svc(f.0) {
                 let ns = cpu.ctx(World::NonSecure);
@@ -138,11 +142,20 @@ fn smc_from_ns(cpu: &mut CpuContext) -> *mut WorldContext {
                 return ns;
             }
             let me = arch::this_cpu();
-            match psci::handle(me, f.0, x1, x2, x3, os_vectors().is_some()) {
+            let os_present = os_vectors().is_some() || spmd::spmc_present();
+            match psci::handle(me, f.0, x1, x2, x3, os_present) {
                 Outcome::Return(v) => ret_ns(cpu, v),
                 Outcome::Park => {
                     psci::mark_off(me);
                     arch::park(me)
+                }
+                Outcome::EnterOs(v) if spmd::enabled() => {
+                    let ev = match v {
+                        Vector::CpuOff => PowerEvent::CpuOff,
+                        Vector::SystemOff => PowerEvent::SystemOff,
+                        _ => PowerEvent::SystemReset,
+                    };
+                    spmd::power_event(cpu, ev, f.0)
                 }
                 Outcome::EnterOs(v) => {
                     cpu.switch_to(World::Secure);
@@ -189,7 +202,30 @@ fn smc_from_os(cpu: &mut CpuContext) -> *mut WorldContext {
     let id = s.x[0] as u32;
     let x1 = s.x[1];
     let me = arch::this_cpu();
+    if spmd::enabled() {
+        return match (id, cpu.pending) {
+            (id, _) if FunctionId(id).owner() == smc::OWNER_ARCH && FunctionId(id).is_fast() => {
+                let s = cpu.ctx(World::Secure);
+                if let Some(v) = smccc_arch(id, x1) {
+                    s.x[0] = v;
+                }
+                s
+            }
+            (opteed::RETURN_ENTRY_DONE, Pending::ColdBoot) => {
+                error!("the OS finished its cold boot the opteed way: it does not speak FF-A; no secure OS");
+                spmd::start_normal_world(cpu)
+            }
+            _ => spmd::from_spmc(cpu),
+        };
+    }
     match (id, cpu.pending) {
+        // The OS probes for an SPMD at cold boot; the opteed protocol has none.
+        (ffa::VERSION, Pending::ColdBoot) => {
+            debug!("OS probed FFA_VERSION: opteed mode, UNKNOWN");
+            let s = cpu.ctx(World::Secure);
+            s.x[0] = UNKNOWN_FUNCTION_64;
+            s
+        }
         (opteed::RETURN_CALL_DONE, Pending::Call) => {
             let mut r = [0u64; 4];
             r.copy_from_slice(&cpu.ctx(World::Secure).x[1..5]);

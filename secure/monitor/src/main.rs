@@ -1,5 +1,7 @@
 //! oxtee's EL3 secure monitor for QEMU `virt`: boots the trusted OS through
-//! the TF-A `opteed` protocol, switches worlds, routes SMCs and serves PSCI.
+//! the TF-A `opteed` protocol (or, with the package's `FLAG_SPMD`, as an
+//! FF-A SPMD with the OS as S-EL1 SPMC), switches worlds, routes SMCs and
+//! serves PSCI.
 #![no_std]
 #![no_main]
 
@@ -8,6 +10,7 @@ mod boot;
 mod context;
 mod dispatch;
 mod psci;
+mod spmd;
 
 use log::LevelFilter;
 use oxtee_seclog::UartLogger;

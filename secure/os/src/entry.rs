@@ -231,7 +231,20 @@ pub extern "C" fn cold_boot(dtb: u64) -> u64 {
         LIMITS.param_reserve / 1024,
         LIMITS.param_shared / 1024
     );
+    // An SPMD below: FF-A mode, and this never returns.
+    crate::ffa::probe_at_cold_boot();
     arch::vector_table_addr()
+}
+
+/// A CPU turned on in FF-A mode: what the opteed CPU_ON vector does.
+pub fn init_secondary_cpu() {
+    arch::enable_mmu(mm::root());
+    init_cpu_interrupts();
+}
+
+/// The OS stopped serving (a fault in the heap allocator).
+pub fn halted() -> bool {
+    HALTED.load(Ordering::Acquire)
 }
 
 pub extern "C" fn fast_smc(args: &mut [u64; 8]) {
@@ -326,6 +339,11 @@ pub extern "C" fn exception(kind: u64, esr: u64, elr: u64, far: u64, out: &mut [
     // The report is out; a later panic on this CPU is a new one.
     PANICKING[arch::cpu_index()].store(false, Ordering::Release);
     let aborted = if HALTED.load(Ordering::Acquire) { None } else { thread::abort_current(cause) };
+    if crate::ffa::active() {
+        // FF-A mode: the answer is owed in FF-A form, from this CPU's loop.
+        arch::user::restore_ns_fp();
+        crate::ffa::after_abort(aborted)
+    }
     let regs = match aborted {
         Some(r) => {
             *out = [opteed::RETURN_CALL_DONE as u64, r[0], r[1], r[2], r[3]];

@@ -1,10 +1,12 @@
 //! oxtee's trusted OS (S-EL1) for QEMU `virt`. Entered by the monitor
-//! through the TF-A `opteed` protocol; serves the OP-TEE SMC ABI.
+//! through the TF-A `opteed` protocol, serving the OP-TEE SMC ABI, or (if
+//! the monitor is an SPMD) as the S-EL1 SPMC serving OP-TEE's ABI over FF-A.
 #![no_std]
 #![no_main]
 
 mod arch;
 mod entry;
+mod ffa;
 mod mm;
 
 extern crate alloc;

@@ -84,6 +84,15 @@ power_entry cpu_suspend_entry, {cpu_suspend}, {suspend_done}
 power_entry system_off_entry, {system_off}, {system_off_done}
 power_entry system_reset_entry, {system_reset}, {system_reset_done}
 
+// FF-A mode: a CPU turned on later starts here (registered with
+// FFA_SECONDARY_EP_REGISTER_64), MMU off, in a fresh context; it serves
+// FF-A calls in a loop on its entry stack and never comes back here.
+.global ffa_secondary_entry
+ffa_secondary_entry:
+    bl      set_stack
+    bl      {ffa_cpu_on}
+    b       .
+
 fiq_entry:
     bl      set_stack
     bl      {fiq}

@@ -103,3 +103,35 @@ pub fn end(intid: u32) {
         write32(map::GICC_BASE + GICC_EOIR, intid);
     }
 }
+
+const GICD_SGIR: u64 = 0xf00;
+
+/// Raises non-secure SGI `intid` on this CPU from the secure side (FF-A's
+/// schedule receiver interrupt): GICv2 through GICD_SGIR with NSATT set,
+/// GICv3 through ICC_ASGI1R_EL1, which from secure state raises the SGI in
+/// the non-secure group 1.
+pub fn raise_ns_sgi_self(intid: u32) {
+    let intid = intid & 0xf;
+    if is_v3() {
+        let mpidr: u64;
+        // SAFETY: reading MPIDR_EL1 has no side effects.
+        unsafe { asm!("mrs {}, mpidr_el1", out(reg) mpidr, options(nomem, nostack)) };
+        let aff0 = mpidr & 0xff;
+        let aff1 = (mpidr >> 8) & 0xff;
+        let aff2 = (mpidr >> 16) & 0xff;
+        let aff3 = (mpidr >> 32) & 0xff;
+        // Target list bit (Aff0 % 16), range selector Aff0 / 16.
+        let v = (1u64 << (aff0 & 0xf))
+            | (aff1 << 16)
+            | ((intid as u64) << 24)
+            | (aff2 << 32)
+            | ((aff0 >> 4) << 44)
+            | (aff3 << 48);
+        // SAFETY: ICC_ASGI1R_EL1 only generates an SGI; EL3 enabled the
+        // system-register interface for S-EL1.
+        unsafe { asm!("msr S3_0_C12_C11_6, {}", "isb", in(reg) v, options(nostack)) };
+    } else {
+        // TargetListFilter 0b10: this CPU only; NSATT (bit 15): group 1.
+        write32(map::GICD_BASE + GICD_SGIR, (0b10 << 24) | (1 << 15) | intid);
+    }
+}

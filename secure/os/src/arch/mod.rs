@@ -26,6 +26,7 @@ global_asm!(
     fiq = sym crate::entry::fiq,
     exception = sym crate::entry::exception,
     interrupt = sym crate::arch::interrupt::interrupt,
+    ffa_cpu_on = sym crate::ffa::cpu_on,
     entry_done = const opteed::RETURN_ENTRY_DONE,
     call_done = const opteed::RETURN_CALL_DONE,
     on_done = const opteed::RETURN_ON_DONE,
@@ -50,6 +51,40 @@ unsafe extern "C" {
     static __os_ram_end: u8;
     static __entry_stacks_end: u8;
     fn abort_call(kind: u64) -> !;
+    fn ffa_secondary_entry();
+}
+
+/// Where the monitor starts this OS on a CPU turned on later, in FF-A mode
+/// (`FFA_SECONDARY_EP_REGISTER_64`).
+pub fn ffa_secondary_entry_addr() -> u64 {
+    ffa_secondary_entry as *const () as u64
+}
+
+/// An SMC with x0..x7 as arguments and results (SMCCC 1.2; x8..x17 are
+/// preserved by the monitor, which the clobbers do not rely on).
+pub fn smc8(r: [u64; 8]) -> [u64; 8] {
+    let mut o = r;
+    // SAFETY: an SMC to our monitor (or TF-A): it reads and writes x0..x7
+    // only, as SMCCC 1.2 says; the clobbers cover every caller-saved
+    // register the call convention allows it to change.
+    unsafe {
+        asm!(
+            "smc #0",
+            inout("x0") o[0],
+            inout("x1") o[1],
+            inout("x2") o[2],
+            inout("x3") o[3],
+            inout("x4") o[4],
+            inout("x5") o[5],
+            inout("x6") o[6],
+            inout("x7") o[7],
+            out("x8") _, out("x9") _, out("x10") _, out("x11") _,
+            out("x12") _, out("x13") _, out("x14") _, out("x15") _,
+            out("x16") _, out("x17") _,
+            options(nostack),
+        )
+    };
+    o
 }
 
 /// Address ranges of the image, from the linker script.

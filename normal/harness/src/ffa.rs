@@ -1,0 +1,529 @@
+//! The harness's FF-A mode (`cargo xtask run --ffa`): the monitor is an
+//! SPMD and the OS the S-EL1 SPMC, and the harness talks to them as Linux's
+//! FF-A driver and its OP-TEE FF-A transport do: version, ids, features,
+//! the RX/TX pair, partition info by OP-TEE's UUID, OP-TEE's direct
+//! messages, memory shared with `FFA_MEM_SHARE` (whole and fragmented
+//! descriptors), yielding calls with their argument in shared memory and
+//! the RPCs they make (kernel buffers shared and reclaimed), the
+//! interrupt returns, and the same from every CPU. A few calls the SPMD
+//! and SPMC must refuse are checked along the way.
+
+use crate::checks::{check, eq};
+use crate::client::{invoke_msg, open_msg, value};
+use crate::{FINISHED, arch, irq, say, shm};
+use alloc::vec;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use oxtee_abi::ffa::{self, optee as o};
+use oxtee_abi::ffa_mem as fm;
+use oxtee_abi::msg as m;
+use oxtee_abi::rpc;
+use oxtee_abi::smc::psci;
+use oxtee_abi::test_pta as t;
+use oxtee_abi::uuid::OS_UUID;
+use oxtee_core::msg::{self, Dir, Message, Param};
+use oxtee_platform::cpu_mpidr;
+use spin::Mutex;
+use zerocopy::IntoBytes;
+
+/// The context id secondaries get in FF-A mode.
+pub const ROUND: u64 = 0xffa;
+
+/// OP-TEE's endpoint id, from the partition info.
+static OPTEE: AtomicU16 = AtomicU16::new(ffa::OPTEE_ID);
+/// The TX buffer (one per endpoint: calls that fill it hold the lock).
+static TX: Mutex<u64> = Mutex::new(0);
+static RX: AtomicU64 = AtomicU64::new(0);
+/// Buffers shared for RPC SHM_ALLOC, by handle.
+static RPC_SHM: Mutex<Vec<(u64, Vec<u64>)>> = Mutex::new(Vec::new());
+static RPC_SHARES: AtomicU64 = AtomicU64::new(0);
+static INTERRUPT_RETURNS: AtomicU64 = AtomicU64::new(0);
+/// Parameters the RPC argument has room for (EXCHANGE_CAPABILITIES).
+static RPC_PARAMS: AtomicU64 = AtomicU64::new(4);
+
+const TICK_MS: u64 = 10;
+
+fn regs(fid: u32) -> [u64; 8] {
+    [fid as u64, 0, 0, 0, 0, 0, 0, 0]
+}
+
+fn w(v: u64) -> u32 {
+    v as u32
+}
+
+/// Whether the monitor is an SPMD (a classic monitor answers FF-A ids
+/// with NOT_SUPPORTED).
+pub fn detect() -> bool {
+    w(arch::smc8(regs(ffa::ID_GET))[0]) == ffa::SUCCESS_32
+}
+
+fn optee() -> u16 {
+    OPTEE.load(Ordering::Relaxed)
+}
+
+/// A 32-bit direct request to OP-TEE with w3..w7.
+fn direct(d: [u64; 5]) -> [u64; 8] {
+    let mut r = [ffa::MSG_SEND_DIRECT_REQ_32 as u64, ffa::direct_ids(0, optee()), 0, 0, 0, 0, 0, 0];
+    r[3..8].copy_from_slice(&d);
+    arch::smc8(r)
+}
+
+fn is_resp(r: &[u64; 8]) -> bool {
+    w(r[0]) == ffa::MSG_SEND_DIRECT_RESP_32 && r[1] as u32 as u64 == ffa::direct_ids(optee(), 0)
+}
+
+fn is_error(r: &[u64; 8], code: i32) -> bool {
+    w(r[0]) == ffa::ERROR && w(r[2]) as i32 == code
+}
+
+/// Page runs of `pages` (contiguous neighbours merged).
+fn ranges(pages: &[u64]) -> Vec<(u64, u32)> {
+    let mut out: Vec<(u64, u32)> = Vec::new();
+    for &p in pages {
+        match out.last_mut() {
+            Some((a, n)) if *a + *n as u64 * 4096 == p => *n += 1,
+            _ => out.push((p, 1)),
+        }
+    }
+    out
+}
+
+/// The v1.1 transaction descriptor sharing `pages` with OP-TEE.
+fn share_descriptor(pages: &[u64], receiver: u16) -> Vec<u8> {
+    let rs = ranges(pages);
+    let comp = fm::TRANSACTION_1_1_SIZE + fm::MEM_ACCESS_SIZE;
+    let first = comp + fm::COMPOSITE_SIZE;
+    let mut d = vec![0u8; first + rs.len() * fm::CONSTITUENT_SIZE];
+    let h = fm::TransactionHeader {
+        sender_id: ffa::NS_ENDPOINT_ID,
+        mem_reg_attr: fm::ATTR_NORMAL_WB_IS,
+        flags: 0,
+        global_handle: 0,
+        tag: 0,
+        access_count: 1,
+        access_offs: fm::TRANSACTION_1_1_SIZE,
+        access_size: fm::MEM_ACCESS_SIZE,
+        reserved_zero: true,
+    };
+    h.write(&mut d, true);
+    let a = fm::MemAccess {
+        endpoint_id: receiver.into(),
+        perm: fm::PERM_DATA_RW,
+        flags: 0,
+        region_offs: (comp as u32).into(),
+        reserved: 0.into(),
+    };
+    d[fm::TRANSACTION_1_1_SIZE..comp].copy_from_slice(a.as_bytes());
+    let c = fm::CompositeRegion {
+        total_page_count: (pages.len() as u32).into(),
+        address_range_count: (rs.len() as u32).into(),
+        reserved: 0.into(),
+    };
+    d[comp..first].copy_from_slice(c.as_bytes());
+    for (i, (addr, n)) in rs.iter().enumerate() {
+        let k = fm::Constituent { address: (*addr).into(), page_count: (*n).into(), reserved: 0.into() };
+        d[first + i * fm::CONSTITUENT_SIZE..][..fm::CONSTITUENT_SIZE].copy_from_slice(k.as_bytes());
+    }
+    d
+}
+
+/// Sends descriptor `d` with `MEM_SHARE` in fragments of at most `frag`
+/// bytes (the first holds at least the header, access and composite
+/// descriptors). Returns the handle, or the registers of the failure.
+fn share_desc(d: &[u8], frag: usize) -> Result<u64, [u64; 8]> {
+    let tx = TX.lock();
+    let total = d.len();
+    let first = total.min(frag.max(fm::TRANSACTION_1_1_SIZE + fm::MEM_ACCESS_SIZE + fm::COMPOSITE_SIZE));
+    arch::write_mem(*tx, &d[..first]);
+    let mut r = arch::smc8([ffa::MEM_SHARE_64 as u64, total as u64, first as u64, 0, 0, 0, 0, 0]);
+    let mut sent = first;
+    while w(r[0]) == ffa::MEM_FRAG_RX {
+        if w(r[3]) as usize != sent || sent >= total {
+            return Err(r);
+        }
+        let n = (total - sent).min(frag);
+        arch::write_mem(*tx, &d[sent..sent + n]);
+        r = arch::smc8([ffa::MEM_FRAG_TX as u64, w(r[1]) as u64, w(r[2]) as u64, n as u64, 0, 0, 0, 0]);
+        sent += n;
+    }
+    if w(r[0]) == ffa::SUCCESS_32 || w(r[0]) == ffa::SUCCESS_64 {
+        Ok(w(r[2]) as u64 | (w(r[3]) as u64) << 32)
+    } else {
+        Err(r)
+    }
+}
+
+fn share(pages: &[u64], frag: usize) -> Result<u64, [u64; 8]> {
+    share_desc(&share_descriptor(pages, optee()), frag)
+}
+
+fn reclaim(handle: u64) -> [u64; 8] {
+    arch::smc8([ffa::MEM_RECLAIM as u64, handle & 0xffff_ffff, handle >> 32, 0, 0, 0, 0, 0])
+}
+
+fn pages(n: usize) -> Vec<u64> {
+    (0..n)
+        .map(|_| {
+            let p = shm::page_alloc().expect("page heap exhausted");
+            arch::write_mem(p, &[0u8; 4096]);
+            p
+        })
+        .collect()
+}
+
+/// An argument buffer shared with OP-TEE.
+struct Shared {
+    handle: u64,
+    page: u64,
+}
+
+/// A yielding call over FF-A with `msg` at `offset` of `sh`, serving its
+/// RPCs to the end. Returns the answer (None if the transport failed).
+fn yielding(cpu: usize, sh: &Shared, offset: u64, msg: &Message) -> Option<Message> {
+    let n = msg.params.len();
+    arch::write_mem(sh.page + offset, &msg.encode());
+    let rpc_at = sh.page + offset + msg::size_for(n) as u64;
+    let rpc_params = RPC_PARAMS.load(Ordering::Relaxed) as usize;
+    arch::write_mem(rpc_at, &vec![0u8; msg::size_for(rpc_params)]);
+    let mut req = [o::YIELDING_CALL_WITH_ARG as u64, sh.handle & 0xffff_ffff, sh.handle >> 32, offset, 0];
+    loop {
+        let r = direct(req);
+        if !is_resp(&r) || w(r[3]) != 0 {
+            check(false, cpu, "yielding call answered", format_args!("{r:x?}"));
+            return None;
+        }
+        match w(r[4]) {
+            o::RETURN_DONE => break,
+            o::RETURN_RPC_CMD => serve_rpc(rpc_at, rpc_params),
+            o::RETURN_INTERRUPT => {
+                // The normal world's interrupt was taken when the SMC
+                // returned (IRQs are unmasked here); resume.
+                INTERRUPT_RETURNS.fetch_add(1, Ordering::Relaxed);
+            }
+            other => {
+                check(false, cpu, "yielding call return code", format_args!("{other:#x}"));
+                return None;
+            }
+        }
+        req = [o::YIELDING_CALL_RESUME as u64, r[4], r[5], r[6], 0];
+    }
+    let mut back = vec![0u8; msg::size_for(n)];
+    arch::read_mem(sh.page + offset, &mut back);
+    msg::parse(&back, n).ok()
+}
+
+/// One RPC command in the RPC argument at `pa`, as Linux's FF-A transport
+/// serves it: kernel buffers are shared with `MEM_SHARE` and named by
+/// their handle (FMEM); freeing one reclaims it.
+fn serve_rpc(pa: u64, max: usize) {
+    let mut buf = vec![0u8; msg::size_for(max)];
+    arch::read_mem(pa, &mut buf);
+    let Ok(mut mg) = msg::parse(&buf, max) else {
+        return;
+    };
+    mg.hdr.ret = 0;
+    match (mg.hdr.cmd, mg.params.first().copied()) {
+        (rpc::CMD_GET_TIME, Some(Param::Value { dir: Dir::Out, .. })) => {
+            let (cnt, frq) = (arch::counter(), arch::counter_freq());
+            mg.params[0] = Param::Value { dir: Dir::Out, a: cnt / frq, b: (cnt % frq) * 1_000_000_000 / frq, c: 0 };
+        }
+        (rpc::CMD_SHM_ALLOC, Some(Param::Value { dir: Dir::In, b: size, .. })) => {
+            let ps = pages(size.div_ceil(4096).max(1) as usize);
+            match share(&ps, 4096) {
+                Ok(handle) => {
+                    RPC_SHARES.fetch_add(1, Ordering::Relaxed);
+                    RPC_SHM.lock().push((handle, ps));
+                    mg.params[0] = Param::Rmem { dir: Dir::Out, offs: 0, size, shm_ref: handle };
+                }
+                Err(_) => {
+                    ps.iter().for_each(|p| shm::page_free(*p));
+                    mg.hdr.ret = oxtee_abi::tee::TeeResult::ERROR_OUT_OF_MEMORY.0;
+                }
+            }
+        }
+        (rpc::CMD_SHM_FREE, Some(Param::Value { dir: Dir::In, b: handle, .. })) => {
+            let found = {
+                let mut l = RPC_SHM.lock();
+                l.iter().position(|(h, _)| *h == handle).map(|i| l.swap_remove(i))
+            };
+            match found {
+                Some((h, ps)) => {
+                    let r = reclaim(h);
+                    check(
+                        w(r[0]) == ffa::SUCCESS_32,
+                        arch::cpu_index(),
+                        "reclaim an RPC buffer",
+                        format_args!("{r:x?}"),
+                    );
+                    ps.iter().for_each(|p| shm::page_free(*p));
+                }
+                None => mg.hdr.ret = oxtee_abi::tee::TeeResult::ERROR_BAD_PARAMETERS.0,
+            }
+        }
+        _ => mg.hdr.ret = oxtee_abi::tee::TeeResult::ERROR_NOT_SUPPORTED.0,
+    }
+    arch::write_mem(pa, &mg.encode());
+}
+
+/// The OP-TEE calls every CPU makes: API version, an argument buffer
+/// shared, a session on the test PTA, values, RPC, a memref in shared
+/// memory, close, unregister and reclaim.
+fn optee_calls(cpu: usize) {
+    let r = direct([o::GET_API_VERSION as u64, 0, 0, 0, 0]);
+    check(
+        is_resp(&r) && (w(r[3]), w(r[4])) == (o::API_MAJOR, o::API_MINOR),
+        cpu,
+        "GET_API_VERSION",
+        format_args!("{r:x?}"),
+    );
+    let page = pages(1)[0];
+    let handle = match share(&[page], 4096) {
+        Ok(h) => h,
+        Err(r) => {
+            check(false, cpu, "MEM_SHARE an argument buffer", format_args!("{r:x?}"));
+            shm::page_free(page);
+            return;
+        }
+    };
+    check(true, cpu, "MEM_SHARE an argument buffer", format_args!(""));
+    let sh = Shared { handle, page };
+    // The argument at an offset, as Linux's suballocator places them.
+    let offset = 256 * (cpu as u64 % 4);
+    let Some(opened) = yielding(cpu, &sh, offset, &open_msg(t::UUID, m::LOGIN_PUBLIC, &[])) else {
+        return;
+    };
+    let session = opened.hdr.session;
+    eq(cpu, "open the test PTA over FF-A", (opened.hdr.ret, session != 0), (0, true));
+    let r = yielding(
+        cpu,
+        &sh,
+        offset,
+        &invoke_msg(session, t::CMD_VALUES, vec![value(Dir::InOut, 41, 5), value(Dir::Out, 0, 0)]),
+    );
+    let got = r.as_ref().map(|r| (r.hdr.ret, r.params.first().copied()));
+    eq(cpu, "invoke over FF-A: values", got, Some((0, Some(Param::Value { dir: Dir::InOut, a: 42, b: 10, c: 0 }))));
+    // RPC: the time, and a kernel buffer shared and reclaimed.
+    let before = RPC_SHARES.load(Ordering::Relaxed);
+    let r = yielding(cpu, &sh, offset, &invoke_msg(session, t::CMD_RPC, vec![value(Dir::Out, 0, 0)]));
+    let ok = r
+        .as_ref()
+        .is_some_and(|r| r.hdr.ret == 0 && matches!(r.params[0], Param::Value { b, .. } if b < 1_000_000_000));
+    check(ok, cpu, "RPC over FF-A (time, SHM_ALLOC/FREE)", format_args!("{:x?}", r.map(|r| (r.hdr.ret, r.params))));
+    check(
+        RPC_SHARES.load(Ordering::Relaxed) > before,
+        cpu,
+        "SHM_ALLOC answered with shared memory",
+        format_args!("no MEM_SHARE for the RPC"),
+    );
+    // A memref in memory shared on its own (FMEM).
+    let buf = pages(1)[0];
+    let data: Vec<u8> = (0..300u32).map(|i| (i * 3) as u8).collect();
+    arch::write_mem(buf + 100, &data);
+    let sum: u64 = data.iter().map(|b| *b as u64).sum();
+    match share(&[buf], 4096) {
+        Ok(h) => {
+            let fmem = Param::Rmem { dir: Dir::In, offs: 100, size: 300, shm_ref: h };
+            let r = yielding(cpu, &sh, offset, &invoke_msg(session, t::CMD_MEMREF, vec![fmem, value(Dir::Out, 0, 0)]));
+            let got = r.as_ref().map(|r| (r.hdr.ret, r.params.get(1).copied()));
+            eq(cpu, "FMEM memref", got, Some((0, Some(Param::Value { dir: Dir::Out, a: sum, b: 300, c: 0 }))));
+            let r = direct([o::UNREGISTER_SHM as u64, h & 0xffff_ffff, h >> 32, 0, 0]);
+            check(is_resp(&r) && w(r[3]) == 0, cpu, "UNREGISTER_SHM", format_args!("{r:x?}"));
+            let r = reclaim(h);
+            check(w(r[0]) == ffa::SUCCESS_32, cpu, "MEM_RECLAIM", format_args!("{r:x?}"));
+        }
+        Err(r) => check(false, cpu, "MEM_SHARE a memref buffer", format_args!("{r:x?}")),
+    }
+    shm::page_free(buf);
+    let mut close = Message::new(m::CMD_CLOSE_SESSION, vec![]);
+    close.hdr.session = session;
+    let r = yielding(cpu, &sh, offset, &close);
+    eq(cpu, "close over FF-A", r.map(|r| r.hdr.ret), Some(0));
+    let r = direct([o::UNREGISTER_SHM as u64, handle & 0xffff_ffff, handle >> 32, 0, 0]);
+    check(is_resp(&r) && w(r[3]) == 0, cpu, "UNREGISTER_SHM the argument buffer", format_args!("{r:x?}"));
+    let r = reclaim(handle);
+    check(w(r[0]) == ffa::SUCCESS_32, cpu, "MEM_RECLAIM the argument buffer", format_args!("{r:x?}"));
+    shm::page_free(page);
+}
+
+/// The primary's sequence: what Linux's FF-A driver does at probe, then
+/// OP-TEE's transport, then the same from every CPU.
+pub fn run(cpus: usize) {
+    let me = arch::cpu_index();
+    say!("harness: FF-A mode (the monitor is an SPMD)");
+    // Version and ids.
+    let r = arch::smc8([ffa::VERSION as u64, ffa::VERSION_1_1 as u64, 0, 0, 0, 0, 0, 0]);
+    eq(me, "FFA_VERSION 1.1", w(r[0]), ffa::VERSION_1_1);
+    let r = arch::smc8([ffa::VERSION as u64, ffa::VERSION_1_0 as u64, 0, 0, 0, 0, 0, 0]);
+    check(w(r[0]) >> 16 == 1, me, "FFA_VERSION for a v1.0 caller", format_args!("{:#x}", r[0]));
+    // Linux settles on 1.1 again (the last version asked is the caller's).
+    arch::smc8([ffa::VERSION as u64, ffa::VERSION_1_1 as u64, 0, 0, 0, 0, 0, 0]);
+    let r = arch::smc8([ffa::VERSION as u64, 1 << 31, 0, 0, 0, 0, 0, 0]);
+    eq(me, "FFA_VERSION with bit 31 set", w(r[0]) as i32, ffa::NOT_SUPPORTED);
+    let r = arch::smc8(regs(ffa::ID_GET));
+    eq(me, "FFA_ID_GET", (w(r[0]), w(r[2])), (ffa::SUCCESS_32, ffa::NS_ENDPOINT_ID as u32));
+    let r = arch::smc8(regs(ffa::SPM_ID_GET));
+    eq(me, "FFA_SPM_ID_GET", (w(r[0]), w(r[2])), (ffa::SUCCESS_32, ffa::SPMC_ID as u32));
+    // What a secure endpoint alone may call, and OP-TEE's SMC ABI.
+    let r = arch::smc8(regs(ffa::MSG_WAIT));
+    check(is_error(&r, ffa::NOT_SUPPORTED), me, "FFA_MSG_WAIT from the normal world", format_args!("{r:x?}"));
+    let r = arch::smc8(regs(oxtee_abi::optee_smc::CALLS_UID));
+    eq(me, "OP-TEE's SMC ABI is off in FF-A mode", r[0], u64::MAX);
+    let r = arch::smc8([
+        ffa::MSG_SEND_DIRECT_REQ_32 as u64,
+        ffa::direct_ids(ffa::SPMC_ID, ffa::OPTEE_ID),
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+    ]);
+    check(
+        is_error(&r, ffa::INVALID_PARAMETERS),
+        me,
+        "a direct request claiming a secure sender",
+        format_args!("{r:x?}"),
+    );
+    // Features.
+    for f in [ffa::RXTX_MAP_64, ffa::MEM_SHARE_64, ffa::PARTITION_INFO_GET, ffa::MSG_SEND_DIRECT_REQ_32] {
+        let r = arch::smc8([ffa::FEATURES as u64, f as u64, 0, 0, 0, 0, 0, 0]);
+        check(w(r[0]) == ffa::SUCCESS_32, me, "FFA_FEATURES", format_args!("{f:#x}: {r:x?}"));
+    }
+    let r = arch::smc8([ffa::FEATURES as u64, 0x8400_00ff, 0, 0, 0, 0, 0, 0]);
+    check(is_error(&r, ffa::NOT_SUPPORTED), me, "FFA_FEATURES of no function", format_args!("{r:x?}"));
+    // The RX/TX pair.
+    let (tx, rx) = (pages(1)[0], pages(1)[0]);
+    let r = arch::smc8([ffa::RXTX_MAP_64 as u64, tx, rx, 1, 0, 0, 0, 0]);
+    eq(me, "FFA_RXTX_MAP_64", w(r[0]), ffa::SUCCESS_32);
+    *TX.lock() = tx;
+    RX.store(rx, Ordering::Relaxed);
+    let r = arch::smc8([ffa::RXTX_MAP_64 as u64, tx, rx, 1, 0, 0, 0, 0]);
+    check(is_error(&r, ffa::DENIED), me, "a second RXTX_MAP", format_args!("{r:x?}"));
+    // OP-TEE's partition, by its UUID.
+    let o8 = OS_UUID.to_octets();
+    let mut pi = regs(ffa::PARTITION_INFO_GET);
+    for i in 0..4 {
+        pi[1 + i] = u32::from_le_bytes(o8[4 * i..4 * i + 4].try_into().unwrap()) as u64;
+    }
+    let r = arch::smc8(pi);
+    let ok = w(r[0]) == ffa::SUCCESS_32 && r[2] == 1 && w(r[3]) as usize == ffa::PART_INFO_SIZE_1_1;
+    check(ok, me, "PARTITION_INFO_GET of OP-TEE", format_args!("{r:x?}"));
+    if ok {
+        let mut d = [0u8; 24];
+        arch::read_mem(rx, &mut d);
+        let id = u16::from_le_bytes([d[0], d[1]]);
+        let props = u32::from_le_bytes(d[4..8].try_into().unwrap());
+        check(
+            ffa::is_secure_id(id) && props & ffa::PART_PROP_DIRECT_REQ_RECV != 0 && d[8..24] == o8,
+            me,
+            "OP-TEE's partition descriptor",
+            format_args!("{d:x?}"),
+        );
+        OPTEE.store(id, Ordering::Relaxed);
+        let r = arch::smc8(regs(ffa::RX_RELEASE));
+        eq(me, "FFA_RX_RELEASE", w(r[0]), ffa::SUCCESS_32);
+    }
+    // OP-TEE over direct messages.
+    let r = direct([o::GET_OS_VERSION as u64, 0, 0, 0, 0]);
+    check(is_resp(&r), me, "GET_OS_VERSION", format_args!("{r:x?}"));
+    let r = direct([o::EXCHANGE_CAPABILITIES as u64, 0, 0, 0, 0]);
+    let ok = is_resp(&r) && w(r[3]) == 0 && w(r[5]) & o::SEC_CAP_ARG_OFFSET != 0;
+    check(ok, me, "EXCHANGE_CAPABILITIES", format_args!("{r:x?}"));
+    if ok && w(r[4]) > 0 {
+        RPC_PARAMS.store(w(r[4]).clamp(1, 16) as u64, Ordering::Relaxed);
+    }
+    let r = arch::smc8([ffa::MSG_SEND_DIRECT_REQ_32 as u64, ffa::direct_ids(0, 0x7123), 0, 0, 0, 0, 0, 0]);
+    check(w(r[0]) == ffa::ERROR, me, "a direct request to no endpoint", format_args!("{r:x?}"));
+    // A fragmented descriptor: 9 scattered pages, two constituents a fragment.
+    let mut ps = pages(9);
+    ps.reverse();
+    let d = share_descriptor(&ps, optee());
+    let frag = fm::TRANSACTION_1_1_SIZE + fm::MEM_ACCESS_SIZE + fm::COMPOSITE_SIZE + 2 * fm::CONSTITUENT_SIZE;
+    match share_desc(&d, frag) {
+        Ok(h) => {
+            check(true, me, "MEM_SHARE in fragments", format_args!(""));
+            let r = reclaim(h);
+            eq(me, "reclaim the fragmented share", w(r[0]), ffa::SUCCESS_32);
+            let r = reclaim(h);
+            check(is_error(&r, ffa::INVALID_PARAMETERS), me, "reclaim it twice", format_args!("{r:x?}"));
+        }
+        Err(r) => check(false, me, "MEM_SHARE in fragments", format_args!("{r:x?}")),
+    }
+    ps.iter().for_each(|p| shm::page_free(*p));
+    // Yielding calls on this CPU, with the normal world's tick running so
+    // a long one comes back with RETURN_INTERRUPT.
+    irq::start_tick(TICK_MS);
+    optee_calls(me);
+    let page = pages(1)[0];
+    if let Ok(handle) = share(&[page], 4096) {
+        let sh = Shared { handle, page };
+        if let Some(opened) = yielding(me, &sh, 0, &open_msg(t::UUID, m::LOGIN_PUBLIC, &[])) {
+            let before = INTERRUPT_RETURNS.load(Ordering::Relaxed);
+            let spin = invoke_msg(opened.hdr.session, t::CMD_SPIN, vec![value(Dir::In, 300, 0), value(Dir::Out, 0, 0)]);
+            let r = yielding(me, &sh, 0, &spin);
+            eq(me, "300 ms spin over FF-A", r.map(|r| r.hdr.ret), Some(0));
+            let n = INTERRUPT_RETURNS.load(Ordering::Relaxed) - before;
+            check(n > 0, me, "RETURN_INTERRUPT while the secure world spins", format_args!("none"));
+            let mut close = Message::new(m::CMD_CLOSE_SESSION, vec![]);
+            close.hdr.session = opened.hdr.session;
+            yielding(me, &sh, 0, &close);
+        }
+        direct([o::UNREGISTER_SHM as u64, handle & 0xffff_ffff, handle >> 32, 0, 0]);
+        reclaim(handle);
+    }
+    shm::page_free(page);
+    irq::stop_tick();
+    // Every other CPU: on, the same calls, off.
+    let mut started = 0;
+    for target in 1..cpus {
+        let r = arch::smc([
+            psci::PSCI_CPU_ON_64 as u64,
+            cpu_mpidr(target),
+            arch::secondary_entry_addr(),
+            ROUND,
+            0,
+            0,
+            0,
+            0,
+        ]);
+        eq(me, "CPU_ON in FF-A mode", r[0], 0);
+        if r[0] == 0 {
+            started += 1;
+        }
+    }
+    let mut spins = 0u64;
+    while FINISHED.load(Ordering::Acquire) < started && spins < 400_000_000 {
+        spins += 1;
+        core::hint::spin_loop();
+    }
+    eq(me, "secondaries done in FF-A mode", FINISHED.load(Ordering::Acquire), started);
+    for target in 1..cpus {
+        let mut tries = 0;
+        while arch::smc([psci::PSCI_AFFINITY_INFO_64 as u64, cpu_mpidr(target), 0, 0, 0, 0, 0, 0])[0] != 1
+            && tries < 1_000_000
+        {
+            tries += 1;
+        }
+        check(tries < 1_000_000, me, "CPU_OFF in FF-A mode", format_args!("CPU {target} still on"));
+    }
+    let r = arch::smc8(regs(ffa::RXTX_UNMAP));
+    eq(me, "FFA_RXTX_UNMAP", w(r[0]), ffa::SUCCESS_32);
+    say!(
+        "harness: FF-A: {} RPC buffers shared, {} RETURN_INTERRUPTs, {started} secondaries",
+        RPC_SHARES.load(Ordering::Relaxed),
+        INTERRUPT_RETURNS.load(Ordering::Relaxed)
+    );
+}
+
+/// A secondary in FF-A mode: the OP-TEE calls, then CPU_OFF.
+pub fn secondary() -> ! {
+    let me = arch::cpu_index();
+    optee_calls(me);
+    FINISHED.fetch_add(1, Ordering::AcqRel);
+    arch::sev();
+    let r = arch::smc([psci::PSCI_CPU_OFF as u64, 0, 0, 0, 0, 0, 0, 0]);
+    say!("FAIL cpu{me}: CPU_OFF returned {:#x}", r[0]);
+    loop {
+        arch::wfe();
+    }
+}
