@@ -442,14 +442,21 @@ pub fn run(cpus: usize) {
     match share_desc(&d, frag) {
         Ok(h) => {
             check(true, me, "MEM_SHARE in fragments", format_args!(""));
+            // OP-TEE holds it until the normal world unregisters it.
+            let r = reclaim(h);
+            check(is_error(&r, ffa::DENIED), me, "reclaim memory OP-TEE holds", format_args!("{r:x?}"));
+            let r = direct([o::UNREGISTER_SHM as u64, h & 0xffff_ffff, h >> 32, 0, 0]);
+            check(is_resp(&r) && w(r[3]) == 0, me, "UNREGISTER_SHM the fragmented share", format_args!("{r:x?}"));
             let r = reclaim(h);
             eq(me, "reclaim the fragmented share", w(r[0]), ffa::SUCCESS_32);
+            if w(r[0]) == ffa::SUCCESS_32 {
+                ps.iter().for_each(|p| shm::page_free(*p));
+            }
             let r = reclaim(h);
             check(is_error(&r, ffa::INVALID_PARAMETERS), me, "reclaim it twice", format_args!("{r:x?}"));
         }
         Err(r) => check(false, me, "MEM_SHARE in fragments", format_args!("{r:x?}")),
     }
-    ps.iter().for_each(|p| shm::page_free(*p));
     // Yielding calls on this CPU, with the normal world's tick running so
     // a long one comes back with RETURN_INTERRUPT.
     irq::start_tick(TICK_MS);
