@@ -222,6 +222,38 @@ fn test() -> Result {
             return Err(format!("{smp} CPU(s), GICv{gic}: QEMU did not power off cleanly"));
         }
     }
+    println!("== QEMU harness, FF-A mode (the monitor as SPMD, the OS as S-EL1 SPMC)");
+    for (smp, gic) in [(1, 3), (4, 3)] {
+        let cfg = qemu::Config {
+            smp,
+            gic,
+            ffa: true,
+            timeout_secs: 120,
+            name: format!("ffa-smp{smp}-gic{gic}"),
+            ..qemu::Config::default()
+        };
+        let out = qemu::boot(&imgs, &cfg, qemu::Show::OnFailure)?;
+        let Some((p, f)) = qemu::harness_tally(&out.ns_log) else {
+            qemu::print_tails(&out);
+            return Err(format!("FF-A, {smp} CPU(s), GICv{gic}: the harness printed no tally"));
+        };
+        let panics = qemu::unexpected_incidents(&out);
+        println!(
+            "  FF-A, {smp} CPU(s), GICv{gic}: {p} passed, {f} failed, {panics} unexpected OS panics ({:.1} s)",
+            out.secs
+        );
+        if f > 0 || panics > 0 || !out.clean_exit {
+            for l in out.ns_log.lines().filter(|l| l.contains("FAIL")).take(40) {
+                eprintln!("  {l}");
+            }
+            qemu::print_tails(&out);
+        }
+        if !out.clean_exit {
+            return Err(format!("FF-A, {smp} CPU(s), GICv{gic}: QEMU did not power off cleanly"));
+        }
+        passed += p;
+        failed += f + panics;
+    }
     println!("== default image (what a user installs)");
     let prod = images::build()?;
     production_image_check()?;

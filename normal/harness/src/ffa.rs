@@ -8,7 +8,7 @@
 //! interrupt returns, and the same from every CPU. A few calls the SPMD
 //! and SPMC must refuse are checked along the way.
 
-use crate::checks::{check, eq};
+use crate::checks::{DELIBERATE_ABORTS, check, eq};
 use crate::client::{invoke_msg, open_msg, value};
 use crate::{FINISHED, arch, irq, say, shm};
 use alloc::vec;
@@ -19,6 +19,7 @@ use oxtee_abi::ffa_mem as fm;
 use oxtee_abi::msg as m;
 use oxtee_abi::rpc;
 use oxtee_abi::smc::psci;
+use oxtee_abi::tee::{Origin, TeeResult};
 use oxtee_abi::test_pta as t;
 use oxtee_abi::uuid::OS_UUID;
 use oxtee_core::msg::{self, Dir, Message, Param};
@@ -237,7 +238,7 @@ fn serve_rpc(pa: u64, max: usize) {
                 }
                 Err(_) => {
                     ps.iter().for_each(|p| shm::page_free(*p));
-                    mg.hdr.ret = oxtee_abi::tee::TeeResult::ERROR_OUT_OF_MEMORY.0;
+                    mg.hdr.ret = TeeResult::ERROR_OUT_OF_MEMORY.0;
                 }
             }
         }
@@ -257,10 +258,10 @@ fn serve_rpc(pa: u64, max: usize) {
                     );
                     ps.iter().for_each(|p| shm::page_free(*p));
                 }
-                None => mg.hdr.ret = oxtee_abi::tee::TeeResult::ERROR_BAD_PARAMETERS.0,
+                None => mg.hdr.ret = TeeResult::ERROR_BAD_PARAMETERS.0,
             }
         }
-        _ => mg.hdr.ret = oxtee_abi::tee::TeeResult::ERROR_NOT_SUPPORTED.0,
+        _ => mg.hdr.ret = TeeResult::ERROR_NOT_SUPPORTED.0,
     }
     arch::write_mem(pa, &mg.encode());
 }
@@ -343,6 +344,25 @@ fn optee_calls(cpu: usize) {
     let r = reclaim(handle);
     check(w(r[0]) == ffa::SUCCESS_32, cpu, "MEM_RECLAIM the argument buffer", format_args!("{r:x?}"));
     shm::page_free(page);
+}
+
+/// Calls the OS aborts (a stack overflow, a panic, a fault with a spin
+/// lock held) answer in FF-A form, and the CPU serves on.
+fn aborts(cpu: usize, sh: &Shared, session: u32) {
+    let aborted = Some((TeeResult::ERROR_GENERIC.0, Origin::Tee as u32));
+    let fault = |point: u32, kind: u32| {
+        DELIBERATE_ABORTS.fetch_add(1, Ordering::Relaxed);
+        let v = Param::Value { dir: Dir::In, a: point as u64, b: kind as u64, c: 0 };
+        yielding(cpu, sh, 0, &invoke_msg(session, t::CMD_FAULT, vec![v])).map(|r| (r.hdr.ret, r.hdr.ret_origin))
+    };
+    DELIBERATE_ABORTS.fetch_add(1, Ordering::Relaxed);
+    let r = yielding(cpu, sh, 0, &invoke_msg(session, t::CMD_STACK_OVERFLOW, vec![]));
+    eq(cpu, "stack overflow over FF-A aborts the call", r.map(|r| (r.hdr.ret, r.hdr.ret_origin)), aborted);
+    eq(cpu, "panic over FF-A aborts the call", fault(t::FAULT_POINT_NOW, t::FAULT_PANIC), aborted);
+    let r = fault(t::FAULT_POINT_SPIN_LOCK, t::FAULT_DATA_ABORT);
+    eq(cpu, "data abort under a spin lock over FF-A aborts the call", r, aborted);
+    let r = yielding(cpu, sh, 0, &invoke_msg(session, t::CMD_NOOP, vec![]));
+    eq(cpu, "serving after aborted calls over FF-A", r.map(|r| r.hdr.ret), Some(0));
 }
 
 /// The primary's sequence: what Linux's FF-A driver does at probe, then
@@ -471,6 +491,12 @@ pub fn run(cpus: usize) {
             eq(me, "300 ms spin over FF-A", r.map(|r| r.hdr.ret), Some(0));
             let n = INTERRUPT_RETURNS.load(Ordering::Relaxed) - before;
             check(n > 0, me, "RETURN_INTERRUPT while the secure world spins", format_args!("none"));
+            // The secure timer fires while the normal world runs: the SPMD
+            // enters the SPMC with FFA_INTERRUPT.
+            let sleep = invoke_msg(opened.hdr.session, t::CMD_SLEEP, vec![value(Dir::In, 50, 0)]);
+            let r = yielding(me, &sh, 0, &sleep);
+            eq(me, "50 ms sleep over FF-A", r.map(|r| r.hdr.ret), Some(0));
+            aborts(me, &sh, opened.hdr.session);
             let mut close = Message::new(m::CMD_CLOSE_SESSION, vec![]);
             close.hdr.session = opened.hdr.session;
             yielding(me, &sh, 0, &close);

@@ -74,6 +74,7 @@ extern "C" fn primary_main(dtb: u64, boot_ticks: u64) -> ! {
     if ffa::detect() {
         // The monitor is an SPMD (`cargo xtask run --ffa`): FF-A checks.
         ffa::run(cpus);
+        say!("harness: {} deliberate OS aborts", checks::DELIBERATE_ABORTS.load(Ordering::Relaxed));
         let (p, f) = checks::totals();
         say!("harness: {p} passed, {f} failed");
         power::system_off()
