@@ -28,6 +28,9 @@ static CPU_UP: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_C
 /// on later, and the context value it gets in x0 there (0 if none given).
 static SECONDARY_EP: AtomicU64 = AtomicU64::new(0);
 static SECONDARY_CTX: AtomicU64 = AtomicU64::new(0);
+/// Secure interrupts delivered to the SPMC with `FFA_INTERRUPT` (reported
+/// at system off).
+static INTERRUPTS: AtomicU64 = AtomicU64::new(0);
 
 pub fn enable() {
     ENABLED.store(true, Ordering::Release);
@@ -179,6 +182,7 @@ pub fn spmc_present() -> bool {
 /// A secure interrupt (FIQ at EL3) while the normal world ran: the SPMC
 /// handles it and answers `FFA_NORMAL_WORLD_RESUME`.
 pub fn secure_interrupt(cpu: &mut CpuContext) -> *mut WorldContext {
+    INTERRUPTS.fetch_add(1, Ordering::Relaxed);
     enter_spmc(cpu, [ffa::INTERRUPT as u64, 0, 0, 0, 0, 0, 0, 0], Pending::FfaInterrupt)
 }
 
@@ -318,6 +322,9 @@ pub fn from_spmc(cpu: &mut CpuContext) -> *mut WorldContext {
 fn finish_power(cpu: &mut CpuContext, ev: PowerEvent) -> *mut WorldContext {
     let me = arch::this_cpu();
     cpu.pending = Pending::None;
+    if ev != PowerEvent::CpuOff {
+        info!("SPMD: {} secure interrupts delivered with FFA_INTERRUPT", INTERRUPTS.load(Ordering::Relaxed));
+    }
     match ev {
         PowerEvent::CpuOff => {
             CPU_UP[me].store(false, Ordering::Release);

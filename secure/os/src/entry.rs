@@ -134,6 +134,15 @@ fn ns_ram_from_dt(dtb: NsPhys) -> NsRange {
         .unwrap_or(fallback)
 }
 
+/// CPUs in QEMU's device tree (1 if it cannot be read).
+fn cpus_from_dt(dtb: NsPhys) -> usize {
+    let window = NsRange::new(NsPhys::new(map::DRAM_BASE), 0x4000_0000);
+    if !window.contains(dtb, 1) {
+        return 1;
+    }
+    arch::read_fdt(dtb).map_or(1, |f| f.cpus().count().max(1))
+}
+
 fn init_cpu_interrupts() {
     gic::init_cpu();
     gic::claim_private(arch::cpu_index(), timer::INTID);
@@ -184,6 +193,7 @@ pub extern "C" fn cold_boot(dtb: u64) -> u64 {
     let layout = arch::layout();
     arch::init_heap(layout.heap);
     let ns_ram = ns_ram_from_dt(dtb);
+    let cpus = cpus_from_dt(dtb);
     let rng = seed_rng(dtb);
     // Thread stacks first, so the kernel map can leave their guard pages out.
     let threads = THREADS_PER_CPU * MAX_CPUS;
@@ -232,7 +242,7 @@ pub extern "C" fn cold_boot(dtb: u64) -> u64 {
         LIMITS.param_shared / 1024
     );
     // An SPMD below: FF-A mode, and this never returns.
-    crate::ffa::probe_at_cold_boot();
+    crate::ffa::probe_at_cold_boot(cpus);
     arch::vector_table_addr()
 }
 

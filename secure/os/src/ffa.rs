@@ -11,7 +11,7 @@
 
 use crate::arch::{self, gic, interrupt, thread};
 use crate::os;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use log::{error, info, warn};
 use oxtee_abi::ffa;
 use oxtee_abi::optee_smc as smc;
@@ -82,15 +82,25 @@ impl FfaPlatform for Platform {
     }
 }
 
+// MERGE(i13-ffacore): once `FfaPlatform::cpu_count` exists, add to the impl:
+//     fn cpu_count(&self) -> u16 {
+//         CPUS.load(Ordering::Relaxed)
+//     }
+
+/// CPUs in the machine (from the device tree at cold boot): the execution
+/// contexts of OP-TEE's partition.
+#[allow(dead_code)]
+static CPUS: AtomicU16 = AtomicU16::new(1);
+
 // Registered with the SPMC once `Os::set_ffa_platform` exists (i13-ffacore);
-// see `cold_boot`.
+// see `probe_at_cold_boot`.
 #[allow(dead_code)]
 static PLATFORM: Platform = Platform;
 
 /// Cold boot, after the OS is initialised: asks the monitor for an SPMD.
 /// Returns if there is none (classic opteed mode); otherwise sets up FF-A
 /// mode and serves calls on this CPU for good.
-pub fn probe_at_cold_boot() {
+pub fn probe_at_cold_boot(cpus: usize) {
     let v = arch::smc8([ffa::VERSION as u64, ffa::VERSION_IMPLEMENTED as u64, 0, 0, 0, 0, 0, 0])[0] as u32;
     if v & (1 << 31) != 0 {
         // UNKNOWN (-1) from an opteed monitor, or NOT_SUPPORTED.
@@ -113,6 +123,7 @@ pub fn probe_at_cold_boot() {
     if r[0] as u32 != ffa::SUCCESS_32 && r[0] as u32 != ffa::SUCCESS_64 {
         error!("FFA_SECONDARY_EP_REGISTER_64 failed ({:#x} {:#x}): CPUs turned on later get no SPMC", r[0], r[2]);
     }
+    CPUS.store(cpus.clamp(1, MAX_CPUS) as u16, Ordering::Relaxed);
     ACTIVE.store(true, Ordering::Release);
     // MERGE(i13-ffacore): register the schedule receiver interrupt here:
     //     os().set_ffa_platform(&PLATFORM);
