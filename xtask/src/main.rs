@@ -140,6 +140,17 @@ fn production_image_check() -> Result {
     }
 }
 
+/// The monitor's count of secure interrupts it delivered to the SPMC with
+/// `FFA_INTERRUPT` (logged at system off).
+fn ffa_interrupts(secure_log: &str) -> Option<u64> {
+    secure_log.lines().rev().find_map(|l| {
+        let rest = l.split("SPMD: ").nth(1)?;
+        rest.strip_suffix(" secure interrupts delivered with FFA_INTERRUPT")
+            .or_else(|| rest.split(" secure interrupts delivered").next())
+            .and_then(|n| n.trim().parse().ok())
+    })
+}
+
 /// The workspace root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
@@ -238,8 +249,14 @@ fn test() -> Result {
             return Err(format!("FF-A, {smp} CPU(s), GICv{gic}: the harness printed no tally"));
         };
         let panics = qemu::unexpected_incidents(&out);
+        // The harness makes a secure timer fire while the normal world
+        // runs: the SPMD must have delivered it with FFA_INTERRUPT.
+        let interrupts = ffa_interrupts(&out.secure_log);
+        let f = f + u64::from(interrupts.is_none_or(|n| n == 0));
         println!(
-            "  FF-A, {smp} CPU(s), GICv{gic}: {p} passed, {f} failed, {panics} unexpected OS panics ({:.1} s)",
+            "  FF-A, {smp} CPU(s), GICv{gic}: {p} passed, {f} failed, {panics} unexpected OS panics, \
+             {} FFA_INTERRUPTs ({:.1} s)",
+            interrupts.unwrap_or(0),
             out.secs
         );
         if f > 0 || panics > 0 || !out.clean_exit {
@@ -330,6 +347,13 @@ mod tests {
             let shown = |row: &&str| [" ", "`"].iter().any(|end| row.contains(&format!(" --{opt}{end}")));
             assert!(table.iter().any(shown), "README's table lacks `--{opt}`");
         }
+    }
+
+    #[test]
+    fn ffa_interrupt_count_is_read_from_the_monitor_log() {
+        let log = "[mon c0 I] SYSTEM_OFF\n[mon c0 I] SPMD: 3 secure interrupts delivered with FFA_INTERRUPT\r\n";
+        assert_eq!(ffa_interrupts(log), Some(3));
+        assert_eq!(ffa_interrupts("[mon c0 I] SYSTEM_OFF\n"), None);
     }
 
     #[test]
