@@ -64,9 +64,32 @@ pub fn run() -> Result {
             println!("{what:<58} {v:>14.1} {:>14} {:>8}", "-", "-");
         }
     }
+    // The same harness in FF-A mode (the monitor as SPMD, the OS as SPMC).
+    let cfg = Config { ffa: true, name: "bench-ffa".into(), ..cfg };
+    let out = qemu::boot(&imgs, &cfg, Show::OnFailure)?;
+    let ffa: Vec<(String, String)> = out
+        .ns_log
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("BENCH "))
+        .flat_map(|l| l.split_whitespace())
+        .filter_map(|kv| kv.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+        .collect();
+    for (key, what) in [
+        ("ffa_direct_msg_insns", "FF-A direct message round trip (GET_API_VERSION)"),
+        ("ffa_pta_noop_invoke_insns", "FF-A: no-op invoke to a PTA (yielding call, shared arg)"),
+    ] {
+        match ffa.iter().find(|(n, _)| n == key).and_then(|(_, v)| v.parse::<f64>().ok()) {
+            Some(v) => println!("{what:<58} {v:>14.1} {:>14} {:>8}", "-", "-"),
+            None => {
+                qemu::print_tails(&out);
+                return Err(format!("the FF-A benchmark run gave no {key}"));
+            }
+        }
+    }
+    let mut figures = figures;
+    figures.extend(ffa.into_iter().filter(|(k, _)| k.ends_with("_insns")));
     // Linux: TEEC-style invokes from a process through the stock driver.
     let extra = crate::linux::guest_binaries()?;
-    let mut figures = figures;
     let per_insns = linux_figure(&imgs, &extra, "oxtee-xtest bench 2000", true, "per_invoke_ns")?;
     let wall_ns = linux_figure(&imgs, &extra, "oxtee-xtest bench 10000", false, "total_ns")?;
     println!(

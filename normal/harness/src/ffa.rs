@@ -577,3 +577,48 @@ pub fn secondary() -> ! {
         arch::wfe();
     }
 }
+
+/// Benchmark mode over FF-A (`cargo xtask bench`, QEMU `-icount shift=0`:
+/// one guest instruction per virtual ns): a direct-message round trip
+/// (GET_API_VERSION) and a no-op invoke to the test PTA as a yielding call
+/// with its argument in shared memory.
+pub fn bench() {
+    const N: u64 = 2_000;
+    let me = arch::cpu_index();
+    let insns = |ticks: u64| (ticks as u128 * 1_000_000_000 / arch::counter_freq() as u128) as f64 / N as f64;
+    let o8 = OS_UUID.to_octets();
+    let mut pi = regs(ffa::PARTITION_INFO_GET);
+    for i in 0..4 {
+        pi[1 + i] = u32::from_le_bytes(o8[4 * i..4 * i + 4].try_into().unwrap()) as u64;
+    }
+    let (tx, rx) = (pages(1)[0], pages(1)[0]);
+    arch::smc8([ffa::RXTX_MAP_64 as u64, tx, rx, 1, 0, 0, 0, 0]);
+    *TX.lock() = tx;
+    if w(arch::smc8(pi)[0]) == ffa::SUCCESS_32 {
+        let mut d = [0u8; 2];
+        arch::read_mem(rx, &mut d);
+        OPTEE.store(u16::from_le_bytes(d), Ordering::Relaxed);
+        arch::smc8(regs(ffa::RX_RELEASE));
+    }
+    let t0 = arch::counter();
+    for _ in 0..N {
+        direct([o::GET_API_VERSION as u64, 0, 0, 0, 0]);
+    }
+    say!("BENCH ffa_direct_msg_insns={:.1}", insns(arch::counter() - t0));
+    let page = pages(1)[0];
+    let Ok(handle) = share(&[page], 4096) else {
+        say!("harness: FF-A bench: MEM_SHARE failed");
+        return;
+    };
+    let sh = Shared { handle, page };
+    let Some(opened) = yielding(me, &sh, 0, &open_msg(t::UUID, m::LOGIN_PUBLIC, &[])) else {
+        return;
+    };
+    let noop = invoke_msg(opened.hdr.session, t::CMD_NOOP, vec![]);
+    let t0 = arch::counter();
+    for _ in 0..N {
+        yielding(me, &sh, 0, &noop);
+    }
+    say!("BENCH ffa_pta_noop_invoke_insns={:.1}", insns(arch::counter() - t0));
+    say!("BENCH ffa_calls={N}");
+}

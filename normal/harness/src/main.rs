@@ -71,6 +71,10 @@ extern "C" fn primary_main(dtb: u64, boot_ticks: u64) -> ! {
         0 => hostile::DEFAULT_SEED,
         s => s,
     };
+    if ffa::detect() && mode == map::HARNESS_MODE_BENCH {
+        ffa::bench();
+        power::system_off()
+    }
     if ffa::detect() {
         // The monitor is an SPMD (`cargo xtask run --ffa`): FF-A checks.
         ffa::run(cpus);
