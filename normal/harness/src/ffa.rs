@@ -361,6 +361,24 @@ fn optee_calls(cpu: usize) {
     shm::page_free(page);
 }
 
+/// SMCCC 1.2: x0-x7 carry FF-A arguments and results; x8-x28 and the
+/// FP/SIMD registers must come back unchanged, whether the SPMD answers
+/// or the call goes to the SPMC.
+fn preserved(cpu: usize, r: [u64; 8], name: &str) {
+    let mut p = arch::Probe { x: [0; 29], q: [0; 8] };
+    for (i, x) in p.x.iter_mut().enumerate() {
+        *x = 0xffa0_0000_0000_0000 | ((cpu as u64) << 32) | i as u64;
+    }
+    for (i, q) in p.q.iter_mut().enumerate() {
+        *q = 0xffa1_0000_0000_0000_0000_0000_0000_0000 | ((cpu as u128) << 64) | i as u128;
+    }
+    p.x[..8].copy_from_slice(&r);
+    let seed = (p.x, p.q);
+    arch::probe(&mut p);
+    check(p.x[8..] == seed.0[8..], cpu, name, format_args!("x8-x28 changed: {:x?}", &p.x[8..]));
+    check(p.q == seed.1, cpu, name, format_args!("q0-q7 changed"));
+}
+
 /// Calls the OS aborts (a stack overflow, a panic, a fault with a spin
 /// lock held) answer in FF-A form, and the CPU serves on.
 fn aborts(cpu: usize, sh: &Shared, session: u32) {
@@ -419,6 +437,26 @@ pub fn run(cpus: usize) {
         "a direct request claiming a secure sender",
         format_args!("{r:x?}"),
     );
+    // What only a secure endpoint sends, from the normal world.
+    for f in [
+        ffa::SECONDARY_EP_REGISTER_64,
+        ffa::NORMAL_WORLD_RESUME,
+        ffa::MSG_SEND_DIRECT_RESP_32,
+        ffa::MSG_SEND_DIRECT_RESP_64,
+        ffa::INTERRUPT,
+        ffa::SUCCESS_32,
+    ] {
+        let r = arch::smc8([f as u64, 0x4020_0000, 0, 0, 0, 0, 0, 0]);
+        check(is_error(&r, ffa::NOT_SUPPORTED), me, "secure-only FF-A call refused", format_args!("{f:#x}: {r:x?}"));
+    }
+    let r = arch::smc8([ffa::MSG_SEND_DIRECT_REQ_64 as u64, ffa::direct_ids(0, ffa::SPMD_ID), 0, 0, 0, 0, 0, 0]);
+    check(is_error(&r, ffa::INVALID_PARAMETERS), me, "a direct request to the SPMD", format_args!("{r:x?}"));
+    preserved(me, regs(ffa::ID_GET), "registers across FFA_ID_GET (SPMD)");
+    preserved(
+        me,
+        [ffa::FEATURES as u64, ffa::RXTX_MAP_64 as u64, 0, 0, 0, 0, 0, 0],
+        "registers across FFA_FEATURES (SPMC)",
+    );
     // Features.
     for f in [ffa::RXTX_MAP_64, ffa::MEM_SHARE_64, ffa::PARTITION_INFO_GET, ffa::MSG_SEND_DIRECT_REQ_32] {
         let r = arch::smc8([ffa::FEATURES as u64, f as u64, 0, 0, 0, 0, 0, 0]);
@@ -459,6 +497,11 @@ pub fn run(cpus: usize) {
         eq(me, "FFA_RX_RELEASE", w(r[0]), ffa::SUCCESS_32);
     }
     // OP-TEE over direct messages.
+    preserved(
+        me,
+        [ffa::MSG_SEND_DIRECT_REQ_32 as u64, ffa::direct_ids(0, optee()), 0, o::GET_API_VERSION as u64, 0, 0, 0, 0],
+        "registers across a direct request (SPMC)",
+    );
     let r = direct([o::GET_OS_VERSION as u64, 0, 0, 0, 0]);
     check(is_resp(&r), me, "GET_OS_VERSION", format_args!("{r:x?}"));
     let r = direct([o::EXCHANGE_CAPABILITIES as u64, 0, 0, 0, 0]);
