@@ -13,7 +13,7 @@ use crate::client::{invoke_msg, open_msg, value};
 use crate::{FINISHED, arch, irq, say, shm};
 use alloc::vec;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use oxtee_abi::ffa::{self, optee as o};
 use oxtee_abi::ffa_mem as fm;
 use oxtee_abi::msg as m;
@@ -39,6 +39,8 @@ static RX: AtomicU64 = AtomicU64::new(0);
 static RPC_SHM: Mutex<Vec<(u64, Vec<u64>)>> = Mutex::new(Vec::new());
 static RPC_SHARES: AtomicU64 = AtomicU64::new(0);
 static INTERRUPT_RETURNS: AtomicU64 = AtomicU64::new(0);
+/// The OS is its default build (no test PTA).
+static NO_TEST_PTA: AtomicBool = AtomicBool::new(false);
 /// Parameters the RPC argument has room for (EXCHANGE_CAPABILITIES).
 static RPC_PARAMS: AtomicU64 = AtomicU64::new(4);
 
@@ -308,6 +310,16 @@ fn optee_calls(cpu: usize) {
     let Some(opened) = yielding(cpu, &sh, offset, &open_msg(t::UUID, m::LOGIN_PUBLIC, &[])) else {
         return;
     };
+    if opened.hdr.ret == TeeResult::ERROR_ITEM_NOT_FOUND.0 {
+        // The default image (no test PTA): its device PTA instead.
+        if !NO_TEST_PTA.swap(true, Ordering::Relaxed) {
+            say!("harness: FF-A: no test PTA (the default image): device PTA only; boot --test-build for all checks");
+        }
+        device_pta(cpu, &sh, offset);
+        unregister_and_reclaim(cpu, handle, "the argument buffer");
+        shm::page_free(page);
+        return;
+    }
     let session = opened.hdr.session;
     eq(cpu, "open the test PTA over FF-A", (opened.hdr.ret, session != 0), (0, true));
     let r = yielding(
@@ -342,10 +354,7 @@ fn optee_calls(cpu: usize) {
             let r = yielding(cpu, &sh, offset, &invoke_msg(session, t::CMD_MEMREF, vec![fmem, value(Dir::Out, 0, 0)]));
             let got = r.as_ref().map(|r| (r.hdr.ret, r.params.get(1).copied()));
             eq(cpu, "FMEM memref", got, Some((0, Some(Param::Value { dir: Dir::Out, a: sum, b: 300, c: 0 }))));
-            let r = direct([o::UNREGISTER_SHM as u64, h & 0xffff_ffff, h >> 32, 0, 0]);
-            check(is_resp(&r) && w(r[3]) == 0, cpu, "UNREGISTER_SHM", format_args!("{r:x?}"));
-            let r = reclaim(h);
-            check(w(r[0]) == ffa::SUCCESS_32, cpu, "MEM_RECLAIM", format_args!("{r:x?}"));
+            unregister_and_reclaim(cpu, h, "a memref buffer");
         }
         Err(r) => check(false, cpu, "MEM_SHARE a memref buffer", format_args!("{r:x?}")),
     }
@@ -354,11 +363,41 @@ fn optee_calls(cpu: usize) {
     close.hdr.session = session;
     let r = yielding(cpu, &sh, offset, &close);
     eq(cpu, "close over FF-A", r.map(|r| r.hdr.ret), Some(0));
-    let r = direct([o::UNREGISTER_SHM as u64, handle & 0xffff_ffff, handle >> 32, 0, 0]);
-    check(is_resp(&r) && w(r[3]) == 0, cpu, "UNREGISTER_SHM the argument buffer", format_args!("{r:x?}"));
-    let r = reclaim(handle);
-    check(w(r[0]) == ffa::SUCCESS_32, cpu, "MEM_RECLAIM the argument buffer", format_args!("{r:x?}"));
+    unregister_and_reclaim(cpu, handle, "the argument buffer");
     shm::page_free(page);
+}
+
+fn unregister_and_reclaim(cpu: usize, handle: u64, what: &str) {
+    let r = direct([o::UNREGISTER_SHM as u64, handle & 0xffff_ffff, handle >> 32, 0, 0]);
+    check(is_resp(&r) && w(r[3]) == 0, cpu, "UNREGISTER_SHM", format_args!("{what}: {r:x?}"));
+    let r = reclaim(handle);
+    check(w(r[0]) == ffa::SUCCESS_32, cpu, "MEM_RECLAIM", format_args!("{what}: {r:x?}"));
+}
+
+/// The default image's device PTA, as the kernel enumerates it: GET_DEVICES
+/// into a buffer shared with FFA_MEM_SHARE (an FMEM memref).
+fn device_pta(cpu: usize, sh: &Shared, offset: u64) {
+    let open = open_msg(oxtee_abi::uuid::PTA_DEVICE_ENUM, m::LOGIN_REE_KERNEL, &[]);
+    let Some(r) = yielding(cpu, sh, offset, &open) else {
+        return;
+    };
+    eq(cpu, "open the device PTA over FF-A", r.hdr.ret, 0);
+    let session = r.hdr.session;
+    let buf = pages(1)[0];
+    match share(&[buf], 4096) {
+        Ok(h) => {
+            let fmem = Param::Rmem { dir: Dir::Out, offs: 0, size: 64, shm_ref: h };
+            let r = yielding(cpu, sh, offset, &invoke_msg(session, 0, vec![fmem]));
+            let got = r.map(|r| (r.hdr.ret, r.params.first().map(|p| matches!(p, Param::Rmem { size: 16, .. }))));
+            eq(cpu, "GET_DEVICES into an FMEM buffer: one device", got, Some((0, Some(true))));
+            unregister_and_reclaim(cpu, h, "the device list");
+        }
+        Err(r) => check(false, cpu, "MEM_SHARE a memref buffer", format_args!("{r:x?}")),
+    }
+    shm::page_free(buf);
+    let mut close = Message::new(m::CMD_CLOSE_SESSION, vec![]);
+    close.hdr.session = session;
+    eq(cpu, "close the device PTA", yielding(cpu, sh, offset, &close).map(|r| r.hdr.ret), Some(0));
 }
 
 /// SMCCC 1.2: x0-x7 carry FF-A arguments and results; x8-x28 and the
@@ -540,7 +579,9 @@ pub fn run(cpus: usize) {
     irq::start_tick(TICK_MS);
     optee_calls(me);
     let page = pages(1)[0];
-    if let Ok(handle) = share(&[page], 4096) {
+    if NO_TEST_PTA.load(Ordering::Relaxed) {
+        // Nothing below runs without the test PTA.
+    } else if let Ok(handle) = share(&[page], 4096) {
         let sh = Shared { handle, page };
         if let Some(opened) = yielding(me, &sh, 0, &open_msg(t::UUID, m::LOGIN_PUBLIC, &[])) {
             let before = INTERRUPT_RETURNS.load(Ordering::Relaxed);
