@@ -119,7 +119,13 @@ pub fn from_ns(cpu: &mut CpuContext, fid: u32) -> *mut WorldContext {
     let me = arch::this_cpu();
     let r = regs8(cpu.ctx(World::NonSecure));
     if !up(me) {
-        return answer_ns(cpu, error_regs(ffa::NOT_SUPPORTED));
+        // No SPMC on this CPU (FFA_VERSION answers in w0 alone).
+        let r = if fid == ffa::VERSION {
+            [ffa::NOT_SUPPORTED as u32 as u64, 0, 0, 0, 0, 0, 0, 0]
+        } else {
+            error_regs(ffa::NOT_SUPPORTED)
+        };
+        return answer_ns(cpu, r);
     }
     match fid {
         ffa::VERSION => {
