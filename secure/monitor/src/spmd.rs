@@ -8,6 +8,8 @@
 //!
 //! The SPMC is never trusted to steer the monitor: every answer is checked
 //! against `cpu.pending`, and anything else gets `FFA_ERROR(NOT_SUPPORTED)`.
+//! The routing rules are pure functions in `oxtee_abi::ffa_spmd`
+//! (host-tested); this file applies them to the CPU's contexts.
 
 use crate::arch::{self, power};
 use crate::boot::{self, BOOT};
@@ -16,6 +18,7 @@ use crate::psci;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use log::{debug, error, info, warn};
 use oxtee_abi::ffa;
+use oxtee_abi::ffa_spmd::{self as route, NsRoute, SpmcRoute, Waiting};
 use oxtee_platform::{MAX_CPUS, map};
 
 /// Whether this boot runs the monitor as SPMD (the package's flag).
@@ -59,14 +62,6 @@ fn set8(ctx: &mut WorldContext, r: [u64; 8]) {
     ctx.x[..8].copy_from_slice(&r);
 }
 
-fn error_regs(code: i32) -> [u64; 8] {
-    [ffa::ERROR as u64, 0, code as u32 as u64, 0, 0, 0, 0, 0]
-}
-
-fn success32(w2: u64) -> [u64; 8] {
-    [ffa::SUCCESS_32 as u64, 0, w2, 0, 0, 0, 0, 0]
-}
-
 /// Answers the normal world at once, without the SPMC.
 fn answer_ns(cpu: &mut CpuContext, r: [u64; 8]) -> *mut WorldContext {
     let ns = cpu.ctx(World::NonSecure);
@@ -93,91 +88,33 @@ fn to_ns(cpu: &mut CpuContext, r: Option<[u64; 8]>) -> *mut WorldContext {
     ns
 }
 
-/// Calls only a secure endpoint makes (or that only the SPMD answers to
-/// the SPMC); the normal world gets NOT_SUPPORTED for them, as from TF-A.
-fn secure_only(fid: u32) -> bool {
-    matches!(
-        fid,
-        ffa::MSG_WAIT
-            | ffa::MSG_YIELD
-            | ffa::MSG_SEND_DIRECT_RESP_32
-            | ffa::MSG_SEND_DIRECT_RESP_64
-            | ffa::NORMAL_WORLD_RESUME
-            | ffa::INTERRUPT
-            | ffa::SECONDARY_EP_REGISTER_64
-            | ffa::MEM_RETRIEVE_RESP
-            | ffa::SUCCESS_32
-            | ffa::SUCCESS_64
-            | ffa::ERROR
-            | ffa::MEM_PERM_GET
-            | ffa::MEM_PERM_SET
-    )
-}
-
 /// An FF-A call (`fid` in the FF-A range) from the normal world.
 pub fn from_ns(cpu: &mut CpuContext, fid: u32) -> *mut WorldContext {
     let me = arch::this_cpu();
-    let r = regs8(cpu.ctx(World::NonSecure));
+    let mut r = regs8(cpu.ctx(World::NonSecure));
+    r[0] = fid as u64;
     if !up(me) {
         // No SPMC on this CPU (FFA_VERSION answers in w0 alone).
         let r = if fid == ffa::VERSION {
-            [ffa::NOT_SUPPORTED as u32 as u64, 0, 0, 0, 0, 0, 0, 0]
+            route::version_answer(ffa::NOT_SUPPORTED as u32)
         } else {
-            error_regs(ffa::NOT_SUPPORTED)
+            route::error(ffa::NOT_SUPPORTED)
         };
         return answer_ns(cpu, r);
     }
-    match fid {
-        ffa::VERSION => {
-            let requested = r[1] as u32;
-            if requested & (1 << 31) != 0 {
-                // Not a version word: FFA_VERSION answers NOT_SUPPORTED in w0.
-                return answer_ns(cpu, [ffa::NOT_SUPPORTED as u32 as u64, 0, 0, 0, 0, 0, 0, 0]);
-            }
-            let req = [
-                ffa::MSG_SEND_DIRECT_REQ_32 as u64,
-                ffa::direct_ids(ffa::SPMD_ID, ffa::SPMC_ID),
-                ffa::FWK_MSG_BIT | ffa::FWK_MSG_VERSION_REQ,
-                requested as u64,
-                0,
-                0,
-                0,
-                0,
-            ];
-            enter_spmc(cpu, req, Pending::FfaVersion)
+    match route::route_ns(&r) {
+        NsRoute::Answer(a) => answer_ns(cpu, a),
+        NsRoute::Version(v) => {
+            enter_spmc(cpu, route::framework_req(ffa::FWK_MSG_VERSION_REQ, v as u64), Pending::FfaVersion)
         }
-        ffa::ID_GET => answer_ns(cpu, success32(ffa::NS_ENDPOINT_ID as u64)),
-        ffa::SPM_ID_GET => answer_ns(cpu, success32(ffa::SPMC_ID as u64)),
-        f if secure_only(f) => answer_ns(cpu, error_regs(ffa::NOT_SUPPORTED)),
-        ffa::MSG_SEND_DIRECT_REQ_32 | ffa::MSG_SEND_DIRECT_REQ_64
-            if ffa::is_secure_id(ffa::direct_src(r[1])) || ffa::direct_dst(r[1]) == ffa::SPMD_ID =>
-        {
-            // A normal-world caller cannot speak for a secure endpoint (nor
-            // for the SPMD), nor send the SPMD requests.
-            answer_ns(cpu, error_regs(ffa::INVALID_PARAMETERS))
-        }
-        _ => {
-            let mut fwd = r;
-            fwd[0] = fid as u64;
-            enter_spmc(cpu, fwd, Pending::FfaCall)
-        }
+        NsRoute::Forward(f) => enter_spmc(cpu, f, Pending::FfaCall),
     }
 }
 
 /// The SPMC's answer to a PSCI event; returns the context to run (the
 /// caller then parks or powers off).
 pub fn power_event(cpu: &mut CpuContext, ev: PowerEvent, psci_fid: u32) -> *mut WorldContext {
-    let req = [
-        ffa::MSG_SEND_DIRECT_REQ_32 as u64,
-        ffa::direct_ids(ffa::SPMD_ID, ffa::SPMC_ID),
-        ffa::FWK_MSG_BIT | ffa::FWK_MSG_PSCI,
-        psci_fid as u64,
-        0,
-        0,
-        0,
-        0,
-    ];
-    enter_spmc(cpu, req, Pending::FfaPower(ev))
+    enter_spmc(cpu, route::framework_req(ffa::FWK_MSG_PSCI, psci_fid as u64), Pending::FfaPower(ev))
 }
 
 /// Whether PSCI events on this CPU go to the SPMC.
@@ -197,50 +134,18 @@ pub fn takes_interrupts() -> bool {
     up(arch::this_cpu())
 }
 
-/// `FFA_FEATURES` from the SPMC, for the calls the SPMD itself answers.
-fn features_for_spmc(q: u32) -> [u64; 8] {
-    match q {
-        ffa::VERSION
-        | ffa::FEATURES
-        | ffa::ID_GET
-        | ffa::SPM_ID_GET
-        | ffa::SECONDARY_EP_REGISTER_64
-        | ffa::MSG_WAIT
-        | ffa::ERROR
-        | ffa::SUCCESS_32
-        | ffa::SUCCESS_64
-        | ffa::MSG_SEND_DIRECT_RESP_32
-        | ffa::MSG_SEND_DIRECT_RESP_64
-        | ffa::NORMAL_WORLD_RESUME => success32(0),
-        _ => error_regs(ffa::NOT_SUPPORTED),
+fn waiting(p: Pending) -> Waiting {
+    match p {
+        Pending::ColdBoot | Pending::CpuOn => Waiting::Boot,
+        Pending::FfaCall => Waiting::Call,
+        Pending::FfaVersion => Waiting::Version,
+        Pending::FfaPower(_) => Waiting::Power,
+        Pending::FfaInterrupt => Waiting::Interrupt,
+        _ => Waiting::Nothing,
     }
 }
 
-/// Answers that end a forwarded normal-world call.
-fn is_answer(fid: u32) -> bool {
-    matches!(
-        fid,
-        ffa::SUCCESS_32
-            | ffa::SUCCESS_64
-            | ffa::ERROR
-            | ffa::MSG_SEND_DIRECT_RESP_32
-            | ffa::MSG_SEND_DIRECT_RESP_64
-            | ffa::MEM_FRAG_RX
-            | ffa::MEM_FRAG_TX
-            | ffa::MEM_RETRIEVE_RESP
-            | ffa::INTERRUPT
-            | ffa::MSG_WAIT
-            | ffa::MSG_YIELD
-    )
-}
-
-fn fwk_resp(r: &[u64; 8], msg: u64) -> bool {
-    r[0] as u32 == ffa::MSG_SEND_DIRECT_RESP_32
-        && r[1] as u32 as u64 == ffa::direct_ids(ffa::SPMC_ID, ffa::SPMD_ID)
-        && r[2] as u32 as u64 == ffa::FWK_MSG_BIT | msg
-}
-
-/// An SMC from the OS in FF-A mode (`fid` = w0). Returns the context to run.
+/// An SMC from the OS in FF-A mode. Returns the context to run.
 pub fn from_spmc(cpu: &mut CpuContext) -> *mut WorldContext {
     let me = arch::this_cpu();
     let r = regs8(cpu.ctx(World::Secure));
@@ -250,77 +155,56 @@ pub fn from_spmc(cpu: &mut CpuContext) -> *mut WorldContext {
         set8(s, a);
         s
     };
-    // What the SPMD answers itself, whatever the SPMC is doing.
-    match fid {
-        ffa::VERSION => {
-            let v = if r[1] as u32 & (1 << 31) != 0 {
-                ffa::NOT_SUPPORTED as u32 as u64
-            } else {
-                ffa::VERSION_IMPLEMENTED as u64
-            };
-            return answer_spmc(cpu, [v, 0, 0, 0, 0, 0, 0, 0]);
+    let pending = cpu.pending;
+    match route::route_spmc(&r, waiting(pending), (map::OS_BASE, map::OS_SIZE)) {
+        SpmcRoute::Local(a) => answer_spmc(cpu, a),
+        SpmcRoute::RegisterSecondary { entry, context } => {
+            SECONDARY_EP.store(entry, Ordering::Release);
+            SECONDARY_CTX.store(context, Ordering::Release);
+            debug!("SPMC secondary entry {entry:#x}");
+            answer_spmc(cpu, route::success32(0))
         }
-        ffa::ID_GET => return answer_spmc(cpu, success32(ffa::SPMC_ID as u64)),
-        ffa::SPM_ID_GET => return answer_spmc(cpu, success32(ffa::SPMD_ID as u64)),
-        ffa::FEATURES => return answer_spmc(cpu, features_for_spmc(r[1] as u32)),
-        ffa::SECONDARY_EP_REGISTER_64 => {
-            let ep = r[1];
-            let end = map::OS_BASE + map::OS_SIZE;
-            if ep < map::OS_BASE || ep >= end || !ep.is_multiple_of(4) {
-                warn!("SPMC secondary entry {ep:#x} is outside its image");
-                return answer_spmc(cpu, error_regs(ffa::INVALID_PARAMETERS));
-            }
-            SECONDARY_EP.store(ep, Ordering::Release);
-            SECONDARY_CTX.store(r[2], Ordering::Release);
-            debug!("SPMC secondary entry {ep:#x}");
-            return answer_spmc(cpu, success32(0));
-        }
-        _ => {}
-    }
-    match (fid, cpu.pending) {
-        (ffa::MSG_WAIT, Pending::ColdBoot) => {
+        SpmcRoute::Ready if pending == Pending::ColdBoot => {
             READY.store(true, Ordering::Release);
             CPU_UP[me].store(true, Ordering::Release);
             info!("SPMC initialised (FF-A v1.1, SPMC id {:#x})", ffa::SPMC_ID);
             start_normal_world(cpu)
         }
-        (ffa::ERROR, Pending::ColdBoot) => {
-            error!("SPMC initialisation failed ({:#x}); running without a secure OS", r[2] as u32);
-            start_normal_world(cpu)
-        }
-        (ffa::MSG_WAIT, Pending::CpuOn) => {
+        SpmcRoute::Ready => {
             CPU_UP[me].store(true, Ordering::Release);
             psci::mark_on(me);
             debug!("CPU {me} on (SPMC ready)");
             to_ns(cpu, None)
         }
-        (ffa::ERROR, Pending::CpuOn) => {
-            error!("SPMC failed to start on CPU {me}; FF-A calls there get NOT_SUPPORTED");
+        SpmcRoute::Failed(e) if pending == Pending::ColdBoot => {
+            error!("SPMC initialisation failed ({e}); running without a secure OS");
+            start_normal_world(cpu)
+        }
+        SpmcRoute::Failed(e) => {
+            error!("SPMC failed to start on CPU {me} ({e}); FF-A calls there get NOT_SUPPORTED");
             psci::mark_on(me);
             to_ns(cpu, None)
         }
-        (_, Pending::FfaVersion) => {
-            let v = if fwk_resp(&r, ffa::FWK_MSG_VERSION_RESP) {
-                r[3] as u32 as u64
-            } else {
+        SpmcRoute::ToNs(a) => {
+            if pending == Pending::FfaVersion && a.is_some_and(|a| a[0] as u32 == ffa::NOT_SUPPORTED as u32) {
                 warn!("SPMC answered the version request with {fid:#x}");
-                ffa::NOT_SUPPORTED as u32 as u64
-            };
-            to_ns(cpu, Some([v, 0, 0, 0, 0, 0, 0, 0]))
-        }
-        (_, Pending::FfaPower(ev)) => {
-            if !fwk_resp(&r, ffa::FWK_MSG_PM_RESP) {
-                warn!("SPMC answered the power request with {fid:#x}; going on");
-            } else if r[3] as u32 != 0 {
-                warn!("SPMC answered the power request with status {}", r[3] as u32 as i32);
             }
-            finish_power(cpu, ev)
+            to_ns(cpu, a)
         }
-        (ffa::NORMAL_WORLD_RESUME, Pending::FfaInterrupt) => to_ns(cpu, None),
-        (f, Pending::FfaCall) if is_answer(f) => to_ns(cpu, Some(r)),
-        (_, pending) => {
+        SpmcRoute::PowerDone(status) => {
+            match status {
+                None => warn!("SPMC answered the power request with {fid:#x}; going on"),
+                Some(0) => {}
+                Some(s) => warn!("SPMC answered the power request with status {s}"),
+            }
+            match pending {
+                Pending::FfaPower(ev) => finish_power(cpu, ev),
+                _ => answer_spmc(cpu, route::error(ffa::NOT_SUPPORTED)),
+            }
+        }
+        SpmcRoute::Refuse => {
             warn!("unexpected FF-A SMC {fid:#x} from the SPMC (pending {pending:?})");
-            answer_spmc(cpu, error_regs(ffa::NOT_SUPPORTED))
+            answer_spmc(cpu, route::error(ffa::NOT_SUPPORTED))
         }
     }
 }
