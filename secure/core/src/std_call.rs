@@ -8,6 +8,7 @@
 //! (`finish_aborted`) is therefore answered and leaves nothing behind.
 
 use crate::Os;
+use crate::async_notif::Event;
 use crate::env::ThreadEnv;
 use crate::msg::{self, Dir, Message, Param};
 use crate::pta::{Ctx, PtaBuf, PtaParam};
@@ -375,11 +376,27 @@ impl Os {
             }
             m::CMD_REGISTER_SHM => self.register_shm(rpc, &message.params),
             m::CMD_UNREGISTER_SHM => self.unregister_shm(&message.params)?,
+            // Without a doorbell these are unknown commands, as in OP-TEE
+            // built without asynchronous notifications. Parameters are
+            // ignored, as there.
+            m::CMD_DO_BOTTOM_HALF if self.async_notif.available() => self.async_notif_call(rpc, Event::BottomHalf),
+            m::CMD_STOP_ASYNC_NOTIF if self.async_notif.available() => self.async_notif_call(rpc, Event::Stopped),
             _ => return Err(smc::RETURN_EBADCMD),
         };
         message.hdr.ret = ret.0;
         message.hdr.ret_origin = origin as u32;
         Ok(())
+    }
+
+    /// DO_BOTTOM_HALF / STOP_ASYNC_NOTIF: the drivers' yielding work, on
+    /// this thread.
+    fn async_notif_call(&self, rpc: &mut Rpc, ev: Event) -> (TeeResult, Origin) {
+        let t = rpc.t;
+        let mut ctx = Ctx { os: self, rpc: rpc.reborrow(), cancel: &t.cancel, session: 0, ta: None };
+        match self.async_notif.deliver(&mut ctx, ev) {
+            Ok(()) => (TeeResult::SUCCESS, Origin::Tee),
+            Err(e) => (e, Origin::Tee),
+        }
     }
 
     fn close_session(&self, rpc: &mut Rpc, id: u32) -> (TeeResult, Origin) {
