@@ -77,7 +77,8 @@ fn capability_fast_calls_and_a_bottom_half_that_sleeps_and_rpcs() {
     assert!(SecCaps(caps[1]).contains(SecCaps::ASYNC_NOTIF));
     assert_eq!(caps[2], crate::sync::MAX_KEY as u64 + 1);
     let s = w.open(&mut env, an::UUID).hdr.session;
-    let raise = |env: &mut FakeEnv, n| w.invoke(env, s, an::CMD_RAISE, vec![value(Dir::In, n, 0), value(Dir::Out, 0, 0)]);
+    let raise =
+        |env: &mut FakeEnv, n| w.invoke(env, s, an::CMD_RAISE, vec![value(Dir::In, n, 0), value(Dir::Out, 0, 0)]);
     // Not enabled yet: no event can be delivered.
     assert_eq!(raise(&mut env, 1).hdr.ret, TeeResult::ERROR_BAD_STATE.0);
     assert_eq!(yielding(&w, &mut env, m::CMD_DO_BOTTOM_HALF), (smc::RETURN_OK as u64, 0));

@@ -10,6 +10,7 @@ const GICD_IGROUPR: u64 = 0x080;
 const GICD_ISENABLER: u64 = 0x100;
 const GICD_ISPENDR: u64 = 0x200;
 const GICD_ICFGR: u64 = 0xc00;
+#[cfg(feature = "test-hooks")]
 const GICD_SGIR: u64 = 0xf00;
 const GICD_IPRIORITYR: u64 = 0x400;
 const GICD_IGRPMODR: u64 = 0xd00;
