@@ -164,6 +164,10 @@ impl FastCalls {
         FastCalls { config, caps, shm_cache: RpcShmCache::new(config.thread_count as usize) }
     }
 
+    pub fn config(&self) -> OsConfig {
+        self.config
+    }
+
     pub fn capabilities(&self) -> SecCaps {
         self.caps
     }

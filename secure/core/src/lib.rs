@@ -68,6 +68,8 @@ pub struct Os {
     pub threads: ThreadTable,
     pub sessions: Sessions,
     pub notif: NotifKeys,
+    /// The SPMC (FF-A transport).
+    pub ffa: ffa::Spmc,
     pub mem: &'static dyn NsMemory,
     pub user: UserTas,
     pub rng: rng::Rng,
@@ -94,6 +96,7 @@ impl Os {
             threads: ThreadTable::new(config.thread_count as usize),
             sessions: Sessions::new(limits.sessions),
             notif: NotifKeys::new(),
+            ffa: ffa::Spmc::new(),
             mem,
             user: UserTas::new(limits.instances, ParamBudget::new(limits.param_reserve, limits.param_shared)),
             rng: rng::Rng::default(),
