@@ -63,7 +63,7 @@ struct Txn {
     tag: u64,
     receivers: [Receiver; MAX_RECEIVERS],
     nrecv: usize,
-    /// Byte ranges [start, end), sorted, disjoint.
+    /// Byte ranges [start, end) in descriptor order, disjoint.
     ranges: Vec<(u64, u64)>,
     /// Retrieved by every receiver that retrieves on completion (OP-TEE):
     /// until then it cannot be reclaimed or retrieved.
@@ -124,7 +124,10 @@ struct Parsed {
     tag: u64,
     receivers: [Receiver; MAX_RECEIVERS],
     nrecv: usize,
+    /// In descriptor order (the buffer's layout).
     ranges: Vec<(u64, u64)>,
+    /// The same, sorted by address.
+    sorted: Vec<(u64, u64)>,
     pages: u64,
 }
 
@@ -228,11 +231,25 @@ impl Spmc {
         if pages != c.total_page_count.get() as u64 {
             return Err(INVAL);
         }
-        ranges.sort_unstable();
-        if ranges.windows(2).any(|p| p[0].1 > p[1].0) {
+        // The order is the buffer's layout; overlaps are found in a sorted copy.
+        let mut sorted = Vec::new();
+        reserve(&mut sorted, count)?;
+        sorted.extend_from_slice(&ranges);
+        sorted.sort_unstable();
+        if sorted.windows(2).any(|p| p[0].1 > p[1].0) {
             return Err(INVAL);
         }
-        Ok(Parsed { sender: h.sender_id, attr: h.mem_reg_attr, flags: h.flags, tag: h.tag, receivers, nrecv: n, ranges, pages })
+        Ok(Parsed {
+            sender: h.sender_id,
+            attr: h.mem_reg_attr,
+            flags: h.flags,
+            tag: h.tag,
+            receivers,
+            nrecv: n,
+            ranges,
+            sorted,
+            pages,
+        })
     }
 
     fn new_handle(&self, os: &Os) -> u64 {
@@ -386,7 +403,7 @@ impl Os {
                 return Err(ffa::NO_MEMORY);
             }
             // Memory already in another transaction is refused.
-            let busy = t.txns.iter().any(|x| overlaps(&x.ranges, &p.ranges));
+            let busy = t.txns.iter().any(|x| overlaps(&x.ranges, &p.sorted));
             if busy {
                 return Err(ffa::DENIED);
             }
@@ -643,18 +660,10 @@ fn frag_rx(handle: u64, offset: u64) -> [u64; 8] {
     [ffa::MEM_FRAG_RX as u64, handle & 0xffff_ffff, handle >> 32, offset, 0, 0, 0, 0]
 }
 
-/// True if any range of sorted `a` meets any of sorted `b`.
-fn overlaps(a: &[(u64, u64)], b: &[(u64, u64)]) -> bool {
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        if a[i].0 < b[j].1 && b[j].0 < a[i].1 {
-            return true;
-        }
-        if a[i].1 <= b[j].1 {
-            i += 1;
-        } else {
-            j += 1;
-        }
-    }
-    false
+/// True if any range of `a` meets any of `sorted` (sorted, disjoint).
+fn overlaps(a: &[(u64, u64)], sorted: &[(u64, u64)]) -> bool {
+    a.iter().any(|&(s, e)| {
+        let i = sorted.partition_point(|r| r.1 <= s);
+        i < sorted.len() && sorted[i].0 < e
+    })
 }

@@ -466,7 +466,7 @@ impl Os {
             optee::YIELDING_CALL_RESUME => {
                 FfaAction::Thread { call: [smc::RETURN_FROM_RPC as u64, 0, 0, w7, 0, 0, 0, 0], ret }
             }
-            optee::GET_API_VERSION => resp([0, optee::API_MAJOR as u64, optee::API_MINOR as u64, 0, 0]),
+            optee::GET_API_VERSION => resp([optee::API_MAJOR as u64, optee::API_MINOR as u64, 0, 0, 0]),
             optee::GET_OS_VERSION => resp([
                 smc::OS_REVISION_MAJOR as u64,
                 smc::OS_REVISION_MINOR as u64,
