@@ -1060,6 +1060,24 @@ fn optee_calls_and_rpcs_over_ffa_with_shared_memory() {
     let data_pa = nw.next - PAGE;
     w.ram.put(data_pa + 0x30, b"ffa!").unwrap();
     assert!(w.os.shm.contains(data));
+    let fmem = |offs: u64, h: u64| {
+        let mut inv = Message::new(
+            m::CMD_INVOKE_COMMAND,
+            vec![Param::Rmem { dir: Dir::In, offs, size: 4, shm_ref: h }, Param::Value { dir: Dir::Out, a: 0, b: 0, c: 0 }],
+        );
+        inv.hdr.session = session;
+        inv.hdr.func = oxtee_abi::test_pta::CMD_MEMREF;
+        inv
+    };
+    let sum: u64 = b"ffa!".iter().map(|b| *b as u64).sum();
+    let (_, out) = nw.call(h, buf, 0x100, &fmem(0x30 << 48, data));
+    assert_eq!((out.hdr.ret, out.params[1]), (0, Param::Value { dir: Dir::Out, a: sum, b: 4, c: 0 }), "internal_offs");
+    let (_, out) = nw.call(h, buf, 0x100, &fmem(0x30, data));
+    assert_eq!(out.params[1], Param::Value { dir: Dir::Out, a: sum, b: 4, c: 0 }, "offs_low");
+    let (_, out) = nw.call(h, buf, 0x100, &fmem(0, oxtee_abi::msg::FMEM_INVALID_GLOBAL_ID));
+    assert_eq!((out.hdr.ret, out.params[1]), (0, Param::Value { dir: Dir::Out, a: 0, b: 0, c: 0 }), "null memref");
+    let (_, out) = nw.call(h, buf, 0x100, &fmem(PAGE - 2, data));
+    assert_ne!(out.hdr.ret, 0, "past the end of the share");
     // An unknown argument handle: upstream's answer.
     let req = [
         ffa::MSG_SEND_DIRECT_REQ_32 as u64,
