@@ -181,8 +181,11 @@ impl<'a> Rpc<'a> {
             && self.shm.ffa_conduit()
         {
             *slot.as_mut().get() = Some(ShmAlloc { t: self.t, kind, cookie: shm_ref, pages: None });
-            let pages =
-                if got < size { Err(TeeResult::ERROR_COMMUNICATION) } else { self.adopt(shm_ref, fmem_offset(offs), size) };
+            let pages = if got < size {
+                Err(TeeResult::ERROR_COMMUNICATION)
+            } else {
+                self.adopt(shm_ref, fmem_offset(offs), size)
+            };
             return self.settle(slot, pages);
         }
         let Param::Tmem { dir: Dir::Out, buf, size: got, shm_ref, noncontig } = p[0] else {

@@ -458,9 +458,7 @@ impl Os {
                 }
                 // Over FF-A these are FMEM: the invalid handle is a null
                 // memref, the offset word carries the in-page offset too.
-                Param::Rmem { dir, shm_ref: oxtee_abi::msg::FMEM_INVALID_GLOBAL_ID, .. }
-                    if self.shm.ffa_conduit() =>
-                {
+                Param::Rmem { dir, shm_ref: oxtee_abi::msg::FMEM_INVALID_GLOBAL_ID, .. } if self.shm.ffa_conduit() => {
                     PtaParam::Memref { dir, buf: None, size: 0 }
                 }
                 Param::Rmem { dir, offs, size, shm_ref } => {

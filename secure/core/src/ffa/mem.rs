@@ -177,8 +177,7 @@ impl Spmc {
         let kind = if share { fm::FLAG_TYPE_SHARE } else { fm::FLAG_TYPE_LEND };
         let ty = h.flags & fm::FLAG_TYPE_MASK;
         let zero = fm::FLAG_ZERO_MEMORY | fm::FLAG_ZERO_AFTER_RELINQUISH;
-        if !attr_ok || h.flags & fm::FLAGS_RESERVED != 0 || (ty != 0 && ty != kind) || (share && h.flags & zero != 0)
-        {
+        if !attr_ok || h.flags & fm::FLAGS_RESERVED != 0 || (ty != 0 && ty != kind) || (share && h.flags & zero != 0) {
             return Err(INVAL);
         }
         let n = h.access_count as usize;
@@ -542,9 +541,9 @@ impl Os {
                 } else if total == 0 || total != frag || total > tx.len() {
                     Err(INVAL)
                 } else {
-                    self.ffa.retrieve_req(caller, &tx[..total], rx).map(|n| {
-                        [ffa::MEM_RETRIEVE_RESP as u64, n as u64, n as u64, 0, 0, 0, 0, 0]
-                    })
+                    self.ffa
+                        .retrieve_req(caller, &tx[..total], rx)
+                        .map(|n| [ffa::MEM_RETRIEVE_RESP as u64, n as u64, n as u64, 0, 0, 0, 0, 0])
                 }
             }
             ffa::MEM_RELINQUISH => self.ffa.relinquish_req(caller, tx).map(|()| success(0, 0)),
@@ -554,7 +553,9 @@ impl Os {
                 if sender != caller {
                     Err(INVAL)
                 } else {
-                    self.ffa.notify(sender, receiver, w(regs[3]) | (w(regs[4]) << 32), w(regs[2]) as u32).map(|()| success(0, 0))
+                    self.ffa
+                        .notify(sender, receiver, w(regs[3]) | (w(regs[4]) << 32), w(regs[2]) as u32)
+                        .map(|()| success(0, 0))
                 }
             }
             _ => Err(ffa::NOT_SUPPORTED),

@@ -278,9 +278,11 @@ impl Os {
                 w(regs[2]) as u32,
                 w(regs[3]) | (w(regs[4]) << 32),
             )),
-            ffa::NOTIFICATION_SET => {
-                result(self.ffa.notif_set_from_nw(w(regs[1]) as u32, w(regs[2]) as u32, w(regs[3]) | (w(regs[4]) << 32)))
-            }
+            ffa::NOTIFICATION_SET => result(self.ffa.notif_set_from_nw(
+                w(regs[1]) as u32,
+                w(regs[2]) as u32,
+                w(regs[3]) | (w(regs[4]) << 32),
+            )),
             ffa::NOTIFICATION_GET => result(self.ffa.notif.get_nw(w(regs[1]) as u32, w(regs[2]) as u32)),
             ffa::NOTIFICATION_INFO_GET_32 => result(self.ffa.notif.info_get(false)),
             ffa::NOTIFICATION_INFO_GET_64 => result(self.ffa.notif.info_get(true)),
@@ -479,13 +481,7 @@ impl Os {
                 if self.ffa.platform().is_some() {
                     caps |= optee::SEC_CAP_ASYNC_NOTIF;
                 }
-                resp([
-                    0,
-                    crate::rpc::RPC_MAX_PARAMS as u64,
-                    caps as u64,
-                    optee::MAX_ASYNC_NOTIF_VALUE as u64 - 1,
-                    0,
-                ])
+                resp([0, crate::rpc::RPC_MAX_PARAMS as u64, caps as u64, optee::MAX_ASYNC_NOTIF_VALUE as u64 - 1, 0])
             }
             optee::UNREGISTER_SHM => {
                 // As upstream: unknown handles are not an error, a buffer
@@ -542,17 +538,13 @@ impl Os {
         match code {
             smc::RETURN_OK => done(0),
             smc::RETURN_RPC_CMD => direct_resp(ret, [0, optee::RETURN_RPC_CMD as u64, 0, 0, w(smc_ret[3])]),
-            smc::RETURN_RPC_FOREIGN_INTR => {
-                direct_resp(ret, [0, optee::RETURN_INTERRUPT as u64, 0, 0, w(smc_ret[3])])
-            }
+            smc::RETURN_RPC_FOREIGN_INTR => direct_resp(ret, [0, optee::RETURN_INTERRUPT as u64, 0, 0, w(smc_ret[3])]),
             // No free thread: the normal world waits for one and retries.
             smc::RETURN_ETHREAD_LIMIT => done(TeeResult::ERROR_BUSY.0),
             smc::RETURN_ENOMEM => done(TeeResult::ERROR_OUT_OF_MEMORY.0),
             // A bad argument location, command or resume: upstream's
             // yielding-call path answers these TEE_ERROR_BAD_PARAMETERS.
-            smc::RETURN_EBADADDR | smc::RETURN_EBADCMD | smc::RETURN_ERESUME => {
-                done(TeeResult::ERROR_BAD_PARAMETERS.0)
-            }
+            smc::RETURN_EBADADDR | smc::RETURN_EBADCMD | smc::RETURN_ERESUME => done(TeeResult::ERROR_BAD_PARAMETERS.0),
             _ => done(TeeResult::ERROR_GENERIC.0),
         }
     }

@@ -144,7 +144,8 @@ impl Spmc {
                 b.binder[i] = sender;
             }
         } else {
-            let mine = (0..64).filter(|i| b.bound & (1u64 << i) != 0 && b.binder[*i] == sender).fold(0u64, |m, i| m | 1 << i);
+            let mine =
+                (0..64).filter(|i| b.bound & (1u64 << i) != 0 && b.binder[*i] == sender).fold(0u64, |m, i| m | 1 << i);
             if bits & !mine != 0 {
                 return Err(ffa::DENIED);
             }
@@ -180,7 +181,8 @@ impl Spmc {
         {
             let mut t = self.notif.t.lock();
             let b = t.iter_mut().find(|b| b.id == receiver).ok_or(INVAL)?;
-            let unbound = (0..64).any(|i| bits & (1u64 << i) != 0 && (b.bound & (1u64 << i) == 0 || b.binder[i] != sender));
+            let unbound =
+                (0..64).any(|i| bits & (1u64 << i) != 0 && (b.bound & (1u64 << i) == 0 || b.binder[i] != sender));
             if unbound {
                 return Err(ffa::DENIED);
             }

@@ -407,10 +407,16 @@ fn optee_blocking_services_over_direct_messages() {
     }
     // Unknown services, as upstream.
     assert_eq!(w.optee(0, [0x77, 0, 0, 0, 0])[3], TeeResult::ERROR_BAD_PARAMETERS.0 as u64);
-    assert_eq!(w.optee(0, [optee::YIELDING_CALL_BIT as u64 | 5, 0, 0, 0, 0])[3], TeeResult::ERROR_BAD_PARAMETERS.0 as u64);
+    assert_eq!(
+        w.optee(0, [optee::YIELDING_CALL_BIT as u64 | 5, 0, 0, 0, 0])[3],
+        TeeResult::ERROR_BAD_PARAMETERS.0 as u64
+    );
     // Asynchronous notifications: the value must be < 64.
     assert_eq!(w.os.ffa.async_notif_id(), None);
-    assert_eq!(w.optee(3, [optee::ENABLE_ASYNC_NOTIF as u64, 64, 0, 0, 0])[3], TeeResult::ERROR_BAD_PARAMETERS.0 as u64);
+    assert_eq!(
+        w.optee(3, [optee::ENABLE_ASYNC_NOTIF as u64, 64, 0, 0, 0])[3],
+        TeeResult::ERROR_BAD_PARAMETERS.0 as u64
+    );
     assert_eq!(w.os.ffa.async_notif_id(), None);
     assert_eq!(w.optee(3, [optee::ENABLE_ASYNC_NOTIF as u64, 9, 0, 0, 0])[3], 0);
     assert_eq!(w.os.ffa.async_notif_id(), Some((3, 9)));
@@ -613,18 +619,26 @@ fn malformed_descriptors_are_refused_and_change_nothing() {
         ("unaligned constituent", |d| d.ranges[1].0 += 8, ffa::INVALID_PARAMETERS),
         ("empty constituent", |d| d.ranges[1].1 = 0, ffa::INVALID_PARAMETERS),
         ("constituent in secure memory", |d| d.ranges[1].0 = SECURE, ffa::INVALID_PARAMETERS),
-        ("constituent off the end of RAM", |d| d.ranges[1] = (RAM + RAM_SIZE as u64 - PAGE, 2), ffa::INVALID_PARAMETERS),
-        ("constituent wrapping around", |d| d.ranges[1] = (u64::MAX & !0xfff, 2), ffa::INVALID_PARAMETERS),
+        (
+            "constituent off the end of RAM",
+            |d| d.ranges[1] = (RAM + RAM_SIZE as u64 - PAGE, 2),
+            ffa::INVALID_PARAMETERS,
+        ),
+        ("constituent wrapping around", |d| d.ranges[1] = (!0xfff, 2), ffa::INVALID_PARAMETERS),
         ("overlapping constituents", |d| d.ranges[1].0 = SHARE + PAGE, ffa::INVALID_PARAMETERS),
         ("the same page twice", |d| d.ranges[1] = (SHARE, 1), ffa::INVALID_PARAMETERS),
         ("v1.2 access size", |d| d.access_size = 32, ffa::INVALID_PARAMETERS),
         ("access array over the header", |d| d.access_offs = Some(16), ffa::INVALID_PARAMETERS),
         ("reserved header bytes", |d| d.reserved = 1, ffa::INVALID_PARAMETERS),
         ("a v1.0 layout from a v1.1 caller", |d| d.v1_1 = false, ffa::INVALID_PARAMETERS),
-        ("receivers with different composites", |d| {
-            d.recv.push((SP, 2, 0));
-            d.region_offs = None;
-        }, 0),
+        (
+            "receivers with different composites",
+            |d| {
+                d.recv.push((SP, 2, 0));
+                d.region_offs = None;
+            },
+            0,
+        ),
     ];
     for (what, edit, want) in cases {
         let mut d = good.clone();
@@ -758,7 +772,9 @@ fn transactions_with_secure_partitions_are_bounded_and_retrieved_explicitly() {
     assert_eq!(w.reclaim(h, 0)[2] as u32 as i32, ffa::DENIED);
     let mut rel = fm::Relinquish { handle: h.into(), flags: 0.into(), endpoint_count: 1.into() }.as_bytes().to_vec();
     rel.extend_from_slice(&SP2.to_le_bytes());
-    let relq = |caller, tx: &[u8]| w.os.ffa_secure_call(caller, &[ffa::MEM_RELINQUISH as u64, 0, 0, 0, 0, 0, 0, 0], tx, &mut Vec::new());
+    let relq = |caller, tx: &[u8]| {
+        w.os.ffa_secure_call(caller, &[ffa::MEM_RELINQUISH as u64, 0, 0, 0, 0, 0, 0, 0], tx, &mut Vec::new())
+    };
     assert_eq!(relq(SP, &rel)[2] as u32 as i32, ffa::INVALID_PARAMETERS, "another endpoint's id");
     rel[16..18].copy_from_slice(&SP.to_le_bytes());
     assert_eq!(relq(SP, &rel)[0], ffa::SUCCESS_32 as u64);
@@ -808,7 +824,8 @@ fn notif(w: &W, fid: u32, w1: u64, w2: u64, bits: u64) -> [u64; 8] {
 #[test]
 fn notifications_bind_set_get_and_info_get() {
     let w = world();
-    let bind = |vm: u16, sender: u16, bits: u64| notif(&w, ffa::NOTIFICATION_BIND, ffa::direct_ids(sender, vm), 0, bits);
+    let bind =
+        |vm: u16, sender: u16, bits: u64| notif(&w, ffa::NOTIFICATION_BIND, ffa::direct_ids(sender, vm), 0, bits);
     let get = |vm: u64| notif(&w, ffa::NOTIFICATION_GET, vm, ffa::NOTIF_GET_SP as u64, 0);
     let info = || w.call([ffa::NOTIFICATION_INFO_GET_64 as u64, 0, 0, 0, 0, 0, 0, 0]);
     // No bitmap yet.
@@ -863,9 +880,19 @@ fn notifications_bind_set_get_and_info_get() {
     // secure-call interface, OP-TEE's does not.
     assert_eq!(bind(0, SP, 1 << 3)[0], ffa::SUCCESS_32 as u64);
     assert_eq!(w.os.ffa_notify_nw(0, 3), Err(ffa::DENIED));
-    let r = w.os.ffa_secure_call(SP, &[ffa::NOTIFICATION_SET as u64, ffa::direct_ids(SP, 0), 0, 8, 0, 0, 0, 0], &[], &mut Vec::new());
+    let r = w.os.ffa_secure_call(
+        SP,
+        &[ffa::NOTIFICATION_SET as u64, ffa::direct_ids(SP, 0), 0, 8, 0, 0, 0, 0],
+        &[],
+        &mut Vec::new(),
+    );
     assert_eq!(r[0], ffa::SUCCESS_32 as u64);
-    let r = w.os.ffa_secure_call(SP, &[ffa::NOTIFICATION_SET as u64, ffa::direct_ids(ffa::OPTEE_ID, 0), 0, 8, 0, 0, 0, 0], &[], &mut Vec::new());
+    let r = w.os.ffa_secure_call(
+        SP,
+        &[ffa::NOTIFICATION_SET as u64, ffa::direct_ids(ffa::OPTEE_ID, 0), 0, 8, 0, 0, 0, 0],
+        &[],
+        &mut Vec::new(),
+    );
     assert_eq!(r[2] as u32 as i32, ffa::INVALID_PARAMETERS, "sets only as itself");
     assert_eq!(get(0)[2], 8);
     w.ok([ffa::NOTIFICATION_BITMAP_DESTROY as u64, 0, 0, 0, 0, 0, 0, 0]);
@@ -878,8 +905,14 @@ fn notifications_for_vms_other_than_zero_and_the_async_notification() {
     for vm in [5u64, 9] {
         w.ok([ffa::NOTIFICATION_BITMAP_CREATE as u64, vm, 1, 0, 0, 0, 0, 0]);
     }
-    assert_eq!(notif(&w, ffa::NOTIFICATION_BIND, ffa::direct_ids(ffa::OPTEE_ID, 9), 0, 1 << 7)[0], ffa::SUCCESS_32 as u64);
-    assert_eq!(notif(&w, ffa::NOTIFICATION_BIND, ffa::direct_ids(ffa::OPTEE_ID, 5), 0, 1 << 7)[0], ffa::SUCCESS_32 as u64);
+    assert_eq!(
+        notif(&w, ffa::NOTIFICATION_BIND, ffa::direct_ids(ffa::OPTEE_ID, 9), 0, 1 << 7)[0],
+        ffa::SUCCESS_32 as u64
+    );
+    assert_eq!(
+        notif(&w, ffa::NOTIFICATION_BIND, ffa::direct_ids(ffa::OPTEE_ID, 5), 0, 1 << 7)[0],
+        ffa::SUCCESS_32 as u64
+    );
     assert!(!w.os.ffa_async_notify(), "not enabled yet");
     assert_eq!(w.optee(9, [optee::ENABLE_ASYNC_NOTIF as u64, 7, 0, 0, 0])[3], 0);
     assert!(w.os.ffa_async_notify());
@@ -1063,7 +1096,10 @@ fn optee_calls_and_rpcs_over_ffa_with_shared_memory() {
     let fmem = |offs: u64, h: u64| {
         let mut inv = Message::new(
             m::CMD_INVOKE_COMMAND,
-            vec![Param::Rmem { dir: Dir::In, offs, size: 4, shm_ref: h }, Param::Value { dir: Dir::Out, a: 0, b: 0, c: 0 }],
+            vec![
+                Param::Rmem { dir: Dir::In, offs, size: 4, shm_ref: h },
+                Param::Value { dir: Dir::Out, a: 0, b: 0, c: 0 },
+            ],
         );
         inv.hdr.session = session;
         inv.hdr.func = oxtee_abi::test_pta::CMD_MEMREF;
