@@ -713,9 +713,30 @@ fn optee_retrieval_obeys_the_registry_limits() {
     }
     assert_eq!(w.send_err(true, &Desc::new(&[(SHARE + 100 * PAGE, 1)]).build()), ffa::NO_MEMORY);
     assert_eq!(w.counts().0, crate::tests::LIMITS.shm.buffers, "the refused one is not recorded");
-    // A cookie the normal world registered otherwise is never a handle.
+}
+
+/// Registers `pages` pages at `pa` through the SMC ABI's REGISTER_SHM
+/// path (a page list at `list`) under `cookie`.
+fn register(w: &W, cookie: u64, list: u64, pa: u64, pages: u64) {
+    for i in 0..pages {
+        w.ram.put(list + 8 * i, &(pa + i * PAGE).to_le_bytes()).unwrap();
+    }
     let ledger = oxtee_guard::Ledger::new();
-    assert!(w.os.shm.register(w.ram, &ledger, 1000, SHARE + 200 * PAGE, 16).is_err() || !w.os.shm.contains(1000));
+    w.os.shm.register(w.ram, &ledger, cookie, list, pages * PAGE).unwrap();
+}
+
+#[test]
+fn handles_skip_cookies_registered_otherwise() {
+    let w = world();
+    w.map();
+    let h = w.share(&Desc::new(&[(SHARE, 1)]).build());
+    register(&w, h + 1, SHARE + 0x1000 * 16, SHARE + 64 * PAGE, 1);
+    let h2 = w.share(&Desc::new(&[(SHARE + PAGE, 1)]).build());
+    assert_eq!(h2, h + 2, "the registered cookie is skipped");
+    assert_eq!(
+        w.os.shm.acquire(h + 1, 0, PAGE).unwrap().pages().runs().next(),
+        Some((NsPhys::new(SHARE + 64 * PAGE), PAGE))
+    );
 }
 
 #[test]
@@ -939,6 +960,9 @@ fn notifications_for_vms_other_than_zero_and_the_async_notification() {
 /// sharing memory (FMEM), SHM_FREE by reclaiming it.
 struct FfaNw {
     w: W,
+    /// Speak the SMC ABI instead (RPCs return straight to the thread).
+    smc: bool,
+    cmds: Vec<u32>,
     ret: DirectRet,
     rpc_pa: u64,
     next: u64,
@@ -960,14 +984,27 @@ impl ThreadEnv for FfaNw {
     }
 
     fn rpc(&mut self, a: [u64; 4]) -> RpcReturn {
-        let resp = self.w.os.ffa_thread_done(self.ret, a);
-        assert_eq!((resp[3], resp[4]), (0, optee::RETURN_RPC_CMD as u64), "{resp:x?}");
+        let resp = if self.smc {
+            assert_eq!(a[0], smc::RETURN_RPC_CMD as u64);
+            [0; 8]
+        } else {
+            let resp = self.w.os.ffa_thread_done(self.ret, a);
+            assert_eq!((resp[3], resp[4]), (0, optee::RETURN_RPC_CMD as u64), "{resp:x?}");
+            resp
+        };
         let mut b = vec![0u8; msg::size_for(4)];
         self.w.ram.get(self.rpc_pa, &mut b).unwrap();
         let mut req = msg::parse(&b, 4).unwrap();
         req.hdr.ret = 0;
+        self.cmds.push(req.hdr.cmd);
         match req.hdr.cmd {
             rpc::CMD_GET_TIME => req.params[0] = Param::Value { dir: Dir::Out, a: 1, b: 2, c: 0 },
+            rpc::CMD_SHM_ALLOC if self.smc => {
+                // An RMEM answer naming a registered buffer: not an SMC-ABI
+                // answer, refused.
+                let Param::Value { b: size, .. } = req.params[0] else { panic!() };
+                req.params[0] = Param::Rmem { dir: Dir::Out, offs: 0, size, shm_ref: 0x77 };
+            }
             rpc::CMD_SHM_ALLOC => {
                 let Param::Value { b: size, .. } = req.params[0] else { panic!() };
                 let h = self.share_pages(size.div_ceil(PAGE) as u32);
@@ -984,6 +1021,9 @@ impl ThreadEnv for FfaNw {
             c => panic!("unexpected RPC {c}"),
         }
         self.w.ram.put(self.rpc_pa, &req.encode()).unwrap();
+        if self.smc {
+            return [0; 8];
+        }
         let resume = [
             ffa::MSG_SEND_DIRECT_REQ_32 as u64,
             ffa::direct_ids(self.ret.src, ffa::OPTEE_ID),
@@ -1053,6 +1093,8 @@ fn optee_calls_and_rpcs_over_ffa_with_shared_memory() {
     w.map();
     let mut nw = FfaNw {
         w,
+        smc: false,
+        cmds: Vec::new(),
         ret: DirectRet { src: 0, dst: ffa::OPTEE_ID, is64: false },
         rpc_pa: 0,
         next: SHARE + 0x10_0000,
@@ -1143,4 +1185,46 @@ fn fmem_offsets_and_null_fmem_in_ffa_mode() {
     assert!(!w.os.shm.ffa_conduit(), "SMC until the first FF-A call");
     w.call([ffa::FEATURES as u64, ffa::FEATURE_SRI as u64, 0, 0, 0, 0, 0, 0]);
     assert!(w.os.shm.ffa_conduit());
+}
+
+#[test]
+fn the_smc_abi_does_not_take_ffa_answers_to_shm_alloc() {
+    let w = world();
+    let mut nw = FfaNw {
+        w,
+        smc: true,
+        cmds: Vec::new(),
+        ret: DirectRet { src: 0, dst: ffa::OPTEE_ID, is64: false },
+        rpc_pa: 0,
+        next: 0,
+        shared: Vec::new(),
+        reclaimed: Vec::new(),
+    };
+    // The argument and a second buffer registered through REGISTER_SHM.
+    register(&w, 0x55, SHARE + 0x1000 * 16, SHARE, 2);
+    register(&w, 0x77, SHARE + 0x1000 * 17, SHARE + 8 * PAGE, 1);
+    let call = |nw: &mut FfaNw, msg: &Message| {
+        w.ram.put(SHARE + 0x100, &msg.encode()).unwrap();
+        nw.rpc_pa = SHARE + 0x100 + msg::size_for(msg.params.len()) as u64;
+        let r = w.os.serve(nw, [smc::CALL_WITH_REGD_ARG as u64, 0, 0x55, 0x100, 0, 0, 0, 0]);
+        assert_eq!(r[0], smc::RETURN_OK as u64);
+        let mut back = vec![0u8; msg::size_for(msg.params.len())];
+        w.ram.get(SHARE + 0x100, &mut back).unwrap();
+        msg::parse(&back, msg.params.len()).unwrap()
+    };
+    let (a, b) = oxtee_abi::test_pta::UUID.to_msg_value();
+    let mut open = Message::new(
+        m::CMD_OPEN_SESSION,
+        vec![Param::Value { dir: Dir::In, a, b, c: 0 }, Param::Value { dir: Dir::In, a: 0, b: 0, c: 0 }],
+    );
+    open.meta = vec![true, true];
+    let out = call(&mut nw, &open);
+    assert_eq!(out.hdr.ret, 0);
+    let mut inv = Message::new(m::CMD_INVOKE_COMMAND, vec![Param::Value { dir: Dir::Out, a: 0, b: 0, c: 0 }]);
+    inv.hdr.session = out.hdr.session;
+    inv.hdr.func = oxtee_abi::test_pta::CMD_RPC;
+    assert_eq!(call(&mut nw, &inv).hdr.ret, 0);
+    assert_eq!(nw.cmds, [rpc::CMD_GET_TIME, rpc::CMD_SHM_ALLOC], "refused: nothing to free");
+    assert!(w.os.shm.contains(0x77), "the registered buffer is left alone");
+    assert!(!w.os.shm.ffa_conduit());
 }
