@@ -96,7 +96,7 @@ impl Os {
             threads: ThreadTable::new(config.thread_count as usize),
             sessions: Sessions::new(limits.sessions),
             notif: NotifKeys::new(),
-            ffa: ffa::Spmc::new(),
+            ffa: ffa::Spmc::with_max_transactions(limits.shm.buffers),
             mem,
             user: UserTas::new(limits.instances, ParamBudget::new(limits.param_reserve, limits.param_shared)),
             rng: rng::Rng::default(),

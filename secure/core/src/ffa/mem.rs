@@ -28,7 +28,8 @@ use zerocopy::IntoBytes;
 
 const PAGE: u64 = fm::PAGE_SIZE;
 
-/// Live transactions (complete or being fragmented).
+/// Live transactions (complete or being fragmented), at least: the OS
+/// allows as many as the registry takes buffers (`Spmc::with_limits`).
 pub const MAX_TRANSACTIONS: usize = 64;
 /// Transactions whose descriptor is still arriving in fragments.
 pub const MAX_FRAGMENTED: usize = 4;
@@ -36,8 +37,8 @@ pub const MAX_FRAGMENTED: usize = 4;
 pub const MAX_RECEIVERS: usize = 4;
 /// Constituents (address ranges) of one transaction.
 pub const MAX_CONSTITUENTS: usize = 1024;
-/// Ranges over all live transactions.
-pub const MAX_ACTIVE_RANGES: usize = 4096;
+/// Ranges over all live transactions (bounds the overlap checks).
+pub const MAX_ACTIVE_RANGES: usize = 1 << 16;
 /// Longest descriptor accepted: a v1.1 header, every receiver, one
 /// composite with every constituent.
 pub const MAX_DESC_LEN: usize = fm::TRANSACTION_1_1_SIZE
@@ -95,18 +96,32 @@ struct Tables {
 pub(super) struct MemState {
     t: SpinLock<Tables>,
     next_handle: AtomicU64,
+    /// Most live transactions; their table is allocated on first use.
+    max: usize,
 }
 
 impl MemState {
-    pub(super) fn new() -> Self {
+    pub(super) fn new(max: usize) -> Self {
         MemState {
-            t: SpinLock::new(Tables {
-                txns: Vec::with_capacity(MAX_TRANSACTIONS),
-                pending: Vec::with_capacity(MAX_FRAGMENTED),
-                ranges: 0,
-            }),
+            t: SpinLock::new(Tables { txns: Vec::new(), pending: Vec::with_capacity(MAX_FRAGMENTED), ranges: 0 }),
             next_handle: AtomicU64::new(1),
+            max,
         }
+    }
+
+    /// Allocates the transaction table (outside the lock) if not yet done.
+    fn ensure_table(&self) -> Result<(), FfaError> {
+        if self.t.lock().txns.capacity() >= self.max {
+            return Ok(());
+        }
+        let mut v = Vec::new();
+        reserve(&mut v, self.max)?;
+        let old = {
+            let mut t = self.t.lock();
+            if t.txns.capacity() < self.max && t.txns.is_empty() { core::mem::replace(&mut t.txns, v) } else { v }
+        };
+        drop(old);
+        Ok(())
     }
 
     /// Live transactions and fragmented ones (tests, statistics).
@@ -316,6 +331,7 @@ impl Os {
             return Err(ffa::NOT_SUPPORTED);
         }
         let (tx, tx_size) = self.tx_buffer().ok_or(INVAL)?;
+        self.ffa.mem.ensure_table()?;
         if total == 0 || frag == 0 || frag > total || frag > tx_size {
             return Err(INVAL);
         }
@@ -333,7 +349,7 @@ impl Os {
         let handle = self.ffa.new_handle(self);
         {
             let mut t = self.ffa.mem.t.lock();
-            if t.pending.len() >= MAX_FRAGMENTED || t.txns.len() + t.pending.len() >= MAX_TRANSACTIONS {
+            if t.pending.len() >= MAX_FRAGMENTED || t.txns.len() + t.pending.len() >= self.ffa.mem.max {
                 return Err(ffa::NO_MEMORY);
             }
             t.pending.push(Pending { handle, share, total: total as usize, buf: Some(desc) });
@@ -398,7 +414,8 @@ impl Os {
         let handle = handle.unwrap_or_else(|| self.ffa.new_handle(self));
         {
             let mut t = self.ffa.mem.t.lock();
-            if t.txns.len() >= MAX_TRANSACTIONS || t.ranges + p.ranges.len() > MAX_ACTIVE_RANGES {
+            if t.txns.len() >= self.ffa.mem.max.min(t.txns.capacity()) || t.ranges + p.ranges.len() > MAX_ACTIVE_RANGES
+            {
                 return Err(ffa::NO_MEMORY);
             }
             // Memory already in another transaction is refused.

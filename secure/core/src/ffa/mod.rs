@@ -18,7 +18,9 @@ mod notif;
 #[cfg(test)]
 mod tests;
 
-pub use mem::Retrieved;
+pub use mem::{
+    MAX_ACTIVE_RANGES, MAX_CONSTITUENTS, MAX_DESC_LEN, MAX_FRAGMENTED, MAX_RECEIVERS, MAX_TRANSACTIONS, Retrieved,
+};
 
 use crate::Os;
 use alloc::vec::Vec;
@@ -127,6 +129,12 @@ const ASYNC_VALID: u64 = 1 << 63;
 
 impl Spmc {
     pub fn new() -> Self {
+        Self::with_max_transactions(mem::MAX_TRANSACTIONS)
+    }
+
+    /// An SPMC allowing `n` live memory transactions (at least
+    /// `mem::MAX_TRANSACTIONS`).
+    pub fn with_max_transactions(n: usize) -> Self {
         let mut partitions = Vec::with_capacity(MAX_PARTITIONS);
         partitions.push(OPTEE_PARTITION);
         Spmc {
@@ -134,7 +142,7 @@ impl Spmc {
             nw_version: AtomicU32::new(ffa::VERSION_1_1),
             rxtx: SpinLock::new(None),
             partitions: SpinLock::new(partitions),
-            mem: mem::MemState::new(),
+            mem: mem::MemState::new(n.max(mem::MAX_TRANSACTIONS)),
             notif: notif::NotifState::new(),
             async_notif: AtomicU64::new(0),
         }
