@@ -404,6 +404,11 @@ impl Os {
         let ram = self.shm.config().ns_ram;
         let p = self.ffa.parse_send(&desc, self.ffa.nw_v1_1(), share, ram)?;
         drop(desc);
+        // No transaction is larger than the registry's whole page budget
+        // (this also bounds the clearing of a lend).
+        if p.pages > self.shm.limits().pages {
+            return Err(ffa::NO_MEMORY);
+        }
         let to_optee = p.receivers[..p.nrecv].iter().any(|r| r.id == ffa::OPTEE_ID);
         // OP-TEE's retrieval: its page list, built before anything is
         // recorded (the registry's limits apply).

@@ -802,6 +802,11 @@ fn transactions_with_secure_partitions_are_bounded_and_retrieved_explicitly() {
     assert_eq!(w.reclaim(h, 0)[0], ffa::SUCCESS_32 as u64);
     assert_eq!(w.os.ffa.retrieve(h, SP), Err(ffa::INVALID_PARAMETERS), "reclaimed");
 
+    // No transaction beyond the registry's page budget, whoever receives it.
+    let limit = crate::tests::LIMITS.shm.pages as u32;
+    let mut big = Desc::new(&[(SHARE, limit + 1)]);
+    big.recv = vec![(SP, fm::PERM_DATA_RW, 0)];
+    assert_eq!(w.send_err(true, &big.build()), ffa::NO_MEMORY);
     // At most MAX_TRANSACTIONS live transactions.
     let mut d = Desc::new(&[]);
     d.recv = vec![(SP, fm::PERM_DATA_RW, 0)];
