@@ -119,6 +119,12 @@ pub const FWK_MSG_BIT: u64 = 1 << 31;
 pub const FWK_MSG_PSCI: u64 = 0x0;
 /// Response to a PSCI or warm-boot framework request.
 pub const FWK_MSG_PM_RESP: u64 = 0x2;
+/// FF-A version negotiation between the SPMD and the SPMC (TF-A's
+/// `SPMD_FWK_MSG_FFA_VERSION_REQ` / `_RESP`): w3 the version.
+pub const FWK_MSG_VERSION_REQ: u64 = 0x8;
+pub const FWK_MSG_VERSION_RESP: u64 = 0x9;
+/// Framework message type: bits 7:0 of w2.
+pub const FWK_MSG_TYPE_MASK: u64 = 0xff;
 
 /// Feature ids for `FFA_FEATURES` (w1 < 0x8400_0000 names a feature, not
 /// a function): notification pending interrupt, schedule receiver
@@ -137,10 +143,29 @@ pub const PART_PROP_AARCH64: u32 = 1 << 8;
 /// `FFA_PARTITION_INFO_GET` flags (w5): return only the count.
 pub const PARTITION_INFO_COUNT_ONLY: u32 = 1;
 
+/// Partition id type (properties bits 5:4): a PE endpoint id.
+pub const PART_PROP_ID_TYPE_PE: u32 = 0 << 4;
+
 /// Partition information descriptor size: v1.0 (8 bytes) and v1.1 (24,
 /// with the UUID).
 pub const PART_INFO_SIZE_1_0: usize = 8;
 pub const PART_INFO_SIZE_1_1: usize = 24;
+
+/// `FFA_NOTIFICATION_GET` flags (w2): which bitmaps to return.
+pub const NOTIF_GET_SP: u32 = 1 << 0;
+pub const NOTIF_GET_VM: u32 = 1 << 1;
+pub const NOTIF_GET_SPM: u32 = 1 << 2;
+pub const NOTIF_GET_HYP: u32 = 1 << 3;
+/// `FFA_NOTIFICATION_BIND`/`SET` flags (w2) bit 0: per-vCPU notification.
+pub const NOTIF_FLAG_PER_VCPU: u32 = 1 << 0;
+/// `FFA_NOTIFICATION_SET` flags (w2) bit 1: delay the schedule receiver
+/// interrupt. (Bit 0 is per-vCPU, 31:16 the vCPU id.)
+pub const NOTIF_SET_DELAY_SRI: u32 = 1 << 1;
+/// `FFA_NOTIFICATION_INFO_GET` (w2): more pending (bit 0), number of id
+/// lists (11:7), per list the count of vCPU ids (2 bits from bit 12).
+pub const NOTIF_INFO_MORE_PENDING: u64 = 1 << 0;
+pub const NOTIF_INFO_LIST_COUNT_SHIFT: u32 = 7;
+pub const NOTIF_INFO_LIST_SIZE_SHIFT: u32 = 12;
 
 /// The schedule receiver interrupt oxtee's SPMC raises for the normal
 /// world's pending notifications: a non-secure SGI (as TF-A's and Hafnium's

@@ -60,6 +60,7 @@ pub mod async_notif_pta;
 pub mod crypto_test_ta;
 pub mod dl_test_ta;
 pub mod ffa;
+pub mod ffa_mem;
 pub mod msg;
 pub mod optee_smc;
 pub mod opteed;

@@ -182,6 +182,10 @@ impl FastCalls {
         self.max_notif_value = max_value;
     }
 
+    pub fn config(&self) -> OsConfig {
+        self.config
+    }
+
     pub fn capabilities(&self) -> SecCaps {
         self.caps
     }

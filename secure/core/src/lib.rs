@@ -71,6 +71,8 @@ pub struct Os {
     pub notif: NotifKeys,
     /// Asynchronous notifications to the normal world.
     pub async_notif: async_notif::AsyncNotif,
+    /// The SPMC (FF-A transport).
+    pub ffa: ffa::Spmc,
     pub mem: &'static dyn NsMemory,
     pub user: UserTas,
     pub rng: rng::Rng,
@@ -98,6 +100,7 @@ impl Os {
             sessions: Sessions::new(limits.sessions),
             notif: NotifKeys::new(),
             async_notif: async_notif::AsyncNotif::default(),
+            ffa: ffa::Spmc::with_max_transactions(limits.shm.buffers),
             mem,
             user: UserTas::new(limits.instances, ParamBudget::new(limits.param_reserve, limits.param_shared)),
             rng: rng::Rng::default(),

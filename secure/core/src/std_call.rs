@@ -285,8 +285,7 @@ impl Os {
                     let _ = rpc.notif_send(*key);
                 }
                 Job::ShmFree { kind, cookie } => {
-                    let mut p = [Param::Value { dir: Dir::In, a: *kind as u64, b: *cookie, c: 0 }];
-                    let _ = rpc.cmd(oxtee_abi::rpc::CMD_SHM_FREE, &mut p);
+                    let _ = rpc.shm_free(*kind, *cookie);
                 }
                 Job::Release(inst) => self.release_instance(rpc, inst),
                 Job::CloseOwned(id) => self.close_owned(rpc, *id),
@@ -474,7 +473,13 @@ impl Os {
                     })?;
                     PtaParam::Memref { dir, buf: Some(PtaBuf::Ns(pages)), size }
                 }
+                // Over FF-A these are FMEM: the invalid handle is a null
+                // memref, the offset word carries the in-page offset too.
+                Param::Rmem { dir, shm_ref: oxtee_abi::msg::FMEM_INVALID_GLOBAL_ID, .. } if self.shm.ffa_conduit() => {
+                    PtaParam::Memref { dir, buf: None, size: 0 }
+                }
                 Param::Rmem { dir, offs, size, shm_ref } => {
+                    let offs = if self.shm.ffa_conduit() { crate::rpc::fmem_offset(offs) } else { offs };
                     let u = self.shm.acquire(shm_ref, offs, size).map_err(|e| match e {
                         ShmError::BadParameters => TeeResult::ERROR_SECURITY,
                         _ => TeeResult::ERROR_BAD_PARAMETERS,
