@@ -56,6 +56,7 @@ macro_rules! wire_enum {
 }
 
 pub mod addr;
+pub mod async_notif_pta;
 pub mod crypto_test_ta;
 pub mod dl_test_ta;
 pub mod ffa;

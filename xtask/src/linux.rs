@@ -40,11 +40,11 @@ fn run_tool(cmd: &mut Command) -> Result {
 /// refills at every boot from QEMU's per-boot `/chosen` (see `dtb_seeds`).
 const SEED_PLACEHOLDER_LEN: [(&str, usize); 2] = [("rng-seed", 32), ("kaslr-seed", 8)];
 
-/// Async-notification interrupt of the OP-TEE node: SPI 187 (INTID 219),
-/// which QEMU `virt` leaves unused and upstream OP-TEE's qemu_armv8a
-/// raises (`CFG_CORE_ASYNC_NOTIF_GIC_INTID`). Its driver needs it whenever
-/// the OS advertises asynchronous notifications; ours does not and ignores it.
-const OPTEE_NOTIF_SPI: u32 = 187;
+/// Async-notification interrupt of the OP-TEE node (`map::ASYNC_NOTIF_INTID`,
+/// the SPI upstream OP-TEE's qemu_armv8a port raises): the OS advertises
+/// asynchronous notifications and sets it pending; the driver enables them
+/// at probe and takes it (docs/async-notif.md).
+const OPTEE_NOTIF_SPI: u32 = map::ASYNC_NOTIF_INTID - map::GIC_SPI_BASE;
 
 /// QEMU's tree for this machine shape, dumped into a private directory and
 /// read back: it carries the seeds QEMU made for that dump run, which must
@@ -132,6 +132,8 @@ fn device_tree(smp: u32, gic: u32, initrd_len: u64, dir: &Path) -> Result<PathBu
         optee {{
             compatible = "linaro,optee-tz";
             method = "smc";
+            // GIC_SPI n IRQ_TYPE_EDGE_RISING; the root's interrupt-parent
+            // is the GIC.
             interrupts = <0 {notif} 1>;
         }};
     }};

@@ -19,7 +19,7 @@ fn words(r: [u64; 4]) -> [u32; 4] {
 }
 
 /// Fast calls the OS implements; CALLS_COUNT must report exactly these.
-const IMPLEMENTED: [u32; 10] = [
+const IMPLEMENTED: [u32; 12] = [
     smc::CALLS_COUNT,
     smc::CALLS_UID,
     smc::CALLS_REVISION,
@@ -30,6 +30,8 @@ const IMPLEMENTED: [u32; 10] = [
     smc::DISABLE_SHM_CACHE,
     smc::ENABLE_SHM_CACHE,
     smc::GET_THREAD_COUNT,
+    smc::ENABLE_ASYNC_NOTIF,
+    smc::GET_ASYNC_NOTIF_VALUE,
 ];
 
 pub fn battery(cpu: usize, cpus: usize) {
@@ -48,9 +50,17 @@ pub fn battery(cpu: usize, cpus: usize) {
         [smc::RETURN_OK as u64, map::STATIC_SHM_BASE, map::STATIC_SHM_SIZE, smc::SHM_CACHED as u64],
     );
     let r = call(smc::EXCHANGE_CAPABILITIES, 0);
-    let caps =
-        SecCaps::HAVE_RESERVED_SHM.union(SecCaps::DYNAMIC_SHM).union(SecCaps::MEMREF_NULL).union(SecCaps::RPC_ARG);
-    eq(cpu, "EXCHANGE_CAPABILITIES", (r[0], r[1], r[3]), (smc::RETURN_OK as u64, caps.0, 4));
+    let caps = SecCaps::HAVE_RESERVED_SHM
+        .union(SecCaps::DYNAMIC_SHM)
+        .union(SecCaps::MEMREF_NULL)
+        .union(SecCaps::RPC_ARG)
+        .union(SecCaps::ASYNC_NOTIF);
+    // a2: one above the highest notification value (sleeping-lock keys
+    // go up to 255).
+    eq(cpu, "EXCHANGE_CAPABILITIES", (r[0], r[1], r[2], r[3]), (smc::RETURN_OK as u64, caps.0, 256, 4));
+    // Nothing is pending before the normal world has enabled them.
+    let r = call(smc::GET_ASYNC_NOTIF_VALUE, 0);
+    eq(cpu, "GET_ASYNC_NOTIF_VALUE", (r[0], r[2]), (smc::RETURN_OK as u64, 0));
     let r = call(smc::EXCHANGE_CAPABILITIES, smc::NSEC_CAP_UNIPROCESSOR);
     eq(cpu, "EXCHANGE_CAPABILITIES uniprocessor", r[0], smc::RETURN_OK as u64);
     let r = call(smc::EXCHANGE_CAPABILITIES, 1 << 7);
@@ -85,12 +95,10 @@ pub fn battery(cpu: usize, cpus: usize) {
 }
 
 fn bad_ids(cpu: usize) {
-    let unknown: [(u32, &str); 13] = [
+    let unknown: [(u32, &str); 11] = [
         (0xb200_0002, "unused OS fast id"),
         (0xb200_00ff, "OS fast id 0xff"),
         (0xbf00_ff02, "unused API id"),
-        (smc::ENABLE_ASYNC_NOTIF, "ASYNC_NOTIF (not advertised)"),
-        (smc::GET_ASYNC_NOTIF_VALUE, "ASYNC_NOTIF value (not advertised)"),
         (smc::L2CC_MUTEX, "L2CC mutex (AArch32 only)"),
         (0xf200_0000, "SMC64 OS id"),
         (0xb202_0000, "reserved bits 23:17 set"),

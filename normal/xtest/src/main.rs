@@ -4,6 +4,7 @@
 //! `xtest: N passed, M failed`.
 #![forbid(unsafe_code)]
 
+mod async_notif;
 mod bench_storage;
 mod big_memref;
 mod crypto;
@@ -399,6 +400,17 @@ fn main() {
     let only_secstor = std::env::args().nth(1).is_some_and(|a| a == "secstor");
     // `oxtee-xtest ptas`: only the upstream pseudo-TA cases.
     let only_ptas = std::env::args().nth(1).is_some_and(|a| a == "ptas");
+    // `oxtee-xtest async-notif`: only the asynchronous-notification cases
+    // (test build).
+    if std::env::args().nth(1).is_some_and(|a| a == "async-notif") {
+        match Context::new() {
+            Ok(mut ctx) => async_notif::run(&mut ctx),
+            Err(e) => check(false, "open /dev/tee0", format_args!("{e}")),
+        }
+        let (p, f) = (PASSED.load(Ordering::Relaxed), FAILED.load(Ordering::Relaxed));
+        println!("xtest: {p} passed, {f} failed");
+        std::process::exit(if f == 0 { 0 } else { 1 });
+    }
     // `oxtee-xtest system`: only the system PTA cases.
     if std::env::args().nth(1).is_some_and(|a| a == "system") {
         match Context::new() {
@@ -540,6 +552,7 @@ fn main() {
     thread_limit(24);
     cancellation();
     kernel_clients::run(&mut ctx, true);
+    async_notif::run(&mut ctx);
     if with_supplicant {
         user_ta::run(&mut ctx, true);
         system::run(&mut ctx);

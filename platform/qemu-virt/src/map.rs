@@ -22,6 +22,15 @@ pub const GICD_BASE: u64 = 0x0800_0000;
 pub const GICC_BASE: u64 = 0x0801_0000;
 pub const GICR_BASE: u64 = 0x080a_0000;
 
+/// The OS's asynchronous-notification interrupt (SMC transport): SPI 187,
+/// INTID 219, which QEMU `virt` leaves unused and upstream OP-TEE's
+/// qemu_armv8a port raises (`CFG_CORE_ASYNC_NOTIF_GIC_INTID`). A
+/// non-secure, edge-triggered SPI the OS sets pending and Linux's `optee`
+/// driver takes (the device tree names it in the `optee` node).
+pub const ASYNC_NOTIF_INTID: u32 = 219;
+/// First SPI INTID (the device tree numbers SPIs from here).
+pub const GIC_SPI_BASE: u32 = 32;
+
 pub const NS_UART_BASE: u64 = 0x0900_0000;
 pub const SECURE_UART_BASE: u64 = 0x0904_0000;
 

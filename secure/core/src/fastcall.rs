@@ -2,6 +2,7 @@
 //! CPU, without a trusted thread. Typed dispatch: each call is a variant of
 //! `FastCall`; any other id gets `UNKNOWN_FUNCTION`.
 
+use crate::async_notif::AsyncNotif;
 use crate::rpc::RpcArg;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -34,10 +35,12 @@ pub enum FastCall {
     DisableShmCache,
     EnableShmCache,
     GetThreadCount,
+    EnableAsyncNotif,
+    GetAsyncNotifValue,
 }
 
 impl FastCall {
-    pub const ALL: [FastCall; 10] = [
+    pub const ALL: [FastCall; 12] = [
         FastCall::CallsCount,
         FastCall::CallsUid,
         FastCall::CallsRevision,
@@ -48,6 +51,8 @@ impl FastCall {
         FastCall::DisableShmCache,
         FastCall::EnableShmCache,
         FastCall::GetThreadCount,
+        FastCall::EnableAsyncNotif,
+        FastCall::GetAsyncNotifValue,
     ];
 
     pub const fn id(self) -> u32 {
@@ -62,6 +67,8 @@ impl FastCall {
             FastCall::DisableShmCache => smc::DISABLE_SHM_CACHE,
             FastCall::EnableShmCache => smc::ENABLE_SHM_CACHE,
             FastCall::GetThreadCount => smc::GET_THREAD_COUNT,
+            FastCall::EnableAsyncNotif => smc::ENABLE_ASYNC_NOTIF,
+            FastCall::GetAsyncNotifValue => smc::GET_ASYNC_NOTIF_VALUE,
         }
     }
 
@@ -148,6 +155,9 @@ impl RpcShmCache {
 pub struct FastCalls {
     config: OsConfig,
     caps: SecCaps,
+    /// Highest notification value (EXCHANGE_CAPABILITIES a2) once
+    /// asynchronous notifications are offered.
+    max_notif_value: u32,
     pub shm_cache: RpcShmCache,
 }
 
@@ -161,7 +171,19 @@ impl FastCalls {
         if config.yielding_calls {
             caps = caps.union(SecCaps::DYNAMIC_SHM).union(SecCaps::MEMREF_NULL).union(SecCaps::RPC_ARG);
         }
-        FastCalls { config, caps, shm_cache: RpcShmCache::new(config.thread_count as usize) }
+        FastCalls { config, caps, max_notif_value: 0, shm_cache: RpcShmCache::new(config.thread_count as usize) }
+    }
+
+    /// Offers asynchronous notifications (the platform has a doorbell):
+    /// the ASYNC_NOTIF capability, with `max_value` (one above the largest
+    /// notification key the OS uses) in a2.
+    pub fn offer_async_notif(&mut self, max_value: u32) {
+        self.caps = self.caps.union(SecCaps::ASYNC_NOTIF);
+        self.max_notif_value = max_value;
+    }
+
+    pub fn config(&self) -> OsConfig {
+        self.config
     }
 
     pub fn capabilities(&self) -> SecCaps {
@@ -170,7 +192,13 @@ impl FastCalls {
 
     /// Answers the fast call in `a` (x0-x7 on entry), writing results into
     /// a[0..4]. Registers the call does not define are left as they were.
+    /// Without notification state the notification calls are unknown.
     pub fn handle(&self, a: &mut [u64; 8], busy_threads: &dyn Fn() -> usize) {
+        self.handle_with(a, busy_threads, None)
+    }
+
+    /// As `handle`, with the OS's asynchronous-notification state.
+    pub fn handle_with(&self, a: &mut [u64; 8], busy_threads: &dyn Fn() -> usize, notif: Option<&AsyncNotif>) {
         let Some(call) = FastCall::from_id(a[0]) else {
             a[0] = smc::RETURN_UNKNOWN_FUNCTION as u64;
             return;
@@ -205,7 +233,7 @@ impl FastCalls {
                 }
                 a[0] = smc::RETURN_OK as u64;
                 a[1] = self.caps.0;
-                a[2] = 0;
+                a[2] = if self.caps.contains(SecCaps::ASYNC_NOTIF) { self.max_notif_value as u64 } else { 0 };
                 a[3] = if self.caps.contains(SecCaps::RPC_ARG) { crate::rpc::RPC_MAX_PARAMS as u64 } else { 0 };
             }
             FastCall::DisableShmCache => match self.shm_cache.disable_step(busy_threads()) {
@@ -224,6 +252,16 @@ impl FastCalls {
                 a[0] = smc::RETURN_OK as u64;
                 a[1] = self.config.thread_count as u64;
             }
+            // As OP-TEE built without CFG_CORE_ASYNC_NOTIF: unknown calls
+            // when notifications are not offered.
+            FastCall::EnableAsyncNotif => match notif {
+                Some(n) if self.caps.contains(SecCaps::ASYNC_NOTIF) && n.enable() => a[0] = smc::RETURN_OK as u64,
+                _ => a[0] = smc::RETURN_UNKNOWN_FUNCTION as u64,
+            },
+            FastCall::GetAsyncNotifValue => match notif {
+                Some(n) if self.caps.contains(SecCaps::ASYNC_NOTIF) && n.available() => n.answer_get_value(a),
+                _ => a[0] = smc::RETURN_UNKNOWN_FUNCTION as u64,
+            },
         }
     }
 }

@@ -19,6 +19,7 @@ macro_rules! hold {
     };
 }
 
+pub mod async_notif;
 pub mod env;
 pub mod fastcall;
 pub mod fault;
@@ -68,6 +69,10 @@ pub struct Os {
     pub threads: ThreadTable,
     pub sessions: Sessions,
     pub notif: NotifKeys,
+    /// Asynchronous notifications to the normal world.
+    pub async_notif: async_notif::AsyncNotif,
+    /// The SPMC (FF-A transport).
+    pub ffa: ffa::Spmc,
     pub mem: &'static dyn NsMemory,
     pub user: UserTas,
     pub rng: rng::Rng,
@@ -94,6 +99,8 @@ impl Os {
             threads: ThreadTable::new(config.thread_count as usize),
             sessions: Sessions::new(limits.sessions),
             notif: NotifKeys::new(),
+            async_notif: async_notif::AsyncNotif::default(),
+            ffa: ffa::Spmc::with_max_transactions(limits.shm.buffers),
             mem,
             user: UserTas::new(limits.instances, ParamBudget::new(limits.param_reserve, limits.param_shared)),
             rng: rng::Rng::default(),
@@ -118,6 +125,18 @@ impl Os {
     pub fn with_huk(mut self, huk: &[u8]) -> Os {
         self.storage = user::storage::Storage::new(huk);
         self.user.set_huk(huk);
+        self
+    }
+
+    /// Offers asynchronous notifications, delivered through `doorbell`,
+    /// with bottom-half work for `drivers`.
+    pub fn with_async_notif(
+        mut self,
+        doorbell: &'static dyn async_notif::Doorbell,
+        drivers: Vec<&'static dyn async_notif::NotifDriver>,
+    ) -> Os {
+        self.async_notif = async_notif::AsyncNotif::new(Some(doorbell), drivers);
+        self.fast.offer_async_notif(sync::MAX_KEY + 1);
         self
     }
 
@@ -146,7 +165,7 @@ impl Os {
 
     /// A fast call, answered in place in a0..a3.
     pub fn fast_call(&self, a: &mut [u64; 8]) {
-        self.fast.handle(a, &|| self.threads.busy());
+        self.fast.handle_with(a, &|| self.threads.busy(), Some(&self.async_notif));
     }
 }
 

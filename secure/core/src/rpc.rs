@@ -27,6 +27,13 @@ fn split(v: u64) -> (u64, u64) {
     (v >> 32, v & 0xffff_ffff)
 }
 
+/// The byte offset an FMEM parameter's `offs` word names: `offs_low` and
+/// `offs_high` (bits 47:0) plus `internal_offs` (63:48, the data's offset
+/// in the share's first page).
+pub fn fmem_offset(offs: u64) -> u64 {
+    (offs & 0xFFFF_FFFF_FFFF) + (offs >> 48)
+}
+
 fn join(hi: u64, lo: u64) -> u64 {
     (hi << 32) | (lo & 0xffff_ffff)
 }
@@ -167,6 +174,20 @@ impl<'a> Rpc<'a> {
         // TMEM output (optionally NONCONTIG) carrying address and cookie.
         let mut p = [Param::Value { dir: Dir::In, a: kind as u64, b: size, c: 8 }];
         self.cmd(rpc::CMD_SHM_ALLOC, &mut p)?;
+        // Over FF-A the answer is an FMEM output (the RMEM attribute
+        // numbers): memory the normal world has just shared with us, named
+        // by its FF-A handle.
+        if let Param::Rmem { dir: Dir::Out, offs, size: got, shm_ref } = p[0]
+            && self.shm.ffa_conduit()
+        {
+            *slot.as_mut().get() = Some(ShmAlloc { t: self.t, kind, cookie: shm_ref, pages: None });
+            let pages = if got < size {
+                Err(TeeResult::ERROR_COMMUNICATION)
+            } else {
+                self.adopt(shm_ref, fmem_offset(offs), size)
+            };
+            return self.settle(slot, pages);
+        }
         let Param::Tmem { dir: Dir::Out, buf, size: got, shm_ref, noncontig } = p[0] else {
             return Err(TeeResult::ERROR_COMMUNICATION);
         };
@@ -178,6 +199,21 @@ impl<'a> Rpc<'a> {
         } else {
             self.shm.ns_contiguous(NsPhys::new(buf), size).map_err(|_| TeeResult::ERROR_COMMUNICATION)
         };
+        self.settle(slot, pages)
+    }
+
+    /// FF-A memory the normal world answered SHM_ALLOC with: it must be
+    /// registered (shared with OP-TEE's endpoint) and not taken already.
+    fn adopt(&self, handle: u64, offs: u64, size: u64) -> Result<Pages, TeeResult> {
+        self.shm.adopt(handle, offs, size).map_err(|_| TeeResult::ERROR_COMMUNICATION)
+    }
+
+    /// Records the checked memory of an allocation in `slot`, or frees it.
+    fn settle(
+        &mut self,
+        mut slot: Pin<&mut Held<'_, Option<ShmAlloc<'a>>>>,
+        pages: Result<Pages, TeeResult>,
+    ) -> Result<(), TeeResult> {
         match pages {
             Ok(pg) => {
                 if let Some(a) = slot.as_mut().get() {
@@ -241,12 +277,20 @@ impl Rpc<'_> {
         Ok(p)
     }
 
+    /// OPTEE_RPC_CMD_SHM_FREE of `cookie`. Memory the normal world shared
+    /// over FF-A for the allocation leaves the registry first: it reclaims
+    /// the share as soon as it has freed it.
+    pub fn shm_free(&mut self, kind: u32, cookie: u64) -> Result<(), TeeResult> {
+        self.shm.drop_adopted(cookie);
+        let mut p = [Param::Value { dir: Dir::In, a: kind as u64, b: cookie, c: 0 }];
+        self.cmd(rpc::CMD_SHM_FREE, &mut p)
+    }
+
     /// Gives the thread's payload buffer back to the normal world.
     pub fn drop_payload(&mut self) {
         let old = self.t.payload.lock().take();
         if let Some(p) = old {
-            let mut q = [Param::Value { dir: Dir::In, a: rpc::SHM_TYPE_APPL as u64, b: p.cookie, c: 0 }];
-            let _ = self.cmd(rpc::CMD_SHM_FREE, &mut q);
+            let _ = self.shm_free(rpc::SHM_TYPE_APPL, p.cookie);
         }
     }
 }
@@ -287,8 +331,7 @@ impl ShmAlloc<'_> {
         }
         let (kind, cookie) = (self.kind, core::mem::replace(&mut self.cookie, 0));
         self.kind = u32::MAX;
-        let mut p = [Param::Value { dir: Dir::In, a: kind as u64, b: cookie, c: 0 }];
-        rpc.cmd(rpc::CMD_SHM_FREE, &mut p)
+        rpc.shm_free(kind, cookie)
     }
 }
 

@@ -146,6 +146,13 @@ impl Pages {
         })
     }
 
+    /// A buffer over whole pages (FF-A shares: page-granular, byte 0 at
+    /// the start of the first page).
+    pub fn from_pages(pages: Arc<Vec<NsPhys>>) -> Pages {
+        let size = pages.len() as u64 * PAGE;
+        Pages { list: PageList::List(pages), start: 0, first: 0, size }
+    }
+
     /// A buffer over a given page list (tests).
     #[cfg(test)]
     pub(crate) fn from_list(pages: Vec<NsPhys>, first: u64, size: u64) -> Pages {
@@ -182,6 +189,9 @@ struct Registered {
     pages: Pages,
     npages: u64,
     users: usize,
+    /// Taken by an RPC SHM_ALLOC answered with an FF-A memref: dropped
+    /// from the registry before the SHM_FREE (`drop_adopted`).
+    adopted: bool,
 }
 
 struct Registry {
@@ -200,6 +210,9 @@ pub struct ShmRegistry {
     config: ShmConfig,
     limits: ShmLimits,
     regs: SpinLock<Registry>,
+    /// The normal world talks to us over FF-A: memrefs are FMEM (same
+    /// attribute numbers as RMEM, cookies are FF-A handles).
+    ffa: core::sync::atomic::AtomicBool,
 }
 
 /// Registry figures for statistics.
@@ -217,6 +230,7 @@ impl ShmRegistry {
             config,
             limits,
             regs: SpinLock::new(Registry { entries: Vec::with_capacity(limits.buffers), pages: 0 }),
+            ffa: core::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -337,7 +351,7 @@ impl ShmRegistry {
             return Err(ShmError::OutOfMemory);
         }
         // Within the capacity reserved at boot: no allocation here.
-        r.entries.insert(at, Registered { cookie, pages, npages, users: 0 });
+        r.entries.insert(at, Registered { cookie, pages, npages, users: 0, adopted: false });
         r.pages += npages;
         Ok(())
     }
@@ -356,6 +370,54 @@ impl ShmRegistry {
         // still shares it through a slice it was handed earlier).
         drop(removed);
         Ok(())
+    }
+
+    /// Marks the FF-A conduit in use (the SPMC's first call).
+    pub fn set_ffa_conduit(&self) {
+        self.ffa.store(true, core::sync::atomic::Ordering::Release);
+    }
+
+    /// True once the normal world has spoken FF-A to us.
+    pub fn ffa_conduit(&self) -> bool {
+        self.ffa.load(core::sync::atomic::Ordering::Acquire)
+    }
+
+    /// True if `cookie` is registered.
+    pub fn contains(&self, cookie: u64) -> bool {
+        self.regs.lock().find(cookie).is_ok()
+    }
+
+    /// Takes `[offs, offs+size)` of registered buffer `cookie` for an RPC
+    /// allocation the normal world answered with it (FF-A: memory it
+    /// shared just before). Its registration is dropped by
+    /// `drop_adopted` when the allocation is freed; adopting a buffer
+    /// twice is refused.
+    pub fn adopt(&self, cookie: u64, offs: u64, size: u64) -> Result<Pages, ShmError> {
+        let mut r = self.regs.lock();
+        let i = r.find(cookie).map_err(|_| ShmError::NotFound)?;
+        let e = &mut r.entries[i];
+        if e.adopted {
+            return Err(ShmError::Exists);
+        }
+        let pages = e.pages.slice(offs, size)?;
+        e.adopted = true;
+        Ok(pages)
+    }
+
+    /// Drops the registration of an adopted buffer (nothing if `cookie` is
+    /// not one, or while a call uses it). True if it was dropped.
+    pub fn drop_adopted(&self, cookie: u64) -> bool {
+        let removed = {
+            let mut r = self.regs.lock();
+            match r.find(cookie) {
+                Ok(i) if r.entries[i].adopted && r.entries[i].users == 0 => {
+                    r.pages -= r.entries[i].npages;
+                    Some(r.entries.remove(i))
+                }
+                _ => None,
+            }
+        };
+        removed.is_some()
     }
 
     /// Takes a use of `[offs, offs+size)` of registered buffer `cookie`.

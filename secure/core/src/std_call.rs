@@ -8,6 +8,7 @@
 //! (`finish_aborted`) is therefore answered and leaves nothing behind.
 
 use crate::Os;
+use crate::async_notif::Event;
 use crate::env::ThreadEnv;
 use crate::msg::{self, Dir, Message, Param};
 use crate::pta::{Ctx, PtaBuf, PtaParam};
@@ -284,8 +285,7 @@ impl Os {
                     let _ = rpc.notif_send(*key);
                 }
                 Job::ShmFree { kind, cookie } => {
-                    let mut p = [Param::Value { dir: Dir::In, a: *kind as u64, b: *cookie, c: 0 }];
-                    let _ = rpc.cmd(oxtee_abi::rpc::CMD_SHM_FREE, &mut p);
+                    let _ = rpc.shm_free(*kind, *cookie);
                 }
                 Job::Release(inst) => self.release_instance(rpc, inst),
                 Job::CloseOwned(id) => self.close_owned(rpc, *id),
@@ -375,11 +375,27 @@ impl Os {
             }
             m::CMD_REGISTER_SHM => self.register_shm(rpc, &message.params),
             m::CMD_UNREGISTER_SHM => self.unregister_shm(&message.params)?,
+            // Without a doorbell these are unknown commands, as in OP-TEE
+            // built without asynchronous notifications. Parameters are
+            // ignored, as there.
+            m::CMD_DO_BOTTOM_HALF if self.async_notif.available() => self.async_notif_call(rpc, Event::BottomHalf),
+            m::CMD_STOP_ASYNC_NOTIF if self.async_notif.available() => self.async_notif_call(rpc, Event::Stopped),
             _ => return Err(smc::RETURN_EBADCMD),
         };
         message.hdr.ret = ret.0;
         message.hdr.ret_origin = origin as u32;
         Ok(())
+    }
+
+    /// DO_BOTTOM_HALF / STOP_ASYNC_NOTIF: the drivers' yielding work, on
+    /// this thread.
+    fn async_notif_call(&self, rpc: &mut Rpc, ev: Event) -> (TeeResult, Origin) {
+        let t = rpc.t;
+        let mut ctx = Ctx { os: self, rpc: rpc.reborrow(), cancel: &t.cancel, session: 0, ta: None };
+        match self.async_notif.deliver(&mut ctx, ev) {
+            Ok(()) => (TeeResult::SUCCESS, Origin::Tee),
+            Err(e) => (e, Origin::Tee),
+        }
     }
 
     fn close_session(&self, rpc: &mut Rpc, id: u32) -> (TeeResult, Origin) {
@@ -457,7 +473,13 @@ impl Os {
                     })?;
                     PtaParam::Memref { dir, buf: Some(PtaBuf::Ns(pages)), size }
                 }
+                // Over FF-A these are FMEM: the invalid handle is a null
+                // memref, the offset word carries the in-page offset too.
+                Param::Rmem { dir, shm_ref: oxtee_abi::msg::FMEM_INVALID_GLOBAL_ID, .. } if self.shm.ffa_conduit() => {
+                    PtaParam::Memref { dir, buf: None, size: 0 }
+                }
                 Param::Rmem { dir, offs, size, shm_ref } => {
+                    let offs = if self.shm.ffa_conduit() { crate::rpc::fmem_offset(offs) } else { offs };
                     let u = self.shm.acquire(shm_ref, offs, size).map_err(|e| match e {
                         ShmError::BadParameters => TeeResult::ERROR_SECURITY,
                         _ => TeeResult::ERROR_BAD_PARAMETERS,

@@ -14,10 +14,14 @@ use crate::threads::{Job, ThreadCtx};
 use oxtee_abi::tee::TeeResult;
 use oxtee_guard::SpinLock;
 
-/// Largest notification key the Linux driver accepts without ASYNC_NOTIF.
+/// Largest notification key the Linux driver accepts without ASYNC_NOTIF
+/// (with it, the OS announces MAX_KEY + 1 as its highest value).
 pub const MAX_KEY: u32 = 255;
+/// First key: those below are asynchronous notification values
+/// (`async_notif::VALUE_MAX`), which wake the same normal-world waiters.
+pub const FIRST_KEY: u32 = crate::async_notif::VALUE_MAX + 1;
 
-/// Allocator of notification keys (1..=MAX_KEY).
+/// Allocator of notification keys (FIRST_KEY..=MAX_KEY).
 pub struct NotifKeys {
     used: SpinLock<[u64; 4]>,
 }
@@ -30,12 +34,12 @@ impl Default for NotifKeys {
 
 impl NotifKeys {
     pub const fn new() -> Self {
-        NotifKeys { used: SpinLock::new([1, 0, 0, 0]) }
+        NotifKeys { used: SpinLock::new([u64::MAX, 0, 0, 0]) }
     }
 
     pub fn alloc(&self) -> Option<u32> {
         let mut u = self.used.lock();
-        for key in 1..=MAX_KEY {
+        for key in FIRST_KEY..=MAX_KEY {
             let (w, b) = ((key / 64) as usize, key % 64);
             if u[w] & (1 << b) == 0 {
                 u[w] |= 1 << b;
@@ -46,13 +50,13 @@ impl NotifKeys {
     }
 
     pub fn free(&self, key: u32) {
-        if (1..=MAX_KEY).contains(&key) {
+        if (FIRST_KEY..=MAX_KEY).contains(&key) {
             self.used.lock()[(key / 64) as usize] &= !(1 << (key % 64));
         }
     }
 
     pub fn in_use(&self) -> u32 {
-        self.used.lock().iter().map(|w| w.count_ones()).sum::<u32>() - 1
+        self.used.lock().iter().map(|w| w.count_ones()).sum::<u32>() - FIRST_KEY
     }
 }
 

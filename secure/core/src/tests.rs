@@ -796,6 +796,7 @@ fn fuzzed_arguments_never_panic_and_leave_no_state() {
 }
 
 mod abort;
+mod async_notif;
 mod secstor;
 
 mod user_tas {

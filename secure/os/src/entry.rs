@@ -60,7 +60,56 @@ static TEST_PTA: oxtee_core::pta::test::TestPta = oxtee_core::pta::test::TestPta
 #[cfg(feature = "test-hooks")]
 static INVOKE_TESTS_PTA: oxtee_core::pta::invoke_tests::InvokeTestsPta =
     oxtee_core::pta::invoke_tests::InvokeTestsPta::new();
+#[cfg(feature = "test-hooks")]
+static ASYNC_NOTIF_TEST_PTA: oxtee_core::pta::async_notif_test::AsyncNotifTestPta =
+    oxtee_core::pta::async_notif_test::AsyncNotifTestPta::new(&TEST_EVENT);
 static NS_RAM: spin::Once<NsRam> = spin::Once::new();
+
+/// Asynchronous notifications ring the normal world through the
+/// non-secure SPI that Linux's device tree names in the `optee` node.
+struct GicDoorbell;
+
+impl oxtee_core::async_notif::Doorbell for GicDoorbell {
+    fn ring(&self) {
+        gic::set_pending(map::ASYNC_NOTIF_INTID);
+    }
+}
+
+static DOORBELL: GicDoorbell = GicDoorbell;
+
+/// The test build's on-demand secure interrupt: a secure SGI to the
+/// calling CPU, whose top half is the async-notification test PTA's.
+#[cfg(feature = "test-hooks")]
+pub const TEST_EVENT_SGI: u32 = 15;
+
+#[cfg(feature = "test-hooks")]
+struct TestEvent;
+
+#[cfg(feature = "test-hooks")]
+impl oxtee_core::pta::async_notif_test::SecureEvent for TestEvent {
+    fn raise(&self) {
+        gic::raise_secure_sgi_self(TEST_EVENT_SGI);
+    }
+}
+
+#[cfg(feature = "test-hooks")]
+static TEST_EVENT: TestEvent = TestEvent;
+
+/// Interrupt context: the test event's top half.
+#[cfg(feature = "test-hooks")]
+pub fn test_event_top_half() {
+    if let Some(os) = crate::OS.get() {
+        ASYNC_NOTIF_TEST_PTA.top_half(os);
+    }
+}
+
+/// Drivers with bottom-half work (asynchronous notifications).
+fn notif_drivers() -> Vec<&'static dyn oxtee_core::async_notif::NotifDriver> {
+    alloc::vec![
+        #[cfg(feature = "test-hooks")]
+        &ASYNC_NOTIF_TEST_PTA,
+    ]
+}
 
 /// The pseudo-TAs of this build (the test PTAs only in the test build).
 /// Device enumeration lists those that are devices, in this order.
@@ -75,6 +124,8 @@ fn ptas() -> Vec<&'static dyn Pta> {
         &TEST_PTA,
         #[cfg(feature = "test-hooks")]
         &INVOKE_TESTS_PTA,
+        #[cfg(feature = "test-hooks")]
+        &ASYNC_NOTIF_TEST_PTA,
     ]
 }
 
@@ -146,6 +197,8 @@ fn cpus_from_dt(dtb: NsPhys) -> usize {
 fn init_cpu_interrupts() {
     gic::init_cpu();
     gic::claim_private(arch::cpu_index(), timer::INTID);
+    #[cfg(feature = "test-hooks")]
+    gic::claim_private(arch::cpu_index(), TEST_EVENT_SGI);
 }
 
 /// The random generator's key material: QEMU's per-boot secure seed (read
@@ -201,6 +254,7 @@ pub extern "C" fn cold_boot(dtb: u64) -> u64 {
     let root = mm::init(&layout, ns_ram, &guards);
     arch::enable_mmu(root);
     init_cpu_interrupts();
+    gic::configure_ns_edge_spi(map::ASYNC_NOTIF_INTID);
     arch::ce::init();
     let pool = NsRange::new(NsPhys::new(map::STATIC_SHM_BASE), map::STATIC_SHM_SIZE);
     let config =
@@ -215,6 +269,7 @@ pub extern "C" fn cold_boot(dtb: u64) -> u64 {
             .with_user_tas(&USER_MMU, key)
             .with_rng(rng)
             .with_huk(&oxtee_platform::HUK)
+            .with_async_notif(&DOORBELL, notif_drivers())
     });
     thread::bind_ledgers();
     info!(

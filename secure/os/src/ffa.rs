@@ -73,28 +73,24 @@ fn pm_resp(status: i32) -> [u64; 8] {
     ]
 }
 
-/// The schedule receiver interrupt: a non-secure SGI to this CPU.
+/// CPUs in the machine (from the device tree at cold boot): the execution
+/// contexts of OP-TEE's partition.
+static CPUS: AtomicU16 = AtomicU16::new(1);
+
+/// What the SPMC needs of the platform: the schedule receiver interrupt (a
+/// non-secure SGI to this CPU) and the CPU count.
 struct Platform;
 
 impl FfaPlatform for Platform {
     fn raise_sri(&self) {
         gic::raise_ns_sgi_self(ffa::SRI_INTID);
     }
+
+    fn cpu_count(&self) -> u16 {
+        CPUS.load(Ordering::Relaxed)
+    }
 }
 
-// MERGE(i13-ffacore): once `FfaPlatform::cpu_count` exists, add to the impl:
-//     fn cpu_count(&self) -> u16 {
-//         CPUS.load(Ordering::Relaxed)
-//     }
-
-/// CPUs in the machine (from the device tree at cold boot): the execution
-/// contexts of OP-TEE's partition.
-#[allow(dead_code)]
-static CPUS: AtomicU16 = AtomicU16::new(1);
-
-// Registered with the SPMC once `Os::set_ffa_platform` exists (i13-ffacore);
-// see `probe_at_cold_boot`.
-#[allow(dead_code)]
 static PLATFORM: Platform = Platform;
 
 /// Cold boot, after the OS is initialised: asks the monitor for an SPMD.
@@ -125,8 +121,7 @@ pub fn probe_at_cold_boot(cpus: usize) {
     }
     CPUS.store(cpus.clamp(1, MAX_CPUS) as u16, Ordering::Relaxed);
     ACTIVE.store(true, Ordering::Release);
-    // MERGE(i13-ffacore): register the schedule receiver interrupt here:
-    //     os().set_ffa_platform(&PLATFORM);
+    os().set_ffa_platform(&PLATFORM);
     info!(
         "FF-A mode: S-EL1 SPMC {:#x} behind an SPMD (FF-A {}.{}), OP-TEE endpoint {:#x}",
         ffa::SPMC_ID,

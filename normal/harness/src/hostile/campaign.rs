@@ -225,6 +225,8 @@ fn fast(cpu: &mut Cpu, st: &mut State, rng: &mut Rng) {
             [smc::RETURN_OK, smc::RETURN_ENOTAVAIL, smc::RETURN_EBUSY].contains(&(r[0] as u32))
         }
         FastExpect::CacheEnable => [smc::RETURN_OK, smc::RETURN_EBUSY].contains(&(r[0] as u32)),
+        FastExpect::AsyncNotif if regs[0] as u32 & !(1 << 16) == smc::GET_ASYNC_NOTIF_VALUE => r[0] == 0 && r[2] == 0,
+        FastExpect::AsyncNotif => r[0] == 0,
         FastExpect::Any => true,
     };
     if !ok {

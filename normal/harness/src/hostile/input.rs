@@ -135,6 +135,9 @@ pub enum FastExpect {
     Caps,
     CacheDisable,
     CacheEnable,
+    /// ENABLE_ASYNC_NOTIF, GET_ASYNC_NOTIF_VALUE: OK (nothing is ever
+    /// pending here: no secure driver raises one).
+    AsyncNotif,
     /// Arch calls the monitor answers itself: any answer.
     Any,
 }
@@ -155,6 +158,7 @@ pub fn fast_expect(x0: u64) -> FastExpect {
         smc::EXCHANGE_CAPABILITIES => FastExpect::Caps,
         smc::DISABLE_SHM_CACHE => FastExpect::CacheDisable,
         smc::ENABLE_SHM_CACHE => FastExpect::CacheEnable,
+        smc::ENABLE_ASYNC_NOTIF | smc::GET_ASYNC_NOTIF_VALUE => FastExpect::AsyncNotif,
         _ => FastExpect::Unknown,
     }
 }

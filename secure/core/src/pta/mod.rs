@@ -1,6 +1,8 @@
 //! Pseudo-TAs: services built into the OS, opened and invoked through the
 //! same session protocol as TAs.
 
+#[cfg(any(test, feature = "test-hooks"))]
+pub mod async_notif_test;
 pub mod device_enum;
 #[cfg(any(test, feature = "test-hooks"))]
 pub mod invoke_tests;

@@ -8,6 +8,9 @@ use oxtee_platform::map;
 
 const GICD_IGROUPR: u64 = 0x080;
 const GICD_ISENABLER: u64 = 0x100;
+const GICD_ISPENDR: u64 = 0x200;
+const GICD_ICFGR: u64 = 0xc00;
+const GICD_SGIR: u64 = 0xf00;
 const GICD_IPRIORITYR: u64 = 0x400;
 const GICD_IGRPMODR: u64 = 0xd00;
 const GICC_IAR: u64 = 0x0c;
@@ -83,28 +86,82 @@ pub fn init_cpu() {
     }
 }
 
+/// An acknowledged interrupt: its INTID, and the value `end` must write
+/// back (GICv2 adds an SGI's source CPU).
+#[derive(Clone, Copy)]
+pub struct Acked {
+    pub intid: u32,
+    raw: u32,
+}
+
 /// Acknowledges the highest-priority pending secure interrupt.
-pub fn ack() -> u32 {
+pub fn ack() -> Acked {
     if is_v3() {
         let iar: u64;
         // SAFETY: ICC_IAR1_EL1 read acknowledges a secure group 1 interrupt.
         unsafe { asm!("mrs {}, S3_0_C12_C12_0", out(reg) iar, options(nostack)) };
-        (iar & 0xff_ffff) as u32
+        let intid = (iar & 0xff_ffff) as u32;
+        Acked { intid, raw: intid }
     } else {
-        read32(map::GICC_BASE + GICC_IAR) & 0x3ff
+        let raw = read32(map::GICC_BASE + GICC_IAR) & 0x1fff;
+        Acked { intid: raw & 0x3ff, raw }
     }
 }
 
-pub fn end(intid: u32) {
+pub fn end(irq: Acked) {
     if is_v3() {
         // SAFETY: ICC_EOIR1_EL1 ends the interrupt acknowledged above.
-        unsafe { asm!("msr S3_0_C12_C12_1, {}", "isb", in(reg) intid as u64, options(nostack)) };
+        unsafe { asm!("msr S3_0_C12_C12_1, {}", "isb", in(reg) irq.raw as u64, options(nostack)) };
     } else {
-        write32(map::GICC_BASE + GICC_EOIR, intid);
+        write32(map::GICC_BASE + GICC_EOIR, irq.raw);
     }
 }
 
-const GICD_SGIR: u64 = 0xf00;
+/// Sends secure SGI `intid` (claimed with `claim_private`) to this CPU.
+#[cfg(feature = "test-hooks")]
+pub fn raise_secure_sgi_self(intid: u32) {
+    if is_v3() {
+        let mpidr: u64;
+        // SAFETY: reading MPIDR_EL1 has no side effects.
+        unsafe { asm!("mrs {}, mpidr_el1", out(reg) mpidr, options(nomem, nostack)) };
+        let aff0 = mpidr & 0xff;
+        let aff1 = (mpidr >> 8) & 0xff;
+        let aff2 = (mpidr >> 16) & 0xff;
+        let aff3 = (mpidr >> 32) & 0xff;
+        let v = (aff3 << 48)
+            | ((aff0 >> 4) << 44)
+            | (aff2 << 32)
+            | ((intid as u64 & 0xf) << 24)
+            | (aff1 << 16)
+            | (1 << (aff0 & 0xf));
+        // SAFETY: ICC_SGI1R_EL1 written from the secure side raises a
+        // secure group 1 SGI at the CPU named (this one); it only makes
+        // the OS's own interrupt pending.
+        unsafe { asm!("msr S3_0_C12_C11_5, {}", "isb", in(reg) v, options(nostack)) };
+    } else {
+        // TargetListFilter 0b10: this CPU only; NSATT 0: group 0 (secure).
+        write32(map::GICD_BASE + GICD_SGIR, (0b10 << 24) | (intid & 0xf));
+    }
+}
+
+/// Makes shared interrupt `intid` a non-secure (group 1), edge-triggered
+/// one: the normal world enables and routes it.
+pub fn configure_ns_edge_spi(intid: u32) {
+    let d = map::GICD_BASE;
+    let (word, bit) = (4 * (intid / 32) as u64, 1u32 << (intid % 32));
+    write32(d + GICD_IGROUPR + word, read32(d + GICD_IGROUPR + word) | bit);
+    if is_v3() {
+        write32(d + GICD_IGRPMODR + word, read32(d + GICD_IGRPMODR + word) & !bit);
+    }
+    let cfg = d + GICD_ICFGR + 4 * (intid / 16) as u64;
+    write32(cfg, read32(cfg) | (0b10 << (2 * (intid % 16))));
+}
+
+/// Sets shared interrupt `intid` pending (a secure write reaches either
+/// group); from any CPU, in any context.
+pub fn set_pending(intid: u32) {
+    write32(map::GICD_BASE + GICD_ISPENDR + 4 * (intid / 32) as u64, 1 << (intid % 32));
+}
 
 /// Raises non-secure SGI `intid` on this CPU from the secure side (FF-A's
 /// schedule receiver interrupt): GICv2 through GICD_SGIR with NSATT set,

@@ -12,15 +12,19 @@ pub const KIND_FIQ: u64 = 6;
 /// Handles every pending native interrupt.
 pub fn handle_native() {
     loop {
-        let intid = gic::ack();
-        if intid >= gic::SPURIOUS - 3 {
+        let irq = gic::ack();
+        if irq.intid >= gic::SPURIOUS - 3 {
             return;
         }
-        if intid == timer::INTID {
+        if irq.intid == timer::INTID {
             // The sleeper re-checks its deadline and re-arms if needed.
             timer::disarm();
         }
-        gic::end(intid);
+        #[cfg(feature = "test-hooks")]
+        if irq.intid == crate::entry::TEST_EVENT_SGI {
+            crate::entry::test_event_top_half();
+        }
+        gic::end(irq);
     }
 }
 
