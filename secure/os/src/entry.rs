@@ -66,12 +66,23 @@ static ASYNC_NOTIF_TEST_PTA: oxtee_core::pta::async_notif_test::AsyncNotifTestPt
 static NS_RAM: spin::Once<NsRam> = spin::Once::new();
 
 /// Asynchronous notifications ring the normal world through the
-/// non-secure SPI that Linux's device tree names in the `optee` node.
+/// non-secure SPI that Linux's device tree names in the `optee` node; in
+/// FF-A mode through the FF-A notification the normal world enabled
+/// (`OPTEE_FFA_ENABLE_ASYNC_NOTIF`), which raises the schedule receiver
+/// interrupt.
 struct GicDoorbell;
 
 impl oxtee_core::async_notif::Doorbell for GicDoorbell {
     fn ring(&self) {
-        gic::set_pending(map::ASYNC_NOTIF_INTID);
+        if crate::ffa::active() {
+            // Interrupt context: no logging (false: nothing bound; the
+            // normal world then finds the bottom half at its next call).
+            if let Some(os) = crate::OS.get() {
+                let _ = os.ffa_async_notify();
+            }
+        } else {
+            gic::set_pending(map::ASYNC_NOTIF_INTID);
+        }
     }
 }
 
