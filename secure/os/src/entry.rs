@@ -75,8 +75,8 @@ struct GicDoorbell;
 impl oxtee_core::async_notif::Doorbell for GicDoorbell {
     fn ring(&self) {
         if crate::ffa::active() {
-            // Interrupt context: no logging (false: nothing bound; the
-            // normal world then finds the bottom half at its next call).
+            // Interrupt context, so no logging; false means the normal
+            // world enabled or bound no notification, and nothing rings.
             if let Some(os) = crate::OS.get() {
                 let _ = os.ffa_async_notify();
             }
