@@ -437,6 +437,75 @@ fn aborts(cpu: usize, sh: &Shared, session: u32) {
     eq(cpu, "serving after aborted calls over FF-A", r.map(|r| r.hdr.ret), Some(0));
 }
 
+/// Random FF-A calls from the normal world (function ids across the FF-A
+/// range in both conventions, random w1..w7), short of the ones that
+/// would take this harness's own buffers and memory away (RX/TX, memory
+/// transactions): each gets an answer and the OS serves on.
+fn random_calls(cpu: usize, n: u32) {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15 ^ cpu as u64;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let spared = |f: u32| {
+        matches!(
+            f & !0x4000_0000,
+            ffa::RXTX_MAP_32
+                | ffa::RXTX_UNMAP
+                | ffa::RX_RELEASE
+                | ffa::MEM_DONATE_32
+                | ffa::MEM_LEND_32
+                | ffa::MEM_SHARE_32
+                | ffa::MEM_RECLAIM
+                | ffa::MEM_FRAG_TX
+                | ffa::MEM_RETRIEVE_REQ_32
+                | ffa::NOTIFICATION_BITMAP_DESTROY
+        )
+    };
+    let mut answered = 0;
+    for i in 0..n {
+        let num = 0x60 + (next() % 0x2f) as u32;
+        let fid = if next() & 1 == 0 { 0x8400_0000 | num } else { 0xC400_0000 | num };
+        if spared(fid) {
+            continue;
+        }
+        let mut r = [fid as u64, 0, 0, 0, 0, 0, 0, 0];
+        for v in r.iter_mut().skip(1) {
+            // Small values now and then, to get past the first checks.
+            *v = match next() % 4 {
+                0 => next() % 8,
+                1 => next() & 0xffff_ffff,
+                _ => next(),
+            };
+        }
+        if i % 3 == 0 && (fid & !0x4000_0000) == ffa::MSG_SEND_DIRECT_REQ_32 {
+            r[1] = ffa::direct_ids(0, optee());
+        }
+        let a = w(arch::smc8(r)[0]);
+        if matches!(
+            a,
+            ffa::ERROR
+                | ffa::SUCCESS_32
+                | ffa::SUCCESS_64
+                | ffa::MSG_SEND_DIRECT_RESP_32
+                | ffa::MSG_SEND_DIRECT_RESP_64
+                | ffa::MEM_FRAG_RX
+        ) || (fid == ffa::VERSION)
+        {
+            answered += 1;
+        } else {
+            check(false, cpu, "random FF-A call answered", format_args!("{fid:#x} -> {a:#x}"));
+        }
+    }
+    // Whatever version the random calls asked for, settle on 1.1 again.
+    arch::smc8([ffa::VERSION as u64, ffa::VERSION_1_1 as u64, 0, 0, 0, 0, 0, 0]);
+    let r = direct([o::GET_API_VERSION as u64, 0, 0, 0, 0]);
+    check(is_resp(&r), cpu, "serving after random FF-A calls", format_args!("{answered} answered; then {r:x?}"));
+    say!("harness: FF-A: {answered} random calls answered");
+}
+
 /// The primary's sequence: what Linux's FF-A driver does at probe, then
 /// OP-TEE's transport, then the same from every CPU.
 pub fn run(cpus: usize) {
@@ -607,6 +676,7 @@ pub fn run(cpus: usize) {
     }
     shm::page_free(page);
     irq::stop_tick();
+    random_calls(me, 3000);
     // Every other CPU: on, the same calls, off.
     let mut started = 0;
     for target in 1..cpus {

@@ -186,7 +186,7 @@ pub fn from_spmc(cpu: &mut CpuContext) -> *mut WorldContext {
             to_ns(cpu, None)
         }
         SpmcRoute::ToNs(a) => {
-            if pending == Pending::FfaVersion && a.is_some_and(|a| a[0] as u32 == ffa::NOT_SUPPORTED as u32) {
+            if pending == Pending::FfaVersion && route::framework_resp(&r, ffa::FWK_MSG_VERSION_RESP).is_none() {
                 warn!("SPMC answered the version request with {fid:#x}");
             }
             to_ns(cpu, a)
