@@ -570,6 +570,9 @@ pub fn run(cpus: usize) {
         let r = arch::smc8([ffa::FEATURES as u64, f as u64, 0, 0, 0, 0, 0, 0]);
         check(w(r[0]) == ffa::SUCCESS_32, me, "FFA_FEATURES", format_args!("{f:#x}: {r:x?}"));
     }
+    // The schedule receiver interrupt Linux learns from FFA_FEATURES.
+    let r = arch::smc8([ffa::FEATURES as u64, ffa::FEATURE_SRI as u64, 0, 0, 0, 0, 0, 0]);
+    eq(me, "FFA_FEATURES(schedule receiver interrupt)", (w(r[0]), w(r[2])), (ffa::SUCCESS_32, ffa::SRI_INTID));
     let r = arch::smc8([ffa::FEATURES as u64, 0x8400_00ff, 0, 0, 0, 0, 0, 0]);
     check(is_error(&r, ffa::NOT_SUPPORTED), me, "FFA_FEATURES of no function", format_args!("{r:x?}"));
     // The RX/TX pair.
