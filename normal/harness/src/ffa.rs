@@ -267,13 +267,11 @@ fn serve_rpc(pa: u64, max: usize) {
             match found {
                 Some((h, ps)) => {
                     let r = reclaim(h);
-                    check(
-                        w(r[0]) == ffa::SUCCESS_32,
-                        arch::cpu_index(),
-                        "reclaim an RPC buffer",
-                        format_args!("{r:x?}"),
-                    );
-                    ps.iter().for_each(|p| shm::page_free(*p));
+                    let ok = w(r[0]) == ffa::SUCCESS_32;
+                    check(ok, arch::cpu_index(), "reclaim an RPC buffer", format_args!("{r:x?}"));
+                    if ok {
+                        ps.iter().for_each(|p| shm::page_free(*p));
+                    }
                 }
                 None => mg.hdr.ret = TeeResult::ERROR_BAD_PARAMETERS.0,
             }
@@ -316,8 +314,9 @@ fn optee_calls(cpu: usize) {
             say!("harness: FF-A: no test PTA (the default image): device PTA only; boot --test-build for all checks");
         }
         device_pta(cpu, &sh, offset);
-        unregister_and_reclaim(cpu, handle, "the argument buffer");
-        shm::page_free(page);
+        if unregister_and_reclaim(cpu, handle, "the argument buffer") {
+            shm::page_free(page);
+        }
         return;
     }
     let session = opened.hdr.session;
@@ -354,24 +353,33 @@ fn optee_calls(cpu: usize) {
             let r = yielding(cpu, &sh, offset, &invoke_msg(session, t::CMD_MEMREF, vec![fmem, value(Dir::Out, 0, 0)]));
             let got = r.as_ref().map(|r| (r.hdr.ret, r.params.get(1).copied()));
             eq(cpu, "FMEM memref", got, Some((0, Some(Param::Value { dir: Dir::Out, a: sum, b: 300, c: 0 }))));
-            unregister_and_reclaim(cpu, h, "a memref buffer");
+            if unregister_and_reclaim(cpu, h, "a memref buffer") {
+                shm::page_free(buf);
+            }
         }
-        Err(r) => check(false, cpu, "MEM_SHARE a memref buffer", format_args!("{r:x?}")),
+        Err(r) => {
+            check(false, cpu, "MEM_SHARE a memref buffer", format_args!("{r:x?}"));
+            shm::page_free(buf);
+        }
     }
-    shm::page_free(buf);
     let mut close = Message::new(m::CMD_CLOSE_SESSION, vec![]);
     close.hdr.session = session;
     let r = yielding(cpu, &sh, offset, &close);
     eq(cpu, "close over FF-A", r.map(|r| r.hdr.ret), Some(0));
-    unregister_and_reclaim(cpu, handle, "the argument buffer");
-    shm::page_free(page);
+    if unregister_and_reclaim(cpu, handle, "the argument buffer") {
+        shm::page_free(page);
+    }
 }
 
-fn unregister_and_reclaim(cpu: usize, handle: u64, what: &str) {
+/// Unregisters and reclaims `handle`; true if the memory is the normal
+/// world's again (only then may its pages be reused).
+fn unregister_and_reclaim(cpu: usize, handle: u64, what: &str) -> bool {
     let r = direct([o::UNREGISTER_SHM as u64, handle & 0xffff_ffff, handle >> 32, 0, 0]);
     check(is_resp(&r) && w(r[3]) == 0, cpu, "UNREGISTER_SHM", format_args!("{what}: {r:x?}"));
     let r = reclaim(handle);
-    check(w(r[0]) == ffa::SUCCESS_32, cpu, "MEM_RECLAIM", format_args!("{what}: {r:x?}"));
+    let ok = w(r[0]) == ffa::SUCCESS_32;
+    check(ok, cpu, "MEM_RECLAIM", format_args!("{what}: {r:x?}"));
+    ok
 }
 
 /// The default image's device PTA, as the kernel enumerates it: GET_DEVICES
@@ -390,11 +398,15 @@ fn device_pta(cpu: usize, sh: &Shared, offset: u64) {
             let r = yielding(cpu, sh, offset, &invoke_msg(session, 0, vec![fmem]));
             let got = r.map(|r| (r.hdr.ret, r.params.first().map(|p| matches!(p, Param::Rmem { size: 16, .. }))));
             eq(cpu, "GET_DEVICES into an FMEM buffer: one device", got, Some((0, Some(true))));
-            unregister_and_reclaim(cpu, h, "the device list");
+            if unregister_and_reclaim(cpu, h, "the device list") {
+                shm::page_free(buf);
+            }
         }
-        Err(r) => check(false, cpu, "MEM_SHARE a memref buffer", format_args!("{r:x?}")),
+        Err(r) => {
+            check(false, cpu, "MEM_SHARE a memref buffer", format_args!("{r:x?}"));
+            shm::page_free(buf);
+        }
     }
-    shm::page_free(buf);
     let mut close = Message::new(m::CMD_CLOSE_SESSION, vec![]);
     close.hdr.session = session;
     eq(cpu, "close the device PTA", yielding(cpu, sh, offset, &close).map(|r| r.hdr.ret), Some(0));
@@ -674,10 +686,12 @@ pub fn run(cpus: usize) {
             close.hdr.session = opened.hdr.session;
             yielding(me, &sh, 0, &close);
         }
-        direct([o::UNREGISTER_SHM as u64, handle & 0xffff_ffff, handle >> 32, 0, 0]);
-        reclaim(handle);
+        if unregister_and_reclaim(me, handle, "the spin's argument buffer") {
+            shm::page_free(page);
+        }
+    } else {
+        shm::page_free(page);
     }
-    shm::page_free(page);
     irq::stop_tick();
     random_calls(me, 3000);
     // Every other CPU: on, the same calls, off.
