@@ -223,7 +223,8 @@ fn yielding_lingering(cpu: usize, sh: &Shared, offset: u64, msg: &Message, linge
                 return None;
             }
         }
-        req = [o::YIELDING_CALL_RESUME as u64, r[4], r[5], r[6], 0];
+        // As Linux: w4..w6 zero, w7 (the thread) as the response left it.
+        req = [o::YIELDING_CALL_RESUME as u64, 0, 0, 0, r[7]];
     }
     let mut back = vec![0u8; msg::size_for(n)];
     arch::read_mem(sh.page + offset, &mut back);
@@ -693,7 +694,6 @@ pub fn run(cpus: usize) {
         shm::page_free(page);
     }
     irq::stop_tick();
-    random_calls(me, 3000);
     // Every other CPU: on, the same calls, off.
     let mut started = 0;
     for target in 1..cpus {
@@ -727,6 +727,11 @@ pub fn run(cpus: usize) {
         }
         check(tries < 1_000_000, me, "CPU_OFF in FF-A mode", format_args!("CPU {target} still on"));
     }
+    // Random calls last, then the OP-TEE calls once more: nothing they did
+    // may stay behind.
+    random_calls(me, 3000);
+    say!("harness: FF-A: the OP-TEE calls after the random ones");
+    optee_calls(me);
     let r = arch::smc8(regs(ffa::RXTX_UNMAP));
     eq(me, "FFA_RXTX_UNMAP", w(r[0]), ffa::SUCCESS_32);
     say!(
