@@ -75,10 +75,12 @@ struct GicDoorbell;
 impl oxtee_core::async_notif::Doorbell for GicDoorbell {
     fn ring(&self) {
         if crate::ffa::active() {
-            // Interrupt context, so no logging; false means the normal
-            // world enabled or bound no notification, and nothing rings.
+            // Interrupt context, so no logging and no lock: the value is
+            // recorded, this raises the schedule receiver interrupt, and
+            // the normal world's notification query collects it. False
+            // means it enabled no notification, and nothing rings.
             if let Some(os) = crate::OS.get() {
-                let _ = os.ffa_async_notify();
+                let _ = os.ffa_async_ring();
             }
         } else {
             gic::set_pending(map::ASYNC_NOTIF_INTID);

@@ -291,9 +291,14 @@ impl Os {
                 w(regs[2]) as u32,
                 w(regs[3]) | (w(regs[4]) << 32),
             )),
-            ffa::NOTIFICATION_GET => result(self.ffa.notif.get_nw(w(regs[1]) as u32, w(regs[2]) as u32)),
-            ffa::NOTIFICATION_INFO_GET_32 => result(self.ffa.notif.info_get(false)),
-            ffa::NOTIFICATION_INFO_GET_64 => result(self.ffa.notif.info_get(true)),
+            ffa::NOTIFICATION_GET => {
+                self.ffa_async_drain();
+                result(self.ffa.notif.get_nw(w(regs[1]) as u32, w(regs[2]) as u32))
+            }
+            ffa::NOTIFICATION_INFO_GET_32 | ffa::NOTIFICATION_INFO_GET_64 => {
+                self.ffa_async_drain();
+                result(self.ffa.notif.info_get(fid == ffa::NOTIFICATION_INFO_GET_64))
+            }
             // The secure side of these (retrieve, relinquish) is for secure
             // endpoints; the normal world never borrows through us.
             _ => FfaAction::Reply(error(ffa::NOT_SUPPORTED)),
@@ -486,7 +491,7 @@ impl Os {
             ]),
             optee::EXCHANGE_CAPABILITIES => {
                 let mut caps = optee::SEC_CAP_ARG_OFFSET;
-                if self.ffa.platform().is_some() {
+                if self.ffa.platform().is_some() && self.async_notif.available() {
                     caps |= optee::SEC_CAP_ASYNC_NOTIF;
                 }
                 resp([0, crate::rpc::RPC_MAX_PARAMS as u64, caps as u64, optee::MAX_ASYNC_NOTIF_VALUE as u64 - 1, 0])
@@ -506,6 +511,9 @@ impl Os {
                     TeeResult::ERROR_BAD_PARAMETERS.0
                 } else {
                     self.ffa.async_notif.store(ASYNC_VALID | ((src as u64) << 32) | w4, Ordering::Release);
+                    // The transport-independent side: top halves may now
+                    // send values (the SMC transport's ENABLE fast call).
+                    self.async_notif.enable();
                     0
                 };
                 resp([code as u64, 0, 0, 0, 0])
@@ -565,6 +573,43 @@ impl Os {
             return Err(ffa::INVALID_PARAMETERS);
         }
         self.ffa.notify(ffa::OPTEE_ID, receiver, 1 << bit, 0)
+    }
+
+    /// The FF-A doorbell of asynchronous notifications (interrupt context:
+    /// no lock is taken). The top half has recorded its value
+    /// (`AsyncNotif::send`); this raises the schedule receiver interrupt,
+    /// and the normal world's `NOTIFICATION_INFO_GET`/`GET` turn the
+    /// pending values into notification bits (`ffa_async_drain`). False if
+    /// the normal world has not enabled asynchronous notifications over
+    /// FF-A or no platform can raise the interrupt.
+    pub fn ffa_async_ring(&self) -> bool {
+        if self.ffa.async_notif_id().is_none() {
+            return false;
+        }
+        match self.ffa.platform() {
+            Some(p) => {
+                p.raise_sri();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Moves the pending asynchronous-notification values into the FF-A
+    /// notification bits of the endpoint that enabled them, as Linux's
+    /// driver reads them: the bottom-half request is the id it gave in
+    /// `ENABLE_ASYNC_NOTIF`, any other value is its own bit. A value whose
+    /// bit the endpoint did not bind to us is dropped (it asked for none).
+    fn ffa_async_drain(&self) {
+        let Some((vm, bottom_half)) = self.ffa.async_notif_id() else {
+            return;
+        };
+        while let (Some(v), _) = self.async_notif.take_value() {
+            let bit = if v == crate::async_notif::VALUE_DO_BOTTOM_HALF { bottom_half } else { v };
+            // Called from the normal world's own notification query: no
+            // need for another schedule receiver interrupt.
+            let _ = self.ffa.notify(ffa::OPTEE_ID, vm, 1 << bit, ffa::NOTIF_SET_DELAY_SRI);
+        }
     }
 
     /// Signals the asynchronous notification the normal world enabled

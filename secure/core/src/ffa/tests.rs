@@ -50,6 +50,19 @@ struct W {
 }
 
 fn world_with(limits: crate::Limits) -> W {
+    world_built(limits, |os| os)
+}
+
+/// Rings of the asynchronous-notification doorbell (the top half's side).
+struct Bell(AtomicUsize);
+
+impl crate::async_notif::Doorbell for Bell {
+    fn ring(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+fn world_built(limits: crate::Limits, build: impl FnOnce(Os) -> Os) -> W {
     crate::fault::set_injector(|_| oxtee_guard::testing::freeze());
     let ram: &'static FakeRam = Box::leak(Box::new(FakeRam::new(RAM, RAM_SIZE)));
     let test: &'static crate::pta::test::TestPta = Box::leak(Box::new(crate::pta::test::TestPta::new()));
@@ -60,7 +73,7 @@ fn world_with(limits: crate::Limits) -> W {
         ram,
         vec![test],
     );
-    let os: &'static Os = Box::leak(Box::new(os));
+    let os: &'static Os = Box::leak(Box::new(build(os)));
     let plat: &'static Plat = Box::leak(Box::new(Plat { sri: AtomicUsize::new(0) }));
     os.set_ffa_platform(plat);
     W { os, ram, plat }
@@ -396,7 +409,8 @@ fn optee_blocking_services_over_direct_messages() {
     assert_eq!((r[3], r[4], r[5]), (smc::OS_REVISION_MAJOR as u64, smc::OS_REVISION_MINOR as u64, BUILD_ID >> 32));
     let r = w.optee(0, [optee::EXCHANGE_CAPABILITIES as u64, 0, 0, 0, 0]);
     assert_eq!((r[3], r[4]), (0, crate::rpc::RPC_MAX_PARAMS as u64));
-    assert_eq!(r[5], (optee::SEC_CAP_ARG_OFFSET | optee::SEC_CAP_ASYNC_NOTIF) as u64);
+    // No doorbell in this world: no asynchronous notifications offered.
+    assert_eq!(r[5], optee::SEC_CAP_ARG_OFFSET as u64);
     assert_eq!(r[6], 63);
     // The 64-bit convention is answered in kind; any normal-world id works.
     let r = w.call([ffa::MSG_SEND_DIRECT_REQ_64 as u64, ffa::direct_ids(7, ffa::OPTEE_ID), 0, 0, 0, 0, 0, 0]);
@@ -1232,4 +1246,44 @@ fn the_smc_abi_does_not_take_ffa_answers_to_shm_alloc() {
     assert_eq!(nw.cmds, [rpc::CMD_GET_TIME, rpc::CMD_SHM_ALLOC], "refused: nothing to free");
     assert!(w.os.shm.contains(0x77), "the registered buffer is left alone");
     assert!(!w.os.shm.ffa_conduit());
+}
+
+#[test]
+fn asynchronous_notifications_over_ffa() {
+    let bell: &'static Bell = Box::leak(Box::new(Bell(AtomicUsize::new(0))));
+    let w = world_built(crate::tests::LIMITS, |os| os.with_async_notif(bell, vec![]));
+    // Linux's order: a bitmap for its VM, bind the bottom-half id (5) and
+    // a waiter's value (9) to OP-TEE, then ENABLE_ASYNC_NOTIF with the id.
+    let r = w.optee(3, [optee::EXCHANGE_CAPABILITIES as u64, 0, 0, 0, 0]);
+    assert_eq!(r[5], (optee::SEC_CAP_ARG_OFFSET | optee::SEC_CAP_ASYNC_NOTIF) as u64);
+    w.ok([ffa::NOTIFICATION_BITMAP_CREATE as u64, 3, 1, 0, 0, 0, 0, 0]);
+    let bits = (1u64 << 5) | (1 << 9);
+    assert_eq!(notif(&w, ffa::NOTIFICATION_BIND, ffa::direct_ids(ffa::OPTEE_ID, 3), 0, bits)[0], ffa::SUCCESS_32 as u64);
+    // Not enabled yet: a top half cannot send, nothing rings.
+    assert_eq!(w.os.async_notif.send(0), Err(crate::async_notif::SendError::NotStarted));
+    assert!(!w.os.ffa_async_ring());
+    assert_eq!(w.optee(3, [optee::ENABLE_ASYNC_NOTIF as u64, 5, 0, 0, 0])[3], 0);
+    assert!(w.os.async_notif.is_started(), "enabling over FF-A starts the transport-independent side");
+    // The top half: values recorded, the doorbell rings, the doorbell
+    // raises the schedule receiver interrupt without touching the bitmaps.
+    let sri = w.plat.sri.load(Ordering::Relaxed);
+    w.os.async_notif.request_bottom_half().unwrap();
+    w.os.async_notif.send(9).unwrap();
+    w.os.async_notif.send(12).unwrap();
+    assert_eq!(bell.0.load(Ordering::Relaxed), 3);
+    assert!(w.os.ffa_async_ring());
+    assert_eq!(w.plat.sri.load(Ordering::Relaxed), sri + 1);
+    // The normal world's query collects them: the bottom half as the id it
+    // chose, 9 as itself, 12 (not bound) dropped.
+    let r = w.call([ffa::NOTIFICATION_INFO_GET_64 as u64, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!((r[0], r[3] & 0xffff), (ffa::SUCCESS_64 as u64, 3), "{r:x?}");
+    let g = notif(&w, ffa::NOTIFICATION_GET, 3, ffa::NOTIF_GET_SP as u64, 0);
+    assert_eq!((g[0], g[2]), (ffa::SUCCESS_32 as u64, bits), "{g:x?}");
+    assert_eq!(notif(&w, ffa::NOTIFICATION_GET, 3, ffa::NOTIF_GET_SP as u64, 0)[2], 0);
+    assert_eq!(w.os.async_notif.take_value(), (None, false), "every value was collected");
+    assert_eq!(w.plat.sri.load(Ordering::Relaxed), sri + 1, "collecting raises no further interrupt");
+    // GET alone (no INFO_GET first) collects too.
+    w.os.async_notif.request_bottom_half().unwrap();
+    let g = notif(&w, ffa::NOTIFICATION_GET, 3, ffa::NOTIF_GET_SP as u64, 0);
+    assert_eq!(g[2], 1 << 5);
 }
