@@ -15,6 +15,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use oxtee_abi::ffa::{self, optee as o};
+use oxtee_abi::async_notif_pta as an;
 use oxtee_abi::ffa_mem as fm;
 use oxtee_abi::msg as m;
 use oxtee_abi::rpc;
@@ -372,6 +373,139 @@ fn optee_calls(cpu: usize) {
     }
 }
 
+/// The notification ids the harness binds to OP-TEE, as Linux's driver
+/// picks them: the bottom-half request, and one a waiter would use.
+const BOTTOM_HALF_ID: u32 = 3;
+const WAITER_ID: u32 = 17;
+
+fn notif_call(fid: u32, w1: u64, w2: u64, bits: u64) -> [u64; 8] {
+    arch::smc8([fid as u64, w1, w2, bits & 0xffff_ffff, bits >> 32, 0, 0, 0])
+}
+
+/// A notification query until it has something (the schedule receiver
+/// interrupt may come a moment after the call that raised it).
+fn wait_sri(since: u64) -> bool {
+    let until = arch::counter() + arch::counter_freq();
+    while irq::sris() == since && arch::counter() < until {
+        core::hint::spin_loop();
+    }
+    irq::sris() > since
+}
+
+/// FF-A 1.1 notifications as Linux's FF-A driver uses them for OP-TEE
+/// (bitmap for its VM, bind OP-TEE's ids, the schedule receiver interrupt,
+/// INFO_GET then GET), the hostile cases (bind before the bitmap, unknown
+/// senders, ids bound twice, per-vCPU, unbinding or setting unbound ids),
+/// and OP-TEE's asynchronous notifications over them: a secure interrupt's
+/// top half, the schedule receiver interrupt, the bottom-half id pending,
+/// and a DO_BOTTOM_HALF yielding call that sleeps and makes an RPC.
+fn notifications(cpu: usize, cpus: usize, sh: &Shared) {
+    let bind = |sender: u16, bits: u64| notif_call(ffa::NOTIFICATION_BIND, ffa::direct_ids(sender, 0), 0, bits);
+    let unbind = |sender: u16, bits: u64| notif_call(ffa::NOTIFICATION_UNBIND, ffa::direct_ids(sender, 0), 0, bits);
+    let get = || notif_call(ffa::NOTIFICATION_GET, 0, ffa::NOTIF_GET_SP as u64, 0);
+    let info = || arch::smc8(regs(ffa::NOTIFICATION_INFO_GET_64));
+    let ours = (1u64 << BOTTOM_HALF_ID) | (1 << WAITER_ID);
+    let r = bind(optee(), ours);
+    check(is_error(&r, ffa::INVALID_PARAMETERS), cpu, "NOTIFICATION_BIND without a bitmap", format_args!("{r:x?}"));
+    let r = arch::smc8([ffa::NOTIFICATION_BITMAP_CREATE as u64, 0, cpus as u64, 0, 0, 0, 0, 0]);
+    eq(cpu, "NOTIFICATION_BITMAP_CREATE", w(r[0]), ffa::SUCCESS_32);
+    let r = arch::smc8([ffa::NOTIFICATION_BITMAP_CREATE as u64, 0, cpus as u64, 0, 0, 0, 0, 0]);
+    check(is_error(&r, ffa::DENIED), cpu, "NOTIFICATION_BITMAP_CREATE twice", format_args!("{r:x?}"));
+    let r = bind(0x8075, 1);
+    check(is_error(&r, ffa::INVALID_PARAMETERS), cpu, "bind to no such sender", format_args!("{r:x?}"));
+    let r = bind(2, 1);
+    check(is_error(&r, ffa::INVALID_PARAMETERS), cpu, "bind to a normal-world sender", format_args!("{r:x?}"));
+    let r = notif_call(ffa::NOTIFICATION_BIND, ffa::direct_ids(optee(), 0), ffa::NOTIF_FLAG_PER_VCPU as u64, 1);
+    check(is_error(&r, ffa::INVALID_PARAMETERS), cpu, "per-vCPU bind (not offered)", format_args!("{r:x?}"));
+    eq(cpu, "NOTIFICATION_BIND OP-TEE's ids", w(bind(optee(), ours)[0]), ffa::SUCCESS_32);
+    let r = bind(optee(), 1 << WAITER_ID);
+    check(is_error(&r, ffa::DENIED), cpu, "bind an id bound already", format_args!("{r:x?}"));
+    let r = unbind(optee(), 1 << 40);
+    check(is_error(&r, ffa::DENIED), cpu, "unbind an id never bound", format_args!("{r:x?}"));
+    let r = notif_call(ffa::NOTIFICATION_SET, ffa::direct_ids(0, optee()), 0, 1 << 5);
+    check(is_error(&r, ffa::DENIED), cpu, "set a notification OP-TEE did not bind", format_args!("{r:x?}"));
+    let r = info();
+    check(is_error(&r, ffa::NO_DATA), cpu, "NOTIFICATION_INFO_GET with nothing pending", format_args!("{r:x?}"));
+    let r = get();
+    eq(cpu, "NOTIFICATION_GET with nothing pending", (w(r[0]), r[2], r[3]), (ffa::SUCCESS_32, 0, 0));
+    // OP-TEE's asynchronous notifications, as Linux's driver sets them up.
+    let r = direct([o::EXCHANGE_CAPABILITIES as u64, 0, 0, 0, 0]);
+    check(
+        is_resp(&r) && w(r[5]) & o::SEC_CAP_ASYNC_NOTIF != 0,
+        cpu,
+        "OP-TEE offers asynchronous notifications over FF-A",
+        format_args!("{r:x?}"),
+    );
+    let r = direct([o::ENABLE_ASYNC_NOTIF as u64, 64, 0, 0, 0]);
+    check(
+        is_resp(&r) && w(r[3]) == TeeResult::ERROR_BAD_PARAMETERS.0,
+        cpu,
+        "ENABLE_ASYNC_NOTIF with an id past 63",
+        format_args!("{r:x?}"),
+    );
+    let r = direct([o::ENABLE_ASYNC_NOTIF as u64, BOTTOM_HALF_ID as u64, 0, 0, 0]);
+    check(is_resp(&r) && w(r[3]) == 0, cpu, "ENABLE_ASYNC_NOTIF", format_args!("{r:x?}"));
+    irq::enable_sgi(ffa::SRI_INTID);
+    let Some(opened) = yielding(cpu, sh, 0, &open_msg(an::UUID, m::LOGIN_PUBLIC, &[])) else {
+        return;
+    };
+    eq(cpu, "open the async-notification test PTA over FF-A", opened.hdr.ret, 0);
+    let session = opened.hdr.session;
+    let status = |what: &str| -> Option<[(u64, u64); 4]> {
+        let out = || value(Dir::Out, 0, 0);
+        let r = yielding(cpu, sh, 0, &invoke_msg(session, an::CMD_STATUS, vec![out(), out(), out(), out()]))?;
+        let mut v = [(0, 0); 4];
+        for (i, p) in r.params.iter().enumerate().take(4) {
+            if let Param::Value { a, b, .. } = p {
+                v[i] = (*a, *b);
+            }
+        }
+        check(r.hdr.ret == 0, cpu, "async-notification PTA status", format_args!("{what}: {:#x}", r.hdr.ret));
+        Some(v)
+    };
+    let before = status("before");
+    let sris = irq::sris();
+    let raise = invoke_msg(session, an::CMD_RAISE, vec![value(Dir::In, 1, 0), value(Dir::Out, 0, 0)]);
+    let r = yielding(cpu, sh, 0, &raise);
+    let got = r.map(|r| (r.hdr.ret, r.params.get(1).copied()));
+    eq(cpu, "a secure interrupt's top half", got, Some((0, Some(Param::Value { dir: Dir::Out, a: 1, b: 0, c: 0 }))));
+    check(wait_sri(sris), cpu, "the top half raises the schedule receiver interrupt", format_args!("none taken"));
+    let r = info();
+    check(
+        w(r[0]) == ffa::SUCCESS_64 && (r[2] >> ffa::NOTIF_INFO_LIST_COUNT_SHIFT) & 0x1f == 1 && r[3] & 0xffff == 0,
+        cpu,
+        "NOTIFICATION_INFO_GET lists our VM",
+        format_args!("{r:x?}"),
+    );
+    let r = get();
+    eq(cpu, "NOTIFICATION_GET: the bottom-half id", (w(r[0]), r[2]), (ffa::SUCCESS_32, 1 << BOTTOM_HALF_ID));
+    let r = get();
+    eq(cpu, "NOTIFICATION_GET clears", r[2], 0);
+    // The bottom half: a yielding call that sleeps and makes an RPC.
+    let r = yielding(cpu, sh, 0, &Message::new(m::CMD_DO_BOTTOM_HALF, vec![]));
+    eq(cpu, "DO_BOTTOM_HALF over FF-A", r.map(|r| r.hdr.ret), Some(0));
+    if let (Some(b), Some(a)) = (before, status("after")) {
+        let ok = a[1].0 > b[1].0 && a[1].1 > b[1].1 && a[2].0 > b[2].0;
+        check(ok, cpu, "the bottom half ran, slept and made an RPC", format_args!("before {b:?} after {a:?}"));
+    }
+    // Unbound, the bottom-half id is not delivered: the top half still
+    // runs, nothing becomes pending.
+    eq(cpu, "NOTIFICATION_UNBIND OP-TEE's ids", w(unbind(optee(), ours)[0]), ffa::SUCCESS_32);
+    let r = yielding(cpu, sh, 0, &raise);
+    eq(cpu, "a top half with the id unbound", r.map(|r| r.hdr.ret), Some(0));
+    let r = info();
+    check(is_error(&r, ffa::NO_DATA), cpu, "nothing pending for an unbound id", format_args!("{r:x?}"));
+    let r = arch::smc8(regs(ffa::NOTIFICATION_BITMAP_DESTROY));
+    eq(cpu, "NOTIFICATION_BITMAP_DESTROY", w(r[0]), ffa::SUCCESS_32);
+    let r = arch::smc8(regs(ffa::NOTIFICATION_BITMAP_DESTROY));
+    check(is_error(&r, ffa::INVALID_PARAMETERS), cpu, "destroy the bitmap twice", format_args!("{r:x?}"));
+    let r = get();
+    check(is_error(&r, ffa::INVALID_PARAMETERS), cpu, "NOTIFICATION_GET without a bitmap", format_args!("{r:x?}"));
+    let mut close = Message::new(m::CMD_CLOSE_SESSION, vec![]);
+    close.hdr.session = session;
+    eq(cpu, "close the async-notification PTA", yielding(cpu, sh, 0, &close).map(|r| r.hdr.ret), Some(0));
+}
+
 /// Unregisters and reclaims `handle`; true if the memory is the normal
 /// world's again (only then may its pages be reused).
 fn unregister_and_reclaim(cpu: usize, handle: u64, what: &str) -> bool {
@@ -683,6 +817,7 @@ pub fn run(cpus: usize) {
             let r = yielding_lingering(me, &sh, 0, &sleep, 80);
             eq(me, "50 ms sleep over FF-A", r.map(|r| r.hdr.ret), Some(0));
             aborts(me, &sh, opened.hdr.session);
+            notifications(me, cpus, &sh);
             let mut close = Message::new(m::CMD_CLOSE_SESSION, vec![]);
             close.hdr.session = opened.hdr.session;
             yielding(me, &sh, 0, &close);

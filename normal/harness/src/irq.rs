@@ -14,6 +14,8 @@ const GICC_IAR: u64 = 0x00c;
 const GICC_EOIR: u64 = 0x010;
 
 pub static TICKS: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
+/// FF-A schedule receiver interrupts taken, per CPU.
+pub static SRIS: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
 static PERIOD: AtomicU64 = AtomicU64::new(0);
 
 const GICD_CTLR: u64 = 0x000;
@@ -55,6 +57,23 @@ pub fn start_tick(period_ms: u64) {
     arch::irq_enable();
 }
 
+/// Enables software-generated interrupt `intid` (0..16) on this CPU, as
+/// Linux's FF-A driver does for the schedule receiver interrupt (the CPU
+/// interface is on once `start_tick` ran).
+pub fn enable_sgi(intid: u32) {
+    let bit = 1 << (intid & 0xf);
+    if arch::gic_v3() {
+        let sgi = map::GICR_BASE + arch::cpu_index() as u64 * 0x2_0000 + 0x1_0000;
+        arch::write32(sgi + GICD_ISENABLER, bit);
+    } else {
+        arch::write32(map::GICD_BASE + GICD_ISENABLER, bit);
+    }
+}
+
+pub fn sris() -> u64 {
+    SRIS[arch::cpu_index()].load(Ordering::Relaxed)
+}
+
 pub fn stop_tick() {
     arch::irq_disable();
     arch::vtimer_off();
@@ -73,6 +92,8 @@ fn handle_irq() {
         if intid == VTIMER_INTID {
             TICKS[arch::cpu_index()].fetch_add(1, Ordering::Relaxed);
             arch::vtimer_arm(PERIOD.load(Ordering::Relaxed));
+        } else if intid == oxtee_abi::ffa::SRI_INTID {
+            SRIS[arch::cpu_index()].fetch_add(1, Ordering::Relaxed);
         }
         if arch::gic_v3() {
             arch::gicv3_eoi(intid);
