@@ -94,12 +94,17 @@ fn ranges(pages: &[u64]) -> Vec<(u64, u32)> {
 
 /// The v1.1 transaction descriptor sharing `pages` with OP-TEE.
 fn share_descriptor(pages: &[u64], receiver: u16) -> Vec<u8> {
-    let rs = ranges(pages);
+    raw_descriptor(ffa::NS_ENDPOINT_ID, receiver, &ranges(pages), pages.len() as u32)
+}
+
+/// A v1.1 transaction descriptor from `sender` to `receiver` with the
+/// constituents and page total as given (the hostile cases bend them).
+fn raw_descriptor(sender: u16, receiver: u16, rs: &[(u64, u32)], total_pages: u32) -> Vec<u8> {
     let comp = fm::TRANSACTION_1_1_SIZE + fm::MEM_ACCESS_SIZE;
     let first = comp + fm::COMPOSITE_SIZE;
     let mut d = vec![0u8; first + rs.len() * fm::CONSTITUENT_SIZE];
     let h = fm::TransactionHeader {
-        sender_id: ffa::NS_ENDPOINT_ID,
+        sender_id: sender,
         mem_reg_attr: fm::ATTR_NORMAL_WB_IS,
         flags: 0,
         global_handle: 0,
@@ -119,7 +124,7 @@ fn share_descriptor(pages: &[u64], receiver: u16) -> Vec<u8> {
     };
     d[fm::TRANSACTION_1_1_SIZE..comp].copy_from_slice(a.as_bytes());
     let c = fm::CompositeRegion {
-        total_page_count: (pages.len() as u32).into(),
+        total_page_count: total_pages.into(),
         address_range_count: (rs.len() as u32).into(),
         reserved: 0.into(),
     };
@@ -357,6 +362,10 @@ fn optee_calls(cpu: usize) {
             eq(cpu, "FMEM memref", got, Some((0, Some(Param::Value { dir: Dir::Out, a: sum, b: 300, c: 0 }))));
             if unregister_and_reclaim(cpu, h, "a memref buffer") {
                 shm::page_free(buf);
+                // The handle is gone: OP-TEE retrieves nothing by it.
+                let r = yielding(cpu, &sh, offset, &invoke_msg(session, t::CMD_MEMREF, vec![fmem, value(Dir::Out, 0, 0)]));
+                let got = r.map(|r| r.hdr.ret);
+                eq(cpu, "a memref by a reclaimed handle", got, Some(TeeResult::ERROR_BAD_PARAMETERS.0));
             }
         }
         Err(r) => {
@@ -370,6 +379,107 @@ fn optee_calls(cpu: usize) {
     eq(cpu, "close over FF-A", r.map(|r| r.hdr.ret), Some(0));
     if unregister_and_reclaim(cpu, handle, "the argument buffer") {
         shm::page_free(page);
+    }
+}
+
+/// Where the secure world's memory is (the OS image): never shareable
+/// from the normal world, nor an RX/TX buffer.
+const SECURE_PAGE: u64 = 0x0e10_0000;
+
+/// Hostile memory transactions: each malformed, overlapping, misaddressed
+/// or secure-memory descriptor gets the FF-A error the spec names and
+/// leaves nothing behind (the same pages share cleanly afterwards); memory
+/// in another transaction is DENIED; the normal world retrieves nothing;
+/// a bogus handle reclaims nothing; and a normal-world endpoint other than
+/// 0 (a hypervisor's VM) shares, unregisters and reclaims.
+fn hostile_memory(cpu: usize) {
+    let ps = pages(2);
+    let (p, q) = (ps[0], ps[1]);
+    let me = ffa::NS_ENDPOINT_ID;
+    let inval = ffa::INVALID_PARAMETERS;
+    let refused = |what: &str, d: Vec<u8>, code: i32| match share_desc(&d, 4096) {
+        Ok(h) => {
+            check(false, cpu, "hostile descriptor refused", format_args!("{what}: shared as {h:#x}"));
+            unregister_and_reclaim(cpu, h, what);
+        }
+        Err(r) => check(is_error(&r, code), cpu, "hostile descriptor refused", format_args!("{what}: {r:x?}")),
+    };
+    refused("unknown receiver", raw_descriptor(me, 0x8075, &[(p, 1)], 1), inval);
+    refused("normal-world receiver", raw_descriptor(me, 1, &[(p, 1)], 1), inval);
+    refused("the SPMC as receiver", raw_descriptor(me, ffa::SPMC_ID, &[(p, 1)], 1), inval);
+    refused("secure sender", raw_descriptor(0x8001, optee(), &[(p, 1)], 1), inval);
+    refused("page total too high", raw_descriptor(me, optee(), &[(p, 1), (q, 1)], 3), inval);
+    refused("page total too low", raw_descriptor(me, optee(), &[(p, 1), (q, 1)], 1), inval);
+    refused("no constituents", raw_descriptor(me, optee(), &[], 0), inval);
+    refused("overlapping constituents", raw_descriptor(me, optee(), &[(q, 1), (p, 1), (q, 1)], 3), inval);
+    refused("constituent in secure memory", raw_descriptor(me, optee(), &[(p, 1), (SECURE_PAGE, 1)], 2), inval);
+    refused("unaligned constituent", raw_descriptor(me, optee(), &[(p + 8, 1)], 1), inval);
+    refused("constituent wrapping around", raw_descriptor(me, optee(), &[(!0xfff, 2)], 2), inval);
+    let mut d = raw_descriptor(me, optee(), &[(p, 1)], 1);
+    d[fm::TRANSACTION_1_1_SIZE + 4..][..4].copy_from_slice(&4000u32.to_le_bytes());
+    refused("composite past the end", d, inval);
+    let mut d = raw_descriptor(me, optee(), &[(p, 1)], 1);
+    d[4..8].copy_from_slice(&(1u32 << 12).to_le_bytes());
+    refused("reserved flags", d, inval);
+    let mut d = raw_descriptor(me, optee(), &[(p, 1)], 1);
+    d[8] = 5;
+    refused("a handle chosen by the sender", d, inval);
+    let mut d = raw_descriptor(me, optee(), &[(p, 1)], 1);
+    d.truncate(fm::TRANSACTION_1_1_SIZE + 8);
+    refused("cut short", d, inval);
+    let r = arch::smc8([ffa::MEM_SHARE_64 as u64, 8192, 8192, 0, 0, 0, 0, 0]);
+    check(is_error(&r, inval), cpu, "a descriptor larger than the TX buffer", format_args!("{r:x?}"));
+    // Memory another transaction holds.
+    match share(&[p], 4096) {
+        Ok(h) => {
+            let r = share_desc(&raw_descriptor(me, optee(), &[(q, 1), (p, 1)], 2), 4096);
+            check(
+                matches!(r, Err(ref r) if is_error(r, ffa::DENIED)),
+                cpu,
+                "memory in another transaction is DENIED",
+                format_args!("{r:x?}"),
+            );
+            unregister_and_reclaim(cpu, h, "the first share");
+        }
+        Err(r) => check(false, cpu, "MEM_SHARE one page", format_args!("{r:x?}")),
+    }
+    // The normal world retrieves nothing through the SPMC; bogus handles
+    // reclaim nothing.
+    let r = arch::smc8([ffa::MEM_RETRIEVE_REQ_64 as u64, 0, 0, 0, 0, 0, 0, 0]);
+    check(w(r[0]) == ffa::ERROR, cpu, "MEM_RETRIEVE_REQ from the normal world", format_args!("{r:x?}"));
+    let r = reclaim(0x0bad_0000_1234);
+    check(is_error(&r, inval), cpu, "MEM_RECLAIM of a handle never given", format_args!("{r:x?}"));
+    // A VM's endpoint (5) behind a hypervisor: share, OP-TEE's calls from
+    // that endpoint, unregister, reclaim.
+    match share_desc(&raw_descriptor(5, optee(), &[(p, 1), (q, 1)], 2), 4096) {
+        Ok(h) => {
+            let mut req = [ffa::MSG_SEND_DIRECT_REQ_32 as u64, ffa::direct_ids(5, optee()), 0, 0, 0, 0, 0, 0];
+            req[3] = o::UNREGISTER_SHM as u64;
+            req[4] = h & 0xffff_ffff;
+            req[5] = h >> 32;
+            let r = arch::smc8(req);
+            check(
+                w(r[0]) == ffa::MSG_SEND_DIRECT_RESP_32
+                    && r[1] as u32 as u64 == ffa::direct_ids(optee(), 5)
+                    && w(r[3]) == 0,
+                cpu,
+                "UNREGISTER_SHM from endpoint 5",
+                format_args!("{r:x?}"),
+            );
+            let r = reclaim(h);
+            eq(cpu, "MEM_RECLAIM of endpoint 5's share", w(r[0]), ffa::SUCCESS_32);
+        }
+        Err(r) => check(false, cpu, "MEM_SHARE from endpoint 5", format_args!("{r:x?}")),
+    }
+    // Nothing the refusals did stayed behind: the same pages share again.
+    match share(&[p, q], 4096) {
+        Ok(h) => {
+            check(true, cpu, "the pages share again after the refusals", format_args!(""));
+            if unregister_and_reclaim(cpu, h, "the pages shared again") {
+                ps.iter().for_each(|x| shm::page_free(*x));
+            }
+        }
+        Err(r) => check(false, cpu, "the pages share again after the refusals", format_args!("{r:x?}")),
     }
 }
 
@@ -724,6 +834,15 @@ pub fn run(cpus: usize) {
     check(is_error(&r, ffa::NOT_SUPPORTED), me, "FFA_FEATURES of no function", format_args!("{r:x?}"));
     // The RX/TX pair.
     let (tx, rx) = (pages(1)[0], pages(1)[0]);
+    for (t, x, what) in [
+        (SECURE_PAGE, rx, "TX in secure memory"),
+        (tx, SECURE_PAGE, "RX in secure memory"),
+        (tx + 8, rx, "TX unaligned"),
+        (tx, tx, "TX and RX the same page"),
+    ] {
+        let r = arch::smc8([ffa::RXTX_MAP_64 as u64, t, x, 1, 0, 0, 0, 0]);
+        check(is_error(&r, ffa::INVALID_PARAMETERS), me, "RXTX_MAP refused", format_args!("{what}: {r:x?}"));
+    }
     let r = arch::smc8([ffa::RXTX_MAP_64 as u64, tx, rx, 1, 0, 0, 0, 0]);
     eq(me, "FFA_RXTX_MAP_64", w(r[0]), ffa::SUCCESS_32);
     *TX.lock() = tx;
@@ -793,6 +912,7 @@ pub fn run(cpus: usize) {
         }
         Err(r) => check(false, me, "MEM_SHARE in fragments", format_args!("{r:x?}")),
     }
+    hostile_memory(me);
     // Yielding calls on this CPU, with the normal world's tick running so
     // a long one comes back with RETURN_INTERRUPT.
     irq::start_tick(TICK_MS);
