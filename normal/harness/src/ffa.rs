@@ -14,8 +14,8 @@ use crate::{FINISHED, arch, irq, say, shm};
 use alloc::vec;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
-use oxtee_abi::ffa::{self, optee as o};
 use oxtee_abi::async_notif_pta as an;
+use oxtee_abi::ffa::{self, optee as o};
 use oxtee_abi::ffa_mem as fm;
 use oxtee_abi::msg as m;
 use oxtee_abi::rpc;
@@ -363,7 +363,8 @@ fn optee_calls(cpu: usize) {
             if unregister_and_reclaim(cpu, h, "a memref buffer") {
                 shm::page_free(buf);
                 // The handle is gone: OP-TEE retrieves nothing by it.
-                let r = yielding(cpu, &sh, offset, &invoke_msg(session, t::CMD_MEMREF, vec![fmem, value(Dir::Out, 0, 0)]));
+                let r =
+                    yielding(cpu, &sh, offset, &invoke_msg(session, t::CMD_MEMREF, vec![fmem, value(Dir::Out, 0, 0)]));
                 let got = r.map(|r| r.hdr.ret);
                 eq(cpu, "a memref by a reclaimed handle", got, Some(TeeResult::ERROR_BAD_PARAMETERS.0));
             }

@@ -1258,7 +1258,10 @@ fn asynchronous_notifications_over_ffa() {
     assert_eq!(r[5], (optee::SEC_CAP_ARG_OFFSET | optee::SEC_CAP_ASYNC_NOTIF) as u64);
     w.ok([ffa::NOTIFICATION_BITMAP_CREATE as u64, 3, 1, 0, 0, 0, 0, 0]);
     let bits = (1u64 << 5) | (1 << 9);
-    assert_eq!(notif(&w, ffa::NOTIFICATION_BIND, ffa::direct_ids(ffa::OPTEE_ID, 3), 0, bits)[0], ffa::SUCCESS_32 as u64);
+    assert_eq!(
+        notif(&w, ffa::NOTIFICATION_BIND, ffa::direct_ids(ffa::OPTEE_ID, 3), 0, bits)[0],
+        ffa::SUCCESS_32 as u64
+    );
     // Not enabled yet: a top half cannot send, nothing rings.
     assert_eq!(w.os.async_notif.send(0), Err(crate::async_notif::SendError::NotStarted));
     assert!(!w.os.ffa_async_ring());
