@@ -599,6 +599,17 @@ fn notifications(cpu: usize, cpus: usize, sh: &Shared) {
         let ok = a[1].0 > b[1].0 && a[1].1 > b[1].1 && a[2].0 > b[2].0;
         check(ok, cpu, "the bottom half ran, slept and made an RPC", format_args!("before {b:?} after {a:?}"));
     }
+    // STOP_ASYNC_NOTIF (a driver going away): delivered to the drivers,
+    // then no top half may send until the normal world enables them again.
+    let r = yielding(cpu, sh, 0, &Message::new(m::CMD_STOP_ASYNC_NOTIF, vec![]));
+    eq(cpu, "STOP_ASYNC_NOTIF over FF-A", r.map(|r| r.hdr.ret), Some(0));
+    if let (Some(b), Some(a)) = (before, status("after the stop")) {
+        check(a[3].1 > b[3].1, cpu, "the stop reached the drivers", format_args!("before {b:?} after {a:?}"));
+    }
+    let r = yielding(cpu, sh, 0, &raise);
+    eq(cpu, "no top half sends once stopped", r.map(|r| r.hdr.ret), Some(TeeResult::ERROR_BAD_STATE.0));
+    let r = direct([o::ENABLE_ASYNC_NOTIF as u64, BOTTOM_HALF_ID as u64, 0, 0, 0]);
+    check(is_resp(&r) && w(r[3]) == 0, cpu, "ENABLE_ASYNC_NOTIF again", format_args!("{r:x?}"));
     // Unbound, the bottom-half id is not delivered: the top half still
     // runs, nothing becomes pending.
     eq(cpu, "NOTIFICATION_UNBIND OP-TEE's ids", w(unbind(optee(), ours)[0]), ffa::SUCCESS_32);
