@@ -93,6 +93,35 @@ impl FfaPlatform for Platform {
 
 static PLATFORM: Platform = Platform;
 
+/// The manifest TF-A's SPMD passes an S-EL1 SPMC in x0 (`TOS_FW_CONFIG`,
+/// compatible `arm,ffa-core-manifest-1.0`): read at cold boot, before the
+/// MMU is on. The SPMD routes by the manifest's `spmc_id`, so one that is
+/// not this SPMC's id is worth a warning; the rest is the SPMD's business.
+pub fn note_manifest(x0: u64) {
+    let Some(fdt) = arch::read_secure_fdt(x0) else {
+        return;
+    };
+    let manifest = fdt
+        .find_node("/")
+        .and_then(|n| n.compatible())
+        .is_some_and(|c| c.all().any(|s| s == "arm,ffa-core-manifest-1.0"));
+    if !manifest {
+        return;
+    }
+    let attr = fdt.find_node("/attribute");
+    let get = |name: &str| attr.and_then(|a| a.property(name)).and_then(|p| p.as_usize());
+    let (id, major, minor) = (get("spmc_id"), get("maj_ver"), get("min_ver"));
+    info!(
+        "SPMC manifest at {x0:#x}: spmc_id {:#x}, FF-A {}.{}",
+        id.unwrap_or(0),
+        major.unwrap_or(0),
+        minor.unwrap_or(0)
+    );
+    if id != Some(ffa::SPMC_ID as usize) {
+        warn!("the SPMC manifest's spmc_id is not this SPMC's {:#x}: the SPMD will misroute", ffa::SPMC_ID);
+    }
+}
+
 /// Cold boot, after the OS is initialised: asks the monitor for an SPMD.
 /// Returns if there is none (classic opteed mode); otherwise sets up FF-A
 /// mode and serves calls on this CPU for good.
@@ -119,6 +148,7 @@ pub fn probe_at_cold_boot(cpus: usize) {
     if r[0] as u32 != ffa::SUCCESS_32 && r[0] as u32 != ffa::SUCCESS_64 {
         error!("FFA_SECONDARY_EP_REGISTER_64 failed ({:#x} {:#x}): CPUs turned on later get no SPMC", r[0], r[2]);
     }
+    gic::donate_private(arch::cpu_index(), ffa::SRI_INTID);
     CPUS.store(cpus.clamp(1, MAX_CPUS) as u16, Ordering::Relaxed);
     ACTIVE.store(true, Ordering::Release);
     os().set_ffa_platform(&PLATFORM);
@@ -135,6 +165,7 @@ pub fn probe_at_cold_boot(cpus: usize) {
 /// A CPU turned on (`ffa_secondary_entry`): MMU, interrupts, then serve.
 pub extern "C" fn cpu_on() -> ! {
     crate::entry::init_secondary_cpu();
+    gic::donate_private(arch::cpu_index(), ffa::SRI_INTID);
     info!("CPU {} online (FF-A)", arch::cpu_index());
     serve(regs(ffa::MSG_WAIT))
 }
