@@ -11,7 +11,7 @@
 
 use crate::arch::{self, gic, interrupt, thread};
 use crate::os;
-use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, AtomicU64, Ordering};
 use log::{error, info, warn};
 use oxtee_abi::ffa;
 use oxtee_abi::optee_smc as smc;
@@ -98,15 +98,22 @@ static PLATFORM: Platform = Platform;
 /// MMU is on. The SPMD routes by the manifest's `spmc_id`, so one that is
 /// not this SPMC's id is worth a warning; the rest is the SPMD's business.
 pub fn note_manifest(x0: u64) {
-    let Some(fdt) = arch::read_secure_fdt(x0) else {
-        return;
-    };
+    if let Some(v) = read_manifest(x0) {
+        MANIFEST_VERSION.store(v, Ordering::Relaxed);
+    }
+}
+
+/// The FF-A version in the SPMC manifest (0: none was passed).
+static MANIFEST_VERSION: AtomicU32 = AtomicU32::new(0);
+
+fn read_manifest(x0: u64) -> Option<u32> {
+    let fdt = arch::read_secure_fdt(x0)?;
     let manifest = fdt
         .find_node("/")
         .and_then(|n| n.compatible())
         .is_some_and(|c| c.all().any(|s| s == "arm,ffa-core-manifest-1.0"));
     if !manifest {
-        return;
+        return None;
     }
     let attr = fdt.find_node("/attribute");
     let get = |name: &str| attr.and_then(|a| a.property(name)).and_then(|p| p.as_usize());
@@ -120,6 +127,7 @@ pub fn note_manifest(x0: u64) {
     if id != Some(ffa::SPMC_ID as usize) {
         warn!("the SPMC manifest's spmc_id is not this SPMC's {:#x}: the SPMD will misroute", ffa::SPMC_ID);
     }
+    Some(ffa::version(major.unwrap_or(0) as u16, minor.unwrap_or(0) as u16))
 }
 
 /// Cold boot, after the OS is initialised: asks the monitor for an SPMD.
@@ -149,6 +157,11 @@ pub fn probe_at_cold_boot(cpus: usize) {
         error!("FFA_SECONDARY_EP_REGISTER_64 failed ({:#x} {:#x}): CPUs turned on later get no SPMC", r[0], r[2]);
     }
     gic::donate_private(arch::cpu_index(), ffa::SRI_INTID);
+    if MANIFEST_VERSION.load(Ordering::Relaxed) == ffa::VERSION_1_0 {
+        // TF-A's SPMD then answers the normal world 1.0 itself.
+        info!("the SPMC manifest says FF-A 1.0: the normal world starts at 1.0");
+        os().ffa.set_initial_nw_version(ffa::VERSION_1_0);
+    }
     CPUS.store(cpus.clamp(1, MAX_CPUS) as u16, Ordering::Relaxed);
     ACTIVE.store(true, Ordering::Release);
     os().set_ffa_platform(&PLATFORM);
