@@ -312,16 +312,16 @@ pub fn read_fdt(addr: oxtee_abi::addr::NsPhys) -> Option<fdt::Fdt<'static>> {
 pub fn read_secure_fdt(addr: u64) -> Option<fdt::Fdt<'static>> {
     use oxtee_platform::map::{SECURE_RAM_BASE, SECURE_RAM_SIZE};
     let end = SECURE_RAM_BASE + SECURE_RAM_SIZE;
-    if addr % 8 != 0 || addr < SECURE_RAM_BASE || addr > end - 40 {
+    if !addr.is_multiple_of(8) || addr < SECURE_RAM_BASE || addr > end - 40 {
         return None;
     }
-    // SAFETY: the header (40 bytes) lies in secure RAM, which the CPU can
-    // read with the MMU off; its totalsize is checked against the end of
-    // secure RAM before fdt reads further.
-    let (magic, size) = unsafe {
-        let p = addr as *const u32;
-        (u32::from_be(core::ptr::read_volatile(p)), u32::from_be(core::ptr::read_volatile(p.add(1))) as u64)
+    let word = |at: u64| {
+        // SAFETY: `at` is one of the header's first two words, in secure
+        // RAM (checked above), which the CPU can read with the MMU off.
+        u32::from_be(unsafe { core::ptr::read_volatile(at as *const u32) })
     };
+    // The header's magic and totalsize, checked before fdt reads further.
+    let (magic, size) = (word(addr), word(addr + 4) as u64);
     if magic != 0xd00d_feed || size < 40 || size > end - addr {
         return None;
     }
