@@ -442,6 +442,10 @@ pub extern "C" fn exception(kind: u64, esr: u64, elr: u64, far: u64, out: &mut [
         arch::user::restore_ns_fp();
         crate::ffa::after_abort(aborted)
     }
+    if done == opteed::RETURN_ENTRY_DONE && aborted.is_none() {
+        // Cold boot failed: tell whichever monitor started us.
+        crate::ffa::cold_boot_failed()
+    }
     let regs = match aborted {
         Some(r) => {
             *out = [opteed::RETURN_CALL_DONE as u64, r[0], r[1], r[2], r[3]];

@@ -175,6 +175,23 @@ pub fn probe_at_cold_boot(cpus: usize) {
     serve(regs(ffa::MSG_WAIT))
 }
 
+/// Cold boot failed (the abort path, before FF-A mode): an opteed monitor
+/// takes `RETURN_ENTRY_DONE` without a vector table and never comes back;
+/// an SPMD (known at once if it passed a manifest) expects `FFA_ERROR`,
+/// after which it starts the normal world without a secure OS.
+pub fn cold_boot_failed() -> ! {
+    if MANIFEST_VERSION.load(Ordering::Relaxed) == 0 {
+        arch::smc8([oxtee_abi::opteed::RETURN_ENTRY_DONE as u64, 0, 0, 0, 0, 0, 0, 0]);
+        // Back here: the monitor did not take it, so it is an SPMD.
+    }
+    error!("cold boot failed: FFA_ERROR to the SPMD");
+    arch::smc8(error(ffa::ABORTED));
+    // Neither took it: nothing left to do on this CPU.
+    loop {
+        core::hint::spin_loop();
+    }
+}
+
 /// A CPU turned on (`ffa_secondary_entry`): MMU, interrupts, then serve.
 pub extern "C" fn cpu_on() -> ! {
     crate::entry::init_secondary_cpu();
