@@ -60,6 +60,7 @@ pub mod async_notif_pta;
 pub mod crypto_test_ta;
 pub mod dl_test_ta;
 pub mod ffa;
+pub mod ffa_manifest;
 pub mod ffa_mem;
 pub mod ffa_spmd;
 pub mod msg;

@@ -824,7 +824,9 @@ pub fn run(cpus: usize) {
         ffa::SUCCESS_32,
     ] {
         let r = arch::smc8([f as u64, 0x4020_0000, 0, 0, 0, 0, 0, 0]);
-        check(is_error(&r, ffa::NOT_SUPPORTED), me, "secure-only FF-A call refused", format_args!("{f:#x}: {r:x?}"));
+        // TF-A's SPMD answers a normal world's NORMAL_WORLD_RESUME DENIED.
+        let refused = is_error(&r, ffa::NOT_SUPPORTED) || (f == ffa::NORMAL_WORLD_RESUME && is_error(&r, ffa::DENIED));
+        check(refused, me, "secure-only FF-A call refused", format_args!("{f:#x}: {r:x?}"));
     }
     let r = arch::smc8([ffa::MSG_SEND_DIRECT_REQ_64 as u64, ffa::direct_ids(0, ffa::SPMD_ID), 0, 0, 0, 0, 0, 0]);
     check(is_error(&r, ffa::INVALID_PARAMETERS), me, "a direct request to the SPMD", format_args!("{r:x?}"));

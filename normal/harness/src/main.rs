@@ -57,9 +57,13 @@ fn mode_arg(at: u64) -> u64 {
     arch::read_phys_u32(at) as u64 | (arch::read_phys_u32(at + 4) as u64) << 32
 }
 
-extern "C" fn primary_main(dtb: u64, boot_ticks: u64) -> ! {
+extern "C" fn primary_main(x0: u64, boot_ticks: u64) -> ! {
     *UART.lock() = Some(arch::uart());
     arch::init_heap();
+    // Our monitor passes the device tree in x0; TF-A's BL31 passes a
+    // preloaded BL33 its MPIDR there, and QEMU's tree is at the base of RAM.
+    let in_ram = x0 >= oxtee_platform::map::DRAM_BASE;
+    let dtb = if in_ram && arch::device_tree(x0).is_some() { x0 } else { oxtee_platform::map::NS_DTB_ADDR };
     let present = arch::device_tree(dtb).map(|f| f.cpus().count()).unwrap_or(1);
     let cpus = present.clamp(1, oxtee_platform::MAX_CPUS);
     NUM_CPUS.store(cpus, Ordering::Relaxed);

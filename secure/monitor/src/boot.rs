@@ -7,6 +7,7 @@ use crate::context::{CpuContext, El1Regs, Pending, World, WorldContext, this_cpu
 use crate::psci;
 use log::{debug, error, info, warn};
 use oxtee_abi::addr::{NsPhys, SecPhys};
+use oxtee_abi::ffa_manifest;
 use oxtee_abi::opteed::Vector;
 use oxtee_platform::{dtb, map};
 
@@ -96,6 +97,35 @@ fn init_cpu(cpu_index: usize) -> &'static mut CpuContext {
     cpu
 }
 
+/// The SPMC manifest (`oxtee_abi::ffa_manifest`), in the monitor's memory
+/// (8-byte aligned, as libfdt wants a tree).
+#[repr(align(8))]
+struct Manifest([u8; ffa_manifest::MAX_SIZE]);
+static MANIFEST: Once<Manifest> = Once::new();
+
+/// Writes the SPMC manifest TF-A's SPMD would pass (id, FF-A 1.1, where
+/// the OS image lies) and returns its address, cleaned to the point of
+/// coherency for an OS that reads it with its MMU off.
+fn spmc_manifest(load: u64, entry: u64) -> u64 {
+    let m = ffa_manifest::CoreManifest {
+        spmc_id: oxtee_abi::ffa::SPMC_ID,
+        version: oxtee_abi::ffa::VERSION_1_1,
+        load_address: load,
+        entrypoint: entry,
+        binary_size: map::OS_SIZE as u32,
+    };
+    let buf = &MANIFEST
+        .call_once(|| {
+            let mut b = Manifest([0; ffa_manifest::MAX_SIZE]);
+            m.write(&mut b.0);
+            b
+        })
+        .0;
+    let addr = buf.as_ptr() as u64;
+    arch::mmu::clean_invalidate(addr, buf.len() as u64);
+    addr
+}
+
 /// Primary CPU, first Rust code after reset. Returns the context to enter.
 pub extern "C" fn cold_boot() -> *mut WorldContext {
     arch::mmu::init();
@@ -125,8 +155,10 @@ pub extern "C" fn cold_boot() -> *mut WorldContext {
     BOOT.call_once(|| BootInfo { ns_entry: NsPhys::new(header.ns_entry), ns_dtb: NsPhys::new(header.ns_dtb) });
 
     // opteed's cold-boot registers: x0 pageable part, x1 memory limit (both
-    // unused here), x2 device tree.
-    os_context(cpu, SecPhys::new(header.os_entry), [0, 0, map::NS_DTB_ADDR, 0]);
+    // unused here), x2 device tree. An SPMD also passes the SPMC manifest
+    // in x0, as TF-A's does.
+    let x0 = if header.spmd() { spmc_manifest(header.os_load_addr, header.os_entry) } else { 0 };
+    os_context(cpu, SecPhys::new(header.os_entry), [x0, 0, map::NS_DTB_ADDR, 0]);
     cpu.el1[World::Secure as usize] = El1Regs::reset();
     cpu.pending = Pending::ColdBoot;
     cpu.load(World::Secure);

@@ -251,11 +251,31 @@ fn seed_rng(dtb: NsPhys) -> Rng {
     rng
 }
 
-pub extern "C" fn cold_boot(dtb: u64) -> u64 {
+/// The device tree: x2 of the entry, where the opteed protocol, our SPMD
+/// and TF-A's SPMD built with `SPMC_OPTEE=1` pass it. TF-A's SPMD otherwise
+/// passes only the SPMC manifest (x0); then QEMU's own tree at the base of
+/// RAM, where QEMU places it for firmware (TF-A's BL2 edits it in place).
+fn find_dt(x2: u64) -> NsPhys {
+    let window = NsRange::new(NsPhys::new(map::DRAM_BASE), 0x4000_0000);
+    let given = NsPhys::new(x2);
+    if window.contains(given, 1) && arch::read_fdt(given).is_some() {
+        return given;
+    }
+    let qemu = NsPhys::new(map::NS_DTB_ADDR);
+    if arch::read_fdt(qemu).is_some() {
+        info!("no device tree in x2 ({x2:#x}); using QEMU's at {:#x}", map::NS_DTB_ADDR);
+        return qemu;
+    }
+    given
+}
+
+/// Cold boot: x2 and x0 of the entry (the device tree, and the SPMC
+/// manifest an SPMD may pass).
+pub extern "C" fn cold_boot(x2: u64, x0: u64) -> u64 {
     entered(opteed::RETURN_ENTRY_DONE);
-    // x2 of the opteed entry: QEMU's device tree, in normal-world RAM.
-    let dtb = NsPhys::new(dtb);
     crate::init_logging();
+    let dtb = find_dt(x2);
+    crate::ffa::note_manifest(x0);
     let layout = arch::layout();
     arch::init_heap(layout.heap);
     let ns_ram = ns_ram_from_dt(dtb);
@@ -421,6 +441,10 @@ pub extern "C" fn exception(kind: u64, esr: u64, elr: u64, far: u64, out: &mut [
         // FF-A mode: the answer is owed in FF-A form, from this CPU's loop.
         arch::user::restore_ns_fp();
         crate::ffa::after_abort(aborted)
+    }
+    if done == opteed::RETURN_ENTRY_DONE && aborted.is_none() {
+        // Cold boot failed: tell whichever monitor started us.
+        crate::ffa::cold_boot_failed()
     }
     let regs = match aborted {
         Some(r) => {

@@ -11,7 +11,7 @@
 
 use crate::arch::{self, gic, interrupt, thread};
 use crate::os;
-use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, AtomicU64, Ordering};
 use log::{error, info, warn};
 use oxtee_abi::ffa;
 use oxtee_abi::optee_smc as smc;
@@ -93,6 +93,43 @@ impl FfaPlatform for Platform {
 
 static PLATFORM: Platform = Platform;
 
+/// The manifest TF-A's SPMD passes an S-EL1 SPMC in x0 (`TOS_FW_CONFIG`,
+/// compatible `arm,ffa-core-manifest-1.0`): read at cold boot, before the
+/// MMU is on. The SPMD routes by the manifest's `spmc_id`, so one that is
+/// not this SPMC's id is worth a warning; the rest is the SPMD's business.
+pub fn note_manifest(x0: u64) {
+    if let Some(v) = read_manifest(x0) {
+        MANIFEST_VERSION.store(v, Ordering::Relaxed);
+    }
+}
+
+/// The FF-A version in the SPMC manifest (0: none was passed).
+static MANIFEST_VERSION: AtomicU32 = AtomicU32::new(0);
+
+fn read_manifest(x0: u64) -> Option<u32> {
+    let fdt = arch::read_secure_fdt(x0)?;
+    let manifest = fdt
+        .find_node("/")
+        .and_then(|n| n.compatible())
+        .is_some_and(|c| c.all().any(|s| s == "arm,ffa-core-manifest-1.0"));
+    if !manifest {
+        return None;
+    }
+    let attr = fdt.find_node("/attribute");
+    let get = |name: &str| attr.and_then(|a| a.property(name)).and_then(|p| p.as_usize());
+    let (id, major, minor) = (get("spmc_id"), get("maj_ver"), get("min_ver"));
+    info!(
+        "SPMC manifest at {x0:#x}: spmc_id {:#x}, FF-A {}.{}",
+        id.unwrap_or(0),
+        major.unwrap_or(0),
+        minor.unwrap_or(0)
+    );
+    if id != Some(ffa::SPMC_ID as usize) {
+        warn!("the SPMC manifest's spmc_id is not this SPMC's {:#x}: the SPMD will misroute", ffa::SPMC_ID);
+    }
+    Some(ffa::version(major.unwrap_or(0) as u16, minor.unwrap_or(0) as u16))
+}
+
 /// Cold boot, after the OS is initialised: asks the monitor for an SPMD.
 /// Returns if there is none (classic opteed mode); otherwise sets up FF-A
 /// mode and serves calls on this CPU for good.
@@ -119,6 +156,12 @@ pub fn probe_at_cold_boot(cpus: usize) {
     if r[0] as u32 != ffa::SUCCESS_32 && r[0] as u32 != ffa::SUCCESS_64 {
         error!("FFA_SECONDARY_EP_REGISTER_64 failed ({:#x} {:#x}): CPUs turned on later get no SPMC", r[0], r[2]);
     }
+    gic::donate_private(arch::cpu_index(), ffa::SRI_INTID);
+    if MANIFEST_VERSION.load(Ordering::Relaxed) == ffa::VERSION_1_0 {
+        // TF-A's SPMD then answers the normal world 1.0 itself.
+        info!("the SPMC manifest says FF-A 1.0: the normal world starts at 1.0");
+        os().ffa.set_initial_nw_version(ffa::VERSION_1_0);
+    }
     CPUS.store(cpus.clamp(1, MAX_CPUS) as u16, Ordering::Relaxed);
     ACTIVE.store(true, Ordering::Release);
     os().set_ffa_platform(&PLATFORM);
@@ -132,9 +175,27 @@ pub fn probe_at_cold_boot(cpus: usize) {
     serve(regs(ffa::MSG_WAIT))
 }
 
+/// Cold boot failed (the abort path, before FF-A mode): an opteed monitor
+/// takes `RETURN_ENTRY_DONE` without a vector table and never comes back;
+/// an SPMD (known at once if it passed a manifest) expects `FFA_ERROR`,
+/// after which it starts the normal world without a secure OS.
+pub fn cold_boot_failed() -> ! {
+    if MANIFEST_VERSION.load(Ordering::Relaxed) == 0 {
+        arch::smc8([oxtee_abi::opteed::RETURN_ENTRY_DONE as u64, 0, 0, 0, 0, 0, 0, 0]);
+        // Back here: the monitor did not take it, so it is an SPMD.
+    }
+    error!("cold boot failed: FFA_ERROR to the SPMD");
+    arch::smc8(error(ffa::ABORTED));
+    // Neither took it: nothing left to do on this CPU.
+    loop {
+        core::hint::spin_loop();
+    }
+}
+
 /// A CPU turned on (`ffa_secondary_entry`): MMU, interrupts, then serve.
 pub extern "C" fn cpu_on() -> ! {
     crate::entry::init_secondary_cpu();
+    gic::donate_private(arch::cpu_index(), ffa::SRI_INTID);
     info!("CPU {} online (FF-A)", arch::cpu_index());
     serve(regs(ffa::MSG_WAIT))
 }

@@ -153,6 +153,17 @@ impl Spmc {
         self.nw_version.load(Ordering::Acquire)
     }
 
+    /// The version the normal world uses until it negotiates another
+    /// through the SPMD: TF-A's SPMD answers the normal world's
+    /// `FFA_VERSION` itself with 1.0, and never asks the SPMC, when the
+    /// SPMC's manifest says 1.0; the OS then starts the SPMC at 1.0. Only
+    /// 1.0 and 1.1 are taken; anything else changes nothing.
+    pub fn set_initial_nw_version(&self, v: u32) {
+        if v == ffa::VERSION_1_0 || v == ffa::VERSION_1_1 {
+            self.nw_version.store(v, Ordering::Release);
+        }
+    }
+
     fn nw_v1_1(&self) -> bool {
         self.nw_version() >= ffa::VERSION_1_1
     }

@@ -716,6 +716,26 @@ fn v1_0_callers_use_the_v1_0_layout() {
 }
 
 #[test]
+fn a_manifest_at_v1_0_starts_the_normal_world_at_v1_0() {
+    // TF-A's SPMD with a 1.0 manifest answers the normal world 1.0 itself.
+    let w = world();
+    w.os.ffa.set_initial_nw_version(ffa::version(1, 2));
+    w.os.ffa.set_initial_nw_version(ffa::version(2, 0));
+    assert_eq!(w.os.ffa.nw_version(), ffa::VERSION_1_1, "only 1.0 and 1.1 are taken");
+    w.os.ffa.set_initial_nw_version(ffa::VERSION_1_0);
+    assert_eq!(w.os.ffa.nw_version(), ffa::VERSION_1_0);
+    w.map();
+    let mut d = Desc::new(&[(SHARE, 2)]);
+    assert_eq!(w.send_err(true, &d.build()), ffa::INVALID_PARAMETERS, "a v1.1 layout");
+    d.v1_1 = false;
+    let h = w.share(&d.build());
+    assert_eq!(w.os.shm.acquire(h, 0, 2 * PAGE).map(|_| ()), Ok(()));
+    // A later negotiation through the SPMD still decides.
+    assert_eq!(w.version(ffa::VERSION_1_1), ffa::VERSION_1_1 as u64);
+    assert_eq!(w.os.ffa.nw_version(), ffa::VERSION_1_1);
+}
+
+#[test]
 fn optee_retrieval_obeys_the_registry_limits() {
     let w = world();
     w.map();

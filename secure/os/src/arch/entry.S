@@ -5,6 +5,7 @@
 .global _start
 _start:
     mov     x19, x2                     // device tree (opteed passes it in x2)
+    mov     x20, x0                     // an SPMD's SPMC manifest (TOS_FW_CONFIG)
     ldr     x1, =__bss_start
     ldr     x2, =__bss_end
 1:  cmp     x1, x2
@@ -13,6 +14,7 @@ _start:
     b       1b
 2:  bl      set_stack
     mov     x0, x19
+    mov     x1, x20
     bl      {cold_boot}                 // returns the vector table address
     mov     x1, x0
     ldr     x0, ={entry_done}

@@ -64,6 +64,23 @@ pub fn claim_private(cpu: usize, intid: u32) {
     }
 }
 
+/// Makes private interrupt `intid` a non-secure group 1 interrupt of this
+/// CPU, disabled and not pending, for the normal world to configure: FF-A's
+/// schedule receiver interrupt, which TF-A's QEMU port sets up as a secure
+/// SGI (it claims SGIs 8-15) and our monitor leaves non-secure.
+pub fn donate_private(cpu: usize, intid: u32) {
+    const GICD_ICENABLER: u64 = 0x180;
+    const GICD_ICPENDR: u64 = 0x280;
+    let bit = 1u32 << intid;
+    let base = if is_v3() { map::GICR_BASE + cpu as u64 * GICR_STRIDE + GICR_SGI } else { map::GICD_BASE };
+    write32(base + GICD_ICENABLER, bit);
+    write32(base + GICD_ICPENDR, bit);
+    write32(base + GICD_IGROUPR, read32(base + GICD_IGROUPR) | bit);
+    if is_v3() {
+        write32(base + GICD_IGRPMODR, read32(base + GICD_IGRPMODR) & !bit);
+    }
+}
+
 /// Per-CPU CPU-interface set-up for the secure side.
 pub fn init_cpu() {
     if is_v3() {

@@ -306,6 +306,30 @@ pub fn read_fdt(addr: oxtee_abi::addr::NsPhys) -> Option<fdt::Fdt<'static>> {
     unsafe { fdt::Fdt::from_ptr(addr.get() as *const u8).ok() }
 }
 
+/// The blob at `addr` in secure RAM read as a device tree: the SPMC
+/// manifest (`TOS_FW_CONFIG`) TF-A's SPMD passes in x0. Read at cold boot
+/// with the MMU off; `None` unless the whole blob lies in secure RAM.
+pub fn read_secure_fdt(addr: u64) -> Option<fdt::Fdt<'static>> {
+    use oxtee_platform::map::{SECURE_RAM_BASE, SECURE_RAM_SIZE};
+    let end = SECURE_RAM_BASE + SECURE_RAM_SIZE;
+    if !addr.is_multiple_of(8) || addr < SECURE_RAM_BASE || addr > end - 40 {
+        return None;
+    }
+    let word = |at: u64| {
+        // SAFETY: `at` is one of the header's first two words, in secure
+        // RAM (checked above), which the CPU can read with the MMU off.
+        u32::from_be(unsafe { core::ptr::read_volatile(at as *const u32) })
+    };
+    // The header's magic and totalsize, checked before fdt reads further.
+    let (magic, size) = (word(addr), word(addr + 4) as u64);
+    if magic != 0xd00d_feed || size < 40 || size > end - addr {
+        return None;
+    }
+    // SAFETY: the whole blob lies in secure RAM (checked above), which
+    // nothing writes while the boot CPU reads it; fdt checks the rest.
+    unsafe { fdt::Fdt::from_ptr(addr as *const u8).ok() }
+}
+
 /// Raises an injected fault of `kind` (`oxtee_abi::test_pta::FAULT_*`) for
 /// real, on the calling thread (test build only).
 #[cfg(feature = "test-hooks")]
