@@ -18,6 +18,9 @@ pub struct Images {
     /// `flash` with the package's `FLAG_SPMD` set: the monitor runs as an
     /// FF-A SPMD and the OS as the S-EL1 SPMC (`--ffa`).
     pub flash_ffa: PathBuf,
+    /// `flash_linux` with `FLAG_SPMD`: Linux (a kernel with the FF-A
+    /// transport, `--kernel FILE --ffa`) over the SPMD and the SPMC.
+    pub flash_linux_ffa: PathBuf,
     pub harness: PathBuf,
 }
 
@@ -293,7 +296,10 @@ pub fn build_variant(variant: Variant, os_override: Option<&Path>, ns_boot: NsBo
     std::fs::write(&flash_ffa, pack_flash(&monitor, &os, ns_boot, fwpkg::FLAG_SPMD)?).map_err(|e| e.to_string())?;
     let flash_linux = out.join(format!("flash-linux{tag}.bin"));
     std::fs::write(&flash_linux, pack_flash(&monitor, &os, LINUX_BOOT, 0)?).map_err(|e| e.to_string())?;
-    Ok(Images { flash, flash_linux, flash_ffa, harness })
+    let flash_linux_ffa = out.join(format!("flash-linux{tag}-ffa.bin"));
+    std::fs::write(&flash_linux_ffa, pack_flash(&monitor, &os, LINUX_BOOT, fwpkg::FLAG_SPMD)?)
+        .map_err(|e| e.to_string())?;
+    Ok(Images { flash, flash_linux, flash_ffa, flash_linux_ffa, harness })
 }
 
 #[cfg(test)]

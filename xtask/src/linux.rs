@@ -105,9 +105,32 @@ fn check_no_seeds(blob: &[u8]) -> Result {
     Ok(())
 }
 
-/// QEMU's own device tree for this machine shape, plus what Linux needs.
+/// The SMC transport's firmware node: how Linux's driver finds OP-TEE
+/// behind `opteed`. In FF-A mode there is none (upstream OP-TEE as SPMC
+/// adds none either): the driver finds OP-TEE's endpoint through the FF-A
+/// bus (`FFA_PARTITION_INFO_GET` by OP-TEE's UUID).
+fn optee_node(ffa: bool) -> String {
+    if ffa {
+        return String::new();
+    }
+    format!(
+        r#"    firmware {{
+        optee {{
+            compatible = "linaro,optee-tz";
+            method = "smc";
+            // GIC_SPI n IRQ_TYPE_EDGE_RISING; the root's interrupt-parent
+            // is the GIC.
+            interrupts = <0 {OPTEE_NOTIF_SPI} 1>;
+        }};
+    }};
+"#
+    )
+}
+
+/// QEMU's own device tree for this machine shape, plus what Linux needs
+/// (`ffa`: for the FF-A configuration, see [`optee_node`]).
 /// The monitor fills the seed placeholders from QEMU's per-boot tree.
-fn device_tree(smp: u32, gic: u32, initrd_len: u64, dir: &Path) -> Result<PathBuf> {
+fn device_tree(smp: u32, gic: u32, ffa: bool, initrd_len: u64, dir: &Path) -> Result<PathBuf> {
     let mut blob = dump_qemu_tree(smp, gic, dir)?;
     strip_seeds(&mut blob)?;
     let qemu_dtb = dir.join(format!("qemu-smp{smp}-gic{gic}.dtb"));
@@ -128,16 +151,7 @@ fn device_tree(smp: u32, gic: u32, initrd_len: u64, dir: &Path) -> Result<PathBu
         compatible = "arm,psci-1.0", "arm,psci-0.2";
         method = "smc";
     }};
-    firmware {{
-        optee {{
-            compatible = "linaro,optee-tz";
-            method = "smc";
-            // GIC_SPI n IRQ_TYPE_EDGE_RISING; the root's interrupt-parent
-            // is the GIC.
-            interrupts = <0 {notif} 1>;
-        }};
-    }};
-    reserved-memory {{
+{optee}    reserved-memory {{
         #address-cells = <2>;
         #size-cells = <2>;
         ranges;
@@ -159,13 +173,14 @@ fn device_tree(smp: u32, gic: u32, initrd_len: u64, dir: &Path) -> Result<PathBu
         base = base.display(),
         shm = map::STATIC_SHM_BASE,
         shm_size = map::STATIC_SHM_SIZE,
-        notif = OPTEE_NOTIF_SPI,
+        optee = optee_node(ffa),
         rng = placeholder(SEED_PLACEHOLDER_LEN[0].1),
         kaslr = placeholder(SEED_PLACEHOLDER_LEN[1].1),
     );
-    let dts = dir.join(format!("linux-smp{smp}-gic{gic}.dts"));
+    let shape = format!("{}smp{smp}-gic{gic}", if ffa { "ffa-" } else { "" });
+    let dts = dir.join(format!("linux-{shape}.dts"));
     std::fs::write(&dts, extra).map_err(|e| e.to_string())?;
-    let dtb = dir.join(format!("linux-smp{smp}-gic{gic}.dtb"));
+    let dtb = dir.join(format!("linux-{shape}.dtb"));
     run_tool(Command::new("dtc").args(["-q", "-I", "dts", "-O", "dtb", "-o"]).arg(&dtb).arg(&dts))?;
     check_no_seeds(&std::fs::read(&dtb).map_err(|e| e.to_string())?)?;
     Ok(dtb)
@@ -330,17 +345,57 @@ fn initramfs(deb: &Debian, mode: &Mode, extra: &[(PathBuf, &str)], store: bool) 
     Ok(c.finish())
 }
 
+/// The normal-world kernel and how it reaches OP-TEE.
+#[derive(Clone, Debug, Default)]
+pub struct Kernel {
+    /// A kernel `Image` of the user's (`--kernel FILE`) instead of
+    /// Debian's; its OP-TEE and TEE drivers are expected built in (the
+    /// initramfs's `insmod`s of Debian's modules then fail harmlessly).
+    pub image: Option<PathBuf>,
+    /// The FF-A configuration (`--ffa`): the monitor as SPMD, the OS as
+    /// S-EL1 SPMC, no `linaro,optee-tz` node in the device tree. Needs a
+    /// kernel with `CONFIG_ARM_FFA_TRANSPORT` (docs/ffa.md).
+    pub ffa: bool,
+}
+
 /// Builds the kernel, device tree and initramfs for one machine shape
 /// (with the modules and mount of a host store if `store`).
-pub fn prepare(smp: u32, gic: u32, mode: &Mode, extra: &[(PathBuf, &str)], store: bool) -> Result<Guest> {
+pub fn prepare(smp: u32, gic: u32, k: &Kernel, mode: &Mode, extra: &[(PathBuf, &str)], store: bool) -> Result<Guest> {
     let deb = debian::fetch()?;
     let dir = root().join("target/linux");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let cpio = initramfs(&deb, mode, extra, store)?;
     let initrd = dir.join(format!("initramfs-smp{smp}-gic{gic}.cpio"));
     std::fs::write(&initrd, &cpio).map_err(|e| e.to_string())?;
-    let dtb = device_tree(smp, gic, cpio.len() as u64, &dir)?;
-    Ok(Guest { kernel: deb.kernel.clone(), dtb, initrd })
+    let dtb = device_tree(smp, gic, k.ffa, cpio.len() as u64, &dir)?;
+    let kernel = match &k.image {
+        Some(p) => kernel_image(p)?,
+        None => deb.kernel.clone(),
+    };
+    Ok(Guest { kernel, dtb, initrd })
+}
+
+/// A `--kernel` file: an arm64 `Image` (its header's magic checked, so a
+/// compressed `vmlinuz` or an ELF `vmlinux` is refused with a reason
+/// instead of a silent hang), small enough to stay below the initramfs.
+pub fn kernel_image(p: &Path) -> Result<PathBuf> {
+    let data = std::fs::read(p).map_err(|e| format!("--kernel {}: {e}", p.display()))?;
+    check_kernel_image(&data).map_err(|e| format!("--kernel {}: {e}", p.display()))?;
+    Ok(p.to_path_buf())
+}
+
+fn check_kernel_image(data: &[u8]) -> Result {
+    // The arm64 Image header: magic "ARM\x64" at offset 56.
+    if data.get(56..60) != Some(b"ARM\x64".as_slice()) {
+        return Err("not an arm64 kernel Image (arch/arm64/boot/Image: no \"ARM\\x64\" magic at offset 56)".into());
+    }
+    let room = map::LINUX_INITRD_ADDR - map::LINUX_KERNEL_ADDR;
+    // image_size (offset 16): what the kernel occupies once running.
+    let image_size = u64::from_le_bytes(data[16..24].try_into().map_err(|_| "short header")?);
+    if (data.len() as u64).max(image_size) > room {
+        return Err(format!("the kernel needs {image_size:#x} bytes, over the {room:#x} below the initramfs"));
+    }
+    Ok(())
 }
 
 /// The QEMU loader arguments that place the guest in RAM.
@@ -432,6 +487,8 @@ pub fn guest_binaries() -> Result<Vec<(PathBuf, &'static str)>> {
 /// How to boot the guest non-interactively.
 pub struct Boot {
     pub smp: u32,
+    /// The kernel (default: Debian's, classic SMC transport).
+    pub kernel: Kernel,
     pub gic: u32,
     pub timeout: u64,
     pub show: qemu::Show,
@@ -448,7 +505,17 @@ pub struct Boot {
 
 impl Boot {
     pub fn new(smp: u32, gic: u32, timeout: u64) -> Boot {
-        Boot { smp, gic, timeout, show: qemu::Show::OnFailure, icount: false, store: None, kill: None, name: None }
+        Boot {
+            smp,
+            gic,
+            kernel: Kernel::default(),
+            timeout,
+            show: qemu::Show::OnFailure,
+            icount: false,
+            store: None,
+            kill: None,
+            name: None,
+        }
     }
 }
 
@@ -485,18 +552,21 @@ pub fn store_args(dir: &Path) -> Result<Vec<String>> {
 /// Boots Linux in `mode` and returns both consoles.
 pub fn boot(imgs: &Images, b: &Boot, mode: &Mode, extra: &[(PathBuf, &str)]) -> Result<Outcome> {
     let Boot { smp, gic, timeout, icount, .. } = *b;
-    let g = prepare(smp, gic, mode, extra, b.store.is_some())?;
+    let g = prepare(smp, gic, &b.kernel, mode, extra, b.store.is_some())?;
     let mut args = loader_args(&g);
     if let Some(dir) = &b.store {
         args.extend(store_args(dir)?);
     }
-    let name =
-        b.name.clone().unwrap_or_else(|| format!("linux-smp{smp}-gic{gic}{}", if icount { "-icount" } else { "" }));
+    let ffa = if b.kernel.ffa { "ffa-" } else { "" };
+    let name = b
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("linux-{ffa}smp{smp}-gic{gic}{}", if icount { "-icount" } else { "" }));
     let cfg = qemu::Config {
         smp,
         gic,
         timeout_secs: timeout,
-        bios: Some(imgs.flash_linux.clone()),
+        bios: Some(bios(imgs, &b.kernel)),
         extra: args,
         name,
         icount,
@@ -506,10 +576,22 @@ pub fn boot(imgs: &Images, b: &Boot, mode: &Mode, extra: &[(PathBuf, &str)]) -> 
     qemu::boot(imgs, &cfg, b.show)
 }
 
+/// The flash image that enters Linux in `k`'s configuration.
+fn bios(imgs: &Images, k: &Kernel) -> PathBuf {
+    if k.ffa { imgs.flash_linux_ffa.clone() } else { imgs.flash_linux.clone() }
+}
+
 /// Interactive boot: the normal-world console is this terminal; the secure
 /// log is streamed to stderr.
-pub fn interactive(imgs: &Images, smp: u32, gic: u32, extra: &[(PathBuf, &str)], store: Option<&Path>) -> Result {
-    let g = prepare(smp, gic, &Mode::Shell, extra, store.is_some())?;
+pub fn interactive(
+    imgs: &Images,
+    smp: u32,
+    gic: u32,
+    k: &Kernel,
+    extra: &[(PathBuf, &str)],
+    store: Option<&Path>,
+) -> Result {
+    let g = prepare(smp, gic, k, &Mode::Shell, extra, store.is_some())?;
     let dir = root().join("target/qemu/interactive");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let sec = dir.join("secure.log");
@@ -520,7 +602,7 @@ pub fn interactive(imgs: &Images, smp: u32, gic: u32, extra: &[(PathBuf, &str)],
         .args(["-cpu", "cortex-a57", "-m", "1024", "-smp", &smp.to_string(), "-nographic", "-no-reboot"])
         .args(["-nic", "none"])
         .arg("-bios")
-        .arg(&imgs.flash_linux)
+        .arg(bios(imgs, k))
         .args(loader_args(&g))
         .args(match store {
             Some(dir) => store_args(dir)?,
@@ -682,6 +764,25 @@ mod tests {
         let leaked = dtc(r#"/dts-v1/; / { chosen { rng-seed = [01 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00
             00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00]; kaslr-seed = [00 00 00 00 00 00 00 00]; }; };"#);
         assert!(check_no_seeds(&leaked).is_err());
+    }
+
+    #[test]
+    fn only_the_smc_transport_gets_the_optee_node() {
+        assert!(optee_node(false).contains("\"linaro,optee-tz\""));
+        assert!(optee_node(false).contains(&format!("interrupts = <0 {OPTEE_NOTIF_SPI} 1>")));
+        assert_eq!(optee_node(true), "");
+    }
+
+    #[test]
+    fn kernel_images_are_checked() {
+        let mut img = vec![0u8; 64];
+        img[56..60].copy_from_slice(b"ARM\x64");
+        img[16..24].copy_from_slice(&0x0200_0000u64.to_le_bytes());
+        assert!(check_kernel_image(&img).is_ok());
+        img[16..24].copy_from_slice(&0x1000_0000u64.to_le_bytes());
+        assert!(check_kernel_image(&img).unwrap_err().contains("below the initramfs"));
+        assert!(check_kernel_image(b"\x1f\x8b\x08").unwrap_err().contains("not an arm64 kernel Image"));
+        assert!(check_kernel_image(b"\x7fELF\x02\x01\x01").is_err());
     }
 
     #[test]

@@ -69,9 +69,12 @@ run options:
   --ns-addr ADDR        load and entry address of a raw --ns payload
                         (default 0x40200000)
   --test-build          boot the test build of the OS (test PTA, fault injection)
+  --kernel FILE         boot this arm64 kernel Image instead of Debian's (TEE,
+                        OP-TEE built in; with --ffa: ARM_FFA_TRANSPORT too, see
+                        docs/ffa.md)
   --ffa                 FF-A configuration: the monitor as SPMD, the OS as S-EL1
                         SPMC (default: TF-A's opteed protocol); boots the harness
-                        (or an --ns payload)
+                        (or an --ns payload), or Linux with --kernel
   --store DIR           keep the supplicants' storage (REE FS files, emulated
                         RPMB) in this host directory (created if missing), so
                         it outlives the guest; default: the guest's RAM

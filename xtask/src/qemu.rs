@@ -384,6 +384,7 @@ pub fn run_cli(args: &[String]) -> Result<u8> {
     let (mut ns, mut ns_addr) = (None, None);
     let mut guest_cmd: Option<Vec<String>> = None;
     let mut store: Option<PathBuf> = None;
+    let mut kernel: Option<PathBuf> = None;
     let mut added: Vec<(PathBuf, &'static str)> = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -401,6 +402,7 @@ pub fn run_cli(args: &[String]) -> Result<u8> {
             "--test-build" => test_build = true,
             "--ffa" => cfg.ffa = true,
             "--store" => store = Some(PathBuf::from(val()?)),
+            "--kernel" => kernel = Some(PathBuf::from(val()?)),
             "--add" => {
                 let (host, guest) = added_file(&val()?)?;
                 // The guest path must live as long as the file list.
@@ -429,14 +431,26 @@ pub fn run_cli(args: &[String]) -> Result<u8> {
     if !(1..=oxtee_platform::MAX_CPUS as u32).contains(&cfg.smp) || !(2..=3).contains(&cfg.gic) {
         return Err("--smp must be 1..=8 and --gic 2 or 3".into());
     }
-    if harness && (guest_cmd.is_some() || !added.is_empty() || store.is_some()) {
-        return Err("--add, --store and `-- CMD` are for the Linux guest; not with --harness, --ns or --bios".into());
+    if harness && (guest_cmd.is_some() || !added.is_empty() || store.is_some() || kernel.is_some()) {
+        return Err(
+            "--add, --store, --kernel and `-- CMD` are for the Linux guest; not with --harness, --ns or --bios".into(),
+        );
     }
-    if cfg.ffa && (cfg.bios.is_some() || guest_cmd.is_some() || !added.is_empty() || store.is_some()) {
-        return Err("--ffa boots our monitor and OS with the harness or an --ns payload (Debian's kernel has no FF-A transport)".into());
+    if cfg.ffa
+        && kernel.is_none()
+        && (cfg.bios.is_some() || guest_cmd.is_some() || !added.is_empty() || store.is_some())
+    {
+        return Err("--ffa boots our monitor and OS with the harness, an --ns payload, or a --kernel FILE with the \
+                    FF-A transport (Debian's kernel has none)"
+            .into());
     }
-    // No Linux guest speaks FF-A here: --ffa boots the harness unless --ns names a payload.
-    harness |= cfg.ffa;
+    // Debian's kernel does not speak FF-A: without --kernel, --ffa boots the
+    // harness unless --ns names a payload.
+    harness |= cfg.ffa && kernel.is_none();
+    let linux_kernel = crate::linux::Kernel { image: kernel, ffa: cfg.ffa };
+    if let Some(k) = &linux_kernel.image {
+        crate::linux::kernel_image(k)?;
+    }
     if ns_addr.is_some() && ns.is_none() {
         return Err("--ns-addr places the --ns payload; give --ns FILE too".into());
     }
@@ -458,11 +472,13 @@ pub fn run_cli(args: &[String]) -> Result<u8> {
         extra.retain(|(_, g)| !added.iter().any(|(_, a)| a == g));
         extra.extend(added);
         let Some(cmd) = guest_cmd else {
-            return crate::linux::interactive(&imgs, cfg.smp, cfg.gic, &extra, store.as_deref()).map(|()| 0);
+            return crate::linux::interactive(&imgs, cfg.smp, cfg.gic, &linux_kernel, &extra, store.as_deref())
+                .map(|()| 0);
         };
         let b = crate::linux::Boot {
             show: Show::Live,
             store,
+            kernel: linux_kernel,
             ..crate::linux::Boot::new(cfg.smp, cfg.gic, timeout.unwrap_or(120))
         };
         let mode = crate::linux::Mode::Command(crate::linux::shell_words(&cmd));
@@ -573,6 +589,14 @@ mod tests {
         assert!(run(&["--harness", "--store", "/tmp/x"]).unwrap_err().contains("for the Linux guest"));
         assert!(run(&["--smp", "9"]).is_err());
         assert!(run(&["--add", "/nonexistent/my.ta"]).unwrap_err().contains("/nonexistent/my.ta"));
+        assert!(run(&["--harness", "--kernel", "/tmp/Image"]).unwrap_err().contains("for the Linux guest"));
+        assert!(run(&["--ffa", "--", "true"]).unwrap_err().contains("--kernel FILE"));
+        assert!(run(&["--ffa", "--kernel", "/nonexistent/Image"]).unwrap_err().contains("/nonexistent/Image"));
+        let not_image = std::env::temp_dir().join(format!("oxtee-kernel-test-{}", std::process::id()));
+        std::fs::write(&not_image, [0x1f, 0x8b, 8, 0]).unwrap();
+        let e = run(&["--ffa", "--kernel", not_image.to_str().unwrap(), "--", "true"]).unwrap_err();
+        let _ = std::fs::remove_file(&not_image);
+        assert!(e.contains("not an arm64 kernel Image"), "{e}");
     }
 
     #[test]

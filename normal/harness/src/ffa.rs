@@ -283,6 +283,18 @@ fn serve_rpc(pa: u64, max: usize) {
                 None => mg.hdr.ret = TeeResult::ERROR_BAD_PARAMETERS.0,
             }
         }
+        // Linux's FF-A transport converts an RPC's parameters before the
+        // supplicant sees them and takes only values and FMEM memrefs (a
+        // null one by the invalid handle): anything else is refused with
+        // BAD_PARAMETERS. No TA store here: ITEM_NOT_FOUND.
+        (rpc::CMD_LOAD_TA, _) => {
+            let ffa_form = mg.params.iter().all(|p| match p {
+                Param::None | Param::Value { .. } => true,
+                Param::Rmem { shm_ref, size, .. } => *shm_ref != m::FMEM_INVALID_GLOBAL_ID || *size == 0,
+                _ => false,
+            });
+            mg.hdr.ret = if ffa_form { TeeResult::ERROR_ITEM_NOT_FOUND.0 } else { TeeResult::ERROR_BAD_PARAMETERS.0 };
+        }
         _ => mg.hdr.ret = TeeResult::ERROR_NOT_SUPPORTED.0,
     }
     arch::write_mem(pa, &mg.encode());
@@ -349,6 +361,9 @@ fn optee_calls(cpu: usize) {
         "SHM_ALLOC answered with shared memory",
         format_args!("no MEM_SHARE for the RPC"),
     );
+    // LOAD_TA's size query (a null memref) in the form Linux takes.
+    let r = yielding(cpu, &sh, offset, &invoke_msg(session, t::CMD_SUPP_PING, vec![]));
+    eq(cpu, "LOAD_TA RPC with a null FMEM memref", r.map(|r| r.hdr.ret), Some(0));
     // A memref in memory shared on its own (FMEM).
     let buf = pages(1)[0];
     let data: Vec<u8> = (0..300u32).map(|i| (i * 3) as u8).collect();

@@ -34,6 +34,19 @@ pub fn fmem_offset(offs: u64) -> u64 {
     (offs & 0xFFFF_FFFF_FFFF) + (offs >> 48)
 }
 
+/// A parameter as the normal world's driver takes it: over FF-A every
+/// memref is FMEM (Linux's FF-A transport refuses a TMEM one with
+/// `BAD_PARAMETERS` before the supplicant sees the request), so a null
+/// memref (a size query) names the invalid handle instead of address 0.
+fn wire_param(p: Param, ffa: bool) -> Param {
+    match p {
+        Param::Tmem { dir, buf: 0, size, .. } if ffa => {
+            Param::Rmem { dir, offs: 0, size, shm_ref: oxtee_abi::msg::FMEM_INVALID_GLOBAL_ID }
+        }
+        p => p,
+    }
+}
+
 fn join(hi: u64, lo: u64) -> u64 {
     (hi << 32) | (lo & 0xffff_ffff)
 }
@@ -129,7 +142,11 @@ impl<'a> Rpc<'a> {
         // The normal world must say success explicitly.
         let hdr = MsgArgHeader { cmd, ret: TeeResult::ERROR_GENERIC.0, ..Default::default() };
         let mut buf = [0u8; RPC_ARG_SIZE];
-        let len = msg::encode_into(&hdr, params, &[false; RPC_MAX_PARAMS][..n], &mut buf)
+        let mut wire = [Param::None; RPC_MAX_PARAMS];
+        for (w, p) in wire.iter_mut().zip(params.iter()) {
+            *w = wire_param(*p, self.shm.ffa_conduit());
+        }
+        let len = msg::encode_into(&hdr, &wire[..n], &[false; RPC_MAX_PARAMS][..n], &mut buf)
             .ok_or(TeeResult::ERROR_BAD_PARAMETERS)?;
         pages.write(self.mem, 0, &buf[..len]).map_err(|_| TeeResult::ERROR_COMMUNICATION)?;
         let (hi, lo) = split(cookie);
@@ -340,5 +357,25 @@ impl Drop for ShmAlloc<'_> {
         if self.kind != u32::MAX {
             self.t.defer(Job::ShmFree { kind: self.kind, cookie: self.cookie });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn null_memrefs_are_fmem_over_ffa() {
+        let null = Param::Tmem { dir: Dir::Out, buf: 0, size: 0, shm_ref: 0, noncontig: false };
+        assert_eq!(wire_param(null, false), null);
+        assert_eq!(
+            wire_param(null, true),
+            Param::Rmem { dir: Dir::Out, offs: 0, size: 0, shm_ref: oxtee_abi::msg::FMEM_INVALID_GLOBAL_ID }
+        );
+        // Anything else goes as it is.
+        let v = Param::Value { dir: Dir::In, a: 1, b: 2, c: 3 };
+        assert_eq!(wire_param(v, true), v);
+        let r = Param::Rmem { dir: Dir::InOut, offs: 8, size: 16, shm_ref: 0x1234 };
+        assert_eq!(wire_param(r, true), r);
     }
 }

@@ -35,8 +35,12 @@ pub const MAX_TRANSACTIONS: usize = 64;
 pub const MAX_FRAGMENTED: usize = 4;
 /// Receivers one transaction may name.
 pub const MAX_RECEIVERS: usize = 4;
-/// Constituents (address ranges) of one transaction.
-pub const MAX_CONSTITUENTS: usize = 1024;
+/// Constituents (address ranges) of one transaction: 64 MiB of scattered
+/// 4 KiB pages. Linux's driver sends one range per run of contiguous
+/// pages; a user buffer from malloc is mostly single pages (the 32 MiB
+/// registered buffers of `oxtee-xtest big-memrefs`: up to 8192 ranges).
+/// The descriptor is read into a heap buffer only after `room_for`.
+pub const MAX_CONSTITUENTS: usize = 16384;
 /// Ranges over all live transactions (bounds the overlap checks).
 pub const MAX_ACTIVE_RANGES: usize = 1 << 16;
 /// Longest descriptor accepted: a v1.1 header, every receiver, one

@@ -1310,3 +1310,15 @@ fn asynchronous_notifications_over_ffa() {
     let g = notif(&w, ffa::NOTIFICATION_GET, 3, ffa::NOTIF_GET_SP as u64, 0);
     assert_eq!(g[2], 1 << 5);
 }
+
+#[test]
+fn a_32_mib_buffer_of_scattered_pages_fits_one_transaction() {
+    // What Linux's driver sends for a 32 MiB user buffer when no two of
+    // its pages are adjacent: one constituent per page, in a descriptor
+    // of many TX-buffer fragments.
+    let pages = (32usize << 20) / 4096;
+    assert!(mem::MAX_CONSTITUENTS >= pages);
+    assert!(mem::MAX_ACTIVE_RANGES >= 4 * pages, "a few such buffers live at once");
+    let len = fm::TRANSACTION_1_1_SIZE + fm::MEM_ACCESS_SIZE + fm::COMPOSITE_SIZE + pages * fm::CONSTITUENT_SIZE;
+    assert!(len <= mem::MAX_DESC_LEN);
+}
