@@ -134,23 +134,30 @@ pub fn end(irq: Acked) {
     }
 }
 
+/// The ICC_SGI1R_EL1 / ICC_ASGI1R_EL1 value that sends SGI `intid` to
+/// this CPU alone: its affinity, range selector Aff0 / 16 and target-list
+/// bit Aff0 % 16.
+fn sgi1r_self(intid: u32) -> u64 {
+    let mpidr: u64;
+    // SAFETY: reading MPIDR_EL1 has no side effects.
+    unsafe { asm!("mrs {}, mpidr_el1", out(reg) mpidr, options(nomem, nostack)) };
+    let aff0 = mpidr & 0xff;
+    let aff1 = (mpidr >> 8) & 0xff;
+    let aff2 = (mpidr >> 16) & 0xff;
+    let aff3 = (mpidr >> 32) & 0xff;
+    (aff3 << 48)
+        | ((aff0 >> 4) << 44)
+        | (aff2 << 32)
+        | ((intid as u64 & 0xf) << 24)
+        | (aff1 << 16)
+        | (1 << (aff0 & 0xf))
+}
+
 /// Sends secure SGI `intid` (claimed with `claim_private`) to this CPU.
 #[cfg(feature = "test-hooks")]
 pub fn raise_secure_sgi_self(intid: u32) {
     if is_v3() {
-        let mpidr: u64;
-        // SAFETY: reading MPIDR_EL1 has no side effects.
-        unsafe { asm!("mrs {}, mpidr_el1", out(reg) mpidr, options(nomem, nostack)) };
-        let aff0 = mpidr & 0xff;
-        let aff1 = (mpidr >> 8) & 0xff;
-        let aff2 = (mpidr >> 16) & 0xff;
-        let aff3 = (mpidr >> 32) & 0xff;
-        let v = (aff3 << 48)
-            | ((aff0 >> 4) << 44)
-            | (aff2 << 32)
-            | ((intid as u64 & 0xf) << 24)
-            | (aff1 << 16)
-            | (1 << (aff0 & 0xf));
+        let v = sgi1r_self(intid);
         // SAFETY: ICC_SGI1R_EL1 written from the secure side raises a
         // secure group 1 SGI at the CPU named (this one); it only makes
         // the OS's own interrupt pending.
@@ -187,20 +194,7 @@ pub fn set_pending(intid: u32) {
 pub fn raise_ns_sgi_self(intid: u32) {
     let intid = intid & 0xf;
     if is_v3() {
-        let mpidr: u64;
-        // SAFETY: reading MPIDR_EL1 has no side effects.
-        unsafe { asm!("mrs {}, mpidr_el1", out(reg) mpidr, options(nomem, nostack)) };
-        let aff0 = mpidr & 0xff;
-        let aff1 = (mpidr >> 8) & 0xff;
-        let aff2 = (mpidr >> 16) & 0xff;
-        let aff3 = (mpidr >> 32) & 0xff;
-        // Target list bit (Aff0 % 16), range selector Aff0 / 16.
-        let v = (1u64 << (aff0 & 0xf))
-            | (aff1 << 16)
-            | ((intid as u64) << 24)
-            | (aff2 << 32)
-            | ((aff0 >> 4) << 44)
-            | (aff3 << 48);
+        let v = sgi1r_self(intid);
         // SAFETY: ICC_ASGI1R_EL1 only generates an SGI; EL3 enabled the
         // system-register interface for S-EL1.
         unsafe { asm!("msr S3_0_C12_C11_6, {}", "isb", in(reg) v, options(nostack)) };
