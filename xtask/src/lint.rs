@@ -169,7 +169,10 @@ fn examples_lint() -> Result {
     let dir = crate::examples::dir();
     let cargo_in = || {
         let mut c = cargo();
-        c.current_dir(&dir).env_remove("CARGO_TARGET_DIR").env_remove("RUSTFLAGS").env_remove("CARGO_ENCODED_RUSTFLAGS");
+        c.current_dir(&dir)
+            .env_remove("CARGO_TARGET_DIR")
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS");
         c
     };
     run(cargo_in().args(["fmt", "--", "--check"])).map_err(|_| "rustfmt: run `cargo fmt` in examples/".to_string())?;

@@ -307,7 +307,10 @@ fn test() -> Result {
             return Err(format!("default image: {t:?}"));
         }
     }
-    let extra = linux::guest_binaries()?;
+    let mut extra = linux::guest_binaries()?;
+    // A project made by `cargo xtask new` (fresh UUID), run with the
+    // examples (`example-new`).
+    extra.extend(new::qemu_check_files()?);
     // Real clients of the default image: the user-TA cases of xtest (the
     // rest need the test PTA) and the C client's hello_world part.
     let cmd = linux::Mode::Command("oxtee-xtest && oxtee-cclient".into());

@@ -40,7 +40,9 @@ fn check_name(name: &str) -> Result {
 pub fn random_uuid() -> Result<Uuid> {
     use std::io::Read;
     let mut o = [0u8; 16];
-    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut o)).map_err(|e| format!("/dev/urandom: {e}"))?;
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut o))
+        .map_err(|e| format!("/dev/urandom: {e}"))?;
     o[6] = (o[6] & 0x0f) | 0x40; // version 4
     o[8] = (o[8] & 0x3f) | 0x80; // RFC 4122 variant
     Ok(Uuid::from_octets(o))
@@ -77,7 +79,8 @@ pub fn create(name: &str, dir: &Path, uuid: Uuid, overwrite: bool) -> Result<Vec
     };
     let (sdk, teec) = (abs("ta/sdk")?, abs("normal/teec")?);
     let toolchain_file = root().join("rust-toolchain.toml");
-    let toolchain = std::fs::read_to_string(&toolchain_file).map_err(|e| format!("{}: {e}", toolchain_file.display()))?;
+    let toolchain =
+        std::fs::read_to_string(&toolchain_file).map_err(|e| format!("{}: {e}", toolchain_file.display()))?;
     let (uuid, krate) = (uuid.to_string(), name.replace('-', "_"));
     let utf8 = |p: &Path| p.to_str().map(str::to_string).ok_or(format!("{}: not UTF-8", p.display()));
     let (sdk, teec) = (utf8(&sdk)?, utf8(&teec)?);
@@ -128,6 +131,23 @@ pub fn run_cli(args: &[String]) -> Result {
     println!();
     println!("    cargo xtask run --ta {d}/ta --host {d}/host -- {name}", d = shown.display());
     Ok(())
+}
+
+/// For `cargo xtask test`: a project freshly made from the template
+/// (new UUID each time; in `target/new-check`, whose build directory is
+/// kept), built, signed and installed as `cargo xtask run --ta --host`
+/// would. Named `example-new`, so the guest's examples run picks it up.
+pub fn qemu_check_files() -> Result<Vec<(PathBuf, &'static str)>> {
+    let dir = root().join("target/new-check");
+    let uuid = random_uuid()?;
+    create("example-new", &dir, uuid, true)?;
+    let (uuid, ta) = crate::examples::build_ta(&dir.join("ta"))?;
+    let mut out = vec![(ta, &*Box::leak(format!("/lib/optee_armtz/{uuid}.ta").into_boxed_str()))];
+    for bin in crate::examples::build_host(&dir.join("host"))? {
+        let name = bin.file_name().and_then(|n| n.to_str()).ok_or("program name")?.to_string();
+        out.push((bin, Box::leak(format!("/usr/bin/{name}").into_boxed_str())));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
