@@ -415,8 +415,9 @@ pub const GNU_TARGET: &str = "aarch64-unknown-linux-gnu";
 /// Our normal-world binaries for the guest (host path, guest path): static
 /// musl executables linked with rust-lld; our libteec.so.1 and .so.2
 /// (glibc, linked by the aarch64 gcc); and the C client, built against
-/// Debian's optee-client-dev header and Debian's libteec; the signed TAs
-/// of `target/ta` (`tas`) under `/lib/optee_armtz`.
+/// Debian's optee-client-dev header and Debian's libteec; the examples'
+/// programs (`examples`); the signed TAs of `target/ta` (`tas`) under
+/// `/lib/optee_armtz`.
 pub fn guest_binaries() -> Result<Vec<(PathBuf, &'static str)>> {
     crate::run_cmd(crate::cargo().env("CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER", "rust-lld").args([
         "build",
@@ -461,6 +462,12 @@ pub fn guest_binaries() -> Result<Vec<(PathBuf, &'static str)>> {
             .arg(deb.root.join("usr/lib/aarch64-linux-gnu")),
     )?;
     out.push((client, "/usr/bin/oxtee-cclient"));
+    // The examples' client programs (`example-<name>`, Rust and C); their
+    // TAs are among `tas::build`'s.
+    for bin in crate::examples::build_hosts()? {
+        let name = bin.file_name().and_then(|n| n.to_str()).ok_or("example program name")?.to_string();
+        out.push((bin, Box::leak(format!("/usr/bin/{name}").into_boxed_str())));
+    }
     // Our test plugin for Debian's tee-supplicant (oxtee-supplicant has it
     // built in), where tee-supplicant loads plugins from.
     let plugin = root().join("target/linux/oxtee-test-plugin.so");

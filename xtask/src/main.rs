@@ -4,6 +4,7 @@
 
 mod bench;
 mod debian;
+mod examples;
 mod images;
 mod imgfmt;
 mod initramfs;
@@ -174,6 +175,7 @@ fn test() -> Result {
     println!("== host tests");
     run_cmd(cargo().args(["test", "--quiet"]))?;
     tas::host_tests()?;
+    examples::host_tests()?;
     println!("== lint");
     lint::run()?;
     println!("== QEMU harness");

@@ -3,9 +3,10 @@
 //! table; also that a second session has its own counter and that the TA
 //! refuses a value before a secret and a secret that is too short.
 //! Exits 0 only if every check passed.
+#![forbid(unsafe_code)]
 
-use hotp_proto::{CMD_GET_HOTP, CMD_REGISTER_SHARED_KEY, MIN_KEY_SIZE, TA_UUID};
-use oxtee_teec::{Context, Dir, Operation, ParamNone, ParamTmpRef, ParamValue, Session};
+use hotp_proto::{CMD_GET_HOTP, CMD_REGISTER_SHARED_KEY, MIN_KEY_SIZE};
+use oxtee_teec::{Context, Dir, Operation, ParamNone, ParamTmpRef, ParamValue, Session, Uuid};
 use std::process::ExitCode;
 
 /// RFC 4226 appendix D: the secret ...
@@ -18,7 +19,8 @@ const TEE_ERROR_BAD_STATE: u32 = 0xffff_0007;
 
 fn register(session: &mut Session, key: &[u8]) -> oxtee_teec::Result<()> {
     let mut buf = key.to_vec();
-    let mut op = Operation::new(0, ParamTmpRef::new_input(&mut buf), ParamNone::new(), ParamNone::new(), ParamNone::new());
+    let mut op =
+        Operation::new(0, ParamTmpRef::new_input(&mut buf), ParamNone::new(), ParamNone::new(), ParamNone::new());
     session.invoke_command(CMD_REGISTER_SHARED_KEY, &mut op)
 }
 
@@ -44,8 +46,9 @@ impl Checks {
 
 fn run() -> oxtee_teec::Result<u32> {
     let mut c = Checks { failed: 0 };
+    let uuid = Uuid::parse(hotp_proto::UUID).ok_or(oxtee_teec::Error::api(oxtee_teec::TEEC_ERROR_BAD_PARAMETERS))?;
     let ctx = Context::new()?;
-    let mut s = ctx.open_session(TA_UUID)?;
+    let mut s = ctx.open_session(uuid)?;
     println!("opened a session to the hotp TA {}", hotp_proto::UUID);
 
     let before = get_hotp(&mut s);
@@ -67,7 +70,7 @@ fn run() -> oxtee_teec::Result<u32> {
     }
 
     // Another session: its own secret and counter, from 0.
-    let mut other = ctx.open_session(TA_UUID)?;
+    let mut other = ctx.open_session(uuid)?;
     register(&mut other, SECRET)?;
     let first = get_hotp(&mut other)?;
     c.check(&format!("a second session starts at counter 0: {first:06}"), first == EXPECTED[0]);

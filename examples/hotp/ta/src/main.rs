@@ -16,7 +16,7 @@ use oxtee_utee::{
 };
 
 oxtee_utee::ta_config! {
-    uuid: oxtee_utee::Uuid::from_abi(hotp_proto::TA_UUID),
+    uuid: hotp_proto::UUID,
     flags: SINGLE_INSTANCE | MULTI_SESSION,
     stack_size: 8 * 1024,
     data_size: 32 * 1024,

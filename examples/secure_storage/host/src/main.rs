@@ -3,9 +3,10 @@
 //! still there from a new session (the TA instance ends with its last
 //! session), deletes them and checks that a read then answers
 //! `TEE_ERROR_ITEM_NOT_FOUND`. Exits 0 only if every check passed.
+#![forbid(unsafe_code)]
 
-use oxtee_teec::{Context, Operation, ParamNone, ParamTmpRef, ParamValue, Session};
-use secure_storage_proto::{CMD_DELETE, CMD_LIST, CMD_READ, CMD_WRITE, TA_UUID};
+use oxtee_teec::{Context, Operation, ParamNone, ParamTmpRef, ParamValue, Session, Uuid};
+use secure_storage_proto::{CMD_DELETE, CMD_LIST, CMD_READ, CMD_WRITE};
 use std::process::ExitCode;
 
 const TEE_ERROR_ITEM_NOT_FOUND: u32 = 0xffff_0008;
@@ -16,8 +17,13 @@ const OBJ_B: &[u8] = b"example-object-b";
 
 fn write(s: &mut Session, id: &[u8], data: &[u8]) -> oxtee_teec::Result<()> {
     let (mut id, mut data) = (id.to_vec(), data.to_vec());
-    let mut op =
-        Operation::new(0, ParamTmpRef::new_input(&mut id), ParamTmpRef::new_input(&mut data), ParamNone::new(), ParamNone::new());
+    let mut op = Operation::new(
+        0,
+        ParamTmpRef::new_input(&mut id),
+        ParamTmpRef::new_input(&mut data),
+        ParamNone::new(),
+        ParamNone::new(),
+    );
     s.invoke_command(CMD_WRITE, &mut op)
 }
 
@@ -26,8 +32,13 @@ fn write(s: &mut Session, id: &[u8], data: &[u8]) -> oxtee_teec::Result<()> {
 fn read(s: &mut Session, id: &[u8], room: usize) -> Result<Vec<u8>, (oxtee_teec::Error, usize)> {
     let mut id = id.to_vec();
     let mut buf = vec![0u8; room];
-    let mut op =
-        Operation::new(0, ParamTmpRef::new_input(&mut id), ParamTmpRef::new_output(&mut buf), ParamNone::new(), ParamNone::new());
+    let mut op = Operation::new(
+        0,
+        ParamTmpRef::new_input(&mut id),
+        ParamTmpRef::new_output(&mut buf),
+        ParamNone::new(),
+        ParamNone::new(),
+    );
     let res = s.invoke_command(CMD_READ, &mut op);
     let size = op.parameters()[1].size().unwrap_or(0);
     drop(op);
@@ -42,7 +53,8 @@ fn read(s: &mut Session, id: &[u8], room: usize) -> Result<Vec<u8>, (oxtee_teec:
 
 fn delete(s: &mut Session, id: &[u8]) -> oxtee_teec::Result<()> {
     let mut id = id.to_vec();
-    let mut op = Operation::new(0, ParamTmpRef::new_input(&mut id), ParamNone::new(), ParamNone::new(), ParamNone::new());
+    let mut op =
+        Operation::new(0, ParamTmpRef::new_input(&mut id), ParamNone::new(), ParamNone::new(), ParamNone::new());
     s.invoke_command(CMD_DELETE, &mut op)
 }
 
@@ -74,7 +86,8 @@ fn list(s: &mut Session, room: usize) -> Result<Vec<(Vec<u8>, u32)>, (oxtee_teec
 }
 
 fn show(objs: &[(Vec<u8>, u32)]) -> String {
-    let names: Vec<String> = objs.iter().map(|(id, n)| format!("{} ({n} bytes)", String::from_utf8_lossy(id))).collect();
+    let names: Vec<String> =
+        objs.iter().map(|(id, n)| format!("{} ({n} bytes)", String::from_utf8_lossy(id))).collect();
     format!("[{}]", names.join(", "))
 }
 
@@ -93,12 +106,14 @@ impl Checks {
 
 fn run() -> oxtee_teec::Result<u32> {
     let mut c = Checks { failed: 0 };
+    let uuid =
+        Uuid::parse(secure_storage_proto::UUID).ok_or(oxtee_teec::Error::api(oxtee_teec::TEEC_ERROR_BAD_PARAMETERS))?;
     let a: Vec<u8> = (0..7000u32).map(|i| (i * 7 + i / 251) as u8).collect();
     let b = b"a short secret".to_vec();
     let b2 = b"replaced: another secret, longer than the first".to_vec();
     {
         let ctx = Context::new()?;
-        let mut s = ctx.open_session(TA_UUID)?;
+        let mut s = ctx.open_session(uuid)?;
         println!("opened a session to the secure_storage TA {}", secure_storage_proto::UUID);
         // Leftovers of an earlier run in the same guest.
         for id in [OBJ_A, OBJ_B] {
@@ -146,7 +161,7 @@ fn run() -> oxtee_teec::Result<u32> {
     }
 
     let ctx = Context::new()?;
-    let mut s = ctx.open_session(TA_UUID)?;
+    let mut s = ctx.open_session(uuid)?;
     println!("opened a new session");
     let back = read(&mut s, OBJ_A, 8192);
     c.check("example-object-a is still there, the same 7000 bytes", back.as_ref().is_ok_and(|v| *v == a));
@@ -159,10 +174,7 @@ fn run() -> oxtee_teec::Result<u32> {
         matches!(gone, Err((e, _)) if e.code == TEE_ERROR_ITEM_NOT_FOUND),
     );
     let again = delete(&mut s, OBJ_A);
-    c.check(
-        &format!("deleting it again: {again:?}"),
-        again.is_err_and(|e| e.code == TEE_ERROR_ITEM_NOT_FOUND),
-    );
+    c.check(&format!("deleting it again: {again:?}"), again.is_err_and(|e| e.code == TEE_ERROR_ITEM_NOT_FOUND));
     let objs = list(&mut s, 1024);
     c.check(
         &format!("the list: {:?}", objs.as_deref().map(show)),

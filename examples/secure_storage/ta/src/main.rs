@@ -15,7 +15,7 @@ use oxtee_utee::{
 use secure_storage_proto::{CMD_DELETE, CMD_LIST, CMD_READ, CMD_WRITE, MAX_DATA, MAX_ID};
 
 oxtee_utee::ta_config! {
-    uuid: oxtee_utee::Uuid::from_abi(secure_storage_proto::TA_UUID),
+    uuid: secure_storage_proto::UUID,
     flags: SINGLE_INSTANCE | MULTI_SESSION,
     stack_size: 8 * 1024,
     data_size: 96 * 1024,

@@ -5,9 +5,10 @@
 //! RustCrypto (`p256`, `rsa`) over the public key the TA exports: an
 //! interoperability check against an independent implementation.
 //! Exits 0 only if every check passed.
+#![forbid(unsafe_code)]
 
-use oxtee_teec::{Context, Dir, Operation, Param, ParamNone, ParamTmpRef, ParamValue, Session};
-use signature_proto::{Alg, CMD_GENERATE_KEY, CMD_GET_PUBLIC_KEY, CMD_SIGN, CMD_VERIFY, RSA_PUBLIC_MAX, TA_UUID};
+use oxtee_teec::{Context, Dir, Operation, Param, ParamNone, ParamTmpRef, ParamValue, Session, Uuid};
+use signature_proto::{Alg, CMD_GENERATE_KEY, CMD_GET_PUBLIC_KEY, CMD_SIGN, CMD_VERIFY, RSA_PUBLIC_MAX};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -30,7 +31,8 @@ fn generate(s: &mut Session, alg: Alg) -> oxtee_teec::Result<()> {
 /// and the size the TA reported.
 fn public_key(s: &mut Session, alg: Alg, room: usize) -> Result<Vec<u8>, (oxtee_teec::Error, usize)> {
     let mut buf = vec![0u8; room];
-    let mut op = Operation::new(0, alg_param(alg), ParamTmpRef::new_output(&mut buf), ParamNone::new(), ParamNone::new());
+    let mut op =
+        Operation::new(0, alg_param(alg), ParamTmpRef::new_output(&mut buf), ParamNone::new(), ParamNone::new());
     let res = s.invoke_command(CMD_GET_PUBLIC_KEY, &mut op);
     let size = op.parameters()[1].size().unwrap_or(0);
     drop(op);
@@ -113,7 +115,10 @@ fn hex(b: &[u8]) -> String {
 fn one_algorithm(c: &mut Checks, s: &mut Session, alg: Alg) -> oxtee_teec::Result<()> {
     println!("--- {}", alg.name());
     let before = sign(s, alg, MESSAGE);
-    c.check(&format!("signing before a key exists is refused: {before:?}"), before.is_err_and(|e| e.code == TEE_ERROR_BAD_STATE));
+    c.check(
+        &format!("signing before a key exists is refused: {before:?}"),
+        before.is_err_and(|e| e.code == TEE_ERROR_BAD_STATE),
+    );
 
     let t = Instant::now();
     generate(s, alg)?;
@@ -128,7 +133,10 @@ fn one_algorithm(c: &mut Checks, s: &mut Session, alg: Alg) -> oxtee_teec::Resul
     println!("public key ({} bytes): {}...", public.len(), hex(&public[..16.min(public.len())]));
 
     let sig = sign(s, alg, MESSAGE)?;
-    c.check(&format!("signature of {} bytes (want {})", sig.len(), alg.signature_len()), sig.len() == alg.signature_len());
+    c.check(
+        &format!("signature of {} bytes (want {})", sig.len(), alg.signature_len()),
+        sig.len() == alg.signature_len(),
+    );
     println!("signature: {}...", hex(&sig[..16.min(sig.len())]));
 
     let ok = verify(s, alg, MESSAGE, &sig);
@@ -167,8 +175,10 @@ fn one_algorithm(c: &mut Checks, s: &mut Session, alg: Alg) -> oxtee_teec::Resul
 
 fn run() -> oxtee_teec::Result<u32> {
     let mut c = Checks { failed: 0 };
+    let uuid =
+        Uuid::parse(signature_proto::UUID).ok_or(oxtee_teec::Error::api(oxtee_teec::TEEC_ERROR_BAD_PARAMETERS))?;
     let ctx = Context::new()?;
-    let mut s = ctx.open_session(TA_UUID)?;
+    let mut s = ctx.open_session(uuid)?;
     println!("opened a session to the signature TA {}", signature_proto::UUID);
     for alg in Alg::ALL {
         one_algorithm(&mut c, &mut s, alg)?;

@@ -16,7 +16,7 @@ use signature_proto::{
 };
 
 oxtee_utee::ta_config! {
-    uuid: oxtee_utee::Uuid::from_abi(signature_proto::TA_UUID),
+    uuid: signature_proto::UUID,
     flags: SINGLE_INSTANCE | MULTI_SESSION,
     stack_size: 16 * 1024,
     data_size: 64 * 1024,
@@ -71,12 +71,22 @@ fn invoke_command(session: &mut Session, cmd: u32, params: &mut Parameters) -> R
             public_key(session.key(alg)?, alg, params)
         }
         CMD_SIGN => {
-            params.check_types(ParamType::ValueInput, ParamType::MemrefInput, ParamType::MemrefOutput, ParamType::None)?;
+            params.check_types(
+                ParamType::ValueInput,
+                ParamType::MemrefInput,
+                ParamType::MemrefOutput,
+                ParamType::None,
+            )?;
             let alg = alg_param(params)?;
             sign(session.key(alg)?, alg, params)
         }
         CMD_VERIFY => {
-            params.check_types(ParamType::ValueInput, ParamType::MemrefInput, ParamType::MemrefInput, ParamType::None)?;
+            params.check_types(
+                ParamType::ValueInput,
+                ParamType::MemrefInput,
+                ParamType::MemrefInput,
+                ParamType::None,
+            )?;
             let alg = alg_param(params)?;
             verify(session.key(alg)?, alg, params)
         }

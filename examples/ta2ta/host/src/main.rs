@@ -4,10 +4,11 @@
 //! session), that the callee refuses a normal-world client, and what
 //! opening a TA that does not exist gives inside the TEE. Exits 0 only if
 //! every check passed.
+#![forbid(unsafe_code)]
 
-use oxtee_teec::{Context, Dir, Operation, ParamNone, ParamTmpRef, ParamValue, Session};
+use oxtee_teec::{Context, Dir, Operation, ParamNone, ParamTmpRef, ParamValue, Session, Uuid};
 use std::process::ExitCode;
-use ta2ta_proto::{CALLEE_TA_UUID, CMD_OPEN_MISSING, CMD_ROT13_VIA_CALLEE, TA_UUID};
+use ta2ta_proto::{CMD_OPEN_MISSING, CMD_ROT13_VIA_CALLEE};
 
 const TEE_ERROR_ACCESS_DENIED: u32 = 0xffff_0001;
 const TEE_ERROR_ITEM_NOT_FOUND: u32 = 0xffff_0008;
@@ -46,8 +47,9 @@ impl Checks {
 
 fn run() -> oxtee_teec::Result<u32> {
     let mut c = Checks { failed: 0 };
+    let uuid = Uuid::parse(ta2ta_proto::UUID).ok_or(oxtee_teec::Error::api(oxtee_teec::TEEC_ERROR_BAD_PARAMETERS))?;
     let ctx = Context::new()?;
-    let mut s = ctx.open_session(TA_UUID)?;
+    let mut s = ctx.open_session(uuid)?;
     println!("opened a session to the ta2ta caller TA {}", ta2ta_proto::UUID);
 
     let text = b"Hello from the normal world!";
@@ -74,11 +76,12 @@ fn run() -> oxtee_teec::Result<u32> {
     );
 
     // A new session of the caller: a new session to the callee.
-    let mut s2 = ctx.open_session(TA_UUID)?;
+    let mut s2 = ctx.open_session(uuid)?;
     let (_, (_, calls)) = via_callee(&mut s2, text)?;
     c.check(&format!("a second caller session has its own callee session: call {calls} (1)"), calls == 1);
 
-    let mut op = Operation::new(0, ParamValue::new(0, 0, Dir::Out), ParamNone::new(), ParamNone::new(), ParamNone::new());
+    let mut op =
+        Operation::new(0, ParamValue::new(0, 0, Dir::Out), ParamNone::new(), ParamNone::new(), ParamNone::new());
     s.invoke_command(CMD_OPEN_MISSING, &mut op)?;
     let (code, origin) = op.parameters()[0].value().unwrap_or((0, 0));
     c.check(
@@ -86,7 +89,12 @@ fn run() -> oxtee_teec::Result<u32> {
         code == TEE_ERROR_ITEM_NOT_FOUND,
     );
 
-    let direct = ctx.open_session(CALLEE_TA_UUID).map(|_| ());
+    let direct = ctx
+        .open_session(
+            Uuid::parse(ta2ta_proto::CALLEE_UUID)
+                .ok_or(oxtee_teec::Error::api(oxtee_teec::TEEC_ERROR_BAD_PARAMETERS))?,
+        )
+        .map(|_| ());
     c.check(
         &format!("the callee refuses the normal world: {direct:?}"),
         direct.is_err_and(|e| e.code == TEE_ERROR_ACCESS_DENIED && e.origin == TEEC_ORIGIN_TRUSTED_APP),

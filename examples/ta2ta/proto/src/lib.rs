@@ -3,21 +3,14 @@
 //! client's buffer. Both UUIDs, both command sets, and the callee's
 //! transform (ROT13) live here.
 #![no_std]
+#![forbid(unsafe_code)]
 
-use oxtee_abi::Uuid;
-
-/// The caller TA's UUID (the one the host program opens), as text.
+/// The caller TA's UUID (the one the host program opens).
 pub const UUID: &str = "538ab114-f7f1-4fd3-9d85-253e9cc24094";
-/// The same UUID as a value.
-pub const TA_UUID: Uuid = Uuid::new(0x538a_b114, 0xf7f1, 0x4fd3, [0x9d, 0x85, 0x25, 0x3e, 0x9c, 0xc2, 0x40, 0x94]);
-/// The callee TA's UUID, as text.
+/// The callee TA's UUID.
 pub const CALLEE_UUID: &str = "d0d225e0-801e-47ba-b3ce-54e1267416c1";
-/// The same UUID as a value.
-pub const CALLEE_TA_UUID: Uuid =
-    Uuid::new(0xd0d2_25e0, 0x801e, 0x47ba, [0xb3, 0xce, 0x54, 0xe1, 0x26, 0x74, 0x16, 0xc1]);
 /// A UUID no TA has (the caller's `CMD_OPEN_MISSING` tries it).
-pub const MISSING_TA_UUID: Uuid =
-    Uuid::new(0xd0d2_25e0, 0x801e, 0x47ba, [0xb3, 0xce, 0x54, 0xe1, 0x26, 0x74, 0x16, 0xc2]);
+pub const MISSING_UUID: &str = "d0d225e0-801e-47ba-b3ce-54e1267416c2";
 
 /// Caller, p0 memref inout: data (up to [`MAX_DATA`] bytes), handed on to
 /// the callee's [`CALLEE_CMD_ROT13`] in the caller's session to the
@@ -25,7 +18,7 @@ pub const MISSING_TA_UUID: Uuid =
 /// answer (`a` = letters changed, `b` = calls in that callee session).
 pub const CMD_ROT13_VIA_CALLEE: u32 = 0;
 /// Caller, p0 value output: `a` = the error code and `b` = its origin
-/// that opening a session to [`MISSING_TA_UUID`] gave.
+/// that opening a session to [`MISSING_UUID`] gave.
 pub const CMD_OPEN_MISSING: u32 = 1;
 
 /// Callee, p0 memref inout: [`rot13`] in place; p1 value output: `a` =
@@ -61,10 +54,14 @@ mod tests {
 
     #[test]
     fn uuid_texts_and_values_agree() {
-        assert_eq!(Uuid::parse(UUID), Some(TA_UUID));
-        assert_eq!(Uuid::parse(CALLEE_UUID), Some(CALLEE_TA_UUID));
-        assert_ne!(MISSING_TA_UUID, CALLEE_TA_UUID);
-        assert_ne!(MISSING_TA_UUID, TA_UUID);
+        extern crate std;
+        use std::string::ToString;
+        for text in [UUID, CALLEE_UUID, MISSING_UUID] {
+            let u = oxtee_teec::Uuid::parse(text).expect("a well-formed UUID");
+            assert_eq!(u.to_string(), text);
+        }
+        assert_ne!(MISSING_UUID, CALLEE_UUID);
+        assert_ne!(MISSING_UUID, UUID);
     }
 
     #[test]

@@ -11,8 +11,10 @@ use oxtee_utee::{
 };
 use ta2ta_proto::{CALLEE_CMD_ROT13, LOGIN_TRUSTED_APP};
 
+const CALLER: Uuid = Uuid::parse_const(ta2ta_proto::UUID);
+
 oxtee_utee::ta_config! {
-    uuid: oxtee_utee::Uuid::from_abi(ta2ta_proto::CALLEE_TA_UUID),
+    uuid: ta2ta_proto::CALLEE_UUID,
     flags: MULTI_SESSION,
     stack_size: 4 * 1024,
     data_size: 16 * 1024,
@@ -36,7 +38,7 @@ fn destroy() {}
 #[ta_open_session]
 fn open_session(_params: &mut Parameters, _session: &mut Session) -> Result<()> {
     let client = ClientProperty::identity()?;
-    if client.login != LOGIN_TRUSTED_APP || client.uuid != Uuid::from_abi(ta2ta_proto::TA_UUID) {
+    if client.login != LOGIN_TRUSTED_APP || client.uuid != CALLER {
         trace_println!("ta2ta callee: refusing a client with login {:#x}", client.login);
         return Err(ErrorKind::AccessDenied.into());
     }

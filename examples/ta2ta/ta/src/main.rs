@@ -7,13 +7,16 @@
 #![forbid(unsafe_code)]
 
 use oxtee_utee::{
-    ErrorKind, ParamType, Parameters, Result, TIMEOUT_INFINITE, TaSession, TeeParam, TeeParams, Uuid,
-    ta_close_session, ta_create, ta_destroy, ta_invoke_command, ta_open_session, trace_println,
+    ErrorKind, ParamType, Parameters, Result, TIMEOUT_INFINITE, TaSession, TeeParam, TeeParams, Uuid, ta_close_session,
+    ta_create, ta_destroy, ta_invoke_command, ta_open_session, trace_println,
 };
-use ta2ta_proto::{CALLEE_CMD_ROT13, CALLEE_TA_UUID, CMD_OPEN_MISSING, CMD_ROT13_VIA_CALLEE, MAX_DATA, MISSING_TA_UUID};
+use ta2ta_proto::{CALLEE_CMD_ROT13, CMD_OPEN_MISSING, CMD_ROT13_VIA_CALLEE, MAX_DATA};
+
+const CALLEE: Uuid = Uuid::parse_const(ta2ta_proto::CALLEE_UUID);
+const MISSING: Uuid = Uuid::parse_const(ta2ta_proto::MISSING_UUID);
 
 oxtee_utee::ta_config! {
-    uuid: oxtee_utee::Uuid::from_abi(ta2ta_proto::TA_UUID),
+    uuid: ta2ta_proto::UUID,
     flags: MULTI_SESSION,
     stack_size: 8 * 1024,
     data_size: 32 * 1024,
@@ -53,7 +56,7 @@ fn invoke_command(session: &mut Session, cmd: u32, params: &mut Parameters) -> R
         }
         CMD_OPEN_MISSING => {
             params.check_types(ParamType::ValueOutput, ParamType::None, ParamType::None, ParamType::None)?;
-            let (code, origin) = match TaSession::open(Uuid::from_abi(MISSING_TA_UUID)) {
+            let (code, origin) = match TaSession::open(MISSING) {
                 Ok(_) => (0, 0),
                 Err(e) => (e.raw_code(), e.origin().map_or(0, |o| o as u32)),
             };
@@ -69,7 +72,7 @@ fn invoke_command(session: &mut Session, cmd: u32, params: &mut Parameters) -> R
 
 fn rot13_via_callee(session: &mut Session, params: &mut Parameters) -> Result<()> {
     if session.callee.is_none() {
-        let callee = TaSession::open_with(Uuid::from_abi(CALLEE_TA_UUID), TIMEOUT_INFINITE, &mut TeeParams::empty())?;
+        let callee = TaSession::open_with(CALLEE, TIMEOUT_INFINITE, &mut TeeParams::empty())?;
         trace_println!("ta2ta caller: opened a session to the callee");
         session.callee = Some(callee);
     }
@@ -81,7 +84,8 @@ fn rot13_via_callee(session: &mut Session, params: &mut Parameters) -> Result<()
     }
     let len = data.len();
     // The client's buffer (a copy in this TA's memory) goes on as it is.
-    let mut p = TeeParams::new(TeeParam::memref_inout(data), TeeParam::value_output(), TeeParam::none(), TeeParam::none());
+    let mut p =
+        TeeParams::new(TeeParam::memref_inout(data), TeeParam::value_output(), TeeParam::none(), TeeParam::none());
     callee.invoke_command(CALLEE_CMD_ROT13, &mut p)?;
     let (a, b) = p.0[1].value().ok_or(ErrorKind::Generic)?;
     let produced = p.0[0].size().ok_or(ErrorKind::Generic)?;
