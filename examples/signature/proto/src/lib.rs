@@ -23,6 +23,12 @@ pub const CMD_SIGN: u32 = 2;
 /// input: the signature. Success, or `SignatureInvalid`.
 pub const CMD_VERIFY: u32 = 3;
 
+/// p0 memref input: an RSA-2048 key pair from the client, its eight
+/// components ([`RsaKeyField`] order) as [`encode_fields`] lays them out.
+/// Replaces the session's RSA key. `BadParameters` if it does not parse
+/// or is not a 2048-bit key.
+pub const CMD_IMPORT_RSA_KEY: u32 = 4;
+
 /// Longest message the TA takes (bytes).
 pub const MAX_MESSAGE: usize = 64 * 1024;
 
@@ -114,6 +120,66 @@ pub fn decode_rsa_public(b: &[u8]) -> Option<(&[u8], &[u8])> {
     Some(rest.split_at(n_len))
 }
 
+/// The components of an RSA key pair, in the order
+/// [`CMD_IMPORT_RSA_KEY`] carries them (PKCS #1's `RSAPrivateKey` order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RsaKeyField {
+    Modulus,
+    PublicExponent,
+    PrivateExponent,
+    Prime1,
+    Prime2,
+    Exponent1,
+    Exponent2,
+    Coefficient,
+}
+
+impl RsaKeyField {
+    pub const ALL: [RsaKeyField; 8] = [
+        RsaKeyField::Modulus,
+        RsaKeyField::PublicExponent,
+        RsaKeyField::PrivateExponent,
+        RsaKeyField::Prime1,
+        RsaKeyField::Prime2,
+        RsaKeyField::Exponent1,
+        RsaKeyField::Exponent2,
+        RsaKeyField::Coefficient,
+    ];
+}
+
+/// Largest encoded RSA key pair [`CMD_IMPORT_RSA_KEY`] takes.
+pub const RSA_KEYPAIR_MAX: usize = 8 * 2 + 4 * (RSA_BITS / 8) + 8;
+
+/// Big-endian numbers one after the other, each after its length (a
+/// big-endian u16). `None` if they do not fit `out`.
+pub fn encode_fields(fields: &[&[u8]], out: &mut [u8]) -> Option<usize> {
+    let mut used = 0usize;
+    for f in fields {
+        let len = u16::try_from(f.len()).ok()?;
+        let end = used.checked_add(2 + f.len())?;
+        let dst = out.get_mut(used..end)?;
+        dst[..2].copy_from_slice(&len.to_be_bytes());
+        dst[2..].copy_from_slice(f);
+        used = end;
+    }
+    Some(used)
+}
+
+/// Inverse of [`encode_fields`] for exactly `N` fields, each non-empty,
+/// and nothing after them.
+pub fn decode_fields<const N: usize>(mut b: &[u8]) -> Option<[&[u8]; N]> {
+    let mut out: [&[u8]; N] = [&[]; N];
+    for f in out.iter_mut() {
+        let len = u16::from_be_bytes([*b.first()?, *b.get(1)?]) as usize;
+        if len == 0 || b.len() < 2 + len {
+            return None;
+        }
+        *f = &b[2..2 + len];
+        b = &b[2 + len..];
+    }
+    b.is_empty().then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,6 +223,21 @@ mod tests {
         assert_eq!(&out[..2], &[0x01, 0x00]);
         assert_eq!(decode_rsa_public(&out[..len]), Some((&n[..], &e[..])));
         assert_eq!(encode_rsa_public(&n, &e, &mut out[..len - 1]), None);
+    }
+
+    #[test]
+    fn key_fields_round_trip() {
+        let (a, b, c) = ([1u8; 256], [3u8; 3], [7u8; 128]);
+        let mut out = [0u8; 2 * 3 + 256 + 3 + 128];
+        let n = encode_fields(&[&a, &b, &c], &mut out).unwrap();
+        assert_eq!(n, out.len());
+        assert_eq!(decode_fields::<3>(&out), Some([&a[..], &b[..], &c[..]]));
+        assert_eq!(decode_fields::<2>(&out), None, "bytes left over");
+        assert_eq!(decode_fields::<4>(&out), None, "a field missing");
+        assert_eq!(decode_fields::<3>(&out[..n - 1]), None, "truncated");
+        assert_eq!(encode_fields(&[&a, &b, &c], &mut out[..n - 1]), None);
+        assert_eq!(decode_fields::<1>(&[0, 0]), None, "an empty field");
+        assert!(RSA_KEYPAIR_MAX >= 8 * 2 + 2 * 256 + 3 + 4 * 128);
     }
 
     #[test]

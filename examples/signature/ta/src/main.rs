@@ -7,12 +7,13 @@
 #![forbid(unsafe_code)]
 
 use oxtee_utee::{
-    AlgorithmId, Asymmetric, AttributeId, AttributeValue, Digest, ElementId, ErrorKind, GenericObject, OperationMode,
-    ParamType, Parameters, Result, TransientObject, TransientObjectType, ta_close_session, ta_create, ta_destroy,
-    ta_invoke_command, ta_open_session, trace_println,
+    AlgorithmId, Asymmetric, AttributeId, AttributeMemref, AttributeValue, Digest, ElementId, ErrorKind, GenericObject,
+    OperationMode, ParamType, Parameters, Result, TransientObject, TransientObjectType, ta_close_session, ta_create,
+    ta_destroy, ta_invoke_command, ta_open_session, trace_println,
 };
 use signature_proto::{
-    Alg, CMD_GENERATE_KEY, CMD_GET_PUBLIC_KEY, CMD_SIGN, CMD_VERIFY, EC_PUBLIC_LEN, MAX_MESSAGE, RSA_PUBLIC_MAX,
+    Alg, CMD_GENERATE_KEY, CMD_GET_PUBLIC_KEY, CMD_IMPORT_RSA_KEY, CMD_SIGN, CMD_VERIFY, EC_PUBLIC_LEN, MAX_MESSAGE,
+    RSA_BITS, RSA_KEYPAIR_MAX, RSA_PUBLIC_MAX, RsaKeyField,
 };
 
 oxtee_utee::ta_config! {
@@ -90,6 +91,10 @@ fn invoke_command(session: &mut Session, cmd: u32, params: &mut Parameters) -> R
             let alg = alg_param(params)?;
             verify(session.key(alg)?, alg, params)
         }
+        CMD_IMPORT_RSA_KEY => {
+            params.check_types(ParamType::MemrefInput, ParamType::None, ParamType::None, ParamType::None)?;
+            import_rsa(session, params)
+        }
         _ => Err(ErrorKind::NotSupported.into()),
     }
 }
@@ -125,6 +130,38 @@ fn generate(session: &mut Session, alg: Alg) -> Result<()> {
         Alg::EcdsaP256Sha256 => session.ecdsa = Some(key),
         Alg::RsaPkcs1Sha256 => session.rsa = Some(key),
     }
+    Ok(())
+}
+
+/// A key pair from the client, for keys made elsewhere (or too slow to
+/// make here: RSA-2048 generation takes from under a second to a minute
+/// in QEMU).
+fn import_rsa(session: &mut Session, params: &mut Parameters) -> Result<()> {
+    let mut m = params.0.as_memref()?;
+    let enc = m.buffer();
+    if enc.len() > RSA_KEYPAIR_MAX {
+        return Err(ErrorKind::BadParameters.into());
+    }
+    let fields = signature_proto::decode_fields::<8>(enc).ok_or(ErrorKind::BadParameters)?;
+    let id = |f: RsaKeyField| match f {
+        RsaKeyField::Modulus => AttributeId::RsaModulus,
+        RsaKeyField::PublicExponent => AttributeId::RsaPublicExponent,
+        RsaKeyField::PrivateExponent => AttributeId::RsaPrivateExponent,
+        RsaKeyField::Prime1 => AttributeId::RsaPrime1,
+        RsaKeyField::Prime2 => AttributeId::RsaPrime2,
+        RsaKeyField::Exponent1 => AttributeId::RsaExponent1,
+        RsaKeyField::Exponent2 => AttributeId::RsaExponent2,
+        RsaKeyField::Coefficient => AttributeId::RsaCoefficient,
+    };
+    let attrs = RsaKeyField::ALL.map(|f| AttributeMemref::from_ref(id(f), fields[f as usize]).into());
+    let mut key = TransientObject::allocate(TransientObjectType::RsaKeypair, RSA_BITS)?;
+    // A key of another size (or inconsistent parts) is the client's error.
+    key.populate(&attrs).map_err(|_| ErrorKind::BadParameters)?;
+    if key.info()?.object_size() != RSA_BITS {
+        return Err(ErrorKind::BadParameters.into());
+    }
+    trace_println!("signature: imported an RSA-{RSA_BITS} key pair");
+    session.rsa = Some(key);
     Ok(())
 }
 
