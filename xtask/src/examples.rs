@@ -174,12 +174,32 @@ pub fn build_host(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(bins)
 }
 
-/// Builds every example's TA (one cargo run for all) and signs it into
+/// The TA crates of example `name`, as (directory under `examples/`,
+/// package): `<name>/ta` (`<name>-ta`) and any more TAs it has as
+/// `<name>/ta-<what>` (`<name>-<what>-ta`, e.g. ta2ta's callee), sorted.
+pub fn ta_crates(name: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir(dir().join(name)) else { return out };
+    for e in rd.flatten() {
+        let Some(d) = e.file_name().to_str().map(str::to_string) else { continue };
+        if !e.path().join("Cargo.toml").is_file() {
+            continue;
+        }
+        if d == "ta" {
+            out.push((format!("{name}/ta"), format!("{name}-ta")));
+        } else if let Some(what) = d.strip_prefix("ta-") {
+            out.push((format!("{name}/{d}"), format!("{name}-{what}-ta")));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Builds every example's TAs (one cargo run for all) and signs them into
 /// `ta_dir`.
 pub fn build_tas(ta_dir: &Path) -> Result<Vec<(Uuid, PathBuf)>> {
     let names = names()?;
-    let packages: Vec<String> =
-        names.iter().filter(|n| dir().join(n).join("ta/Cargo.toml").is_file()).map(|n| format!("{n}-ta")).collect();
+    let packages: Vec<String> = names.iter().flat_map(|n| ta_crates(n)).map(|(_, p)| p).collect();
     let elves = cargo_build(&dir(), TA_TARGET, &packages)?;
     if elves.len() != packages.len() {
         return Err(format!("examples: {} TA crates, the build made {elves:?}", packages.len()));
@@ -237,6 +257,14 @@ mod tests {
     fn examples_are_discovered() {
         let names = names().unwrap();
         assert!(names.iter().any(|n| n == "hello_world"), "{names:?}");
+        assert_eq!(
+            ta_crates("ta2ta"),
+            [
+                ("ta2ta/ta".to_string(), "ta2ta-ta".to_string()),
+                ("ta2ta/ta-callee".to_string(), "ta2ta-callee-ta".to_string())
+            ]
+        );
+        assert_eq!(ta_crates("hotp"), [("hotp/ta".to_string(), "hotp-ta".to_string())]);
         for n in &names {
             assert!(!n.starts_with('.') && n != "target", "{n}");
         }

@@ -179,8 +179,8 @@ fn examples_lint() -> Result {
     let deny = ["--", "-D", "warnings"];
     let mut tas = vec!["clippy".to_string(), "--quiet".into(), "--release".into()];
     for n in crate::examples::names()? {
-        if dir.join(&n).join("ta/Cargo.toml").is_file() {
-            tas.extend(["-p".into(), format!("{n}-ta")]);
+        for (_, p) in crate::examples::ta_crates(&n) {
+            tas.extend(["-p".into(), p]);
         }
     }
     run(cargo_in().args(&tas).args(["--target", crate::tas::TA_TARGET]).args(deny))?;
@@ -195,11 +195,12 @@ fn example_crates() -> Vec<String> {
     let names = crate::examples::names().unwrap_or_default();
     let mut out = Vec::new();
     for n in names {
-        for c in ["proto", "ta", "host"] {
+        for c in ["proto", "host"] {
             if root().join("examples").join(&n).join(c).join("Cargo.toml").is_file() {
                 out.push(format!("examples/{n}/{c}"));
             }
         }
+        out.extend(crate::examples::ta_crates(&n).into_iter().map(|(d, _)| format!("examples/{d}")));
     }
     out
 }
