@@ -314,6 +314,14 @@ mod tests {
     }
 
     #[test]
+    fn example_crates_are_under_the_policy() {
+        let c = example_crates();
+        for want in ["examples/hello_world/proto", "examples/hello_world/ta", "examples/hello_world/host"] {
+            assert!(c.iter().any(|k| k == want), "{c:?}");
+        }
+    }
+
+    #[test]
     fn every_member_is_classified() {
         let m = members();
         assert!(m.len() >= 7, "{m:?}");

@@ -232,7 +232,7 @@ fn mode_script(mode: &Mode) -> String {
     match mode {
         Mode::Shell => concat!(
             "oxtee-supplicant -d\n",
-            "echo 'oxtee: oxtee-supplicant is serving; try: oxtee-xtest (Rust client) or oxtee-cclient (C client)'\n",
+            "echo 'oxtee: oxtee-supplicant is serving; try: oxtee-xtest (Rust client), oxtee-cclient (C client), example-hello_world (examples/)'\n",
             "setsid cttyhack sh &\n",
             "wait $!\n"
         )
