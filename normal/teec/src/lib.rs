@@ -3,6 +3,7 @@
 //! (`Context`, `Session`, `Operation`, `ParamValue`, `ParamTmpRef`, `Uuid`)
 //! so client code ports with few changes. All kernel access is in `sys`.
 
+mod error;
 pub mod sys;
 
 use std::fs::{File, OpenOptions};
@@ -12,61 +13,31 @@ use sys::{IoctlParam, Mapping};
 pub use oxtee_abi::tee::Origin;
 pub use oxtee_abi::uuid::Uuid;
 
-/// A GP error: the code and where it came from. Both `Debug` and
-/// `Display` name them (`TEE_ERROR_ITEM_NOT_FOUND (0xffff0008)`,
-/// `TEEC_ORIGIN_TEE`).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Error {
-    pub code: u32,
-    pub origin: u32,
-}
+pub use error::{Error, ErrorKind, ErrorOrigin, Result};
 
-pub type Result<T> = std::result::Result<T, Error>;
-
+/// `TEEC_SUCCESS`.
+pub const TEEC_SUCCESS: u32 = 0;
 pub const TEEC_ERROR_GENERIC: u32 = 0xffff_0000;
 pub const TEEC_ERROR_ACCESS_DENIED: u32 = 0xffff_0001;
+pub const TEEC_ERROR_CANCEL: u32 = 0xffff_0002;
+pub const TEEC_ERROR_ACCESS_CONFLICT: u32 = 0xffff_0003;
+pub const TEEC_ERROR_EXCESS_DATA: u32 = 0xffff_0004;
+pub const TEEC_ERROR_BAD_FORMAT: u32 = 0xffff_0005;
 pub const TEEC_ERROR_BAD_PARAMETERS: u32 = 0xffff_0006;
+pub const TEEC_ERROR_BAD_STATE: u32 = 0xffff_0007;
 pub const TEEC_ERROR_ITEM_NOT_FOUND: u32 = 0xffff_0008;
+pub const TEEC_ERROR_NOT_IMPLEMENTED: u32 = 0xffff_0009;
 pub const TEEC_ERROR_NOT_SUPPORTED: u32 = 0xffff_000a;
+pub const TEEC_ERROR_NO_DATA: u32 = 0xffff_000b;
 pub const TEEC_ERROR_OUT_OF_MEMORY: u32 = 0xffff_000c;
+pub const TEEC_ERROR_BUSY: u32 = 0xffff_000d;
 pub const TEEC_ERROR_COMMUNICATION: u32 = 0xffff_000e;
+pub const TEEC_ERROR_SECURITY: u32 = 0xffff_000f;
 pub const TEEC_ERROR_SHORT_BUFFER: u32 = 0xffff_0010;
-
-impl Error {
-    pub fn api(code: u32) -> Error {
-        Error { code, origin: Origin::Api as u32 }
-    }
-
-    fn comms() -> Error {
-        Error { code: TEEC_ERROR_COMMUNICATION, origin: Origin::Comms as u32 }
-    }
-}
-
-/// The origin's GP name, or the raw number for one GP doesn't define.
-struct OriginName(u32);
-
-impl std::fmt::Display for OriginName {
-    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        match Origin::try_from(self.0) {
-            Ok(o) => f.write_str(o.name()),
-            Err(raw) => write!(f, "origin {raw:#x}"),
-        }
-    }
-}
-
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        write!(f, "{:?} from {}", oxtee_abi::tee::TeeResult(self.code), OriginName(self.origin))
-    }
-}
-
-impl std::fmt::Debug for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        write!(f, "Error {{ code: {:?}, origin: {} }}", oxtee_abi::tee::TeeResult(self.code), OriginName(self.origin))
-    }
-}
-
-impl std::error::Error for Error {}
+pub const TEEC_ERROR_EXTERNAL_CANCEL: u32 = 0xffff_0011;
+pub const TEEC_ERROR_TARGET_DEAD: u32 = 0xffff_3024;
+pub const TEEC_ERROR_STORAGE_NO_SPACE: u32 = 0xffff_3041;
+pub const TEEC_ERROR_STORAGE_NOT_AVAILABLE: u32 = 0xf010_0003;
 
 /// Login methods (TEEC_LOGIN_*).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -451,16 +422,44 @@ mod tests {
     use super::*;
 
     #[test]
+    fn client_api_constants_match_the_kinds() {
+        let pairs = [
+            (TEEC_ERROR_GENERIC, ErrorKind::Generic),
+            (TEEC_ERROR_ACCESS_DENIED, ErrorKind::AccessDenied),
+            (TEEC_ERROR_CANCEL, ErrorKind::Cancel),
+            (TEEC_ERROR_ACCESS_CONFLICT, ErrorKind::AccessConflict),
+            (TEEC_ERROR_EXCESS_DATA, ErrorKind::ExcessData),
+            (TEEC_ERROR_BAD_FORMAT, ErrorKind::BadFormat),
+            (TEEC_ERROR_BAD_PARAMETERS, ErrorKind::BadParameters),
+            (TEEC_ERROR_BAD_STATE, ErrorKind::BadState),
+            (TEEC_ERROR_ITEM_NOT_FOUND, ErrorKind::ItemNotFound),
+            (TEEC_ERROR_NOT_IMPLEMENTED, ErrorKind::NotImplemented),
+            (TEEC_ERROR_NOT_SUPPORTED, ErrorKind::NotSupported),
+            (TEEC_ERROR_NO_DATA, ErrorKind::NoData),
+            (TEEC_ERROR_OUT_OF_MEMORY, ErrorKind::OutOfMemory),
+            (TEEC_ERROR_BUSY, ErrorKind::Busy),
+            (TEEC_ERROR_COMMUNICATION, ErrorKind::Communication),
+            (TEEC_ERROR_SECURITY, ErrorKind::Security),
+            (TEEC_ERROR_SHORT_BUFFER, ErrorKind::ShortBuffer),
+            (TEEC_ERROR_EXTERNAL_CANCEL, ErrorKind::ExternalCancel),
+            (TEEC_ERROR_TARGET_DEAD, ErrorKind::TargetDead),
+            (TEEC_ERROR_STORAGE_NO_SPACE, ErrorKind::StorageNoSpace),
+            (TEEC_ERROR_STORAGE_NOT_AVAILABLE, ErrorKind::StorageNotAvailable),
+        ];
+        for (c, k) in pairs {
+            assert_eq!(ErrorKind::from_raw(c), k);
+            assert_eq!(k.raw(), c);
+        }
+    }
+
+    #[test]
     fn errors_print_names_and_hex() {
         let e = Error { code: TEEC_ERROR_ITEM_NOT_FOUND, origin: Origin::Tee as u32 };
         assert_eq!(format!("{e:?}"), "Error { code: TEE_ERROR_ITEM_NOT_FOUND (0xffff0008), origin: TEEC_ORIGIN_TEE }");
-        assert_eq!(e.to_string(), "TEE_ERROR_ITEM_NOT_FOUND (0xffff0008) from TEEC_ORIGIN_TEE");
-        // A TA's own code and an origin GP doesn't define stay readable.
-        let odd = Error { code: 0x1234, origin: 9 };
-        assert_eq!(format!("{odd:?}"), "Error { code: TEE_Result(0x00001234), origin: origin 0x9 }");
+        assert_eq!(e.to_string(), "TEE_ERROR_ITEM_NOT_FOUND (0xffff0008) from the TEE");
         assert_eq!(
             Error::api(TEEC_ERROR_BAD_PARAMETERS).to_string(),
-            "TEE_ERROR_BAD_PARAMETERS (0xffff0006) from TEEC_ORIGIN_API"
+            "TEE_ERROR_BAD_PARAMETERS (0xffff0006) from the client API"
         );
     }
 }
