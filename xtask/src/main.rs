@@ -4,6 +4,7 @@
 
 mod bench;
 mod debian;
+mod doc;
 mod images;
 mod imgfmt;
 mod initramfs;
@@ -30,6 +31,9 @@ commands:
                         build and boot Linux under QEMU, showing both consoles:
                         a shell, or CMD run in the guest (exit status passed on)
   test                  host tests, lint, the QEMU harness and Linux runs
+  doc                   the SDK reference: rustdoc for oxtee-utee (TA SDK),
+                        oxtee-teec (client) and oxtee-abi into target/doc-sdk/
+                        (rustdoc warnings are errors)
   bench                 instruction counts under QEMU -icount (--crypto: only the
                         crypto rows, from the crypto test TA; --storage: only
                         the secure-storage rows, from the storage bench TA)
@@ -102,6 +106,7 @@ fn main() -> ExitCode {
         "run" => qemu::run_cli(rest),
         "build" => no_options(|| images::build().map(|_| ())),
         "test" => no_options(test),
+        "doc" => no_options(doc::run_cli),
         "bench" if rest.first().is_some_and(|a| a == "--crypto") => bench::run_crypto().map(|()| 0),
         "bench" if rest.first().is_some_and(|a| a == "--storage") => bench::run_storage().map(|()| 0),
         "bench" => no_options(bench::run),
@@ -174,6 +179,8 @@ fn test() -> Result {
     println!("== host tests");
     run_cmd(cargo().args(["test", "--quiet"]))?;
     tas::host_tests()?;
+    println!("== SDK reference (rustdoc; warnings are errors)");
+    doc::build(true)?;
     println!("== lint");
     lint::run()?;
     println!("== QEMU harness");

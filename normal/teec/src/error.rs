@@ -361,12 +361,10 @@ mod tests {
     #[test]
     fn errors_say_code_and_origin() {
         let e = Error::new(0xffff_0008, 4);
-        assert_eq!((e.kind(), e.origin(), e.raw_code(), e.raw_origin()), (
-            ErrorKind::ItemNotFound,
-            ErrorOrigin::TrustedApp,
-            0xffff_0008,
-            4
-        ));
+        assert_eq!(
+            (e.kind(), e.origin(), e.raw_code(), e.raw_origin()),
+            (ErrorKind::ItemNotFound, ErrorOrigin::TrustedApp, 0xffff_0008, 4)
+        );
         assert_eq!(e.to_string(), "TEE_ERROR_ITEM_NOT_FOUND (0xffff0008) from the trusted application");
         assert_eq!(e.message(), "requested item not found");
         let e = Error::from_kind(ErrorKind::Security, ErrorOrigin::Tee);
