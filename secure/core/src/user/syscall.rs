@@ -34,7 +34,6 @@ fn without_newline(text: &[u8]) -> &[u8] {
     text.strip_suffix(b"\r").unwrap_or(text)
 }
 
-
 /// Bytes shown as text, invalid UTF-8 replaced (without allocating).
 struct Lossy<'a>(&'a [u8]);
 
