@@ -10,6 +10,7 @@ mod imgfmt;
 mod initramfs;
 mod lint;
 mod linux;
+mod pitfalls;
 mod qemu;
 mod setup;
 mod sign;
@@ -42,6 +43,9 @@ commands:
                         loop), reboots, tampered files and a rolled-back store,
                         on a host store, with both supplicants (part of `test`;
                         OXTEE_STORAGE_SEED=N repeats a run)
+  pitfalls-test         the common mistakes of docs/troubleshooting.md made in the
+                        guest (default image), checking what the client and the
+                        secure log print (part of `test`)
   lint                  rustfmt, clippy (safety lints at deny), unsafe policy
   setup                 install what the tools need (apt packages, targets)
   sign-ta [opts] IN OUT sign a TA ELF (or re-sign a .ta): --key PEM, --uuid UUID,
@@ -114,6 +118,7 @@ fn main() -> ExitCode {
         "setup" => no_options(|| setup::ensure(true)),
         "soak" => soak::run_cli(rest).map(|()| 0),
         "storage-test" => no_options(storage::run_cli),
+        "pitfalls-test" => no_options(pitfalls::run_cli),
         "sign-ta" => sign::run_cli(rest).map(|()| 0),
         "sign-subkey" => imgfmt::sign_subkey_cli(rest).map(|()| 0),
         "subkey-uuid" => imgfmt::subkey_uuid_cli(rest).map(|()| 0),
@@ -313,6 +318,10 @@ fn test() -> Result {
         failed += f.max(1);
     }
     passed += p;
+    println!("== common mistakes (docs/troubleshooting.md): what the client and the secure log say");
+    let (p, f) = pitfalls::run_checks(&prod, &extra)?;
+    passed += p;
+    failed += f;
     println!("== Linux guest (stock optee driver, both client stacks)");
     for (smp, gic) in [(1, 2), (4, 3)] {
         let out = linux::boot(&imgs, &linux::Boot::new(smp, gic, 600), &linux::Mode::Test, &extra)?;
