@@ -14,6 +14,8 @@ const PITFALLS: &str = "7d68de4d-3e4a-4786-93c5-20bf8e15a0f5";
 const RENAMED: &str = "7d68de4d-3e4a-4786-93c5-0000000000e2";
 /// No TA has this UUID.
 const MISSING: &str = "7d68de4d-3e4a-4786-93c5-20bf8e15a0f6";
+/// The marker suffix of the cases run with Debian's tee-supplicant.
+const DEBIAN: &str = " (tee-supplicant)";
 
 /// One mistake: its name (the marker in the guest's output), the command
 /// line, what the client prints and what the secure log prints (any of
@@ -158,23 +160,33 @@ pub fn run_checks(imgs: &Images, extra: &[(PathBuf, &'static str)]) -> Result<(u
     let mut files: Vec<(PathBuf, &str)> = extra.iter().map(|(p, g)| (p.clone(), *g)).collect();
     files.extend(ours.iter().map(|(p, g)| (p.clone(), g.as_str())));
     let cases = cases();
-    let script: Vec<String> = cases.iter().map(|c| format!("echo '=== {}'; {}", c.name, c.cmd)).collect();
-    let mode = linux::Mode::Command(format!("{}; echo '=== end'", script.join("; ")));
+    // Each case with oxtee-supplicant, then with Debian's tee-supplicant.
+    let script = |suffix: &str| -> String {
+        cases.iter().map(|c| format!("echo '=== {}{suffix}'; {}; ", c.name, c.cmd)).collect()
+    };
+    let mode = linux::Mode::Command(format!(
+        "{}killall oxtee-supplicant; sleep 0.5; tee-supplicant -d; sleep 1; {}echo '=== end'",
+        script(""),
+        script(DEBIAN)
+    ));
     let boot = linux::Boot { name: Some("linux-pitfalls".into()), ..linux::Boot::new(1, 2, 300) };
     let out = linux::boot(imgs, &boot, &mode, &files)?;
     let log = out.ns_log.replace('\r', "");
     let (mut passed, mut failed) = (0, 0);
-    for c in &cases {
-        let missing = check(c, section(&log, c.name), &out.secure_log);
-        if missing.is_empty() {
-            passed += 1;
-        } else {
-            failed += 1;
-            eprintln!("  FAIL {}: missing {}", c.name, missing.join("; "));
+    for suffix in ["", DEBIAN] {
+        for c in &cases {
+            let name = format!("{}{suffix}", c.name);
+            let missing = check(c, section(&log, &name), &out.secure_log);
+            if missing.is_empty() {
+                passed += 1;
+            } else {
+                failed += 1;
+                eprintln!("  FAIL {name}: missing {}", missing.join("; "));
+            }
         }
     }
     println!(
-        "  {} mistakes, both sides as documented: {passed} passed, {failed} failed ({:.1} s)",
+        "  {} mistakes with each supplicant, both sides as documented: {passed} passed, {failed} failed ({:.1} s)",
         cases.len(),
         out.secs
     );
