@@ -60,7 +60,7 @@ fn report(what: &str, e: &Error) {
 }
 
 fn run(args: &[String]) -> Result<u8, String> {
-    let uuid = args.first().ok_or(USAGE)?;
+    let uuid = args.first().ok_or("no UUID")?;
     let uuid = Uuid::parse(uuid).ok_or_else(|| format!("not a UUID: {uuid:?}"))?;
     let cmd = args.get(1).map(|c| number(c)).transpose()?;
     if args.len() > 6 {
