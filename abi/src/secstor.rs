@@ -8,7 +8,7 @@ use crate::uuid::Uuid;
 /// 6e256cba-fc4d-4941-ad09-2ca1860342dd.
 pub const PTA_UUID: Uuid = Uuid::new(0x6e25_6cba, 0xfc4d, 0x4941, [0xad, 0x09, 0x2c, 0xa1, 0x86, 0x03, 0x42, 0xdd]);
 
-/// memref[0] input: a signed TA image with a bootstrap header
+/// `memref[0]` input: a signed TA image with a bootstrap header
 /// (`SHDR_BOOTSTRAP_TA`). SECURITY for an image that is not one, is cut
 /// short or does not verify; ACCESS_CONFLICT if a newer version of the TA
 /// is installed.

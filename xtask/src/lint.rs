@@ -39,6 +39,7 @@ const CRATES: &[(&str, Policy)] = &[
     ("ta/storage-bench", Policy::Forbid),
     ("ta/system-test", Policy::Forbid),
     ("ta/socket-test", Policy::Forbid),
+    ("ta/pitfalls", Policy::Forbid),
     ("ta/dltest", Policy::Confined(&["src/lib_ffi.rs"])),
 ];
 

@@ -4,6 +4,7 @@
 
 mod bench;
 mod debian;
+mod doc;
 mod examples;
 mod images;
 mod imgfmt;
@@ -11,6 +12,7 @@ mod initramfs;
 mod lint;
 mod linux;
 mod new;
+mod pitfalls;
 mod qemu;
 mod setup;
 mod sign;
@@ -32,6 +34,9 @@ commands:
                         build and boot Linux under QEMU, showing both consoles:
                         a shell, or CMD run in the guest (exit status passed on)
   test                  host tests, lint, the QEMU harness and Linux runs
+  doc                   the SDK reference: rustdoc for oxtee-utee (TA SDK),
+                        oxtee-teec (client) and oxtee-abi into target/doc-sdk/
+                        (rustdoc warnings are errors)
   bench                 instruction counts under QEMU -icount (--crypto: only the
                         crypto rows, from the crypto test TA; --storage: only
                         the secure-storage rows, from the storage bench TA)
@@ -40,6 +45,9 @@ commands:
                         loop), reboots, tampered files and a rolled-back store,
                         on a host store, with both supplicants (part of `test`;
                         OXTEE_STORAGE_SEED=N repeats a run)
+  pitfalls-test         the common mistakes of docs/troubleshooting.md made in the
+                        guest (default image), checking what the client and the
+                        secure log print (part of `test`)
   lint                  rustfmt, clippy (safety lints at deny), unsafe policy
   setup                 install what the tools need (apt packages, targets)
   sign-ta [opts] IN OUT sign a TA ELF (or re-sign a .ta): --key PEM, --uuid UUID,
@@ -115,6 +123,7 @@ fn main() -> ExitCode {
         "run" => qemu::run_cli(rest),
         "build" => no_options(|| images::build().map(|_| ())),
         "test" => no_options(test),
+        "doc" => no_options(doc::run_cli),
         "bench" if rest.first().is_some_and(|a| a == "--crypto") => bench::run_crypto().map(|()| 0),
         "bench" if rest.first().is_some_and(|a| a == "--storage") => bench::run_storage().map(|()| 0),
         "bench" => no_options(bench::run),
@@ -122,6 +131,7 @@ fn main() -> ExitCode {
         "setup" => no_options(|| setup::ensure(true)),
         "soak" => soak::run_cli(rest).map(|()| 0),
         "storage-test" => no_options(storage::run_cli),
+        "pitfalls-test" => no_options(pitfalls::run_cli),
         "sign-ta" => sign::run_cli(rest).map(|()| 0),
         "sign-subkey" => imgfmt::sign_subkey_cli(rest).map(|()| 0),
         "subkey-uuid" => imgfmt::subkey_uuid_cli(rest).map(|()| 0),
@@ -189,6 +199,8 @@ fn test() -> Result {
     run_cmd(cargo().args(["test", "--quiet"]))?;
     tas::host_tests()?;
     examples::host_tests()?;
+    println!("== SDK reference (rustdoc; warnings are errors)");
+    doc::build(true)?;
     println!("== lint");
     lint::run()?;
     println!("== QEMU harness");
@@ -324,6 +336,10 @@ fn test() -> Result {
         failed += f.max(1);
     }
     passed += p;
+    println!("== common mistakes (docs/troubleshooting.md): what the client and the secure log say");
+    let (p, f) = pitfalls::run_checks(&prod, &extra)?;
+    passed += p;
+    failed += f;
     println!("== Linux guest (stock optee driver, both client stacks)");
     for (smp, gic) in [(1, 2), (4, 3)] {
         let out = linux::boot(&imgs, &linux::Boot::new(smp, gic, 600), &linux::Mode::Test, &extra)?;

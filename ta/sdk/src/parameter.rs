@@ -263,8 +263,16 @@ impl<'a> Parameters<'a> {
     }
 
     /// `Ok` if the parameters have exactly these types, else
-    /// `BadParameters` (the usual first check of a command).
+    /// `BadParameters` (the usual first check of a command), with a trace
+    /// line saying what was expected and what the client sent.
     pub fn check_types(&self, p0: ParamType, p1: ParamType, p2: ParamType, p3: ParamType) -> Result<()> {
-        if self.types() == ParamTypes::new(p0, p1, p2, p3) { Ok(()) } else { Err(Error::new(ErrorKind::BadParameters)) }
+        if self.types() == ParamTypes::new(p0, p1, p2, p3) {
+            return Ok(());
+        }
+        let got = (self.0.param_type, self.1.param_type, self.2.param_type, self.3.param_type);
+        crate::trace_println!(
+            "check_types: BAD_PARAMETERS: expected ({p0:?}, {p1:?}, {p2:?}, {p3:?}), the client sent {got:?}"
+        );
+        Err(Error::new(ErrorKind::BadParameters))
     }
 }

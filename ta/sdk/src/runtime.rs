@@ -169,12 +169,49 @@ fn invoke_command(id: u32, cmd: u32, params: &mut Parameters<'_>) -> Result<(), 
     res
 }
 
-/// A Rust panic in the TA: log where and why, then the PANIC syscall (the
-/// kernel kills the instance; clients see TARGET_DEAD).
+/// The start of the message `alloc` panics with when the global
+/// allocator has no room (`handle_alloc_error`).
+const ALLOC_FAILED: &str = "memory allocation of ";
+
+/// Keeps the first bytes written to it, to compare a message's start.
+struct Prefix {
+    buf: [u8; ALLOC_FAILED.len()],
+    len: usize,
+}
+
+impl core::fmt::Write for Prefix {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let n = s.len().min(self.buf.len() - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.len += n;
+        Ok(())
+    }
+}
+
+/// A Rust panic in the TA: log where and why on one line, then the PANIC
+/// syscall (the kernel kills the instance; clients see TARGET_DEAD). An
+/// exhausted heap (where liballoc's location says nothing) is named as
+/// such, with its size.
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    use core::fmt::Write;
+    let msg = info.message();
+    let mut start = Prefix { buf: [0; ALLOC_FAILED.len()], len: 0 };
+    let _ = write!(start, "{msg}");
     let mut line = crate::trace::LineBuf::new();
-    let _ = core::fmt::write(&mut line, format_args!("TA panicked: {info}"));
+    let _ = if start.buf[..start.len] == *ALLOC_FAILED.as_bytes() {
+        // The allocator has returned: the heap is not borrowed here.
+        let (used, size) = crate::memory::heap_stats();
+        write!(
+            line,
+            "TA panicked: {msg}: the heap is exhausted ({used} of its {size} bytes in use; \
+             data_size in ta_config! sets it)"
+        )
+    } else if let Some(at) = info.location() {
+        write!(line, "TA panicked at {}:{}:{}: {msg}", at.file(), at.line(), at.column())
+    } else {
+        write!(line, "TA panicked: {msg}")
+    };
     line.flush();
     crate::sys::panic(oxtee_abi::tee::TeeResult::ERROR_GENERIC.0)
 }

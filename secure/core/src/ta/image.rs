@@ -238,9 +238,13 @@ impl fmt::Display for Reject {
             Reject::WeakKey(bits) => write!(f, "a TA key of {bits} bits, under {MIN_KEY_BITS}"),
             Reject::HashSize(n) => write!(f, "hash of {n} bytes, not SHA-256"),
             Reject::Algorithm(a) => write!(f, "signature algorithm {a:#010x} not accepted"),
-            Reject::Signature { depth: 0 } => f.write_str("signature does not verify with the OS's TA key"),
+            Reject::Signature { depth: 0 } => f.write_str(
+                "signature does not verify with the OS's TA key (signed with another key, or changed since)",
+            ),
             Reject::Signature { depth } => write!(f, "signature does not verify with subkey {depth}"),
-            Reject::OtherUuid(u) => write!(f, "signed for TA {u}"),
+            Reject::OtherUuid(u) => {
+                write!(f, "signed for TA {u}, not the UUID asked for (a .ta file must be named after its signed UUID)")
+            }
             Reject::UnknownType(t) => write!(f, "unknown image type {t}"),
             Reject::PayloadSize { signed, actual } => write!(f, "payload of {actual} bytes, {signed} signed"),
             Reject::Digest => f.write_str("contents do not match the signed digest"),
@@ -748,8 +752,15 @@ mod tests {
         // log line reads as a reason.
         assert_eq!(Reject::Digest.code(), TeeResult::ERROR_SECURITY);
         assert_eq!(TeeResult::from(Reject::EncAlgorithm(2)), TeeResult::ERROR_NOT_IMPLEMENTED);
-        assert_eq!(Reject::Signature { depth: 0 }.to_string(), "signature does not verify with the OS's TA key");
-        assert_eq!(Reject::OtherUuid(UUID).to_string(), "signed for TA 8aaaf200-2450-11e4-abe2-0002a5d5c51b");
+        assert_eq!(
+            Reject::Signature { depth: 0 }.to_string(),
+            "signature does not verify with the OS's TA key (signed with another key, or changed since)"
+        );
+        assert_eq!(
+            Reject::OtherUuid(UUID).to_string(),
+            "signed for TA 8aaaf200-2450-11e4-abe2-0002a5d5c51b, not the UUID asked for (a .ta file must be named \
+             after its signed UUID)"
+        );
     }
 
     #[test]

@@ -27,6 +27,13 @@ const PROP_MAX: usize = 64;
 /// Log text is copied out of the TA this much at a time.
 const LOG_CHUNK: usize = 256;
 
+/// A TA's log text without the newline that ends it (libutee's trace and
+/// the Rust SDK's `trace_println!` send one; the logger adds its own).
+fn without_newline(text: &[u8]) -> &[u8] {
+    let text = text.strip_suffix(b"\n").unwrap_or(text);
+    text.strip_suffix(b"\r").unwrap_or(text)
+}
+
 /// Bytes shown as text, invalid UTF-8 replaced (without allocating).
 struct Lossy<'a>(&'a [u8]);
 
@@ -168,7 +175,9 @@ impl Os {
                     if space.read(UserVirt::new(a[0].wrapping_add(done)), &mut buf[..n]).is_err() {
                         break;
                     }
-                    let text = Lossy(&buf[..n]);
+                    // The line ends here: the logger adds its own newline.
+                    let last = done + n as u64 == len;
+                    let text = Lossy(if last { without_newline(&buf[..n]) } else { &buf[..n] });
                     if done == 0 {
                         info!("TA {}: {}", inst.uuid, text);
                     } else {
@@ -725,4 +734,19 @@ fn cancel_deadline(now: u64, timeout_ms: u64, outer: u64) -> u64 {
 
 fn v(a: u64) -> UserVirt {
     UserVirt::new(a)
+}
+
+#[cfg(test)]
+mod log_tests {
+    use super::without_newline;
+
+    #[test]
+    fn a_log_line_loses_only_its_final_newline() {
+        assert_eq!(without_newline(b"hello\n"), b"hello");
+        assert_eq!(without_newline(b"hello\r\n"), b"hello");
+        assert_eq!(without_newline(b"hello"), b"hello");
+        assert_eq!(without_newline(b"a\nb\n\n"), b"a\nb\n");
+        assert_eq!(without_newline(b"\n"), b"");
+        assert_eq!(without_newline(b""), b"");
+    }
 }
