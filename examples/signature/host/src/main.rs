@@ -275,3 +275,16 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_key_encodes_for_the_ta() {
+        let (enc, public) = rsa_example_key().unwrap();
+        let fields = signature_proto::decode_fields::<8>(&enc).unwrap();
+        assert_eq!(fields[0].len(), 256, "a 2048-bit modulus");
+        assert_eq!(signature_proto::decode_rsa_public(&public), Some((fields[0], fields[1])));
+    }
+}
