@@ -76,7 +76,6 @@ fn public_key(s: &mut Session, alg: Alg, room: usize) -> Result<Vec<u8>, (oxtee_
         Operation::new(0, alg_param(alg), ParamTmpRef::new_output(&mut buf), ParamNone::new(), ParamNone::new());
     let res = s.invoke_command(CMD_GET_PUBLIC_KEY, &mut op);
     let size = op.parameters()[1].size().unwrap_or(0);
-    drop(op);
     match res {
         Ok(()) => {
             buf.truncate(size);
@@ -98,7 +97,6 @@ fn sign(s: &mut Session, alg: Alg, message: &[u8]) -> oxtee_teec::Result<Vec<u8>
     );
     s.invoke_command(CMD_SIGN, &mut op)?;
     let n = op.parameters()[2].size().unwrap_or(0);
-    drop(op);
     sig.truncate(n);
     Ok(sig)
 }

@@ -152,6 +152,8 @@ impl RsaKeyField {
 /// to 8 bytes), the two primes, their exponents and the coefficient (half
 /// the modulus' size each).
 pub const RSA_KEYPAIR_MAX: usize = 8 * 2 + 2 * (RSA_BITS / 8) + 8 + 5 * (RSA_BITS / 16);
+// An RSA-2048 key pair with e = 65537 fits.
+const _: () = assert!(RSA_KEYPAIR_MAX >= 8 * 2 + 2 * 256 + 3 + 5 * 128);
 
 /// Big-endian numbers one after the other, each after its length (a
 /// big-endian u16). `None` if they do not fit `out`.
@@ -240,8 +242,6 @@ mod tests {
         assert_eq!(decode_fields::<3>(&out[..n - 1]), None, "truncated");
         assert_eq!(encode_fields(&[&a, &b, &c], &mut out[..n - 1]), None);
         assert_eq!(decode_fields::<1>(&[0, 0]), None, "an empty field");
-        // An RSA-2048 key with e = 65537.
-        assert!(RSA_KEYPAIR_MAX >= 8 * 2 + 2 * 256 + 3 + 5 * 128);
     }
 
     #[test]
