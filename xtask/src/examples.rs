@@ -211,11 +211,8 @@ pub fn build_tas(ta_dir: &Path) -> Result<Vec<(Uuid, PathBuf)>> {
 /// and the C ones (`<name>/host-c`).
 pub fn build_hosts() -> Result<Vec<PathBuf>> {
     let names = names()?;
-    let packages: Vec<String> = names
-        .iter()
-        .filter(|n| dir().join(n).join("host/Cargo.toml").is_file())
-        .map(|n| format!("{n}-host"))
-        .collect();
+    let packages: Vec<String> =
+        names.iter().filter(|n| dir().join(n).join("host/Cargo.toml").is_file()).map(|n| format!("{n}-host")).collect();
     let mut bins = cargo_build(&dir(), MUSL_TARGET, &packages)?;
     for n in &names {
         let c = dir().join(n).join("host-c");

@@ -169,7 +169,10 @@ fn examples_lint() -> Result {
     let dir = crate::examples::dir();
     let cargo_in = || {
         let mut c = cargo();
-        c.current_dir(&dir).env_remove("CARGO_TARGET_DIR").env_remove("RUSTFLAGS").env_remove("CARGO_ENCODED_RUSTFLAGS");
+        c.current_dir(&dir)
+            .env_remove("CARGO_TARGET_DIR")
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS");
         c
     };
     run(cargo_in().args(["fmt", "--", "--check"])).map_err(|_| "rustfmt: run `cargo fmt` in examples/".to_string())?;
@@ -308,6 +311,19 @@ mod tests {
         let src = "let a = 1; // unsafe here is a comment\nunsafe { x() }\nlet unsafe_thing = 2;\n";
         let found: Vec<usize> = unsafe_lines(src).into_iter().map(|(n, _)| n).collect();
         assert_eq!(found, vec![2]);
+    }
+
+    #[test]
+    fn example_crates_are_under_the_policy() {
+        let c = example_crates();
+        for want in [
+            "examples/hello_world/proto",
+            "examples/hello_world/ta",
+            "examples/hello_world/host",
+            "examples/ta2ta/ta-callee",
+        ] {
+            assert!(c.iter().any(|k| k == want), "{c:?}");
+        }
     }
 
     #[test]

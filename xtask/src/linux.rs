@@ -628,7 +628,8 @@ pub fn interactive(
 }
 
 /// Sums the guest's tally lines (`<label> xtest: N passed, M failed`, the
-/// C client's, and one failure per `oxtee-test: FAIL` line). Every expected
+/// C client's, the examples' (`<label> examples: ...`, one per program),
+/// and one failure per `oxtee-test: FAIL` line). Every expected
 /// tally must be present: a missing one counts as a failure.
 pub fn tally(log: &str) -> (u64, u64) {
     let (mut p, mut f) = (0, 0);
@@ -646,7 +647,7 @@ pub fn tally(log: &str) -> (u64, u64) {
             seen.push(label.to_string());
         }
     }
-    for want in ["run-A xtest", "run-B xtest", "restart xtest"] {
+    for want in ["run-A xtest", "run-B xtest", "restart xtest", "run-A examples", "run-B examples"] {
         if !seen.iter().any(|s| s == want) {
             f += 1;
         }
@@ -795,10 +796,10 @@ mod tests {
     #[test]
     fn tally_counts_suites_and_missing_ones() {
         let log = "run-A xtest: 10 passed, 0 failed\nrun-B xtest: 9 passed, 1 failed\noxtee-test: FAIL x\n";
-        // restart xtest missing: one more failure.
-        assert_eq!(tally(log), (19, 3));
-        let full =
-            "run-A xtest: 1 passed, 0 failed\nrun-B xtest: 1 passed, 0 failed\nrestart xtest: 1 passed, 0 failed\n";
-        assert_eq!(tally(full), (3, 0));
+        // restart xtest and both examples tallies missing: three more failures.
+        assert_eq!(tally(log), (19, 5));
+        let full = "run-A xtest: 1 passed, 0 failed\nrun-B xtest: 1 passed, 0 failed\nrestart xtest: 1 passed, 0 failed\n\
+                    run-A examples: 5 passed, 0 failed\nrun-B examples: 4 passed, 1 failed\n";
+        assert_eq!(tally(full), (12, 1));
     }
 }

@@ -14,7 +14,8 @@ const TEE_ERROR_BAD_STATE: u32 = 0xffff_0007;
 
 fn set_key(session: &mut Session, key: &[u8]) -> Result<(), Error> {
     let mut key = key.to_vec();
-    let mut op = Operation::new(0, ParamTmpRef::new_input(&mut key), ParamNone::new(), ParamNone::new(), ParamNone::new());
+    let mut op =
+        Operation::new(0, ParamTmpRef::new_input(&mut key), ParamNone::new(), ParamNone::new(), ParamNone::new());
     session.invoke_command(proto::CMD_SET_KEY, &mut op)
 }
 
@@ -30,7 +31,6 @@ fn cipher(session: &mut Session, mode: Mode, dir: Direction, iv: &[u8; 16], inpu
     );
     session.invoke_command(proto::CMD_CIPHER, &mut op)?;
     let size = op.parameters()[3].size().unwrap_or(0);
-    drop(op);
     out.truncate(size);
     Ok(out)
 }

@@ -45,7 +45,7 @@ impl Mode {
 
     /// Whether the mode takes `len` bytes of input.
     pub const fn takes(self, len: usize) -> bool {
-        len <= MAX_DATA && (matches!(self, Mode::Ctr) || len % BLOCK == 0)
+        len <= MAX_DATA && (matches!(self, Mode::Ctr) || len.is_multiple_of(BLOCK))
     }
 }
 
@@ -116,8 +116,8 @@ const fn hex16(s: &str) -> [u8; 16] {
 mod tests {
     extern crate std;
     use super::*;
-    use std::string::ToString;
     use aes::cipher::{BlockModeEncrypt, KeyIvInit, StreamCipher, block_padding::NoPadding};
+    use std::string::ToString;
 
     fn flat(blocks: &[[u8; 16]; 4]) -> [u8; 64] {
         let mut out = [0u8; 64];

@@ -58,7 +58,12 @@ fn set_key(session: &mut Session, params: &mut Parameters) -> Result<()> {
 }
 
 fn cipher(session: &mut Session, params: &mut Parameters) -> Result<()> {
-    params.check_types(ParamType::ValueInput, ParamType::MemrefInput, ParamType::MemrefInput, ParamType::MemrefOutput)?;
+    params.check_types(
+        ParamType::ValueInput,
+        ParamType::MemrefInput,
+        ParamType::MemrefInput,
+        ParamType::MemrefOutput,
+    )?;
     let (key, bits) = session.key.as_ref().ok_or(ErrorKind::BadState)?;
     let how = params.0.as_value()?;
     let (Some(mode), Some(dir)) = (Mode::from_u32(how.a()), Direction::from_u32(how.b())) else {

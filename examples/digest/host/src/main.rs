@@ -30,7 +30,6 @@ fn ta_sha256(
     );
     let r = session.invoke_command(proto::CMD_SHA256, &mut op);
     let size = op.parameters()[1].size().unwrap_or(0);
-    drop(op);
     r.map_err(|e| (e, size))?;
     out.truncate(size);
     Ok(out)

@@ -32,8 +32,8 @@ pub fn pieces(len: usize, chunk: usize) -> usize {
 mod tests {
     extern crate std;
     use super::*;
-    use std::string::ToString;
     use sha2::Digest;
+    use std::string::ToString;
 
     #[test]
     fn known_answer_is_sha256_of_abc() {

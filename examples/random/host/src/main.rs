@@ -13,7 +13,6 @@ fn generate(session: &mut Session, len: usize) -> Result<Vec<u8>, oxtee_teec::Er
     let mut op =
         Operation::new(0, ParamTmpRef::new_output(&mut buf), ParamNone::new(), ParamNone::new(), ParamNone::new());
     session.invoke_command(proto::CMD_GENERATE, &mut op)?;
-    drop(op);
     Ok(buf)
 }
 
