@@ -317,7 +317,12 @@ mod tests {
     #[test]
     fn example_crates_are_under_the_policy() {
         let c = example_crates();
-        for want in ["examples/hello_world/proto", "examples/hello_world/ta", "examples/hello_world/host"] {
+        for want in [
+            "examples/hello_world/proto",
+            "examples/hello_world/ta",
+            "examples/hello_world/host",
+            "examples/ta2ta/ta-callee",
+        ] {
             assert!(c.iter().any(|k| k == want), "{c:?}");
         }
     }

@@ -427,9 +427,14 @@ pub fn run_cli(args: &[String]) -> Result<u8> {
                 if !known.contains(&name) {
                     return Err(format!("--example {name}: no such example (examples/: {})", known.join(", ")));
                 }
-                for sub in ["ta", "host", "host-c"] {
+                // Its TAs (`ta`, and `ta-<what>` for more, as ta2ta's
+                // callee), then its clients.
+                for (sub, _) in crate::examples::ta_crates(&name) {
+                    ta_dirs.push(crate::examples::dir().join(sub));
+                }
+                for sub in ["host", "host-c"] {
                     if dir.join(sub).is_dir() {
-                        if sub == "ta" { &mut ta_dirs } else { &mut host_dirs }.push(dir.join(sub));
+                        host_dirs.push(dir.join(sub));
                     }
                 }
                 example_cmd = Some(vec![format!("example-{name}")]);

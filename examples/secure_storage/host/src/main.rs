@@ -41,7 +41,6 @@ fn read(s: &mut Session, id: &[u8], room: usize) -> Result<Vec<u8>, (oxtee_teec:
     );
     let res = s.invoke_command(CMD_READ, &mut op);
     let size = op.parameters()[1].size().unwrap_or(0);
-    drop(op);
     match res {
         Ok(()) => {
             buf.truncate(size);
@@ -60,7 +59,10 @@ fn delete(s: &mut Session, id: &[u8]) -> oxtee_teec::Result<()> {
 
 /// The TA's objects as (id, data size), from a buffer of `room` bytes:
 /// or the error and the size the TA reported.
-fn list(s: &mut Session, room: usize) -> Result<Vec<(Vec<u8>, u32)>, (oxtee_teec::Error, usize)> {
+/// Object ids and data sizes.
+type Listing = Vec<(Vec<u8>, u32)>;
+
+fn list(s: &mut Session, room: usize) -> Result<Listing, (oxtee_teec::Error, usize)> {
     let mut buf = vec![0u8; room];
     let mut op = Operation::new(
         0,
@@ -72,7 +74,6 @@ fn list(s: &mut Session, room: usize) -> Result<Vec<(Vec<u8>, u32)>, (oxtee_teec
     let res = s.invoke_command(CMD_LIST, &mut op);
     let size = op.parameters()[0].size().unwrap_or(0);
     let count = op.parameters()[1].value().map_or(0, |(a, _)| a);
-    drop(op);
     if let Err(e) = res {
         return Err((e, size));
     }
@@ -128,7 +129,7 @@ fn run() -> oxtee_teec::Result<u32> {
 
         write(&mut s, OBJ_A, &a)?;
         write(&mut s, OBJ_B, &b)?;
-        println!("wrote {} ({} bytes) and {} ({} bytes)", "example-object-a", a.len(), "example-object-b", b.len());
+        println!("wrote example-object-a ({} bytes) and example-object-b ({} bytes)", a.len(), b.len());
 
         let short = read(&mut s, OBJ_A, 16);
         c.check(

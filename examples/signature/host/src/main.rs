@@ -76,7 +76,6 @@ fn public_key(s: &mut Session, alg: Alg, room: usize) -> Result<Vec<u8>, (oxtee_
         Operation::new(0, alg_param(alg), ParamTmpRef::new_output(&mut buf), ParamNone::new(), ParamNone::new());
     let res = s.invoke_command(CMD_GET_PUBLIC_KEY, &mut op);
     let size = op.parameters()[1].size().unwrap_or(0);
-    drop(op);
     match res {
         Ok(()) => {
             buf.truncate(size);
@@ -98,7 +97,6 @@ fn sign(s: &mut Session, alg: Alg, message: &[u8]) -> oxtee_teec::Result<Vec<u8>
     );
     s.invoke_command(CMD_SIGN, &mut op)?;
     let n = op.parameters()[2].size().unwrap_or(0);
-    drop(op);
     sig.truncate(n);
     Ok(sig)
 }
@@ -273,5 +271,18 @@ fn main() -> ExitCode {
             println!("example-signature: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_key_encodes_for_the_ta() {
+        let (enc, public) = rsa_example_key().unwrap();
+        let fields = signature_proto::decode_fields::<8>(&enc).unwrap();
+        assert_eq!(fields[0].len(), 256, "a 2048-bit modulus");
+        assert_eq!(signature_proto::decode_rsa_public(&public), Some((fields[0], fields[1])));
     }
 }

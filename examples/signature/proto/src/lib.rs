@@ -147,8 +147,13 @@ impl RsaKeyField {
     ];
 }
 
-/// Largest encoded RSA key pair [`CMD_IMPORT_RSA_KEY`] takes.
-pub const RSA_KEYPAIR_MAX: usize = 8 * 2 + 4 * (RSA_BITS / 8) + 8;
+/// Largest encoded RSA key pair [`CMD_IMPORT_RSA_KEY`] takes: eight
+/// lengths, the modulus and the private exponent, the public exponent (up
+/// to 8 bytes), the two primes, their exponents and the coefficient (half
+/// the modulus' size each).
+pub const RSA_KEYPAIR_MAX: usize = 8 * 2 + 2 * (RSA_BITS / 8) + 8 + 5 * (RSA_BITS / 16);
+// An RSA-2048 key pair with e = 65537 fits.
+const _: () = assert!(RSA_KEYPAIR_MAX >= 8 * 2 + 2 * 256 + 3 + 5 * 128);
 
 /// Big-endian numbers one after the other, each after its length (a
 /// big-endian u16). `None` if they do not fit `out`.
@@ -237,7 +242,6 @@ mod tests {
         assert_eq!(decode_fields::<3>(&out[..n - 1]), None, "truncated");
         assert_eq!(encode_fields(&[&a, &b, &c], &mut out[..n - 1]), None);
         assert_eq!(decode_fields::<1>(&[0, 0]), None, "an empty field");
-        assert!(RSA_KEYPAIR_MAX >= 8 * 2 + 2 * 256 + 3 + 4 * 128);
     }
 
     #[test]

@@ -27,7 +27,6 @@ fn via_callee(s: &mut Session, data: &[u8]) -> oxtee_teec::Result<(Vec<u8>, (u32
     s.invoke_command(CMD_ROT13_VIA_CALLEE, &mut op)?;
     let size = op.parameters()[0].size().unwrap_or(0);
     let v = op.parameters()[1].value().unwrap_or((u32::MAX, u32::MAX));
-    drop(op);
     buf.truncate(size);
     Ok((buf, v))
 }
