@@ -14,6 +14,7 @@ mod setup;
 mod sign;
 mod soak;
 mod storage;
+mod symbolize;
 mod tas;
 
 use oxtee_platform::map;
@@ -53,6 +54,10 @@ commands:
   ta-enc-key            this device's TA encryption key (hex), for upstream's
                         sign_encrypt.py --enc-key
   tas                   build, check and sign the TAs in ta/ into target/ta/<uuid>.ta
+  symbolize [--elf ELF ...] [LOGFILE|-]
+                        add function and file:line to the addresses of the crash
+                        reports (TA and OS) in a log (docs/debugging.md); TA ELFs
+                        are found by UUID among the builds, the OS ELF is ours
   help                  this text
 
 run options:
@@ -79,6 +84,11 @@ run options:
                         RPMB) in this host directory (created if missing), so
                         it outlives the guest; default: the guest's RAM
   --timeout SECS        kill QEMU after this long (default 60; 120 with -- CMD)
+  --log LEVEL           the secure world's log level at boot: error, warn, info
+                        (default), debug or trace (no rebuild)
+  --gdb [PORT]          start QEMU halted with its gdbstub on PORT (default
+                        1234) and print the gdb-multiarch commands to attach
+                        (docs/debugging.md); no timeout
   -- CMD [ARG...]       run CMD with these arguments (passed as they are; for
                         pipes or ';' use: -- sh -c '...') and power off";
 
@@ -114,6 +124,7 @@ fn main() -> ExitCode {
         "subkey-uuid" => imgfmt::subkey_uuid_cli(rest).map(|()| 0),
         "ta-enc-key" => no_options(imgfmt::ta_enc_key_cli),
         "tas" => no_options(tas::run_cli),
+        "symbolize" => symbolize::run_cli(rest),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(0)

@@ -49,7 +49,23 @@ fn key_path_from(env: Option<std::ffi::OsString>) -> PathBuf {
 pub fn sign_ta(elf: &[u8], key_pem_path: &Path) -> crate::Result<Vec<u8>> {
     let key = load_key(key_pem_path)?;
     let uuid = elf_uuid(elf)?;
+    keep_elf(elf, &uuid)?;
     sign(elf, &key, &uuid, 0)
+}
+
+/// Where a signed TA's ELF is kept, by UUID, for `cargo xtask symbolize`
+/// and GDB (the build directory holds only the last of several builds of
+/// one crate, e.g. the test TA's four UUIDs).
+pub fn kept_elf(uuid: &Uuid) -> PathBuf {
+    crate::root().join("target/ta/elf").join(format!("{}.elf", fmt_uuid(uuid)))
+}
+
+fn keep_elf(elf: &[u8], uuid: &Uuid) -> crate::Result {
+    let path = kept_elf(uuid);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::write(&path, elf).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Signs a TA ELF like [`sign_ta`], with the signed `ta_version`
@@ -57,6 +73,7 @@ pub fn sign_ta(elf: &[u8], key_pem_path: &Path) -> crate::Result<Vec<u8>> {
 pub fn sign_ta_version(elf: &[u8], key_pem_path: &Path, version: u32) -> crate::Result<Vec<u8>> {
     let key = load_key(key_pem_path)?;
     let uuid = elf_uuid(elf)?;
+    keep_elf(elf, &uuid)?;
     sign(elf, &key, &uuid, version)
 }
 
@@ -136,6 +153,7 @@ pub fn run_cli(args: &[String]) -> crate::Result {
             .map_err(|e| format!("writing the signed TA {}: creating {}: {e}", output.display(), dir.display()))?;
     }
     std::fs::write(output, signed).map_err(|e| format!("writing the signed TA {}: {e}", output.display()))?;
+    keep_elf(elf, &uuid)?;
     println!("signed {} as {} with {} -> {}", input.display(), fmt_uuid(&uuid), key_path.display(), output.display());
     Ok(())
 }

@@ -335,10 +335,13 @@ impl fmt::Display for At<'_> {
     }
 }
 
-/// A full register report, one call of `line` per line, each starting
-/// with `tag` (e.g. `TA crash:`).
+/// The registers of a report: all of them (a TA's), or only the frame
+/// pointer and link register (a fault in the OS, whose entry keeps no
+/// more).
 pub struct Regs<'a> {
-    pub x: &'a [u64; 31],
+    pub x: Option<&'a [u64; 31]>,
+    pub fp: u64,
+    pub lr: u64,
     pub sp: u64,
     pub pc: u64,
     pub pstate: u64,
@@ -346,8 +349,15 @@ pub struct Regs<'a> {
     pub far: u64,
 }
 
-/// Writes the dump after the reason line: syndrome, registers, images,
-/// pc and lr in their images, and the call stack.
+impl<'a> Regs<'a> {
+    pub fn all(x: &'a [u64; 31], sp: u64, pc: u64, pstate: u64, esr: u64, far: u64) -> Regs<'a> {
+        Regs { x: Some(x), fp: x[29], lr: x[30], sp, pc, pstate, esr, far }
+    }
+}
+
+/// Writes the dump after the reason line, one call of `line` per line,
+/// each starting with `tag`: syndrome, registers, images, pc and lr in
+/// their images, and the call stack.
 pub fn report(
     tag: &str,
     regs: &Regs<'_>,
@@ -357,24 +367,24 @@ pub fn report(
     line: &mut dyn FnMut(fmt::Arguments<'_>),
 ) {
     line(format_args!("{tag} esr {:#x} ({}) far {:#x}", regs.esr, EsrText(regs.esr), regs.far));
-    for row in 0..8 {
-        let r = |i: usize| regs.x.get(row * 4 + i).copied();
-        match (r(0), r(1), r(2), r(3)) {
-            (Some(a), Some(b), Some(c), Some(d)) => {
-                let i = row * 4;
+    match regs.x {
+        Some(x) => {
+            for i in (0..28).step_by(4) {
                 line(format_args!(
-                    "{tag} x{:<2} {a:#018x} x{:<2} {b:#018x} x{:<2} {c:#018x} x{:<2} {d:#018x}",
+                    "{tag} x{:<2} {:#018x} x{:<2} {:#018x} x{:<2} {:#018x} x{:<2} {:#018x}",
                     i,
+                    x[i],
                     i + 1,
+                    x[i + 1],
                     i + 2,
-                    i + 3
-                ))
+                    x[i + 2],
+                    i + 3,
+                    x[i + 3]
+                ));
             }
-            (Some(a), Some(b), Some(c), None) => {
-                line(format_args!("{tag} x28 {a:#018x} x29 {b:#018x} x30 {c:#018x}"))
-            }
-            _ => {}
+            line(format_args!("{tag} x28 {:#018x} x29 {:#018x} x30 {:#018x}", x[28], x[29], x[30]));
         }
+        None => line(format_args!("{tag} x29 {:#018x} x30 {:#018x}", regs.fp, regs.lr)),
     }
     line(format_args!("{tag} sp  {:#018x} pc  {:#018x} pstate {:#x}", regs.sp, regs.pc, regs.pstate));
     for (i, img) in images.iter().enumerate() {
@@ -382,10 +392,10 @@ pub fn report(
         line(format_args!("{tag} {what} {} at {:#x} (size {:#x})", img.name, img.base, img.span));
     }
     line(format_args!("{tag} pc {}", At { addr: regs.pc, images }));
-    line(format_args!("{tag} lr {}", At { addr: regs.x[30], images }));
+    line(format_args!("{tag} lr {}", At { addr: regs.lr, images }));
     let mut frames = [0u64; MAX_FRAMES];
     let (n, more) = match stack {
-        Some(s) => walk(regs.x[29], s, read, &mut frames),
+        Some(s) => walk(regs.fp, s, read, &mut frames),
         None => (0, false),
     };
     line(format_args!("{tag} call stack ({n} frames from the frame-pointer chain, return addresses):"));
@@ -504,7 +514,7 @@ mod tests {
         let mut x = [0u64; 31];
         x[29] = b + 0x100;
         x[30] = 0x4000_1234;
-        let regs = Regs { x: &x, sp: b + 0xf0, pc: 0x4000_2000, pstate: 0, esr: 0x9200_0047, far: 8 };
+        let regs = Regs::all(&x, b + 0xf0, 0x4000_2000, 0, 0x9200_0047, 8);
         let name = "5e57a001-0000-4000-8000-000000000001";
         let lib = "0d1c0000-0000-4000-8000-0000000000d1";
         let images = [Image { name: &name, base: 0x4000_0000, span: 0x10000 }, Image {

@@ -1051,7 +1051,7 @@ fn crash_report(inst: &Instance, space: &UserSpace, regs: &UserRegs, k: &Killed)
             *img = crate::crash::Image { name: u, base: spans[i].0, span: spans[i].1 };
         }
     }
-    let r = crate::crash::Regs { x: &regs.x, sp: regs.sp, pc: regs.pc, pstate: regs.pstate, esr, far };
+    let r = crate::crash::Regs::all(&regs.x, regs.sp, regs.pc, regs.pstate, esr, far);
     let mut read = |va: u64| {
         let mut b = [0u8; 8];
         space.read(UserVirt::new(va), &mut b).ok().map(|()| u64::from_le_bytes(b))
