@@ -219,6 +219,17 @@ fn test() -> Result {
         if let Some(l) = out.ns_log.lines().find(|l| l.contains("hostile: summary")) {
             println!("  {}", l.trim());
         }
+        if (smp, gic) == (1, 2) {
+            // The faults the harness injects into the OS: reported in
+            // words, with a call stack that symbolizes.
+            let problems = symbolize::check_os_reports(&out.secure_log);
+            println!("  OS crash reports (unmapped load, stack overflow; symbolized): {} problems", problems.len());
+            for p in &problems {
+                eprintln!("  OS crash report: FAIL {p}");
+            }
+            failed += problems.len() as u64;
+            passed += u64::from(problems.is_empty());
+        }
         match qemu::harness_tally(&out.ns_log) {
             Some((p, f)) => {
                 // OS panics and exceptions the harness did not cause on
@@ -305,18 +316,32 @@ fn test() -> Result {
     }
     let extra = linux::guest_binaries()?;
     // Real clients of the default image: the user-TA cases of xtest (the
-    // rest need the test PTA) and the C client's hello_world part.
-    let cmd = linux::Mode::Command("oxtee-xtest && oxtee-cclient".into());
+    // rest need the test PTA) and the C client's hello_world part; first
+    // the crashes whose reports the secure log must show.
+    let cmd = linux::Mode::Command("oxtee-xtest crash && oxtee-xtest && oxtee-cclient".into());
     let out = linux::boot(&prod, &linux::Boot::new(1, 2, 600), &cmd, &extra)?;
     let tallies: Vec<(u64, u64)> = out.ns_log.lines().filter_map(linux::tally_line).collect();
     let (p, f) = tallies.iter().fold((0, 0), |(p, f), t| (p + t.0, f + t.1));
     let status = linux::command_status(&out.ns_log);
     println!("  Linux, 1 CPU, GICv2: {p} passed, {f} failed ({:.1} s)", out.secs);
-    if tallies.len() != 2 || f > 0 || status != Some(0) || !out.clean_exit {
+    if tallies.len() != 3 || f > 0 || status != Some(0) || !out.clean_exit {
         qemu::print_tails(&out);
         failed += f.max(1);
     }
     passed += p;
+    let crash_failures = symbolize::check_reports(&out.secure_log);
+    println!(
+        "  crash reports (stack overflow, null dereference, undefined instruction, panic; symbolized): {}",
+        if crash_failures.is_empty() { "ok".to_string() } else { format!("{} problems", crash_failures.len()) }
+    );
+    for f in &crash_failures {
+        eprintln!("  crash report: FAIL {f}");
+    }
+    if crash_failures.is_empty() {
+        passed += symbolize::EXPECTED_REPORTS.len() as u64;
+    } else {
+        failed += crash_failures.len() as u64;
+    }
     println!("== Linux guest (stock optee driver, both client stacks)");
     for (smp, gic) in [(1, 2), (4, 3)] {
         let out = linux::boot(&imgs, &linux::Boot::new(smp, gic, 600), &linux::Mode::Test, &extra)?;

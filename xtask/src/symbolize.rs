@@ -251,6 +251,109 @@ pub fn annotate(log: &str, given: &[PathBuf]) -> Result<(String, usize, usize, V
     Ok((out, sites.len(), resolved, problems))
 }
 
+/// What `oxtee-xtest crash` makes the test TA (TEST_MULTI) do, and the
+/// reason its crash report must give.
+pub const EXPECTED_REPORTS: [(&str, &str); 4] = [
+    ("stack overflow", "killed: stack overflow: access to "),
+    ("null dereference", "killed: access to unmapped address: read of 0x0 (null pointer dereference)"),
+    ("undefined instruction", "killed: undefined instruction"),
+    ("panic", "killed: panic (TEE_Panic code 0xc0de)"),
+];
+
+/// Checks the crash reports `oxtee-xtest crash` leaves in the secure log:
+/// each with its reason, registers, the TA's image line and a call stack
+/// of at least one frame, and the stack overflow's frames symbolized to
+/// the recursing function. The failures, in words.
+pub fn check_reports(secure_log: &str) -> Vec<String> {
+    let ta = oxtee_abi::test_ta::TEST_MULTI.to_string();
+    let lines: Vec<&str> = secure_log.lines().collect();
+    let mut failures = Vec::new();
+    let mut overflow_at = None;
+    for (what, reason) in EXPECTED_REPORTS {
+        let Some(start) = lines.iter().position(|l| l.contains(&format!("TA {ta} {reason}"))) else {
+            failures.push(format!("{what}: no `TA {ta} {reason}` line"));
+            continue;
+        };
+        if what == "stack overflow" {
+            overflow_at = Some(start);
+        }
+        let end = lines[start..].iter().position(|l| l.contains("TA crash: end of dump")).map(|n| start + n);
+        let Some(end) = end else {
+            failures.push(format!("{what}: the report has no end"));
+            continue;
+        };
+        let dump = &lines[start..=end];
+        let has = |s: &str| dump.iter().any(|l| l.contains(s));
+        for want in ["TA crash: esr 0x", "TA crash: x0 ", "TA crash: x28 ", "TA crash: sp  ", &format!("TA crash: image {ta} at 0x")] {
+            if !has(want) {
+                failures.push(format!("{what}: no `{want}` line"));
+            }
+        }
+        if !has(&format!("TA crash: pc 0x")) || !dump.iter().any(|l| l.contains("TA crash: pc ") && l.contains(&format!("({ta}+0x"))) {
+            failures.push(format!("{what}: pc not placed in the TA's image"));
+        }
+        let frames = dump.iter().filter(|l| l.contains("TA crash:  #")).count();
+        if frames < 2 {
+            failures.push(format!("{what}: call stack of {frames} entries (want pc and at least one caller)"));
+        }
+    }
+    if let Some(start) = overflow_at {
+        match annotate(secure_log, &[]) {
+            Ok((out, ..)) => {
+                let out: Vec<&str> = out.lines().collect();
+                let recursing = out[start..]
+                    .iter()
+                    .take_while(|l| !l.contains("TA crash: end of dump"))
+                    .filter(|l| l.contains("TA crash:  #") && l.contains("-> ") && l.contains("recurse"))
+                    .count();
+                if recursing < 2 {
+                    failures.push(format!("stack overflow: {recursing} frames symbolized to `recurse` (want 2 or more)"));
+                }
+            }
+            Err(e) => failures.push(format!("symbolize: {e}")),
+        }
+    }
+    failures
+}
+
+/// Checks the OS's own crash reports for the faults the harness injects
+/// through the test PTA (test build): an unmapped load and a thread stack
+/// overflow, each worded, with a call stack whose first entry symbolizes
+/// to the injecting function.
+pub fn check_os_reports(secure_log: &str) -> Vec<String> {
+    let lines: Vec<&str> = secure_log.lines().collect();
+    let mut failures = Vec::new();
+    let annotated = match annotate(secure_log, &[]) {
+        Ok((out, ..)) => out,
+        Err(e) => return vec![format!("symbolize: {e}")],
+    };
+    let annotated: Vec<&str> = annotated.lines().collect();
+    for (what, reason) in [
+        ("unmapped load", "OS crash: access to unmapped address: read of 0x10"),
+        ("stack overflow", "OS crash: stack overflow: access to "),
+    ] {
+        let Some(start) = lines.iter().position(|l| l.contains(reason)) else {
+            failures.push(format!("{what}: no `{reason}` line"));
+            continue;
+        };
+        let dump: Vec<&str> =
+            annotated[start..].iter().copied().take_while(|l| !l.contains("OS crash: end of dump")).collect();
+        let frames = dump.iter().filter(|l| l.contains("OS crash:  #")).count();
+        if frames < 2 {
+            failures.push(format!("{what}: call stack of {frames} entries (want pc and at least one caller)"));
+        }
+        if !dump.iter().any(|l| l.contains("OS crash: image os at 0x")) {
+            failures.push(format!("{what}: no image line"));
+        }
+        let named = dump.iter().any(|l| l.contains("OS crash:  #") && l.contains("-> ") && l.contains("inject_fault"));
+        let named = named || dump.iter().any(|l| l.contains("OS crash:  #") && l.contains("overflow"));
+        if !named {
+            failures.push(format!("{what}: no frame symbolized to the injecting function"));
+        }
+    }
+    failures
+}
+
 pub fn run_cli(args: &[String]) -> Result<u8> {
     let mut given = Vec::new();
     let mut input: Option<String> = None;
