@@ -178,9 +178,10 @@ pub fn resolve(data: &[u8], addrs: &[u64]) -> Result<Vec<Option<String>>> {
         if let Ok(mut frames) = ctx.find_frames(a).skip_all_loads() {
             while let Ok(Some(f)) = frames.next() {
                 let func = f.function.as_ref().and_then(|n| n.demangle().ok().map(|c| c.into_owned()));
-                let loc = f.location.as_ref().map(|l| {
-                    format!("{}:{}", l.file.map(short_path).unwrap_or("?"), l.line.unwrap_or(0))
-                });
+                let loc = f
+                    .location
+                    .as_ref()
+                    .map(|l| format!("{}:{}", l.file.map(short_path).unwrap_or("?"), l.line.unwrap_or(0)));
                 match (func, loc) {
                     (Some(n), Some(l)) => parts.push(format!("{n} at {l}")),
                     (Some(n), None) => parts.push(n),
@@ -284,12 +285,20 @@ pub fn check_reports(secure_log: &str) -> Vec<String> {
         };
         let dump = &lines[start..=end];
         let has = |s: &str| dump.iter().any(|l| l.contains(s));
-        for want in ["TA crash: esr 0x", "TA crash: x0 ", "TA crash: x28 ", "TA crash: sp  ", &format!("TA crash: image {ta} at 0x")] {
+        for want in [
+            "TA crash: esr 0x",
+            "TA crash: x0 ",
+            "TA crash: x28 ",
+            "TA crash: sp  ",
+            &format!("TA crash: image {ta} at 0x"),
+        ] {
             if !has(want) {
                 failures.push(format!("{what}: no `{want}` line"));
             }
         }
-        if !has(&format!("TA crash: pc 0x")) || !dump.iter().any(|l| l.contains("TA crash: pc ") && l.contains(&format!("({ta}+0x"))) {
+        if !has(&format!("TA crash: pc 0x"))
+            || !dump.iter().any(|l| l.contains("TA crash: pc ") && l.contains(&format!("({ta}+0x")))
+        {
             failures.push(format!("{what}: pc not placed in the TA's image"));
         }
         let frames = dump.iter().filter(|l| l.contains("TA crash:  #")).count();
@@ -307,7 +316,8 @@ pub fn check_reports(secure_log: &str) -> Vec<String> {
                     .filter(|l| l.contains("TA crash:  #") && l.contains("-> ") && l.contains("recurse"))
                     .count();
                 if recursing < 2 {
-                    failures.push(format!("stack overflow: {recursing} frames symbolized to `recurse` (want 2 or more)"));
+                    failures
+                        .push(format!("stack overflow: {recursing} frames symbolized to `recurse` (want 2 or more)"));
                 }
             }
             Err(e) => failures.push(format!("symbolize: {e}")),

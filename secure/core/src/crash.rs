@@ -185,24 +185,48 @@ pub const OVERFLOW_SLACK: u64 = 64 << 10;
 pub enum Reason {
     /// Ran into the guard page below the stack (fault address, bytes
     /// below the stack's bottom).
-    StackOverflow { far: u64, below: u64 },
+    StackOverflow {
+        far: u64,
+        below: u64,
+    },
     /// Access to an address with no mapping; `null` if in the first page.
-    Unmapped { far: u64, write: bool, exec: bool, null: bool },
+    Unmapped {
+        far: u64,
+        write: bool,
+        exec: bool,
+        null: bool,
+    },
     /// A write to read-only memory.
-    WriteReadOnly { far: u64 },
+    WriteReadOnly {
+        far: u64,
+    },
     /// Execution of memory that is not executable.
-    ExecNonExec { far: u64 },
+    ExecNonExec {
+        far: u64,
+    },
     /// A read the mapping forbids (e.g. kernel-only memory).
-    ReadForbidden { far: u64 },
-    Alignment { far: u64 },
-    PcAlignment { far: u64 },
+    ReadForbidden {
+        far: u64,
+    },
+    Alignment {
+        far: u64,
+    },
+    PcAlignment {
+        far: u64,
+    },
     SpAlignment,
     Undefined,
-    Breakpoint { imm: u16 },
+    Breakpoint {
+        imm: u16,
+    },
     /// Any other exception (class and syndrome in the register line).
-    Other { ec: u8 },
+    Other {
+        ec: u8,
+    },
     /// TEE_Panic with this code.
-    Panic { code: u32 },
+    Panic {
+        code: u32,
+    },
 }
 
 impl Reason {
@@ -242,10 +266,9 @@ impl Reason {
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Reason::StackOverflow { far, below } => write!(
-                f,
-                "stack overflow: access to {far:#x}, {below} bytes below the stack, in the guard page"
-            ),
+            Reason::StackOverflow { far, below } => {
+                write!(f, "stack overflow: access to {far:#x}, {below} bytes below the stack, in the guard page")
+            }
             Reason::Unmapped { far, write, exec, null } => {
                 let what = if exec {
                     "execution at"
@@ -286,7 +309,12 @@ pub const MAX_FRAMES: usize = 32;
 /// above the one before; `read` fetches a u64 (None if it may not be
 /// read). Ends at a zero fp or return address, at the first bad record,
 /// or after `MAX_FRAMES`; the bool says whether frames were left out.
-pub fn walk(fp: u64, stack: Stack, read: &mut dyn FnMut(u64) -> Option<u64>, out: &mut [u64; MAX_FRAMES]) -> (usize, bool) {
+pub fn walk(
+    fp: u64,
+    stack: Stack,
+    read: &mut dyn FnMut(u64) -> Option<u64>,
+    out: &mut [u64; MAX_FRAMES],
+) -> (usize, bool) {
     let mut fp = fp;
     let mut n = 0;
     while fp != 0 && fp % 8 == 0 && stack.contains(fp, 16) {
@@ -455,7 +483,10 @@ mod tests {
         // Far below, with sp well inside: not the stack.
         assert!(matches!(r(0x9200_0047, STACK.bottom - 0x3000, STACK.top - 64), Reason::Unmapped { .. }));
         assert_eq!(r(0x9200_0007, 0, STACK.top), Reason::Unmapped { far: 0, write: false, exec: false, null: true });
-        assert_eq!(r(0x8200_0007, 0x5000, STACK.top), Reason::Unmapped { far: 0x5000, write: false, exec: true, null: false });
+        assert_eq!(
+            r(0x8200_0007, 0x5000, STACK.top),
+            Reason::Unmapped { far: 0x5000, write: false, exec: true, null: false }
+        );
         assert_eq!(r(0x9200_004f, 0x4000_1000, STACK.top), Reason::WriteReadOnly { far: 0x4000_1000 });
         assert_eq!(r(0x9200_000f, 0x4000_1000, STACK.top), Reason::ReadForbidden { far: 0x4000_1000 });
         assert_eq!(r(0x8200_000f, 0x4000_1000, STACK.top), Reason::ExecNonExec { far: 0x4000_1000 });
@@ -517,11 +548,10 @@ mod tests {
         let regs = Regs::all(&x, b + 0xf0, 0x4000_2000, 0, 0x9200_0047, 8);
         let name = "5e57a001-0000-4000-8000-000000000001";
         let lib = "0d1c0000-0000-4000-8000-0000000000d1";
-        let images = [Image { name: &name, base: 0x4000_0000, span: 0x10000 }, Image {
-            name: &lib,
-            base: 0x4002_0000,
-            span: 0x1000,
-        }];
+        let images = [
+            Image { name: &name, base: 0x4000_0000, span: 0x10000 },
+            Image { name: &lib, base: 0x4002_0000, span: 0x1000 },
+        ];
         let mut lines: Vec<String> = Vec::new();
         report("TA crash:", &regs, &images, Some(STACK), &mut read, &mut |a| lines.push(alloc::format!("{a}")));
         let text = lines.join("\n");
