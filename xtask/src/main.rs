@@ -222,7 +222,7 @@ fn test() -> Result {
         if (smp, gic) == (1, 2) {
             // The faults the harness injects into the OS: reported in
             // words, with a call stack that symbolizes.
-            let problems = symbolize::check_os_reports(&out.secure_log);
+            let problems = symbolize::check_os_reports(&out.secure_log, &images::os_elf(images::Variant::Test));
             println!("  OS crash reports (unmapped load, stack overflow; symbolized): {} problems", problems.len());
             for p in &problems {
                 eprintln!("  OS crash report: FAIL {p}");

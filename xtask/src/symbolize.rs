@@ -328,19 +328,19 @@ pub fn check_reports(secure_log: &str) -> Vec<String> {
 
 /// Checks the OS's own crash reports for the faults the harness injects
 /// through the test PTA (test build): an unmapped load and a thread stack
-/// overflow, each worded, with a call stack whose first entry symbolizes
-/// to the injecting function.
-pub fn check_os_reports(secure_log: &str) -> Vec<String> {
+/// overflow, each worded, with a call stack that symbolizes to the
+/// injecting (or recursing) function.
+pub fn check_os_reports(secure_log: &str, os_elf: &Path) -> Vec<String> {
     let lines: Vec<&str> = secure_log.lines().collect();
     let mut failures = Vec::new();
-    let annotated = match annotate(secure_log, &[]) {
+    let annotated = match annotate(secure_log, &[os_elf.to_path_buf()]) {
         Ok((out, ..)) => out,
         Err(e) => return vec![format!("symbolize: {e}")],
     };
     let annotated: Vec<&str> = annotated.lines().collect();
-    for (what, reason) in [
-        ("unmapped load", "OS crash: access to unmapped address: read of 0x10"),
-        ("stack overflow", "OS crash: stack overflow: access to "),
+    for (what, reason, function) in [
+        ("unmapped load", "OS crash: access to unmapped address: read of 0x10", "inject_fault"),
+        ("stack overflow", "OS crash: stack overflow: access to ", "recurse"),
     ] {
         let Some(start) = lines.iter().position(|l| l.contains(reason)) else {
             failures.push(format!("{what}: no `{reason}` line"));
@@ -355,10 +355,9 @@ pub fn check_os_reports(secure_log: &str) -> Vec<String> {
         if !dump.iter().any(|l| l.contains("OS crash: image os at 0x")) {
             failures.push(format!("{what}: no image line"));
         }
-        let named = dump.iter().any(|l| l.contains("OS crash:  #") && l.contains("-> ") && l.contains("inject_fault"));
-        let named = named || dump.iter().any(|l| l.contains("OS crash:  #") && l.contains("overflow"));
+        let named = dump.iter().any(|l| l.contains("OS crash:  #") && l.contains("-> ") && l.contains(function));
         if !named {
-            failures.push(format!("{what}: no frame symbolized to the injecting function"));
+            failures.push(format!("{what}: no frame symbolized to `{function}`"));
         }
     }
     failures

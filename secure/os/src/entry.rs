@@ -480,7 +480,8 @@ fn os_crash_report(kind: u64, esr: u64, elr: u64, far: u64, fp: u64, lr: u64, sp
     }
     let text = arch::layout().text;
     let images = [crash::Image { name: &"os", base: text.0 as u64, span: (text.1 - text.0) as u64 }];
-    let pc = if kind < KIND_PANIC { elr } else { lr };
+    // A panic: the pc is the call into the abort path.
+    let pc = if kind < KIND_PANIC { elr } else { lr.wrapping_sub(4) };
     let regs = crash::Regs { x: None, fp, lr, sp, pc, pstate: 0, esr, far };
     let mut read = |a: u64| stack.and_then(|s| thread::read_stack_word(s, a));
     crash::report("OS crash:", &regs, &images, range, &mut read, &mut |a| error!("{a}"));
