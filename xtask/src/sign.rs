@@ -453,7 +453,7 @@ fn fmt_uuid(u: &Uuid) -> String {
 pub(crate) mod tests {
     #[test]
     fn debug_sections_are_emptied_and_the_rest_kept() {
-        use object::{Object, ObjectSection, ObjectSymbol};
+        use object::{Object, ObjectSection};
         // This test binary: a 64-bit little-endian ELF with debug info.
         let exe = std::fs::read(std::env::current_exe().unwrap()).unwrap();
         let before = object::File::parse(&*exe).unwrap();

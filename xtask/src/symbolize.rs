@@ -135,10 +135,11 @@ fn find_elfs(sites: &[Site], given: &[PathBuf]) -> Result<BTreeMap<String, PathB
         };
     }
     let wanted: Vec<&String> = sites.iter().map(|s| &s.image).collect();
-    if wanted.iter().any(|w| *w == "os") && !map.contains_key("os") {
-        if let Some(p) = os_candidates().into_iter().next() {
-            map.insert("os".into(), p);
-        }
+    if wanted.iter().any(|w| *w == "os")
+        && !map.contains_key("os")
+        && let Some(p) = os_candidates().into_iter().next()
+    {
+        map.insert("os".into(), p);
     }
     let missing: Vec<&String> = wanted.iter().copied().filter(|w| !map.contains_key(*w)).collect();
     if !missing.is_empty() {
@@ -296,7 +297,7 @@ pub fn check_reports(secure_log: &str) -> Vec<String> {
                 failures.push(format!("{what}: no `{want}` line"));
             }
         }
-        if !has(&format!("TA crash: pc 0x"))
+        if !has("TA crash: pc 0x")
             || !dump.iter().any(|l| l.contains("TA crash: pc ") && l.contains(&format!("({ta}+0x")))
         {
             failures.push(format!("{what}: pc not placed in the TA's image"));

@@ -317,7 +317,7 @@ pub fn walk(
 ) -> (usize, bool) {
     let mut fp = fp;
     let mut n = 0;
-    while fp != 0 && fp % 8 == 0 && stack.contains(fp, 16) {
+    while fp != 0 && fp.is_multiple_of(8) && stack.contains(fp, 16) {
         let (Some(next), Some(ret)) = (read(fp), read(fp + 8)) else {
             break;
         };
@@ -561,7 +561,7 @@ mod tests {
         assert!(text.contains(&alloc::format!("TA crash: pc 0x40002000 ({name}+0x2000)")));
         assert!(text.contains(&alloc::format!("TA crash:  #1 0x40001234 ({name}+0x1234)")));
         assert!(lines.last().unwrap().ends_with("end of dump"));
-        assert_eq!(lines.iter().filter(|l| l.contains(" x")).count() >= 8, true);
+        assert_eq!(lines.iter().filter(|l| l.contains("TA crash: x")).count(), 8);
         assert_eq!(At { addr: 0x9000_0000, images: &images }.to_string(), "0x90000000");
     }
 }

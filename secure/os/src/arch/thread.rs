@@ -136,7 +136,7 @@ pub fn stack_range(id: usize) -> (u64, u64) {
 
 /// Reads a word of a thread stack for a crash report.
 pub fn read_stack_word(stack: (u64, u64), addr: u64) -> Option<u64> {
-    if addr % 8 != 0 || addr < stack.0 || addr.checked_add(8).is_none_or(|e| e > stack.1) {
+    if !addr.is_multiple_of(8) || addr < stack.0 || addr.checked_add(8).is_none_or(|e| e > stack.1) {
         return None;
     }
     // SAFETY: `addr` is an aligned word inside a thread stack (checked
