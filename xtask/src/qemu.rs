@@ -636,6 +636,23 @@ mod tests {
     }
 
     #[test]
+    fn log_levels_become_the_word_the_os_reads() {
+        for (i, name) in LOG_LEVELS.iter().enumerate() {
+            let (addr, word) = log_word(name).unwrap();
+            assert_eq!(addr, map::SECURE_LOG_ADDR);
+            assert_eq!(map::secure_log_level(word), Some(i as u8 + 1));
+        }
+        assert_eq!(log_word("DEBUG").unwrap(), log_word("debug").unwrap());
+        assert!(log_word("verbose").is_err());
+        // Whatever else lies there keeps the default.
+        for junk in
+            [0, 4, map::SECURE_LOG_MAGIC << 32, map::SECURE_LOG_MAGIC << 32 | 6, map::SECURE_LOG_MAGIC << 32 | 0x104]
+        {
+            assert_eq!(map::secure_log_level(junk), None, "{junk:#x}");
+        }
+    }
+
+    #[test]
     fn addresses_parse_as_hex_or_decimal() {
         assert_eq!(parse_addr("0x6000_0000"), Ok(0x6000_0000));
         assert_eq!(parse_addr("0X40200000"), Ok(0x4020_0000));
