@@ -508,6 +508,10 @@ pub struct Boot {
     pub kill: Option<(String, std::time::Duration)>,
     /// Log directory name under `target/qemu` (default from the shape).
     pub name: Option<String>,
+    /// Loader words (`qemu::Config::words`: the secure log level).
+    pub words: Vec<(u64, u64)>,
+    /// QEMU's gdbstub port (`--gdb`).
+    pub gdb: Option<u16>,
 }
 
 impl Boot {
@@ -522,6 +526,8 @@ impl Boot {
             store: None,
             kill: None,
             name: None,
+            words: Vec::new(),
+            gdb: None,
         }
     }
 }
@@ -578,6 +584,8 @@ pub fn boot(imgs: &Images, b: &Boot, mode: &Mode, extra: &[(PathBuf, &str)]) -> 
         name,
         icount,
         kill: b.kill.clone(),
+        words: b.words.clone(),
+        gdb: b.gdb,
         ..qemu::Config::default()
     };
     qemu::boot(imgs, &cfg, b.show)
@@ -592,12 +600,12 @@ fn bios(imgs: &Images, k: &Kernel) -> PathBuf {
 /// log is streamed to stderr.
 pub fn interactive(
     imgs: &Images,
-    smp: u32,
-    gic: u32,
+    cfg: &qemu::Config,
     k: &Kernel,
     extra: &[(PathBuf, &str)],
     store: Option<&Path>,
 ) -> Result {
+    let (smp, gic) = (cfg.smp, cfg.gic);
     let g = prepare(smp, gic, k, &Mode::Shell, extra, store.is_some())?;
     let dir = root().join("target/qemu/interactive");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
@@ -617,6 +625,12 @@ pub fn interactive(
         })
         .args(["-serial", "mon:stdio", "-serial"])
         .arg(format!("file:{}", sec.display()));
+    for (addr, value) in &cfg.words {
+        c.arg("-device").arg(format!("loader,addr={addr:#x},data={value:#x},data-len=8"));
+    }
+    if let Some(port) = cfg.gdb {
+        c.args(["-gdb", &format!("tcp::{port}"), "-S"]);
+    }
     println!("secure-world log: {} (also shown on stderr); exit the guest with `poweroff`", sec.display());
     let tail = std::thread::spawn({
         let sec = sec.clone();

@@ -18,6 +18,7 @@ mod setup;
 mod sign;
 mod soak;
 mod storage;
+mod symbolize;
 mod tas;
 
 use oxtee_platform::map;
@@ -67,6 +68,10 @@ commands:
   new NAME [--dir DIR]  a new TA project (proto, ta, host crates) in DIR (default
                         ./NAME) with a fresh UUID, for `run --ta DIR/ta --host
                         DIR/host -- NAME`
+  symbolize [--elf ELF ...] [LOGFILE|-]
+                        add function and file:line to the addresses of the crash
+                        reports (TA and OS) in a log (docs/debugging.md); TA ELFs
+                        are found by UUID among the builds, the OS ELF is ours
   help                  this text
 
 run options:
@@ -100,6 +105,11 @@ run options:
                         RPMB) in this host directory (created if missing), so
                         it outlives the guest; default: the guest's RAM
   --timeout SECS        kill QEMU after this long (default 60; 120 with -- CMD)
+  --log LEVEL           the secure world's log level at boot: error, warn, info
+                        (default), debug or trace (no rebuild)
+  --gdb [PORT]          start QEMU halted with its gdbstub on PORT (default
+                        1234) and print the gdb-multiarch commands to attach
+                        (docs/debugging.md); no timeout
   -- CMD [ARG...]       run CMD with these arguments (passed as they are; for
                         pipes or ';' use: -- sh -c '...') and power off";
 
@@ -138,6 +148,7 @@ fn main() -> ExitCode {
         "ta-enc-key" => no_options(imgfmt::ta_enc_key_cli),
         "tas" => no_options(tas::run_cli),
         "new" => new::run_cli(rest).map(|()| 0),
+        "symbolize" => symbolize::run_cli(rest),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(0)
@@ -235,6 +246,17 @@ fn test() -> Result {
         if let Some(l) = out.ns_log.lines().find(|l| l.contains("hostile: summary")) {
             println!("  {}", l.trim());
         }
+        if (smp, gic) == (1, 2) {
+            // The faults the harness injects into the OS: reported in
+            // words, with a call stack that symbolizes.
+            let problems = symbolize::check_os_reports(&out.secure_log, &images::os_elf(images::Variant::Test));
+            println!("  OS crash reports (unmapped load, stack overflow; symbolized): {} problems", problems.len());
+            for p in &problems {
+                eprintln!("  OS crash report: FAIL {p}");
+            }
+            failed += problems.len() as u64;
+            passed += u64::from(problems.is_empty());
+        }
         match qemu::harness_tally(&out.ns_log) {
             Some((p, f)) => {
                 // OS panics and exceptions the harness did not cause on
@@ -324,14 +346,15 @@ fn test() -> Result {
     // examples (`example-new`).
     extra.extend(new::qemu_check_files()?);
     // Real clients of the default image: the user-TA cases of xtest (the
-    // rest need the test PTA) and the C client's hello_world part.
-    let cmd = linux::Mode::Command("oxtee-xtest && oxtee-cclient".into());
+    // rest need the test PTA) and the C client's hello_world part; first
+    // the crashes whose reports the secure log must show.
+    let cmd = linux::Mode::Command("oxtee-xtest crash && oxtee-xtest && oxtee-cclient".into());
     let out = linux::boot(&prod, &linux::Boot::new(1, 2, 600), &cmd, &extra)?;
     let tallies: Vec<(u64, u64)> = out.ns_log.lines().filter_map(linux::tally_line).collect();
     let (p, f) = tallies.iter().fold((0, 0), |(p, f), t| (p + t.0, f + t.1));
     let status = linux::command_status(&out.ns_log);
     println!("  Linux, 1 CPU, GICv2: {p} passed, {f} failed ({:.1} s)", out.secs);
-    if tallies.len() != 2 || f > 0 || status != Some(0) || !out.clean_exit {
+    if tallies.len() != 3 || f > 0 || status != Some(0) || !out.clean_exit {
         qemu::print_tails(&out);
         failed += f.max(1);
     }
@@ -340,6 +363,19 @@ fn test() -> Result {
     let (p, f) = pitfalls::run_checks(&prod, &extra)?;
     passed += p;
     failed += f;
+    let crash_failures = symbolize::check_reports(&out.secure_log);
+    println!(
+        "  crash reports (stack overflow, null dereference, undefined instruction, panic; symbolized): {}",
+        if crash_failures.is_empty() { "ok".to_string() } else { format!("{} problems", crash_failures.len()) }
+    );
+    for f in &crash_failures {
+        eprintln!("  crash report: FAIL {f}");
+    }
+    if crash_failures.is_empty() {
+        passed += symbolize::EXPECTED_REPORTS.len() as u64;
+    } else {
+        failed += crash_failures.len() as u64;
+    }
     println!("== Linux guest (stock optee driver, both client stacks)");
     for (smp, gic) in [(1, 2), (4, 3)] {
         let out = linux::boot(&imgs, &linux::Boot::new(smp, gic, 600), &linux::Mode::Test, &extra)?;

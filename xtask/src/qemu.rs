@@ -48,6 +48,8 @@ pub struct Config {
     /// after it) this long after the normal-world console first shows
     /// this text.
     pub kill: Option<(String, Duration)>,
+    /// Start halted with QEMU's gdbstub on this TCP port (`-gdb -S`).
+    pub gdb: Option<u16>,
 }
 
 impl Default for Config {
@@ -69,6 +71,7 @@ impl Default for Config {
             words: Vec::new(),
             idle_secs: None,
             kill: None,
+            gdb: None,
         }
     }
 }
@@ -141,11 +144,48 @@ pub fn command(imgs: &Images, cfg: &Config, ns_log: &Path, sec_log: &Path) -> Co
             map::HARNESS_MODE_PRODUCTION
         ));
     }
+    if let Some(port) = cfg.gdb {
+        c.args(["-gdb", &format!("tcp::{port}"), "-S"]);
+    }
     for (addr, value) in &cfg.words {
         c.arg("-device").arg(format!("loader,addr={addr:#x},data={value:#x},data-len=8"));
     }
     c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
     c
+}
+
+/// The secure log levels `--log` takes, in `map::SECURE_LOG_ADDR`'s
+/// numbering (1 error .. 5 trace).
+pub const LOG_LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
+
+/// The loader word that sets the secure world's log level at boot.
+pub fn log_word(level: &str) -> Result<(u64, u64)> {
+    let i = LOG_LEVELS
+        .iter()
+        .position(|l| l.eq_ignore_ascii_case(level))
+        .ok_or_else(|| format!("--log {level:?}: one of {}", LOG_LEVELS.join(", ")))?;
+    Ok((map::SECURE_LOG_ADDR, map::SECURE_LOG_MAGIC << 32 | (i as u64 + 1)))
+}
+
+/// What to type into gdb-multiarch for a QEMU started with `--gdb PORT`.
+pub fn gdb_help(port: u16, test_build: bool) -> String {
+    let variant = if test_build { images::Variant::Test } else { images::Variant::Default };
+    let os = images::os_elf(variant);
+    let os = os.strip_prefix(root()).unwrap_or(&os).display().to_string();
+    format!(
+        "QEMU waits for the debugger (gdbstub on port {port}). In another terminal, from {root}:\n\
+         \x20 gdb-multiarch -q {os} \\\n\
+         \x20   -ex 'target remote :{port}' \\\n\
+         \x20   -ex 'break oxtee_core::user::crash_report' \\\n\
+         \x20   -ex continue\n\
+         For a TA (its ELF keeps symbols; its load address is in the `TA <uuid> loaded at` line of\n\
+         `--log debug`, or in a crash report's `image` line):\n\
+         \x20 (gdb) add-symbol-file ta/target/aarch64-unknown-none/release/<ta> -o <load address>\n\
+         \x20 (gdb) break <ta function>\n\
+         \x20 (gdb) continue\n\
+         See docs/debugging.md.",
+        root = root().display()
+    )
 }
 
 /// Streams new bytes of a log file with a prefix on each line.
@@ -338,6 +378,10 @@ pub fn harness_tally(log: &str) -> Option<(u64, u64)> {
 }
 
 /// A number as `0x...` hex or decimal.
+fn log_word_of(level: &str) -> Result<(u64, u64)> {
+    log_word(level)
+}
+
 fn parse_addr(s: &str) -> Result<u64> {
     let v = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
         Some(hex) => u64::from_str_radix(&hex.replace('_', ""), 16),
@@ -396,7 +440,8 @@ pub fn run_cli(args: &[String]) -> Result<u8> {
     // `--example`).
     let (mut ta_dirs, mut host_dirs): (Vec<PathBuf>, Vec<PathBuf>) = (Vec::new(), Vec::new());
     let mut example_cmd = None;
-    let mut it = args.iter();
+    let mut log_word = None;
+    let mut it = args.iter().peekable();
     while let Some(a) = it.next() {
         let mut val = || it.next().cloned().ok_or(format!("{a} needs a value"));
         match a.as_str() {
@@ -449,6 +494,17 @@ pub fn run_cli(args: &[String]) -> Result<u8> {
                 harness = true;
             }
             "--ns-addr" => ns_addr = Some(parse_addr(&val()?)?),
+            "--log" => log_word = Some(log_word_of(&val()?)?),
+            "--gdb" => {
+                let port = match it.peek() {
+                    Some(p) if !p.starts_with('-') => {
+                        let p = it.next().cloned().unwrap_or_default();
+                        p.parse().map_err(|_| format!("--gdb {p:?}: a TCP port"))?
+                    }
+                    _ => 1234,
+                };
+                cfg.gdb = Some(port);
+            }
             "--" => {
                 let cmd: Vec<String> = it.by_ref().cloned().collect();
                 if cmd.is_empty() {
@@ -504,6 +560,13 @@ pub fn run_cli(args: &[String]) -> Result<u8> {
             added.push((bin, Box::leak(format!("/usr/bin/{name}").into_boxed_str())));
         }
     }
+    if let Some(w) = log_word {
+        cfg.words.push(w);
+    }
+    if cfg.gdb.is_some() {
+        // A debugging session lasts as long as it takes.
+        timeout = Some(timeout.unwrap_or(24 * 3600));
+    }
     let ns_boot = match &ns {
         Some(file) => {
             let p = images::ns_payload(file, ns_addr, RAM_SIZE)?;
@@ -515,19 +578,23 @@ pub fn run_cli(args: &[String]) -> Result<u8> {
     };
     let variant = if test_build { images::Variant::Test } else { images::Variant::Default };
     let imgs = images::build_variant(variant, os.as_deref(), ns_boot)?;
+    if let Some(port) = cfg.gdb {
+        println!("{}", gdb_help(port, test_build));
+    }
     if !harness {
         let mut extra = crate::linux::guest_binaries()?;
         // Added files replace ours at the same guest path.
         extra.retain(|(_, g)| !added.iter().any(|(_, a)| a == g));
         extra.extend(added);
         let Some(cmd) = guest_cmd else {
-            return crate::linux::interactive(&imgs, cfg.smp, cfg.gic, &linux_kernel, &extra, store.as_deref())
-                .map(|()| 0);
+            return crate::linux::interactive(&imgs, &cfg, &linux_kernel, &extra, store.as_deref()).map(|()| 0);
         };
         let b = crate::linux::Boot {
             show: Show::Live,
             store,
             kernel: linux_kernel,
+            words: cfg.words.clone(),
+            gdb: cfg.gdb,
             ..crate::linux::Boot::new(cfg.smp, cfg.gic, timeout.unwrap_or(120))
         };
         let mode = crate::linux::Mode::Command(crate::linux::shell_words(&cmd));
@@ -615,6 +682,23 @@ mod tests {
         assert_eq!(harness_tally("harness: 1 passed, 2 failed\r\n"), Some((1, 2)));
         assert_eq!(harness_tally("harness: lots passed, 0 failed"), None);
         assert_eq!(harness_tally(""), None);
+    }
+
+    #[test]
+    fn log_levels_become_the_word_the_os_reads() {
+        for (i, name) in LOG_LEVELS.iter().enumerate() {
+            let (addr, word) = log_word(name).unwrap();
+            assert_eq!(addr, map::SECURE_LOG_ADDR);
+            assert_eq!(map::secure_log_level(word), Some(i as u8 + 1));
+        }
+        assert_eq!(log_word("DEBUG").unwrap(), log_word("debug").unwrap());
+        assert!(log_word("verbose").is_err());
+        // Whatever else lies there keeps the default.
+        for junk in
+            [0, 4, map::SECURE_LOG_MAGIC << 32, map::SECURE_LOG_MAGIC << 32 | 6, map::SECURE_LOG_MAGIC << 32 | 0x104]
+        {
+            assert_eq!(map::secure_log_level(junk), None, "{junk:#x}");
+        }
     }
 
     #[test]

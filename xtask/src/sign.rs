@@ -49,7 +49,98 @@ fn key_path_from(env: Option<std::ffi::OsString>) -> PathBuf {
 pub fn sign_ta(elf: &[u8], key_pem_path: &Path) -> crate::Result<Vec<u8>> {
     let key = load_key(key_pem_path)?;
     let uuid = elf_uuid(elf)?;
-    sign(elf, &key, &uuid, 0)
+    keep_elf(elf, &uuid)?;
+    sign(&strip_debug(elf), &key, &uuid, 0)
+}
+
+/// The ELF without its `.debug_*` contents (emptied in place: the
+/// sections stay, with no bytes), so a TA built with line tables for
+/// `symbolize` and GDB is signed and loaded at its stripped size. The
+/// symbol table stays. An ELF this does not understand (not a 64-bit
+/// little-endian one whose non-loaded sections follow its segments)
+/// comes back unchanged.
+pub fn strip_debug(elf: &[u8]) -> Vec<u8> {
+    try_strip_debug(elf).unwrap_or_else(|| elf.to_vec())
+}
+
+fn try_strip_debug(elf: &[u8]) -> Option<Vec<u8>> {
+    const SHF_ALLOC: u64 = 2;
+    const SHT_NOBITS: u32 = 8;
+    let u16_at = |o: usize| Some(u16::from_le_bytes(elf.get(o..o + 2)?.try_into().ok()?));
+    let u32_at = |o: usize| Some(u32::from_le_bytes(elf.get(o..o + 4)?.try_into().ok()?));
+    let u64_at = |o: usize| Some(u64::from_le_bytes(elf.get(o..o + 8)?.try_into().ok()?));
+    if !elf.starts_with(b"\x7fELF\x02\x01") {
+        return None;
+    }
+    let (phoff, phentsize, phnum) = (u64_at(0x20)? as usize, u16_at(0x36)? as usize, u16_at(0x38)? as usize);
+    let (shoff, shentsize, shnum, shstrndx) =
+        (u64_at(0x28)? as usize, u16_at(0x3a)? as usize, u16_at(0x3c)? as usize, u16_at(0x3e)? as usize);
+    if shentsize != 64 || phentsize != 56 || shnum == 0 || shstrndx >= shnum {
+        return None;
+    }
+    let mut seg_end = 0usize;
+    for i in 0..phnum {
+        let p = phoff + i * phentsize;
+        seg_end = seg_end.max((u64_at(p + 8)? + u64_at(p + 32)?) as usize);
+    }
+    let sh = |i: usize| shoff + i * shentsize;
+    let strtab = u64_at(sh(shstrndx) + 24)? as usize;
+    let name = |i: usize| -> Option<&[u8]> {
+        let start = strtab + u32_at(sh(i))? as usize;
+        let rest = elf.get(start..)?;
+        Some(&rest[..rest.iter().position(|&b| b == 0)?])
+    };
+    // Sections with file bytes outside the segments: all must follow them.
+    let mut tail = Vec::new();
+    for i in 1..shnum {
+        let (ty, flags, off, size) = (u32_at(sh(i) + 4)?, u64_at(sh(i) + 8)?, u64_at(sh(i) + 24)?, u64_at(sh(i) + 32)?);
+        if flags & SHF_ALLOC != 0 || ty == SHT_NOBITS || size == 0 {
+            continue;
+        }
+        if (off as usize) < seg_end {
+            return None;
+        }
+        tail.push(i);
+    }
+    let cut = tail.iter().map(|&i| u64_at(sh(i) + 24).unwrap_or(0) as usize).min()?;
+    if !tail.iter().any(|&i| name(i).is_some_and(|n| n.starts_with(b".debug_"))) {
+        return None;
+    }
+    let mut out = elf.get(..cut)?.to_vec();
+    let mut headers = elf.get(shoff..shoff + shnum * shentsize)?.to_vec();
+    for &i in &tail {
+        let h = i * shentsize;
+        let (off, size, align) = (u64_at(sh(i) + 24)? as usize, u64_at(sh(i) + 32)? as usize, u64_at(sh(i) + 48)?);
+        if name(i)?.starts_with(b".debug_") {
+            headers[h + 24..h + 32].copy_from_slice(&(out.len() as u64).to_le_bytes());
+            headers[h + 32..h + 40].copy_from_slice(&0u64.to_le_bytes());
+            continue;
+        }
+        let align = align.max(1) as usize;
+        out.resize(out.len().div_ceil(align) * align, 0);
+        headers[h + 24..h + 32].copy_from_slice(&(out.len() as u64).to_le_bytes());
+        out.extend_from_slice(elf.get(off..off + size)?);
+    }
+    out.resize(out.len().div_ceil(8) * 8, 0);
+    let new_shoff = out.len() as u64;
+    out.extend_from_slice(&headers);
+    out[0x28..0x30].copy_from_slice(&new_shoff.to_le_bytes());
+    Some(out)
+}
+
+/// Where a signed TA's ELF is kept, by UUID, for `cargo xtask symbolize`
+/// and GDB (the build directory holds only the last of several builds of
+/// one crate, e.g. the test TA's four UUIDs).
+pub fn kept_elf(uuid: &Uuid) -> PathBuf {
+    crate::root().join("target/ta/elf").join(format!("{}.elf", fmt_uuid(uuid)))
+}
+
+fn keep_elf(elf: &[u8], uuid: &Uuid) -> crate::Result {
+    let path = kept_elf(uuid);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::write(&path, elf).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Signs a TA ELF like [`sign_ta`], with the signed `ta_version`
@@ -57,7 +148,8 @@ pub fn sign_ta(elf: &[u8], key_pem_path: &Path) -> crate::Result<Vec<u8>> {
 pub fn sign_ta_version(elf: &[u8], key_pem_path: &Path, version: u32) -> crate::Result<Vec<u8>> {
     let key = load_key(key_pem_path)?;
     let uuid = elf_uuid(elf)?;
-    sign(elf, &key, &uuid, version)
+    keep_elf(elf, &uuid)?;
+    sign(&strip_debug(elf), &key, &uuid, version)
 }
 
 /// `cargo xtask sign-ta` entry point.
@@ -124,6 +216,9 @@ pub fn run_cli(args: &[String]) -> crate::Result {
         None if name.is_some() => return Err(format!("--name needs --subkey\n{USAGE}")),
         None => None,
     };
+    let full = elf;
+    let stripped = strip_debug(elf);
+    let elf = stripped.as_slice();
     let signed = if subkey_bin.is_some() || enc.is_some() {
         let sk = subkey_bin.as_deref().map(|b| (b, name.as_deref().unwrap_or("")));
         let img = crate::imgfmt::TaImage { elf, uuid, version, subkey: sk, enc: enc.as_ref() };
@@ -136,6 +231,7 @@ pub fn run_cli(args: &[String]) -> crate::Result {
             .map_err(|e| format!("writing the signed TA {}: creating {}: {e}", output.display(), dir.display()))?;
     }
     std::fs::write(output, signed).map_err(|e| format!("writing the signed TA {}: {e}", output.display()))?;
+    keep_elf(full, &uuid)?;
     println!("signed {} as {} with {} -> {}", input.display(), fmt_uuid(&uuid), key_path.display(), output.display());
     Ok(())
 }
@@ -355,6 +451,34 @@ fn fmt_uuid(u: &Uuid) -> String {
 
 #[cfg(test)]
 pub(crate) mod tests {
+    #[test]
+    fn debug_sections_are_emptied_and_the_rest_kept() {
+        use object::{Object, ObjectSection};
+        // This test binary: a 64-bit little-endian ELF with debug info.
+        let exe = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+        let before = object::File::parse(&*exe).unwrap();
+        let debug_bytes: u64 =
+            before.sections().filter(|s| s.name().is_ok_and(|n| n.starts_with(".debug_"))).map(|s| s.size()).sum();
+        let stripped = super::strip_debug(&exe);
+        let after = object::File::parse(&*stripped).unwrap();
+        if debug_bytes > 0 {
+            assert!(stripped.len() < exe.len());
+        }
+        for s in after.sections() {
+            let name = s.name().unwrap();
+            let old = before.section_by_name(name).unwrap();
+            // Loaded sections (e.g. `.debug_gdb_scripts`) stay.
+            if name.starts_with(".debug_") && old.address() == 0 {
+                assert_eq!(s.size(), 0, "{name}");
+            } else {
+                assert_eq!(s.data().unwrap(), old.data().unwrap(), "{name}");
+            }
+        }
+        assert_eq!(after.symbols().count(), before.symbols().count());
+        // Not an ELF: unchanged.
+        assert_eq!(super::strip_debug(b"not an elf"), b"not an elf");
+    }
+
     use super::*;
     use oxtee_abi::ta::{TA_HEAD_NO_DEPR_ENTRY, TaHead};
     use oxtee_core::ta::image::verify;

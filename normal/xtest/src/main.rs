@@ -411,6 +411,18 @@ fn main() {
         println!("xtest: {p} passed, {f} failed");
         std::process::exit(if f == 0 { 0 } else { 1 });
     }
+    // `oxtee-xtest crash`: a stack overflow, a null dereference, an
+    // undefined instruction and a panic in the test TA, each once (their
+    // crash reports in the secure log are checked by `cargo xtask test`).
+    if std::env::args().nth(1).is_some_and(|a| a == "crash") {
+        match Context::new() {
+            Ok(mut ctx) => user_ta::crash_reports(&mut ctx),
+            Err(e) => check(false, "open /dev/tee0", format_args!("{e}")),
+        }
+        let (p, f) = (PASSED.load(Ordering::Relaxed), FAILED.load(Ordering::Relaxed));
+        println!("xtest: {p} passed, {f} failed");
+        std::process::exit(if f == 0 { 0 } else { 1 });
+    }
     // `oxtee-xtest system`: only the system PTA cases.
     if std::env::args().nth(1).is_some_and(|a| a == "system") {
         match Context::new() {

@@ -597,6 +597,22 @@ fn bad_images(ctx: &Context) {
 
 /// Runs every user-TA case (`test_build`: the OS has the test PTA, which
 /// some checks ask for figures).
+/// One TA killed per kind the crash-report test reads back from the
+/// secure log: stack overflow, null dereference, undefined instruction
+/// (the test TA's CMD_CRASH), then a panic (CMD_PANIC with code 0xc0de).
+pub fn crash_reports(ctx: &mut Context) {
+    for kind in [t::CRASH_STACK_OVERFLOW, t::CRASH_READ_NULL, t::CRASH_UNDEFINED] {
+        let r =
+            ctx.open_session(t::TEST_MULTI).map_err(|e| (e.code, e.origin)).and_then(|mut s| crash(&mut s, kind, 0));
+        eq(&format!("crash report: kind {kind} kills the TA"), r.map(|_| ()), dead());
+    }
+    let r = ctx
+        .open_session(t::TEST_MULTI)
+        .map_err(|e| (e.code, e.origin))
+        .and_then(|mut s| err(s.invoke_command(t::CMD_PANIC, &mut op(value_in(0xc0de, 0), ParamNone::new()))));
+    eq("crash report: a panic kills the TA", r, dead());
+}
+
 pub fn run(ctx: &mut Context, test_build: bool) {
     hello(ctx);
     variants(ctx);

@@ -64,6 +64,22 @@ pub const HARNESS_MODE_PRODUCTION: u32 = 0x9d0d_0001;
 pub const HARNESS_ARG_SEED: u64 = HARNESS_MODE_ADDR + 8;
 pub const HARNESS_ARG_SMCS: u64 = HARNESS_MODE_ADDR + 16;
 pub const HARNESS_ARG_PHASES: u64 = HARNESS_MODE_ADDR + 24;
+/// A u64 the OS reads at cold boot (before the normal world runs) for its
+/// log level: `SECURE_LOG_MAGIC << 32 | level`, level 1 (error) to 5
+/// (trace); anything else keeps the default (info). `cargo xtask run
+/// --log LEVEL` writes it with QEMU's generic loader.
+pub const SECURE_LOG_ADDR: u64 = HARNESS_MODE_ADDR + 0x40;
+pub const SECURE_LOG_MAGIC: u64 = 0x106c_e7e1;
+
+/// The level a `SECURE_LOG_ADDR` word asks for (1 error .. 5 trace).
+pub const fn secure_log_level(word: u64) -> Option<u8> {
+    let level = (word & 0xff) as u8;
+    if word >> 32 == SECURE_LOG_MAGIC && (word >> 8) & 0xff_ffff == 0 && level >= 1 && level <= 5 {
+        Some(level)
+    } else {
+        None
+    }
+}
 
 /// Where `cargo xtask` places Linux: the kernel Image (2 MiB aligned, above
 /// the static shared memory), its device tree, and the initramfs.

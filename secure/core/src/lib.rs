@@ -20,6 +20,7 @@ macro_rules! hold {
 }
 
 pub mod async_notif;
+pub mod crash;
 pub mod env;
 pub mod fastcall;
 pub mod fault;

@@ -412,7 +412,8 @@ pub extern "C" fn fiq() {
 /// stack. The call that caused it is aborted (see `thread::abort_current`)
 /// and the OS goes on. Writes the SMC to return to the monitor with into
 /// `out` (function id, x1..x4).
-pub extern "C" fn exception(kind: u64, esr: u64, elr: u64, far: u64, out: &mut [u64; 5]) {
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn exception(kind: u64, esr: u64, elr: u64, far: u64, out: &mut [u64; 5], fp: u64, lr: u64, sp: u64) {
     // First: no lock the faulting code held may stay closed (the log's
     // included, so the report below cannot wait on it).
     let released = arch::release_cpu_locks();
@@ -433,6 +434,7 @@ pub extern "C" fn exception(kind: u64, esr: u64, elr: u64, far: u64, out: &mut [
     } else if opened > 0 {
         warn!("{opened} spin lock(s) the panicking code held were opened");
     }
+    os_crash_report(kind, esr, elr, far, fp, lr, sp);
     let done = DONE[arch::cpu_index()].load(Ordering::Relaxed);
     // The report is out; a later panic on this CPU is a new one.
     PANICKING[arch::cpu_index()].store(false, Ordering::Release);
@@ -457,6 +459,32 @@ pub extern "C" fn exception(kind: u64, esr: u64, elr: u64, far: u64, out: &mut [
     };
     arch::user::restore_ns_fp();
     *out = [done as u64, regs[0], regs[1], regs[2], regs[3]];
+}
+
+/// The OS's crash report (format in docs/debugging.md): the reason in
+/// words, the registers the entry kept, where the OS image lies, and the
+/// call stack from the frame-pointer chain if the fault was on a trusted
+/// thread (whose stack the abort leaves intact; an entry stack is being
+/// reused by this very report).
+fn os_crash_report(kind: u64, esr: u64, elr: u64, far: u64, fp: u64, lr: u64, sp: u64) {
+    use oxtee_core::crash;
+    let stack = thread::current().map(thread::stack_range);
+    let range = stack.map(|(bottom, top)| crash::Stack { bottom, top });
+    // No allocation here: this may report an out-of-memory panic.
+    if kind < KIND_PANIC {
+        error!("OS crash: {}", crash::Reason::of_fault(esr, far, sp, range));
+    } else if kind == KIND_OUT_OF_MEMORY {
+        error!("OS crash: panic: out of memory");
+    } else {
+        error!("OS crash: panic (message above)");
+    }
+    let text = arch::layout().text;
+    let images = [crash::Image { name: &"os", base: text.0 as u64, span: (text.1 - text.0) as u64 }];
+    // A panic: the pc is the call into the abort path.
+    let pc = if kind < KIND_PANIC { elr } else { lr.wrapping_sub(4) };
+    let regs = crash::Regs { x: None, fp, lr, sp, pc, pstate: 0, esr, far };
+    let mut read = |a: u64| stack.and_then(|s| thread::read_stack_word(s, a));
+    crash::report("OS crash:", &regs, &images, range, &mut read, &mut |a| error!("{a}"));
 }
 
 fn exception_name(kind: u64, esr: u64) -> &'static str {

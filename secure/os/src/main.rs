@@ -29,7 +29,17 @@ fn os() -> &'static Os {
 static LOGGER: UartLogger = UartLogger::new("os", arch::cpu_index);
 
 fn init_logging() {
-    LOGGER.init(arch::secure_uart(), LevelFilter::Info);
+    let level = match oxtee_platform::map::secure_log_level(arch::boot_log_word()) {
+        Some(1) => LevelFilter::Error,
+        Some(2) => LevelFilter::Warn,
+        Some(4) => LevelFilter::Debug,
+        Some(5) => LevelFilter::Trace,
+        _ => LevelFilter::Info,
+    };
+    LOGGER.init(arch::secure_uart(), level);
+    if level != LevelFilter::Info {
+        log::warn!("log level {level} (asked for at boot)");
+    }
 }
 
 /// True if the panic is Rust's report of a failed allocation.

@@ -676,16 +676,7 @@ impl Os {
                         (res, false)
                     }
                     Err(k) => {
-                        match k {
-                            Killed::Panic(code) => warn!("TA {} panicked with code {code:#x}", inst.uuid),
-                            Killed::Fault { esr, far } => warn!(
-                                "TA {} killed: exception class {:#x} (ESR {esr:#x}) at {:#x}, address {far:#x}",
-                                inst.uuid,
-                                esr >> 26,
-                                regs.pc
-                            ),
-                            Killed::Syscall(why) => warn!("TA {} killed: {why}", inst.uuid),
-                        }
+                        crash_report(inst, space, &regs, &k);
                         ((TeeResult::ERROR_TARGET_DEAD, Origin::Tee), true)
                     }
                 }
@@ -1016,4 +1007,54 @@ impl Os {
         }
         Ok(inst)
     }
+}
+
+/// Logs why `inst` is being killed, with its registers, where its images
+/// lie and its call stack (`crate::crash`; the format is in
+/// docs/debugging.md). Reads only the TA's own stack, through the checked
+/// user-memory accessors.
+fn crash_report(inst: &Instance, space: &UserSpace, regs: &UserRegs, k: &Killed) {
+    let stack_top = Instance::window(inst.id).get() + STACK_TOP;
+    let stack_len = (inst.stack_size as u64).div_ceil(PAGE_SIZE as u64) * PAGE_SIZE as u64;
+    let stack = crate::crash::Stack { bottom: stack_top.saturating_sub(stack_len), top: stack_top };
+    let (esr, far) = match *k {
+        Killed::Fault { esr, far } => (esr, far),
+        _ => (regs.esr, regs.far),
+    };
+    let reason = match *k {
+        Killed::Panic(code) => crate::crash::Reason::Panic { code },
+        Killed::Fault { esr, far } => crate::crash::Reason::of_fault(esr, far, regs.sp, Some(stack)),
+        Killed::Syscall(why) => {
+            warn!("TA {} killed: {why}", inst.uuid);
+            return;
+        }
+    };
+    warn!("TA {} killed: {reason}", inst.uuid);
+    let mut names: [Option<Uuid>; crate::ta::dl::MAX_OBJECTS] = [None; crate::ta::dl::MAX_OBJECTS];
+    let mut spans = [(0u64, 0u64); crate::ta::dl::MAX_OBJECTS];
+    let mut n = 0;
+    for m in space.dl.modules.iter().take(crate::ta::dl::MAX_OBJECTS) {
+        names[n] = Some(m.uuid);
+        spans[n] = (m.base, m.span);
+        n += 1;
+    }
+    if n == 0 {
+        // Not linked yet (or a host-test fake): the main image at its base.
+        names[0] = Some(inst.uuid);
+        spans[0] = (inst.base.get(), 0);
+        n = 1;
+    }
+    let mut images: [crate::crash::Image<'_>; crate::ta::dl::MAX_OBJECTS] =
+        core::array::from_fn(|_| crate::crash::Image { name: &"?", base: 0, span: 0 });
+    for (i, img) in images.iter_mut().enumerate().take(n) {
+        if let Some(u) = names[i].as_ref() {
+            *img = crate::crash::Image { name: u, base: spans[i].0, span: spans[i].1 };
+        }
+    }
+    let r = crate::crash::Regs::all(&regs.x, regs.sp, regs.pc, regs.pstate, esr, far);
+    let mut read = |va: u64| {
+        let mut b = [0u8; 8];
+        space.read(UserVirt::new(va), &mut b).ok().map(|()| u64::from_le_bytes(b))
+    };
+    crate::crash::report("TA crash:", &r, &images[..n], Some(stack), &mut read, &mut |a| warn!("{a}"));
 }

@@ -106,13 +106,18 @@ fiq_entry:
 // entry stack, whatever stack the panic happened on.
 .global abort_call
 abort_call:
+    // The caller's frame chain, for the report's call stack.
+    mov     x5, x29
+    mov     x6, x30
+    mov     x7, sp
     bl      set_stack
     mov     x1, #0
     mov     x2, #0
     mov     x3, #0
     b       abort_common
 
-// x0..x3 = kind, ESR, ELR, FAR. `exception` writes the SMC to return to
+// x0..x3 = kind, ESR, ELR, FAR, x5..x7 = x29, x30, sp where it happened.
+// `exception` writes the SMC to return to
 // the monitor with (function id, x1..x4) into a frame on this stack.
 abort_common:
     sub     sp, sp, #48
@@ -151,6 +156,10 @@ abort_common:
 exception_common:
     // The call is abandoned: report from this CPU's entry stack, which is
     // good even if the fault was a thread stack overflowing into its guard.
+    // x29, x30 and sp as they were, for the report (x5..x7 are lost).
+    mov     x5, x29
+    mov     x6, x30
+    mov     x7, sp
     bl      set_stack
     mrs     x1, esr_el1
     mrs     x2, elr_el1

@@ -297,6 +297,15 @@ pub fn counter() -> u64 {
     v
 }
 
+/// The word at `map::SECURE_LOG_ADDR` (the boot log level), read at cold
+/// boot with the MMU off, before the normal world has run: only QEMU's
+/// loader can have put anything there.
+pub fn boot_log_word() -> u64 {
+    // SAFETY: an aligned word of normal-world RAM, readable with the MMU
+    // off; nothing else uses it yet, and any value is acceptable.
+    unsafe { core::ptr::read_volatile(oxtee_platform::map::SECURE_LOG_ADDR as *const u64) }
+}
+
 /// The device tree at `addr` (QEMU's, in normal-world RAM that is not yet
 /// mapped: read with the MMU off at cold boot).
 pub fn read_fdt(addr: oxtee_abi::addr::NsPhys) -> Option<fdt::Fdt<'static>> {

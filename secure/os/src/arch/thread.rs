@@ -127,6 +127,24 @@ fn thread(id: usize) -> &'static mut Thread {
     unsafe { &mut *slots[id].0.get() }
 }
 
+/// The usable part of thread `id`'s stack (its guard page left out):
+/// [bottom, top). For the abort path's call stack, on the CPU that ran it.
+pub fn stack_range(id: usize) -> (u64, u64) {
+    let r = thread(id).stack.as_ptr_range();
+    (r.start as u64 + 4096, r.end as u64)
+}
+
+/// Reads a word of a thread stack for a crash report.
+pub fn read_stack_word(stack: (u64, u64), addr: u64) -> Option<u64> {
+    if !addr.is_multiple_of(8) || addr < stack.0 || addr.checked_add(8).is_none_or(|e| e > stack.1) {
+        return None;
+    }
+    // SAFETY: `addr` is an aligned word inside a thread stack (checked
+    // above, against the range `stack_range` gave), mapped read-write in
+    // the kernel's map for the OS's lifetime; a racy value is harmless.
+    Some(unsafe { core::ptr::read_volatile(addr as *const u64) })
+}
+
 /// The thread running on this CPU, if any.
 pub fn current() -> Option<usize> {
     cpu().current
