@@ -4,8 +4,11 @@
 //!
 //! - command 0: p0 value inout, `a` is incremented;
 //! - command 1: p0 value inout, `a` is decremented.
-#![no_std]
-#![no_main]
+//!
+//! Host tests (simulated TEE, see ta/README.md): `cd ta && cargo test -p
+//! hello --target x86_64-unknown-linux-gnu`.
+#![cfg_attr(not(test), no_std)]
+#![cfg_attr(not(test), no_main)]
 #![forbid(unsafe_code)]
 
 use oxtee_utee::{
@@ -60,4 +63,35 @@ fn invoke_command(cmd: u32, params: &mut Parameters) -> Result<()> {
     trace_println!("hello: value {a} -> {new}");
     value.set_a(new);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CMD_DEC_VALUE, CMD_INC_VALUE};
+    use oxtee_utee::sim::{Origin, Param, Sim, TeeResult};
+
+    #[test]
+    fn increments_and_decrements() {
+        let sim = Sim::new();
+        let mut s = sim.open_session(&mut []).unwrap();
+        let mut p = [Param::value_inout(42, 0)];
+        s.invoke(CMD_INC_VALUE, &mut p).unwrap();
+        assert_eq!(p[0].a(), 43);
+        s.invoke(CMD_DEC_VALUE, &mut p).unwrap();
+        s.invoke(CMD_DEC_VALUE, &mut p).unwrap();
+        assert_eq!(p[0].a(), 41);
+        let mut p = [Param::value_inout(u32::MAX, 0)];
+        s.invoke(CMD_INC_VALUE, &mut p).unwrap();
+        assert_eq!(p[0].a(), 0, "wraps");
+    }
+
+    #[test]
+    fn refuses_other_commands_and_parameters() {
+        let sim = Sim::new();
+        let mut s = sim.open_session(&mut []).unwrap();
+        let err = s.invoke(2, &mut [Param::value_inout(0, 0)]).unwrap_err();
+        assert_eq!((err.code, err.origin), (TeeResult::ERROR_NOT_SUPPORTED, Origin::TrustedApp));
+        let err = s.invoke(CMD_INC_VALUE, &mut [Param::value_input(1, 0)]).unwrap_err();
+        assert_eq!(err.code, TeeResult::ERROR_BAD_PARAMETERS);
+    }
 }
