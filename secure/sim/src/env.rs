@@ -25,7 +25,10 @@ use zerocopy::{FromZeros, IntoBytes};
 pub enum MockParam {
     #[default]
     None,
-    Value { a: u32, b: u32 },
+    Value {
+        a: u32,
+        b: u32,
+    },
     /// The buffer's bytes (an output starts zeroed at the caller's size).
     /// Set its length to the size to report: longer than the caller's
     /// buffer means "too short" (nothing is copied back).
@@ -180,7 +183,9 @@ impl SimEnv {
             };
         }
         let handler = self.world().mocks.get_mut(&uuid).and_then(Option::take);
-        let Some(mut handler) = handler else { return syscall_exit(regs, abi::SYS_RETURN, TeeResult::ERROR_BUSY.0 as u64) };
+        let Some(mut handler) = handler else {
+            return syscall_exit(regs, abi::SYS_RETURN, TeeResult::ERROR_BUSY.0 as u64);
+        };
         let res = handler(regs.x[3] as u32, &mut args);
         if let Some(slot) = self.world().mocks.get_mut(&uuid) {
             *slot = Some(handler);

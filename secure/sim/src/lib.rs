@@ -132,7 +132,8 @@ impl Sim {
             .with_huk(&HUK);
         let fakes: Vec<(Uuid, u32)> = ta.iter().map(|t| (t.uuid, t.flags)).collect();
         os.user.install_fakes(&MMU, &fakes);
-        let pages = os.shm.ns_contiguous(NsPhys::new(HOST_LO), HOST_HI - HOST_LO).expect("host range is normal-world RAM");
+        let pages =
+            os.shm.ns_contiguous(NsPhys::new(HOST_LO), HOST_HI - HOST_LO).expect("host range is normal-world RAM");
         os.user.install_host_memory(HostMemory { mem: ram, pages, va: UserVirt::new(HOST_LO) });
         let mut world = World::new();
         world.own = ta.map(|t| (t.uuid, t.entry));
@@ -410,7 +411,8 @@ mod logger {
     pub fn init() {
         static ONCE: std::sync::Once = std::sync::Once::new();
         ONCE.call_once(|| {
-            let level = std::env::var("OXTEE_SIM_LOG").ok().and_then(|l| l.parse().ok()).unwrap_or(log::LevelFilter::Info);
+            let level =
+                std::env::var("OXTEE_SIM_LOG").ok().and_then(|l| l.parse().ok()).unwrap_or(log::LevelFilter::Info);
             if log::set_logger(&LOGGER).is_ok() {
                 log::set_max_level(level);
             }

@@ -21,7 +21,13 @@ pub type EntryFn = fn(func: u64, session: u32, params: &mut UteeParams, cmd: u32
 
 /// From the kernel to the TA thread.
 pub(crate) enum Resume {
-    Enter { func: u64, session: u32, cmd: u32, params: UteeParams, host: [usize; 4] },
+    Enter {
+        func: u64,
+        session: u32,
+        cmd: u32,
+        params: UteeParams,
+        host: [usize; 4],
+    },
     /// A syscall's result (x0).
     Syscall(u64),
 }

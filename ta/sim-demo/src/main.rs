@@ -35,9 +35,9 @@ extern crate alloc;
 use alloc::vec;
 use oxtee_utee::{
     AlgorithmId, AttributeId, AttributeMemref, Cipher, DataFlag, Digest, ErrorKind, GenericObject, InstanceCell, Mac,
-    ObjectEnumHandle, ObjectStorageConstants, OperationMode, ParamType, Parameters, PersistentObject, Random,
-    Result, TaProperty, TaSession, TeeParam, TeeParams, TeeProperty, Time, TransientObject, TransientObjectType,
-    Uuid, ta_close_session, ta_create, ta_destroy, ta_invoke_command, ta_open_session, trace_println,
+    ObjectEnumHandle, ObjectStorageConstants, OperationMode, ParamType, Parameters, PersistentObject, Random, Result,
+    TaProperty, TaSession, TeeParam, TeeParams, TeeProperty, Time, TransientObject, TransientObjectType, Uuid,
+    ta_close_session, ta_create, ta_destroy, ta_invoke_command, ta_open_session, trace_println,
 };
 
 oxtee_utee::ta_config! {
@@ -153,7 +153,8 @@ fn invoke_command(session: &mut Session, cmd: u32, p: &mut Parameters) -> Result
         }
         CMD_STORE => {
             p.check_types(MIn, MIn, No, No)?;
-            let flags = DataFlag::ACCESS_READ | DataFlag::ACCESS_WRITE | DataFlag::ACCESS_WRITE_META | DataFlag::OVERWRITE;
+            let flags =
+                DataFlag::ACCESS_READ | DataFlag::ACCESS_WRITE | DataFlag::ACCESS_WRITE_META | DataFlag::OVERWRITE;
             let id = p.0.as_memref()?.buffer().to_vec();
             PersistentObject::create(ObjectStorageConstants::Private, &id, flags, None, p.1.as_memref()?.buffer())?;
             Ok(())
@@ -208,9 +209,11 @@ fn invoke_command(session: &mut Session, cmd: u32, p: &mut Parameters) -> Result
             sys.system_time();
             ree.ree_time();
             let mut v = p.0.as_value()?;
-            (v.set_a(sys.seconds), v.set_b(sys.millis));
+            v.set_a(sys.seconds);
+            v.set_b(sys.millis);
             let mut v = p.1.as_value()?;
-            (v.set_a(ree.seconds), v.set_b(ree.millis));
+            v.set_a(ree.seconds);
+            v.set_b(ree.millis);
             Ok(())
         }
         CMD_CALL_PEER => {
@@ -245,7 +248,6 @@ fn invoke_command(session: &mut Session, cmd: u32, p: &mut Parameters) -> Result
             let mut params =
                 TeeParams::new(TeeParam::memref_inout(&mut buf), TeeParam::none(), TeeParam::none(), TeeParam::none());
             rng.invoke_command(0, &mut params)?;
-            drop(params);
             out.buffer().copy_from_slice(&buf);
             Ok(())
         }

@@ -62,7 +62,8 @@ fn hmac_and_aes() {
     let (key, iv) = (hex("2b7e151628aed2a6abf7158809cf4f3c"), hex("000102030405060708090a0b0c0d0e0f"));
     let pt = hex("6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51");
     let mut ct = [0u8; 32];
-    let mut p = [Param::memref_input(&key), Param::memref_input(&iv), Param::memref_input(&pt), Param::memref_output(&mut ct)];
+    let mut p =
+        [Param::memref_input(&key), Param::memref_input(&iv), Param::memref_input(&pt), Param::memref_output(&mut ct)];
     s.invoke(CMD_AES_CBC, &mut p).unwrap();
     assert_eq!(ct[..], hex("7649abac8119b246cee98e9b12e9197d5086cb9b507219ee95db113a917678b2")[..]);
 }

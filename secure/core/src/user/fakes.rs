@@ -45,10 +45,7 @@ pub(crate) fn fake_load(
         // different code for different fake TAs.
         let mut code = PageBuf::new(8192)?;
         code.bytes_mut()[..16].copy_from_slice(&uuid.to_octets());
-        space.add(
-            code,
-            &[(0, v(base), 4096, UserPerm::ReadExec), (4096, v(base + 4096), 4096, UserPerm::ReadOnly)],
-        )?;
+        space.add(code, &[(0, v(base), 4096, UserPerm::ReadExec), (4096, v(base + 4096), 4096, UserPerm::ReadOnly)])?;
         space.add(PageBuf::new(8192)?, &[(0, v(stack_top - 8192), 8192, UserPerm::ReadWrite)])?;
         space.activate()?;
         if let Some(h) = &user.fake_host {

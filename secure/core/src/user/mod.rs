@@ -18,13 +18,13 @@ pub mod cryp;
 #[cfg(test)]
 mod cryp_tests;
 mod dynlink;
+#[cfg(any(test, feature = "fakes"))]
+pub mod fakes;
 pub(crate) mod load;
 pub mod space;
 pub mod storage;
 mod syscall;
 pub mod ta_store;
-#[cfg(any(test, feature = "fakes"))]
-pub mod fakes;
 #[cfg(test)]
 pub(crate) mod tests;
 

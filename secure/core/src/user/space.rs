@@ -876,9 +876,12 @@ impl UserSpace {
             .maps
             .iter()
             .any(|m| m.kind == MapKind::Param { ns: true } && va.get() < m.va.get() + m.len && m.va.get() < end)
-            || self.mem.ns.iter().flatten().any(|n| {
-                !n.own && va.get() < n.page_va.get() + n.page_len && n.page_va.get() < end
-            })
+            || self
+                .mem
+                .ns
+                .iter()
+                .flatten()
+                .any(|n| !n.own && va.get() < n.page_va.get() + n.page_len && n.page_va.get() < end)
     }
 }
 

@@ -85,7 +85,6 @@ impl UserMmu for FakeMmu {
 
 use crate::env::UserRegs;
 use oxtee_abi::ta as abi;
-use oxtee_abi::uuid::Uuid;
 
 /// Commands the fake CPU understands (x3 of an invoke).
 pub(crate) mod cmd {

@@ -73,8 +73,8 @@ pub(crate) fn host_entry(func: u64, session: u32, raw: &mut UteeParams, cmd: u32
                 // TA runs, and the ranges are disjoint (checked).
                 let bufs = unsafe { buffers(ranges) };
                 let res = crate::runtime::dispatch(func, session, &mut local, bufs, cmd);
-                for i in 0..TEE_NUM_PARAMS {
-                    if ranges[i].1 == 0 {
+                for (i, r) in ranges.iter().enumerate() {
+                    if r.1 == 0 {
                         raw.vals[2 * i] = local.vals[2 * i];
                     }
                     raw.vals[2 * i + 1] = local.vals[2 * i + 1];
@@ -127,9 +127,10 @@ fn entry_ranges(raw: &UteeParams) -> core::result::Result<[(usize, usize, bool);
 
 /// No two of the (non-empty) ranges overlap.
 fn disjoint(ranges: &[(usize, usize, bool); 4]) -> bool {
-    ranges.iter().enumerate().all(|(i, a)| {
-        ranges[i + 1..].iter().all(|b| a.1 == 0 || b.1 == 0 || !(a.0 < b.0 + b.1 && b.0 < a.0 + a.1))
-    })
+    ranges
+        .iter()
+        .enumerate()
+        .all(|(i, a)| ranges[i + 1..].iter().all(|b| a.1 == 0 || b.1 == 0 || !(a.0 < b.0 + b.1 && b.0 < a.0 + a.1)))
 }
 
 /// The ranges as slices.
