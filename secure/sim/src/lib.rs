@@ -419,3 +419,6 @@ mod logger {
         });
     }
 }
+
+#[cfg(test)]
+mod tests;
