@@ -13,6 +13,22 @@ if dmesg | grep -q "optee: revision"; then echo "oxtee-test: driver revision lin
 [ -e /proc/device-tree/secure-chosen ] && echo "oxtee-test: FAIL /secure-chosen is in Linux's device tree"
 if dmesg | grep -q "KASLR enabled"; then echo "oxtee-test: per-boot kaslr-seed used"; else echo "oxtee-test: FAIL KASLR off: no per-boot kaslr-seed"; fi
 
+# Every example client (examples/*/host, host-c; `example-*`), each
+# exiting 0 only if its checks passed: "<label> examples: N passed, M failed".
+examples() {
+    label=$1; shift
+    p=0; f=0
+    for e in /usr/bin/example-*; do
+        [ -x "$e" ] || continue
+        "$@" "$e" > /tmp/example.log 2>&1
+        rc=$?
+        sed 's/^/  /' /tmp/example.log
+        if [ $rc = 0 ]; then p=$((p+1)); else f=$((f+1)); echo "  $label: $(basename "$e") FAILED (exit status $rc)"; fi
+    done
+    [ $((p+f)) = 0 ] && echo "oxtee-test: FAIL no example-* programs in /usr/bin"
+    echo "$label examples: $p passed, $f failed"
+}
+
 cclient() {
     if [ -x /usr/bin/oxtee-cclient ]; then "$@" /usr/bin/oxtee-cclient; else echo "cclient: not built"; fi
 }
@@ -22,6 +38,7 @@ tee-supplicant -d
 sleep 0.2
 oxtee-xtest 2>&1 | sed 's/^xtest:/run-A xtest:/'
 cclient env 2>&1 | sed 's/^cclient:/run-A cclient:/'
+examples run-A env
 killall tee-supplicant 2>/dev/null
 sleep 0.3
 
@@ -30,6 +47,7 @@ oxtee-supplicant -d -f /var/lib/tee
 sleep 0.2
 oxtee-xtest 2>&1 | sed 's/^xtest:/run-B xtest:/'
 cclient env LD_LIBRARY_PATH=/usr/lib/oxtee 2>&1 | sed 's/^cclient:/run-B cclient:/'
+examples run-B env LD_LIBRARY_PATH=/usr/lib/oxtee
 # oxtee-supplicant created its storage root: private to its user.
 m=$(stat -c %a /var/lib/tee 2>/dev/null)
 if [ "$m" = 700 ]; then echo "oxtee-test: storage root private (700)"; else echo "oxtee-test: FAIL storage root /var/lib/tee mode '$m', want 700"; fi

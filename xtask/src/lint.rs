@@ -35,7 +35,6 @@ const CRATES: &[(&str, Policy)] = &[
     // The TA workspace (`ta/`, linted by `ta_lint`).
     ("ta/sdk", Policy::Confined(&["src/arch", "src/sys.rs", "src/sys/"])),
     ("ta/sdk-macros", Policy::Forbid),
-    ("ta/hello", Policy::Forbid),
     ("ta/sim-demo", Policy::Forbid),
     ("ta/test", Policy::Forbid),
     ("ta/crypto-test", Policy::Forbid),
@@ -108,6 +107,7 @@ pub fn run() -> Result {
         "warnings",
     ]))?;
     ta_lint()?;
+    examples_lint()?;
     unsafe_policy()?;
     println!("lint: fmt, clippy and unsafe policy clean");
     Ok(())
@@ -127,8 +127,6 @@ fn ta_lint() -> Result {
             "--release",
             "-p",
             "oxtee-utee",
-            "-p",
-            "hello",
             "-p",
             "sim-demo",
             "-p",
@@ -174,6 +172,49 @@ fn ta_lint() -> Result {
         .args(deny))
 }
 
+/// The examples workspace: rustfmt, clippy for the TAs (TA target) and
+/// for the rest on the host (tests included).
+fn examples_lint() -> Result {
+    use crate::tas::{host_triple, run};
+    let dir = crate::examples::dir();
+    let cargo_in = || {
+        let mut c = cargo();
+        c.current_dir(&dir)
+            .env_remove("CARGO_TARGET_DIR")
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS");
+        c
+    };
+    run(cargo_in().args(["fmt", "--", "--check"])).map_err(|_| "rustfmt: run `cargo fmt` in examples/".to_string())?;
+    let deny = ["--", "-D", "warnings"];
+    let mut tas = vec!["clippy".to_string(), "--quiet".into(), "--release".into()];
+    for n in crate::examples::names()? {
+        for (_, p) in crate::examples::ta_crates(&n) {
+            tas.extend(["-p".into(), p]);
+        }
+    }
+    run(cargo_in().args(&tas).args(["--target", crate::tas::TA_TARGET]).args(deny))?;
+    run(cargo_in()
+        .args(["clippy", "--quiet", "--all-targets", "--workspace", "--exclude", "*-ta", "--target", &host_triple()?])
+        .args(deny))
+}
+
+/// The examples' crates (`examples/<name>/{proto,ta,host}`): all
+/// `#![forbid(unsafe_code)]`.
+fn example_crates() -> Vec<String> {
+    let names = crate::examples::names().unwrap_or_default();
+    let mut out = Vec::new();
+    for n in names {
+        for c in ["proto", "host"] {
+            if root().join("examples").join(&n).join(c).join("Cargo.toml").is_file() {
+                out.push(format!("examples/{n}/{c}"));
+            }
+        }
+        out.extend(crate::examples::ta_crates(&n).into_iter().map(|(d, _)| format!("examples/{d}")));
+    }
+    out
+}
+
 fn members() -> Vec<String> {
     let text = std::fs::read_to_string(root().join("Cargo.toml")).unwrap_or_default();
     let Some(start) = text.find("members = [") else {
@@ -217,8 +258,10 @@ pub fn unsafe_policy() -> Result {
             problems.push(format!("{m}: crate not classified in xtask/src/lint.rs (Forbid or Confined)"));
         }
     }
-    for (krate, policy) in CRATES {
-        let dir = root().join(krate);
+    let examples: Vec<(String, Policy)> = example_crates().into_iter().map(|c| (c, Policy::Forbid)).collect();
+    let all = CRATES.iter().map(|(c, p)| (c.to_string(), p)).chain(examples.iter().map(|(c, p)| (c.clone(), p)));
+    for (krate, policy) in all {
+        let dir = root().join(&krate);
         let mut files = Vec::new();
         rs_files(&dir.join("src"), &mut files);
         match policy {

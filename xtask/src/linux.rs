@@ -415,8 +415,9 @@ pub const GNU_TARGET: &str = "aarch64-unknown-linux-gnu";
 /// Our normal-world binaries for the guest (host path, guest path): static
 /// musl executables linked with rust-lld; our libteec.so.1 and .so.2
 /// (glibc, linked by the aarch64 gcc); and the C client, built against
-/// Debian's optee-client-dev header and Debian's libteec; the signed TAs
-/// of `target/ta` (`tas`) under `/lib/optee_armtz`.
+/// Debian's optee-client-dev header and Debian's libteec; the examples'
+/// programs (`examples`); the signed TAs of `target/ta` (`tas`) under
+/// `/lib/optee_armtz`.
 pub fn guest_binaries() -> Result<Vec<(PathBuf, &'static str)>> {
     crate::run_cmd(crate::cargo().env("CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER", "rust-lld").args([
         "build",
@@ -461,6 +462,12 @@ pub fn guest_binaries() -> Result<Vec<(PathBuf, &'static str)>> {
             .arg(deb.root.join("usr/lib/aarch64-linux-gnu")),
     )?;
     out.push((client, "/usr/bin/oxtee-cclient"));
+    // The examples' client programs (`example-<name>`, Rust and C); their
+    // TAs are among `tas::build`'s.
+    for bin in crate::examples::build_hosts()? {
+        let name = bin.file_name().and_then(|n| n.to_str()).ok_or("example program name")?.to_string();
+        out.push((bin, Box::leak(format!("/usr/bin/{name}").into_boxed_str())));
+    }
     // Our test plugin for Debian's tee-supplicant (oxtee-supplicant has it
     // built in), where tee-supplicant loads plugins from.
     let plugin = root().join("target/linux/oxtee-test-plugin.so");
@@ -621,7 +628,8 @@ pub fn interactive(
 }
 
 /// Sums the guest's tally lines (`<label> xtest: N passed, M failed`, the
-/// C client's, and one failure per `oxtee-test: FAIL` line). Every expected
+/// C client's, the examples' (`<label> examples: ...`, one per program),
+/// and one failure per `oxtee-test: FAIL` line). Every expected
 /// tally must be present: a missing one counts as a failure.
 pub fn tally(log: &str) -> (u64, u64) {
     let (mut p, mut f) = (0, 0);
@@ -639,7 +647,7 @@ pub fn tally(log: &str) -> (u64, u64) {
             seen.push(label.to_string());
         }
     }
-    for want in ["run-A xtest", "run-B xtest", "restart xtest"] {
+    for want in ["run-A xtest", "run-B xtest", "restart xtest", "run-A examples", "run-B examples"] {
         if !seen.iter().any(|s| s == want) {
             f += 1;
         }
@@ -788,10 +796,10 @@ mod tests {
     #[test]
     fn tally_counts_suites_and_missing_ones() {
         let log = "run-A xtest: 10 passed, 0 failed\nrun-B xtest: 9 passed, 1 failed\noxtee-test: FAIL x\n";
-        // restart xtest missing: one more failure.
-        assert_eq!(tally(log), (19, 3));
-        let full =
-            "run-A xtest: 1 passed, 0 failed\nrun-B xtest: 1 passed, 0 failed\nrestart xtest: 1 passed, 0 failed\n";
-        assert_eq!(tally(full), (3, 0));
+        // restart xtest and both examples tallies missing: three more failures.
+        assert_eq!(tally(log), (19, 5));
+        let full = "run-A xtest: 1 passed, 0 failed\nrun-B xtest: 1 passed, 0 failed\nrestart xtest: 1 passed, 0 failed\n\
+                    run-A examples: 5 passed, 0 failed\nrun-B examples: 4 passed, 1 failed\n";
+        assert_eq!(tally(full), (12, 1));
     }
 }

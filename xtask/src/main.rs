@@ -4,11 +4,13 @@
 
 mod bench;
 mod debian;
+mod examples;
 mod images;
 mod imgfmt;
 mod initramfs;
 mod lint;
 mod linux;
+mod new;
 mod qemu;
 mod setup;
 mod sign;
@@ -52,7 +54,11 @@ commands:
   subkey-uuid --in BIN [--name NAME]  the UUID a name gets under a subkey
   ta-enc-key            this device's TA encryption key (hex), for upstream's
                         sign_encrypt.py --enc-key
-  tas                   build, check and sign the TAs in ta/ into target/ta/<uuid>.ta
+  tas                   build, check and sign the TAs (examples/, ta/) into
+                        target/ta/<uuid>.ta
+  new NAME [--dir DIR]  a new TA project (proto, ta, host crates) in DIR (default
+                        ./NAME) with a fresh UUID, for `run --ta DIR/ta --host
+                        DIR/host -- NAME`
   help                  this text
 
 run options:
@@ -63,6 +69,13 @@ run options:
   --add FILE[:PATH]     put a file in the Linux guest: a signed TA as
                         /lib/optee_armtz/<uuid>.ta (its signed UUID), a program
                         under /usr/bin, or at PATH; repeatable
+  --ta DIR              build the TA crate in DIR (release, aarch64-unknown-none,
+                        in its own workspace), check it, sign it with the OS's
+                        key, install it as /lib/optee_armtz/<uuid>.ta; repeatable
+  --host DIR            build the program(s) in DIR for the guest's /usr/bin: a
+                        Rust crate (static musl, every binary) or C (a Makefile
+                        or *.c, against Debian's libteec); repeatable
+  --example NAME        --ta/--host of examples/NAME, runs example-NAME
   --harness             boot the bare-metal test harness instead of Linux
   --ns FILE             boot this normal-world payload instead of Linux: raw (at
                         --ns-addr, entered there) or ELF (where it is linked)
@@ -114,6 +127,7 @@ fn main() -> ExitCode {
         "subkey-uuid" => imgfmt::subkey_uuid_cli(rest).map(|()| 0),
         "ta-enc-key" => no_options(imgfmt::ta_enc_key_cli),
         "tas" => no_options(tas::run_cli),
+        "new" => new::run_cli(rest).map(|()| 0),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(0)
@@ -174,6 +188,7 @@ fn test() -> Result {
     println!("== host tests");
     run_cmd(cargo().args(["test", "--quiet"]))?;
     tas::host_tests()?;
+    examples::host_tests()?;
     println!("== lint");
     lint::run()?;
     println!("== QEMU harness");
@@ -292,7 +307,10 @@ fn test() -> Result {
             return Err(format!("default image: {t:?}"));
         }
     }
-    let extra = linux::guest_binaries()?;
+    let mut extra = linux::guest_binaries()?;
+    // A project made by `cargo xtask new` (fresh UUID), run with the
+    // examples (`example-new`).
+    extra.extend(new::qemu_check_files()?);
     // Real clients of the default image: the user-TA cases of xtest (the
     // rest need the test PTA) and the C client's hello_world part.
     let cmd = linux::Mode::Command("oxtee-xtest && oxtee-cclient".into());

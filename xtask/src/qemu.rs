@@ -373,6 +373,12 @@ fn added_file(v: &str) -> Result<(PathBuf, String)> {
     Ok((host, format!("/lib/optee_armtz/{uuid}.ta")))
 }
 
+/// A `--ta`/`--host` directory, which must exist.
+fn existing_dir(opt: &str, v: &str) -> Result<PathBuf> {
+    let p = PathBuf::from(v);
+    if p.is_dir() { Ok(p) } else { Err(format!("{opt} {v}: not a directory (a crate's, or a C program's)")) }
+}
+
 /// `cargo xtask run`; the exit status xtask should end with (the guest
 /// command's, for `run -- CMD`).
 pub fn run_cli(args: &[String]) -> Result<u8> {
@@ -386,6 +392,10 @@ pub fn run_cli(args: &[String]) -> Result<u8> {
     let mut store: Option<PathBuf> = None;
     let mut kernel: Option<PathBuf> = None;
     let mut added: Vec<(PathBuf, &'static str)> = Vec::new();
+    // Crates and C programs to build and install (`--ta`, `--host`,
+    // `--example`).
+    let (mut ta_dirs, mut host_dirs): (Vec<PathBuf>, Vec<PathBuf>) = (Vec::new(), Vec::new());
+    let mut example_cmd = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut val = || it.next().cloned().ok_or(format!("{a} needs a value"));
@@ -408,6 +418,22 @@ pub fn run_cli(args: &[String]) -> Result<u8> {
                 // The guest path must live as long as the file list.
                 added.push((host, Box::leak(guest.into_boxed_str())));
             }
+            "--ta" => ta_dirs.push(existing_dir("--ta", &val()?)?),
+            "--host" => host_dirs.push(existing_dir("--host", &val()?)?),
+            "--example" => {
+                let name = val()?;
+                let dir = crate::examples::dir().join(&name);
+                let known = crate::examples::names()?;
+                if !known.contains(&name) {
+                    return Err(format!("--example {name}: no such example (examples/: {})", known.join(", ")));
+                }
+                for sub in ["ta", "host", "host-c"] {
+                    if dir.join(sub).is_dir() {
+                        if sub == "ta" { &mut ta_dirs } else { &mut host_dirs }.push(dir.join(sub));
+                    }
+                }
+                example_cmd = Some(vec![format!("example-{name}")]);
+            }
             "--bios" => {
                 cfg.bios = Some(PathBuf::from(val()?));
                 cfg.semihosting = true;
@@ -428,17 +454,22 @@ pub fn run_cli(args: &[String]) -> Result<u8> {
             other => return Err(format!("unknown option {other} (see cargo xtask run --help)")),
         }
     }
+    // `--example NAME` runs `example-NAME` unless a command is given.
+    if guest_cmd.is_none() {
+        guest_cmd = example_cmd;
+    }
+    let builds = !ta_dirs.is_empty() || !host_dirs.is_empty();
     if !(1..=oxtee_platform::MAX_CPUS as u32).contains(&cfg.smp) || !(2..=3).contains(&cfg.gic) {
         return Err("--smp must be 1..=8 and --gic 2 or 3".into());
     }
-    if harness && (guest_cmd.is_some() || !added.is_empty() || store.is_some() || kernel.is_some()) {
-        return Err(
-            "--add, --store, --kernel and `-- CMD` are for the Linux guest; not with --harness, --ns or --bios".into(),
-        );
+    if harness && (guest_cmd.is_some() || !added.is_empty() || builds || store.is_some() || kernel.is_some()) {
+        return Err("--add, --ta, --host, --example, --store, --kernel and `-- CMD` are for the Linux guest; not \
+                    with --harness, --ns or --bios"
+            .into());
     }
     if cfg.ffa
         && kernel.is_none()
-        && (cfg.bios.is_some() || guest_cmd.is_some() || !added.is_empty() || store.is_some())
+        && (cfg.bios.is_some() || guest_cmd.is_some() || !added.is_empty() || builds || store.is_some())
     {
         return Err("--ffa boots our monitor and OS with the harness, an --ns payload, or a --kernel FILE with the \
                     FF-A transport (Debian's kernel has none)"
@@ -455,6 +486,19 @@ pub fn run_cli(args: &[String]) -> Result<u8> {
         return Err("--ns-addr places the --ns payload; give --ns FILE too".into());
     }
     crate::setup::ensure(false)?;
+    // The user's TAs and programs, built before anything of ours so that
+    // their build errors come first. The guest paths live as long as the
+    // file list.
+    for d in &ta_dirs {
+        let (uuid, signed) = crate::examples::build_ta(d)?;
+        added.push((signed, Box::leak(format!("/lib/optee_armtz/{uuid}.ta").into_boxed_str())));
+    }
+    for d in &host_dirs {
+        for bin in crate::examples::build_host(d)? {
+            let name = bin.file_name().and_then(|n| n.to_str()).ok_or("program name")?.to_string();
+            added.push((bin, Box::leak(format!("/usr/bin/{name}").into_boxed_str())));
+        }
+    }
     let ns_boot = match &ns {
         Some(file) => {
             let p = images::ns_payload(file, ns_addr, RAM_SIZE)?;
@@ -590,6 +634,10 @@ mod tests {
         assert!(run(&["--smp", "9"]).is_err());
         assert!(run(&["--add", "/nonexistent/my.ta"]).unwrap_err().contains("/nonexistent/my.ta"));
         assert!(run(&["--harness", "--kernel", "/tmp/Image"]).unwrap_err().contains("for the Linux guest"));
+        assert!(run(&["--ta", "/nonexistent/ta"]).unwrap_err().contains("not a directory"));
+        assert!(run(&["--host", "/nonexistent/host"]).unwrap_err().contains("not a directory"));
+        assert!(run(&["--example", "no_such"]).unwrap_err().contains("hello_world"));
+        assert!(run(&["--harness", "--example", "hello_world"]).unwrap_err().contains("for the Linux guest"));
         assert!(run(&["--ffa", "--", "true"]).unwrap_err().contains("--kernel FILE"));
         assert!(run(&["--ffa", "--kernel", "/nonexistent/Image"]).unwrap_err().contains("/nonexistent/Image"));
         let not_image = std::env::temp_dir().join(format!("oxtee-kernel-test-{}", std::process::id()));

@@ -313,7 +313,7 @@ fn unwrap_signed(data: &[u8]) -> crate::Result<(&[u8], Option<u32>)> {
 
 /// The UUID in the TA's `ta_head`: the `.ta_head` section, else what the
 /// `ta_head` symbol points at.
-fn elf_uuid(elf: &[u8]) -> crate::Result<Uuid> {
+pub fn elf_uuid(elf: &[u8]) -> crate::Result<Uuid> {
     let file = object::File::parse(elf).map_err(|e| format!("not an ELF: {e}"))?;
     let head = match file.section_by_name(".ta_head") {
         Some(s) => s.data().map_err(|e| format!(".ta_head: {e}"))?,

@@ -1,5 +1,6 @@
-//! `cargo xtask tas`: builds the user-mode TAs of the `ta/` workspace
-//! (the hello example, the four builds of the test TA, the crypto test
+//! `cargo xtask tas`: builds the user-mode TAs: the examples' (the
+//! `examples/` workspace, hello_world among them) and those of the `ta/`
+//! workspace (the four builds of the test TA, the crypto test
 //! TA, the storage test TA, signed under two UUIDs, the storage
 //! benchmark TA, the dynamic-linking test TA with its shared
 //! libraries, and the socket test TA) for
@@ -18,7 +19,8 @@ use zerocopy::IntoBytes;
 
 pub const TA_TARGET: &str = "aarch64-unknown-none";
 
-/// optee_examples' hello_world UUID, which `ta/hello` declares.
+/// optee_examples' hello_world UUID, which `examples/hello_world/ta`
+/// declares (normal/xtest and the C client open it).
 const HELLO: Uuid = Uuid::new(0x8aaa_f200, 0x2450, 0x11e4, [0xab, 0xe2, 0x00, 0x02, 0xa5, 0xd5, 0xc5, 0x1b]);
 
 /// The TA workspace.
@@ -189,9 +191,13 @@ pub fn build() -> Result<Vec<PathBuf>> {
     let key = crate::sign::key_path();
     let mut out = Vec::new();
 
-    let hello = build_elf("hello", "hello", &[])?;
-    check_elf(&hello, HELLO, TA_FLAG_SINGLE_INSTANCE | TA_FLAG_MULTI_SESSION).map_err(|e| format!("ta/hello: {e}"))?;
-    out.push(write(&dir, HELLO, &crate::sign::sign_ta(&hello, &key)?)?);
+    // The examples (checked and signed as `run --ta` does), hello_world
+    // with the flags its clients rely on.
+    out.extend(crate::examples::build_tas(&dir)?.into_iter().map(|(_, p)| p));
+    let hello_path = crate::examples::dir().join("target").join(TA_TARGET).join("release/hello_world-ta");
+    let hello = std::fs::read(&hello_path).map_err(|e| format!("{}: {e}", hello_path.display()))?;
+    check_elf(&hello, HELLO, TA_FLAG_SINGLE_INSTANCE | TA_FLAG_MULTI_SESSION)
+        .map_err(|e| format!("examples/hello_world/ta: {e}"))?;
 
     let bench = build_elf("oxtee-storage-bench-ta", "oxtee-storage-bench-ta", &[])?;
     let bench_uuid = oxtee_abi::storage_bench_ta::UUID;
@@ -372,8 +378,6 @@ pub fn host_tests() -> Result {
         // TAs tested on the host simulator (oxtee-sim).
         "-p",
         "sim-demo",
-        "-p",
-        "hello",
         "--target",
         &host,
     ]))?;

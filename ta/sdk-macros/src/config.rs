@@ -106,14 +106,15 @@ fn parse_uuid(s: &str) -> Option<(u32, u16, u16, [u8; 8])> {
 }
 
 /// A UUID given as a string literal (checked here) or a const expression
-/// of type `oxtee_utee::Uuid`.
+/// of type `oxtee_utee::Uuid` or `&'static str` (e.g. a proto crate's
+/// `UUID`, parsed at compile time: a malformed one stops the build).
 fn uuid_expr(e: &Expr) -> syn::Result<TokenStream> {
     if let Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) = e {
         let (tl, tm, th, node) =
             parse_uuid(&s.value()).ok_or_else(|| Error::new(s.span(), "not a UUID (8-4-4-4-12 hex digits)"))?;
         return Ok(quote!(::oxtee_utee::Uuid::new(#tl, #tm, #th, [#(#node),*])));
     }
-    Ok(quote!(#e))
+    Ok(quote!(::oxtee_utee::__private::UuidSource(#e).uuid()))
 }
 
 fn base64(data: &[u8]) -> String {

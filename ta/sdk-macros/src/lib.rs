@@ -227,7 +227,7 @@ pub fn ta_invoke_command(args: TokenStream, input: TokenStream) -> TokenStream {
 ///
 /// ```ignore
 /// oxtee_utee::ta_config! {
-///     uuid: "8aaaf200-2450-11e4-abe2-0002a5d5c51b", // or a const `oxtee_utee::Uuid`
+///     uuid: "8aaaf200-2450-11e4-abe2-0002a5d5c51b", // or a const `oxtee_utee::Uuid` or `&str`
 ///     flags: SINGLE_INSTANCE | MULTI_SESSION,        // `ta_flags` names, or any u32 const
 ///     stack_size: 16 * 1024,                         // gpd.ta.stackSize
 ///     data_size: 64 * 1024,                          // gpd.ta.dataSize: the heap

@@ -112,6 +112,7 @@ pub mod ta_flags {
 pub mod __private {
     pub use crate::arch::{TaConfig, TaHeap, UserTaProperty};
     pub use crate::runtime::SessionContext;
+    pub use crate::uuid::UuidSource;
     pub use oxtee_abi::ta::{TA_HEAD_NO_DEPR_ENTRY, TaHead, TeeIdentity, TeeUuid};
 
     /// Stack the SDK's own entry code and formatting need on top of what

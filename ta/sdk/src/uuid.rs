@@ -30,6 +30,18 @@ impl Uuid {
         oxtee_abi::Uuid::parse(s).map(Uuid).ok_or(Error::new(ErrorKind::BadFormat))
     }
 
+    /// Parses `8-4-4-4-12` hex (either case) at compile time: for a UUID
+    /// kept as text in a crate both sides share,
+    /// `const UUID: Uuid = Uuid::parse_const(proto::UUID);` (a malformed
+    /// text stops the build). At run time it panics on a malformed text;
+    /// use [`Uuid::parse_str`] for text from elsewhere.
+    pub const fn parse_const(s: &str) -> Uuid {
+        match parse_octets(s.as_bytes()) {
+            Some(o) => Uuid::from_octets(o),
+            None => panic!("not a UUID (8-4-4-4-12 hex digits)"),
+        }
+    }
+
     /// From the 16 RFC 4122 octets (big-endian fields).
     pub const fn from_octets(o: [u8; 16]) -> Uuid {
         Uuid(oxtee_abi::Uuid::from_octets(o))
@@ -51,6 +63,58 @@ impl Uuid {
 
     pub const fn from_tee_uuid(u: &TeeUuid) -> Uuid {
         Uuid::new(u.time_low, u.time_mid, u.time_hi_and_version, u.clock_seq_and_node)
+    }
+}
+
+/// The value of a hex digit.
+const fn hex_digit(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// The 16 octets of a canonical `8-4-4-4-12` text (const: `?` is not).
+const fn parse_octets(b: &[u8]) -> Option<[u8; 16]> {
+    if b.len() != 36 {
+        return None;
+    }
+    let mut octets = [0u8; 16];
+    let (mut i, mut out) = (0, 0);
+    while i < b.len() {
+        if i == 8 || i == 13 || i == 18 || i == 23 {
+            if b[i] != b'-' {
+                return None;
+            }
+            i += 1;
+            continue;
+        }
+        match (hex_digit(b[i]), hex_digit(b[i + 1])) {
+            (Some(hi), Some(lo)) => octets[out] = hi << 4 | lo,
+            _ => return None,
+        }
+        out += 1;
+        i += 2;
+    }
+    Some(octets)
+}
+
+/// What `ta_config!`'s `uuid:` accepts besides a literal: a const
+/// [`Uuid`] or a `&'static str` const (parsed at compile time).
+#[doc(hidden)]
+pub struct UuidSource<T>(pub T);
+
+impl UuidSource<Uuid> {
+    pub const fn uuid(self) -> Uuid {
+        self.0
+    }
+}
+
+impl UuidSource<&'static str> {
+    pub const fn uuid(self) -> Uuid {
+        Uuid::parse_const(self.0)
     }
 }
 

@@ -1,32 +1,27 @@
 //! The hello-world TA: the UUID and commands of optee_examples'
-//! `hello_world`, so its client (`optee_example_hello_world`) works
-//! against it unchanged.
+//! `hello_world` (from `hello_world-proto`), so its client
+//! (`optee_example_hello_world`) works against it unchanged.
 //!
-//! - command 0: p0 value inout, `a` is incremented;
-//! - command 1: p0 value inout, `a` is decremented.
-//!
-//! Host tests (simulated TEE, see ta/README.md): `cd ta && cargo test -p
-//! hello --target x86_64-unknown-linux-gnu`.
+//! - `CMD_INC_VALUE`: p0 value inout, `a` is incremented;
+//! - `CMD_DEC_VALUE`: p0 value inout, `a` is decremented.
 #![cfg_attr(not(test), no_std)]
 #![cfg_attr(not(test), no_main)]
 #![forbid(unsafe_code)]
 
+use hello_world_proto as proto;
 use oxtee_utee::{
     ErrorKind, ParamType, Parameters, Result, ta_close_session, ta_create, ta_destroy, ta_invoke_command,
     ta_open_session, trace_println,
 };
 
 oxtee_utee::ta_config! {
-    uuid: "8aaaf200-2450-11e4-abe2-0002a5d5c51b",
+    uuid: proto::UUID,
     flags: SINGLE_INSTANCE | MULTI_SESSION,
     stack_size: 2 * 1024,
     data_size: 32 * 1024,
     version: "1.0",
     description: "Hello World TA (oxtee)",
 }
-
-const CMD_INC_VALUE: u32 = 0;
-const CMD_DEC_VALUE: u32 = 1;
 
 #[ta_create]
 fn create() -> Result<()> {
@@ -56,8 +51,8 @@ fn invoke_command(cmd: u32, params: &mut Parameters) -> Result<()> {
     let mut value = params.0.as_value()?;
     let a = value.a();
     let new = match cmd {
-        CMD_INC_VALUE => a.wrapping_add(1),
-        CMD_DEC_VALUE => a.wrapping_sub(1),
+        proto::CMD_INC_VALUE => a.wrapping_add(1),
+        proto::CMD_DEC_VALUE => a.wrapping_sub(1),
         _ => return Err(ErrorKind::NotSupported.into()),
     };
     trace_println!("hello: value {a} -> {new}");
@@ -65,9 +60,12 @@ fn invoke_command(cmd: u32, params: &mut Parameters) -> Result<()> {
     Ok(())
 }
 
+/// Host tests: `cargo test -p hello_world-ta` (in `examples/`) runs the
+/// entry points in a simulated TEE (see ../../../ta/README.md, "Testing a
+/// TA on the host").
 #[cfg(test)]
 mod tests {
-    use super::{CMD_DEC_VALUE, CMD_INC_VALUE};
+    use super::proto;
     use oxtee_utee::sim::{Origin, Param, Sim, TeeResult};
 
     #[test]
@@ -75,14 +73,14 @@ mod tests {
         let sim = Sim::new();
         let mut s = sim.open_session(&mut []).unwrap();
         let mut p = [Param::value_inout(42, 0)];
-        s.invoke(CMD_INC_VALUE, &mut p).unwrap();
+        s.invoke(proto::CMD_INC_VALUE, &mut p).unwrap();
         assert_eq!(p[0].a(), 43);
-        s.invoke(CMD_DEC_VALUE, &mut p).unwrap();
-        s.invoke(CMD_DEC_VALUE, &mut p).unwrap();
+        s.invoke(proto::CMD_DEC_VALUE, &mut p).unwrap();
+        s.invoke(proto::CMD_DEC_VALUE, &mut p).unwrap();
         assert_eq!(p[0].a(), 41);
         let mut p = [Param::value_inout(u32::MAX, 0)];
-        s.invoke(CMD_INC_VALUE, &mut p).unwrap();
-        assert_eq!(p[0].a(), 0, "wraps");
+        s.invoke(proto::CMD_INC_VALUE, &mut p).unwrap();
+        assert_eq!(Some(p[0].a()), proto::expected(proto::CMD_INC_VALUE, u32::MAX));
     }
 
     #[test]
@@ -91,7 +89,7 @@ mod tests {
         let mut s = sim.open_session(&mut []).unwrap();
         let err = s.invoke(2, &mut [Param::value_inout(0, 0)]).unwrap_err();
         assert_eq!((err.code, err.origin), (TeeResult::ERROR_NOT_SUPPORTED, Origin::TrustedApp));
-        let err = s.invoke(CMD_INC_VALUE, &mut [Param::value_input(1, 0)]).unwrap_err();
+        let err = s.invoke(proto::CMD_INC_VALUE, &mut [Param::value_input(1, 0)]).unwrap_err();
         assert_eq!(err.code, TeeResult::ERROR_BAD_PARAMETERS);
     }
 }
