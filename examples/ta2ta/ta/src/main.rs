@@ -89,7 +89,6 @@ fn rot13_via_callee(session: &mut Session, params: &mut Parameters) -> Result<()
     callee.invoke_command(CALLEE_CMD_ROT13, &mut p)?;
     let (a, b) = p.0[1].value().ok_or(ErrorKind::Generic)?;
     let produced = p.0[0].size().ok_or(ErrorKind::Generic)?;
-    drop(p);
     if produced != len {
         return Err(ErrorKind::Generic.into());
     }
