@@ -195,9 +195,7 @@ fn examples_lint() -> Result {
         }
     }
     run(cargo_in().args(&tas).args(["--target", crate::tas::TA_TARGET]).args(deny))?;
-    run(cargo_in()
-        .args(["clippy", "--quiet", "--all-targets", "--workspace", "--target", &host_triple()?])
-        .args(deny))
+    run(cargo_in().args(["clippy", "--quiet", "--all-targets", "--workspace", "--target", &host_triple()?]).args(deny))
 }
 
 /// The examples' crates (`examples/<name>/{proto,ta,host}`): all
