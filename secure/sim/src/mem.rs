@@ -28,14 +28,14 @@ impl NsMemory for HostRam {
     fn read(&self, pa: NsPhys, buf: &mut [u8]) -> Result<(), BadAddr> {
         let at = check(pa, buf.len())?;
         if !buf.is_empty() {
-            // SAFETY: the core reads host memory only at addresses the
-            // simulator gave it: its own message and RPC buffers, client
-            // buffers the borrow checker lends for the call, and pointers
-            // the TA passes in syscalls (the SDK passes only live
-            // references, see ta/sdk/src/sys.rs). The TA thread is blocked
-            // while the core runs, so nothing writes them meanwhile. A TA
-            // handing a bogus pointer to a raw syscall can crash the test
-            // process (documented in ta/README.md).
+            // What the core reads here (see `HostRam`): the simulator's own
+            // message and RPC buffers, client buffers lent for the call,
+            // and pointers the TA passes in syscalls (the SDK passes only
+            // live references, ta/sdk/src/sys.rs); a raw syscall with a
+            // bogus pointer can crash the test (ta/README.md).
+            // SAFETY: each such range is live host memory for the call;
+            // the TA thread is blocked while the core runs, so nothing
+            // writes it meanwhile.
             unsafe { core::ptr::copy_nonoverlapping(at as *const u8, buf.as_mut_ptr(), buf.len()) };
         }
         Ok(())

@@ -10,15 +10,15 @@ use core::cell::{Ref, RefCell, RefMut};
 /// come back into the same state.
 pub struct InstanceCell<T>(RefCell<T>);
 
-// SAFETY: a TA instance runs on one thread of control. The kernel enters
-// it for one request at a time (a busy instance is never entered again
-// until that entry ends with the RETURN syscall), and nothing else runs in
-// its address space: no threads, no signal handlers, no interrupts at
-// EL0. So no two contexts ever touch the RefCell at once. On the host
-// (oxtee-sim) TA code of every instance runs on simulator threads that
-// take turns under one process-wide lock, and every access checks that
-// the calling thread holds it (`check`), so the RefCell's accesses are
-// ordered by that lock.
+// On the device a TA instance runs on one thread of control: the kernel
+// enters it for one request at a time (a busy instance is never entered
+// again until that entry ends with the RETURN syscall), and nothing else
+// runs in its address space: no threads, no signal handlers, no
+// interrupts at EL0. On the host (oxtee-sim) TA code of every instance
+// runs on simulator threads that take turns under one process-wide lock,
+// and every access checks that the calling thread holds it (`check`).
+// SAFETY: so no two contexts ever touch the RefCell at once (on the host,
+// its accesses are ordered by that lock).
 unsafe impl<T> Sync for InstanceCell<T> {}
 
 impl<T> InstanceCell<T> {
