@@ -37,6 +37,12 @@ fn problems(target: &str, flags: &[String]) -> Vec<String> {
 
 fn main() {
     let target = std::env::var("TARGET").unwrap_or_default();
+    // A host build (`cargo test` of a TA crate under the simulator, see
+    // src/sim.rs) needs no TA settings and no linker script.
+    if std::env::var("CARGO_CFG_TARGET_OS").is_ok_and(|os| os != "none") {
+        println!("cargo:rerun-if-changed=build.rs");
+        return;
+    }
     let flags: Vec<String> = std::env::var("CARGO_ENCODED_RUSTFLAGS")
         .unwrap_or_default()
         .split('\x1f')

@@ -136,6 +136,13 @@ impl Pages {
                 return None;
             }
             let start = self.page(i);
+            if let PageList::Contig(_) = self.list {
+                // One run, however many pages (the host simulator maps
+                // the whole host address range this way).
+                let len = (n - i) as u64 * PAGE;
+                i = n;
+                return Some((start, len));
+            }
             let mut len = PAGE;
             i += 1;
             while i < n && self.page(i) == start.add(len) {

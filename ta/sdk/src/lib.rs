@@ -18,10 +18,16 @@
 //! instruction, the image's own symbols, the heap) and `sys` (one safe
 //! wrapper per syscall, each taking only references the kernel may use).
 //! Everything else is safe code over them.
+//!
+//! Built for the host (any target but `aarch64-unknown-none`), the SDK
+//! runs a TA's entry points in a simulated TEE for `cargo test`: see
+//! [`sim`] (host builds only) and ta/README.md.
 
 #![no_std]
 
 extern crate alloc;
+#[cfg(not(target_os = "none"))]
+extern crate std;
 
 mod arch;
 mod base64;
@@ -33,6 +39,8 @@ pub mod memory;
 mod parameter;
 pub mod property;
 mod runtime;
+#[cfg(not(target_os = "none"))]
+pub mod sim;
 pub mod socket;
 pub mod storage;
 mod sys;
@@ -42,7 +50,7 @@ pub mod trace;
 mod uuid;
 
 pub use arch::InstanceCell;
-#[cfg(feature = "fault-injection")]
+#[cfg(all(feature = "fault-injection", target_os = "none"))]
 pub use arch::fault;
 pub use bigint::{BigInt, BigIntFMM, BigIntFMMContext};
 pub use crypto::{

@@ -43,7 +43,7 @@ struct Instance {
     sessions: Vec<Session>,
 }
 
-static INSTANCE: InstanceCell<Instance> = InstanceCell::new(Instance { created: false, sessions: Vec::new() });
+crate::arch::instance_state!(INSTANCE: InstanceCell<Instance> = InstanceCell::new(Instance { created: false, sessions: Vec::new() }));
 
 /// Types and memref ranges of the request being served (upstream's
 /// `ta_param_types`/`ta_params`).
@@ -53,10 +53,14 @@ pub(crate) struct RequestParams {
     pub memrefs: [(usize, usize); TEE_NUM_PARAMS],
 }
 
-static REQUEST: InstanceCell<RequestParams> = InstanceCell::new(RequestParams { types: 0, memrefs: [(0, 0); 4] });
+crate::arch::instance_state!(REQUEST: InstanceCell<RequestParams> = InstanceCell::new(RequestParams { types: 0, memrefs: [(0, 0); 4] }));
 
 pub(crate) fn request_params() -> RequestParams {
-    *REQUEST.borrow()
+    REQUEST.with(|r| *r.borrow())
+}
+
+fn instance<R>(f: impl FnOnce(&InstanceCell<Instance>) -> R) -> R {
+    INSTANCE.with(f)
 }
 
 fn keep_alive() -> bool {
@@ -79,14 +83,14 @@ pub(crate) fn dispatch(
             *m = (raw.vals[2 * i] as usize, raw.vals[2 * i + 1] as usize);
         }
     }
-    REQUEST.replace(RequestParams { types: raw.types as u32, memrefs });
+    REQUEST.with(|r| r.replace(RequestParams { types: raw.types as u32, memrefs }));
     let res = match func {
         UTEE_ENTRY_FUNC_OPEN_SESSION => with_params(raw, bufs, |p| open_session(session, p)),
         UTEE_ENTRY_FUNC_CLOSE_SESSION => close_session(session),
         UTEE_ENTRY_FUNC_INVOKE_COMMAND => with_params(raw, bufs, |p| invoke_command(session, cmd, p)),
         _ => Err(TeeResult::ERROR_NOT_SUPPORTED),
     };
-    REQUEST.replace(RequestParams::default());
+    REQUEST.with(|r| r.replace(RequestParams::default()));
     match res {
         Ok(()) => TeeResult::SUCCESS,
         Err(e) => e,
@@ -110,20 +114,22 @@ fn code(r: crate::Result<()>) -> Result<(), TeeResult> {
 
 fn open_session(id: u32, params: &mut Parameters<'_>) -> Result<(), TeeResult> {
     let (exists, created) = {
-        let inst = INSTANCE.borrow();
-        (inst.sessions.iter().any(|s| s.id == id), inst.created)
+        instance(|i| {
+            let inst = i.borrow();
+            (inst.sessions.iter().any(|s| s.id == id), inst.created)
+        })
     };
     if exists {
         return Err(TeeResult::ERROR_BAD_STATE);
     }
     if !created {
         code(hooks::create())?;
-        INSTANCE.borrow_mut().created = true;
+        instance(|i| i.borrow_mut().created = true);
     }
     let mut ctx = SessionContext::default();
     let res = code(hooks::open_session(params, &mut ctx));
     match res {
-        Ok(()) => INSTANCE.borrow_mut().sessions.push(Session { id, ctx }),
+        Ok(()) => instance(|i| i.borrow_mut().sessions.push(Session { id, ctx })),
         Err(_) => {
             drop(ctx);
             end_if_last();
@@ -133,11 +139,11 @@ fn open_session(id: u32, params: &mut Parameters<'_>) -> Result<(), TeeResult> {
 }
 
 fn close_session(id: u32) -> Result<(), TeeResult> {
-    let mut session = {
-        let mut inst = INSTANCE.borrow_mut();
+    let mut session = instance(|i| {
+        let mut inst = i.borrow_mut();
         let at = inst.sessions.iter().position(|s| s.id == id).ok_or(TeeResult::ERROR_BAD_STATE)?;
-        inst.sessions.remove(at)
-    };
+        Ok::<_, TeeResult>(inst.sessions.remove(at))
+    })?;
     hooks::close_session(&mut session.ctx);
     drop(session);
     end_if_last();
@@ -147,38 +153,46 @@ fn close_session(id: u32) -> Result<(), TeeResult> {
 /// After a session went away: destroy the instance's state if it was the
 /// last one and the instance is not kept alive.
 fn end_if_last() {
-    let last = INSTANCE.borrow().sessions.is_empty();
-    if last && !keep_alive() && INSTANCE.borrow().created {
+    let (last, created) = instance(|i| {
+        let inst = i.borrow();
+        (inst.sessions.is_empty(), inst.created)
+    });
+    if last && !keep_alive() && created {
         hooks::destroy();
-        INSTANCE.borrow_mut().created = false;
+        instance(|i| i.borrow_mut().created = false);
     }
 }
 
 fn invoke_command(id: u32, cmd: u32, params: &mut Parameters<'_>) -> Result<(), TeeResult> {
     // The context is taken out while the TA runs so no borrow of the
     // session list is held across its code.
-    let mut ctx = {
-        let mut inst = INSTANCE.borrow_mut();
+    let mut ctx = instance(|i| {
+        let mut inst = i.borrow_mut();
         let s = inst.sessions.iter_mut().find(|s| s.id == id).ok_or(TeeResult::ERROR_BAD_STATE)?;
-        core::mem::take(&mut s.ctx)
-    };
+        Ok::<_, TeeResult>(core::mem::take(&mut s.ctx))
+    })?;
     let res = code(hooks::invoke_command(&mut ctx, cmd, params));
-    if let Some(s) = INSTANCE.borrow_mut().sessions.iter_mut().find(|s| s.id == id) {
-        s.ctx = ctx;
-    }
+    instance(|i| {
+        if let Some(s) = i.borrow_mut().sessions.iter_mut().find(|s| s.id == id) {
+            s.ctx = ctx;
+        }
+    });
     res
 }
 
 /// The start of the message `alloc` panics with when the global
 /// allocator has no room (`handle_alloc_error`).
+#[cfg(target_os = "none")]
 const ALLOC_FAILED: &str = "memory allocation of ";
 
 /// Keeps the first bytes written to it, to compare a message's start.
+#[cfg(target_os = "none")]
 struct Prefix {
     buf: [u8; ALLOC_FAILED.len()],
     len: usize,
 }
 
+#[cfg(target_os = "none")]
 impl core::fmt::Write for Prefix {
     fn write_str(&mut self, s: &str) -> core::fmt::Result {
         let n = s.len().min(self.buf.len() - self.len);
@@ -192,6 +206,9 @@ impl core::fmt::Write for Prefix {
 /// syscall (the kernel kills the instance; clients see TARGET_DEAD). An
 /// exhausted heap (where liballoc's location says nothing) is named as
 /// such, with its size.
+/// On the host the test process's panic machinery prints it and the
+/// simulator turns it into the PANIC syscall.
+#[cfg(target_os = "none")]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     use core::fmt::Write;

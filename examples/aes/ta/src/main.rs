@@ -110,3 +110,47 @@ fn invoke_command(session: &mut Session, cmd: u32, params: &mut Parameters) -> R
         _ => Err(ErrorKind::NotSupported.into()),
     }
 }
+
+/// Host tests on the simulated TEE (see ta/README.md, "Testing a TA on
+/// the host"): `cargo test -p aes-ta` in `examples/`.
+#[cfg(test)]
+mod tests {
+    use super::proto::{self, Direction, Mode};
+    use oxtee_utee::sim::{Param, Sim, TeeResult};
+
+    fn cipher(s: &mut oxtee_utee::sim::Session, mode: Mode, dir: Direction, iv: &[u8], input: &[u8]) -> Vec<u8> {
+        let mut out = vec![0u8; input.len()];
+        let mut p = [
+            Param::value_input(mode as u32, dir as u32),
+            Param::memref_input(iv),
+            Param::memref_input(input),
+            Param::memref_output(&mut out),
+        ];
+        s.invoke(proto::CMD_CIPHER, &mut p).unwrap();
+        out
+    }
+
+    #[test]
+    fn sp800_38a_answers_and_round_trips() {
+        let sim = Sim::new();
+        let mut s = sim.open_session(&mut []).unwrap();
+        let mut out = [0u8; 16];
+        let mut p = [
+            Param::value_input(Mode::Cbc as u32, Direction::Encrypt as u32),
+            Param::memref_input(&proto::KAT_CBC_IV),
+            Param::memref_input(&proto::KAT_PLAIN[0]),
+            Param::memref_output(&mut out),
+        ];
+        assert_eq!(s.invoke(proto::CMD_CIPHER, &mut p).unwrap_err().code, TeeResult::ERROR_BAD_STATE, "no key yet");
+        s.invoke(proto::CMD_SET_KEY, &mut [Param::memref_input(&proto::KAT_KEY)]).unwrap();
+        let plain = proto::KAT_PLAIN.concat();
+        for (mode, iv, want) in [
+            (Mode::Cbc, proto::KAT_CBC_IV, proto::KAT_CBC_CIPHER.concat()),
+            (Mode::Ctr, proto::KAT_CTR_IV, proto::KAT_CTR_CIPHER.concat()),
+        ] {
+            let ct = cipher(&mut s, mode, Direction::Encrypt, &iv, &plain);
+            assert_eq!(ct, want, "{mode:?}");
+            assert_eq!(cipher(&mut s, mode, Direction::Decrypt, &iv, &ct), plain, "{mode:?}");
+        }
+    }
+}

@@ -59,3 +59,37 @@ fn invoke_command(cmd: u32, params: &mut Parameters) -> Result<()> {
     value.set_a(new);
     Ok(())
 }
+
+/// Host tests: `cargo test -p hello_world-ta` (in `examples/`) runs the
+/// entry points in a simulated TEE (see ../../../ta/README.md, "Testing a
+/// TA on the host").
+#[cfg(test)]
+mod tests {
+    use super::proto;
+    use oxtee_utee::sim::{Origin, Param, Sim, TeeResult};
+
+    #[test]
+    fn increments_and_decrements() {
+        let sim = Sim::new();
+        let mut s = sim.open_session(&mut []).unwrap();
+        let mut p = [Param::value_inout(42, 0)];
+        s.invoke(proto::CMD_INC_VALUE, &mut p).unwrap();
+        assert_eq!(p[0].a(), 43);
+        s.invoke(proto::CMD_DEC_VALUE, &mut p).unwrap();
+        s.invoke(proto::CMD_DEC_VALUE, &mut p).unwrap();
+        assert_eq!(p[0].a(), 41);
+        let mut p = [Param::value_inout(u32::MAX, 0)];
+        s.invoke(proto::CMD_INC_VALUE, &mut p).unwrap();
+        assert_eq!(Some(p[0].a()), proto::expected(proto::CMD_INC_VALUE, u32::MAX));
+    }
+
+    #[test]
+    fn refuses_other_commands_and_parameters() {
+        let sim = Sim::new();
+        let mut s = sim.open_session(&mut []).unwrap();
+        let err = s.invoke(2, &mut [Param::value_inout(0, 0)]).unwrap_err();
+        assert_eq!((err.code, err.origin), (TeeResult::ERROR_NOT_SUPPORTED, Origin::TrustedApp));
+        let err = s.invoke(proto::CMD_INC_VALUE, &mut [Param::value_input(1, 0)]).unwrap_err();
+        assert_eq!(err.code, TeeResult::ERROR_BAD_PARAMETERS);
+    }
+}

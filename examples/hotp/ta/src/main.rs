@@ -98,3 +98,26 @@ fn hmac_sha1(key: &[u8], message: &[u8]) -> Result<[u8; 20]> {
     }
     Ok(out)
 }
+
+/// Host tests on the simulated TEE (see ta/README.md, "Testing a TA on
+/// the host"): `cargo test -p hotp-ta` in `examples/`.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oxtee_utee::sim::{Param, Sim, TeeResult};
+
+    #[test]
+    fn rfc4226_appendix_d_values() {
+        let sim = Sim::new();
+        let mut s = sim.open_session(&mut []).unwrap();
+        let mut p = [Param::value_output()];
+        assert_eq!(s.invoke(CMD_GET_HOTP, &mut p).unwrap_err().code, TeeResult::ERROR_BAD_STATE);
+        s.invoke(CMD_REGISTER_SHARED_KEY, &mut [Param::memref_input(b"12345678901234567890")]).unwrap();
+        for want in [755224, 287082, 359152, 969429, 338314, 254676, 287922, 162583, 399871, 520489] {
+            s.invoke(CMD_GET_HOTP, &mut p).unwrap();
+            assert_eq!(p[0].a(), want);
+        }
+        let err = s.invoke(CMD_REGISTER_SHARED_KEY, &mut [Param::memref_input(b"short")]).unwrap_err();
+        assert_eq!(err.code, TeeResult::ERROR_BAD_PARAMETERS);
+    }
+}

@@ -50,3 +50,25 @@ fn invoke_command(cmd: u32, params: &mut Parameters) -> Result<()> {
     trace_println!("random: {} bytes", buf.len());
     Ok(())
 }
+
+/// Host tests on the simulated TEE (see ta/README.md, "Testing a TA on
+/// the host"): `cargo test -p random-ta` in `examples/`.
+#[cfg(test)]
+mod tests {
+    use super::proto;
+    use oxtee_utee::sim::{Param, Sim, TeeResult};
+
+    #[test]
+    fn fills_the_buffer_with_random_bytes() {
+        let sim = Sim::new();
+        let mut s = sim.open_session(&mut []).unwrap();
+        let (mut a, mut b) = ([0u8; 2048], [0u8; 2048]);
+        s.invoke(proto::CMD_GENERATE, &mut [Param::memref_output(&mut a)]).unwrap();
+        s.invoke(proto::CMD_GENERATE, &mut [Param::memref_output(&mut b)]).unwrap();
+        proto::looks_random(&a).unwrap();
+        assert_ne!(a, b);
+        let mut big = vec![0u8; proto::MAX_LEN + 1];
+        let err = s.invoke(proto::CMD_GENERATE, &mut [Param::memref_output(&mut big)]).unwrap_err();
+        assert_eq!(err.code, TeeResult::ERROR_BAD_PARAMETERS);
+    }
+}

@@ -163,3 +163,42 @@ impl core::fmt::Debug for Id<'_> {
         }
     }
 }
+
+/// Host tests on the simulated TEE (see ta/README.md, "Testing a TA on
+/// the host"): `cargo test -p secure_storage-ta` in `examples/`.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oxtee_utee::sim::{Param, Sim, TeeResult};
+
+    #[test]
+    fn objects_survive_sessions_and_are_listed_and_deleted() {
+        let sim = Sim::new();
+        {
+            let mut s = sim.open_session(&mut []).unwrap();
+            s.invoke(CMD_WRITE, &mut [Param::memref_input(b"key-1"), Param::memref_input(b"first")]).unwrap();
+            s.invoke(CMD_WRITE, &mut [Param::memref_input(b"key-2"), Param::memref_input(b"second!")]).unwrap();
+        }
+        let mut s = sim.open_session(&mut []).unwrap();
+        let mut small = [0u8; 2];
+        let mut p = [Param::memref_input(b"key-2"), Param::memref_output(&mut small)];
+        assert_eq!(s.invoke(CMD_READ, &mut p).unwrap_err().code, TeeResult::ERROR_SHORT_BUFFER);
+        assert_eq!(p[1].size(), 7);
+        let mut buf = [0u8; 64];
+        let mut p = [Param::memref_input(b"key-2"), Param::memref_output(&mut buf)];
+        s.invoke(CMD_READ, &mut p).unwrap();
+        assert_eq!(p[1].bytes(), b"second!");
+        let mut list = [0u8; 256];
+        let mut p = [Param::memref_output(&mut list), Param::value_output()];
+        s.invoke(CMD_LIST, &mut p).unwrap();
+        assert_eq!(p[1].a(), 2);
+        let mut ids: Vec<Vec<u8>> = secure_storage_proto::entries(p[0].bytes()).map(|(id, _)| id.to_vec()).collect();
+        ids.sort();
+        assert_eq!(ids, [b"key-1".to_vec(), b"key-2".to_vec()]);
+        s.invoke(CMD_DELETE, &mut [Param::memref_input(b"key-1")]).unwrap();
+        let err = s.invoke(CMD_DELETE, &mut [Param::memref_input(b"key-1")]).unwrap_err();
+        assert_eq!(err.code, TeeResult::ERROR_ITEM_NOT_FOUND);
+        let mut p = [Param::memref_input(b"key-1"), Param::memref_output(&mut buf)];
+        assert_eq!(s.invoke(CMD_READ, &mut p).unwrap_err().code, TeeResult::ERROR_ITEM_NOT_FOUND);
+    }
+}

@@ -229,3 +229,42 @@ fn verify(key: &TransientObject, alg: Alg, params: &mut Parameters) -> Result<()
     trace_println!("signature: {} verification: {}", alg.name(), if res.is_ok() { "valid" } else { "invalid" });
     res
 }
+
+/// Host tests on the simulated TEE (see ta/README.md, "Testing a TA on
+/// the host"): `cargo test -p signature-ta` in `examples/`. ECDSA only:
+/// RSA-2048 needs the example's imported key (see the host program).
+#[cfg(test)]
+mod tests {
+    use oxtee_utee::sim::{Param, Sim, TeeResult};
+    use signature_proto::{Alg, CMD_GENERATE_KEY, CMD_GET_PUBLIC_KEY, CMD_SIGN, CMD_VERIFY, EC_PUBLIC_LEN};
+
+    #[test]
+    fn ecdsa_signs_and_verifies_and_rejects_a_changed_message() {
+        let sim = Sim::new();
+        let mut s = sim.open_session(&mut []).unwrap();
+        let alg = Alg::EcdsaP256Sha256 as u32;
+        let mut sig = [0u8; 64];
+        let mut p = [Param::value_input(alg, 0), Param::memref_input(b"msg"), Param::memref_output(&mut sig)];
+        assert_eq!(s.invoke(CMD_SIGN, &mut p).unwrap_err().code, TeeResult::ERROR_BAD_STATE, "no key yet");
+        s.invoke(CMD_GENERATE_KEY, &mut [Param::value_input(alg, 0)]).unwrap();
+        let mut public = [0u8; EC_PUBLIC_LEN];
+        let mut p = [Param::value_input(alg, 0), Param::memref_output(&mut public)];
+        s.invoke(CMD_GET_PUBLIC_KEY, &mut p).unwrap();
+        assert_eq!((p[1].size(), public[0]), (EC_PUBLIC_LEN, 4), "uncompressed point");
+        let mut p = [Param::value_input(alg, 0), Param::memref_input(b"message"), Param::memref_output(&mut sig)];
+        s.invoke(CMD_SIGN, &mut p).unwrap();
+        assert_eq!(p[2].size(), 64);
+        s.invoke(
+            CMD_VERIFY,
+            &mut [Param::value_input(alg, 0), Param::memref_input(b"message"), Param::memref_input(&sig)],
+        )
+        .unwrap();
+        let err = s
+            .invoke(
+                CMD_VERIFY,
+                &mut [Param::value_input(alg, 0), Param::memref_input(b"messagE"), Param::memref_input(&sig)],
+            )
+            .unwrap_err();
+        assert_eq!(err.code, TeeResult::ERROR_SIGNATURE_INVALID);
+    }
+}

@@ -66,3 +66,20 @@ fn invoke_command(session: &mut Session, cmd: u32, params: &mut Parameters) -> R
         _ => Err(ErrorKind::NotSupported.into()),
     }
 }
+
+/// Host tests on the simulated TEE (see ta/README.md, "Testing a TA on
+/// the host"): `cargo test -p ta2ta-callee-ta` in `examples/`. The
+/// simulator's client logs in as a normal-world client (public), which
+/// the callee refuses: it serves only the caller TA.
+#[cfg(test)]
+mod tests {
+    use oxtee_utee::sim::{Origin, Sim, TeeResult};
+
+    #[test]
+    fn refuses_a_normal_world_client() {
+        let sim = Sim::new();
+        let err = sim.open_session(&mut []).err().unwrap();
+        assert_eq!((err.code, err.origin), (TeeResult::ERROR_ACCESS_DENIED, Origin::TrustedApp));
+        assert_eq!(sim.instances(), 0, "the failed open ended the instance");
+    }
+}

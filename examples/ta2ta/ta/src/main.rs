@@ -99,3 +99,53 @@ fn rot13_via_callee(session: &mut Session, params: &mut Parameters) -> Result<()
     v.set_b(b);
     Ok(())
 }
+
+/// Host tests on the simulated TEE (see ta/README.md, "Testing a TA on
+/// the host"): `cargo test -p ta2ta-ta` in `examples/`. The callee is a
+/// mock here (its own crate is another TA binary), serving
+/// `CALLEE_CMD_ROT13` with the proto's `rot13`.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oxtee_utee::sim::{MockParam, Origin, Param, Sim, TeeResult};
+
+    fn sim_with_callee() -> Sim {
+        let sim = Sim::new();
+        let mut calls = 0;
+        sim.add_ta(ta2ta_proto::CALLEE_UUID, 0, move |cmd, p: &mut [MockParam; 4]| {
+            if cmd != CALLEE_CMD_ROT13 {
+                return Err(TeeResult::ERROR_NOT_SUPPORTED.0);
+            }
+            let MockParam::Memref(data) = &mut p[0] else { return Err(TeeResult::ERROR_BAD_PARAMETERS.0) };
+            let changed = ta2ta_proto::rot13(data);
+            calls += 1;
+            p[1] = MockParam::Value { a: changed, b: calls };
+            Ok(())
+        });
+        sim
+    }
+
+    #[test]
+    fn rot13_through_the_callee() {
+        let sim = sim_with_callee();
+        let mut s = sim.open_session(&mut []).unwrap();
+        let mut data = *b"Hello, TA-to-TA!";
+        let mut p = [Param::memref_inout(&mut data), Param::value_output()];
+        s.invoke(CMD_ROT13_VIA_CALLEE, &mut p).unwrap();
+        assert_eq!((p[1].a(), p[1].b()), (11, 1));
+        assert_eq!(&data, b"Uryyb, GN-gb-GN!");
+        let mut p = [Param::memref_inout(&mut data), Param::value_output()];
+        s.invoke(CMD_ROT13_VIA_CALLEE, &mut p).unwrap();
+        assert_eq!(p[1].b(), 2, "the caller keeps its session to the callee");
+        assert_eq!(&data, b"Hello, TA-to-TA!");
+    }
+
+    #[test]
+    fn a_missing_ta_is_not_found_by_the_tee() {
+        let sim = sim_with_callee();
+        let mut s = sim.open_session(&mut []).unwrap();
+        let mut p = [Param::value_output()];
+        s.invoke(CMD_OPEN_MISSING, &mut p).unwrap();
+        assert_eq!((p[0].a(), p[0].b()), (TeeResult::ERROR_ITEM_NOT_FOUND.0, Origin::Tee as u32));
+    }
+}

@@ -18,6 +18,8 @@ pub mod cryp;
 #[cfg(test)]
 mod cryp_tests;
 mod dynlink;
+#[cfg(any(test, feature = "fakes"))]
+pub mod fakes;
 pub(crate) mod load;
 pub mod space;
 pub mod storage;
@@ -234,9 +236,13 @@ pub struct UserTas {
     /// Parameter copies into TAs.
     pub(crate) params: Arc<ParamBudget>,
 
-    /// Host tests: TAs "installed" without images (UUID, flags).
-    #[cfg(test)]
+    /// Host tests and the host simulator: TAs "installed" without images
+    /// (UUID, flags).
+    #[cfg(any(test, feature = "fakes"))]
     pub(crate) fakes: SpinLock<Vec<(Uuid, u32)>>,
+    /// Host simulator: memory mapped into every fake TA's space.
+    #[cfg(any(test, feature = "fakes"))]
+    pub(crate) fake_host: Option<fakes::HostMemory>,
 }
 
 impl UserTas {
@@ -252,8 +258,10 @@ impl UserTas {
             live: AtomicU32::new(0),
             max_instances: max_instances as u32,
             params: Arc::new(params),
-            #[cfg(test)]
+            #[cfg(any(test, feature = "fakes"))]
             fakes: SpinLock::new(Vec::new()),
+            #[cfg(any(test, feature = "fakes"))]
+            fake_host: None,
         }
     }
 
@@ -918,8 +926,8 @@ impl Os {
         crate::hold!(slot = slot, in &t.ledger, or oom);
         let id = self.user.next_id.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
         let window = Instance::window(id);
-        #[cfg(test)]
-        if let Some(loaded) = tests::fake_load(&self.user, uuid, window, window.add(STACK_TOP)) {
+        #[cfg(any(test, feature = "fakes"))]
+        if let Some(loaded) = fakes::fake_load(&self.user, uuid, window, window.add(STACK_TOP)) {
             *out = Some(self.install(id, uuid, &mut Some(loaded?))?);
             slot.as_mut().get().taken = false;
             return Ok(());

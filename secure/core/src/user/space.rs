@@ -200,6 +200,8 @@ struct NsMapped {
     pages: Pages,
     page_va: UserVirt,
     page_len: u64,
+    /// The TA's own memory (host simulator), not a client's buffer.
+    own: bool,
 }
 
 /// Chunk in which the kernel hands normal-world bytes to `visit`.
@@ -333,6 +335,25 @@ impl UserSpace {
         va: UserVirt,
         perm: UserPerm,
     ) -> Result<(usize, UserVirt, u64), TeeResult> {
+        self.add_ns_as(mem, pages, va, perm, false)
+    }
+
+    /// Maps `pages` read/write at `va` as the TA's own private memory,
+    /// reached through `mem` (the host simulator maps the host process's
+    /// memory this way; see `user::fakes`).
+    #[cfg(any(test, feature = "fakes"))]
+    pub fn add_host(&mut self, mem: &'static dyn NsMemory, pages: Pages, va: UserVirt) -> Result<usize, TeeResult> {
+        self.add_ns_as(mem, pages, va, UserPerm::ReadWrite, true).map(|(idx, _, _)| idx)
+    }
+
+    fn add_ns_as(
+        &mut self,
+        mem: &'static dyn NsMemory,
+        pages: Pages,
+        va: UserVirt,
+        perm: UserPerm,
+        own: bool,
+    ) -> Result<(usize, UserVirt, u64), TeeResult> {
         let page = PAGE_SIZE as u64;
         if perm == UserPerm::ReadExec || !va.is_aligned(page) {
             return Err(TeeResult::ERROR_BAD_PARAMETERS);
@@ -367,7 +388,7 @@ impl UserSpace {
             }
         };
         let size = pages.size();
-        self.mem.ns[idx] = Some(NsMapped { pages, page_va: va, page_len });
+        self.mem.ns[idx] = Some(NsMapped { pages, page_va: va, page_len, own });
         self.mem.ns_mem = Some(mem);
         if size > 0 {
             self.mem.maps.push(Mapped {
@@ -376,7 +397,7 @@ impl UserSpace {
                 perm,
                 src: Src::Ns(idx),
                 off: 0,
-                kind: MapKind::Param { ns: true },
+                kind: if own { MapKind::Private } else { MapKind::Param { ns: true } },
             });
         }
         Ok((idx, start, page_len))
@@ -395,7 +416,9 @@ impl UserSpace {
         let mut at = va.get();
         while at < end {
             let (m, off) = self.mem.mapping_at(at, Access::Read)?;
-            let ns = matches!(m.src, Src::Ns(_)) || m.kind == MapKind::Param { ns: true };
+            // Normal-world pages are always `Param { ns: true }` (the
+            // simulator's own host memory is `Private`).
+            let ns = m.kind == MapKind::Param { ns: true };
             k.any_ns |= ns;
             k.all_ns &= ns;
             k.any_shared |= !m.kind.private();
@@ -426,7 +449,7 @@ impl UserSpace {
         let end = va.get().checked_add(len)?;
         let m = self.mem.maps.iter().find(|m| va.get() >= m.va.get() && end <= m.va.get() + m.len)?;
         let Src::Ns(i) = m.src else { return None };
-        let n = self.mem.ns.get(i)?.as_ref()?;
+        let n = self.mem.ns.get(i)?.as_ref().filter(|n| !n.own)?;
         n.pages.slice(m.off + (va.get() - m.va.get()), len).ok()
     }
 
@@ -853,7 +876,12 @@ impl UserSpace {
             .maps
             .iter()
             .any(|m| m.kind == MapKind::Param { ns: true } && va.get() < m.va.get() + m.len && m.va.get() < end)
-            || self.mem.ns.iter().flatten().any(|n| va.get() < n.page_va.get() + n.page_len && n.page_va.get() < end)
+            || self
+                .mem
+                .ns
+                .iter()
+                .flatten()
+                .any(|n| !n.own && va.get() < n.page_va.get() + n.page_len && n.page_va.get() < end)
     }
 }
 

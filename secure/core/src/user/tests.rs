@@ -83,40 +83,8 @@ impl UserMmu for FakeMmu {
     }
 }
 
-use super::UserTas;
-use super::load::Loaded;
-use super::space::{PageBuf, UserSpace};
 use crate::env::UserRegs;
 use oxtee_abi::ta as abi;
-use oxtee_abi::uuid::Uuid;
-
-/// Builds an instance for a "fake" TA: one page of code at the window's
-/// base and a stack, no image. Its behaviour comes from the fake CPU.
-pub(crate) fn fake_load(
-    user: &UserTas,
-    uuid: Uuid,
-    base: UserVirt,
-    stack_top: UserVirt,
-) -> Option<Result<Loaded, TeeResult>> {
-    let (base, stack_top) = (base.get(), stack_top.get());
-    let flags = user.fakes.lock().iter().find(|(u, _)| *u == uuid).map(|(_, f)| *f)?;
-    let build = || -> Result<Loaded, TeeResult> {
-        let mmu = user.mmu.ok_or(TeeResult::ERROR_BAD_STATE)?;
-        let mut space = UserSpace::new(mmu);
-        let v = UserVirt::new;
-        space.add(
-            PageBuf::new(8192)?,
-            &[(0, v(base), 4096, UserPerm::ReadExec), (4096, v(base + 4096), 4096, UserPerm::ReadOnly)],
-        )?;
-        space.add(PageBuf::new(8192)?, &[(0, v(stack_top - 8192), 8192, UserPerm::ReadWrite)])?;
-        space.activate()?;
-        let head = abi::TaHead { uuid: uuid.into(), stack_size: 8192, flags, depr_entry: abi::TA_HEAD_NO_DEPR_ENTRY };
-        let footprint = space.footprint();
-        Some(Loaded { space, head, entry: UserVirt::new(base), footprint, ta_version: None, subkeys: Vec::new() })
-            .ok_or(TeeResult::ERROR_GENERIC)
-    };
-    Some(build())
-}
 
 /// Commands the fake CPU understands (x3 of an invoke).
 pub(crate) mod cmd {
@@ -133,14 +101,6 @@ pub(crate) mod cmd {
     /// Calls GET_PROPERTY(CURRENT_TA, 0) with a buffer outside its
     /// mappings; returns that syscall's result.
     pub const BAD_POINTER: u64 = 4;
-}
-
-impl UserTas {
-    /// Loads TAs from `fakes` only, over a fake MMU.
-    pub(crate) fn install_fakes(&mut self, mmu: &'static FakeMmu, fakes: &[(Uuid, u32)]) {
-        self.mmu = Some(mmu);
-        self.fakes.lock().extend_from_slice(fakes);
-    }
 }
 
 /// One step of the fake TA: given the registers at (re-)entry, what it does

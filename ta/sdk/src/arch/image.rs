@@ -55,7 +55,8 @@ impl<const N: usize> Default for TaHeap<[u8; N]> {
 }
 
 impl TaHeap<[u8]> {
-    /// Start and length of the heap memory.
+    /// Start and length of the heap memory (the host has no TA heap).
+    #[cfg_attr(not(target_os = "none"), allow(dead_code))]
     pub(crate) fn region(&self) -> (*mut u8, usize) {
         let p = self.0.get();
         (p.cast::<u8>(), p.len())
