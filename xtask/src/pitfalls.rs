@@ -93,13 +93,13 @@ fn cases() -> Vec<Case> {
             cmd: call(&format!("{PITFALLS} 3 vin:64")),
             client: &["command 3 failed: TEE_ERROR_TARGET_DEAD (0xffff3024) from the TEE"],
             // The crash dump's wording is docs/debugging.md's.
-            secure: Some(&["stack overflow", "TA 7d68de4d-3e4a-4786-93c5-20bf8e15a0f5 killed"]),
+            secure: Some(&["TA 7d68de4d-3e4a-4786-93c5-20bf8e15a0f5 killed: stack overflow"]),
         },
         Case {
             name: "panic",
             cmd: call(&format!("{PITFALLS} 4")),
             client: &["command 4 failed: TEE_ERROR_TARGET_DEAD (0xffff3024) from the TEE"],
-            secure: Some(&["TA panicked at pitfalls/src/main.rs:"]),
+            secure: Some(&["TA panicked at pitfalls/src/main.rs:", "killed: panic (TEE_Panic code 0xffff0000)"]),
         },
     ]
 }

@@ -595,10 +595,19 @@ pub fn run_cli(args: &[String]) -> Result<u8> {
             kernel: linux_kernel,
             words: cfg.words.clone(),
             gdb: cfg.gdb,
+            // target/qemu/run/secure.log, where the README's `symbolize` line looks.
+            name: Some("run".into()),
             ..crate::linux::Boot::new(cfg.smp, cfg.gic, timeout.unwrap_or(120))
         };
         let mode = crate::linux::Mode::Command(crate::linux::shell_words(&cmd));
         let out = crate::linux::boot(&imgs, &b, &mode, &extra)?;
+        let crashes = out.secure_log.lines().filter(|l| l.contains(" killed: ") || l.contains("] OS crash")).count();
+        if crashes > 0 {
+            eprintln!(
+                "xtask: {crashes} crash report(s) in the secure log; function names and lines: \
+                 cargo xtask symbolize target/qemu/run/secure.log"
+            );
+        }
         return match crate::linux::command_status(&out.ns_log) {
             Some(0) if out.clean_exit => Ok(0),
             Some(0) => Err("the guest did not power off cleanly".into()),

@@ -21,7 +21,7 @@
 //!
 //! Built for the host (any target but `aarch64-unknown-none`), the SDK
 //! runs a TA's entry points in a simulated TEE for `cargo test`: see
-//! [`sim`] (host builds only) and ta/README.md.
+//! the `sim` module (host builds only) and ta/README.md.
 
 #![no_std]
 
