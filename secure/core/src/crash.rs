@@ -8,6 +8,38 @@
 //! every access, so a hostile or corrupt chain ends the walk, never the OS.
 
 use core::fmt;
+use core::sync::atomic::{AtomicU32, Ordering};
+
+/// Reports printed in full before the limiter thins them out.
+pub const FULL_FIRST: u32 = 16;
+/// After that, one report in this many is printed in full.
+pub const FULL_EVERY: u32 = 256;
+
+/// Decides which crash reports get the full dump. A crash loop (a client
+/// that kills its TA again and again, or a test campaign of injected
+/// faults) would otherwise flood a slow console with identical dumps:
+/// the first [`FULL_FIRST`] reports and every [`FULL_EVERY`]th are full,
+/// the others keep only their reason and pc lines.
+pub struct Limiter(AtomicU32);
+
+impl Limiter {
+    pub const fn new() -> Limiter {
+        Limiter(AtomicU32::new(0))
+    }
+
+    /// Counts one report: whether it gets the full dump, and its number
+    /// (from 1).
+    pub fn next(&self) -> (bool, u32) {
+        let n = self.0.fetch_add(1, Ordering::Relaxed);
+        (n < FULL_FIRST || n.is_multiple_of(FULL_EVERY), n.wrapping_add(1))
+    }
+}
+
+impl Default for Limiter {
+    fn default() -> Limiter {
+        Limiter::new()
+    }
+}
 
 /// Exception classes (ESR_ELx.EC) a crash can have.
 pub mod ec {
@@ -439,6 +471,20 @@ pub fn report(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_limiter_keeps_the_first_reports_and_a_sample_of_the_rest() {
+        let l = super::Limiter::new();
+        let full: alloc::vec::Vec<u32> = (0..1000)
+            .filter_map(|_| match l.next() {
+                (true, n) => Some(n),
+                (false, _) => None,
+            })
+            .collect();
+        let mut want: alloc::vec::Vec<u32> = (1..=super::FULL_FIRST).collect();
+        want.extend([257, 513, 769]);
+        assert_eq!(full, want);
+    }
+
     use super::*;
     use alloc::string::{String, ToString};
     use alloc::vec::Vec;

@@ -478,6 +478,16 @@ fn os_crash_report(kind: u64, esr: u64, elr: u64, far: u64, fp: u64, lr: u64, sp
     } else {
         error!("OS crash: panic (message above)");
     }
+    static REPORTS: crash::Limiter = crash::Limiter::new();
+    let (full, nth) = REPORTS.next();
+    if !full {
+        error!(
+            "OS crash: pc {elr:#x}; full report left out (OS crash {nth}: the first {} and every {}th are full)",
+            crash::FULL_FIRST,
+            crash::FULL_EVERY
+        );
+        return;
+    }
     let text = arch::layout().text;
     let images = [crash::Image { name: &"os", base: text.0 as u64, span: (text.1 - text.0) as u64 }];
     // A panic: the pc is the call into the abort path.

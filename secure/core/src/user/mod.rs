@@ -1038,6 +1038,17 @@ fn crash_report(inst: &Instance, space: &UserSpace, regs: &UserRegs, k: &Killed)
         }
     };
     warn!("TA {} killed: {reason}", inst.uuid);
+    static REPORTS: crate::crash::Limiter = crate::crash::Limiter::new();
+    let (full, nth) = REPORTS.next();
+    if !full {
+        warn!(
+            "TA crash: pc {:#x}; full report left out (TA crash {nth}: the first {} and every {}th are full)",
+            regs.pc,
+            crate::crash::FULL_FIRST,
+            crate::crash::FULL_EVERY
+        );
+        return;
+    }
     let mut names: [Option<Uuid>; crate::ta::dl::MAX_OBJECTS] = [None; crate::ta::dl::MAX_OBJECTS];
     let mut spans = [(0u64, 0u64); crate::ta::dl::MAX_OBJECTS];
     let mut n = 0;
